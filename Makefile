@@ -1,0 +1,32 @@
+# The two commands: `make run` (demo site on http://127.0.0.1:5000) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 5000
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app market
+
+.PHONY: run test install translations serve-demo clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d market/translations >/dev/null
+
+install: $(VENV)/.installed translations
+
+run: install
+	MARKET_DEMO_MODE=1 $(FLASK) init-db
+	MARKET_DEMO_MODE=1 $(FLASK) seed --demo
+	MARKET_DEMO_MODE=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,185 @@
+"""Organisations, users, their sessions, API tokens, password resets and outgoing mail."""
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.extensions import db
+from market.timeutil import utcnow
+
+
+class OrganisationKind(StrEnum):
+    """What an organisation is."""
+
+    UNIVERSITY = "university"
+    INSTITUTE = "institute"
+    ENTERPRISE = "enterprise"
+    AGENCY = "agency"
+    INVESTOR = "investor"
+
+
+class OrganisationSize(StrEnum):
+    """Headcount class of an organisation."""
+
+    MICRO = "micro"
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+class ApprovalStatus(StrEnum):
+    """Admin approval of an organisation or a membership."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Role(StrEnum):
+    """What a user does on the platform."""
+
+    RESEARCHER = "researcher"
+    ENTERPRISE = "enterprise"
+    BROKER = "broker"
+    ADMIN = "admin"
+
+
+ROLE_ORGANISATION_KINDS = {
+    Role.RESEARCHER: {OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE},
+    Role.ENTERPRISE: {OrganisationKind.ENTERPRISE},
+    Role.BROKER: {OrganisationKind.AGENCY, OrganisationKind.INVESTOR},
+}
+
+
+class Organisation(db.Model):
+    """A university, institute, enterprise, transfer agency or investor."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (CheckConstraint("resident_since IS NULL OR valley_id IS NOT NULL", name="residency_needs_valley"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[OrganisationKind] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(40), default="")
+    size: Mapped[OrganisationSize | None] = mapped_column(String(20))
+    valley_id: Mapped[str | None] = mapped_column(ForeignKey("valleys.id"))
+    resident_since: Mapped[date | None]
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[ApprovalStatus] = mapped_column(String(20), default=ApprovalStatus.PENDING)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    valley = relationship("Valley")
+    members: Mapped[list["User"]] = relationship(back_populates="organisation")
+
+    def is_resident_on(self, day: date) -> bool:
+        """Whether the organisation was resident in a valley on the given day."""
+        return self.valley_id is not None and self.resident_since is not None and self.resident_since <= day
+
+
+class User(UserMixin, db.Model):
+    """A person with an account."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    membership_status: Mapped[ApprovalStatus] = mapped_column(String(20), default=ApprovalStatus.PENDING)
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation | None] = relationship(back_populates="members")
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login: disabled accounts cannot log in."""
+        return self.is_active_account
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the user is a platform operator."""
+        return self.role == Role.ADMIN
+
+    @property
+    def is_approved_member(self) -> bool:
+        """Whether the user acts for an approved organisation (admins always may)."""
+        if self.is_admin:
+            return True
+        return (
+            self.organisation is not None
+            and self.membership_status == ApprovalStatus.APPROVED
+            and self.organisation.status == ApprovalStatus.APPROVED
+        )
+
+
+class UserSession(db.Model):
+    """A server-side login session; the cookie holds only its random token."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(db.Model):
+    """A personal bearer token for the JSON API; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class PasswordResetToken(db.Model):
+    """A one-time password reset token sent by e-mail; only its hash is kept."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class OutboxMail(db.Model):
+    """An e-mail waiting in (or sent from) the outbox."""
+
+    __tablename__ = "outbox_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

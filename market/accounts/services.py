@@ -1,0 +1,359 @@
+"""Account rules: registration, approval, login sessions, password reset, profile and API tokens."""
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from market.accounts.models import (
+    ROLE_ORGANISATION_KINDS,
+    ApiToken,
+    ApprovalStatus,
+    Organisation,
+    OrganisationKind,
+    OutboxMail,
+    PasswordResetToken,
+    Role,
+    User,
+    UserSession,
+)
+from market.accounts.passwords import hash_password, verify_password
+from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.timeutil import utcnow
+
+audit = logging.getLogger("market.audit")
+
+RESET_TOKEN_LIFETIME = timedelta(hours=1)
+MIN_PASSWORD_LENGTH = 10
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of a random token: what the database keeps instead of the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _password_profile() -> str:
+    return current_app.config.get("PASSWORD_HASH_PROFILE", "standard")
+
+
+def normalise_email(email: str) -> str:
+    """Lower-case and trim an e-mail address."""
+    return email.strip().lower()
+
+
+def check_password_strength(password: str, email: str = "") -> str | None:
+    """A Chinese message when the password is too weak, else None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("密码至少需要 %(n)s 个字符。", n=MIN_PASSWORD_LENGTH)
+    if email and password.lower() == email.lower():
+        return _("密码不能与邮箱相同。")
+    if len(set(password)) < 4:
+        return _("密码过于简单。")
+    return None
+
+
+def queue_mail(session: Session, recipient: str, subject: str, body: str) -> OutboxMail:
+    """Put an e-mail in the outbox (sent by `flask send-mail` when SMTP is configured) and log it."""
+    mail = OutboxMail(recipient=recipient, subject=subject, body=body)
+    session.add(mail)
+    logging.getLogger("market.mail").info("queued mail to %s: %s", recipient, subject)
+    return mail
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """The user with this id, or NotFoundError."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(_("用户不存在。"))
+    return user
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """The user with this e-mail, if any."""
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def list_organisations_for_role(session: Session, role: Role) -> list[Organisation]:
+    """Approved organisations a new user of this role may join."""
+    kinds = ROLE_ORGANISATION_KINDS.get(role, set())
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(Organisation.status == ApprovalStatus.APPROVED, Organisation.kind.in_(list(kinds)))
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def register_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    organisation_id: int | None = None,
+    new_organisation: dict | None = None,
+) -> User | None:
+    """Create an account joining an organisation or proposing a new one; both await admin approval.
+
+    Returns None, and mails the existing owner, when the address is already registered (no enumeration).
+    """
+    email = normalise_email(email)
+    errors: dict[str, str] = {}
+    if role not in ROLE_ORGANISATION_KINDS:
+        errors["role"] = _("请选择科研人员、企业或技术经理人。")
+    weak = check_password_strength(password, email)
+    if weak:
+        errors["password"] = weak
+    organisation = None
+    if new_organisation:
+        kind = new_organisation.get("kind")
+        if role in ROLE_ORGANISATION_KINDS and kind not in ROLE_ORGANISATION_KINDS[role]:
+            errors["organisation_kind"] = _("该身份不能加入此类机构。")
+        org_name = (new_organisation.get("name") or "").strip()
+        if not org_name:
+            errors["organisation_name"] = _("请填写机构名称。")
+        elif session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == org_name)):
+            errors["organisation_name"] = _("该机构已存在，请直接选择加入。")
+    elif organisation_id is not None:
+        organisation = session.get(Organisation, organisation_id)
+        if (
+            organisation is None
+            or organisation.status != ApprovalStatus.APPROVED
+            or organisation.kind not in ROLE_ORGANISATION_KINDS.get(role, set())
+        ):
+            errors["organisation_id"] = _("请选择有效的机构。")
+    else:
+        errors["organisation_id"] = _("请选择要加入的机构，或申请新建机构。")
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), errors)
+
+    if find_user_by_email(session, email) is not None:
+        queue_mail(session, email, _("注册提醒"), _("有人尝试用您的邮箱注册晋创谷成果转化平台。如是您本人，请直接登录或重置密码。"))
+        session.commit()
+        audit.info("registration with existing email")
+        return None
+
+    if new_organisation:
+        organisation = Organisation(
+            name=new_organisation["name"].strip(),
+            kind=OrganisationKind(new_organisation["kind"]),
+            region=(new_organisation.get("region") or "").strip(),
+            status=ApprovalStatus.PENDING,
+        )
+        session.add(organisation)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password, _password_profile()),
+        role=role,
+        organisation=organisation,
+        membership_status=ApprovalStatus.PENDING,
+    )
+    session.add(user)
+    session.commit()
+    audit.info("user registered user_id=%s role=%s", user.id, role)
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """The user for these credentials, or ValidationError with one generic message."""
+    user = find_user_by_email(session, email)
+    valid = verify_password(user.password_hash if user else None, password, _password_profile())
+    demo_refused = user is not None and user.is_demo and not current_app.config["DEMO_MODE"]
+    if not valid or user is None or not user.is_active_account or demo_refused:
+        audit.info("login failed")
+        raise ValidationError(_("邮箱或密码错误。"))
+    return user
+
+
+def start_session(session: Session, user: User, user_agent: str = "") -> str:
+    """Open a server-side session for a user who just logged in; returns the cookie token."""
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(token_hash=token_digest(token), user_id=user.id, user_agent=user_agent[:200]))
+    user.last_login_at = utcnow()
+    session.commit()
+    audit.info("login user_id=%s", user.id)
+    return token
+
+
+def find_session_user(session: Session, token: str | None, user_id: int, idle: timedelta, absolute: timedelta) -> User | None:
+    """The user of a live session token, refreshing its last-seen time; None when revoked or timed out."""
+    if not token:
+        return None
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == token_digest(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.user_id != user_id:
+        return None
+    if now - row.last_seen_at > idle or now - row.created_at > absolute:
+        row.revoked_at = now
+        session.commit()
+        return None
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+        session.commit()
+    user = row.user
+    return user if user.is_active_account else None
+
+
+def end_session(session: Session, token: str | None) -> None:
+    """Revoke the session behind a cookie token (logout)."""
+    if token:
+        row = session.scalar(select(UserSession).where(UserSession.token_hash == token_digest(token)))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit.info("logout user_id=%s", row.user_id)
+    session.commit()
+
+
+def _revoke_all_sessions(session: Session, user: User) -> None:
+    for row in session.scalars(select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))):
+        row.revoked_at = utcnow()
+
+
+def request_password_reset(session: Session, email: str, reset_url_for) -> None:
+    """Mail a one-hour reset link if the address belongs to an account; silent otherwise."""
+    user = find_user_by_email(session, email)
+    if user is not None and user.is_active_account:
+        token = secrets.token_urlsafe(32)
+        session.add(PasswordResetToken(user_id=user.id, token_hash=token_digest(token),
+                                       expires_at=utcnow() + RESET_TOKEN_LIFETIME))
+        queue_mail(session, user.email, _("重置密码"),
+                   _("请在一小时内打开以下链接重置密码：%(url)s\n如非本人操作，请忽略本邮件。", url=reset_url_for(token)))
+        audit.info("password reset requested user_id=%s", user.id)
+    session.commit()
+
+
+def reset_password(session: Session, token: str, new_password: str) -> User:
+    """Set a new password with a valid reset token; all sessions of the user end."""
+    row = session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token)))
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        raise ValidationError(_("重置链接无效或已过期，请重新申请。"))
+    weak = check_password_strength(new_password, row.user.email)
+    if weak:
+        raise ValidationError(weak, {"password": weak})
+    row.used_at = utcnow()
+    row.user.password_hash = hash_password(new_password, _password_profile())
+    _revoke_all_sessions(session, row.user)
+    session.commit()
+    audit.info("password reset user_id=%s", row.user_id)
+    return row.user
+
+
+def change_password(session: Session, user: User, *, current_password: str, new_password: str) -> None:
+    """Change a password after checking the current one; every session of the user ends."""
+    if not verify_password(user.password_hash, current_password, _password_profile()):
+        raise ValidationError(_("当前密码不正确。"), {"current_password": _("当前密码不正确。")})
+    weak = check_password_strength(new_password, user.email)
+    if weak:
+        raise ValidationError(weak, {"new_password": weak})
+    user.password_hash = hash_password(new_password, _password_profile())
+    _revoke_all_sessions(session, user)
+    session.commit()
+    audit.info("password changed user_id=%s", user.id)
+
+
+def update_profile(session: Session, user: User, *, name: str, phone: str, locale: str) -> None:
+    """Change a user's display name, phone and language."""
+    user.name, user.phone, user.locale = name.strip(), phone.strip(), locale
+    session.commit()
+
+
+def create_api_token(session: Session, user: User, name: str) -> str:
+    """Create a personal API token; the plain token is returned once and never stored."""
+    token = "jcg_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name.strip(), prefix=token[:10], token_hash=token_digest(token)))
+    session.commit()
+    audit.info("api token created user_id=%s", user.id)
+    return token
+
+
+def revoke_api_token(session: Session, user: User, token_id: int) -> None:
+    """Revoke one of the user's own tokens."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFoundError(_("令牌不存在。"))
+    row.revoked_at = row.revoked_at or utcnow()
+    session.commit()
+    audit.info("api token revoked user_id=%s", user.id)
+
+
+def find_token_user(session: Session, token: str) -> User | None:
+    """The active user behind a bearer token, or None."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    if row is None or row.revoked_at is not None or not row.user.is_active_account:
+        return None
+    return row.user
+
+
+def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def list_pending_members(session: Session) -> list[User]:
+    """Users waiting for membership approval, oldest first."""
+    return list(session.scalars(select(User).where(User.membership_status == ApprovalStatus.PENDING,
+                                                   User.role != Role.ADMIN).order_by(User.id)))
+
+
+def list_pending_organisations(session: Session) -> list[Organisation]:
+    """Organisations waiting for approval, oldest first."""
+    return list(session.scalars(select(Organisation).where(Organisation.status == ApprovalStatus.PENDING)
+                                .order_by(Organisation.id)))
+
+
+def decide_membership(session: Session, actor: User, user_id: int, approve: bool) -> User:
+    """Admin approves or rejects a user's membership (approving the user also approves a proposed organisation)."""
+    if not actor.is_admin:
+        raise PermissionDeniedError(_("只有平台管理员可以审批。"))
+    user = get_user(session, user_id)
+    user.membership_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+    if approve and user.organisation is not None and user.organisation.status == ApprovalStatus.PENDING:
+        user.organisation.status = ApprovalStatus.APPROVED
+    session.commit()
+    audit.info("membership %s user_id=%s by admin_id=%s", "approved" if approve else "rejected", user.id, actor.id)
+    return user
+
+
+def decide_organisation(session: Session, actor: User, organisation_id: int, approve: bool) -> Organisation:
+    """Admin approves or rejects a proposed organisation."""
+    if not actor.is_admin:
+        raise PermissionDeniedError(_("只有平台管理员可以审批。"))
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFoundError(_("机构不存在。"))
+    organisation.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+    session.commit()
+    audit.info("organisation %s id=%s by admin_id=%s", organisation.status, organisation.id, actor.id)
+    return organisation
+
+
+def create_admin(session: Session, *, email: str, name: str, password: str) -> User:
+    """Make a platform admin account (used by `flask create-admin`)."""
+    weak = check_password_strength(password, email)
+    if weak:
+        raise ValidationError(weak)
+    if find_user_by_email(session, email) is not None:
+        raise ValidationError(_("该邮箱已注册。"))
+    user = User(email=normalise_email(email), name=name, role=Role.ADMIN,
+                password_hash=hash_password(password, _password_profile()),
+                membership_status=ApprovalStatus.APPROVED)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def get_organisation(session: Session, organisation_id: int) -> Organisation:
+    """An approved organisation (public page), or NotFoundError."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or organisation.status != ApprovalStatus.APPROVED:
+        raise NotFoundError(_("机构不存在。"))
+    return organisation
+
+

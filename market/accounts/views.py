@@ -1,0 +1,181 @@
+"""Account pages: register, login, logout, password reset, profile, API tokens, organisation pages."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from market.accounts import services
+from market.accounts.forms import (
+    ApiTokenCreateForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+    ProfileEditForm,
+    RegisterForm,
+)
+from market.accounts.models import Role
+from market.errors import DomainError
+from market.extensions import db, limiter
+from market.formtools import apply_errors, options
+from market.listings import queries
+from market.listings.vocabulary import ListingKind
+from market.safety import safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Sign up and join or propose an organisation."""
+    form = RegisterForm()
+    role = Role(form.role.data) if form.role.data in {r.value for r in Role} else Role.RESEARCHER
+    form.organisation_id.choices = options([("", _("请选择"))] + [
+        (str(o.id), o.name) for r in (Role.RESEARCHER, Role.ENTERPRISE, Role.BROKER)
+        for o in services.list_organisations_for_role(db.session, r)
+    ])
+    if form.validate_on_submit():
+        new_org = None
+        if form.join.data == "new":
+            new_org = {"name": form.organisation_name.data or "", "kind": form.organisation_kind.data,
+                       "region": form.organisation_region.data or ""}
+        org_id = int(form.organisation_id.data) if (form.organisation_id.data or "").isdigit() else None
+        try:
+            services.register_user(db.session, email=form.email.data, name=form.name.data, password=form.password.data,
+                                   role=role, organisation_id=None if new_org else org_id, new_organisation=new_org)
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("注册申请已提交。机构管理员审核通过后即可发布信息；现在可以登录。"), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    """Log in; the session is rotated and kept server-side."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(db.session, form.email.data, form.password.data)
+        except DomainError as error:
+            form.form_errors = [error.message]
+        else:
+            session.clear()
+            session["sid"] = services.start_session(db.session, user, request.user_agent.string or "")
+            login_user(user)
+            if user.locale:
+                session["lang"] = user.locale
+            return redirect(safe_next(form.next.data, url_for("listings.workspace")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """End the server-side session."""
+    services.end_session(db.session, session.get("sid"))
+    logout_user()
+    session.clear()
+    flash(_("您已退出登录。"), "info")
+    return redirect(url_for("pages.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    """Ask for a reset link (the answer is the same whether or not the address exists)."""
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            db.session, form.email.data,
+            lambda token: url_for("accounts.reset_password", token=token, _external=True))
+        flash(_("如果该邮箱已注册，重置链接已发送，请在一小时内使用。"), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password with a reset link."""
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(db.session, token, form.password.data)
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("密码已重置，请用新密码登录。"), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """See and edit one's profile."""
+    form = ProfileEditForm(obj=current_user)
+    if form.validate_on_submit():
+        services.update_profile(db.session, current_user, name=form.name.data, phone=form.phone.data or "",
+                                locale=form.locale.data)
+        session["lang"] = form.locale.data
+        flash(_("资料已保存。"), "success")
+        return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, password_form=PasswordChangeForm(),
+                           token_form=ApiTokenCreateForm(), tokens=services.list_api_tokens(db.session, current_user),
+                           new_token=session.pop("new_token", None))
+
+
+@bp.route("/profile/password", methods=["POST"])
+@login_required
+def change_password():
+    """Change the password; every session ends, so the user logs in again."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(db.session, current_user, current_password=form.current_password.data,
+                                     new_password=form.new_password.data)
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("密码已修改，请重新登录。"), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/profile.html", form=ProfileEditForm(obj=current_user), password_form=form,
+                           token_form=ApiTokenCreateForm(), tokens=services.list_api_tokens(db.session, current_user),
+                           new_token=None), 422
+
+
+@bp.route("/profile/tokens", methods=["POST"])
+@login_required
+def create_token():
+    """Create a personal API token, shown once."""
+    form = ApiTokenCreateForm()
+    if form.validate_on_submit():
+        session["new_token"] = services.create_api_token(db.session, current_user, form.name.data)
+        flash(_("令牌已创建，请立即复制保存，它只显示这一次。"), "success")
+    else:
+        flash(_("请填写令牌名称（不超过 60 个字符）。"), "error")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of one's tokens."""
+    services.revoke_api_token(db.session, current_user, token_id)
+    flash(_("令牌已吊销。"), "info")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/organisations/<int:organisation_id>")
+def organisation(organisation_id: int):
+    """An organisation's public page with its published listings."""
+    org = services.get_organisation(db.session, organisation_id)
+    achievements = queries.list_organisation_listings(db.session, ListingKind.ACHIEVEMENT, org.id, public_only=True)
+    demands = queries.list_organisation_listings(db.session, ListingKind.DEMAND, org.id, public_only=True)
+    return render_template("accounts/organisation.html", org=org, achievements=achievements, demands=demands)

@@ -1,0 +1,94 @@
+"""Flask command-line commands: database set-up, seed data, admin accounts, housekeeping."""
+import smtplib
+from email.message import EmailMessage
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from market.extensions import db
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Apply every database migration (creates the schema on an empty database)."""
+    upgrade()
+    click.echo("database is up to date")
+
+
+@click.command("seed")
+@click.option("--demo/--no-demo", default=False, help="Also load the demo organisations, users and listings.")
+@with_appcontext
+def seed(demo: bool):
+    """Load the field tree and valleys, and with --demo the demo data (loading twice changes nothing)."""
+    from market.seeding import load_demo_data, load_reference_data
+
+    counts = load_reference_data(db.session)
+    if demo:
+        counts |= load_demo_data(db.session, current_app.config["DEMO_PASSWORD"],
+                                 password_profile=current_app.config["PASSWORD_HASH_PROFILE"])
+    click.echo("added: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True, default="平台管理员")
+@with_appcontext
+def create_admin(email: str, name: str):
+    """Create a platform admin (asks for the password)."""
+    from market.accounts.services import create_admin as make_admin
+    from market.errors import DomainError
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True) if click.get_text_stream("stdin").isatty() \
+        else click.get_text_stream("stdin").readline().rstrip("\n")
+    try:
+        user = make_admin(db.session, email=email, name=name, password=password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"admin created: {user.email}")
+
+
+@click.command("expire-listings")
+@with_appcontext
+def expire_listings():
+    """Mark listings published more than twelve months ago as expired (run daily)."""
+    from market.listings.services import expire_listings as expire
+
+    click.echo(f"expired: {expire(db.session)}")
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail():
+    """Send the outbox through the configured SMTP server."""
+    from market.accounts.models import OutboxMail
+    from market.timeutil import utcnow
+
+    config = current_app.config
+    if not config["MAIL_SERVER"]:
+        raise click.ClickException("MAIL_SERVER is not configured; mails stay in the outbox")
+    pending = list(db.session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None)).order_by(OutboxMail.id)))
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        for mail in pending:
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = config["MAIL_SENDER"], mail.recipient, mail.subject
+            message.set_content(mail.body)
+            smtp.send_message(message)
+            mail.sent_at = utcnow()
+            db.session.commit()
+    click.echo(f"sent: {len(pending)}")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every command to the app's CLI."""
+    from market.matching.commands import match_eval, suggest_field
+    from market.policy.commands import policy_cli
+
+    for command in (init_db, seed, create_admin, expire_listings, send_mail, match_eval, suggest_field, policy_cli):
+        app.cli.add_command(command)

@@ -1,0 +1,109 @@
+"""The domain error family and the handlers that turn errors into pages or JSON."""
+import logging
+
+from flask import Flask, jsonify, render_template, request, g
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule refused the request; `message` is shown to the user, `fields` maps field names to messages."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class ValidationError(DomainError):
+    """Input that does not satisfy the rules of a listing, account or form."""
+
+    status = 422
+    code = "validation_failed"
+
+
+class NotFoundError(DomainError):
+    """The object does not exist or is not visible to the actor."""
+
+    status = 404
+    code = "not_found"
+
+
+class PermissionDeniedError(DomainError):
+    """The actor may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class InvalidStateError(DomainError):
+    """The object is not in a state that allows this step."""
+
+    status = 409
+    code = "invalid_state"
+
+
+class RuleViolationError(DomainError):
+    """A policy or marketplace rule forbids this (e.g. a cap or a limit)."""
+
+    status = 422
+    code = "rule_violation"
+
+
+def wants_json() -> bool:
+    """Whether the current request should be answered in JSON."""
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, fields: dict | None = None):
+    """The API's error body: {"error", "message", "fields"}."""
+    response = jsonify({"error": code, "message": message, "fields": fields or {}})
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error with a page or JSON that reveals no internals."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        if wants_json():
+            return json_error(error.status, error.code, error.message, error.fields)
+        return render_template("errors/error.html", status=error.status, message=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        code = error.code or 500
+        messages = {
+            400: _("请求无法处理，请检查后重试。"),
+            403: _("您没有权限访问此页面。"),
+            404: _("页面不存在或您无权查看。"),
+            405: _("不支持此请求方式。"),
+            413: _("上传的内容过大。"),
+            415: _("不支持的内容类型。"),
+            429: _("操作过于频繁，请稍后再试。"),
+        }
+        message = messages.get(code, _("请求无法处理。"))
+        if wants_json():
+            response = json_error(code, (error.name or "error").lower().replace(" ", "_"), message)
+        else:
+            response = app.make_response(
+                (render_template("errors/error.html", status=code, message=message), code)
+            )
+        if code == 429 and error.get_response().headers.get("Retry-After"):
+            response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected_error(error: Exception):
+        request_id = getattr(g, "request_id", "-")
+        log.exception("unhandled error, request_id=%s", request_id)
+        message = _("服务器出现错误，请稍后重试。请求编号：%(rid)s", rid=request_id)
+        if wants_json():
+            return json_error(500, "server_error", message)
+        return render_template("errors/error.html", status=500, message=message), 500

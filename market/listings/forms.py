@@ -1,0 +1,96 @@
+"""Form pieces shared by the achievement and demand forms."""
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from market.formtools import options
+from market.listings.vocabulary import IpKind, ReturnReason, choices, label
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def field_choices(fields) -> list:
+    """Field tree options with indentation showing depth."""
+    return options([("", _l("请选择领域"))] + [(f.code, "\u3000" * f.depth + f.name) for f in fields])
+
+
+class IpItemsField(TextAreaField):
+    """One IP item per line: "number kind", e.g. "ZL202110345678.2 发明专利"; `.data` is a list of dicts."""
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        items = []
+        by_label = {label(kind): kind.value for kind in IpKind} | {kind.value: kind.value for kind in IpKind}
+        for line in self.raw_text.splitlines():
+            parts = [p for p in re.split(r"[\s,，]+", line.strip()) if p]
+            if not parts:
+                continue
+            if len(parts) != 2 or parts[1] not in by_label:
+                self.data = []
+                raise ValueError(_l("每行填写：编号 类型（发明专利/实用新型/软件著作权/技术秘密）。"))
+            items.append({"number": parts[0], "kind": by_label[parts[1]]})
+        self.data = items
+
+    def _value(self):
+        if getattr(self, "raw_text", None):
+            return self.raw_text
+        return "\n".join(f"{item['number']} {label(IpKind(item['kind']))}" for item in (self.data or []))
+
+
+class OwnersField(TextAreaField):
+    """One owner per line: "name share%", e.g. "太原理工大学 60"; `.data` is a list of {name, share_bp}."""
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        owners = []
+        for line in self.raw_text.splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            match = re.fullmatch(r"(.+?)[\s,，]+([0-9]{1,3}(?:\.[0-9]{1,2})?)\s*%?", line)
+            if not match:
+                self.data = []
+                raise ValueError(_l("每行填写：权利人名称 份额（百分比），如“太原理工大学 60”。"))
+            whole, _, cents = match.group(2).partition(".")
+            owners.append({"name": match.group(1).strip(), "share_bp": int(whole) * 100 + int((cents + "00")[:2])})
+        self.data = owners
+
+    def _value(self):
+        if getattr(self, "raw_text", None):
+            return self.raw_text
+        lines = []
+        for owner in self.data or []:
+            whole, rest = divmod(owner["share_bp"], 100)
+            lines.append(f"{owner['name']} {whole}{'.%02d' % rest if rest else ''}")
+        return "\n".join(lines)
+
+
+class AttachmentUploadForm(FlaskForm):
+    """Upload a PDF attachment."""
+
+    file = FileField(_l("PDF 附件（不超过 20 MB）"), validators=[DataRequired(message=_l("请选择文件。"))])
+    is_confidential = BooleanField(_l("仅对本机构和平台可见（保密附件）"))
+
+
+class ListingReturnForm(FlaskForm):
+    """Return a listing with a structured reason."""
+
+    reason = SelectField(_l("退回原因"), choices=options([("", _l("请选择"))] + choices(ReturnReason)),
+                         validators=[DataRequired(message=_l("请选择退回原因。"))])
+    comment = TextAreaField(_l("修改意见"), validators=[DataRequired(message=_l("请填写退回说明。")), Length(max=2000)])
+
+
+class EmptyForm(FlaskForm):
+    """CSRF-only form for action buttons."""
+
+

@@ -1,0 +1,236 @@
+"""Browse and search published listings: full-text terms, filters, facets, sort and pages, all in SQL."""
+from dataclasses import dataclass, field as dc_field
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from market.listings import search
+from market.listings.models import SearchTerm
+from market.listings.vocabulary import ListingKind, ListingStatus, Stage, TransferMode
+from market.taxonomy.models import Field
+from market.timeutil import utcnow
+
+MAX_PER_PAGE = 100
+SORTS = ("relevance", "newest", "price_asc", "price_desc")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """What a visitor asked for; every value already shape-checked."""
+
+    q: str = ""
+    field: str = ""
+    valley: str = ""
+    stage: str = ""
+    mode: str = ""
+    region: str = ""
+    organisation_id: int | None = None
+    min_fen: int | None = None
+    max_fen: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class SearchResult:
+    """One page of listings with the total and the facet counts."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+    terms: list[str]
+    facets: dict[str, dict[str, int]] = dc_field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        """Number of pages."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def _models(kind: ListingKind):
+    from market.listings.services import listing_model
+
+    return listing_model(kind)
+
+
+def _public(model):
+    now = utcnow()
+    return and_(model.status == ListingStatus.PUBLISHED, or_(model.expires_at.is_(None), model.expires_at > now))
+
+
+def _money_columns(model, kind):
+    if kind == ListingKind.ACHIEVEMENT:
+        return model.price_min_fen, model.price_max_fen
+    return model.budget_min_fen, model.budget_max_fen
+
+
+def _mode_table(kind):
+    from market.achievements.models import AchievementMode
+    from market.demands.models import DemandMode
+
+    if kind == ListingKind.ACHIEVEMENT:
+        return AchievementMode, AchievementMode.achievement_id
+    return DemandMode, DemandMode.demand_id
+
+
+def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list:
+    model = _models(kind)
+    conditions = [_public(model)]
+    if params.field and skip != "field":
+        codes = select(Field.id).where(or_(Field.code == params.field, Field.code.like(params.field + ".%")))
+        conditions.append(model.field_id.in_(codes))
+    if params.valley and skip != "valley":
+        conditions.append(model.valley_id == params.valley)
+    if params.stage and kind == ListingKind.ACHIEVEMENT and skip != "stage":
+        conditions.append(model.stage == params.stage)
+    if params.mode and skip != "mode":
+        mode_model, owner_column = _mode_table(kind)
+        conditions.append(model.id.in_(select(owner_column).where(mode_model.mode == params.mode)))
+    if params.region and skip != "region":
+        conditions.append(model.region == params.region)
+    if params.organisation_id is not None:
+        conditions.append(model.organisation_id == params.organisation_id)
+    low_column, high_column = _money_columns(model, kind)
+    if params.min_fen is not None:
+        conditions.append(func.coalesce(high_column, low_column) >= params.min_fen)
+    if params.max_fen is not None:
+        conditions.append(low_column <= params.max_fen)
+    return conditions
+
+
+def _term_scores(kind: ListingKind, terms: list[str]):
+    return (
+        select(SearchTerm.listing_id.label("listing_id"), func.sum(SearchTerm.weight).label("score"))
+        .where(SearchTerm.listing_kind == kind, SearchTerm.term.in_(terms))
+        .group_by(SearchTerm.listing_id)
+        .having(func.count(func.distinct(SearchTerm.term)) >= search.required_matches(len(terms)))
+        .subquery()
+    )
+
+
+def search_listings(session: Session, kind: ListingKind, params: SearchParams, *, with_facets: bool = True) -> SearchResult:
+    """A page of public listings matching the query and filters, with facet counts."""
+    model = _models(kind)
+    terms = search.query_terms(params.q) if params.q.strip() else []
+    scores = _term_scores(kind, terms) if terms else None
+
+    def base(skip: str = ""):
+        query = select(model).where(*_conditions(kind, params, skip))
+        if scores is not None:
+            query = query.join(scores, scores.c.listing_id == model.id)
+        return query
+
+    query = base()
+    total = session.scalar(select(func.count()).select_from(query.with_only_columns(model.id).subquery())) or 0
+    low_column, high_column = _money_columns(model, kind)
+    sort = params.sort if params.sort in SORTS else "relevance"
+    if sort == "relevance" and scores is not None:
+        order = [scores.c.score.desc(), model.published_at.desc(), model.id.desc()]
+    elif sort == "price_asc":
+        order = [low_column.is_(None), low_column.asc(), model.id.desc()]
+    elif sort == "price_desc":
+        order = [low_column.is_(None), func.coalesce(high_column, low_column).desc(), model.id.desc()]
+    else:
+        order = [model.published_at.desc(), model.id.desc()]
+    per_page = min(max(params.per_page, 1), MAX_PER_PAGE)
+    page = max(params.page, 1)
+    items = list(session.scalars(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+    result = SearchResult(items=items, total=total, page=page, per_page=per_page, terms=terms)
+    if with_facets:
+        result.facets = _facets(session, kind, base, model)
+    return result
+
+
+def _facets(session: Session, kind: ListingKind, base, model) -> dict[str, dict[str, int]]:
+    facets: dict[str, dict[str, int]] = {}
+    ids = base("field").with_only_columns(model.field_id).subquery()
+    rows = session.execute(select(Field.code, func.count()).join(ids, ids.c.field_id == Field.id).group_by(Field.code))
+    top: dict[str, int] = {}
+    for code, count in rows:
+        top[code.split(".")[0]] = top.get(code.split(".")[0], 0) + count
+    facets["field"] = top
+    ids = base("valley").with_only_columns(model.valley_id).subquery()
+    facets["valley"] = {valley: count for valley, count in session.execute(
+        select(ids.c.valley_id, func.count()).group_by(ids.c.valley_id)) if valley}
+    if kind == ListingKind.ACHIEVEMENT:
+        ids = base("stage").with_only_columns(model.stage).subquery()
+        facets["stage"] = {stage: count for stage, count in session.execute(
+            select(ids.c.stage, func.count()).group_by(ids.c.stage))}
+    mode_model, owner_column = _mode_table(kind)
+    ids = base("mode").with_only_columns(model.id).subquery()
+    facets["mode"] = {mode: count for mode, count in session.execute(
+        select(mode_model.mode, func.count()).join(ids, ids.c.id == owner_column).group_by(mode_model.mode))}
+    ids = base("region").with_only_columns(model.region).subquery()
+    facets["region"] = {region: count for region, count in session.execute(
+        select(ids.c.region, func.count()).group_by(ids.c.region)) if region}
+    return facets
+
+
+def list_organisation_listings(session: Session, kind: ListingKind, organisation_id: int, *, public_only: bool):
+    """An organisation's listings: the public ones for its page, all of them for its members."""
+    model = _models(kind)
+    query = select(model).where(model.organisation_id == organisation_id)
+    if public_only:
+        query = query.where(_public(model))
+    return list(session.scalars(query.order_by(model.updated_at.desc(), model.id.desc())))
+
+
+VALID_STAGES = {stage.value for stage in Stage}
+VALID_MODES = {mode.value for mode in TransferMode}
+
+
+def parse_search_args(args) -> tuple[SearchParams, dict[str, str]]:
+    """SearchParams from query-string arguments, and a message per argument that was not understood."""
+    from flask_babel import gettext as _
+
+    from market.money import MoneyFormatError, parse_yuan, require_fen
+
+    errors: dict[str, str] = {}
+
+    def text(name: str, limit: int = 100) -> str:
+        value = (args.get(name) or "").strip()
+        if len(value) > limit or any(0xD800 <= ord(ch) <= 0xDFFF or ord(ch) < 32 for ch in value):
+            errors[name] = _("参数无效。")
+            return ""
+        return value
+
+    def number(name: str, default: int, low: int, high: int) -> int:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return default
+        if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+            errors[name] = _("应在 %(low)s 到 %(high)s 之间。", low=low, high=high)
+            return default
+        return int(raw)
+
+    def money(wan_name: str, fen_name: str) -> int | None:
+        try:
+            if args.get(fen_name):
+                raw = args.get(fen_name).strip()
+                if not raw.isascii() or not raw.isdigit():
+                    raise MoneyFormatError(_("金额应为以分为单位的整数。"))
+                return require_fen(int(raw))
+            if args.get(wan_name):
+                raw = args.get(wan_name).strip()
+                return parse_yuan(raw if raw.endswith(("元", "万")) else raw + "万")
+        except MoneyFormatError as error:
+            errors[fen_name if args.get(fen_name) else wan_name] = str(error)
+        return None
+
+    stage = text("stage", 20)
+    if stage and stage not in VALID_STAGES:
+        errors["stage"], stage = _("无效的选项。"), ""
+    mode = text("mode", 30)
+    if mode and mode not in VALID_MODES:
+        errors["mode"], mode = _("无效的选项。"), ""
+    sort = text("sort", 20) or "relevance"
+    if sort not in SORTS:
+        errors["sort"], sort = _("无效的选项。"), "relevance"
+    params = SearchParams(
+        q=text("q", 100), field=text("field", 120), valley=text("valley", 20), stage=stage, mode=mode,
+        region=text("region", 40), min_fen=money("min_wan", "min_fen"), max_fen=money("max_wan", "max_fen"),
+        sort=sort, page=number("page", 1, 1, 100000), per_page=number("per_page", 20, 1, MAX_PER_PAGE),
+    )
+    return params, errors

@@ -1,0 +1,270 @@
+"""The listing workflow shared by achievements and demands: review, withdrawal, renewal, expiry, follows, files."""
+import logging
+import secrets
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from market.accounts.models import Role, User
+from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.listings import search
+from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm
+from market.listings.vocabulary import ListingKind, ListingStatus, ReturnReason, label
+from market.notifications.services import notify
+from market.security import can_manage_listing, can_see_confidential, can_view_listing
+from market.timeutil import utcnow
+
+audit = logging.getLogger("market.audit")
+PDF_MAGIC = b"%PDF-"
+
+
+def listing_model(kind: ListingKind):
+    """The model class of a listing kind."""
+    from market.achievements.models import Achievement
+    from market.demands.models import Demand
+
+    return {ListingKind.ACHIEVEMENT: Achievement, ListingKind.DEMAND: Demand}[ListingKind(kind)]
+
+
+def get_listing(session: Session, actor: User | None, kind: ListingKind, listing_id: int):
+    """A listing the actor may see, or NotFoundError (private listings of others look absent)."""
+    listing = session.get(listing_model(kind), listing_id)
+    if listing is None or not can_view_listing(actor, listing):
+        raise NotFoundError(_("该信息不存在或尚未发布。"))
+    return listing
+
+
+def get_managed_listing(session: Session, actor: User | None, kind: ListingKind, listing_id: int):
+    """A listing the actor manages (its organisation or an admin), or NotFoundError."""
+    listing = session.get(listing_model(kind), listing_id)
+    if listing is None or not can_manage_listing(actor, listing):
+        raise NotFoundError(_("该信息不存在或您无权管理。"))
+    return listing
+
+
+def record_event(session: Session, listing, actor: User | None, action: str, previous: str | None = None,
+                 reason: str | None = None, comment: str = "") -> None:
+    """Append a step to the listing's history."""
+    session.add(ListingEvent(listing_kind=listing.kind, listing_id=listing.id, actor_id=actor.id if actor else None,
+                             action=action, from_status=previous, to_status=listing.status,
+                             reason=reason, comment=comment))
+
+
+def index_listing(session: Session, listing) -> None:
+    """Replace the listing's rows in the search table."""
+    session.execute(delete(SearchTerm).where(SearchTerm.listing_kind == listing.kind,
+                                             SearchTerm.listing_id == listing.id))
+    body = " ".join(filter(None, [getattr(listing, "summary", ""), getattr(listing, "description_public", ""),
+                                  getattr(listing, "description", ""), getattr(listing, "benefits", ""),
+                                  getattr(listing, "scenarios", "")]))
+    if listing.field is not None:
+        body += " " + listing.field.name
+    terms = search.listing_terms(listing.title, listing.keywords or [], body)
+    session.add_all(SearchTerm(listing_kind=listing.kind, listing_id=listing.id, term=term, weight=weight)
+                    for term, weight in terms.items())
+
+
+def submit_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+    """Send a listing to review."""
+    listing = get_managed_listing(session, actor, kind, listing_id)
+    previous = listing.submit()
+    record_event(session, listing, actor, "submit", previous)
+    session.commit()
+
+
+def approve_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+    """Admin publishes a listing under review and tells its submitter."""
+    _require_admin(actor)
+    listing = session.get(listing_model(kind), listing_id)
+    if listing is None:
+        raise NotFoundError(_("该信息不存在。"))
+    previous = listing.approve()
+    record_event(session, listing, actor, "approve", previous)
+    if listing.submitter_id:
+        notify(session, listing.submitter_id, "listing_published", _("已发布：%(t)s", t=listing.title),
+               link=_listing_path(listing))
+    session.commit()
+    audit.info("listing approved kind=%s id=%s by admin_id=%s", kind, listing_id, actor.id)
+
+
+def return_listing(session: Session, actor: User, kind: ListingKind, listing_id: int, reason: str, comment: str) -> None:
+    """Admin returns a listing with a structured reason and a comment shown to the owner."""
+    _require_admin(actor)
+    errors = {}
+    try:
+        reason = ReturnReason(reason)
+    except ValueError:
+        errors["reason"] = _("请选择退回原因。")
+    comment = (comment or "").strip()
+    if not comment:
+        errors["comment"] = _("请填写退回说明，告诉提交人如何修改。")
+    elif len(comment) > 2000:
+        errors["comment"] = _("不能超过 %(n)s 个字符。", n=2000)
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), errors)
+    listing = session.get(listing_model(kind), listing_id)
+    if listing is None:
+        raise NotFoundError(_("该信息不存在。"))
+    previous = listing.send_back(reason, comment)
+    record_event(session, listing, actor, "return", previous, reason=reason, comment=comment)
+    if listing.submitter_id:
+        notify(session, listing.submitter_id, "listing_returned",
+               _("被退回：%(t)s（%(r)s）", t=listing.title, r=label(reason)), body=comment,
+               link=_listing_path(listing))
+    session.commit()
+
+
+def withdraw_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+    """The owner takes a listing down (已下架)."""
+    listing = get_managed_listing(session, actor, kind, listing_id)
+    previous = listing.withdraw()
+    record_event(session, listing, actor, "withdraw", previous)
+    session.commit()
+
+
+def renew_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+    """The owner extends a published or expired listing for another twelve months."""
+    listing = get_managed_listing(session, actor, kind, listing_id)
+    previous = listing.renew()
+    record_event(session, listing, actor, "renew", previous)
+    session.commit()
+
+
+def expire_listings(session: Session) -> int:
+    """Mark every published listing past its twelve months as expired; returns how many."""
+    count = 0
+    for kind in ListingKind:
+        model = listing_model(kind)
+        for listing in session.scalars(select(model).where(model.status == ListingStatus.PUBLISHED,
+                                                           model.expires_at < utcnow())):
+            previous = listing.expire()
+            record_event(session, listing, None, "expire", previous)
+            if listing.submitter_id:
+                notify(session, listing.submitter_id, "listing_expired", _("已过期：%(t)s", t=listing.title),
+                       body=_("发布已满 12 个月，续期后可重新展示。"), link=_listing_path(listing))
+            count += 1
+    session.commit()
+    return count
+
+
+def list_history(session: Session, listing) -> list[ListingEvent]:
+    """The listing's history, oldest first."""
+    return list(session.scalars(select(ListingEvent).where(ListingEvent.listing_kind == listing.kind,
+                                                           ListingEvent.listing_id == listing.id)
+                                .order_by(ListingEvent.id)))
+
+
+def list_review_queue(session: Session, kind: ListingKind):
+    """Listings waiting for review, oldest submission first."""
+    model = listing_model(kind)
+    return list(session.scalars(select(model).where(model.status == ListingStatus.PENDING)
+                                .order_by(model.submitted_at, model.id)))
+
+
+def follow_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+    """Follow (收藏) a visible listing; following twice changes nothing."""
+    listing = get_listing(session, actor, kind, listing_id)
+    exists = session.scalar(select(Follow.id).where(Follow.user_id == actor.id, Follow.listing_kind == kind,
+                                                    Follow.listing_id == listing.id))
+    if exists is None:
+        session.add(Follow(user_id=actor.id, listing_kind=kind, listing_id=listing.id))
+    session.commit()
+
+
+def unfollow_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+    """Stop following a listing."""
+    session.execute(delete(Follow).where(Follow.user_id == actor.id, Follow.listing_kind == kind,
+                                         Follow.listing_id == listing_id))
+    session.commit()
+
+
+def is_following(session: Session, actor: User | None, listing) -> bool:
+    """Whether the actor follows the listing."""
+    if actor is None or not actor.is_authenticated:
+        return False
+    return session.scalar(select(Follow.id).where(Follow.user_id == actor.id, Follow.listing_kind == listing.kind,
+                                                  Follow.listing_id == listing.id)) is not None
+
+
+def list_followed(session: Session, actor: User) -> list:
+    """The listings the actor follows that are still visible, newest follow first."""
+    follows = session.scalars(select(Follow).where(Follow.user_id == actor.id).order_by(Follow.id.desc()))
+    result = []
+    for follow in follows:
+        listing = session.get(listing_model(follow.listing_kind), follow.listing_id)
+        if listing is not None and can_view_listing(actor, listing):
+            result.append(listing)
+    return result
+
+
+def add_attachment(session: Session, actor: User, kind: ListingKind, listing_id: int, *, filename: str,
+                   stream, upload_folder: str, max_bytes: int, is_confidential: bool = False) -> Attachment:
+    """Store a PDF under a generated name; the original name is kept for display only."""
+    listing = get_managed_listing(session, actor, kind, listing_id)
+    display_name = (filename or "").replace("\\", "/").split("/")[-1].strip()[:255] or "attachment.pdf"
+    if not display_name.lower().endswith(".pdf"):
+        raise ValidationError(_("只能上传 PDF 文件。"), {"file": _("只能上传 PDF 文件。")})
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationError(_("文件不能超过 %(n)s MB。", n=max_bytes // (1024 * 1024)),
+                              {"file": _("文件不能超过 %(n)s MB。", n=max_bytes // (1024 * 1024))})
+    if not data.startswith(PDF_MAGIC):
+        raise ValidationError(_("文件内容不是 PDF。"), {"file": _("文件内容不是 PDF。")})
+    stored_name = secrets.token_hex(16) + ".pdf"
+    folder = Path(upload_folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / stored_name
+    path.write_bytes(data)
+    attachment = Attachment(listing_kind=kind, listing_id=listing.id, stored_name=stored_name,
+                            original_name=display_name, size_bytes=len(data), is_confidential=is_confidential,
+                            uploaded_by_id=actor.id)
+    session.add(attachment)
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    return attachment
+
+
+def list_attachments(session: Session, actor: User | None, listing) -> list[Attachment]:
+    """Attachments of a listing the actor may download."""
+    query = select(Attachment).where(Attachment.listing_kind == listing.kind, Attachment.listing_id == listing.id)
+    if not can_see_confidential(actor, listing):
+        query = query.where(Attachment.is_confidential.is_(False))
+    return list(session.scalars(query.order_by(Attachment.id)))
+
+
+def get_attachment(session: Session, actor: User | None, attachment_id: int) -> Attachment:
+    """An attachment the actor may download, or NotFoundError."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFoundError(_("文件不存在。"))
+    listing = get_listing(session, actor, attachment.listing_kind, attachment.listing_id)
+    if attachment.is_confidential and not can_see_confidential(actor, listing):
+        raise NotFoundError(_("文件不存在。"))
+    return attachment
+
+
+def remove_attachment(session: Session, actor: User, attachment_id: int, upload_folder: str) -> None:
+    """Delete an attachment of a listing the actor manages."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFoundError(_("文件不存在。"))
+    get_managed_listing(session, actor, attachment.listing_kind, attachment.listing_id)
+    stored = Path(upload_folder) / attachment.stored_name
+    session.delete(attachment)
+    session.commit()
+    stored.unlink(missing_ok=True)
+
+
+def _require_admin(actor: User) -> None:
+    if actor is None or actor.role != Role.ADMIN:
+        raise PermissionDeniedError(_("只有平台管理员可以审核。"))
+
+
+def _listing_path(listing) -> str:
+    return f"/{'achievements' if listing.kind == ListingKind.ACHIEVEMENT else 'demands'}/{listing.id}"

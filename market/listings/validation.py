@@ -1,0 +1,145 @@
+"""Cleaning of listing input shared by forms and the JSON API: one set of rules, Chinese messages per field."""
+import re
+import unicodedata
+from datetime import date
+
+from flask_babel import gettext as _
+
+from market.money import MAX_FEN
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class FieldErrors(dict):
+    """Collects one message per field."""
+
+    def add(self, name: str, message: str) -> None:
+        """Keep the first message for a field."""
+        self.setdefault(name, message)
+
+
+def clean_text(errors: FieldErrors, name: str, value, *, max_len: int, required: bool = False,
+               multiline: bool = True) -> str:
+    """Trimmed text without control characters or lone surrogates; records an error and returns '' when invalid."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.add(name, _("应为文本。"))
+        return ""
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        errors.add(name, _("包含无效字符。"))
+        return ""
+    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").strip()
+    if _CONTROL.search(value) or (not multiline and ("\n" in value or "\t" in value)):
+        errors.add(name, _("包含不允许的控制字符。"))
+        return ""
+    if required and not value:
+        errors.add(name, _("此项必填。"))
+    elif len(value) > max_len:
+        errors.add(name, _("不能超过 %(n)s 个字符。", n=max_len))
+        return ""
+    return value
+
+
+def clean_terms(errors: FieldErrors, name: str, value, *, max_items: int, max_len: int) -> list[str]:
+    """A list of short phrases (keywords, inventors); accepts a list or a comma/、/；-separated string."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[,，、;；\n]+", value)]
+    if not isinstance(value, list):
+        errors.add(name, _("应为列表。"))
+        return []
+    cleaned: list[str] = []
+    for item in value:
+        text = clean_text(errors, name, item, max_len=max_len, multiline=False)
+        if text and text not in cleaned:
+            cleaned.append(text)
+    if len(cleaned) > max_items:
+        errors.add(name, _("最多 %(n)s 项。", n=max_items))
+    return cleaned[:max_items]
+
+
+def clean_int(errors: FieldErrors, name: str, value, *, low: int, high: int, required: bool = False) -> int | None:
+    """An integer within [low, high]; bools, floats and text that is not plain ASCII digits are errors."""
+    if value is None or value == "":
+        if required:
+            errors.add(name, _("此项必填。"))
+        return None
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        if not re.fullmatch(r"[0-9]{1,18}", text):
+            errors.add(name, _("请输入整数。"))
+            return None
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(name, _("请输入整数。"))
+        return None
+    if not low <= value <= high:
+        errors.add(name, _("应在 %(low)s 到 %(high)s 之间。", low=low, high=high))
+        return None
+    return value
+
+
+def clean_fen(errors: FieldErrors, name: str, value) -> int | None:
+    """An amount in integer fen (0 … 10^15) or None."""
+    return clean_int(errors, name, value, low=0, high=MAX_FEN)
+
+
+def clean_choice(errors: FieldErrors, name: str, value, enum_class, *, required: bool = True):
+    """One value of a vocabulary enum."""
+    if value in (None, ""):
+        if required:
+            errors.add(name, _("此项必填。"))
+        return None
+    try:
+        return enum_class(value)
+    except (ValueError, TypeError):
+        errors.add(name, _("无效的选项。"))
+        return None
+
+
+def clean_choices(errors: FieldErrors, name: str, values, enum_class, *, required: bool = False) -> list:
+    """Several values of a vocabulary enum, in vocabulary order."""
+    if values in (None, ""):
+        values = []
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list):
+        errors.add(name, _("应为列表。"))
+        return []
+    chosen = set()
+    for value in values:
+        try:
+            chosen.add(enum_class(value))
+        except (ValueError, TypeError):
+            errors.add(name, _("无效的选项。"))
+            return []
+    if required and not chosen:
+        errors.add(name, _("请至少选择一项。"))
+    return [member for member in enum_class if member in chosen]
+
+
+def clean_date(errors: FieldErrors, name: str, value, *, low: date, high: date) -> date | None:
+    """An ISO date within [low, high] or None."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(unicodedata.normalize("NFKC", value).strip())
+        except ValueError:
+            errors.add(name, _("日期格式应为 YYYY-MM-DD。"))
+            return None
+    if not isinstance(value, date):
+        errors.add(name, _("日期格式应为 YYYY-MM-DD。"))
+        return None
+    if not low <= value <= high:
+        errors.add(name, _("日期超出允许范围。"))
+        return None
+    return value
+
+
+def check_money_range(errors: FieldErrors, low_name: str, low: int | None, high_name: str, high: int | None) -> None:
+    """The lower bound of a range may not exceed the upper one."""
+    if low is not None and high is not None and low > high:
+        errors.add(high_name, _("上限不能低于下限。"))

@@ -1,0 +1,7 @@
+"""Imports every model module so that the metadata (and Alembic) sees all tables."""
+from market.accounts.models import ApiToken, Organisation, OutboxMail, PasswordResetToken, User, UserSession  # noqa: F401
+from market.achievements.models import Achievement, AchievementMode  # noqa: F401
+from market.demands.models import Demand, DemandMode  # noqa: F401
+from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm  # noqa: F401
+from market.notifications.models import Notification  # noqa: F401
+from market.taxonomy.models import Field, Valley  # noqa: F401

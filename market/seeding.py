@@ -1,0 +1,186 @@
+"""Loading seed_data/: the field tree and valleys always; organisations, users and listings in demo mode.
+
+Every record is matched by its stable key (field code, valley id, organisation slug, e-mail, listing key), so
+loading twice changes nothing.
+"""
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, OrganisationSize, Role, User
+from market.accounts.passwords import hash_password
+from market.achievements.models import Achievement
+from market.demands.models import Demand
+from market.listings.models import LISTING_LIFETIME, ListingEvent
+from market.listings.services import index_listing
+from market.listings.vocabulary import ListingStatus, PriceType, ReturnReason, Stage
+from market.taxonomy.models import Field, Valley
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
+DEMO_RETURN_COMMENT = "请补充关键技术指标和已完成的验证情况后重新提交。"
+
+
+def _read(path: Path):
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or []
+
+
+def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str, int]:
+    """Field tree and valleys (needed in every installation)."""
+    counts = {"fields": 0, "valleys": 0}
+    existing = {field.code: field for field in session.scalars(select(Field))}
+
+    def walk(nodes, parent):
+        for position, node in enumerate(nodes):
+            field = existing.get(node["code"])
+            if field is None:
+                field = Field(code=node["code"])
+                session.add(field)
+                existing[field.code] = field
+                counts["fields"] += 1
+            field.name, field.name_en = node["name"], node.get("name_en", "")
+            field.keywords, field.parent, field.position = list(node.get("keywords") or []), parent, position
+            walk(node.get("children") or [], field)
+
+    walk(_read(seed_dir / "fields.yaml"), None)
+    session.flush()
+    for position, row in enumerate(_read(seed_dir / "valleys.yaml")):
+        valley = session.get(Valley, row["id"])
+        if valley is None:
+            valley = Valley(id=row["id"])
+            session.add(valley)
+            counts["valleys"] += 1
+        valley.name, valley.name_en, valley.city = row["name"], row.get("name_en", ""), row["city"]
+        valley.description, valley.is_sample, valley.position = row.get("description", ""), row.get("is_sample", True), position
+        valley.target_achievements = row.get("target_achievements", 0)
+        valley.target_companies = row.get("target_companies", 0)
+        valley.key_fields = [existing[code] for code in row.get("key_fields", [])][:3]
+    session.commit()
+    return counts
+
+
+def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_DIR, password_profile: str = "standard") -> dict[str, int]:
+    """Demo organisations, users, achievements and demands, all marked as demo (示例)."""
+    counts = {"organisations": 0, "users": 0, "achievements": 0, "demands": 0}
+    organisations = {org.slug: org for org in session.scalars(select(Organisation).where(Organisation.slug.is_not(None)))}
+    for row in _read(seed_dir / "organisations.yaml"):
+        org = organisations.get(row["key"])
+        if org is None:
+            org = Organisation(slug=row["key"], name=row["name"], kind=OrganisationKind(row["kind"]))
+            session.add(org)
+            organisations[org.slug] = org
+            counts["organisations"] += 1
+        org.name, org.kind, org.region = row["name"], OrganisationKind(row["kind"]), row.get("region", "")
+        org.size = OrganisationSize(row["size"]) if row.get("size") else None
+        org.valley_id, org.resident_since = row.get("valley"), row.get("resident_since")
+        org.description, org.website = row.get("description", ""), row.get("website", "")
+        org.status, org.is_demo = ApprovalStatus.APPROVED, True
+    session.flush()
+
+    users = {user.email: user for user in session.scalars(select(User))}
+    password_hash = None
+    for row in _read(seed_dir / "users.yaml"):
+        user = users.get(row["email"])
+        if user is None:
+            password_hash = password_hash or hash_password(demo_password, password_profile)
+            user = User(email=row["email"], password_hash=password_hash, name=row["name"], role=Role(row["role"]))
+            session.add(user)
+            users[user.email] = user
+            counts["users"] += 1
+        user.name, user.role = row["name"], Role(row["role"])
+        user.organisation = organisations.get(row.get("organisation")) if row.get("organisation") else None
+        user.membership_status, user.is_demo = ApprovalStatus.APPROVED, True
+    session.flush()
+
+    fields = {field.code: field for field in session.scalars(select(Field))}
+    for path in sorted((seed_dir / "achievements").glob("*.yaml")):
+        for row in _read(path):
+            counts["achievements"] += _load_achievement(session, row, organisations, users, fields)
+    for row in _read(seed_dir / "demands.yaml"):
+        counts["demands"] += _load_demand(session, row, organisations, users, fields)
+    session.commit()
+    return counts
+
+
+def _published_at(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(9, 0)) if day else None
+
+
+def _common(listing, row, organisations, users, fields) -> None:
+    org = organisations[row["organisation"]]
+    listing.organisation, listing.title = org, row["title"]
+    listing.submitter = users.get(row.get("submitter")) if row.get("submitter") else None
+    listing.keywords, listing.field = list(row.get("keywords") or []), fields[row["field"]]
+    listing.region, listing.valley_id, listing.is_demo = org.region, org.valley_id, True
+    listing.status = ListingStatus(row.get("status", "published"))
+    listing.published_at = _published_at(row.get("published_on"))
+    listing.expires_at = listing.published_at + LISTING_LIFETIME if listing.published_at else None
+    listing.created_at = listing.updated_at = (listing.published_at or datetime(2026, 10, 1)) - timedelta(days=3)
+    if listing.status in (ListingStatus.PENDING, ListingStatus.RETURNED):
+        listing.submitted_at = listing.created_at
+    if listing.status == ListingStatus.RETURNED:
+        listing.return_reason, listing.return_comment = ReturnReason.INCOMPLETE, DEMO_RETURN_COMMENT
+
+
+def _load_achievement(session, row, organisations, users, fields) -> int:
+    key = "seed:" + row["key"]
+    achievement = session.scalar(select(Achievement).where(Achievement.source_key == key))
+    created = achievement is None
+    if created:
+        achievement = Achievement(source_key=key)
+        session.add(achievement)
+    _common(achievement, row, organisations, users, fields)
+    achievement.summary = row["summary"]
+    achievement.description_public = row.get("description_public", "")
+    achievement.description_confidential = row.get("description_confidential", "")
+    achievement.trl, achievement.stage = row["trl"], Stage(row["stage"])
+    achievement.ip_items = [dict(item) for item in row.get("ip") or []]
+    achievement.price_type = PriceType(row.get("price_type", "negotiable"))
+    achievement.price_min_fen, achievement.price_max_fen = row.get("price_min_fen"), row.get("price_max_fen")
+    achievement.owners = [dict(owner) for owner in row.get("owners") or []]
+    achievement.inventors = list(row.get("inventors") or [])
+    achievement.benefits, achievement.scenarios = row.get("benefits", ""), row.get("scenarios", "")
+    achievement.set_modes(row.get("transfer_modes") or [])
+    session.flush()
+    if created:
+        _record_seed_history(session, achievement)
+        index_listing(session, achievement)
+    return int(created)
+
+
+def _load_demand(session, row, organisations, users, fields) -> int:
+    key = "seed:" + row["key"]
+    demand = session.scalar(select(Demand).where(Demand.source_key == key))
+    created = demand is None
+    if created:
+        demand = Demand(source_key=key)
+        session.add(demand)
+    _common(demand, row, organisations, users, fields)
+    demand.description = row["description"]
+    demand.budget_min_fen, demand.budget_max_fen = row.get("budget_min_fen"), row.get("budget_max_fen")
+    demand.wanted_trl_min, demand.deadline = row.get("wanted_trl_min"), row.get("deadline")
+    demand.set_modes(row.get("wanted_modes") or [])
+    session.flush()
+    if created:
+        _record_seed_history(session, demand)
+        index_listing(session, demand)
+    return int(created)
+
+
+def _record_seed_history(session, listing) -> None:
+    session.add(ListingEvent(listing_kind=listing.kind, listing_id=listing.id, action="create",
+                             to_status=ListingStatus.DRAFT, at=listing.created_at))
+    if listing.status != ListingStatus.DRAFT:
+        session.add(ListingEvent(listing_kind=listing.kind, listing_id=listing.id, action="submit",
+                                 from_status=ListingStatus.DRAFT, to_status=ListingStatus.PENDING, at=listing.created_at))
+    if listing.published_at:
+        session.add(ListingEvent(listing_kind=listing.kind, listing_id=listing.id, action="approve",
+                                 from_status=ListingStatus.PENDING, to_status=ListingStatus.PUBLISHED,
+                                 at=listing.published_at))
+    if listing.status == ListingStatus.RETURNED:
+        session.add(ListingEvent(listing_kind=listing.kind, listing_id=listing.id, action="return",
+                                 from_status=ListingStatus.PENDING, to_status=ListingStatus.RETURNED,
+                                 reason=ReturnReason.INCOMPLETE, comment=DEMO_RETURN_COMMENT, at=listing.created_at))

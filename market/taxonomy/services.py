@@ -1,0 +1,144 @@
+"""Valleys and the field tree: reading them, and the admin's edits (a valley keeps at most three key fields)."""
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from market.accounts.models import User
+from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.taxonomy.models import Field, Valley
+
+MAX_KEY_FIELDS = 3
+
+
+def find_field_by_code(session: Session, code: str | None) -> Field | None:
+    """The field with this code, if any."""
+    if not code:
+        return None
+    return session.scalar(select(Field).where(Field.code == code.strip()))
+
+
+def list_fields(session: Session) -> list[Field]:
+    """Every field in tree order (parents before children, siblings by position)."""
+    fields = list(session.scalars(select(Field)))
+    by_parent: dict[int | None, list[Field]] = {}
+    for field in fields:
+        by_parent.setdefault(field.parent_id, []).append(field)
+    ordered: list[Field] = []
+
+    def walk(parent_id):
+        for child in sorted(by_parent.get(parent_id, []), key=lambda f: (f.position, f.code)):
+            ordered.append(child)
+            walk(child.id)
+
+    walk(None)
+    return ordered
+
+
+def list_top_fields(session: Session) -> list[Field]:
+    """Top-level fields in order."""
+    return list(session.scalars(select(Field).where(Field.parent_id.is_(None)).order_by(Field.position, Field.code)))
+
+
+def field_path(field: Field | None) -> list[Field]:
+    """The field's ancestors and itself, top first."""
+    path = []
+    while field is not None:
+        path.append(field)
+        field = field.parent
+    return list(reversed(path))
+
+
+def list_valleys(session: Session) -> list[Valley]:
+    """Every valley in display order."""
+    return list(session.scalars(select(Valley).order_by(Valley.position, Valley.id)))
+
+
+def get_valley(session: Session, valley_id: str) -> Valley:
+    """A valley, or NotFoundError."""
+    valley = session.get(Valley, valley_id)
+    if valley is None:
+        raise NotFoundError(_("谷区不存在。"))
+    return valley
+
+
+def set_valley_key_fields(session: Session, actor: User, valley_id: str, field_codes: list[str]) -> Valley:
+    """Admin sets a valley's key fields: at most three, each an existing field."""
+    _require_admin(actor)
+    valley = get_valley(session, valley_id)
+    codes = list(dict.fromkeys(code for code in field_codes if code))
+    if len(codes) > MAX_KEY_FIELDS:
+        raise ValidationError(_("每个谷区最多 %(n)s 个重点领域。", n=MAX_KEY_FIELDS),
+                              {"key_fields": _("每个谷区最多 %(n)s 个重点领域。", n=MAX_KEY_FIELDS)})
+    fields = [find_field_by_code(session, code) for code in codes]
+    if any(field is None for field in fields):
+        raise ValidationError(_("领域不存在。"), {"key_fields": _("领域不存在。")})
+    valley.key_fields = fields
+    session.commit()
+    return valley
+
+
+def update_valley(session: Session, actor: User, valley_id: str, *, name: str, description: str,
+                  target_achievements: int, target_companies: int) -> Valley:
+    """Admin edits a valley's name, description and annual targets."""
+    _require_admin(actor)
+    valley = get_valley(session, valley_id)
+    name = (name or "").strip()
+    errors = {}
+    if not name or len(name) > 40:
+        errors["name"] = _("名称为 1 到 40 个字符。")
+    for key, value in (("target_achievements", target_achievements), ("target_companies", target_companies)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1_000_000:
+            errors[key] = _("应在 %(low)s 到 %(high)s 之间。", low=0, high=1_000_000)
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), errors)
+    valley.name, valley.description = name, (description or "").strip()[:2000]
+    valley.target_achievements, valley.target_companies = target_achievements, target_companies
+    session.commit()
+    return valley
+
+
+def add_field(session: Session, actor: User, *, parent_code: str | None, code_suffix: str, name: str,
+              name_en: str = "") -> Field:
+    """Admin adds a field under a parent (or at the top); the code is the parent's code plus a suffix."""
+    _require_admin(actor)
+    errors = {}
+    parent = find_field_by_code(session, parent_code) if parent_code else None
+    if parent_code and parent is None:
+        errors["parent"] = _("上级领域不存在。")
+    if parent is not None and parent.depth >= 2:
+        errors["parent"] = _("领域树最多三级。")
+    suffix = (code_suffix or "").strip().lower()
+    if not suffix or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in suffix) or len(suffix) > 30:
+        errors["code"] = _("代码只能由小写字母、数字和连字符组成。")
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        errors["name"] = _("名称为 1 到 60 个字符。")
+    code = f"{parent.code}.{suffix}" if parent else suffix
+    if not errors and find_field_by_code(session, code) is not None:
+        errors["code"] = _("代码已存在。")
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), errors)
+    field = Field(code=code, name=name, name_en=(name_en or "").strip()[:120], parent=parent,
+                  position=len(parent.children) if parent else len(list_top_fields(session)))
+    session.add(field)
+    session.commit()
+    return field
+
+
+def rename_field(session: Session, actor: User, code: str, *, name: str, name_en: str = "") -> Field:
+    """Admin renames a field (its code, used in links and data files, stays)."""
+    _require_admin(actor)
+    field = find_field_by_code(session, code)
+    if field is None:
+        raise NotFoundError(_("领域不存在。"))
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise ValidationError(_("名称为 1 到 60 个字符。"), {"name": _("名称为 1 到 60 个字符。")})
+    field.name, field.name_en = name, (name_en or "").strip()[:120]
+    session.commit()
+    return field
+
+
+def _require_admin(actor: User) -> None:
+    if actor is None or not actor.is_admin:
+        raise PermissionDeniedError(_("只有平台管理员可以修改。"))

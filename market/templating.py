@@ -1,0 +1,66 @@
+"""Template filters and globals: money, vocabulary labels, dates, highlighting."""
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from market.listings.vocabulary import label
+from market.money import format_wan, format_yuan
+
+
+def money_range(low: int | None, high: int | None) -> str:
+    """A price or budget range in 万元 (or 面议 when absent)."""
+    from flask_babel import gettext as _
+
+    if low is None and high is None:
+        return _("面议")
+    if high is None or low == high:
+        return format_wan(low if low is not None else high)
+    if low is None:
+        return _("不超过 %(v)s", v=format_wan(high))
+    return f"{format_wan(low)} – {format_wan(high)}"
+
+
+def highlight(text: str, terms: list[str]) -> Markup:
+    """Escape the text and mark every occurrence of the terms with <mark>."""
+    safe = str(escape(text or ""))
+    for term in sorted({t for t in terms if t}, key=len, reverse=True):
+        escaped = str(escape(term))
+        safe = safe.replace(escaped, f"\x00{escaped}\x01")
+    return Markup(safe.replace("\x00", "<mark>").replace("\x01", "</mark>"))
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (None removes one); page resets unless given."""
+    args = request.args.to_dict(flat=True)
+    if "page" not in changes:
+        args.pop("page", None)
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    query = urlencode(args)
+    return request.path + ("?" + query if query else "")
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Make the helpers available in every template."""
+    app.jinja_env.filters.update(
+        yuan=format_yuan, wan=format_wan, label=label, highlight=highlight,
+        date=lambda value: format_date(value, "yyyy-MM-dd") if value else "",
+        datetime=lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else "",
+    )
+    app.jinja_env.globals.update(money_range=money_range, url_with=url_with, label=label)
+
+    @app.context_processor
+    def inject_globals():
+        unread = 0
+        if current_user.is_authenticated:
+            from market.extensions import db
+            from market.notifications.services import count_unread
+
+            unread = count_unread(db.session, current_user)
+        return {"demo_mode": app.config["DEMO_MODE"], "unread_count": unread, "current_locale": "zh_CN" if get_locale().language == "zh" else "en"}
