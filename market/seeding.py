@@ -18,6 +18,7 @@ from market.listings.models import LISTING_LIFETIME, ListingEvent
 from market.listings.services import index_listing
 from market.listings.vocabulary import ListingStatus, PriceType, ReturnReason, Stage
 from market.taxonomy.models import Field, Valley
+from market.taxonomy.services import valley_id_for
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
 DEMO_RETURN_COMMENT = "请补充关键技术指标和已完成的验证情况后重新提交。"
@@ -109,12 +110,12 @@ def _published_at(day: date | None) -> datetime | None:
     return datetime.combine(day, time(9, 0)) if day else None
 
 
-def _common(listing, row, organisations, users, fields) -> None:
+def _common(session, listing, row, organisations, users, fields) -> None:
     org = organisations[row["organisation"]]
     listing.organisation, listing.title = org, row["title"]
     listing.submitter = users.get(row.get("submitter")) if row.get("submitter") else None
     listing.keywords, listing.field = list(row.get("keywords") or []), fields[row["field"]]
-    listing.region, listing.valley_id, listing.is_demo = org.region, org.valley_id, True
+    listing.region, listing.valley_id, listing.is_demo = org.region, valley_id_for(session, org), True
     listing.status = ListingStatus(row.get("status", "published"))
     listing.published_at = _published_at(row.get("published_on"))
     listing.expires_at = listing.published_at + LISTING_LIFETIME if listing.published_at else None
@@ -132,7 +133,7 @@ def _load_achievement(session, row, organisations, users, fields) -> int:
     if created:
         achievement = Achievement(source_key=key)
         session.add(achievement)
-    _common(achievement, row, organisations, users, fields)
+    _common(session, achievement, row, organisations, users, fields)
     achievement.summary = row["summary"]
     achievement.description_public = row.get("description_public", "")
     achievement.description_confidential = row.get("description_confidential", "")
@@ -158,7 +159,7 @@ def _load_demand(session, row, organisations, users, fields) -> int:
     if created:
         demand = Demand(source_key=key)
         session.add(demand)
-    _common(demand, row, organisations, users, fields)
+    _common(session, demand, row, organisations, users, fields)
     demand.description = row["description"]
     demand.budget_min_fen, demand.budget_max_fen = row.get("budget_min_fen"), row.get("budget_max_fen")
     demand.wanted_trl_min, demand.deadline = row.get("wanted_trl_min"), row.get("deadline")

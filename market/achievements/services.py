@@ -18,7 +18,7 @@ from market.listings.validation import (
 )
 from market.listings.vocabulary import STAGE_TRL_RANGES, IpKind, ListingKind, ListingStatus, PriceType, Stage, TransferMode
 from market.security import can_create
-from market.taxonomy.services import find_field_by_code
+from market.taxonomy.services import find_field_by_code, valley_id_for
 from market.timeutil import utcnow
 
 EDITABLE_KEYS = frozenset({
@@ -117,15 +117,12 @@ def _apply(achievement: Achievement, clean: dict) -> None:
     achievement.updated_at = utcnow()
 
 
-def create_achievement(session: Session, actor: User, data: dict, *, submit: bool = False) -> Achievement:
-    """A researcher (or company member) lists an achievement as a draft, or straight into review."""
-    if not (can_create(actor, Role.RESEARCHER) or can_create(actor, Role.ENTERPRISE)):
-        raise PermissionDeniedError(_("只有已审核机构的科研人员或企业用户可以发布科技成果。"))
-    clean = clean_achievement(session, data)
+def build_achievement(session: Session, actor: User, clean: dict, *, submit: bool, source_key: str | None = None) -> Achievement:
+    """Add a new achievement from clean values to the session (no commit): shared by the form, the API and imports."""
     organisation = actor.organisation
     achievement = Achievement(organisation_id=organisation.id, submitter_id=actor.id, region=organisation.region,
-                              valley_id=organisation.valley_id)
-    _apply(achievement, clean)
+                              valley_id=valley_id_for(session, organisation), source_key=source_key)
+    _apply(achievement, dict(clean))
     if not achievement.owners:
         achievement.owners = [{"name": organisation.name, "share_bp": 10000}]
     session.add(achievement)
@@ -135,6 +132,19 @@ def create_achievement(session: Session, actor: User, data: dict, *, submit: boo
         previous = achievement.submit()
         listings.record_event(session, achievement, actor, "submit", previous)
     listings.index_listing(session, achievement)
+    return achievement
+
+
+def require_achievement_author(actor: User) -> None:
+    """Only approved researchers and enterprise users may list achievements."""
+    if not (can_create(actor, Role.RESEARCHER) or can_create(actor, Role.ENTERPRISE)):
+        raise PermissionDeniedError(_("只有已审核机构的科研人员或企业用户可以发布科技成果。"))
+
+
+def create_achievement(session: Session, actor: User, data: dict, *, submit: bool = False) -> Achievement:
+    """A researcher (or company member) lists an achievement as a draft, or straight into review."""
+    require_achievement_author(actor)
+    achievement = build_achievement(session, actor, clean_achievement(session, data), submit=submit)
     session.commit()
     return achievement
 

@@ -59,8 +59,10 @@ def index_listing(session: Session, listing) -> None:
     body = " ".join(filter(None, [getattr(listing, "summary", ""), getattr(listing, "description_public", ""),
                                   getattr(listing, "description", ""), getattr(listing, "benefits", ""),
                                   getattr(listing, "scenarios", "")]))
-    if listing.field is not None:
-        body += " " + listing.field.name
+    field = listing.field
+    while field is not None:
+        body += " " + field.name
+        field = field.parent
     terms = search.listing_terms(listing.title, listing.keywords or [], body)
     session.add_all(SearchTerm(listing_kind=listing.kind, listing_id=listing.id, term=term, weight=weight)
                     for term, weight in terms.items())

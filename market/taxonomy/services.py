@@ -48,6 +48,15 @@ def field_path(field: Field | None) -> list[Field]:
     return list(reversed(path))
 
 
+def valley_id_for(session: Session, organisation) -> str | None:
+    """The valley a listing of this organisation belongs to: where it is resident, else the valley of its city."""
+    if organisation.valley_id:
+        return organisation.valley_id
+    if not organisation.region:
+        return None
+    return session.scalar(select(Valley.id).where(Valley.city == organisation.region))
+
+
 def list_valleys(session: Session) -> list[Valley]:
     """Every valley in display order."""
     return list(session.scalars(select(Valley).order_by(Valley.position, Valley.id)))
