@@ -1,0 +1,741 @@
+"""The policy engine: judges one event at a time against versioned rule sets and an explicit state.
+
+Pure Python (no Flask, no database). Every number comes from the rule set; this module only knows
+the kinds of computation (POLICY.md R1–R4), cap scopes, stacking and statuses.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from types import MappingProxyType
+
+from market.money import BASIS_POINTS, MAX_FEN, apply_rate, format_yuan, split_by_shares
+from market.policy.events import (
+    Event,
+    IntermediaryShare,
+    Organisation,
+    PreorderPaid,
+    PreorderSigned,
+    StartupGrant,
+    TransferPaid,
+    TransferSigned,
+)
+from market.policy.rules import (
+    Cap,
+    CapScope,
+    OrganisationKind,
+    ProceedsSplitLimits,
+    RecipientRole,
+    Rule,
+    RuleKind,
+    RuleSet,
+    RuleSetError,
+    RuleSetVersion,
+    RuleStatus,
+)
+
+PROCEEDS_PAYER = "proceeds:transferor"
+
+
+class AwardStatus(StrEnum):
+    """What happens to an award: paid after approval, held (rule not confirmed), or waived by stacking."""
+
+    PAYABLE = "payable"
+    HELD = "held"
+    WAIVED = "waived"
+
+
+@dataclass(frozen=True)
+class AgreementRecord:
+    """A signed forward pre-order agreement and what has been paid under it."""
+
+    agreement: str
+    buyer: str
+    seller: str
+    value_fen: int
+    signed_on: dt.date
+    related: bool = False
+    paid_fen: int = 0
+
+
+@dataclass(frozen=True)
+class ContractRecord:
+    """A signed transfer contract and what has been paid under it."""
+
+    contract: str
+    achievement: str
+    transferor: str
+    transferee: str
+    value_fen: int
+    reward_rate_bp: int
+    signed_on: dt.date
+    intermediaries: tuple[IntermediaryShare, ...] = ()
+    agent: str | None = None
+    registered: bool = True
+    paid_fen: int = 0
+
+
+@dataclass(frozen=True)
+class CapKey:
+    """Where a cap's usage accumulates: rule id, scope, subject (recipient/agreement/…) and year."""
+
+    rule: str
+    scope: CapScope
+    subject: str
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class CapUsage:
+    """What a cap key has used: granted fen, and the number of non-zero grants."""
+
+    granted_fen: int = 0
+    grants: int = 0
+
+
+def _frozen_mapping(value: Mapping) -> Mapping:
+    """Return a read-only mapping (copying unless it already is one)."""
+    return value if isinstance(value, MappingProxyType) else MappingProxyType(dict(value))
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    """Everything earlier events established that later events depend on (plain data, read-only)."""
+
+    agreements: Mapping[str, AgreementRecord] = field(default_factory=dict)
+    contracts: Mapping[str, ContractRecord] = field(default_factory=dict)
+    intermediaries: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Distinct intermediaries named for each achievement, over all its deals."""
+    cap_usage: Mapping[CapKey, CapUsage] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("agreements", "contracts", "intermediaries", "cap_usage"):
+            object.__setattr__(self, name, _frozen_mapping(getattr(self, name)))
+
+    def usage(self, key: CapKey) -> CapUsage:
+        """The usage recorded under a cap key (zero when none)."""
+        return self.cap_usage.get(key, CapUsage())
+
+
+@dataclass(frozen=True)
+class Award:
+    """One award line: an (event, rule, recipient) with the computed and granted amounts."""
+
+    event: str
+    rule: str
+    recipient: str
+    computed_fen: int
+    granted_fen: int
+    status: AwardStatus
+    capped_by: str | None = None
+    waived_by: str | None = None
+    kind: RuleKind | None = None
+    rule_set: str = ""
+    version: str = ""
+    payer: str = ""
+    stacking_group: str = ""
+
+
+@dataclass(frozen=True)
+class CapCharge:
+    """What an event added to one cap key, with the cap's limit (for a guarded update in the app)."""
+
+    key: CapKey
+    amount_fen: int
+    grants: int
+    limit_fen: int | None
+    """None for a one-time cap, whose limit is one grant."""
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """The result of applying one event: its awards or its rejection, and the state after it."""
+
+    event: str | None
+    awards: tuple[Award, ...]
+    rejection: str | None
+    state: PolicyState
+    cap_charges: tuple[CapCharge, ...] = ()
+
+    @property
+    def is_rejected(self) -> bool:
+        """True when the event was invalid (it earned nothing and changed no state)."""
+        return self.rejection is not None
+
+
+@dataclass(frozen=True)
+class RuleInForce:
+    """A rule together with the rule set and version that put it in force on a date."""
+
+    rule_set: RuleSet
+    version: RuleSetVersion
+    rule: Rule
+
+
+class _Rejected(Exception):
+    """Internal: the event is invalid; the message is the English reason."""
+
+
+def rules_in_force(rule_sets: Sequence[RuleSet], day: dt.date) -> list[RuleInForce]:
+    """The rules in force on a day, in rule-set then listing order (rule ids must be distinct)."""
+    found: list[RuleInForce] = []
+    seen: set[str] = set()
+    for rule_set in rule_sets:
+        version = rule_set.version_on(day)
+        if version is None:
+            continue
+        for rule in version.rules:
+            if rule.id in seen:
+                raise RuleSetError(f"rule id {rule.id} is in force twice on {day.isoformat()}")
+            seen.add(rule.id)
+            found.append(RuleInForce(rule_set, version, rule))
+    return found
+
+
+def find_rule(rule_sets: Sequence[RuleSet], rule_id: str, day: dt.date) -> RuleInForce | None:
+    """The rule with this id in force on a day (e.g. to re-evaluate a held award), or None."""
+    for entry in rules_in_force(rule_sets, day):
+        if entry.rule.id == rule_id:
+            return entry
+    return None
+
+
+def apply_event(
+    rule_sets: Sequence[RuleSet],
+    organisations: Mapping[str, Organisation],
+    state: PolicyState,
+    event: Event,
+) -> EventOutcome:
+    """Judge one event given what earlier events established; a rejected event changes no state."""
+    event_id = event.id if isinstance(getattr(event, "id", None), str) else None
+    handler = _HANDLERS.get(type(event))
+    try:
+        if handler is None:
+            raise _Rejected(f"{type(event).__name__} is not a policy event.")
+        if not event_id:
+            raise _Rejected("The event has no id.")
+        if type(event.date) is not dt.date:
+            raise _Rejected(f"Event {event_id} has no valid date.")
+        return handler(_Context(rule_sets, organisations, state, event))
+    except _Rejected as rejection:
+        return EventOutcome(event_id, (), str(rejection), state)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a handler needs: the rules, organisations, prior state and the event."""
+
+    rule_sets: Sequence[RuleSet]
+    organisations: Mapping[str, Organisation]
+    state: PolicyState
+    event: Event
+
+    def rules(self, kind: RuleKind, day: dt.date | None = None) -> list[RuleInForce]:
+        """The rules of one kind in force on the day (default: the event's date)."""
+        day = self.event.date if day is None else day
+        return [entry for entry in rules_in_force(self.rule_sets, day) if entry.rule.kind is kind]
+
+    def organisation(self, key: str, value: object) -> Organisation:
+        """The known organisation named by an event field, or a rejection."""
+        name = _require_id(value, key, self.event)
+        organisation = self.organisations.get(name)
+        if organisation is None:
+            raise _Rejected(f"Event {self.event.id} names unknown organisation {name} as {key}.")
+        return organisation
+
+
+# --- validation helpers -------------------------------------------------------------------------
+
+
+def _require_id(value: object, key: str, event: Event) -> str:
+    """Require a non-empty string id in an event field."""
+    if not isinstance(value, str) or not value.strip():
+        raise _Rejected(f"Event {event.id}: {key} must be a non-empty string id.")
+    return value
+
+
+def _require_money(value: object, key: str, event: Event, *, positive: bool) -> int:
+    """Require an integer amount of fen in range (0 allowed unless positive)."""
+    if type(value) is not int:
+        raise _Rejected(f"Event {event.id}: {key} must be an integer number of fen, not {value!r}.")
+    if value < 0:
+        raise _Rejected(f"Event {event.id}: {key} must not be negative.")
+    if positive and value == 0:
+        raise _Rejected(f"Event {event.id}: {key} must be more than zero.")
+    if value > MAX_FEN:
+        raise _Rejected(f"Event {event.id}: {key} is above the largest accepted amount.")
+    return value
+
+
+def _require_bool(value: object, key: str, event: Event) -> bool:
+    """Require true or false."""
+    if type(value) is not bool:
+        raise _Rejected(f"Event {event.id}: {key} must be true or false.")
+    return value
+
+
+def _require_rate(value: object, key: str, event: Event) -> int:
+    """Require an integer rate in basis points, 0..10000."""
+    if type(value) is not int or not 0 <= value <= BASIS_POINTS:
+        raise _Rejected(f"Event {event.id}: {key} must be an integer from 0 to 10000 basis points.")
+    return value
+
+
+def _require_payment_fits(
+    event: Event, what: str, signed_on: dt.date, value_fen: int, paid_fen: int, amount_fen: int
+) -> None:
+    """Reject a payment dated before signing or taking the paid total above the value."""
+    if event.date < signed_on:
+        raise _Rejected(
+            f"Payment {event.id} dated {event.date.isoformat()} is before {what} was signed on "
+            f"{signed_on.isoformat()}."
+        )
+    if paid_fen + amount_fen > value_fen:
+        raise _Rejected(
+            f"Payment {event.id} of {format_yuan(amount_fen)} would take the total paid under {what} to "
+            f"{format_yuan(paid_fen + amount_fen)}, above its value of {format_yuan(value_fen)}."
+        )
+
+
+# --- claims: what each applicable rule would pay, before caps and stacking -----------------------
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """One applicable rule's amount for an event, before caps and stacking."""
+
+    entry: RuleInForce
+    recipients: tuple[str, ...]
+    shares_bp: tuple[int, ...]
+    computed_fen: int
+    limited_fen: int
+    limited_by: str | None
+    cap_keys: tuple[tuple[Cap, CapKey], ...]
+    payer: str
+
+
+def _cap_keys(rule: Rule, day: dt.date, subjects: Mapping[CapScope, str]) -> tuple[tuple[Cap, CapKey], ...]:
+    """The key each of a rule's caps accumulates under for this event."""
+    keys = []
+    for cap in rule.caps:
+        year = day.year if cap.scope is CapScope.RECIPIENT_CALENDAR_YEAR else None
+        keys.append((cap, CapKey(rule.id, cap.scope, subjects[cap.scope], year)))
+    return tuple(keys)
+
+
+def _claim(
+    entry: RuleInForce,
+    event: Event,
+    recipients: Sequence[str],
+    computed_fen: int,
+    subjects: Mapping[CapScope, str],
+    *,
+    shares_bp: Sequence[int] = (BASIS_POINTS,),
+    limited_fen: int | None = None,
+    limited_by: str | None = None,
+    transferor: str | None = None,
+) -> _Claim:
+    """Build a claim for a rule whose conditions are met."""
+    payer = entry.rule.payer
+    if payer == PROCEEDS_PAYER and transferor is not None:
+        payer = f"proceeds:{transferor}"
+    return _Claim(
+        entry=entry,
+        recipients=tuple(recipients),
+        shares_bp=tuple(shares_bp),
+        computed_fen=computed_fen,
+        limited_fen=computed_fen if limited_fen is None else limited_fen,
+        limited_by=limited_by,
+        cap_keys=_cap_keys(entry.rule, event.date, subjects),
+        payer=payer,
+    )
+
+
+def _parties_meet(entry: RuleInForce, parties: Mapping[str, Organisation], day: dt.date) -> bool:
+    """True when every party condition of the rule holds on the day."""
+    return all(
+        parties[party].meets(condition, day) for party, condition in entry.rule.conditions.parties.items()
+    )
+
+
+def _signed_in_time(entry: RuleInForce, signed_on: dt.date) -> bool:
+    """True unless the rule requires signing on or after its rule set's start and that fails."""
+    return not entry.rule.conditions.signed_since_rule_set_start or signed_on >= entry.rule_set.starts_on
+
+
+# --- event handlers ------------------------------------------------------------------------------
+
+
+def _preorder_signed(ctx: _Context) -> EventOutcome:
+    """Record a pre-order agreement; signing earns nothing."""
+    event: PreorderSigned = ctx.event
+    agreement = _require_id(event.agreement, "agreement", event)
+    buyer = ctx.organisation("buyer", event.buyer)
+    seller = ctx.organisation("seller", event.seller)
+    if buyer.id == seller.id:
+        raise _Rejected(f"Agreement {agreement}: buyer and seller must be different organisations.")
+    value = _require_money(event.value_fen, "value_fen", event, positive=True)
+    related = _require_bool(event.related, "related", event)
+    if agreement in ctx.state.agreements:
+        raise _Rejected(f"Agreement {agreement} is already signed; an amended agreement needs a new id.")
+    record = AgreementRecord(agreement, buyer.id, seller.id, value, event.date, related)
+    state = replace(ctx.state, agreements={**ctx.state.agreements, agreement: record})
+    return EventOutcome(event.id, (), None, state)
+
+
+def _preorder_paid(ctx: _Context) -> EventOutcome:
+    """Judge a payment under a pre-order agreement (R1-style subsidies)."""
+    event: PreorderPaid = ctx.event
+    agreement_id = _require_id(event.agreement, "agreement", event)
+    amount = _require_money(event.amount_fen, "amount_fen", event, positive=True)
+    agreement = ctx.state.agreements.get(agreement_id)
+    if agreement is None:
+        raise _Rejected(f"Payment {event.id} is for unknown agreement {agreement_id}.")
+    _require_payment_fits(
+        event, f"agreement {agreement_id}", agreement.signed_on, agreement.value_fen, agreement.paid_fen, amount
+    )
+    parties = {
+        "buyer": ctx.organisation("buyer", agreement.buyer),
+        "seller": ctx.organisation("seller", agreement.seller),
+    }
+    claims = []
+    for entry in ctx.rules(RuleKind.PREORDER_SUBSIDY):
+        conditions = entry.rule.conditions
+        if conditions.unrelated_parties and agreement.related:
+            continue
+        if not _signed_in_time(entry, agreement.signed_on) or not _parties_meet(entry, parties, agreement.signed_on):
+            continue
+        recipient = agreement.seller if entry.rule.recipient is RecipientRole.SELLER else agreement.buyer
+        subjects = {
+            CapScope.RECIPIENT_CALENDAR_YEAR: recipient,
+            CapScope.RECIPIENT_RULE_SET_PERIOD: recipient,
+            CapScope.AGREEMENT: agreement_id,
+        }
+        claims.append(_claim(entry, event, [recipient], apply_rate(amount, entry.rule.rate_bp), subjects))
+    paid = replace(agreement, paid_fen=agreement.paid_fen + amount)
+    state = replace(ctx.state, agreements={**ctx.state.agreements, agreement_id: paid})
+    return _settle(event, state, claims)
+
+
+def _transfer_signed(ctx: _Context) -> EventOutcome:
+    """Record a transfer contract, enforcing the intermediary limit per achievement."""
+    event: TransferSigned = ctx.event
+    contract = _require_id(event.contract, "contract", event)
+    achievement = _require_id(event.achievement, "achievement", event)
+    transferor = ctx.organisation("transferor", event.transferor)
+    transferee = ctx.organisation("transferee", event.transferee)
+    if transferor.id == transferee.id:
+        raise _Rejected(f"Contract {contract}: transferor and transferee must be different organisations.")
+    value = _require_money(event.value_fen, "value_fen", event, positive=True)
+    rate = _require_rate(event.reward_rate_bp, "reward_rate_bp", event)
+    registered = _require_bool(event.registered, "registered", event)
+    intermediaries = _require_intermediaries(event)
+    agent = None if event.agent is None else _require_id(event.agent, "agent", event)
+    persons = [share.person for share in intermediaries]
+    if agent is not None and agent in persons:
+        raise _Rejected(f"Contract {contract}: the agent {agent} must not also be listed as an intermediary.")
+    exception = event.intermediary_exception
+    if exception is not None and (not isinstance(exception, str) or not exception.strip()):
+        raise _Rejected(f"Event {event.id}: intermediary_exception must be a written reason.")
+    if contract in ctx.state.contracts:
+        raise _Rejected(f"Contract {contract} is already signed; an amended contract needs a new id.")
+    known = ctx.state.intermediaries.get(achievement, frozenset())
+    combined = known | set(persons)
+    limits = [entry.rule.max_people_per_achievement for entry in ctx.rules(RuleKind.INTERMEDIARY_SHARE)]
+    if limits and len(combined) > min(limits) and len(combined) > len(known) and exception is None:
+        names = ", ".join(sorted(combined))
+        raise _Rejected(
+            f"Achievement {achievement} would have {len(combined)} distinct intermediaries ({names}); "
+            f"at most {min(limits)} are allowed unless intermediary_exception gives a written reason."
+        )
+    record = ContractRecord(
+        contract, achievement, transferor.id, transferee.id, value, rate, event.date,
+        intermediaries, agent, registered,
+    )
+    state = replace(
+        ctx.state,
+        contracts={**ctx.state.contracts, contract: record},
+        intermediaries={**ctx.state.intermediaries, achievement: frozenset(combined)},
+    )
+    return EventOutcome(event.id, (), None, state)
+
+
+def _require_intermediaries(event: TransferSigned) -> tuple[IntermediaryShare, ...]:
+    """Require distinct named intermediaries whose shares sum to 10000 bp."""
+    shares = event.intermediaries
+    if not isinstance(shares, (tuple, list)) or not all(isinstance(s, IntermediaryShare) for s in shares):
+        raise _Rejected(f"Event {event.id}: intermediaries must be a list of person and share_bp.")
+    for share in shares:
+        _require_id(share.person, "intermediaries.person", event)
+        if type(share.share_bp) is not int or not 1 <= share.share_bp <= BASIS_POINTS:
+            raise _Rejected(f"Event {event.id}: each intermediary's share_bp must be an integer from 1 to 10000.")
+    persons = [share.person for share in shares]
+    if len(set(persons)) != len(persons):
+        raise _Rejected(f"Event {event.id}: an intermediary is listed twice.")
+    if shares and sum(share.share_bp for share in shares) != BASIS_POINTS:
+        raise _Rejected(f"Event {event.id}: the intermediaries' share_bp must sum to 10000.")
+    return tuple(shares)
+
+
+def _transfer_paid(ctx: _Context) -> EventOutcome:
+    """Judge proceeds received under a transfer contract (R2- and R3-style rewards)."""
+    event: TransferPaid = ctx.event
+    contract_id = _require_id(event.contract, "contract", event)
+    amount = _require_money(event.amount_fen, "amount_fen", event, positive=True)
+    contract = ctx.state.contracts.get(contract_id)
+    if contract is None:
+        raise _Rejected(f"Payment {event.id} is for unknown contract {contract_id}.")
+    _require_payment_fits(
+        event, f"contract {contract_id}", contract.signed_on, contract.value_fen, contract.paid_fen, amount
+    )
+    parties = {
+        "transferor": ctx.organisation("transferor", contract.transferor),
+        "transferee": ctx.organisation("transferee", contract.transferee),
+    }
+    subjects = {CapScope.ACHIEVEMENT: contract.achievement, CapScope.CONTRACT: contract_id}
+    claims = []
+    for entry in rules_in_force(ctx.rule_sets, event.date):
+        rule = entry.rule
+        if rule.kind not in (RuleKind.INTERMEDIARY_SHARE, RuleKind.CITY_AGENT_REWARD):
+            continue
+        if rule.conditions.registered_contract and not contract.registered:
+            continue
+        if not _signed_in_time(entry, contract.signed_on) or not _parties_meet(entry, parties, contract.signed_on):
+            continue
+        if rule.kind is RuleKind.INTERMEDIARY_SHARE and contract.intermediaries:
+            claims.append(
+                _claim(
+                    entry, event,
+                    [share.person for share in contract.intermediaries],
+                    apply_rate(amount, contract.reward_rate_bp),
+                    subjects,
+                    shares_bp=[share.share_bp for share in contract.intermediaries],
+                    transferor=contract.transferor,
+                )
+            )
+        elif rule.kind is RuleKind.CITY_AGENT_REWARD and contract.agent is not None:
+            agent_subjects = {
+                **subjects,
+                CapScope.RECIPIENT_CALENDAR_YEAR: contract.agent,
+                CapScope.RECIPIENT_RULE_SET_PERIOD: contract.agent,
+            }
+            claims.append(
+                _claim(
+                    entry, event, [contract.agent], apply_rate(amount, rule.rate_bp), agent_subjects,
+                    transferor=contract.transferor,
+                )
+            )
+    paid = replace(contract, paid_fen=contract.paid_fen + amount)
+    state = replace(ctx.state, contracts={**ctx.state.contracts, contract_id: paid})
+    return _settle(event, state, claims)
+
+
+def _startup_grant(ctx: _Context) -> EventOutcome:
+    """Judge a start-up capital grant (R4-style: min of awarded, maximum and paid-in share)."""
+    event: StartupGrant = ctx.event
+    startup = ctx.organisation("startup", event.startup)
+    founders = _require_money(event.founders_paid_in_fen, "founders_paid_in_fen", event, positive=False)
+    awarded = _require_money(event.awarded_fen, "awarded_fen", event, positive=False)
+    claims = []
+    for entry in ctx.rules(RuleKind.STARTUP_CAPITAL):
+        rule = entry.rule
+        if not _parties_meet(entry, {"startup": startup}, event.date):
+            continue
+        share = rule.max_share_of_capital_bp
+        limits = [
+            ("max_amount_fen", rule.max_amount_fen),
+            ("max_share_of_capital_bp", founders * share // (BASIS_POINTS - share)),
+        ]
+        limited, limited_by = awarded, None
+        for name, limit in limits:
+            if limit < limited:
+                limited, limited_by = limit, name
+        if limited < rule.min_amount_fen:
+            raise _Rejected(
+                f"Grant {event.id} to startup {startup.id} comes to {format_yuan(limited)} under rule {rule.id}, "
+                f"below its minimum of {format_yuan(rule.min_amount_fen)}."
+            )
+        subjects = {
+            CapScope.ONE_TIME_PER_STARTUP: startup.id,
+            CapScope.RECIPIENT_CALENDAR_YEAR: startup.id,
+            CapScope.RECIPIENT_RULE_SET_PERIOD: startup.id,
+        }
+        claims.append(
+            _claim(entry, event, [startup.id], awarded, subjects, limited_fen=limited, limited_by=limited_by)
+        )
+    return _settle(event, ctx.state, claims)
+
+
+_HANDLERS = {
+    PreorderSigned: _preorder_signed,
+    PreorderPaid: _preorder_paid,
+    TransferSigned: _transfer_signed,
+    TransferPaid: _transfer_paid,
+    StartupGrant: _startup_grant,
+}
+
+
+# --- caps, splitting and stacking ----------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    """A working award line while stacking is decided."""
+
+    claim: _Claim
+    recipient: str
+    computed_fen: int
+    granted_fen: int
+    capped_by: str | None
+    waived_by: str | None = None
+
+
+def _capped(claim: _Claim, state: PolicyState) -> tuple[int, str | None]:
+    """Apply a claim's caps (inclusive) to its limited amount; return (granted, binding limit name)."""
+    granted, capped_by = claim.limited_fen, claim.limited_by
+    for cap, key in claim.cap_keys:
+        usage = state.usage(key)
+        if cap.scope.counts_grants:
+            headroom = 0 if usage.grants >= 1 else granted
+        else:
+            headroom = max(cap.amount_fen - usage.granted_fen, 0)
+        if headroom < granted:
+            granted, capped_by = headroom, cap.scope.value
+    return granted, capped_by
+
+
+def _lines(claim: _Claim, state: PolicyState) -> list[_Line]:
+    """Cap a claim and split it among its recipients."""
+    granted, capped_by = _capped(claim, state)
+    computed_parts = split_by_shares(claim.computed_fen, claim.shares_bp)
+    granted_parts = split_by_shares(granted, claim.shares_bp)
+    return [
+        _Line(claim, recipient, computed, part, capped_by if part < computed else None)
+        for recipient, computed, part in zip(claim.recipients, computed_parts, granted_parts)
+    ]
+
+
+def _stack(lines: Iterable[_Line]) -> None:
+    """Within a stacking group, per recipient, keep the highest line (first listed on ties); waive the rest."""
+    best: dict[tuple[str, str], _Line] = {}
+    for line in lines:
+        group = (line.claim.entry.rule.stacking_group, line.recipient)
+        if group not in best or line.granted_fen > best[group].granted_fen:
+            best[group] = line
+    for line in lines:
+        winner = best[(line.claim.entry.rule.stacking_group, line.recipient)]
+        if line is not winner:
+            line.waived_by = winner.claim.entry.rule.id
+
+
+def _settle(event: Event, state: PolicyState, claims: Sequence[_Claim]) -> EventOutcome:
+    """Turn claims into award lines, charge the caps of what is not waived, and return the outcome."""
+    lines_by_claim = [(claim, _lines(claim, state)) for claim in claims]
+    all_lines = [line for _, lines in lines_by_claim for line in lines]
+    _stack(all_lines)
+    usage = dict(state.cap_usage)
+    charges = []
+    for claim, lines in lines_by_claim:
+        charged = sum(line.granted_fen for line in lines if line.waived_by is None)
+        if charged == 0:
+            continue
+        for cap, key in claim.cap_keys:
+            before = usage.get(key, CapUsage())
+            usage[key] = CapUsage(before.granted_fen + charged, before.grants + 1)
+            charges.append(CapCharge(key, charged, 1, cap.amount_fen))
+    awards = tuple(_award(event, line) for line in all_lines)
+    new_state = replace(state, cap_usage=usage) if charges else state
+    return EventOutcome(event.id, awards, None, new_state, tuple(charges))
+
+
+def _award(event: Event, line: _Line) -> Award:
+    """Freeze a working line into an Award."""
+    entry = line.claim.entry
+    if line.waived_by is not None:
+        status = AwardStatus.WAIVED
+    elif entry.rule.status.is_payable:
+        status = AwardStatus.PAYABLE
+    else:
+        status = AwardStatus.HELD
+    return Award(
+        event=event.id,
+        rule=entry.rule.id,
+        recipient=line.recipient,
+        computed_fen=line.computed_fen,
+        granted_fen=line.granted_fen,
+        status=status,
+        capped_by=line.capped_by,
+        waived_by=line.waived_by,
+        kind=entry.rule.kind,
+        rule_set=entry.rule_set.name,
+        version=entry.version.version,
+        payer=line.claim.payer,
+        stacking_group=entry.rule.stacking_group,
+    )
+
+
+# --- statutory checks ----------------------------------------------------------------------------
+
+
+class FindingLevel(StrEnum):
+    """How serious a statutory finding is: an error blocks, a warning is shown."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class SplitFinding:
+    """One statutory finding on a proceeds split, with a stable code for translation."""
+
+    level: FindingLevel
+    code: str
+    message: str
+
+
+def _percent(rate_bp: int) -> str:
+    """Write basis points as a percentage without float: 5000 → "50%", 6550 → "65.5%"."""
+    whole, hundredths = divmod(rate_bp, 100)
+    return f"{whole}.{hundredths:02d}".rstrip("0").rstrip(".") + "%"
+
+
+def proceeds_split_limits_on(rule_sets: Sequence[RuleSet], day: dt.date) -> ProceedsSplitLimits | None:
+    """The statutory proceeds-split thresholds in force on a day (first rule set that has them)."""
+    for rule_set in rule_sets:
+        version = rule_set.version_on(day)
+        if version is not None and version.proceeds_split is not None:
+            return version.proceeds_split
+    return None
+
+
+def check_proceeds_split(
+    limits: ProceedsSplitLimits | None, transferor_kind: OrganisationKind, inventor_share_bp: int
+) -> tuple[SplitFinding, ...]:
+    """Check the inventors' share of a transferor's net proceeds against the statutory thresholds."""
+    if type(inventor_share_bp) is not int or not 0 <= inventor_share_bp <= BASIS_POINTS:
+        return (
+            SplitFinding(FindingLevel.ERROR, "invalid_share", "The inventors' share must be 0 to 10000 basis points."),
+        )
+    if limits is None or transferor_kind not in limits.applies_to_kinds:
+        return ()
+    if inventor_share_bp < limits.inventor_floor_bp:
+        return (
+            SplitFinding(
+                FindingLevel.ERROR,
+                "below_statutory_floor",
+                f"The inventors' share of {_percent(inventor_share_bp)} is below the statutory floor of "
+                f"{_percent(limits.inventor_floor_bp)} of net income.",
+            ),
+        )
+    if inventor_share_bp < limits.inventor_warning_below_bp:
+        return (
+            SplitFinding(
+                FindingLevel.WARNING,
+                "below_recommended_share",
+                f"The inventors' share of {_percent(inventor_share_bp)} is below the "
+                f"{_percent(limits.inventor_warning_below_bp)} expected of Shanxi public units.",
+            ),
+        )
+    return ()
