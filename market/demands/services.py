@@ -20,7 +20,7 @@ from market.listings.validation import (
 )
 from market.listings.vocabulary import ListingKind, ListingStatus, TransferMode
 from market.security import can_create
-from market.taxonomy.services import find_field_by_code
+from market.taxonomy.services import find_field_by_code, valley_id_for
 from market.timeutil import utcnow
 
 EDITABLE_KEYS = frozenset({"title", "description", "keywords", "field", "budget_min_fen", "budget_max_fen",
@@ -71,7 +71,7 @@ def create_demand(session: Session, actor: User, data: dict, *, submit: bool = F
     clean = clean_demand(session, data)
     organisation = actor.organisation
     demand = Demand(organisation_id=organisation.id, submitter_id=actor.id, region=organisation.region,
-                    valley_id=organisation.valley_id)
+                    valley_id=valley_id_for(session, organisation))
     _apply(demand, clean)
     session.add(demand)
     session.flush()
