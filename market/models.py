@@ -5,3 +5,7 @@ from market.demands.models import Demand, DemandMode  # noqa: F401
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm  # noqa: F401
 from market.notifications.models import Notification  # noqa: F401
 from market.taxonomy.models import Field, Valley  # noqa: F401
+from market.contracts.models import PreorderAgreement, PreorderDelivery, PreorderPayment  # noqa: F401
+from market.deals.models import Bid, BidVersion, Deal, DealEvent, DealIntermediary, DealPayment, DemandResponse  # noqa: F401
+from market.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401
+from market.policy.models import Award, PolicyEvent, PolicyStateSnapshot, StartupGrant, StoredRuleSet  # noqa: F401

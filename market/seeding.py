@@ -17,6 +17,7 @@ from market.demands.models import Demand
 from market.listings.models import LISTING_LIFETIME, ListingEvent
 from market.listings.services import index_listing
 from market.listings.vocabulary import ListingStatus, PriceType, ReturnReason, Stage
+from market.policy.services import ensure_books, install_rule_set
 from market.taxonomy.models import Field, Valley
 from market.taxonomy.services import valley_id_for
 
@@ -30,7 +31,7 @@ def _read(path: Path):
 
 
 def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str, int]:
-    """Field tree and valleys (needed in every installation)."""
+    """Field tree, valleys and the default policy rule set (needed in every installation)."""
     counts = {"fields": 0, "valleys": 0}
     existing = {field.code: field for field in session.scalars(select(Field))}
 
@@ -59,6 +60,10 @@ def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str
         valley.target_achievements = row.get("target_achievements", 0)
         valley.target_companies = row.get("target_companies", 0)
         valley.key_fields = [existing[code] for code in row.get("key_fields", [])][:3]
+    session.flush()
+    ensure_books(session)
+    session.commit()
+    install_rule_set(session, seed_dir / "policies" / "default.toml")
     session.commit()
     return counts
 

@@ -11,6 +11,7 @@ from market import create_app
 from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, Role, User
 from market.accounts.passwords import hash_password
 from market.extensions import db
+from market.ledger.services import find_ledger_problems
 from market.seeding import load_reference_data
 
 POSTGRES_URL = os.environ.get("MARKET_TEST_DATABASE_URL", "")
@@ -50,7 +51,7 @@ def template_database(tmp_path_factory):
 
 @pytest.fixture
 def app(template_database, tmp_path, request):
-    """An app on a clean database holding only the reference data."""
+    """An app on a clean database holding only the reference data; afterwards the ledger's invariants must hold."""
     if POSTGRES_URL:
         url = POSTGRES_URL
     else:
@@ -61,10 +62,13 @@ def app(template_database, tmp_path, request):
     app = create_app(config)
     with app.app_context():
         yield app
+        db.session.rollback()
+        problems = find_ledger_problems(db.session)
         db.session.remove()
         if POSTGRES_URL:
             _reset_postgres()
         db.engine.dispose()
+    assert problems == [], f"ledger invariants broken after the test: {problems}"
 
 
 def _reset_postgres() -> None:
@@ -212,3 +216,4 @@ def make_demand(app, make_user):
         return demand
 
     return make
+

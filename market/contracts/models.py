@@ -1,0 +1,95 @@
+"""Forward pre-order agreements (预约采购协议): the agreement, its deliveries and its payments."""
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.extensions import db
+from market.timeutil import utcnow
+
+
+class AgreementStatus(StrEnum):
+    """Where an agreement stands."""
+
+    SIGNED = "signed"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+    SUPERSEDED = "superseded"
+
+
+class PreorderAgreement(db.Model):
+    """A buyer commits to buy a resident startup's future innovative product."""
+
+    __tablename__ = "preorder_agreements"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_fen BETWEEN 0 AND 1000000000000000", name="unit_price_range"),
+        CheckConstraint("value_fen > 0 AND value_fen <= 1000000000000000", name="value_range"),
+        CheckConstraint("paid_fen >= 0 AND paid_fen <= value_fen", name="paid_within_value"),
+        CheckConstraint("accepted_fen >= 0 AND accepted_fen <= value_fen", name="accepted_within_value"),
+        CheckConstraint("buyer_id <> seller_id", name="distinct_parties"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    broker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    product: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[int]
+    unit: Mapped[str] = mapped_column(String(20), default="台")
+    unit_price_fen: Mapped[int] = mapped_column(db.BigInteger)
+    value_fen: Mapped[int] = mapped_column(db.BigInteger)
+    delivery_schedule: Mapped[str] = mapped_column(Text, default="")
+    signed_on: Mapped[date]
+    is_related_party: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[AgreementStatus] = mapped_column(String(20), default=AgreementStatus.SIGNED)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("preorder_agreements.id"))
+    accepted_fen: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    paid_fen: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    buyer = relationship("Organisation", foreign_keys=[buyer_id])
+    seller = relationship("Organisation", foreign_keys=[seller_id])
+    broker = relationship("User", foreign_keys=[broker_id])
+    deliveries: Mapped[list["PreorderDelivery"]] = relationship(order_by="PreorderDelivery.id")
+    payments: Mapped[list["PreorderPayment"]] = relationship(order_by="PreorderPayment.id")
+
+
+class PreorderDelivery(db.Model):
+    """Goods delivered under an agreement; payments count only against accepted deliveries."""
+
+    __tablename__ = "preorder_deliveries"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("preorder_agreements.id"), index=True)
+    delivered_on: Mapped[date]
+    quantity: Mapped[int]
+    amount_fen: Mapped[int] = mapped_column(db.BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    accepted_on: Mapped[date | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PreorderPayment(db.Model):
+    """A payment (excluding VAT) by the buyer for accepted deliveries: the base of the R1 subsidy."""
+
+    __tablename__ = "preorder_payments"
+    __table_args__ = (CheckConstraint("amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("preorder_agreements.id"), index=True)
+    paid_on: Mapped[date]
+    amount_fen: Mapped[int] = mapped_column(db.BigInteger)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    policy_event_id: Mapped[int | None] = mapped_column(ForeignKey("policy_events.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,77 @@
+"""Money on forward pre-order agreements: signing is told to the engine; paid deliveries earn the R1 subsidy."""
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from market.accounts.models import User
+from market.contracts.models import AgreementStatus, PreorderAgreement, PreorderPayment
+from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError, ValidationError
+from market.money import MAX_FEN, format_yuan
+from market.policy import services as policy
+from market.policy.events import PreorderPaid, PreorderSigned
+from market.policy.models import Award
+from market.security import is_member_of
+from market.timeutil import utcnow
+
+
+def agreement_key(agreement: PreorderAgreement) -> str:
+    """The engine's id of an agreement."""
+    return f"preorder-{agreement.id}"
+
+
+def is_party(user: User, agreement: PreorderAgreement) -> bool:
+    """Buyer and seller members, the agreement's broker and admins."""
+    return (user.is_admin or is_member_of(user, agreement.buyer_id) or is_member_of(user, agreement.seller_id)
+            or (agreement.broker_id is not None and agreement.broker_id == user.id))
+
+
+def register_agreement(session: Session, snapshot, agreement: PreorderAgreement, actor: User) -> None:
+    """Tell the engine an agreement was signed (under the caller's lock; no commit)."""
+    event = PreorderSigned(id=policy.next_event_id(snapshot), date=agreement.signed_on, agreement=agreement_key(agreement),
+                           buyer=policy.org_key(agreement.buyer_id), seller=policy.org_key(agreement.seller_id),
+                           value_fen=agreement.value_fen, related=agreement.is_related_party)
+    policy.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller], actor=actor,
+                              agreement_id=agreement.id)
+
+
+def record_preorder_payment(session: Session, actor: User, agreement_id: int, *, amount_fen,
+                            paid_on) -> tuple[PreorderPayment, list[Award]]:
+    """Record a payment for accepted deliveries; the subsidy is computed at once (one commit)."""
+    snapshot = policy.lock_books(session)
+    agreement = session.get(PreorderAgreement, agreement_id)
+    if agreement is None or not is_party(actor, agreement):
+        raise NotFoundError(_("协议不存在。"))
+    if not (actor.is_admin or is_member_of(actor, agreement.buyer_id) or is_member_of(actor, agreement.seller_id)
+            or agreement.broker_id == actor.id):
+        raise PermissionDeniedError(_("无权登记付款。"))
+    if agreement.status != AgreementStatus.SIGNED:
+        raise RuleViolationError(_("该协议已结束，不能再登记付款。"))
+    errors = {}
+    if type(amount_fen) is not int or not 0 < amount_fen <= MAX_FEN:
+        errors["amount_fen"] = _("金额必须是大于零的整数（分）。")
+    if not isinstance(paid_on, dt.date) or isinstance(paid_on, dt.datetime):
+        errors["paid_on"] = _("请填写付款日期。")
+    elif paid_on > utcnow().date():
+        errors["paid_on"] = _("付款日期不能晚于今天。")
+    elif paid_on < agreement.signed_on:
+        errors["paid_on"] = _("付款日期不能早于协议签订日期（%(d)s）。", d=agreement.signed_on.isoformat())
+    if not errors and agreement.paid_fen + amount_fen > agreement.value_fen:
+        errors["amount_fen"] = _("累计付款将超过协议金额，剩余 %(left)s。", left=format_yuan(agreement.value_fen - agreement.paid_fen))
+    elif not errors and agreement.paid_fen + amount_fen > agreement.accepted_fen:
+        errors["amount_fen"] = _("付款只能针对已验收的交付，已验收未付金额为 %(left)s。",
+                                 left=format_yuan(agreement.accepted_fen - agreement.paid_fen))
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), errors)
+    event = PreorderPaid(id=policy.next_event_id(snapshot), date=paid_on, agreement=agreement_key(agreement),
+                         amount_fen=amount_fen)
+    awards = policy.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller], actor=actor,
+                                       agreement_id=agreement.id)
+    payment = PreorderPayment(agreement_id=agreement.id, paid_on=paid_on, amount_fen=amount_fen,
+                              recorded_by_id=actor.id, policy_event_id=snapshot.last_event_id)
+    session.add(payment)
+    agreement.paid_fen += amount_fen
+    if agreement.paid_fen == agreement.value_fen:
+        agreement.status = AgreementStatus.COMPLETED
+    session.commit()
+    return payment, awards

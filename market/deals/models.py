@@ -1,0 +1,242 @@
+"""Bids with counter-offers, responses to demands, and the deal pipeline (成果转化项目)."""
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from market.errors import InvalidStateError
+from market.extensions import db
+from market.listings.vocabulary import TransferMode
+from market.timeutil import utcnow
+
+MONEY_RANGE = "BETWEEN 0 AND 1000000000000000"
+
+
+class BidStatus(StrEnum):
+    """Where a bid stands."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class BidSide(StrEnum):
+    """Who wrote a round of a bid."""
+
+    BUYER = "buyer"
+    OWNER = "owner"
+
+
+class Bid(db.Model):
+    """An enterprise's offer (意向/报价) on an achievement; each round is a BidVersion."""
+
+    __tablename__ = "bids"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    achievement_id: Mapped[int] = mapped_column(ForeignKey("achievements.id"), index=True)
+    bidder_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    bidder_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[BidStatus] = mapped_column(String(20), default=BidStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    achievement = relationship("Achievement")
+    bidder_organisation = relationship("Organisation")
+    bidder = relationship("User")
+    versions: Mapped[list["BidVersion"]] = relationship(order_by="BidVersion.number", back_populates="bid")
+
+    @property
+    def latest(self) -> "BidVersion":
+        """The current round."""
+        return self.versions[-1]
+
+
+class BidVersion(db.Model):
+    """One round of a bid: the first offer or a counter-offer."""
+
+    __tablename__ = "bid_versions"
+    __table_args__ = (
+        UniqueConstraint("bid_id", "number", name="one_number_per_bid"),
+        CheckConstraint(f"amount_fen {MONEY_RANGE}", name="amount_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), index=True)
+    number: Mapped[int]
+    side: Mapped[BidSide] = mapped_column(String(10))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount_fen: Mapped[int] = mapped_column(db.BigInteger)
+    mode: Mapped[TransferMode] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    bid: Mapped[Bid] = relationship(back_populates="versions")
+    author = relationship("User")
+
+
+class ResponseStatus(StrEnum):
+    """Where a response to a demand stands."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class DemandResponse(db.Model):
+    """A researcher's proposal (响应/揭榜) to a demand, optionally naming one of their achievements."""
+
+    __tablename__ = "demand_responses"
+    __table_args__ = (CheckConstraint(f"amount_fen IS NULL OR amount_fen {MONEY_RANGE}", name="amount_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id"), index=True)
+    responder_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    responder_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    achievement_id: Mapped[int | None] = mapped_column(ForeignKey("achievements.id"))
+    proposal: Mapped[str] = mapped_column(Text)
+    amount_fen: Mapped[int | None] = mapped_column(db.BigInteger)
+    status: Mapped[ResponseStatus] = mapped_column(String(20), default=ResponseStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    demand = relationship("Demand")
+    responder_organisation = relationship("Organisation")
+    responder = relationship("User")
+    achievement = relationship("Achievement")
+
+
+class DealStage(StrEnum):
+    """意向 → 洽谈 → 协议定价 → 公示 → 签约 → 技术合同登记 → 履约/回款 → 完成, or 终止."""
+
+    INTENT = "intent"
+    NEGOTIATION = "negotiation"
+    PRICING = "pricing"
+    NOTICE = "notice"
+    SIGNED = "signed"
+    REGISTERED = "registered"
+    PERFORMANCE = "performance"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+
+
+PIPELINE = [DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING, DealStage.NOTICE, DealStage.SIGNED,
+            DealStage.REGISTERED, DealStage.PERFORMANCE, DealStage.COMPLETED]
+
+
+class Deal(db.Model):
+    """A conversion project between a transferor (the achievement's owner) and a transferee."""
+
+    __tablename__ = "deals"
+    __table_args__ = (
+        CheckConstraint(f"agreed_amount_fen IS NULL OR agreed_amount_fen {MONEY_RANGE}", name="agreed_range"),
+        CheckConstraint("reward_rate_bp BETWEEN 0 AND 10000", name="reward_rate_range"),
+        CheckConstraint(f"paid_fen {MONEY_RANGE}", name="paid_range"),
+        CheckConstraint("agreed_amount_fen IS NULL OR paid_fen <= agreed_amount_fen", name="paid_within_value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    achievement_id: Mapped[int | None] = mapped_column(ForeignKey("achievements.id"), index=True)
+    demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"))
+    bid_id: Mapped[int | None] = mapped_column(ForeignKey("bids.id"), unique=True)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("demand_responses.id"), unique=True)
+    transferor_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    transferee_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    broker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    agent_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    stage: Mapped[DealStage] = mapped_column(String(20), default=DealStage.INTENT, index=True)
+    mode: Mapped[TransferMode | None] = mapped_column(String(30))
+    agreed_amount_fen: Mapped[int | None] = mapped_column(db.BigInteger)
+    reward_rate_bp: Mapped[int] = mapped_column(default=0)
+    notice_days: Mapped[int] = mapped_column(default=15)
+    notice_starts_on: Mapped[date | None]
+    notice_ends_on: Mapped[date | None]
+    signed_on: Mapped[date | None]
+    registration_number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    registered_on: Mapped[date | None]
+    paid_fen: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    intermediary_exception: Mapped[str] = mapped_column(Text, default="")
+    termination_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    achievement = relationship("Achievement")
+    demand = relationship("Demand")
+    transferor = relationship("Organisation", foreign_keys=[transferor_id])
+    transferee = relationship("Organisation", foreign_keys=[transferee_id])
+    broker = relationship("User", foreign_keys=[broker_id])
+    agent_organisation = relationship("Organisation", foreign_keys=[agent_organisation_id])
+    intermediaries: Mapped[list["DealIntermediary"]] = relationship(order_by="DealIntermediary.position",
+                                                                     cascade="all, delete-orphan")
+
+    def advance_to(self, target: DealStage) -> DealStage:
+        """Move one step along the pipeline (or terminate from any open stage)."""
+        previous = self.stage
+        if previous in (DealStage.COMPLETED, DealStage.TERMINATED):
+            raise InvalidStateError(f"deal {self.id} is closed")
+        if target == DealStage.TERMINATED:
+            self.stage = target
+            return previous
+        if target not in PIPELINE or PIPELINE.index(target) != PIPELINE.index(previous) + 1:
+            raise InvalidStateError(f"deal {self.id} cannot move from {previous} to {target}")
+        self.stage = target
+        return previous
+
+    @property
+    def is_open(self) -> bool:
+        """Neither completed nor terminated."""
+        return self.stage not in (DealStage.COMPLETED, DealStage.TERMINATED)
+
+
+class DealIntermediary(db.Model):
+    """A named intermediary (技术经理人) of a deal with an agreed share of the reward."""
+
+    __tablename__ = "deal_intermediaries"
+    __table_args__ = (
+        UniqueConstraint("deal_id", "user_id", name="one_row_per_person"),
+        CheckConstraint("share_bp BETWEEN 1 AND 10000", name="share_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    share_bp: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+
+    user = relationship("User")
+
+
+class DealEvent(db.Model):
+    """One entry in a deal's timeline."""
+
+    __tablename__ = "deal_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(30))
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor = relationship("User")
+
+
+class DealPayment(db.Model):
+    """Proceeds received under a deal's registered contract."""
+
+    __tablename__ = "deal_payments"
+    __table_args__ = (CheckConstraint(f"amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),
+                      Index("ix_deal_payments_deal", "deal_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    paid_on: Mapped[date]
+    amount_fen: Mapped[int] = mapped_column(db.BigInteger)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    policy_event_id: Mapped[int | None] = mapped_column(ForeignKey("policy_events.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,40 @@
+"""Start-up capital grants (R4), recorded by admins and judged by the engine."""
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from market.accounts.models import Organisation, OrganisationKind, User
+from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.money import MAX_FEN
+from market.policy import services as policy
+from market.policy.events import StartupGrant as GrantEvent
+from market.policy.models import Award, StartupGrant
+from market.timeutil import utcnow
+
+
+def record_startup_grant(session: Session, actor: User, organisation_id: int, *, granted_on, founders_paid_in_fen,
+                         awarded_fen) -> tuple[StartupGrant, list[Award]]:
+    """Record a start-up capital grant for a startup selected into a valley; the engine caps it (one commit)."""
+    if not actor.is_admin:
+        raise PermissionDeniedError(_("只有平台管理员可以登记注册资本支持。"))
+    snapshot = policy.lock_books(session)
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or organisation.kind != OrganisationKind.ENTERPRISE:
+        raise NotFoundError(_("企业不存在。"))
+    errors = {}
+    for name, value in (("founders_paid_in_fen", founders_paid_in_fen), ("awarded_fen", awarded_fen)):
+        if type(value) is not int or not 0 <= value <= MAX_FEN:
+            errors[name] = _("金额必须是不小于零的整数（分）。")
+    if not isinstance(granted_on, dt.date) or granted_on > utcnow().date():
+        errors["granted_on"] = _("请填写不晚于今天的日期。")
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), errors)
+    event = GrantEvent(id=policy.next_event_id(snapshot), date=granted_on, startup=policy.org_key(organisation.id),
+                       founders_paid_in_fen=founders_paid_in_fen, awarded_fen=awarded_fen)
+    awards = policy.apply_policy_event(session, snapshot, event, [organisation], actor=actor)
+    grant = StartupGrant(organisation_id=organisation.id, granted_on=granted_on, founders_paid_in_fen=founders_paid_in_fen,
+                         awarded_fen=awarded_fen, policy_event_id=snapshot.last_event_id, recorded_by_id=actor.id)
+    session.add(grant)
+    session.commit()
+    return grant, awards

@@ -1,0 +1,263 @@
+"""Money rules in the live app: every signing, payment and grant is judged by the policy engine, one at a time.
+
+Each money operation starts with `lock_books(session)`: it serialises money operations (a row lock on
+PostgreSQL, the write lock on SQLite), so caps and limits hold under concurrent requests. The engine's state is kept
+in one row and updated in the same transaction as the payment, its awards and their ledger postings.
+"""
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import tomllib
+from pathlib import Path
+
+from flask import g, has_request_context
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from market.accounts.models import Organisation, User
+from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError
+from market.ledger.models import LedgerTransaction
+from market.ledger.services import post_transaction, reverse_transaction
+from market.policy import engine
+from market.policy.events import Organisation as EngineOrganisation
+from market.policy.models import Award, AwardStatus, PolicyEvent, PolicyStateSnapshot, StoredRuleSet
+from market.policy.rules import OrganisationKind, RuleSet, parse_rule_set, parse_rule_set_toml
+from market.policy.snapshot import state_from_data, state_to_data
+from market.timeutil import utcnow
+
+audit = logging.getLogger("market.audit")
+SNAPSHOT_ID = 1
+DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "seed_data" / "policies" / "default.toml"
+
+
+def _request_id() -> str:
+    return g.get("request_id", "") if has_request_context() else ""
+
+
+def ensure_books(session: Session) -> None:
+    """Create the state row the money lock uses (idempotent)."""
+    if session.get(PolicyStateSnapshot, SNAPSHOT_ID) is None:
+        session.add(PolicyStateSnapshot(id=SNAPSHOT_ID, last_event_id=0, state=state_to_data(engine.PolicyState())))
+        session.flush()
+
+
+def lock_books(session: Session) -> PolicyStateSnapshot:
+    """Take the money lock; call first in a money operation, then read what it depends on."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(PolicyStateSnapshot).where(PolicyStateSnapshot.id == SNAPSHOT_ID)
+                        .values(updated_at=utcnow()))
+    else:
+        session.execute(select(PolicyStateSnapshot.id).where(PolicyStateSnapshot.id == SNAPSHOT_ID).with_for_update())
+    session.expire_all()
+    snapshot = session.get(PolicyStateSnapshot, SNAPSHOT_ID)
+    if snapshot is None:
+        raise RuntimeError("policy_state row missing: run `flask --app market seed`")
+    return snapshot
+
+
+def install_rule_set(session: Session, path: Path = DEFAULT_RULES, actor: User | None = None) -> StoredRuleSet:
+    """Load a rule-set file into the database (a new copy when its content changed) and release held awards
+    that a newly confirming version now makes payable."""
+    text = path.read_text(encoding="utf-8")
+    rule_set = parse_rule_set_toml(text, origin=str(path))
+    content = _rule_set_content(text)
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    stored = session.scalar(select(StoredRuleSet).where(StoredRuleSet.name == rule_set.name,
+                                                        StoredRuleSet.digest == digest))
+    if stored is not None:
+        return stored
+    lock_books(session)
+    for older in session.scalars(select(StoredRuleSet).where(StoredRuleSet.name == rule_set.name,
+                                                             StoredRuleSet.is_active.is_(True))):
+        _require_versions_kept(parse_rule_set(older.content, origin=older.name), rule_set)
+        older.is_active = False
+    stored = StoredRuleSet(name=rule_set.name, digest=digest, content=content, loaded_by_id=actor.id if actor else None)
+    session.add(stored)
+    session.flush()
+    _release_confirmed_awards(session, actor)
+    return stored
+
+
+def _rule_set_content(text: str) -> dict:
+    """The rule-set file's data as JSON-ready content (dates as ISO text), readable by parse_rule_set."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {str(key): plain(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return value
+
+    return plain(tomllib.loads(text))
+
+
+def _require_versions_kept(old: RuleSet, new: RuleSet) -> None:
+    """A published version is immutable: the new file must keep every old version unchanged."""
+    new_versions = {version.version: version for version in new.versions}
+    for version in old.versions:
+        if new_versions.get(version.version) != version:
+            raise RuleViolationError(_("规则集版本 %(v)s 已经使用，不能修改；请新增一个版本。", v=version.version))
+
+
+def active_rule_sets(session: Session) -> list[RuleSet]:
+    """Every active rule set, parsed."""
+    return [parse_rule_set(row.content, origin=row.name)
+            for row in session.scalars(select(StoredRuleSet).where(StoredRuleSet.is_active.is_(True))
+                                       .order_by(StoredRuleSet.id))]
+
+
+def org_key(organisation_id: int) -> str:
+    """The engine's id of an organisation."""
+    return f"org-{organisation_id}"
+
+
+def person_key(user_id: int) -> str:
+    """The engine's id of a person."""
+    return f"user-{user_id}"
+
+
+def engine_organisation(organisation: Organisation) -> EngineOrganisation:
+    """An organisation as the engine sees it (kind, valley residency)."""
+    return EngineOrganisation(id=org_key(organisation.id), kind=OrganisationKind(organisation.kind),
+                              valley=organisation.valley_id if organisation.resident_since else None,
+                              resident_since=organisation.resident_since)
+
+
+def apply_policy_event(session: Session, snapshot: PolicyStateSnapshot, event, organisations: list[Organisation], *,
+                       actor: User | None, deal_id: int | None = None, agreement_id: int | None = None) -> list[Award]:
+    """Judge an event under the lock, store it with its awards and ledger postings, and advance the state.
+
+    The caller holds the lock (lock_books), has validated the event with user-facing messages, and commits.
+    """
+    state = state_from_data(snapshot.state)
+    outcome = engine.apply_event(active_rule_sets(session), {org_key(o.id): engine_organisation(o) for o in organisations},
+                                 state, event)
+    if outcome.is_rejected:
+        raise RuleViolationError(_("政策规则不允许此操作：%(reason)s", reason=outcome.rejection))
+    record = PolicyEvent(event_type=event.type.value, happened_on=event.date, payload=_payload(event),
+                         request_id=_request_id(), recorded_by_id=actor.id if actor else None)
+    session.add(record)
+    session.flush()
+    awards = [_store_award(session, record, award, event.date, actor, deal_id, agreement_id) for award in outcome.awards]
+    snapshot.state, snapshot.last_event_id, snapshot.updated_at = state_to_data(outcome.state), record.id, utcnow()
+    audit.info("policy event %s type=%s awards=%s", record.id, record.event_type,
+               [(a.rule, a.recipient, a.granted_fen, a.status) for a in awards])
+    return awards
+
+
+def next_event_id(snapshot: PolicyStateSnapshot) -> str:
+    """An id for the next engine event (unique because events are applied one at a time)."""
+    return f"ev{snapshot.last_event_id + 1}"
+
+
+def _payload(event) -> dict:
+    data = dataclasses.asdict(event)
+    data["type"] = event.type.value
+    return json.loads(json.dumps(data, default=lambda value: value.isoformat() if isinstance(value, dt.date) else str(value)))
+
+
+def _store_award(session: Session, record: PolicyEvent, line: engine.Award, day: dt.date, actor: User | None,
+                 deal_id: int | None, agreement_id: int | None) -> Award:
+    award = Award(policy_event_id=record.id, rule=line.rule, rule_kind=line.kind.value if line.kind else "",
+                  rule_set=line.rule_set, rule_set_version=line.version, recipient=line.recipient, payer=line.payer,
+                  computed_fen=line.computed_fen, granted_fen=line.granted_fen, status=AwardStatus(line.status.value),
+                  capped_by=line.capped_by, waived_by=line.waived_by, event_date=day, deal_id=deal_id,
+                  agreement_id=agreement_id)
+    session.add(award)
+    session.flush()
+    if award.granted_fen and award.status in (AwardStatus.PAYABLE, AwardStatus.HELD):
+        target = "awarded" if award.status == AwardStatus.PAYABLE else "held"
+        post_transaction(session, "award", [(award.payer, -award.granted_fen), (f"{target}:{award.recipient}", award.granted_fen)],
+                         memo=f"{award.rule} {record.event_type}", award_id=award.id,
+                         actor_id=actor.id if actor else None, request_id=_request_id())
+    return award
+
+
+def _release_confirmed_awards(session: Session, actor: User | None) -> None:
+    """Held awards whose rule is now confirmed for their date become payable (held → awarded)."""
+    rule_sets = active_rule_sets(session)
+    for award in session.scalars(select(Award).where(Award.status == AwardStatus.HELD)):
+        entry = engine.find_rule(rule_sets, award.rule, award.event_date)
+        if entry is None or not entry.rule.status.is_payable:
+            continue
+        award.status = AwardStatus.PAYABLE
+        if award.granted_fen:
+            post_transaction(session, "release", [(f"held:{award.recipient}", -award.granted_fen),
+                                                  (f"awarded:{award.recipient}", award.granted_fen)],
+                             memo=f"{award.rule} confirmed", award_id=award.id, actor_id=actor.id if actor else None,
+                             request_id=_request_id())
+        audit.info("held award %s released", award.id)
+
+
+def get_award(session: Session, award_id: int) -> Award:
+    """An award, or NotFoundError."""
+    award = session.get(Award, award_id)
+    if award is None:
+        raise NotFoundError(_("奖补记录不存在。"))
+    return award
+
+
+def approve_award(session: Session, actor: User, award_id: int) -> Award:
+    """Admin approves a payable award: awarded → entitled."""
+    _require_admin(actor)
+    lock_books(session)
+    award = get_award(session, award_id)
+    if award.status != AwardStatus.PAYABLE:
+        raise RuleViolationError(_("只有待审批的奖补可以审批（当前：%(s)s）。", s=award.status))
+    award.status, award.approved_at, award.approved_by_id = AwardStatus.APPROVED, utcnow(), actor.id
+    if award.granted_fen:
+        post_transaction(session, "approval", [(f"awarded:{award.recipient}", -award.granted_fen),
+                                               (f"entitled:{award.recipient}", award.granted_fen)],
+                         award_id=award.id, actor_id=actor.id, request_id=_request_id())
+    session.commit()
+    audit.info("award %s approved by admin_id=%s", award.id, actor.id)
+    return award
+
+
+def pay_award(session: Session, actor: User, award_id: int) -> Award:
+    """Admin records the payout of an approved award: entitled → paid."""
+    _require_admin(actor)
+    lock_books(session)
+    award = get_award(session, award_id)
+    if award.status != AwardStatus.APPROVED:
+        raise RuleViolationError(_("只有已审批的奖补可以登记发放。"))
+    award.status, award.paid_at = AwardStatus.PAID, utcnow()
+    if award.granted_fen:
+        post_transaction(session, "payout", [(f"entitled:{award.recipient}", -award.granted_fen),
+                                             (f"paid:{award.recipient}", award.granted_fen)],
+                         award_id=award.id, actor_id=actor.id, request_id=_request_id())
+    session.commit()
+    audit.info("award %s paid by admin_id=%s", award.id, actor.id)
+    return award
+
+
+def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> Award:
+    """Admin corrects an award that is not yet paid: its postings are reversed, never edited."""
+    _require_admin(actor)
+    if not (reason or "").strip():
+        raise RuleViolationError(_("请填写冲正原因。"), {"reason": _("请填写冲正原因。")})
+    lock_books(session)
+    award = get_award(session, award_id)
+    if award.status in (AwardStatus.PAID, AwardStatus.REVERSED, AwardStatus.WAIVED):
+        raise RuleViolationError(_("该奖补不能冲正（当前：%(s)s）。", s=award.status))
+    reversed_ids = set(session.scalars(select(LedgerTransaction.reverses_id).where(LedgerTransaction.award_id == award.id)))
+    for transaction in session.scalars(select(LedgerTransaction).where(LedgerTransaction.award_id == award.id,
+                                                                      LedgerTransaction.reverses_id.is_(None))
+                                       .order_by(LedgerTransaction.id.desc())):
+        if transaction.id not in reversed_ids:
+            reverse_transaction(session, transaction, memo=reason.strip()[:500], actor_id=actor.id,
+                                request_id=_request_id())
+    award.status = AwardStatus.REVERSED
+    session.commit()
+    audit.info("award %s reversed by admin_id=%s", award.id, actor.id)
+    return award
+
+
+def _require_admin(actor: User) -> None:
+    if actor is None or not actor.is_admin:
+        raise PermissionDeniedError(_("只有平台管理员可以操作奖补。"))

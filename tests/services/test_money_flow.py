@@ -1,0 +1,194 @@
+"""Payments in the live app earn exactly the awards POLICY.md's worked examples give, and the books balance."""
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select, text
+
+from market.contracts.models import PreorderAgreement, PreorderDelivery
+from market.contracts.payments import record_preorder_payment, register_agreement
+from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
+from market.deals.payments import record_deal_payment, register_contract
+from market.errors import RuleViolationError, ValidationError
+from market.extensions import db
+from market.ledger.models import LedgerEntry
+from market.ledger.services import balances
+from market.policy import services as policy
+from market.policy.grants import record_startup_grant
+from market.policy.models import Award, AwardStatus
+
+YUAN = 100
+WAN = 10_000 * YUAN
+
+
+@pytest.fixture
+def registered_deal(make_user, make_organisation, make_achievement):
+    """A university's achievement sold to a non-resident company with three intermediaries at a 20% reward rate."""
+
+    def make(value_fen=12_000_000 * YUAN, rate_bp=2000, shares=(5000, 3000, 2000), achievement=None,
+             transferee=None, signed_on=date(2025, 3, 10), agent=None):
+        researcher = achievement.submitter if achievement else make_user("researcher")
+        achievement = achievement or make_achievement(owner=researcher)
+        buyer = transferee or make_organisation("enterprise", region="忻州市")
+        brokers = [make_user("broker") for _ in shares]
+        deal = Deal(title="转让", achievement_id=achievement.id, transferor_id=achievement.organisation_id,
+                    transferee_id=buyer.id, stage=DealStage.REGISTERED, agreed_amount_fen=value_fen,
+                    reward_rate_bp=rate_bp, signed_on=signed_on, registration_number=f"REG-{achievement.id}-{buyer.id}",
+                    registered_on=signed_on, agent_organisation_id=agent.id if agent else None)
+        deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=s, position=i)
+                               for i, (b, s) in enumerate(zip(brokers, shares))]
+        db.session.add(deal)
+        db.session.flush()
+        snapshot = policy.lock_books(db.session)
+        deal = db.session.get(Deal, deal.id)
+        register_contract(db.session, snapshot, deal, researcher)
+        db.session.commit()
+        return deal, researcher, brokers
+
+    return make
+
+
+def granted(awards):
+    return [(a.recipient, a.granted_fen, a.capped_by) for a in awards]
+
+
+def test_intermediary_reward_is_split_and_capped_per_achievement(registered_deal):
+    deal, researcher, brokers = registered_deal()
+    keys = [policy.person_key(b.id) for b in brokers]
+    _, first = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    assert granted(first) == [(keys[0], 60 * WAN, None), (keys[1], 36 * WAN, None), (keys[2], 24 * WAN, None)]
+    _, second = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 5, 30))
+    assert [a.granted_fen for a in second] == [40 * WAN, 24 * WAN, 16 * WAN]
+    assert {a.capped_by for a in second} == {"achievement"}
+    assert db.session.get(Deal, deal.id).paid_fen == 1200 * WAN
+    assert db.session.get(Deal, deal.id).stage == DealStage.PERFORMANCE
+    assert balances(db.session, "awarded:") == {f"awarded:{keys[0]}": 100 * WAN, f"awarded:{keys[1]}": 60 * WAN,
+                                               f"awarded:{keys[2]}": 40 * WAN}
+
+
+def test_payment_above_contract_value_is_refused_and_nothing_recorded(registered_deal):
+    deal, researcher, _ = registered_deal(value_fen=100 * WAN)
+    with pytest.raises(ValidationError) as error:
+        record_deal_payment(db.session, researcher, deal.id, amount_fen=100 * WAN + 1, paid_on=date(2025, 4, 1))
+    assert "超过合同金额" in error.value.fields["amount_fen"]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(DealPayment)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Award)) == 0
+
+
+@pytest.mark.parametrize("amount, paid_on, field", [
+    (0, date(2025, 4, 1), "amount_fen"),
+    (-5, date(2025, 4, 1), "amount_fen"),
+    (1.5, date(2025, 4, 1), "amount_fen"),
+    (True, date(2025, 4, 1), "amount_fen"),
+    (10 ** 16, date(2025, 4, 1), "amount_fen"),
+    (100, date(2025, 3, 9), "paid_on"),
+    (100, date(2099, 1, 1), "paid_on"),
+    (100, None, "paid_on"),
+])
+def test_bad_deal_payment_is_refused_with_a_field_message(registered_deal, amount, paid_on, field):
+    deal, researcher, _ = registered_deal()
+    with pytest.raises(ValidationError) as error:
+        record_deal_payment(db.session, researcher, deal.id, amount_fen=amount, paid_on=paid_on)
+    assert field in error.value.fields
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(DealPayment)) == 0
+
+
+def test_yangquan_agent_reward_is_held_under_the_draft_rule(registered_deal, make_organisation):
+    buyer = make_organisation("enterprise", region="阳泉市", valley_id="yangquan", resident_since=date(2024, 5, 1))
+    agency = make_organisation("agency")
+    deal, researcher, _ = registered_deal(transferee=buyer, rate_bp=0, shares=(), agent=agency)
+    _, first = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
+    _, second = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 5, 1))
+    assert [(a.rule, a.granted_fen, a.status) for a in first] == [("R3", 30 * WAN, AwardStatus.HELD)]
+    assert [(a.rule, a.granted_fen, a.capped_by) for a in second] == [("R3", 0, "contract")]
+    assert balances(db.session, "held:") == {f"held:{policy.org_key(agency.id)}": 30 * WAN}
+
+
+@pytest.fixture
+def signed_agreement(make_organisation, make_user):
+    """Worked example 1: a resident seller, an unrelated buyer, ¥150M signed 2024-10-15, all of it delivered and accepted."""
+    seller = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
+    buyer = make_organisation("enterprise")
+    seller_user = make_user("enterprise", organisation=seller)
+    agreement = PreorderAgreement(number="YG-2024-001", buyer_id=buyer.id, seller_id=seller.id, product="储氢瓶",
+                                  quantity=100, unit_price_fen=150 * WAN * 100, value_fen=15000 * WAN,
+                                  signed_on=date(2024, 10, 15), accepted_fen=15000 * WAN, created_by_id=seller_user.id)
+    db.session.add(agreement)
+    db.session.flush()
+    db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=100,
+                                    amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20), recorded_by_id=seller_user.id))
+    snapshot = policy.lock_books(db.session)
+    register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
+    db.session.commit()
+    return agreement, seller_user
+
+
+def test_preorder_subsidy_follows_worked_example_one(signed_agreement):
+    agreement, user = signed_agreement
+    results = [record_preorder_payment(db.session, user, agreement.id, amount_fen=amount, paid_on=day)[1]
+               for amount, day in ((7000 * WAN, date(2025, 3, 31)), (5000 * WAN, date(2025, 9, 30)),
+                                   (2000 * WAN, date(2026, 2, 1)))]
+    assert [(a[0].granted_fen, a[0].capped_by) for a in results] == [
+        (700 * WAN, None), (300 * WAN, "recipient_calendar_year"), (200 * WAN, None)]
+    with pytest.raises(ValidationError) as error:
+        record_preorder_payment(db.session, user, agreement.id, amount_fen=2000 * WAN, paid_on=date(2026, 3, 1))
+    assert "超过协议金额" in error.value.fields["amount_fen"]
+
+
+def test_preorder_payment_counts_only_against_accepted_deliveries(signed_agreement):
+    agreement, user = signed_agreement
+    db.session.execute(text("UPDATE preorder_agreements SET accepted_fen = :v WHERE id = :id"),
+                       {"v": 100 * WAN, "id": agreement.id})
+    db.session.commit()
+    with pytest.raises(ValidationError) as error:
+        record_preorder_payment(db.session, user, agreement.id, amount_fen=100 * WAN + 1, paid_on=date(2025, 3, 1))
+    assert "已验收" in error.value.fields["amount_fen"]
+
+
+def test_startup_grant_is_capped_by_founders_capital_and_minimum_is_refused(app, make_user, make_organisation):
+    admin = make_user("admin")
+    startup = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
+    _, awards = record_startup_grant(db.session, admin, startup.id, granted_on=date(2024, 6, 1),
+                                     founders_paid_in_fen=80 * WAN, awarded_fen=100 * WAN)
+    assert [(a.rule, a.granted_fen) for a in awards] == [("R4", 80 * WAN)]
+    other = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
+    with pytest.raises(RuleViolationError):
+        record_startup_grant(db.session, admin, other.id, granted_on=date(2024, 6, 1),
+                             founders_paid_in_fen=25 * WAN, awarded_fen=100 * WAN)
+
+
+def test_approval_and_payout_move_an_award_through_the_accounts(registered_deal, make_user):
+    deal, researcher, brokers = registered_deal()
+    _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    admin = make_user("admin")
+    key = policy.person_key(brokers[0].id)
+    policy.approve_award(db.session, admin, awards[0].id)
+    assert balances(db.session, f"entitled:{key}") == {f"entitled:{key}": 60 * WAN}
+    policy.pay_award(db.session, admin, awards[0].id)
+    assert balances(db.session, f"paid:{key}") == {f"paid:{key}": 60 * WAN}
+    assert balances(db.session, f"awarded:{key}") == {f"awarded:{key}": 0}
+    with pytest.raises(RuleViolationError):
+        policy.pay_award(db.session, admin, awards[0].id)
+
+
+def test_reversing_an_award_appends_mirror_entries(registered_deal, make_user):
+    deal, researcher, brokers = registered_deal()
+    _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    admin = make_user("admin")
+    entries_before = db.session.scalar(select(func.count()).select_from(LedgerEntry))
+    policy.reverse_award(db.session, admin, awards[1].id, "回款登记错误")
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == entries_before + 2
+    assert balances(db.session, f"awarded:{policy.person_key(brokers[1].id)}")[f"awarded:{policy.person_key(brokers[1].id)}"] == 0
+
+
+@pytest.mark.parametrize("statement", ["UPDATE ledger_entries SET amount_fen = amount_fen + 1",
+                                       "DELETE FROM ledger_entries", "UPDATE ledger_transactions SET memo = 'x'",
+                                       "DELETE FROM ledger_transactions"])
+def test_ledger_rejects_update_and_delete(registered_deal, statement):
+    deal, researcher, _ = registered_deal()
+    record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    with pytest.raises(Exception, match="append-only"):
+        db.session.execute(text(statement))
+        db.session.flush()
+    db.session.rollback()
