@@ -137,7 +137,6 @@ def _load_achievement(session, row, organisations, users, fields) -> int:
     created = achievement is None
     if created:
         achievement = Achievement(source_key=key)
-        session.add(achievement)
     _common(session, achievement, row, organisations, users, fields)
     achievement.summary = row["summary"]
     achievement.description_public = row.get("description_public", "")
@@ -150,6 +149,7 @@ def _load_achievement(session, row, organisations, users, fields) -> int:
     achievement.inventors = list(row.get("inventors") or [])
     achievement.benefits, achievement.scenarios = row.get("benefits", ""), row.get("scenarios", "")
     achievement.set_modes(row.get("transfer_modes") or [])
+    session.add(achievement)
     session.flush()
     if created:
         _record_seed_history(session, achievement)
@@ -163,12 +163,12 @@ def _load_demand(session, row, organisations, users, fields) -> int:
     created = demand is None
     if created:
         demand = Demand(source_key=key)
-        session.add(demand)
     _common(session, demand, row, organisations, users, fields)
     demand.description = row["description"]
     demand.budget_min_fen, demand.budget_max_fen = row.get("budget_min_fen"), row.get("budget_max_fen")
     demand.wanted_trl_min, demand.deadline = row.get("wanted_trl_min"), row.get("deadline")
     demand.set_modes(row.get("wanted_modes") or [])
+    session.add(demand)
     session.flush()
     if created:
         _record_seed_history(session, demand)
