@@ -99,13 +99,17 @@ def _register_blueprints(app: Flask) -> None:
     from market.achievements.views import bp as achievements_bp
     from market.admin.views import bp as admin_bp
     from market.api.views import bp as api_bp
+    from market.contracts.views import bp as contracts_bp
+    from market.deals.views import bp as deals_bp
     from market.demands.views import bp as demands_bp
     from market.imports.views import bp as imports_bp
     from market.listings.views import bp as listings_bp
     from market.notifications.views import bp as notifications_bp
     from market.pages.views import bp as pages_bp
+    from market.policy.views import bp as money_bp
 
-    for blueprint in (pages_bp, accounts_bp, achievements_bp, demands_bp, listings_bp, notifications_bp, admin_bp, imports_bp, api_bp):
+    for blueprint in (pages_bp, accounts_bp, achievements_bp, demands_bp, listings_bp, notifications_bp, admin_bp, imports_bp,
+                      deals_bp, contracts_bp, money_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

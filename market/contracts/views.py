@@ -1,0 +1,4 @@
+"""contracts pages."""
+from flask import Blueprint
+
+bp = Blueprint("contracts", __name__, url_prefix="/contracts")

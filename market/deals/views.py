@@ -1,0 +1,4 @@
+"""deals pages."""
+from flask import Blueprint
+
+bp = Blueprint("deals", __name__, url_prefix="/deals")
