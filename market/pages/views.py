@@ -32,6 +32,12 @@ def valleys():
                            counts=stats.listings_per_valley(db.session))
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico; answer with the SVG icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/language", methods=["POST"])
 def set_language():
     """Switch the interface language for this session."""
