@@ -5,8 +5,9 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from market.config import Config
 
@@ -22,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     _init_extensions(app)
     _register_blueprints(app)
     _register_request_hooks(app)
@@ -34,6 +36,14 @@ def create_app(config: dict | None = None) -> Flask:
     register_commands(app)
     logging.basicConfig(level=logging.INFO)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """Route integers are database ids: larger values than an INTEGER column holds answer 404, not an overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _defaults(app: Flask) -> dict:
@@ -123,7 +133,6 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def assign_request_id():
         g.request_id = uuid.uuid4().hex[:12]
-        session.permanent = True
 
     @app.after_request
     def set_security_headers(response):

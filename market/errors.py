@@ -95,8 +95,10 @@ def register_error_handlers(app: Flask) -> None:
             response = app.make_response(
                 (render_template("errors/error.html", status=code, message=message), code)
             )
-        if code == 429 and error.get_response().headers.get("Retry-After"):
-            response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
+        original = error.get_response().headers
+        for header in ("Retry-After", "Allow"):
+            if original.get(header):
+                response.headers[header] = original[header]
         return response
 
     @app.errorhandler(Exception)

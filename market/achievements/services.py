@@ -4,7 +4,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import Role, User
 from market.achievements.models import Achievement
-from market.errors import PermissionDeniedError, ValidationError
+from market.errors import InvalidStateError, PermissionDeniedError, ValidationError
 from market.listings import services as listings
 from market.listings.validation import (
     FieldErrors,
@@ -153,7 +153,7 @@ def update_achievement(session: Session, actor: User, achievement_id: int, data:
     """Edit an achievement; a published one goes back to review, as does any edit sent with submit."""
     achievement = listings.get_managed_listing(session, actor, ListingKind.ACHIEVEMENT, achievement_id)
     if not achievement.is_editable:
-        raise ValidationError(_("当前状态下不能修改。"))
+        raise InvalidStateError(_("当前状态下不能修改。"))
     clean = clean_achievement(session, data)
     was_published = achievement.status == ListingStatus.PUBLISHED
     _apply(achievement, clean)

@@ -1,13 +1,155 @@
-"""JSON API v1."""
-from flask import Blueprint, jsonify
+"""JSON API v1: search, read and write achievements and demands with bearer tokens; thin views over services."""
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 
-from market.extensions import csrf
+from market.accounts.models import Role
+from market.achievements import services as achievements
+from market.api.auth import AuthenticationError, optional_token_user, require_token_user
+from market.api.openapi import ACHIEVEMENT_INPUT, DEMAND_INPUT, MAX_LISTING_ID, openapi_document, search_parameters
+from market.api.serializers import achievement_json, demand_json, page_json
+from market.api.shape import shape_errors
+from market.api.strictjson import read_json_body
+from market.demands import services as demands
+from market.errors import PermissionDeniedError, ValidationError, json_error
+from market.extensions import csrf, db
+from market.listings import queries
+from market.listings import services as listings
+from market.listings.vocabulary import ListingKind
+from market.security import can_create, can_see_confidential
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
+ACHIEVEMENT_QUERY = frozenset(parameter["name"] for parameter in search_parameters(with_stage=True))
+DEMAND_QUERY = frozenset(parameter["name"] for parameter in search_parameters(with_stage=False))
+LISTING_ID = f"int(min=1, max={MAX_LISTING_ID})"
 
-@bp.route("/openapi.json")
+
+@bp.errorhandler(AuthenticationError)
+def handle_authentication_error(error: AuthenticationError):
+    """401 with the Bearer challenge (RFC 6750)."""
+    response = json_error(error.status, error.code, error.message, error.fields)
+    response.headers["WWW-Authenticate"] = error.challenge
+    return response
+
+
+@bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI 3 document."""
-    return jsonify({"openapi": "3.1.0", "info": {"title": "晋创谷成果转化平台 API", "version": "1"}, "paths": {}})
+    """The OpenAPI 3.1 document."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/achievements")
+def list_achievements():
+    """Search published achievements."""
+    result = queries.search_listings(db.session, ListingKind.ACHIEVEMENT, _search_params(ACHIEVEMENT_QUERY),
+                                     with_facets=False)
+    return jsonify(page_json(result, achievement_json))
+
+
+@bp.get("/demands")
+def list_demands():
+    """Search published demands."""
+    result = queries.search_listings(db.session, ListingKind.DEMAND, _search_params(DEMAND_QUERY), with_facets=False)
+    return jsonify(page_json(result, demand_json))
+
+
+@bp.get(f"/achievements/<{LISTING_ID}:achievement_id>")
+def get_achievement(achievement_id: int):
+    """One achievement; the confidential part only for its organisation's members and admins."""
+    actor = optional_token_user(db.session, request)
+    achievement = listings.get_listing(db.session, actor, ListingKind.ACHIEVEMENT, achievement_id)
+    return jsonify(achievement_json(achievement, confidential=can_see_confidential(actor, achievement)))
+
+
+@bp.get(f"/demands/<{LISTING_ID}:demand_id>")
+def get_demand(demand_id: int):
+    """One demand; review notes only for its organisation's members and admins."""
+    actor = optional_token_user(db.session, request)
+    demand = listings.get_listing(db.session, actor, ListingKind.DEMAND, demand_id)
+    return jsonify(demand_json(demand, confidential=can_see_confidential(actor, demand)))
+
+
+@bp.post("/achievements")
+def create_achievement():
+    """List an achievement as a draft, or straight into review with "submit": true."""
+    actor = require_token_user(db.session, request)
+    data = _read_body()
+    achievements.require_achievement_author(actor)
+    submit = _checked(ACHIEVEMENT_INPUT, data, achievements.clean_achievement)
+    achievement = achievements.create_achievement(db.session, actor, data, submit=submit)
+    return _created(achievement_json(achievement, confidential=True), "api.get_achievement",
+                    achievement_id=achievement.id)
+
+
+@bp.post("/demands")
+def create_demand():
+    """Post a demand as a draft, or straight into review with "submit": true."""
+    actor = require_token_user(db.session, request)
+    data = _read_body()
+    if not can_create(actor, Role.ENTERPRISE):
+        raise PermissionDeniedError(_("只有已审核企业的用户可以发布技术需求。"))
+    submit = _checked(DEMAND_INPUT, data, demands.clean_demand)
+    demand = demands.create_demand(db.session, actor, data, submit=submit)
+    return _created(demand_json(demand, confidential=True), "api.get_demand", demand_id=demand.id)
+
+
+@bp.put(f"/achievements/<{LISTING_ID}:achievement_id>")
+def update_achievement(achievement_id: int):
+    """Replace an achievement's content; an edited published achievement goes back to review."""
+    actor = require_token_user(db.session, request)
+    data = _read_body()
+    listings.get_managed_listing(db.session, actor, ListingKind.ACHIEVEMENT, achievement_id)
+    submit = _checked(ACHIEVEMENT_INPUT, data, achievements.clean_achievement)
+    achievement = achievements.update_achievement(db.session, actor, achievement_id, data, submit=submit)
+    return jsonify(achievement_json(achievement, confidential=True))
+
+
+@bp.put(f"/demands/<{LISTING_ID}:demand_id>")
+def update_demand(demand_id: int):
+    """Replace a demand's content; an edited published demand goes back to review."""
+    actor = require_token_user(db.session, request)
+    data = _read_body()
+    listings.get_managed_listing(db.session, actor, ListingKind.DEMAND, demand_id)
+    submit = _checked(DEMAND_INPUT, data, demands.clean_demand)
+    demand = demands.update_demand(db.session, actor, demand_id, data, submit=submit)
+    return jsonify(demand_json(demand, confidential=True))
+
+
+def _search_params(allowed: frozenset[str]) -> queries.SearchParams:
+    """Search parameters from the query string; unknown, repeated or invalid parameters are a 422."""
+    errors = {}
+    for name in request.args:
+        if name not in allowed:
+            errors[name] = _("未知的查询参数。")
+        elif len(request.args.getlist(name)) > 1:
+            errors[name] = _("参数只能出现一次。")
+    params, invalid = queries.parse_search_args(request.args)
+    errors = {**invalid, **errors}
+    if errors:
+        raise ValidationError(_("查询参数无效。"), errors)
+    return params
+
+
+def _read_body() -> dict:
+    return read_json_body(request, current_app.config["API_MAX_BODY_BYTES"])
+
+
+def _checked(schema: dict, data: dict, clean) -> bool:
+    """Refuse wrong JSON types (a string or float where an integer belongs …) together with the service's own
+    findings for the other keys; pops and returns the "submit" flag. Values are left to the service."""
+    errors = shape_errors(schema, data)
+    if errors:
+        try:
+            clean(db.session, {key: value for key, value in data.items() if key not in errors and key != "submit"})
+        except ValidationError as error:
+            errors = {**error.fields, **errors}
+        raise ValidationError(_("请修改标出的内容。"), errors)
+    return data.pop("submit", False)
+
+
+def _created(body: dict, endpoint: str, **values):
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = url_for(endpoint, **values)
+    return response

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import Role, User
 from market.demands.models import Demand
-from market.errors import PermissionDeniedError, ValidationError
+from market.errors import InvalidStateError, PermissionDeniedError, ValidationError
 from market.listings import services as listings
 from market.listings.validation import (
     FieldErrors,
@@ -64,10 +64,15 @@ def _apply(demand: Demand, clean: dict) -> None:
     demand.updated_at = utcnow()
 
 
-def create_demand(session: Session, actor: User, data: dict, *, submit: bool = False) -> Demand:
-    """An enterprise user posts a demand as a draft, or straight into review."""
+def require_demand_author(actor: User) -> None:
+    """Only approved enterprise users may post demands."""
     if not can_create(actor, Role.ENTERPRISE):
         raise PermissionDeniedError(_("只有已审核企业的用户可以发布技术需求。"))
+
+
+def create_demand(session: Session, actor: User, data: dict, *, submit: bool = False) -> Demand:
+    """An enterprise user posts a demand as a draft, or straight into review."""
+    require_demand_author(actor)
     clean = clean_demand(session, data)
     organisation = actor.organisation
     demand = Demand(organisation_id=organisation.id, submitter_id=actor.id, region=organisation.region,
@@ -88,7 +93,7 @@ def update_demand(session: Session, actor: User, demand_id: int, data: dict, *, 
     """Edit a demand; a published one goes back to review, as does any edit sent with submit."""
     demand = listings.get_managed_listing(session, actor, ListingKind.DEMAND, demand_id)
     if not demand.is_editable:
-        raise ValidationError(_("当前状态下不能修改。"))
+        raise InvalidStateError(_("当前状态下不能修改。"))
     clean = clean_demand(session, data)
     was_published = demand.status == ListingStatus.PUBLISHED
     _apply(demand, clean)

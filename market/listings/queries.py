@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field as dc_field
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from market.listings import search
 from market.listings.models import SearchTerm
@@ -136,7 +136,9 @@ def search_listings(session: Session, kind: ListingKind, params: SearchParams, *
         order = [model.published_at.desc(), model.id.desc()]
     per_page = min(max(params.per_page, 1), MAX_PER_PAGE)
     page = max(params.page, 1)
-    items = list(session.scalars(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+    eager = [selectinload(model.mode_rows), joinedload(model.organisation), joinedload(model.valley),
+             joinedload(model.field)]
+    items = list(session.scalars(query.options(*eager).order_by(*order).limit(per_page).offset((page - 1) * per_page)))
     result = SearchResult(items=items, total=total, page=page, per_page=per_page, terms=terms)
     if with_facets:
         result.facets = _facets(session, kind, base, model)

@@ -1,0 +1,354 @@
+"""The OpenAPI 3.1 document of API v1, written as data; the API checks request bodies against its schemas."""
+from market.listings.queries import MAX_PER_PAGE, SORTS
+from market.listings.vocabulary import IpKind, ListingStatus, PriceType, ReturnReason, Stage, TransferMode
+from market.money import MAX_FEN
+
+API_PREFIX = "/api/v1"
+MAX_LISTING_ID = 2**31 - 1
+"""Largest id a path accepts: ids are 32-bit integers in PostgreSQL."""
+
+
+def _values(enum_class) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+def _money(description: str) -> dict:
+    return {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_FEN, "description": description}
+
+
+def _text(max_length: int, description: str, *, nullable: bool = True) -> dict:
+    return {"type": ["string", "null"] if nullable else "string", "maxLength": max_length, "description": description}
+
+
+def _terms(max_items: int, max_length: int, description: str) -> dict:
+    return {"type": ["array", "null"], "maxItems": max_items, "items": {"type": "string", "maxLength": max_length},
+            "description": description}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SUBMIT = {"type": "boolean", "default": False, "description": "true：保存后直接提交审核；false 或省略：保存为草稿（修改已发布的信息总会重新送审）。"}
+MODES = {"type": "array", "items": {"type": "string", "enum": _values(TransferMode)}, "description": "转化方式代码。"}
+FIELD_CODE = {"type": "string", "maxLength": 120, "description": "领域代码（点分路径，如 energy.hydrogen）。"}
+
+ACHIEVEMENT_INPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "summary", "field", "trl", "stage", "modes", "price_type"],
+    "properties": {
+        "title": _text(200, "成果名称（单行）。", nullable=False),
+        "summary": _text(1000, "成果简介。", nullable=False),
+        "description_public": _text(10000, "公开的详细介绍。"),
+        "description_confidential": _text(10000, "保密信息：仅本机构和平台管理员可见。"),
+        "keywords": _terms(10, 30, "关键词。"),
+        "field": FIELD_CODE,
+        "trl": {"type": "integer", "minimum": 1, "maximum": 9, "description": "技术就绪度，须与成熟度阶段一致。"},
+        "stage": {"type": "string", "enum": _values(Stage), "description": "成熟度阶段。"},
+        "ip_items": {
+            "type": ["array", "null"], "maxItems": 20, "description": "知识产权。",
+            "items": {"type": "object", "additionalProperties": False, "required": ["number", "kind"],
+                      "properties": {"number": {"type": "string", "maxLength": 40},
+                                     "kind": {"type": "string", "enum": _values(IpKind)}}},
+        },
+        "modes": {**MODES, "minItems": 1},
+        "price_type": {"type": "string", "enum": _values(PriceType), "description": "价格类型；面议时不保存金额。"},
+        "price_min_fen": _money("参考价或底价（分）；参考价和底价必填。"),
+        "price_max_fen": _money("价格上限（分），不低于下限。"),
+        "owners": {
+            "type": ["array", "null"], "maxItems": 10, "description": "权利人及份额（基点，合计 10000）；省略时为本机构 100%。",
+            "items": {"type": "object", "additionalProperties": False, "required": ["name", "share_bp"],
+                      "properties": {"name": {"type": "string", "maxLength": 120},
+                                     "share_bp": {"type": "integer", "minimum": 1, "maximum": 10000}}},
+        },
+        "inventors": _terms(30, 30, "完成人。"),
+        "benefits": _text(2000, "技术优势。"),
+        "scenarios": _text(2000, "应用场景。"),
+        "submit": SUBMIT,
+    },
+}
+
+DEMAND_INPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "description", "field"],
+    "properties": {
+        "title": _text(200, "需求名称（单行）。", nullable=False),
+        "description": _text(10000, "需求描述。", nullable=False),
+        "keywords": _terms(10, 30, "关键词。"),
+        "field": FIELD_CODE,
+        "budget_min_fen": _money("预算下限（分）。"),
+        "budget_max_fen": _money("预算上限（分），不低于下限。"),
+        "wanted_trl_min": {"type": ["integer", "null"], "minimum": 1, "maximum": 9, "description": "期望的最低技术就绪度。"},
+        "modes": {**MODES, "type": ["array", "null"]},
+        "deadline": {"type": ["string", "null"], "format": "date", "description": "截止日期（YYYY-MM-DD）。"},
+        "submit": SUBMIT,
+    },
+}
+
+_CODED = {
+    "type": "object", "additionalProperties": False, "required": ["code", "label"],
+    "properties": {"code": {"type": "string"}, "label": {"type": "string"}},
+}
+
+
+def _coded(enum_class, *, nullable: bool = False) -> dict:
+    schema = {**_CODED, "properties": {**_CODED["properties"], "code": {"type": "string", "enum": _values(enum_class)}}}
+    return {"oneOf": [schema, {"type": "null"}]} if nullable else schema
+
+
+_NAMED = {"type": "object", "additionalProperties": False, "required": ["code", "name"],
+          "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
+_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+_FEN_OUT = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_FEN}
+
+_LISTING_COMMON = {
+    "id": {"type": "integer"},
+    "title": {"type": "string"},
+    "keywords": {"type": "array", "items": {"type": "string"}},
+    "field": {"oneOf": [{**_NAMED, "required": ["code", "name", "path"],
+                         "properties": {**_NAMED["properties"], "path": {"type": "array", "items": _NAMED}}},
+                        {"type": "null"}]},
+    "modes": {"type": "array", "items": _coded(TransferMode)},
+    "organisation": {"type": "object", "additionalProperties": False, "required": ["id", "name"],
+                     "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+    "valley": {"oneOf": [{"type": "object", "additionalProperties": False, "required": ["id", "name"],
+                          "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+                         {"type": "null"}]},
+    "region": {"type": "string"},
+    "status": _coded(ListingStatus),
+    "created_at": _TIMESTAMP,
+    "updated_at": _TIMESTAMP,
+    "published_at": _TIMESTAMP,
+    "expires_at": _TIMESTAMP,
+    "urls": {"type": "object", "additionalProperties": False, "required": ["api", "page"],
+             "properties": {"api": {"type": "string"}, "page": {"type": "string"}}},
+    "review": {"type": "object", "additionalProperties": False, "required": ["return_reason", "return_comment"],
+               "description": "退回原因和说明：仅本机构和平台管理员可见。",
+               "properties": {"return_reason": _coded(ReturnReason, nullable=True),
+                              "return_comment": {"type": "string"}}},
+}
+_LISTING_REQUIRED = [name for name in _LISTING_COMMON if name != "review"] + ["kind"]
+
+ACHIEVEMENT_OUTPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": _LISTING_REQUIRED + ["summary", "description_public", "has_confidential", "trl", "stage", "ip_items",
+                                     "price_type", "price_min_fen", "price_max_fen", "owners", "inventors",
+                                     "benefits", "scenarios"],
+    "properties": {
+        **_LISTING_COMMON,
+        "kind": {"const": "achievement"},
+        "summary": {"type": "string"},
+        "description_public": {"type": "string"},
+        "description_confidential": {"type": "string", "description": "仅本机构和平台管理员可见。"},
+        "has_confidential": {"type": "boolean", "description": "是否填写了保密信息。"},
+        "trl": {"type": "integer", "minimum": 1, "maximum": 9},
+        "stage": _coded(Stage),
+        "ip_items": {"type": "array", "items": {"type": "object", "additionalProperties": False,
+                                                "required": ["number", "kind"],
+                                                "properties": {"number": {"type": "string"}, "kind": _coded(IpKind)}}},
+        "price_type": _coded(PriceType),
+        "price_min_fen": _FEN_OUT,
+        "price_max_fen": _FEN_OUT,
+        "owners": {"type": "array", "items": {"type": "object", "additionalProperties": False,
+                                              "required": ["name", "share_bp"],
+                                              "properties": {"name": {"type": "string"},
+                                                             "share_bp": {"type": "integer"}}}},
+        "inventors": {"type": "array", "items": {"type": "string"}},
+        "benefits": {"type": "string"},
+        "scenarios": {"type": "string"},
+    },
+}
+
+DEMAND_OUTPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": _LISTING_REQUIRED + ["description", "budget_min_fen", "budget_max_fen", "wanted_trl_min", "deadline"],
+    "properties": {
+        **_LISTING_COMMON,
+        "kind": {"const": "demand"},
+        "description": {"type": "string"},
+        "budget_min_fen": _FEN_OUT,
+        "budget_max_fen": _FEN_OUT,
+        "wanted_trl_min": {"type": ["integer", "null"]},
+        "deadline": {"type": ["string", "null"], "format": "date"},
+    },
+}
+
+ERROR = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["error", "message", "fields"],
+    "properties": {
+        "error": {"type": "string", "description": "机器可读的错误代码，如 validation_failed、invalid_json、not_found。"},
+        "message": {"type": "string", "description": "给用户看的说明（默认中文）。"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "按字段或查询参数给出的说明。"},
+    },
+}
+
+
+def _page(item: str) -> dict:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["items", "total", "page", "per_page", "pages"],
+        "properties": {
+            "items": {"type": "array", "items": _ref(item)},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "pages": {"type": "integer", "minimum": 1},
+        },
+    }
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def search_parameters(*, with_stage: bool) -> list[dict]:
+    """The query parameters of a list endpoint; the API refuses any other."""
+    parameters = [
+        _query("q", {"type": "string", "maxLength": 100}, "全文检索词（中文分词）。"),
+        _query("field", {"type": "string", "maxLength": 120}, "领域代码；包含其下级领域。"),
+        _query("valley", {"type": "string", "maxLength": 20}, "谷区代码。"),
+    ]
+    if with_stage:
+        parameters.append(_query("stage", {"type": "string", "enum": _values(Stage)}, "成熟度阶段。"))
+    parameters += [
+        _query("mode", {"type": "string", "enum": _values(TransferMode)}, "转化方式。"),
+        _query("region", {"type": "string", "maxLength": 40}, "所在地市。"),
+        _query("min_fen", {"type": "integer", "minimum": 0, "maximum": MAX_FEN}, "金额下限（分）：价格或预算上限不低于此值。"),
+        _query("max_fen", {"type": "integer", "minimum": 0, "maximum": MAX_FEN}, "金额上限（分）：价格或预算下限不高于此值。"),
+        _query("sort", {"type": "string", "enum": list(SORTS), "default": "relevance"}, "排序。"),
+        _query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "页码。"),
+        _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}, "每页条数。"),
+    ]
+    return parameters
+
+
+def _error_response(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _json(schema: dict, description: str, **extra) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
+
+
+def _errors(*statuses: str) -> dict:
+    return {status: {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"} for status in statuses}
+
+
+ERROR_RESPONSES = {
+    "400": ("MalformedJson", "请求体不是有效的 UTF-8 JSON（malformed_json）。"),
+    "401": ("Unauthorized", "缺少或无效的 API 令牌（unauthorized）；响应带 WWW-Authenticate: Bearer。"),
+    "403": ("Forbidden", "当前角色或机构审核状态不允许此操作（forbidden）。"),
+    "404": ("NotFound", "不存在，或无权查看（not_found）。"),
+    "413": ("PayloadTooLarge", "请求体超过上限（request_entity_too_large）。"),
+    "415": ("UnsupportedMediaType", "Content-Type 不是 application/json（unsupported_media_type）。"),
+    "422": ("Unprocessable", "JSON 不可接受（invalid_json：NaN、超大数值、重复键、孤立代理项、嵌套过深、顶层不是对象），"
+                             "或内容未通过校验（validation_failed：未知字段、类型或取值错误），fields 按字段说明。"),
+}
+
+_ID_PARAMETER = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LISTING_ID}}
+_OPTIONAL_TOKEN = [{}, {"bearerAuth": []}]
+_TOKEN = [{"bearerAuth": []}]
+
+
+def _collection(noun: str, schema: str, input_schema: str, *, with_stage: bool, title: str) -> dict:
+    return {
+        "get": {
+            "operationId": f"list_{noun}",
+            "summary": f"检索已发布的{title}",
+            "tags": [noun],
+            "parameters": search_parameters(with_stage=with_stage),
+            "responses": {"200": _json(_ref(f"{schema}Page"), f"一页{title}。"), **_errors("422")},
+        },
+        "post": {
+            "operationId": f"create_{noun[:-1]}",
+            "summary": f"发布{title}（草稿或直接提交审核）",
+            "tags": [noun],
+            "security": _TOKEN,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(input_schema)}}},
+            "responses": {
+                "201": _json(_ref(schema), f"已创建的{title}（含保密部分）。",
+                             headers={"Location": {"description": "新对象的 API 地址。", "schema": {"type": "string"}}}),
+                **_errors("400", "401", "403", "413", "415", "422"),
+            },
+        },
+    }
+
+
+def _item(noun: str, id_name: str, schema: str, input_schema: str, *, title: str) -> dict:
+    return {
+        "parameters": [{"name": id_name, **_ID_PARAMETER}],
+        "get": {
+            "operationId": f"get_{noun[:-1]}",
+            "summary": f"{title}详情",
+            "description": "访客只能看到已发布的信息；本机构成员和平台管理员（带令牌）还能看到未发布的信息和保密部分。",
+            "tags": [noun],
+            "security": _OPTIONAL_TOKEN,
+            "responses": {"200": _json(_ref(schema), f"{title}。"), **_errors("401", "404")},
+        },
+        "put": {
+            "operationId": f"update_{noun[:-1]}",
+            "summary": f"修改{title}（整体替换；已发布的修改后重新送审）",
+            "tags": [noun],
+            "security": _TOKEN,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(input_schema)}}},
+            "responses": {"200": _json(_ref(schema), f"修改后的{title}。"),
+                          **_errors("400", "401", "404", "413", "415", "422")},
+        },
+    }
+
+
+def openapi_document() -> dict:
+    """The whole OpenAPI 3.1 document of API v1."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "晋创谷成果转化平台 API",
+            "version": "1",
+            "description": "科技成果与技术需求的检索、查看和发布。金额一律为整数“分”，比例为基点；"
+                           "请求体为严格 JSON；所有错误返回 {error, message, fields}。",
+        },
+        "servers": [{"url": "/"}],
+        "tags": [{"name": "achievements", "description": "科技成果"}, {"name": "demands", "description": "技术需求"},
+                 {"name": "meta", "description": "接口说明"}],
+        "paths": {
+            f"{API_PREFIX}/achievements": _collection("achievements", "Achievement", "AchievementInput",
+                                                      with_stage=True, title="科技成果"),
+            f"{API_PREFIX}/achievements/{{achievement_id}}": _item("achievements", "achievement_id", "Achievement",
+                                                                   "AchievementInput", title="科技成果"),
+            f"{API_PREFIX}/demands": _collection("demands", "Demand", "DemandInput", with_stage=False, title="技术需求"),
+            f"{API_PREFIX}/demands/{{demand_id}}": _item("demands", "demand_id", "Demand", "DemandInput",
+                                                         title="技术需求"),
+            f"{API_PREFIX}/openapi.json": {
+                "get": {
+                    "operationId": "get_openapi_document",
+                    "summary": "本文档（OpenAPI 3.1）",
+                    "tags": ["meta"],
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 文档。")},
+                },
+            },
+        },
+        "components": {
+            "schemas": {
+                "AchievementInput": ACHIEVEMENT_INPUT,
+                "DemandInput": DEMAND_INPUT,
+                "Achievement": ACHIEVEMENT_OUTPUT,
+                "Demand": DEMAND_OUTPUT,
+                "AchievementPage": _page("Achievement"),
+                "DemandPage": _page("Demand"),
+                "Error": ERROR,
+            },
+            "responses": {name: _error_response(description) for name, description in ERROR_RESPONSES.values()},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "个人 API 令牌（在“账户设置”中创建）。Cookie 登录不能用于 API。"},
+            },
+        },
+    }
