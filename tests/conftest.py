@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from market import create_app
@@ -60,6 +61,7 @@ def app(template_database, tmp_path, request):
     config = _config(tmp_path, url)
     config.update(getattr(request, "param", {}) or {})
     app = create_app(config)
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     with app.app_context():
         yield app
         db.session.rollback()
@@ -69,6 +71,11 @@ def app(template_database, tmp_path, request):
             _reset_postgres()
         db.engine.dispose()
     assert problems == [], f"ledger invariants broken after the test: {problems}"
+
+
+def _fresh_request_globals() -> None:
+    """Each test request starts with an empty `g`, as in production (the test keeps one app context open)."""
+    g.__dict__.clear()
 
 
 def _reset_postgres() -> None:

@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from market.accounts.models import Role, User
+from market.accounts.models import Organisation, Role, User
 from market.achievements.models import Achievement
 from market.errors import InvalidStateError, PermissionDeniedError, ValidationError
 from market.listings import services as listings
@@ -117,9 +117,13 @@ def _apply(achievement: Achievement, clean: dict) -> None:
     achievement.updated_at = utcnow()
 
 
-def build_achievement(session: Session, actor: User, clean: dict, *, submit: bool, source_key: str | None = None) -> Achievement:
-    """Add a new achievement from clean values to the session (no commit): shared by the form, the API and imports."""
-    organisation = actor.organisation
+def build_achievement(session: Session, actor: User, clean: dict, *, submit: bool, source_key: str | None = None,
+                      organisation: Organisation | None = None) -> Achievement:
+    """Add a new achievement from clean values to the session (no commit): shared by the form, the API and imports.
+
+    The organisation defaults to the actor's; an admin importing for an organisation passes it.
+    """
+    organisation = organisation or actor.organisation
     achievement = Achievement(organisation_id=organisation.id, submitter_id=actor.id, region=organisation.region,
                               valley_id=valley_id_for(session, organisation), source_key=source_key)
     _apply(achievement, dict(clean))

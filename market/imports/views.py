@@ -1,12 +1,79 @@
-"""Bulk import of achievements from Excel or CSV sheets."""
-from flask import Blueprint, render_template
-from flask_login import login_required
+"""Bulk import of achievements from Excel or CSV sheets: the upload page, the template and the error report."""
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from market.accounts.models import Role
+from market.errors import DomainError
+from market.extensions import db
+from market.formtools import apply_errors
+from market.imports import services, sheets
+from market.imports.forms import AchievementImportForm, ImportReportForm
+from market.security import roles_required
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+IMPORT_ROLES = (Role.RESEARCHER, Role.ENTERPRISE, Role.ADMIN)
 
 
 @bp.route("/achievements", methods=["GET", "POST"])
 @login_required
+@roles_required(*IMPORT_ROLES)
 def achievements():
-    """Upload a sheet of achievements."""
-    return render_template("imports/achievements.html")
+    """Upload a sheet of achievements; all rows are created, or none and the page lists every problem."""
+    form = AchievementImportForm()
+    refused = None
+    status = 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            created = services.import_achievements(
+                db.session, current_user, filename=upload.filename or "",
+                data=upload.stream.read(sheets.MAX_UPLOAD_BYTES + 1), submit=form.submit_for_review.data)
+        except services.SheetRowsError as error:
+            refused, status = error, error.status
+        except DomainError as error:
+            apply_errors(form, error)
+            status = error.status
+        else:
+            if form.submit_for_review.data:
+                flash(_("已导入 %(n)s 项成果，并已提交审核。", n=len(created)), "success")
+            else:
+                flash(_("已导入 %(n)s 项成果，保存为草稿。", n=len(created)), "success")
+            return redirect(url_for("listings.workspace"))
+    elif form.errors:
+        status = 422
+    report_form = ImportReportForm(formdata=None, report=services.encode_report(refused.problems)) if refused else None
+    return render_template("imports/achievements.html", form=form, refused=refused, report_form=report_form,
+                           columns=services.COLUMNS, max_rows=services.MAX_DATA_ROWS), status
+
+
+@bp.route("/achievements/template.<fmt>")
+@login_required
+def achievement_template(fmt: str):
+    """The import template as .xlsx (with a sheet of allowed values) or .csv."""
+    if fmt == "xlsx":
+        data, mimetype = services.achievement_template_xlsx(db.session), sheets.XLSX_MIMETYPE
+    elif fmt == "csv":
+        data, mimetype = services.achievement_template_csv(), sheets.CSV_MIMETYPE
+    else:
+        abort(404)
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=f"科技成果批量导入模板.{fmt}")
+
+
+@bp.route("/achievements/errors.csv", methods=["POST"])
+@login_required
+@roles_required(*IMPORT_ROLES)
+def achievement_errors():
+    """The error report of a refused sheet as CSV."""
+    form = ImportReportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        problems = services.decode_report(form.report.data)
+    except DomainError:
+        abort(400)
+    return send_file(io.BytesIO(services.error_report_csv(problems)), mimetype=sheets.CSV_MIMETYPE,
+                     as_attachment=True, download_name="成果导入错误报告.csv")
