@@ -1,5 +1,5 @@
 """Research achievements (科技成果)."""
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
@@ -12,6 +12,8 @@ class Achievement(ListingMixin, db.Model):
 
     __tablename__ = "achievements"
     __table_args__ = (
+        Index("ix_achievements_public_order", "status", "published_at"),
+        Index("ix_achievements_facets", "status", "expires_at", "field_id", "valley_id", "stage", "region"),
         CheckConstraint("trl BETWEEN 1 AND 9", name="trl_range"),
         CheckConstraint("price_min_fen IS NULL OR (price_min_fen >= 0 AND price_min_fen <= 1000000000000000)",
                         name="price_min_range"),

@@ -1,7 +1,7 @@
 """Technology demands (技术需求)."""
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
@@ -14,6 +14,8 @@ class Demand(ListingMixin, db.Model):
 
     __tablename__ = "demands"
     __table_args__ = (
+        Index("ix_demands_public_order", "status", "published_at"),
+        Index("ix_demands_facets", "status", "expires_at", "field_id", "valley_id", "region"),
         CheckConstraint("wanted_trl_min IS NULL OR wanted_trl_min BETWEEN 1 AND 9", name="trl_range"),
         CheckConstraint("budget_min_fen IS NULL OR (budget_min_fen >= 0 AND budget_min_fen <= 1000000000000000)",
                         name="budget_min_range"),

@@ -1,12 +1,13 @@
 """What achievements and demands share: the status workflow, its history, attachments, follows and search terms."""
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from market.errors import InvalidStateError
 from market.extensions import db
-from market.listings.vocabulary import ListingKind, ListingStatus
+from market.listings.vocabulary import ListingKind, ListingStatus, label
 from market.timeutil import utcnow
 
 LISTING_LIFETIME = timedelta(days=365)
@@ -76,7 +77,7 @@ class ListingMixin:
 
     def _move(self, allowed: set[ListingStatus], target: ListingStatus) -> ListingStatus:
         if self.status not in allowed:
-            raise InvalidStateError(f"cannot move a {self.status} listing to {target}")
+            raise InvalidStateError(_("“%(status)s”状态下不能进行此操作。", status=label(self.status)))
         previous, self.status = self.status, target
         return previous
 
@@ -178,7 +179,7 @@ class SearchTerm(db.Model):
 
     __tablename__ = "search_terms"
     __table_args__ = (
-        Index("ix_search_terms_lookup", "listing_kind", "term", "listing_id"),
+        Index("ix_search_terms_lookup", "listing_kind", "term", "listing_id", "weight"),
         Index("ix_search_terms_listing", "listing_kind", "listing_id"),
     )
 

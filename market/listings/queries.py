@@ -100,45 +100,58 @@ def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list
     return conditions
 
 
-def _term_scores(kind: ListingKind, terms: list[str]):
-    return (
-        select(SearchTerm.listing_id.label("listing_id"), func.sum(SearchTerm.weight).label("score"))
-        .where(SearchTerm.listing_kind == kind, SearchTerm.term.in_(terms))
-        .group_by(SearchTerm.listing_id)
-        .having(func.count(func.distinct(SearchTerm.term)) >= search.required_matches(len(terms)))
-        .subquery()
-    )
+def matching_scores(session: Session, kind: ListingKind, terms: list[str]) -> dict[int, int]:
+    """Listings containing enough of the query terms, with their summed term weights (postings merged in Python)."""
+    hits: dict[int, int] = {}
+    scores: dict[int, int] = {}
+    for term in terms:
+        postings = session.execute(select(SearchTerm.listing_id, SearchTerm.weight)
+                                   .where(SearchTerm.listing_kind == kind, SearchTerm.term == term))
+        for listing_id, weight in postings:
+            hits[listing_id] = hits.get(listing_id, 0) + 1
+            scores[listing_id] = scores.get(listing_id, 0) + weight
+    needed = search.required_matches(len(terms))
+    return {listing_id: score for listing_id, score in scores.items() if hits[listing_id] >= needed}
 
 
 def search_listings(session: Session, kind: ListingKind, params: SearchParams, *, with_facets: bool = True) -> SearchResult:
     """A page of public listings matching the query and filters, with facet counts."""
     model = _models(kind)
     terms = search.query_terms(params.q) if params.q.strip() else []
-    scores = _term_scores(kind, terms) if terms else None
+    scores = matching_scores(session, kind, terms) if terms else None
 
     def base(skip: str = ""):
         query = select(model).where(*_conditions(kind, params, skip))
         if scores is not None:
-            query = query.join(scores, scores.c.listing_id == model.id)
+            query = query.where(model.id.in_(list(scores)))
         return query
 
-    query = base()
-    total = session.scalar(select(func.count()).select_from(query.with_only_columns(model.id).subquery())) or 0
-    low_column, high_column = _money_columns(model, kind)
-    sort = params.sort if params.sort in SORTS else "relevance"
-    if sort == "relevance" and scores is not None:
-        order = [scores.c.score.desc(), model.published_at.desc(), model.id.desc()]
-    elif sort == "price_asc":
-        order = [low_column.is_(None), low_column.asc(), model.id.desc()]
-    elif sort == "price_desc":
-        order = [low_column.is_(None), func.coalesce(high_column, low_column).desc(), model.id.desc()]
-    else:
-        order = [model.published_at.desc(), model.id.desc()]
     per_page = min(max(params.per_page, 1), MAX_PER_PAGE)
     page = max(params.page, 1)
     eager = [selectinload(model.mode_rows), joinedload(model.organisation), joinedload(model.valley),
              joinedload(model.field)]
-    items = list(session.scalars(query.options(*eager).order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+    if scores is not None and not scores:
+        return SearchResult(items=[], total=0, page=page, per_page=per_page, terms=terms,
+                            facets={} if not with_facets else {"field": {}, "valley": {}, "stage": {}, "mode": {}, "region": {}})
+    query = base()
+    sort = params.sort if params.sort in SORTS else "relevance"
+    if sort == "relevance" and scores is not None:
+        ranked = sorted(session.execute(query.with_only_columns(model.id, model.published_at)),
+                        key=lambda row: (-scores[row.id], -(row.published_at.timestamp() if row.published_at else 0), -row.id))
+        total = len(ranked)
+        page_ids = [row.id for row in ranked[(page - 1) * per_page: page * per_page]]
+        loaded = {item.id: item for item in session.scalars(select(model).where(model.id.in_(page_ids)).options(*eager))}
+        items = [loaded[listing_id] for listing_id in page_ids]
+    else:
+        total = session.scalar(select(func.count()).select_from(query.with_only_columns(model.id).subquery())) or 0
+        low_column, high_column = _money_columns(model, kind)
+        if sort == "price_asc":
+            order = [low_column.is_(None), low_column.asc(), model.id.desc()]
+        elif sort == "price_desc":
+            order = [low_column.is_(None), func.coalesce(high_column, low_column).desc(), model.id.desc()]
+        else:
+            order = [model.published_at.desc(), model.id.desc()]
+        items = list(session.scalars(query.options(*eager).order_by(*order).limit(per_page).offset((page - 1) * per_page)))
     result = SearchResult(items=items, total=total, page=page, per_page=per_page, terms=terms)
     if with_facets:
         result.facets = _facets(session, kind, base, model)
