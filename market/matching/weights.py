@@ -1,0 +1,68 @@
+"""Every weight and tuning constant of the matcher, in one place (see docs/matching.md for the why)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FACTORS = ("text", "title_keywords", "field", "maturity", "budget", "mode", "region")
+
+
+@dataclass(frozen=True)
+class MatchWeights:
+    """Weights of the score's factors and the constants of retrieval, field inference and suggestion.
+
+    A pair's score is 100 * sum(weight * similarity) / sum(weight) over the factors known for
+    both sides (a factor one side leaves empty is left out, not counted as a mismatch), so the
+    per-factor contributions shown in the explanation always add up to the score.
+    """
+
+    # Factor weights (relative; only their ratios matter).
+    text: float = 0.60            # BM25 over characters and bigrams, relative to the query's self-match
+    title_keywords: float = 0.12  # rapidfuzz on titles and on keyword lists (when both sides have them)
+    field: float = 0.08           # field-tree similarity (inferred from the candidates when not given)
+    maturity: float = 0.07        # achievement TRL against the demand's minimum TRL
+    budget: float = 0.06          # demand budget against achievement price (integer fen)
+    mode: float = 0.05            # transfer modes in common
+    region: float = 0.02          # same city
+
+    # BM25 over character unigrams/bigrams and letter/digit words.
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+
+    # Candidate generation: how many text candidates are re-ranked with every factor.
+    rerank_pool: int = 100
+    # Speed only: terms in more than 1/common_term_share of the listings are left out of the first
+    # pass and added exactly for the best first_pass_per_pool * pool (at least first_pass_minimum).
+    common_term_share: int = 20
+    first_pass_per_pool: int = 4
+    first_pass_minimum: int = 400
+    # Field inference for a query without a field: the fields of its strongest candidates vote,
+    # each with weight exp((text - best_text) / field_vote_temperature).
+    field_vote_candidates: int = 20
+    field_vote_temperature: float = 0.04
+    # Field-tree similarity: tree_decay ** (edges between the two nodes); 0 across top-level fields.
+    tree_decay: float = 0.5
+    # Maturity: each TRL level short of the demand's minimum costs this share of the factor.
+    trl_shortfall_step: float = 0.25
+    # Transfer modes that are close without being equal (licence kinds, assignment vs exclusive licence).
+    related_mode_similarity: float = 0.5
+    # Longest query analysed: the rarest terms are kept when a text has more distinct terms.
+    max_query_terms: int = 1024
+
+    # Field suggestion: nearest class centroid over character unigrams/bigrams weighted
+    # (1 + log tf) * idf ** suggest_idf_power; confidences are a softmax with this temperature.
+    suggest_idf_power: float = 2.0
+    suggest_temperature: float = 0.03
+
+    def factor_weight(self, name: str) -> float:
+        """The weight of one named factor."""
+        return float(getattr(self, name))
+
+    def __post_init__(self) -> None:
+        for name in FACTORS:
+            if self.factor_weight(name) < 0:
+                raise ValueError(f"weight of {name} must not be negative")
+        if self.factor_weight("text") <= 0:
+            raise ValueError("the text weight must be positive")
+
+
+DEFAULT_WEIGHTS = MatchWeights()
