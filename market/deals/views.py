@@ -1,4 +1,551 @@
-"""deals pages."""
-from flask import Blueprint
+"""Deal pages: bids and counter-offers, responses to demands, the deal page with its pipeline, the broker board and
+the public notice."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from market.accounts.models import Role
+from market.achievements.models import Achievement
+from market.deals import forms as deal_forms
+from market.deals import services
+from market.deals.models import BidSide, BidStatus, Deal, ResponseStatus
+from market.demands.models import Demand
+from market.errors import InvalidStateError, NotFoundError, RuleViolationError, ValidationError
+from market.extensions import db
+from market.formtools import apply_errors, options
+from market.listings.forms import EmptyForm
+from market.security import roles_required
+from market.taxonomy import services as taxonomy
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
+
+FORM_ERRORS = (ValidationError, RuleViolationError)
+"""Errors shown next to the form's fields (422); other domain errors become their own pages."""
+
+
+@bp.app_template_filter("deal_stage")
+def deal_stage_label(stage) -> str:
+    """The Chinese name of a deal stage."""
+    return str(services.STAGE_LABELS.get(stage, stage))
+
+
+@bp.app_template_filter("deal_event")
+def deal_event_label(action) -> str:
+    """The name of a timeline entry."""
+    return str(services.EVENT_LABELS.get(action, action))
+
+
+@bp.app_template_filter("bid_status")
+def bid_status_label(status) -> str:
+    """The name of a bid status."""
+    return str(services.BID_STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_filter("response_status")
+def response_status_label(status) -> str:
+    """The name of a response status."""
+    return str(services.RESPONSE_STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_filter("award_status")
+def award_status_label(status) -> str:
+    """The name of an award status."""
+    return str(services.AWARD_STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_filter("award_cap")
+def award_cap_label(scope) -> str:
+    """The name of the cap that bound an award."""
+    return str(services.CAP_LABELS.get(scope, scope))
+
+
+@bp.app_template_filter("percent")
+def percent_label(basis_points) -> str:
+    """Basis points as a percentage (1250 → 12.5%)."""
+    return deal_forms.percent_text(basis_points) + "%" if basis_points is not None else ""
+
+
+@bp.app_template_global("deal_panel")
+def deal_panel(kind: str, listing):
+    """The bid/response panel data for templates/deals/_listing_panel.html."""
+    return services.listing_panel(db.session, current_user, kind, listing)
+
+
+def _is_form_failure(form) -> bool:
+    return bool(form.errors or getattr(form, "form_errors", None))
+
+
+# ---------------------------------------------------------------- lists, board, notices
+
+
+@bp.route("")
+@login_required
+def index():
+    """The deals, bids and responses that concern the user."""
+    return render_template("deals/index.html", mine=services.my_deals(db.session, current_user),
+                           sees_board=current_user.is_admin or current_user.role == Role.BROKER)
+
+
+def _board_filters() -> services.BoardFilters:
+    """Board filters from the query string; unknown values are ignored."""
+    filters = services.BoardFilters()
+    valley = request.args.get("valley", "")
+    if valley and valley in {v.id for v in taxonomy.list_valleys(db.session)}:
+        filters.valley = valley
+    field = request.args.get("field", "")
+    if field and field in {f.code for f in taxonomy.list_top_fields(db.session)}:
+        filters.field = field
+    broker = request.args.get("broker", "")
+    if broker == "none":
+        filters.broker = "none"
+    elif broker.isascii() and broker.isdigit() and len(broker) < 18:
+        filters.broker = int(broker)
+    return filters
+
+
+@bp.route("/board")
+@login_required
+@roles_required(Role.BROKER, Role.ADMIN)
+def board():
+    """The broker board: every deal as a card in its stage's column."""
+    filters = _board_filters()
+    columns = services.board(db.session, current_user, filters)
+    return render_template("deals/board.html", columns=columns, filters=filters,
+                           valleys=taxonomy.list_valleys(db.session), top_fields=taxonomy.list_top_fields(db.session),
+                           brokers=services.broker_users(db.session), total=sum(c.total for c in columns))
+
+
+@bp.route("/notices")
+def notices():
+    """Deals in their public notice period (公示)."""
+    return render_template("deals/notices.html", deals=services.list_public_notices(db.session))
+
+
+@bp.route("/<int:deal_id>/notice")
+def notice(deal_id: int):
+    """The public notice of a deal's agreed price: anyone may read it (no confidential data)."""
+    deal = services.get_public_notice(db.session, deal_id)
+    return render_template("deals/notice.html", deal=deal, today=services.today())
+
+
+# ---------------------------------------------------------------- the deal page
+
+
+def _deal_forms(deal: Deal, **given) -> dict:
+    """Every form the deal page may show, filled with the deal's values unless given (a failed submission)."""
+    today = services.today().isoformat()
+    forms = {
+        "terms": deal_forms.TermsForm(formdata=None, agreed_amount_fen=deal.agreed_amount_fen,
+                                      mode=deal.mode or ""),
+        "advance": deal_forms.AdvanceForm(formdata=None),
+        "notice": deal_forms.NoticeForm(formdata=None),
+        "sign": deal_forms.SignForm(formdata=None, signed_on=today, agreed_amount_fen=deal.agreed_amount_fen),
+        "register": deal_forms.RegisterForm(formdata=None, registered_on=today),
+        "complete": deal_forms.CompleteForm(formdata=None),
+        "terminate": deal_forms.TerminateForm(formdata=None),
+        "intermediaries": deal_forms.IntermediariesForm(formdata=None),
+        "exception": deal_forms.ExceptionForm(formdata=None),
+        "broker": deal_forms.AssignBrokerForm(formdata=None, broker=str(deal.broker_id or "")),
+        "payment": deal_forms.PaymentForm(formdata=None, paid_on=today),
+        "action": EmptyForm(formdata=None),
+    }
+    forms["intermediaries"].fill_from(deal)
+    forms.update(given)
+    _set_choices(deal, forms)
+    return forms
+
+
+def _set_choices(deal: Deal, forms: dict) -> None:
+    modes = deal.achievement.modes if deal.achievement else []
+    if "terms" in forms:
+        forms["terms"].mode.choices = deal_forms.mode_choices(modes)
+    if "intermediaries" in forms or "broker" in forms:
+        brokers = services.broker_users(db.session)
+        if "intermediaries" in forms:
+            form = forms["intermediaries"]
+            for number in (1, 2, 3):
+                form[f"intermediary_{number}"].choices = deal_forms.user_choices(brokers, _l("（不填）"))
+            form.agent_organisation.choices = options(
+                [("", _l("（无）"))] + [(o.id, o.name) for o in services.agency_organisations(db.session)])
+        if "broker" in forms:
+            forms["broker"].broker.choices = deal_forms.user_choices(brokers, _l("（暂不指派）"))
+
+
+def _render_deal(deal_id: int, status: int = 200, **given):
+    deal = services.get_deal(db.session, current_user, deal_id)
+    awards = services.deal_awards(db.session, deal)
+    payments = services.deal_payments(db.session, deal)
+    by_event = {}
+    for award in awards:
+        by_event.setdefault(award.policy_event_id, []).append(award)
+    paid_events = {payment.policy_event_id for payment in payments}
+    return render_template(
+        "deals/detail.html", deal=deal, may=services.permissions(current_user, deal),
+        roles=services.deal_roles(current_user, deal), forms=_deal_forms(deal, **given),
+        events=services.deal_events(db.session, deal), payments=payments, awards_by_event=by_event,
+        other_awards=[a for a in awards if a.policy_event_id not in paid_events],
+        recipients=services.recipient_names(db.session, [a.recipient for a in awards]),
+        pipeline=services.PIPELINE, today=services.today(), notice_public=services.notice_is_public(deal),
+    ), status
+
+
+@bp.route("/<int:deal_id>")
+@login_required
+def detail(deal_id: int):
+    """One deal: parties, stage, actions allowed to the user, intermediaries, payments and awards, timeline."""
+    return _render_deal(deal_id)
+
+
+FORM_SHOWN_WHEN = {
+    "terms": "edit_terms", "notice": "start_notice", "sign": "sign", "register": "register", "complete": "complete",
+    "terminate": "terminate", "intermediaries": "edit_intermediaries", "exception": "record_exception",
+    "broker": "assign_broker", "payment": "record_payment",
+}
+"""Which permission shows each form on the deal page (a refused form that is not shown is explained in a message)."""
+
+
+def _deal_action(deal_id: int, name: str, form, call, success):
+    """Run a deal action from a posted form: 422 with field messages, or a redirect with a message.
+
+    `success` is the message to flash, or a function of the action's result that returns it."""
+    services.get_deal(db.session, current_user, deal_id)
+    if form.validate_on_submit():
+        try:
+            result = call(form)
+        except FORM_ERRORS as error:
+            db.session.rollback()
+            deal = services.get_deal(db.session, current_user, deal_id)
+            shown = FORM_SHOWN_WHEN.get(name)
+            if shown is None or not getattr(services.permissions(current_user, deal), shown):
+                flash("；".join(error.fields.values()) or error.message, "error")
+                return redirect(url_for("deals.detail", deal_id=deal_id))
+            apply_errors(form, error)
+        except InvalidStateError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("deals.detail", deal_id=deal_id))
+        else:
+            flash(success(result) if callable(success) else success, "success")
+            return redirect(url_for("deals.detail", deal_id=deal_id))
+    return _render_deal(deal_id, 422, **{name: form})
+
+
+@bp.route("/<int:deal_id>/terms", methods=["POST"])
+@login_required
+def update_terms(deal_id: int):
+    """Change the amount and mode under negotiation."""
+    return _deal_action(deal_id, "terms", deal_forms.TermsForm(), lambda form: services.update_terms(
+        db.session, current_user, deal_id, agreed_amount_fen=form.agreed_amount_fen.data, mode=form.mode.data),
+        _("交易条件已更新。"))
+
+
+@bp.route("/<int:deal_id>/advance", methods=["POST"])
+@login_required
+def advance(deal_id: int):
+    """Move to 洽谈 or 协议定价."""
+    return _deal_action(deal_id, "advance", deal_forms.AdvanceForm(), lambda form: services.advance_deal(
+        db.session, current_user, deal_id, form.to.data), _("项目已进入下一阶段。"))
+
+
+@bp.route("/<int:deal_id>/notice", methods=["POST"])
+@login_required
+def start_notice(deal_id: int):
+    """Start the public notice."""
+    return _deal_action(deal_id, "notice", deal_forms.NoticeForm(), lambda form: services.start_notice(
+        db.session, current_user, deal_id, notice_days=form.notice_days.data), _("已开始公示。"))
+
+
+@bp.route("/<int:deal_id>/sign", methods=["POST"])
+@login_required
+def sign(deal_id: int):
+    """Record the signed contract."""
+    return _deal_action(deal_id, "sign", deal_forms.SignForm(), lambda form: services.sign_deal(
+        db.session, current_user, deal_id, signed_on=form.signed_on.data,
+        agreed_amount_fen=form.agreed_amount_fen.data), _("已登记签约。"))
+
+
+@bp.route("/<int:deal_id>/register", methods=["POST"])
+@login_required
+def register(deal_id: int):
+    """Record the technology-contract registration."""
+    return _deal_action(deal_id, "register", deal_forms.RegisterForm(), lambda form: services.register_deal(
+        db.session, current_user, deal_id, registration_number=form.registration_number.data,
+        registered_on=form.registered_on.data), _("技术合同登记已记录。"))
+
+
+@bp.route("/<int:deal_id>/complete", methods=["POST"])
+@login_required
+def complete(deal_id: int):
+    """Close the deal as completed."""
+    return _deal_action(deal_id, "complete", deal_forms.CompleteForm(), lambda form: services.complete_deal(
+        db.session, current_user, deal_id, note=form.note.data), _("项目已完成。"))
+
+
+@bp.route("/<int:deal_id>/terminate", methods=["POST"])
+@login_required
+def terminate(deal_id: int):
+    """End the deal with a reason."""
+    return _deal_action(deal_id, "terminate", deal_forms.TerminateForm(), lambda form: services.terminate_deal(
+        db.session, current_user, deal_id, reason=form.reason.data), _("项目已终止。"))
+
+
+@bp.route("/<int:deal_id>/intermediaries", methods=["POST"])
+@login_required
+def intermediaries(deal_id: int):
+    """Name the intermediaries, the reward rate and the agent."""
+    return _deal_action(deal_id, "intermediaries", deal_forms.IntermediariesForm(), lambda form: services.set_intermediaries(
+        db.session, current_user, deal_id, people=form.rows(), reward_rate_bp=form.reward_rate.data,
+        agent_organisation_id=form.agent_organisation.data), _("中介服务信息已保存。"))
+
+
+@bp.route("/<int:deal_id>/exception", methods=["POST"])
+@login_required
+def intermediary_exception(deal_id: int):
+    """An admin records the reason for more than three intermediaries."""
+    return _deal_action(deal_id, "exception", deal_forms.ExceptionForm(), lambda form: services.record_intermediary_exception(
+        db.session, current_user, deal_id, reason=form.exception_reason.data), _("例外原因已记录。"))
+
+
+@bp.route("/<int:deal_id>/claim", methods=["POST"])
+@login_required
+def claim(deal_id: int):
+    """A broker claims the deal."""
+    return _deal_action(deal_id, "action", EmptyForm(), lambda form: services.claim_deal(
+        db.session, current_user, deal_id), _("您已成为该项目的经纪人。"))
+
+
+@bp.route("/<int:deal_id>/broker", methods=["POST"])
+@login_required
+def assign_broker(deal_id: int):
+    """An admin assigns the broker."""
+    return _deal_action(deal_id, "broker", deal_forms.AssignBrokerForm(), lambda form: services.assign_broker(
+        db.session, current_user, deal_id, form.broker.data), _("项目经纪人已更新。"))
+
+
+@bp.route("/<int:deal_id>/payments", methods=["POST"])
+@login_required
+def record_payment(deal_id: int):
+    """Record proceeds received; awards are computed at once."""
+
+    def recorded(result) -> str:
+        _payment, awards = result
+        return _("回款已登记，产生 %(n)s 条奖补记录。", n=len(awards)) if awards else _("回款已登记。")
+
+    return _deal_action(deal_id, "payment", deal_forms.PaymentForm(), lambda form: services.record_payment(
+        db.session, current_user, deal_id, amount_fen=form.amount_fen.data, paid_on=form.paid_on.data), recorded)
+
+
+# ---------------------------------------------------------------- bids
+
+
+def _achievement_for_bid(achievement_id: int) -> Achievement:
+    achievement = db.session.get(Achievement, achievement_id)
+    if achievement is None or not achievement.is_public:
+        raise NotFoundError(_("该成果不存在或尚未发布。"))
+    return achievement
+
+
+@bp.route("/bids/new/<int:achievement_id>", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.ENTERPRISE)
+def new_bid(achievement_id: int):
+    """Make an offer on a published achievement."""
+    achievement = _achievement_for_bid(achievement_id)
+    form = deal_forms.BidForm()
+    form.mode.choices = deal_forms.mode_choices(achievement.modes)
+    if form.validate_on_submit():
+        try:
+            bid = services.place_bid(db.session, current_user, achievement.id, amount_fen=form.amount_fen.data,
+                                     mode=form.mode.data, message=form.message.data)
+        except FORM_ERRORS as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        except InvalidStateError as error:
+            flash(error.message, "error")
+            return redirect(url_for("achievements.detail", achievement_id=achievement.id))
+        else:
+            flash(_("报价已发送，成果方答复后会通知您。"), "success")
+            return redirect(url_for("deals.bid", bid_id=bid.id))
+    elif request.method == "GET" and len(achievement.modes) == 1:
+        form.mode.data = achievement.modes[0].value
+    status = 422 if _is_form_failure(form) else 200
+    return render_template("deals/bid_new.html", form=form, achievement=achievement), status
+
+
+def _render_bid(bid_id: int, status: int = 200, counter_form=None):
+    bid = services.get_bid(db.session, current_user, bid_id)
+    side = services.bid_side(current_user, bid)
+    if counter_form is None:
+        counter_form = deal_forms.BidForm(formdata=None, amount_fen=bid.latest.amount_fen, mode=bid.latest.mode)
+    counter_form.mode.choices = deal_forms.mode_choices(bid.achievement.modes)
+    deal = db.session.scalar(select(Deal).where(Deal.bid_id == bid.id))
+    their_turn = bid.status == BidStatus.OPEN and side is not None and bid.latest.side != side
+    return render_template(
+        "deals/bid.html", bid=bid, side=side, deal=deal, counter_form=counter_form,
+        accept_form=deal_forms.AcceptBidForm(formdata=None, version=str(bid.latest.number)), action_form=EmptyForm(formdata=None),
+        may_answer=their_turn, may_decline=bid.status == BidStatus.OPEN and side == BidSide.OWNER,
+        may_withdraw=bid.status == BidStatus.OPEN and side == BidSide.BUYER,
+        deal_may_be_seen=deal is not None and services.can_view_deal(current_user, deal),
+    ), status
+
+
+@bp.route("/bids/<int:bid_id>")
+@login_required
+def bid(bid_id: int):
+    """A bid with all its rounds and the answers open to the user."""
+    return _render_bid(bid_id)
+
+
+def _bid_action(bid_id: int, call, success: str, form=None):
+    services.get_bid(db.session, current_user, bid_id)
+    form = form or EmptyForm()
+    if form.validate_on_submit():
+        try:
+            result = call(form)
+        except FORM_ERRORS as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        except InvalidStateError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("deals.bid", bid_id=bid_id))
+        else:
+            flash(success, "success")
+            if isinstance(result, Deal):
+                return redirect(url_for("deals.detail", deal_id=result.id))
+            return redirect(url_for("deals.bid", bid_id=bid_id))
+    if isinstance(form, deal_forms.BidForm):
+        return _render_bid(bid_id, 422, counter_form=form)
+    flash(_("请求已过期，请刷新页面后重试。"), "error")
+    return redirect(url_for("deals.bid", bid_id=bid_id))
+
+
+@bp.route("/bids/<int:bid_id>/counter", methods=["POST"])
+@login_required
+def counter_bid(bid_id: int):
+    """Answer with a counter-offer."""
+    return _bid_action(bid_id, lambda form: services.counter_bid(
+        db.session, current_user, bid_id, amount_fen=form.amount_fen.data, mode=form.mode.data,
+        message=form.message.data), _("还价已发送。"), form=deal_forms.BidForm())
+
+
+def _version_number(text: str | None):
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+@bp.route("/bids/<int:bid_id>/accept", methods=["POST"])
+@login_required
+def accept_bid(bid_id: int):
+    """Accept the latest round: a deal opens."""
+    return _bid_action(bid_id, lambda form: services.accept_bid(
+        db.session, current_user, bid_id, version_number=_version_number(form.version.data)),
+        _("已接受报价，成果转化项目已创建。"), form=deal_forms.AcceptBidForm())
+
+
+@bp.route("/bids/<int:bid_id>/decline", methods=["POST"])
+@login_required
+def decline_bid(bid_id: int):
+    """The owner declines the bid."""
+    return _bid_action(bid_id, lambda form: services.decline_bid(db.session, current_user, bid_id), _("已拒绝该报价。"))
+
+
+@bp.route("/bids/<int:bid_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_bid(bid_id: int):
+    """The bidder withdraws the bid."""
+    return _bid_action(bid_id, lambda form: services.withdraw_bid(db.session, current_user, bid_id), _("报价已撤回。"))
+
+
+# ---------------------------------------------------------------- responses to demands
+
+
+def _demand_for_response(demand_id: int) -> Demand:
+    demand = db.session.get(Demand, demand_id)
+    if demand is None or not demand.is_public:
+        raise NotFoundError(_("该需求不存在或尚未发布。"))
+    return demand
+
+
+@bp.route("/responses/new/<int:demand_id>", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.RESEARCHER)
+def new_response(demand_id: int):
+    """Answer (揭榜) a published demand."""
+    demand = _demand_for_response(demand_id)
+    form = deal_forms.ResponseForm()
+    form.achievement_id.choices = options(
+        [("", _l("（不关联）"))] + [(a.id, a.title) for a in services.respondable_achievements(db.session, current_user)])
+    if form.validate_on_submit():
+        try:
+            response = services.respond_to_demand(db.session, current_user, demand.id, proposal=form.proposal.data,
+                                                  amount_fen=form.amount_fen.data,
+                                                  achievement_id=form.achievement_id.data)
+        except FORM_ERRORS as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        except InvalidStateError as error:
+            flash(error.message, "error")
+            return redirect(url_for("demands.detail", demand_id=demand.id))
+        else:
+            flash(_("响应已提交，需求方处理后会通知您。"), "success")
+            return redirect(url_for("deals.response", response_id=response.id))
+    status = 422 if _is_form_failure(form) else 200
+    return render_template("deals/response_new.html", form=form, demand=demand), status
+
+
+@bp.route("/responses/<int:response_id>")
+@login_required
+def response(response_id: int):
+    """A response with the answers open to the user."""
+    found = services.get_response(db.session, current_user, response_id)
+    side = services.response_side(current_user, found)
+    deal = db.session.scalar(select(Deal).where(Deal.response_id == found.id))
+    is_open = found.status == ResponseStatus.OPEN
+    return render_template("deals/response.html", response=found, side=side, deal=deal, action_form=EmptyForm(),
+                           may_decide=is_open and side == "demand", may_withdraw=is_open and side == "responder",
+                           deal_may_be_seen=deal is not None and services.can_view_deal(current_user, deal))
+
+
+def _response_action(response_id: int, call, success: str):
+    services.get_response(db.session, current_user, response_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash(_("请求已过期，请刷新页面后重试。"), "error")
+        return redirect(url_for("deals.response", response_id=response_id))
+    try:
+        result = call()
+    except InvalidStateError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("deals.response", response_id=response_id))
+    flash(success, "success")
+    if isinstance(result, Deal):
+        return redirect(url_for("deals.detail", deal_id=result.id))
+    return redirect(url_for("deals.response", response_id=response_id))
+
+
+@bp.route("/responses/<int:response_id>/accept", methods=["POST"])
+@login_required
+def accept_response(response_id: int):
+    """The demand's organisation accepts the response: a deal opens."""
+    return _response_action(response_id, lambda: services.accept_response(db.session, current_user, response_id),
+                            _("已接受响应，成果转化项目已创建。"))
+
+
+@bp.route("/responses/<int:response_id>/decline", methods=["POST"])
+@login_required
+def decline_response(response_id: int):
+    """The demand's organisation declines the response."""
+    return _response_action(response_id, lambda: services.decline_response(db.session, current_user, response_id),
+                            _("已拒绝该响应。"))
+
+
+@bp.route("/responses/<int:response_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_response(response_id: int):
+    """The responder withdraws the response."""
+    return _response_action(response_id, lambda: services.withdraw_response(db.session, current_user, response_id),
+                            _("响应已撤回。"))
+

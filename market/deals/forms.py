@@ -1,0 +1,176 @@
+"""Deal forms: shape only (amounts in 万元 and rates in percent become integers here); deals.services holds the rules."""
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.widgets import DateInput
+
+from market.formtools import MONEY_HINT, WanMoneyField, options
+from market.listings.vocabulary import TransferMode, label
+
+_PERCENT = re.compile(r"(?P<whole>[0-9]{1,3})(?:\.(?P<fraction>[0-9]{1,2}))?", re.ASCII)
+_MAX_PERCENT_CHARS = 12
+
+
+def parse_percent(text: str) -> int:
+    """A percentage typed by a person ("12.5", "12.5%", full-width digits too) as basis points; ValueError in Chinese."""
+    normalised = unicodedata.normalize("NFKC", text or "").strip()
+    if len(normalised) > _MAX_PERCENT_CHARS:
+        raise ValueError(str(_l("比例太长，请输入 0 到 100 之间的数字。")))
+    normalised = normalised.removesuffix("%").rstrip()
+    match = _PERCENT.fullmatch(normalised)
+    if match is None:
+        raise ValueError(str(_l("请输入 0 到 100 之间的数字，最多两位小数，如 12.5。")))
+    basis_points = int(match.group("whole")) * 100 + int((match.group("fraction") or "").ljust(2, "0"))
+    if basis_points > 10_000:
+        raise ValueError(str(_l("比例不能超过 100%。")))
+    return basis_points
+
+
+def percent_text(basis_points: int | None) -> str:
+    """Basis points as the plain percent text a form shows (1250 → "12.5")."""
+    if basis_points is None:
+        return ""
+    whole, rest = divmod(basis_points, 100)
+    return f"{whole}.{rest:02d}".rstrip("0") if rest else str(whole)
+
+
+class PercentField(StringField):
+    """A rate typed in percent; `.data` is integer basis points or None when left empty."""
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        self.data = None
+        if self.raw_text.strip():
+            self.data = parse_percent(self.raw_text)
+
+    def _value(self):
+        if getattr(self, "raw_text", None):
+            return self.raw_text
+        return percent_text(self.data) if isinstance(self.data, int) else ""
+
+
+def mode_choices(modes) -> list:
+    """Transfer-mode options (the given ones, in vocabulary order) with an empty first option."""
+    wanted = set(modes) if modes else set(TransferMode)
+    return options([("", _l("请选择"))] + [(mode.value, label(mode)) for mode in TransferMode if mode in wanted])
+
+
+def user_choices(users, empty_label) -> list:
+    """People as select options (name and organisation)."""
+    return options([("", empty_label)] + [(user.id, f"{user.name}（{user.organisation.name}）" if user.organisation
+                                           else user.name) for user in users])
+
+
+class BidForm(FlaskForm):
+    """An offer or a counter-offer on an achievement."""
+
+    amount_fen = WanMoneyField(_l("报价（万元）"), description=MONEY_HINT)
+    mode = SelectField(_l("转化方式"), validate_choice=False)
+    message = TextAreaField(_l("留言"), description=_l("说明报价依据、付款方式等，最多 2000 字。"))
+
+
+class AcceptBidForm(FlaskForm):
+    """Accept the latest round (the round number guards against accepting a round that changed meanwhile)."""
+
+    version = HiddenField()
+
+
+class ResponseForm(FlaskForm):
+    """A researcher's proposal (揭榜) to a demand."""
+
+    proposal = TextAreaField(_l("解决方案"), description=_l("技术路线、团队、周期和预期指标，最多 5000 字。"))
+    amount_fen = WanMoneyField(_l("报价（万元，可不填）"), description=MONEY_HINT)
+    achievement_id = SelectField(_l("关联本机构的成果（可不选）"), validate_choice=False)
+
+
+class TermsForm(FlaskForm):
+    """The amount and transfer mode under negotiation."""
+
+    agreed_amount_fen = WanMoneyField(_l("协议价格（万元）"), description=MONEY_HINT)
+    mode = SelectField(_l("转化方式"), validate_choice=False)
+
+
+class AdvanceForm(FlaskForm):
+    """Move to the next stage that needs no further data (洽谈, 协议定价)."""
+
+    to = HiddenField()
+
+
+class NoticeForm(FlaskForm):
+    """Start the public notice."""
+
+    notice_days = StringField(_l("公示天数"), default="15", description=_l("不少于 15 天，不超过 90 天。"),
+                              render_kw={"inputmode": "numeric"})
+
+
+class SignForm(FlaskForm):
+    """Record the signed contract."""
+
+    signed_on = StringField(_l("签约日期"), widget=DateInput())
+    agreed_amount_fen = WanMoneyField(_l("合同金额（万元）"), description=MONEY_HINT)
+
+
+class RegisterForm(FlaskForm):
+    """Record the technology-contract registration."""
+
+    registration_number = StringField(_l("技术合同登记编号"), render_kw={"autocomplete": "off"})
+    registered_on = StringField(_l("登记日期"), widget=DateInput())
+
+
+class CompleteForm(FlaskForm):
+    """Close a deal in performance."""
+
+    note = TextAreaField(_l("说明"), description=_l("未全部回款时必须说明完成原因。"))
+
+
+class TerminateForm(FlaskForm):
+    """End a deal with a reason."""
+
+    reason = TextAreaField(_l("终止原因"))
+
+
+class IntermediariesForm(FlaskForm):
+    """Up to three named intermediaries with shares, the agreed reward rate and the agent organisation."""
+
+    intermediary_1 = SelectField(_l("中介服务人员 1"), validate_choice=False)
+    share_1 = PercentField(_l("分成比例（%）"))
+    intermediary_2 = SelectField(_l("中介服务人员 2"), validate_choice=False)
+    share_2 = PercentField(_l("分成比例（%）"))
+    intermediary_3 = SelectField(_l("中介服务人员 3"), validate_choice=False)
+    share_3 = PercentField(_l("分成比例（%）"))
+    reward_rate = PercentField(_l("中介奖励比例（%）"), description=_l("按回款金额计提，如 10 表示 10%。"))
+    agent_organisation = SelectField(_l("代理机构（技术转移机构，可不选）"), validate_choice=False)
+
+    def rows(self) -> list[tuple]:
+        """(person id text, share bp) for each of the three rows."""
+        return [(self[f"intermediary_{n}"].data or None, self[f"share_{n}"].data) for n in (1, 2, 3)]
+
+    def fill_from(self, deal) -> None:
+        """Show a deal's current intermediaries."""
+        for number, row in enumerate(deal.intermediaries[:3], start=1):
+            self[f"intermediary_{number}"].data = str(row.user_id)
+            self[f"share_{number}"].data = row.share_bp
+        self.reward_rate.data = deal.reward_rate_bp
+        self.agent_organisation.data = str(deal.agent_organisation_id or "")
+
+
+class ExceptionForm(FlaskForm):
+    """An admin's written reason for a fourth intermediary."""
+
+    exception_reason = TextAreaField(_l("例外原因"))
+
+
+class AssignBrokerForm(FlaskForm):
+    """An admin assigns a broker."""
+
+    broker = SelectField(_l("项目经纪人"), validate_choice=False)
+
+
+class PaymentForm(FlaskForm):
+    """Proceeds received under the registered contract."""
+
+    amount_fen = WanMoneyField(_l("回款金额（万元）"), description=MONEY_HINT)
+    paid_on = StringField(_l("回款日期"), widget=DateInput())

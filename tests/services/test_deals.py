@@ -1,0 +1,645 @@
+"""Bids with counter-offers, responses to demands and the deal pipeline: who may do each step, and what it records."""
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select, update
+
+from market.accounts.models import Role, User
+from market.achievements.models import Achievement
+from market.deals import services
+from market.deals.models import (
+    Bid,
+    BidSide,
+    BidStatus,
+    Deal,
+    DealEvent,
+    DealIntermediary,
+    DealStage,
+    DemandResponse,
+    ResponseStatus,
+)
+from market.errors import (
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolationError,
+    ValidationError,
+)
+from market.extensions import db
+from market.listings.vocabulary import ListingStatus
+from market.notifications.models import Notification
+from market.policy.models import PolicyEvent
+
+WAN = 1_000_000
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def world(make_user, make_achievement):
+    """A university researcher owning a published achievement, a company buyer, the deal's broker, another broker,
+    an admin and an unrelated company user."""
+    researcher = make_user("researcher")
+    achievement = make_achievement(owner=researcher)
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    return SimpleNamespace(researcher=researcher, achievement=achievement, buyer=make_user("enterprise"),
+                           broker=make_user("broker"), other_broker=make_user("broker"), admin=admin,
+                           outsider=make_user("enterprise"))
+
+
+STAGE_DEFAULTS = {
+    DealStage.NOTICE: {"notice_days": 15, "notice_starts_on": -20, "notice_ends_on": -6},
+    DealStage.SIGNED: {"signed_on": -5},
+    DealStage.REGISTERED: {"registered_on": -4},
+}
+
+
+@pytest.fixture
+def make_deal(world):
+    """Factory: a deal on the world's achievement placed directly in a stage, with the dates that stage implies."""
+    numbers = iter(range(1, 1000))
+
+    def make(stage=DealStage.INTENT, achievement=None, **values) -> Deal:
+        achievement = achievement or world.achievement
+        fields = {"title": achievement.title, "achievement_id": achievement.id,
+                  "transferor_id": achievement.organisation_id, "transferee_id": world.buyer.organisation_id,
+                  "broker_id": world.broker.id, "stage": stage, "mode": "assignment", "agreed_amount_fen": 100 * WAN}
+        order = services.PIPELINE.index(stage) if stage in services.PIPELINE else 0
+        for reached, defaults in STAGE_DEFAULTS.items():
+            if order >= services.PIPELINE.index(reached):
+                fields.update({key: services.today() + timedelta(days=value) if key != "notice_days" else value
+                               for key, value in defaults.items()})
+        if order >= services.PIPELINE.index(DealStage.REGISTERED):
+            fields["registration_number"] = f"TEST-{next(numbers):04d}"
+        fields.update(values)
+        deal = Deal(**fields)
+        db.session.add(deal)
+        db.session.commit()
+        return deal
+
+    return make
+
+
+def fresh(deal: Deal) -> Deal:
+    db.session.expire_all()
+    return db.session.get(Deal, deal.id)
+
+
+# ---------------------------------------------------------------- bids
+
+
+def test_every_bid_round_is_kept_as_a_version(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment",
+                             message="首轮报价")
+    services.counter_bid(db.session, world.researcher, bid.id, amount_fen=120 * WAN, mode="assignment", message="还价")
+    services.counter_bid(db.session, world.buyer, bid.id, amount_fen=100 * WAN, mode="license_exclusive")
+    db.session.expire_all()
+    rounds = [(v.number, v.side, v.amount_fen, v.mode) for v in db.session.get(Bid, bid.id).versions]
+    assert rounds == [(1, BidSide.BUYER, 80 * WAN, "assignment"), (2, BidSide.OWNER, 120 * WAN, "assignment"),
+                      (3, BidSide.BUYER, 100 * WAN, "license_exclusive")]
+
+
+def test_a_side_cannot_counter_its_own_latest_round(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    with pytest.raises(InvalidStateError):
+        services.counter_bid(db.session, world.buyer, bid.id, amount_fen=90 * WAN, mode="assignment")
+    assert len(db.session.get(Bid, bid.id).versions) == 1
+
+
+def test_placing_a_bid_notifies_the_achievement_owners(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    notes = db.session.scalars(select(Notification).where(Notification.user_id == world.researcher.id,
+                                                          Notification.kind == "bid_received")).all()
+    assert [n.link for n in notes] == [f"/deals/bids/{bid.id}"]
+
+
+def test_accepting_the_latest_round_opens_a_deal_from_that_round(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    services.counter_bid(db.session, world.researcher, bid.id, amount_fen=95 * WAN, mode="license_exclusive")
+    deal = services.accept_bid(db.session, world.buyer, bid.id, version_number=2)
+    assert (deal.stage, deal.title, deal.agreed_amount_fen, deal.mode, deal.bid_id) == (
+        DealStage.INTENT, world.achievement.title, 95 * WAN, "license_exclusive", bid.id)
+    assert (deal.transferor_id, deal.transferee_id) == (world.achievement.organisation_id, world.buyer.organisation_id)
+    assert db.session.get(Bid, bid.id).status == BidStatus.ACCEPTED
+    assert db.session.scalar(select(Notification.link).where(Notification.user_id == world.researcher.id,
+                                                             Notification.kind == "bid_accepted")) == f"/deals/{deal.id}"
+
+
+def test_a_second_accept_is_refused_and_only_one_deal_exists(world, make_user):
+    colleague = make_user("researcher", organisation=world.researcher.organisation)
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    services.accept_bid(db.session, world.researcher, bid.id, version_number=1)
+    with pytest.raises(InvalidStateError):
+        services.accept_bid(db.session, colleague, bid.id, version_number=1)
+    assert count(Deal) == 1
+
+
+def test_the_bidder_cannot_accept_its_own_round(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    with pytest.raises(InvalidStateError):
+        services.accept_bid(db.session, world.buyer, bid.id, version_number=1)
+    assert count(Deal) == 0
+
+
+def test_accepting_a_round_that_was_superseded_is_refused(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    services.counter_bid(db.session, world.researcher, bid.id, amount_fen=95 * WAN, mode="assignment")
+    with pytest.raises(InvalidStateError):
+        services.accept_bid(db.session, world.buyer, bid.id, version_number=1)
+    assert count(Deal) == 0
+
+
+@pytest.mark.parametrize("amount, mode, field", [
+    (None, "assignment", "amount_fen"),
+    (0, "assignment", "amount_fen"),
+    (-1, "assignment", "amount_fen"),
+    (10**15 + 1, "assignment", "amount_fen"),
+    (1.5, "assignment", "amount_fen"),
+    (80 * WAN, "equity", "mode"),
+    (80 * WAN, "barter", "mode"),
+    (80 * WAN, "", "mode"),
+])
+def test_bad_bid_is_refused_with_a_field_message(world, amount, mode, field):
+    with pytest.raises(ValidationError) as error:
+        services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=amount, mode=mode)
+    assert field in error.value.fields
+    assert count(Bid) == 0
+
+
+def test_only_enterprise_users_bid(world):
+    with pytest.raises(PermissionDeniedError):
+        services.place_bid(db.session, world.broker, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+
+
+def test_unpublished_achievement_takes_no_bids(world, make_achievement):
+    draft = make_achievement(owner=world.researcher, status="draft")
+    with pytest.raises(NotFoundError):
+        services.place_bid(db.session, world.buyer, draft.id, amount_fen=80 * WAN, mode="assignment")
+
+
+def test_a_second_open_bid_from_the_same_company_is_refused(world):
+    services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    with pytest.raises(InvalidStateError):
+        services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=90 * WAN, mode="assignment")
+    assert count(Bid) == 1
+
+
+def test_only_the_owner_declines_and_only_the_bidder_withdraws(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    with pytest.raises(PermissionDeniedError):
+        services.decline_bid(db.session, world.buyer, bid.id)
+    with pytest.raises(PermissionDeniedError):
+        services.withdraw_bid(db.session, world.researcher, bid.id)
+    services.decline_bid(db.session, world.researcher, bid.id)
+    assert db.session.get(Bid, bid.id).status == BidStatus.DECLINED
+    with pytest.raises(InvalidStateError):
+        services.accept_bid(db.session, world.researcher, bid.id, version_number=1)
+
+
+def test_other_organisations_do_not_see_a_bid(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    with pytest.raises(NotFoundError):
+        services.get_bid(db.session, world.outsider, bid.id)
+    with pytest.raises(NotFoundError):
+        services.counter_bid(db.session, world.broker, bid.id, amount_fen=1, mode="assignment")
+
+
+# ---------------------------------------------------------------- responses
+
+
+@pytest.fixture
+def demand(make_demand, world):
+    return make_demand(owner=world.buyer)
+
+
+def test_an_accepted_response_opens_a_deal_between_the_two_organisations(world, demand):
+    response = services.respond_to_demand(db.session, world.researcher, demand.id, proposal="采用机器视觉方案",
+                                          amount_fen=60 * WAN, achievement_id=world.achievement.id)
+    deal = services.accept_response(db.session, world.buyer, response.id)
+    assert (deal.transferor_id, deal.transferee_id) == (world.researcher.organisation_id, world.buyer.organisation_id)
+    assert (deal.demand_id, deal.response_id, deal.achievement_id, deal.agreed_amount_fen) == (
+        demand.id, response.id, world.achievement.id, 60 * WAN)
+    assert deal.stage == DealStage.INTENT and deal.title == demand.title
+    assert db.session.get(DemandResponse, response.id).status == ResponseStatus.ACCEPTED
+    with pytest.raises(InvalidStateError):
+        services.accept_response(db.session, world.buyer, response.id)
+    assert count(Deal) == 1
+
+
+def test_a_response_may_name_only_a_published_achievement_of_ones_own_organisation(world, demand, make_achievement):
+    foreign = make_achievement()
+    with pytest.raises(ValidationError) as error:
+        services.respond_to_demand(db.session, world.researcher, demand.id, proposal="方案",
+                                   achievement_id=foreign.id)
+    assert "achievement_id" in error.value.fields
+    assert count(DemandResponse) == 0
+
+
+@pytest.mark.parametrize("proposal, amount, field", [
+    ("", None, "proposal"), ("方" * 5001, None, "proposal"), ("方案\x00", None, "proposal"),
+    ("方案", 0, "amount_fen"), ("方案", -5, "amount_fen"),
+])
+def test_bad_response_is_refused_with_a_field_message(world, demand, proposal, amount, field):
+    with pytest.raises(ValidationError) as error:
+        services.respond_to_demand(db.session, world.researcher, demand.id, proposal=proposal, amount_fen=amount)
+    assert field in error.value.fields
+    assert count(DemandResponse) == 0
+
+
+def test_only_researchers_respond_and_only_the_demand_side_decides(world, demand):
+    with pytest.raises(PermissionDeniedError):
+        services.respond_to_demand(db.session, world.outsider, demand.id, proposal="方案")
+    response = services.respond_to_demand(db.session, world.researcher, demand.id, proposal="方案")
+    with pytest.raises(PermissionDeniedError):
+        services.accept_response(db.session, world.researcher, response.id)
+    services.decline_response(db.session, world.buyer, response.id)
+    assert db.session.get(DemandResponse, response.id).status == ResponseStatus.DECLINED
+    assert count(Deal) == 0
+
+
+# ---------------------------------------------------------------- who may move which step
+
+ALLOWED = "allowed"
+PREDECESSOR = {DealStage.NEGOTIATION: DealStage.INTENT, DealStage.PRICING: DealStage.NEGOTIATION,
+               DealStage.NOTICE: DealStage.PRICING, DealStage.SIGNED: DealStage.NOTICE,
+               DealStage.REGISTERED: DealStage.SIGNED, DealStage.COMPLETED: DealStage.PERFORMANCE,
+               DealStage.TERMINATED: DealStage.NEGOTIATION}
+ROLE_ANSWERS = {
+    #                       transferor  transferee  broker  other broker  admin  outsider
+    DealStage.NEGOTIATION: (ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, PermissionDeniedError, NotFoundError),
+    DealStage.PRICING: (ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, PermissionDeniedError, NotFoundError),
+    DealStage.NOTICE: (ALLOWED, ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, NotFoundError),
+    DealStage.SIGNED: (ALLOWED, ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, NotFoundError),
+    DealStage.REGISTERED: (ALLOWED, PermissionDeniedError, ALLOWED, PermissionDeniedError, ALLOWED, NotFoundError),
+    DealStage.COMPLETED: (ALLOWED, PermissionDeniedError, PermissionDeniedError, PermissionDeniedError, ALLOWED, NotFoundError),
+    DealStage.TERMINATED: (ALLOWED, ALLOWED, ALLOWED, PermissionDeniedError, ALLOWED, NotFoundError),
+}
+ROLES = ("researcher", "buyer", "broker", "other_broker", "admin", "outsider")
+
+
+def move(actor, deal: Deal, target: DealStage):
+    """Call the service that moves a deal into the target stage, with valid data."""
+    if target in (DealStage.NEGOTIATION, DealStage.PRICING):
+        return services.advance_deal(db.session, actor, deal.id, target)
+    if target == DealStage.NOTICE:
+        return services.start_notice(db.session, actor, deal.id, notice_days=15)
+    if target == DealStage.SIGNED:
+        return services.sign_deal(db.session, actor, deal.id, signed_on=services.today(),
+                                  agreed_amount_fen=deal.agreed_amount_fen)
+    if target == DealStage.REGISTERED:
+        return services.register_deal(db.session, actor, deal.id, registration_number="2025140100000099",
+                                      registered_on=services.today())
+    if target == DealStage.COMPLETED:
+        return services.complete_deal(db.session, actor, deal.id, note="双方确认提前完成")
+    return services.terminate_deal(db.session, actor, deal.id, reason="受让方资金未落实")
+
+
+@pytest.mark.parametrize("target, role, answer", [
+    pytest.param(target, role, answer, id=f"{target}-{role}")
+    for target, answers in ROLE_ANSWERS.items() for role, answer in zip(ROLES, answers)
+])
+def test_each_role_may_move_only_the_steps_it_owns(world, make_deal, target, role, answer):
+    deal = make_deal(PREDECESSOR[target])
+    actor = getattr(world, role)
+    if answer == ALLOWED:
+        move(actor, deal, target)
+        assert fresh(deal).stage == target
+        event = db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id)).one()
+        assert (event.actor_id, event.from_stage, event.to_stage) == (actor.id, PREDECESSOR[target], target)
+    else:
+        with pytest.raises(answer):
+            move(actor, deal, target)
+        assert fresh(deal).stage == PREDECESSOR[target]
+        assert count(DealEvent) == 0
+
+
+@pytest.mark.parametrize("stage, target", [
+    (DealStage.INTENT, DealStage.PRICING),
+    (DealStage.NEGOTIATION, DealStage.NOTICE),
+    (DealStage.PRICING, DealStage.SIGNED),
+    (DealStage.NOTICE, DealStage.REGISTERED),
+    (DealStage.SIGNED, DealStage.COMPLETED),
+    (DealStage.COMPLETED, DealStage.TERMINATED),
+    (DealStage.TERMINATED, DealStage.NEGOTIATION),
+])
+def test_a_deal_cannot_skip_a_stage_or_leave_a_closed_one(world, make_deal, stage, target):
+    deal = make_deal(stage)
+    with pytest.raises(InvalidStateError):
+        move(world.researcher, deal, target)
+    assert fresh(deal).stage == stage
+
+
+def test_performance_is_reached_only_by_a_payment(world, make_deal):
+    deal = make_deal(DealStage.REGISTERED)
+    with pytest.raises(InvalidStateError):
+        services.advance_deal(db.session, world.researcher, deal.id, DealStage.PERFORMANCE)
+    assert fresh(deal).stage == DealStage.REGISTERED
+
+
+# ---------------------------------------------------------------- what each step needs and records
+
+
+def test_the_whole_pipeline_from_a_bid_to_completion(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=300 * WAN, mode="assignment")
+    deal = services.accept_bid(db.session, world.researcher, bid.id, version_number=1)
+    services.advance_deal(db.session, world.buyer, deal.id, DealStage.NEGOTIATION)
+    services.advance_deal(db.session, world.researcher, deal.id, DealStage.PRICING)
+    services.start_notice(db.session, world.buyer, deal.id, notice_days=15)
+    deal = fresh(deal)
+    assert (deal.notice_starts_on, deal.notice_ends_on) == (services.today(), services.today() + timedelta(days=14))
+    deal.notice_starts_on, deal.notice_ends_on = services.today() - timedelta(days=20), services.today() - timedelta(days=6)
+    db.session.commit()
+    services.sign_deal(db.session, world.researcher, deal.id, signed_on=services.today(), agreed_amount_fen=300 * WAN)
+    events_before = count(PolicyEvent)
+    services.register_deal(db.session, world.researcher, deal.id, registration_number="２０２５１４０１-０００１",
+                           registered_on=services.today())
+    assert count(PolicyEvent) == events_before + 1
+    assert fresh(deal).registration_number == "20251401-0001"
+    services.record_payment(db.session, world.researcher, deal.id, amount_fen=100 * WAN, paid_on=services.today())
+    assert fresh(deal).stage == DealStage.PERFORMANCE
+    services.record_payment(db.session, world.researcher, deal.id, amount_fen=200 * WAN, paid_on=services.today())
+    deal = fresh(deal)
+    assert deal.stage == DealStage.COMPLETED and deal.completed_at is not None
+    assert deal.achievement.status == ListingStatus.DEALT
+    actions = db.session.scalars(select(DealEvent.action).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)).all()
+    assert actions == ["opened", "stage", "stage", "notice", "signed", "registered", "payment", "payment", "completed"]
+
+
+def test_notice_needs_an_agreed_price_and_mode(world, make_deal):
+    deal = make_deal(DealStage.PRICING, agreed_amount_fen=None, mode=None)
+    with pytest.raises(ValidationError) as error:
+        services.start_notice(db.session, world.researcher, deal.id)
+    assert set(error.value.fields) == {"agreed_amount_fen", "mode"}
+    assert fresh(deal).stage == DealStage.PRICING
+
+
+@pytest.mark.parametrize("days", [14, 91, "", "abc", "١٥", 15.0])
+def test_notice_period_must_be_fifteen_to_ninety_days(world, make_deal, days):
+    deal = make_deal(DealStage.PRICING)
+    with pytest.raises(ValidationError) as error:
+        services.start_notice(db.session, world.researcher, deal.id, notice_days=days)
+    assert "notice_days" in error.value.fields
+    assert fresh(deal).notice_starts_on is None
+
+
+def test_signing_waits_until_the_notice_period_has_passed(world, make_deal):
+    deal = make_deal(DealStage.NOTICE, notice_starts_on=services.today(), notice_ends_on=services.today() + timedelta(days=14))
+    with pytest.raises(ValidationError) as error:
+        services.sign_deal(db.session, world.researcher, deal.id, signed_on=services.today(), agreed_amount_fen=100 * WAN)
+    assert "公示期" in error.value.fields["signed_on"]
+    assert fresh(deal).stage == DealStage.NOTICE
+
+
+def test_signing_at_a_price_other_than_the_noticed_one_is_refused(world, make_deal):
+    deal = make_deal(DealStage.NOTICE)
+    with pytest.raises(ValidationError) as error:
+        services.sign_deal(db.session, world.researcher, deal.id, signed_on=services.today(), agreed_amount_fen=90 * WAN)
+    assert "公示价格" in error.value.fields["agreed_amount_fen"]
+
+
+@pytest.mark.parametrize("number, day, field", [
+    ("", 0, "registration_number"),
+    ("<b>12</b>", 0, "registration_number"),
+    ("١٢٣٤٥", 0, "registration_number"),
+    ("A" * 61, 0, "registration_number"),
+    ("2025-0001", 1, "registered_on"),
+    ("2025-0001", -6, "registered_on"),
+    ("2025-0001", None, "registered_on"),
+])
+def test_bad_registration_is_refused_and_the_engine_is_not_told(world, make_deal, number, day, field):
+    deal = make_deal(DealStage.SIGNED)
+    events = count(PolicyEvent)
+    registered_on = services.today() + timedelta(days=day) if day is not None else None
+    with pytest.raises(ValidationError) as error:
+        services.register_deal(db.session, world.researcher, deal.id, registration_number=number,
+                               registered_on=registered_on)
+    assert field in error.value.fields
+    assert fresh(deal).stage == DealStage.SIGNED and count(PolicyEvent) == events
+
+
+def test_a_registration_number_is_used_once(world, make_deal):
+    make_deal(DealStage.PERFORMANCE, registration_number="2025-0007")
+    deal = make_deal(DealStage.SIGNED)
+    with pytest.raises(ValidationError) as error:
+        services.register_deal(db.session, world.researcher, deal.id, registration_number="2025-0007",
+                               registered_on=services.today())
+    assert "已被其他项目使用" in error.value.fields["registration_number"]
+
+
+def test_a_short_paid_deal_is_completed_only_with_a_written_note(world, make_deal):
+    deal = make_deal(DealStage.PERFORMANCE, paid_fen=40 * WAN)
+    with pytest.raises(ValidationError) as error:
+        services.complete_deal(db.session, world.researcher, deal.id, note="  ")
+    assert "note" in error.value.fields
+    services.complete_deal(db.session, world.admin, deal.id, note="受让方已书面确认余款豁免")
+    assert fresh(deal).stage == DealStage.COMPLETED
+    assert fresh(deal).achievement.status == ListingStatus.DEALT
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "原" * 1001, "原因\x07"])
+def test_termination_needs_a_written_reason(world, make_deal, reason):
+    deal = make_deal(DealStage.NEGOTIATION)
+    with pytest.raises(ValidationError) as error:
+        services.terminate_deal(db.session, world.buyer, deal.id, reason=reason)
+    assert "reason" in error.value.fields
+    assert fresh(deal).stage == DealStage.NEGOTIATION
+
+
+def test_a_terminated_deal_records_its_reason(world, make_deal):
+    deal = make_deal(DealStage.SIGNED)
+    services.terminate_deal(db.session, world.broker, deal.id, reason="受让方放弃")
+    deal = fresh(deal)
+    assert (deal.stage, deal.termination_reason) == (DealStage.TERMINATED, "受让方放弃")
+
+
+def test_every_step_notifies_the_other_side(world, make_deal):
+    deal = make_deal(DealStage.INTENT)
+    services.advance_deal(db.session, world.buyer, deal.id, DealStage.NEGOTIATION)
+    told = set(db.session.scalars(select(Notification.user_id).where(Notification.link == f"/deals/{deal.id}")))
+    assert told == {world.researcher.id, world.broker.id}
+
+
+# ---------------------------------------------------------------- visibility and the public notice
+
+
+@pytest.mark.parametrize("role, sees", [("researcher", True), ("buyer", True), ("broker", True), ("other_broker", True),
+                                        ("admin", True), ("outsider", False)])
+def test_deal_is_visible_to_parties_brokers_and_admins_only(world, make_deal, role, sees):
+    deal = make_deal()
+    if sees:
+        assert services.get_deal(db.session, getattr(world, role), deal.id).id == deal.id
+    else:
+        with pytest.raises(NotFoundError):
+            services.get_deal(db.session, getattr(world, role), deal.id)
+
+
+@pytest.mark.parametrize("stage, public", [(DealStage.PRICING, False), (DealStage.NOTICE, True),
+                                           (DealStage.SIGNED, True), (DealStage.TERMINATED, False)])
+def test_the_notice_is_public_from_the_notice_stage_on(world, make_deal, stage, public):
+    deal = make_deal(stage, notice_starts_on=services.today() - timedelta(days=3)) if stage == DealStage.TERMINATED \
+        else make_deal(stage)
+    if public:
+        assert services.get_public_notice(db.session, deal.id).id == deal.id
+    else:
+        with pytest.raises(NotFoundError):
+            services.get_public_notice(db.session, deal.id)
+
+
+# ---------------------------------------------------------------- intermediaries
+
+
+@pytest.fixture
+def brokers(make_user):
+    return [make_user("broker") for _n in range(4)]
+
+
+def people(*pairs):
+    return [(str(user.id), share) for user, share in pairs]
+
+
+def test_intermediaries_with_shares_and_a_rate_are_saved(world, make_deal, brokers):
+    deal = make_deal(DealStage.NEGOTIATION)
+    services.set_intermediaries(db.session, world.broker, deal.id, people=people((brokers[0], 6000), (brokers[1], 4000)),
+                                reward_rate_bp=1250)
+    deal = fresh(deal)
+    assert [(row.user_id, row.share_bp) for row in deal.intermediaries] == [(brokers[0].id, 6000), (brokers[1].id, 4000)]
+    assert deal.reward_rate_bp == 1250
+
+
+def test_a_single_intermediary_gets_the_whole_share(world, make_deal, brokers):
+    deal = make_deal()
+    services.set_intermediaries(db.session, world.researcher, deal.id, people=[(str(brokers[0].id), None)],
+                                reward_rate_bp=1000)
+    assert [row.share_bp for row in fresh(deal).intermediaries] == [10000]
+
+
+def test_fourth_intermediary_for_an_achievement_is_rejected(world, make_deal, brokers):
+    first = make_deal(DealStage.SIGNED)
+    services.set_intermediaries(db.session, world.researcher, first.id,
+                                people=people((brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)),
+                                reward_rate_bp=1000)
+    second = make_deal(DealStage.NEGOTIATION)
+    with pytest.raises(RuleViolationError) as error:
+        services.set_intermediaries(db.session, world.buyer, second.id, people=people((brokers[0], 5000), (brokers[3], 5000)),
+                                    reward_rate_bp=1000)
+    assert "不得超过 3 人" in error.value.fields["intermediary_2"]
+    assert fresh(second).intermediaries == []
+    services.set_intermediaries(db.session, world.buyer, second.id, people=people((brokers[0], 5000), (brokers[1], 5000)),
+                                reward_rate_bp=1000)
+    assert len(fresh(second).intermediaries) == 2
+
+
+def test_fourth_intermediary_is_allowed_after_an_admin_records_an_exception(world, make_deal, brokers):
+    first = make_deal(DealStage.SIGNED, signed_on=services.today() - timedelta(days=3))
+    services.set_intermediaries(db.session, world.researcher, first.id,
+                                people=people((brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)),
+                                reward_rate_bp=1000)
+    services.register_deal(db.session, world.researcher, first.id, registration_number="2025-0100",
+                           registered_on=services.today())
+    second = make_deal(DealStage.SIGNED, transferee_id=world.outsider.organisation_id)
+    with pytest.raises(PermissionDeniedError):
+        services.record_intermediary_exception(db.session, world.broker, second.id, reason="原中介退出")
+    services.record_intermediary_exception(db.session, world.admin, second.id, reason="原中介团队调整，经运营审核同意")
+    services.set_intermediaries(db.session, world.researcher, second.id, people=people((brokers[3], 10000)),
+                                reward_rate_bp=1000)
+    services.register_deal(db.session, world.researcher, second.id, registration_number="2025-0101",
+                           registered_on=services.today())
+    assert fresh(second).stage == DealStage.REGISTERED
+
+
+@pytest.mark.parametrize("rows, rate, field", [
+    ([("1", 5000), ("2", 4000)], 1000, "share_2"),
+    ([("BROKER0", 5000), ("BROKER0", 5000)], 1000, "intermediary_2"),
+    ([("BROKER0", None), ("BROKER1", None)], 1000, "share_1"),
+    ([("", 5000)], 1000, "intermediary_1"),
+    ([("RESEARCHER", 10000)], 1000, "intermediary_1"),
+    ([("١٢", 10000)], 1000, "intermediary_1"),
+    ([("BROKER0", 0)], 1000, "share_1"),
+    ([("BROKER0", 10000)], 10001, "reward_rate"),
+    ([("BROKER0", 10000)], -1, "reward_rate"),
+])
+def test_bad_intermediaries_are_refused_with_a_field_message(world, make_deal, brokers, rows, rate, field):
+    names = {"BROKER0": str(brokers[0].id), "BROKER1": str(brokers[1].id), "RESEARCHER": str(world.researcher.id),
+             "1": str(brokers[0].id), "2": str(brokers[1].id)}
+    deal = make_deal()
+    with pytest.raises(ValidationError) as error:
+        services.set_intermediaries(db.session, world.researcher, deal.id,
+                                    people=[(names.get(person, person), share) for person, share in rows],
+                                    reward_rate_bp=rate)
+    assert field in error.value.fields
+    assert count(DealIntermediary) == 0
+
+
+def test_intermediaries_are_fixed_once_the_contract_is_registered(world, make_deal, brokers):
+    deal = make_deal(DealStage.REGISTERED)
+    with pytest.raises(InvalidStateError):
+        services.set_intermediaries(db.session, world.researcher, deal.id, people=people((brokers[0], 10000)),
+                                    reward_rate_bp=1000)
+
+
+@pytest.mark.parametrize("role", ["other_broker", "admin"])
+def test_only_parties_and_the_deal_broker_edit_intermediaries(world, make_deal, brokers, role):
+    deal = make_deal()
+    with pytest.raises(PermissionDeniedError):
+        services.set_intermediaries(db.session, getattr(world, role), deal.id, people=people((brokers[0], 10000)),
+                                    reward_rate_bp=1000)
+
+
+def test_an_agency_may_be_named_as_agent_but_not_a_company(world, make_deal, make_organisation):
+    deal = make_deal()
+    agency = make_organisation("agency")
+    with pytest.raises(ValidationError) as error:
+        services.set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
+                                    agent_organisation_id=str(world.buyer.organisation_id))
+    assert "agent_organisation" in error.value.fields
+    services.set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
+                                agent_organisation_id=str(agency.id))
+    assert fresh(deal).agent_organisation_id == agency.id
+
+
+# ---------------------------------------------------------------- brokers and the board
+
+
+def test_a_broker_claims_an_unassigned_deal_once(world, make_deal):
+    deal = make_deal(broker_id=None)
+    with pytest.raises(PermissionDeniedError):
+        services.claim_deal(db.session, world.researcher, deal.id)
+    services.claim_deal(db.session, world.other_broker, deal.id)
+    with pytest.raises(InvalidStateError):
+        services.claim_deal(db.session, world.broker, deal.id)
+    assert fresh(deal).broker_id == world.other_broker.id
+
+
+def test_an_admin_assigns_a_broker_but_not_a_researcher(world, make_deal):
+    deal = make_deal(broker_id=None)
+    with pytest.raises(ValidationError):
+        services.assign_broker(db.session, world.admin, deal.id, str(world.researcher.id))
+    services.assign_broker(db.session, world.admin, deal.id, str(world.broker.id))
+    assert fresh(deal).broker_id == world.broker.id
+    with pytest.raises(PermissionDeniedError):
+        services.assign_broker(db.session, world.broker, deal.id, str(world.other_broker.id))
+
+
+def test_board_groups_deals_by_stage_and_filters_by_valley_field_and_broker(world, make_deal, make_user, make_achievement):
+    datong = make_user("researcher")
+    other = make_achievement(owner=datong, field="agriculture")
+    db.session.execute(update(Achievement).where(Achievement.id == other.id).values(valley_id="datong"))
+    db.session.execute(update(Achievement).where(Achievement.id == world.achievement.id).values(valley_id="taiyuan"))
+    db.session.commit()
+    here = make_deal(DealStage.NOTICE)
+    there = make_deal(DealStage.INTENT, achievement=other, broker_id=None)
+
+    def ids(filters):
+        return {stage: [d.id for d in column.deals] for column in services.board(db.session, world.other_broker, filters)
+                for stage in [column.stage] if column.deals}
+
+    assert ids(services.BoardFilters()) == {DealStage.NOTICE: [here.id], DealStage.INTENT: [there.id]}
+    assert ids(services.BoardFilters(valley="datong")) == {DealStage.INTENT: [there.id]}
+    assert ids(services.BoardFilters(field="energy")) == {DealStage.NOTICE: [here.id]}
+    assert ids(services.BoardFilters(broker="none")) == {DealStage.INTENT: [there.id]}
+    assert ids(services.BoardFilters(broker=world.broker.id)) == {DealStage.NOTICE: [here.id]}
+    with pytest.raises(PermissionDeniedError):
+        services.board(db.session, world.researcher, services.BoardFilters())

@@ -1,0 +1,460 @@
+"""Deal pages: statuses, redirects, flash messages and what reached the database; bad input on every deal form."""
+import html
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from flask import render_template_string
+from flask_login import login_user
+from sqlalchemy import func, select
+
+from market.accounts.models import Role, User
+from market.deals import services
+from market.deals.models import (
+    Bid,
+    BidVersion,
+    Deal,
+    DealEvent,
+    DealIntermediary,
+    DealPayment,
+    DealStage,
+    DemandResponse,
+)
+from market.extensions import db
+from market.notifications.models import Notification
+from market.policy.models import Award
+from tests.conftest import PASSWORD
+
+WAN = 1_000_000
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def client_for(app, user):
+    """A test client logged in as the user."""
+    client = app.test_client()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def page_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def flashed_after(client, response) -> str:
+    """The page a redirect leads to (where the flash message shows)."""
+    assert response.status_code == 302, page_of(response)[:2000]
+    return page_of(client.get(response.headers["Location"]))
+
+
+def field_message(page: str, name: str) -> str:
+    """The error shown under the form field with that name ('' when none)."""
+    match = re.search(rf'name="{name}"(?:(?!<div class="mb-3).)*?<div class="invalid-feedback d-block">([^<]*)</div>',
+                      page, re.S)
+    return html.unescape(match.group(1)) if match else ""
+
+
+@pytest.fixture
+def world(app, make_user, make_achievement, make_demand):
+    researcher = make_user("researcher")
+    achievement = make_achievement(owner=researcher)
+    buyer = make_user("enterprise")
+    return SimpleNamespace(
+        app=app, researcher=researcher, achievement=achievement, buyer=buyer, broker=make_user("broker"),
+        other_broker=make_user("broker"), outsider=make_user("enterprise"),
+        admin=db.session.scalar(select(User).where(User.role == Role.ADMIN)),
+        demand=make_demand(owner=buyer),
+    )
+
+
+@pytest.fixture
+def make_deal(world):
+    """Factory: a deal on the world's achievement in a stage, with the dates that stage implies."""
+
+    def make(stage=DealStage.INTENT, **values) -> Deal:
+        day = services.today()
+        order = services.PIPELINE.index(stage) if stage in services.PIPELINE else 0
+        fields = {"title": world.achievement.title, "achievement_id": world.achievement.id,
+                  "transferor_id": world.achievement.organisation_id, "transferee_id": world.buyer.organisation_id,
+                  "broker_id": world.broker.id, "stage": stage, "mode": "assignment", "agreed_amount_fen": 300 * WAN}
+        if order >= services.PIPELINE.index(DealStage.NOTICE):
+            fields.update(notice_starts_on=day - timedelta(days=20), notice_ends_on=day - timedelta(days=6))
+        if order >= services.PIPELINE.index(DealStage.SIGNED):
+            fields["signed_on"] = day - timedelta(days=5)
+        fields.update(values)
+        deal = Deal(**fields)
+        db.session.add(deal)
+        db.session.commit()
+        return deal
+
+    return make
+
+
+def snapshot(deal_id=None) -> tuple:
+    """Everything a deal form could change."""
+    db.session.expire_all()
+    row = None
+    if deal_id is not None:
+        deal = db.session.get(Deal, deal_id)
+        row = (deal.stage, deal.agreed_amount_fen, deal.mode, deal.notice_starts_on, deal.signed_on,
+               deal.registration_number, deal.reward_rate_bp, deal.agent_organisation_id, deal.termination_reason,
+               deal.intermediary_exception, deal.broker_id, deal.paid_fen)
+    counts = tuple(count(model) for model in (Bid, BidVersion, DemandResponse, Deal, DealEvent, DealIntermediary,
+                                              DealPayment, Award, Notification))
+    return row, counts
+
+
+# ---------------------------------------------------------------- bids through the pages
+
+
+def test_enterprise_bids_through_the_form_and_the_owner_is_told(world):
+    client = client_for(world.app, world.buyer)
+    response = client.post(f"/deals/bids/new/{world.achievement.id}",
+                           data={"amount_fen": "１２", "mode": "assignment", "message": "<script>x()</script>"})
+    page = flashed_after(client, response)
+    assert "报价已发送" in page
+    assert "&lt;script&gt;x()&lt;/script&gt;" in page and "<script>x()" not in page
+    bid = db.session.scalars(select(Bid)).one()
+    assert response.headers["Location"] == f"/deals/bids/{bid.id}"
+    assert [(v.amount_fen, v.mode) for v in bid.versions] == [(12 * WAN, "assignment")]
+    told = db.session.scalars(select(Notification.user_id).where(Notification.kind == "bid_received")).all()
+    assert told == [world.researcher.id]
+
+
+def test_bid_form_is_only_for_companies_and_published_achievements(world, make_achievement):
+    assert client_for(world.app, world.researcher).get(f"/deals/bids/new/{world.achievement.id}").status_code == 403
+    draft = make_achievement(owner=world.researcher, status="draft")
+    client = client_for(world.app, world.buyer)
+    assert client.get(f"/deals/bids/new/{draft.id}").status_code == 404
+    assert client.get(f"/deals/bids/new/{world.achievement.id}").status_code == 200
+
+
+def test_counter_and_accept_through_the_bid_page_opens_one_deal(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    owner = client_for(world.app, world.researcher)
+    response = owner.post(f"/deals/bids/{bid.id}/counter", data={"amount_fen": "95", "mode": "assignment", "message": ""})
+    assert "还价已发送" in flashed_after(owner, response)
+    buyer = client_for(world.app, world.buyer)
+    assert "第 2 轮" in page_of(buyer.get(f"/deals/bids/{bid.id}"))
+    response = buyer.post(f"/deals/bids/{bid.id}/accept", data={"version": "2"})
+    deal = db.session.scalars(select(Deal)).one()
+    assert response.headers["Location"] == f"/deals/{deal.id}"
+    assert "成果转化项目已创建" in flashed_after(buyer, response)
+    assert deal.agreed_amount_fen == 95 * WAN
+    again = buyer.post(f"/deals/bids/{bid.id}/accept", data={"version": "2"})
+    assert "已结束" in flashed_after(buyer, again)
+    assert count(Deal) == 1
+
+
+def test_bid_page_is_hidden_from_other_organisations(world):
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    assert client_for(world.app, world.outsider).get(f"/deals/bids/{bid.id}").status_code == 404
+    assert client_for(world.app, world.researcher).get(f"/deals/bids/{bid.id}").status_code == 200
+
+
+def test_response_accepted_through_the_pages_opens_a_deal(world):
+    researcher = client_for(world.app, world.researcher)
+    response = researcher.post(f"/deals/responses/new/{world.demand.id}",
+                               data={"proposal": "采用深度学习缺陷检测", "amount_fen": "60",
+                                     "achievement_id": str(world.achievement.id)})
+    assert "响应已提交" in flashed_after(researcher, response)
+    answer = db.session.scalars(select(DemandResponse)).one()
+    company = client_for(world.app, world.buyer)
+    accepted = company.post(f"/deals/responses/{answer.id}/accept")
+    assert "成果转化项目已创建" in flashed_after(company, accepted)
+    deal = db.session.scalars(select(Deal)).one()
+    assert (deal.response_id, deal.demand_id, deal.transferor_id) == (answer.id, world.demand.id,
+                                                                       world.researcher.organisation_id)
+
+
+# ---------------------------------------------------------------- the deal page
+
+
+@pytest.mark.parametrize("role, status", [("researcher", 200), ("buyer", 200), ("broker", 200), ("other_broker", 200),
+                                          ("admin", 200), ("outsider", 404)])
+def test_deal_page_answers_each_role(world, make_deal, role, status):
+    deal = make_deal()
+    assert client_for(world.app, getattr(world, role)).get(f"/deals/{deal.id}").status_code == status
+
+
+def test_visitor_is_sent_to_login_from_the_deal_page(world, make_deal, client):
+    deal = make_deal()
+    response = client.get(f"/deals/{deal.id}")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_party_moves_a_stage_and_the_timeline_shows_it(world, make_deal):
+    deal = make_deal()
+    client = client_for(world.app, world.buyer)
+    response = client.post(f"/deals/{deal.id}/advance", data={"to": "negotiation"})
+    page = flashed_after(client, response)
+    assert "项目已进入下一阶段" in page and "阶段变更" in page
+    assert db.session.get(Deal, deal.id).stage == DealStage.NEGOTIATION
+
+
+def test_a_forbidden_move_is_refused_and_changes_nothing(world, make_deal):
+    deal = make_deal()
+    before = snapshot(deal.id)
+    response = client_for(world.app, world.other_broker).post(f"/deals/{deal.id}/advance", data={"to": "negotiation"})
+    assert response.status_code == 403
+    assert snapshot(deal.id) == before
+
+
+def test_a_move_from_the_wrong_stage_is_explained(world, make_deal):
+    deal = make_deal(DealStage.INTENT)
+    client = client_for(world.app, world.researcher)
+    response = client.post(f"/deals/{deal.id}/advance", data={"to": "pricing"})
+    assert "不能进入“协议定价”阶段" in flashed_after(client, response)
+    assert db.session.get(Deal, deal.id).stage == DealStage.INTENT
+
+
+def test_notice_page_is_public_and_shows_no_confidential_data(world, make_deal, client):
+    deal = make_deal(DealStage.NOTICE, intermediary_exception="内部审核意见")
+    page = page_of(client.get(f"/deals/{deal.id}/notice"))
+    for shown in (deal.title, world.achievement.organisation.name, world.buyer.organisation.name, "300万元", "转让",
+                  deal.notice_ends_on.isoformat()):
+        assert shown in page
+    assert world.achievement.description_confidential not in page and "内部审核意见" not in page
+    assert deal.title in page_of(client.get("/deals/notices"))
+
+
+def test_notice_page_of_a_deal_not_yet_in_notice_is_absent(world, make_deal, client):
+    deal = make_deal(DealStage.PRICING)
+    assert client.get(f"/deals/{deal.id}/notice").status_code == 404
+
+
+def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, make_deal, make_user):
+    first, second = make_user("broker", name="赵中介"), make_user("broker", name="钱中介")
+    deal = make_deal(DealStage.PRICING, agreed_amount_fen=None, mode=None)
+    owner = client_for(world.app, world.researcher)
+    steps = [
+        ("terms", {"agreed_amount_fen": "1200", "mode": "assignment"}, "交易条件已更新"),
+        ("intermediaries", {"intermediary_1": str(first.id), "share_1": "６０", "intermediary_2": str(second.id),
+                            "share_2": "40%", "reward_rate": "20"}, "中介服务信息已保存"),
+        ("notice", {"notice_days": "15"}, "已开始公示"),
+    ]
+    for path, data, message in steps:
+        assert message in flashed_after(owner, owner.post(f"/deals/{deal.id}/{path}", data=data))
+    stored = db.session.get(Deal, deal.id)
+    stored.notice_starts_on -= timedelta(days=20)
+    stored.notice_ends_on -= timedelta(days=20)
+    db.session.commit()
+    today = services.today().isoformat()
+    for path, data, message in [
+        ("sign", {"signed_on": today, "agreed_amount_fen": "1200"}, "已登记签约"),
+        ("register", {"registration_number": "2025140100000123", "registered_on": today}, "技术合同登记已记录"),
+    ]:
+        assert message in flashed_after(owner, owner.post(f"/deals/{deal.id}/{path}", data=data))
+    response = owner.post(f"/deals/{deal.id}/payments", data={"amount_fen": "600", "paid_on": today})
+    page = flashed_after(owner, response)
+    assert "回款已登记" in page and "赵中介" in page and "¥720,000.00" in page
+    db.session.expire_all()
+    stored = db.session.get(Deal, deal.id)
+    assert (stored.stage, stored.paid_fen) == (DealStage.PERFORMANCE, 600 * WAN)
+    assert sorted(a.granted_fen for a in db.session.scalars(select(Award).where(Award.deal_id == deal.id))) == [
+        48 * WAN, 72 * WAN]
+
+
+def test_fourth_intermediary_is_refused_on_the_page_until_an_admin_records_an_exception(world, make_deal, make_user):
+    brokers = [make_user("broker") for _n in range(4)]
+    services.set_intermediaries(db.session, world.researcher, make_deal(DealStage.SIGNED).id,
+                                people=[(str(b.id), share) for b, share in zip(brokers, (5000, 3000, 2000))],
+                                reward_rate_bp=1000)
+    deal = make_deal(DealStage.NEGOTIATION)
+    data = {"intermediary_1": str(brokers[3].id), "share_1": "100", "reward_rate": "10"}
+    owner = client_for(world.app, world.researcher)
+    before = snapshot(deal.id)
+    response = owner.post(f"/deals/{deal.id}/intermediaries", data=data)
+    assert response.status_code == 422
+    assert "合计不得超过 3 人" in field_message(page_of(response), "intermediary_1")
+    assert snapshot(deal.id) == before
+    admin = client_for(world.app, world.admin)
+    recorded = admin.post(f"/deals/{deal.id}/exception", data={"exception_reason": "原团队成员离职，新增一人接续服务"})
+    assert "例外原因已记录" in flashed_after(admin, recorded)
+    assert "中介服务信息已保存" in flashed_after(owner, owner.post(f"/deals/{deal.id}/intermediaries", data=data))
+    assert [row.user_id for row in db.session.get(Deal, deal.id).intermediaries] == [brokers[3].id]
+
+
+def test_broker_claims_a_deal_from_its_page(world, make_deal):
+    deal = make_deal(broker_id=None)
+    client = client_for(world.app, world.other_broker)
+    assert "认领为项目经纪人" in page_of(client.get(f"/deals/{deal.id}"))
+    assert "您已成为该项目的经纪人" in flashed_after(client, client.post(f"/deals/{deal.id}/claim"))
+    assert db.session.get(Deal, deal.id).broker_id == world.other_broker.id
+
+
+def test_completing_marks_the_achievement_dealt(world, make_deal):
+    deal = make_deal(DealStage.PERFORMANCE, registration_number="R-1", registered_on=services.today(),
+                     paid_fen=300 * WAN)
+    client = client_for(world.app, world.researcher)
+    assert "项目已完成" in flashed_after(client, client.post(f"/deals/{deal.id}/complete", data={"note": ""}))
+    assert db.session.get(Deal, deal.id).stage == DealStage.COMPLETED
+    assert db.session.get(type(world.achievement), world.achievement.id).status == "dealt"
+
+
+# ---------------------------------------------------------------- lists and the board
+
+
+def test_board_is_for_brokers_and_admins_with_a_column_per_stage(world, make_deal):
+    deal = make_deal(DealStage.NOTICE)
+    assert client_for(world.app, world.researcher).get("/deals/board").status_code == 403
+    page = page_of(client_for(world.app, world.other_broker).get("/deals/board"))
+    assert page.count('aria-labelledby="column-') == len(services.BOARD_STAGES)
+    assert f'href="/deals/{deal.id}"' in page
+    assert f'href="/deals/{deal.id}"' not in page_of(client_for(world.app, world.admin).get("/deals/board?broker=none"))
+
+
+def test_deal_list_shows_the_organisations_deals_bids_and_responses(world, make_deal):
+    deal = make_deal()
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    page = page_of(client_for(world.app, world.researcher).get("/deals"))
+    assert f'href="/deals/{deal.id}"' in page and f'href="/deals/bids/{bid.id}"' in page
+    assert f'href="/deals/{deal.id}"' not in page_of(client_for(world.app, world.outsider).get("/deals"))
+
+
+def test_listing_panel_offers_a_bid_to_companies_and_lists_bids_for_owners(world):
+    template = '{% with listing=a, kind="achievement" %}{% include "deals/_listing_panel.html" %}{% endwith %}'
+    with world.app.test_request_context("/achievements/1"):
+        login_user(world.buyer)
+        assert f"/deals/bids/new/{world.achievement.id}" in render_template_string(template, a=world.achievement)
+    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    with world.app.test_request_context("/achievements/1"):
+        login_user(world.researcher)
+        assert f"/deals/bids/{bid.id}" in render_template_string(template, a=world.achievement)
+    with world.app.test_request_context("/demands/1"):
+        login_user(world.researcher)
+        page = render_template_string(template.replace('"achievement"', '"demand"'), a=world.demand)
+        assert f"/deals/responses/new/{world.demand.id}" in page
+
+
+# ---------------------------------------------------------------- bad input on every deal form
+
+MONEY_BAD = [("NaN", "格式不正确"), ("-5", "正负号"), ("99999999999", "上限"), ("١٢", "格式不正确"),
+             ("1" * 41, "太长"), ("<b>5</b>", "格式不正确")]
+PERCENT_BAD = [("NaN", "0 到 100"), ("-5", "0 到 100"), ("101", "不能超过 100%"), ("١٢", "0 到 100"),
+               ("1" * 13, "太长"), ("<b>5</b>", "0 到 100"), ("12.345", "0 到 100")]
+DATE_BAD = [("2025-13-01", "YYYY-MM-DD"), ("", "请填写"), ("<b>2025-01-01</b>", "YYYY-MM-DD"),
+            ("٢٠٢٥-٠١-٠١", "YYYY-MM-DD"), ("2999-01-01", "不能晚于今天")]
+TEXT_REQUIRED_BAD = [("", "请填写"), ("原" * 1001, "1000"), ("原因\x07", "控制字符")]
+
+
+def form_case(form, stage, role, path, valid, field, bad_values):
+    return [pytest.param(form, stage, role, path, valid, field, bad, message, id=f"{form}-{field}-{index}")
+            for index, (bad, message) in enumerate(bad_values)]
+
+
+CASES = (
+    form_case("bid", None, "buyer", "/deals/bids/new/{achievement}", {"mode": "assignment"}, "amount_fen",
+              MONEY_BAD + [("", "请填写金额")])
+    + form_case("counter", "bid", "researcher", "/deals/bids/{bid}/counter", {"mode": "assignment"}, "amount_fen",
+                MONEY_BAD + [("", "请填写金额")])
+    + form_case("bid", None, "buyer", "/deals/bids/new/{achievement}", {"amount_fen": "5", "mode": "assignment"},
+                "message", [("留" * 2001, "2000"), ("留言\x00", "控制字符")])
+    + form_case("response", None, "researcher", "/deals/responses/new/{demand}", {"proposal": "方案"}, "amount_fen",
+                MONEY_BAD)
+    + form_case("response", None, "researcher", "/deals/responses/new/{demand}", {"amount_fen": "5"}, "proposal",
+                [("", "必填"), ("方" * 5001, "5000")])
+    + form_case("terms", DealStage.NEGOTIATION, "buyer", "/deals/{deal}/terms", {"mode": "assignment"},
+                "agreed_amount_fen", MONEY_BAD + [("0", "大于零")])
+    + form_case("notice", DealStage.PRICING, "researcher", "/deals/{deal}/notice", {}, "notice_days",
+                [("NaN", "15 到 90"), ("-5", "15 到 90"), ("99999", "15 到 90"), ("١٥", "15 到 90"), ("", "15 到 90"),
+                 ("1" * 41, "15 到 90"), ("<b>15</b>", "15 到 90"), ("15.5", "15 到 90"), ("14", "15 到 90")])
+    + form_case("sign", DealStage.NOTICE, "broker", "/deals/{deal}/sign", {"signed_on": "{today}"},
+                "agreed_amount_fen", MONEY_BAD + [("", "请填写金额"), ("299", "公示价格")])
+    + form_case("sign", DealStage.NOTICE, "broker", "/deals/{deal}/sign", {"agreed_amount_fen": "300"}, "signed_on",
+                DATE_BAD)
+    + form_case("register", DealStage.SIGNED, "researcher", "/deals/{deal}/register", {"registered_on": "{today}"},
+                "registration_number", [("", "必填"), ("<b>12</b>", "字母、数字"), ("١٢٣٤٥", "字母、数字"),
+                                        ("A" * 61, "60"), ("12", "4 到 60")])
+    + form_case("register", DealStage.SIGNED, "researcher", "/deals/{deal}/register",
+                {"registration_number": "2025-0001"}, "registered_on", DATE_BAD)
+    + form_case("complete", DealStage.PERFORMANCE, "researcher", "/deals/{deal}/complete", {}, "note",
+                TEXT_REQUIRED_BAD[1:] + [("", "说明完成原因")])
+    + form_case("terminate", DealStage.NEGOTIATION, "buyer", "/deals/{deal}/terminate", {}, "reason",
+                TEXT_REQUIRED_BAD)
+    + form_case("intermediaries", DealStage.NEGOTIATION, "broker", "/deals/{deal}/intermediaries",
+                {"intermediary_1": "{other_broker}", "reward_rate": "10"}, "share_1", PERCENT_BAD)
+    + form_case("intermediaries", DealStage.NEGOTIATION, "broker", "/deals/{deal}/intermediaries",
+                {"intermediary_1": "{other_broker}", "share_1": "100"}, "reward_rate", PERCENT_BAD)
+    + form_case("intermediaries", DealStage.NEGOTIATION, "broker", "/deals/{deal}/intermediaries",
+                {"share_1": "100", "reward_rate": "10"}, "intermediary_1",
+                [("abc", "整数"), ("١٢", "整数"), ("{researcher}", "技术经理人"), ("99999999", "技术经理人")])
+    + form_case("exception", DealStage.NEGOTIATION, "admin", "/deals/{deal}/exception", {}, "exception_reason",
+                TEXT_REQUIRED_BAD)
+    + form_case("broker", DealStage.NEGOTIATION, "admin", "/deals/{deal}/broker", {}, "broker",
+                [("abc", "整数"), ("{researcher}", "技术经理人")])
+    + form_case("payment", DealStage.PERFORMANCE, "researcher", "/deals/{deal}/payments", {"paid_on": "{today}"},
+                "amount_fen", MONEY_BAD + [("", "请填写金额"), ("301", "超过合同金额")])
+    + form_case("payment", DealStage.PERFORMANCE, "researcher", "/deals/{deal}/payments", {"amount_fen": "10"},
+                "paid_on", DATE_BAD[:4] + [("2999-01-01", "不能晚于今天")])
+)
+
+
+@pytest.mark.parametrize("form, stage, role, path, valid, field, bad, message", CASES)
+def test_bad_input_on_a_deal_form_is_shown_next_to_the_field_and_nothing_is_saved(
+        world, make_deal, form, stage, role, path, valid, field, bad, message):
+    ids = {"achievement": world.achievement.id, "demand": world.demand.id, "today": services.today().isoformat(),
+           "other_broker": world.other_broker.id, "researcher": world.researcher.id}
+    if stage == "bid":
+        ids["bid"] = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN,
+                                        mode="assignment").id
+    elif form == "payment":
+        deal = make_deal(DealStage.SIGNED)
+        services.register_deal(db.session, world.researcher, deal.id, registration_number="2025-7777",
+                               registered_on=services.today())
+        ids["deal"] = deal.id
+    elif stage is not None:
+        ids["deal"] = make_deal(stage, registration_number="R-9" if stage == DealStage.PERFORMANCE else None,
+                                paid_fen=0).id
+    data = {key: value.format(**ids) for key, value in {**valid, field: bad}.items()}
+    before = snapshot(ids.get("deal"))
+    response = client_for(world.app, getattr(world, role)).post(path.format(**ids), data=data)
+    assert response.status_code == 422, page_of(response)[:500]
+    assert message in field_message(page_of(response), field)
+    assert snapshot(ids.get("deal")) == before
+
+
+@pytest.mark.parametrize("form, path, data, check", [
+    ("bid", "/deals/bids/new/{achievement}", {"amount_fen": "１２.５", "mode": "assignment"},
+     lambda ids: db.session.scalar(select(BidVersion.amount_fen)) == 12_500_000),
+    ("notice", "/deals/{deal}/notice", {"notice_days": "１５"},
+     lambda ids: db.session.get(Deal, ids["deal"]).notice_days == 15),
+    ("intermediaries", "/deals/{deal}/intermediaries", {"intermediary_1": "{other_broker}", "share_1": "１００",
+                                                         "reward_rate": "１２.５"},
+     lambda ids: db.session.get(Deal, ids["deal"]).reward_rate_bp == 1250),
+])
+def test_full_width_digits_are_accepted(world, make_deal, form, path, data, check):
+    ids = {"achievement": world.achievement.id, "deal": make_deal(DealStage.PRICING).id,
+           "other_broker": world.other_broker.id}
+    actor = world.buyer if form == "bid" else world.researcher
+    response = client_for(world.app, actor).post(path.format(**ids),
+                                                 data={k: v.format(**ids) for k, v in data.items()})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert check(ids)
+
+
+@pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": True}], indirect=True)
+def test_a_deal_form_without_its_csrf_token_saves_nothing(world, make_deal):
+    deal = make_deal()
+    client = world.app.test_client()
+    login_page = page_of(client.get("/login"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    client.post("/login", data={"email": world.buyer.email, "password": PASSWORD, "csrf_token": token})
+    before = snapshot(deal.id)
+    response = client.post(f"/deals/{deal.id}/terminate", data={"reason": "不再合作"})
+    assert response.status_code == 400
+    assert snapshot(deal.id) == before
+
+
+def test_a_payment_before_registration_is_explained_and_not_recorded(world, make_deal):
+    deal = make_deal(DealStage.SIGNED)
+    before = snapshot(deal.id)
+    client = client_for(world.app, world.researcher)
+    response = client.post(f"/deals/{deal.id}/payments", data={"amount_fen": "10", "paid_on": services.today().isoformat()})
+    assert "技术合同登记后才能登记回款" in flashed_after(client, response)
+    assert snapshot(deal.id) == before
