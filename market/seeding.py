@@ -64,7 +64,6 @@ def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str
     ensure_books(session)
     session.commit()
     install_rule_set(session, seed_dir / "policies" / "default.toml")
-    session.commit()
     return counts
 
 

@@ -1,4 +1,4 @@
-"""Policy commands: `policy simulate`."""
+"""Policy commands: `policy simulate` and `policy install`."""
 from pathlib import Path
 
 import click
@@ -19,3 +19,29 @@ def simulate(scenario: Path) -> None:
         click.echo(f"Error: {error}", err=True)
         raise click.exceptions.Exit(2) from error
     click.echo(render_result(result))
+
+
+@policy_cli.command("install")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def install(path: Path) -> None:
+    """Load a rule-set TOML file into the database (a new copy when it changed; used versions must stay the same)."""
+    from market.errors import DomainError
+    from sqlalchemy import select
+
+    from market.extensions import db
+    from market.policy.models import StoredRuleSet
+    from market.policy.rules import RuleSetError, load_rule_set
+    from market.policy.services import install_rule_set
+
+    try:
+        candidate = load_rule_set(path)
+        known = set(db.session.scalars(select(StoredRuleSet.id)))
+        stored = install_rule_set(db.session, path)
+    except (RuleSetError, DomainError) as error:
+        db.session.rollback()
+        click.echo(f"Error: {getattr(error, 'message', None) or error}", err=True)
+        raise click.exceptions.Exit(2) from error
+    if stored.id in known:
+        click.echo(f"rule set {stored.name} is unchanged (copy {stored.id})")
+    else:
+        click.echo(f"rule set {stored.name} installed as copy {stored.id} ({len(candidate.versions)} versions)")

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, OrganisationKind, User
-from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError, ValidationError
 from market.money import MAX_FEN
 from market.policy import services as policy
 from market.policy.events import StartupGrant as GrantEvent
@@ -33,6 +33,9 @@ def record_startup_grant(session: Session, actor: User, organisation_id: int, *,
     event = GrantEvent(id=policy.next_event_id(snapshot), date=granted_on, startup=policy.org_key(organisation.id),
                        founders_paid_in_fen=founders_paid_in_fen, awarded_fen=awarded_fen)
     awards = policy.apply_policy_event(session, snapshot, event, [organisation], actor=actor)
+    if not awards:
+        raise RuleViolationError(_("按现行规则，该企业在 %(d)s 不符合注册资本支持的条件（须已入驻谷区）。",
+                                   d=granted_on.isoformat()))
     grant = StartupGrant(organisation_id=organisation.id, granted_on=granted_on, founders_paid_in_fen=founders_paid_in_fen,
                          awarded_fen=awarded_fen, policy_event_id=snapshot.last_event_id, recorded_by_id=actor.id)
     session.add(grant)

@@ -156,7 +156,7 @@ class RuleSetVersion:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """A named policy rule set: its versions, ordered by effective_from and never overlapping."""
+    """A named policy rule set: its versions in publication order (a later version wins where windows overlap)."""
 
     name: str
     title: str
@@ -165,11 +165,11 @@ class RuleSet:
     @property
     def starts_on(self) -> dt.date:
         """The first day any version of the rule set is in force."""
-        return self.versions[0].effective_from
+        return min(version.effective_from for version in self.versions)
 
     def version_on(self, day: dt.date) -> RuleSetVersion | None:
-        """The version in force on the given day, or None."""
-        for version in self.versions:
+        """The version in force on the given day: the last published one whose window covers it, or None."""
+        for version in reversed(self.versions):
             if version.covers(day):
                 return version
         return None
@@ -285,17 +285,10 @@ def parse_rule_set(data: Mapping[str, Any], origin: str = "rule set") -> RuleSet
     versions = tuple(
         _parse_version(reader, raw, f"versions[{index}]") for index, raw in enumerate(raw_versions)
     )
-    ordered = tuple(sorted(versions, key=lambda version: version.effective_from))
-    labels = [version.version for version in ordered]
+    labels = [version.version for version in versions]
     if len(set(labels)) != len(labels):
         reader.fail("versions", "version labels must be unique")
-    for earlier, later in zip(ordered, ordered[1:]):
-        if earlier.effective_to is None or earlier.effective_to >= later.effective_from:
-            reader.fail(
-                "versions",
-                f"version {earlier.version} overlaps version {later.version}; effective windows must not overlap",
-            )
-    return RuleSet(name=name, title=title, versions=ordered)
+    return RuleSet(name=name, title=title, versions=versions)
 
 
 def _parse_version(reader: _Reader, raw: Mapping[str, Any], where: str) -> RuleSetVersion:

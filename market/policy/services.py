@@ -24,7 +24,7 @@ from market.ledger.services import post_transaction, reverse_transaction
 from market.policy import engine
 from market.policy.events import Organisation as EngineOrganisation
 from market.policy.models import Award, AwardStatus, PolicyEvent, PolicyStateSnapshot, StoredRuleSet
-from market.policy.rules import OrganisationKind, RuleSet, parse_rule_set, parse_rule_set_toml
+from market.policy.rules import OrganisationKind, RuleSet, RuleSetError, parse_rule_set, parse_rule_set_toml
 from market.policy.snapshot import state_from_data, state_to_data
 from market.timeutil import utcnow
 
@@ -59,25 +59,45 @@ def lock_books(session: Session) -> PolicyStateSnapshot:
 
 
 def install_rule_set(session: Session, path: Path = DEFAULT_RULES, actor: User | None = None) -> StoredRuleSet:
-    """Load a rule-set file into the database (a new copy when its content changed) and release held awards
-    that a newly confirming version now makes payable."""
+    """Load a rule-set file into the database and release held awards a newly confirming version makes payable.
+
+    Loading the same content again changes nothing. A file that edits an already stored version, or that puts a
+    rule id in force twice on one day together with another active rule set, is refused. Commits once.
+    """
+    if actor is not None and not actor.is_admin:
+        raise PermissionDeniedError(_("只有平台管理员可以发布规则集。"))
     text = path.read_text(encoding="utf-8")
-    rule_set = parse_rule_set_toml(text, origin=str(path))
+    try:
+        rule_set = parse_rule_set_toml(text, origin=path.name)
+    except RuleSetError as error:
+        raise RuleViolationError(_("规则集文件无效：%(e)s", e=str(error))) from error
     content = _rule_set_content(text)
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    lock_books(session)
     stored = session.scalar(select(StoredRuleSet).where(StoredRuleSet.name == rule_set.name,
                                                         StoredRuleSet.digest == digest))
-    if stored is not None:
+    if stored is not None and stored.is_active:
         return stored
-    lock_books(session)
-    for older in session.scalars(select(StoredRuleSet).where(StoredRuleSet.name == rule_set.name,
-                                                             StoredRuleSet.is_active.is_(True))):
+    same_name = list(session.scalars(select(StoredRuleSet).where(StoredRuleSet.name == rule_set.name,
+                                                                 StoredRuleSet.is_active.is_(True))))
+    for older in same_name:
         _require_versions_kept(parse_rule_set(older.content, origin=older.name), rule_set)
+    from market.policy.queries import rule_id_clashes
+
+    clashes = rule_id_clashes(active_rule_sets(session), rule_set)
+    if clashes:
+        raise RuleViolationError("；".join(clashes))
+    for older in same_name:
         older.is_active = False
-    stored = StoredRuleSet(name=rule_set.name, digest=digest, content=content, loaded_by_id=actor.id if actor else None)
-    session.add(stored)
+    if stored is None:
+        stored = StoredRuleSet(name=rule_set.name, digest=digest, content=content,
+                               loaded_by_id=actor.id if actor else None)
+        session.add(stored)
+    stored.is_active = True
     session.flush()
     _release_confirmed_awards(session, actor)
+    session.commit()
+    audit.info("rule set %s installed (%s)", rule_set.name, digest[:12])
     return stored
 
 

@@ -192,3 +192,33 @@ def test_ledger_rejects_update_and_delete(registered_deal, statement):
         db.session.execute(text(statement))
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_new_version_confirming_r3_releases_the_held_awards_in_its_window(registered_deal, make_organisation,
+                                                                           make_user, tmp_path):
+    buyer = make_organisation("enterprise", region="阳泉市", valley_id="yangquan", resident_since=date(2024, 5, 1))
+    agency = make_organisation("agency")
+    deal, researcher, _ = registered_deal(transferee=buyer, rate_bp=0, shares=(), agent=agency)
+    _, held = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
+    assert held[0].status == AwardStatus.HELD
+    default = policy.DEFAULT_RULES.read_text(encoding="utf-8")
+    block = default[default.index("\n[[versions]]\n"):]
+    confirming = (block.replace('version = "2024.1"', 'version = "2025.1"')
+                  .replace("effective_from = 2024-01-01", "effective_from = 2025-01-01")
+                  .replace('status = "draft"', 'status = "confirmed"'))
+    path = tmp_path / "default.toml"
+    path.write_text(default + "\n" + confirming, encoding="utf-8")
+    policy.install_rule_set(db.session, path, make_user("admin"))
+    award = db.session.get(Award, held[0].id)
+    assert award.status == AwardStatus.PAYABLE
+    key = policy.org_key(agency.id)
+    assert balances(db.session, f"held:{key}") == {f"held:{key}": 0}
+    assert balances(db.session, f"awarded:{key}") == {f"awarded:{key}": 30 * WAN}
+
+
+def test_a_rule_set_that_edits_a_used_version_is_refused(app, make_user, tmp_path):
+    edited = policy.DEFAULT_RULES.read_text(encoding="utf-8").replace("rate_bp = 1000", "rate_bp = 1200", 1)
+    path = tmp_path / "default.toml"
+    path.write_text(edited, encoding="utf-8")
+    with pytest.raises(RuleViolationError, match="2024.1"):
+        policy.install_rule_set(db.session, path, make_user("admin"))

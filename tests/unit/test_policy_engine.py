@@ -629,9 +629,7 @@ GOOD_RULE = preorder_rule("R", 1000, "g")
                      "between 0 and", id="negative-cap"),
         pytest.param(HEADER + version(rules=GOOD_RULE + GOOD_RULE), "unique within a version", id="duplicate-rule-id"),
         pytest.param(HEADER + version("a", "2024-01-01", "2024-12-31", GOOD_RULE)
-                     + version("b", "2024-12-31", "2025-12-31", GOOD_RULE), "overlaps", id="overlapping-versions"),
-        pytest.param(HEADER + version("a", "2024-01-01", None, GOOD_RULE)
-                     + version("b", "2026-01-01", "2026-12-31", GOOD_RULE), "overlaps", id="open-version-then-another"),
+                     + version("a", "2025-01-01", "2025-12-31", GOOD_RULE), "unique", id="duplicate-version-label"),
         pytest.param(HEADER + version("a", "2024-01-01", "2023-12-31", GOOD_RULE), "before effective_from",
                      id="window-backwards"),
         pytest.param(HEADER + version(rules=GOOD_RULE).replace("effective_from = 2024-01-01",
@@ -677,3 +675,12 @@ def test_version_on_respects_the_window(default_rules):
     assert rule_set.version_on(D("2028-12-31")) is rule_set.versions[0]
     assert rule_set.version_on(D("2023-12-31")) is None
     assert rule_set.version_on(D("2029-01-01")) is None
+
+
+def test_a_later_version_wins_where_windows_overlap():
+    rule_set = parse_rule_set_toml(HEADER + version("a", "2024-01-01", "2028-12-31", GOOD_RULE)
+                                   + version("b", "2025-01-01", "2025-12-31", GOOD_RULE))
+    assert rule_set.version_on(dt.date(2024, 6, 1)).version == "a"
+    assert rule_set.version_on(dt.date(2025, 6, 1)).version == "b"
+    assert rule_set.version_on(dt.date(2026, 6, 1)).version == "a"
+    assert rule_set.starts_on == dt.date(2024, 1, 1)

@@ -1,0 +1,625 @@
+"""Reads of the money books: awards filtered and totalled per valley and year, one user's awards per deal, the stored
+rule sets, and the sentences that explain an award (why it is held, which cap reduced it)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Integer, cast, extract, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, User
+from market.achievements.models import Achievement
+from market.contracts.models import PreorderAgreement
+from market.deals.models import Deal
+from market.demands.models import Demand
+from market.ledger.models import LedgerTransaction
+from market.money import format_yuan
+from market.policy.models import Award, AwardStatus, StoredRuleSet, StartupGrant
+from market.policy.rules import CapScope, Rule, RuleSet, RuleSetError, RuleSetVersion, RuleStatus, parse_rule_set
+from market.security import is_member_of
+from market.taxonomy.models import Valley
+
+AWARDS_PER_PAGE = 50
+
+AWARD_STATUS_LABELS = {
+    AwardStatus.PAYABLE: _l("待审批"),
+    AwardStatus.HELD: _l("暂缓发放"),
+    AwardStatus.WAIVED: _l("不重复享受"),
+    AwardStatus.APPROVED: _l("已审批待发放"),
+    AwardStatus.PAID: _l("已发放"),
+    AwardStatus.REVERSED: _l("已冲正"),
+}
+
+RULE_STATUS_LABELS = {
+    RuleStatus.CONFIRMED: _l("已确认"),
+    RuleStatus.DRAFT: _l("征求意见稿"),
+    RuleStatus.UNCONFIRMED: _l("未确认"),
+}
+
+CAP_SCOPE_LABELS = {
+    CapScope.RECIPIENT_CALENDAR_YEAR: _l("每个领取人每自然年"),
+    CapScope.RECIPIENT_RULE_SET_PERIOD: _l("每个领取人在政策期内累计"),
+    CapScope.AGREEMENT: _l("每份协议累计"),
+    CapScope.ACHIEVEMENT: _l("每项成果累计（含其全部项目和回款）"),
+    CapScope.CONTRACT: _l("每份合同累计"),
+    CapScope.ONE_TIME_PER_STARTUP: _l("每家初创企业一次"),
+}
+
+DUE_STATUSES = (AwardStatus.PAYABLE, AwardStatus.APPROVED)
+"""Awards the recipient is due (computed and payable, or approved and waiting for payout)."""
+
+COUNTED_STATUSES = (AwardStatus.PAYABLE, AwardStatus.HELD, AwardStatus.APPROVED, AwardStatus.PAID)
+"""Awards that count in totals: not waived by stacking and not reversed."""
+
+_RECIPIENT_KEY = re.compile(r"(org|user)-[0-9]{1,12}", re.ASCII)
+
+
+def status_label(status: str) -> str:
+    """The Chinese label of an award status."""
+    found = AWARD_STATUS_LABELS.get(status)
+    return str(found) if found is not None else str(status)
+
+
+def percent_text(rate_bp: int) -> str:
+    """Basis points as a percentage without float: 5000 → "50%", 1250 → "12.5%"."""
+    whole, hundredths = divmod(rate_bp, 100)
+    return f"{whole}.{hundredths:02d}".rstrip("0").rstrip(".") + "%"
+
+
+def fen_as_yuan(fen: int) -> Decimal:
+    """Fen as an exact yuan Decimal with two places (123450 → Decimal("1234.50")), for exports."""
+    return Decimal(fen).scaleb(-2)
+
+
+# --- rule sets ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleCatalog:
+    """Every stored rule-set version, to find the rule an award was computed under."""
+
+    versions: Mapping[tuple[str, str], RuleSetVersion]
+
+    def rule(self, rule_set: str, version: str, rule_id: str) -> Rule | None:
+        """The rule of that id in that rule set's version, or None."""
+        found = self.versions.get((rule_set, version))
+        if found is None:
+            return None
+        return next((rule for rule in found.rules if rule.id == rule_id), None)
+
+    def rule_of(self, award: Award) -> Rule | None:
+        """The rule an award names."""
+        return self.rule(award.rule_set, award.rule_set_version, award.rule)
+
+
+def load_rule_catalog(session: Session) -> RuleCatalog:
+    """Every version of every stored rule set (an active copy wins over an older one of the same label)."""
+    versions: dict[tuple[str, str], RuleSetVersion] = {}
+    rows = session.scalars(select(StoredRuleSet).order_by(StoredRuleSet.is_active, StoredRuleSet.id))
+    for row in rows:
+        try:
+            rule_set = parse_rule_set(row.content, origin=row.name)
+        except RuleSetError:
+            continue
+        for version in rule_set.versions:
+            versions[(rule_set.name, version.version)] = version
+    return RuleCatalog(versions)
+
+
+@dataclass(frozen=True)
+class StoredRuleSetView:
+    """A stored rule-set copy with its parsed content (or the reason it cannot be read)."""
+
+    row: StoredRuleSet
+    rule_set: RuleSet | None
+    problem: str = ""
+    loaded_by: str = ""
+
+
+def list_stored_rule_sets(session: Session) -> list[StoredRuleSetView]:
+    """Every stored rule-set copy, active ones first, newest first."""
+    views = []
+    rows = session.execute(
+        select(StoredRuleSet, User.name)
+        .outerjoin(User, User.id == StoredRuleSet.loaded_by_id)
+        .order_by(StoredRuleSet.is_active.desc(), StoredRuleSet.name, StoredRuleSet.id.desc())
+    )
+    for row, loaded_by in rows:
+        try:
+            views.append(StoredRuleSetView(row, parse_rule_set(row.content, origin=row.name), loaded_by=loaded_by or ""))
+        except RuleSetError as error:
+            views.append(StoredRuleSetView(row, None, str(error), loaded_by or ""))
+    return views
+
+
+def rule_id_clashes(active: Sequence[RuleSet], candidate: RuleSet) -> list[str]:
+    """Rule ids the candidate would put in force on the same day as another active rule set (which the engine
+    refuses); a rule set of the same name is replaced by the candidate and is not compared."""
+    clashes = []
+    for other in active:
+        if other.name == candidate.name:
+            continue
+        for mine in candidate.versions:
+            for theirs in other.versions:
+                if not _windows_overlap(mine, theirs):
+                    continue
+                shared = sorted({r.id for r in mine.rules} & {r.id for r in theirs.rules})
+                for rule_id in shared:
+                    clashes.append(_("规则编号 %(rule)s 同时出现在规则集 %(a)s（%(va)s 版）和 %(b)s（%(vb)s 版）中且生效期重叠，"
+                                     "请改用不同的规则编号。", rule=rule_id, a=candidate.name, va=mine.version,
+                                     b=other.name, vb=theirs.version))
+    return clashes
+
+
+def _windows_overlap(first: RuleSetVersion, second: RuleSetVersion) -> bool:
+    """True when two versions are in force on at least one common day."""
+    first_ends = first.effective_to or dt.date.max
+    second_ends = second.effective_to or dt.date.max
+    return first.effective_from <= second_ends and second.effective_from <= first_ends
+
+
+def count_awards(session: Session, status: AwardStatus) -> int:
+    """How many awards have a status."""
+    return session.scalar(select(func.count()).select_from(Award).where(Award.status == status)) or 0
+
+
+# --- explanations ------------------------------------------------------------------------------------------------
+
+
+def describe_cap(rule: Rule | None, scope: str) -> str:
+    """A cap of a rule in words with its amount from the rule set, e.g. "每个领取人每自然年上限 ¥10,000,000.00"."""
+    try:
+        cap_scope = CapScope(scope)
+    except ValueError:
+        return str(scope)
+    if cap_scope.counts_grants:
+        return _("一次性支持，每家初创企业仅限一次")
+    cap = next((cap for cap in rule.caps if cap.scope is cap_scope), None) if rule else None
+    if cap is None or cap.amount_fen is None:
+        return _("%(scope)s上限", scope=CAP_SCOPE_LABELS[cap_scope])
+    return _("%(scope)s上限 %(amount)s", scope=CAP_SCOPE_LABELS[cap_scope], amount=format_yuan(cap.amount_fen))
+
+
+def explain_capped_by(rule: Rule | None, capped_by: str | None, granted_fen: int) -> str:
+    """Why an award line was reduced, in Chinese, with the limit read from the rule set ("" when not reduced)."""
+    if not capped_by:
+        return ""
+    if capped_by == "max_amount_fen":
+        limit = format_yuan(rule.max_amount_fen) if rule and rule.max_amount_fen is not None else ""
+        return _("受单个企业支持上限 %(limit)s 限制", limit=limit)
+    if capped_by == "max_share_of_capital_bp":
+        share = percent_text(rule.max_share_of_capital_bp) if rule and rule.max_share_of_capital_bp else ""
+        return _("支持资金不得超过实缴资本（含本次支持）的 %(share)s，即不超过创始人自有实缴资金", share=share)
+    reason = describe_cap(rule, capped_by)
+    if granted_fen == 0:
+        return _("%(cap)s，额度已用完", cap=reason)
+    return _("受%(cap)s限制", cap=reason)
+
+
+def explain_held(rule: Rule | None, rule_id: str, version: str) -> str:
+    """Why an award is held: its rule is not confirmed in the version in force on the award's date."""
+    status = RULE_STATUS_LABELS.get(rule.status, rule.status) if rule else _("未确认")
+    title = f"（{rule.title}）" if rule and rule.title else ""
+    return _("规则 %(rule)s%(title)s在 %(version)s 版中为%(status)s：金额已计算，暂缓发放；规则确认后转为待审批。",
+             rule=rule_id, title=title, version=version, status=status)
+
+
+def explain_award(catalog: RuleCatalog, award: Award) -> str:
+    """The note shown next to an award: held reason, cap explanation, or the rule that won under stacking."""
+    rule = catalog.rule_of(award)
+    notes = []
+    if award.status == AwardStatus.HELD:
+        notes.append(explain_held(rule, award.rule, award.rule_set_version))
+    if award.status == AwardStatus.WAIVED and award.waived_by:
+        notes.append(_("从优不重复：已按规则 %(rule)s 享受", rule=award.waived_by))
+    capped = explain_capped_by(rule, award.capped_by, award.granted_fen)
+    if capped:
+        notes.append(capped)
+    return "；".join(notes)
+
+
+# --- awards with their source and valley -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AwardSource:
+    """What an award was earned on: a deal, a pre-order agreement, a start-up grant (or another event)."""
+
+    kind: str
+    id: int
+    title: str
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """An identity to group rows by."""
+        return (self.kind, self.id)
+
+    @property
+    def label(self) -> str:
+        """The source in words."""
+        if self.kind == "deal":
+            return _("转化项目：%(title)s", title=self.title)
+        if self.kind == "agreement":
+            return _("预约采购协议：%(title)s", title=self.title)
+        if self.kind == "grant":
+            return _("注册资本支持：%(title)s", title=self.title)
+        return _("政策事件 %(id)s", id=self.id)
+
+
+@dataclass(frozen=True)
+class AwardRow:
+    """An award with where it came from, its valley, its recipient's name and the note that explains it."""
+
+    award: Award
+    source: AwardSource
+    valley_id: str | None
+    recipient_label: str
+    note: str
+
+    @property
+    def status_label(self) -> str:
+        """The award's status in words."""
+        return status_label(self.award.status)
+
+
+def _source_columns():
+    """The aliased tables and the columns that give an award's source and valley."""
+    seller = aliased(Organisation, name="seller_org")
+    grantee = aliased(Organisation, name="grantee_org")
+    valley = func.coalesce(Achievement.valley_id, Demand.valley_id, seller.valley_id, grantee.valley_id)
+    return seller, grantee, valley
+
+
+def _joined(statement, seller, grantee):
+    """Outer-join an award select to its deal (achievement, demand), agreement (seller) and start-up grant."""
+    return (
+        statement.outerjoin(Deal, Deal.id == Award.deal_id)
+        .outerjoin(Achievement, Achievement.id == Deal.achievement_id)
+        .outerjoin(Demand, Demand.id == Deal.demand_id)
+        .outerjoin(PreorderAgreement, PreorderAgreement.id == Award.agreement_id)
+        .outerjoin(seller, seller.id == PreorderAgreement.seller_id)
+        .outerjoin(StartupGrant, StartupGrant.policy_event_id == Award.policy_event_id)
+        .outerjoin(grantee, grantee.id == StartupGrant.organisation_id)
+    )
+
+
+def _year_of(column):
+    """The calendar year of a date column as an integer (SQLite and PostgreSQL)."""
+    return cast(extract("year", column), Integer)
+
+
+def _rows(session: Session, statement, catalog: RuleCatalog) -> list[AwardRow]:
+    """Run an award select (award, valley, deal title, agreement number and product, grant id, grantee, grant date)."""
+    results = session.execute(statement).all()
+    labels = recipient_labels(session, {result[0].recipient for result in results})
+    reasons = _reversal_reasons(session, [r[0].id for r in results if r[0].status == AwardStatus.REVERSED])
+    rows = []
+    for award, valley_id, deal_title, agreement_number, product, grant_id, grant_org, granted_on in results:
+        if award.deal_id is not None:
+            source = AwardSource("deal", award.deal_id, deal_title or "")
+        elif award.agreement_id is not None:
+            source = AwardSource("agreement", award.agreement_id, f"{agreement_number}（{product}）")
+        elif grant_id is not None:
+            source = AwardSource("grant", grant_id, f"{grant_org} {granted_on.isoformat()}")
+        else:
+            source = AwardSource("event", award.policy_event_id, "")
+        note = explain_award(catalog, award)
+        if award.id in reasons:
+            note = "；".join(filter(None, [_("冲正原因：%(reason)s", reason=reasons[award.id]), note]))
+        rows.append(AwardRow(award, source, valley_id, labels.get(award.recipient, award.recipient), note))
+    return rows
+
+
+def _reversal_reasons(session: Session, award_ids: list[int]) -> dict[int, str]:
+    """The reason written when each of these awards was reversed."""
+    if not award_ids:
+        return {}
+    rows = session.execute(select(LedgerTransaction.award_id, LedgerTransaction.memo)
+                           .where(LedgerTransaction.award_id.in_(award_ids), LedgerTransaction.kind == "reversal")
+                           .order_by(LedgerTransaction.id))
+    return {award_id: memo for award_id, memo in rows}
+
+
+def _award_select(seller, grantee, valley):
+    """The select of awards with their source columns (filters are added by the caller)."""
+    statement = select(Award, valley, Deal.title, PreorderAgreement.number, PreorderAgreement.product,
+                       StartupGrant.id, grantee.name, StartupGrant.granted_on).select_from(Award)
+    return _joined(statement, seller, grantee)
+
+
+def recipient_labels(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    """Names for recipient keys: org-<id> → the organisation's name, user-<id> → the person's name (organisation)."""
+    org_ids, user_ids = set(), set()
+    for key in keys:
+        if not _RECIPIENT_KEY.fullmatch(key or ""):
+            continue
+        kind, number = key.split("-", 1)
+        (org_ids if kind == "org" else user_ids).add(int(number))
+    labels = {}
+    if org_ids:
+        for org_id, name in session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))):
+            labels[f"org-{org_id}"] = name
+    if user_ids:
+        rows = session.execute(select(User.id, User.name, Organisation.name)
+                               .outerjoin(Organisation, Organisation.id == User.organisation_id)
+                               .where(User.id.in_(user_ids)))
+        for user_id, name, org_name in rows:
+            labels[f"user-{user_id}"] = f"{name}（{org_name}）" if org_name else name
+    return labels
+
+
+# --- the admin's award list ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AwardFilters:
+    """What the admin's award list is narrowed to (empty = no filter)."""
+
+    status: str = ""
+    rule: str = ""
+    valley: str = ""
+    year: int | None = None
+    recipient: str = ""
+
+
+@dataclass(frozen=True)
+class AwardPage:
+    """One page of filtered awards."""
+
+    rows: list[AwardRow]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class TotalsRow:
+    """Granted amounts of one valley and year, by status."""
+
+    valley_id: str | None
+    valley_name: str
+    year: int
+    payable_fen: int = 0
+    held_fen: int = 0
+    approved_fen: int = 0
+    paid_fen: int = 0
+
+    @property
+    def total_fen(self) -> int:
+        """Everything granted and not reversed."""
+        return self.payable_fen + self.held_fen + self.approved_fen + self.paid_fen
+
+
+def _recipient_keys_matching(session: Session, text: str) -> list[str]:
+    """Recipient keys a filter text names: an exact key (org-3, user-7) or part of a name or e-mail."""
+    text = text.strip()
+    if _RECIPIENT_KEY.fullmatch(text):
+        return [text]
+    orgs = session.scalars(select(Organisation.id).where(Organisation.name.icontains(text, autoescape=True)).limit(500))
+    users = session.scalars(select(User.id).where(or_(User.name.icontains(text, autoescape=True),
+                                                      User.email.icontains(text, autoescape=True))).limit(500))
+    return [f"org-{org_id}" for org_id in orgs] + [f"user-{user_id}" for user_id in users]
+
+
+def _filtered(session: Session, statement, filters: AwardFilters, valley):
+    """Apply the filters to an award select that has the source joins."""
+    if filters.status:
+        statement = statement.where(Award.status == filters.status)
+    if filters.rule:
+        statement = statement.where(Award.rule == filters.rule)
+    if filters.valley:
+        statement = statement.where(valley == filters.valley)
+    if filters.year:
+        statement = statement.where(Award.event_date >= dt.date(filters.year, 1, 1),
+                                    Award.event_date < dt.date(filters.year + 1, 1, 1))
+    if filters.recipient:
+        statement = statement.where(Award.recipient.in_(_recipient_keys_matching(session, filters.recipient)))
+    return statement
+
+
+def list_awards(session: Session, filters: AwardFilters, page: int = 1, per_page: int = AWARDS_PER_PAGE,
+                catalog: RuleCatalog | None = None) -> AwardPage:
+    """A page of awards matching the filters, newest event first."""
+    seller, grantee, valley = _source_columns()
+    counted = _filtered(session, _joined(select(func.count(Award.id)).select_from(Award), seller, grantee), filters, valley)
+    total = session.scalar(counted) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    statement = _filtered(session, _award_select(seller, grantee, valley), filters, valley)
+    statement = statement.order_by(Award.event_date.desc(), Award.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    rows = _rows(session, statement, catalog or load_rule_catalog(session))
+    return AwardPage(rows, total, page, pages)
+
+
+def award_totals(session: Session, filters: AwardFilters) -> list[TotalsRow]:
+    """Granted amounts per valley and year (by status; waived and reversed awards left out) for the filtered awards."""
+    seller, grantee, valley = _source_columns()
+    year = _year_of(Award.event_date)
+    statement = _joined(select(valley, year, Award.status, func.sum(Award.granted_fen)).select_from(Award), seller, grantee)
+    statement = _filtered(session, statement, filters, valley).where(Award.status.in_(COUNTED_STATUSES))
+    statement = statement.group_by(valley, year, Award.status)
+    names = dict(session.execute(select(Valley.id, Valley.name)).all())
+    sums: dict[tuple[str | None, int], dict[str, int]] = {}
+    for valley_id, award_year, status, total in session.execute(statement):
+        sums.setdefault((valley_id, int(award_year)), {})[status] = int(total or 0)
+    rows = []
+    for (valley_id, award_year), by_status in sums.items():
+        rows.append(TotalsRow(valley_id, names.get(valley_id, _("未归属谷区")) if valley_id else _("未归属谷区"), award_year,
+                              payable_fen=by_status.get(AwardStatus.PAYABLE, 0), held_fen=by_status.get(AwardStatus.HELD, 0),
+                              approved_fen=by_status.get(AwardStatus.APPROVED, 0),
+                              paid_fen=by_status.get(AwardStatus.PAID, 0)))
+    return sorted(rows, key=lambda row: (-row.year, row.valley_id is None, row.valley_id or ""))
+
+
+def sum_totals(rows: Sequence[TotalsRow]) -> TotalsRow:
+    """The grand total of totals rows."""
+    return TotalsRow(None, _("合计"), 0, payable_fen=sum(r.payable_fen for r in rows), held_fen=sum(r.held_fen for r in rows),
+                     approved_fen=sum(r.approved_fen for r in rows), paid_fen=sum(r.paid_fen for r in rows))
+
+
+def award_years(session: Session) -> list[int]:
+    """The years awards fall in, newest first (for the filter)."""
+    year = _year_of(Award.event_date)
+    return [int(value) for value in session.scalars(select(year).distinct().order_by(year.desc())) if value is not None]
+
+
+def award_rule_ids(session: Session) -> list[str]:
+    """The rule ids awards were computed under (for the filter)."""
+    return list(session.scalars(select(Award.rule).distinct().order_by(Award.rule)))
+
+
+# --- one user's money ---------------------------------------------------------------------------------------------
+
+RECEIVING_KINDS = (OrganisationKind.ENTERPRISE, OrganisationKind.AGENCY, OrganisationKind.INVESTOR)
+"""Organisation kinds that receive awards themselves (subsidies, agent rewards)."""
+
+
+@dataclass
+class MoneyGroup:
+    """The awards of one deal, agreement or grant, with what is due, held and paid."""
+
+    source: AwardSource
+    rows: list[AwardRow] = field(default_factory=list)
+    due_fen: int = 0
+    held_fen: int = 0
+    paid_fen: int = 0
+
+    def add(self, row: AwardRow) -> None:
+        """Add a row and count its amount in its bucket."""
+        self.rows.append(row)
+        status = row.award.status
+        if status in DUE_STATUSES:
+            self.due_fen += row.award.granted_fen
+        elif status == AwardStatus.HELD:
+            self.held_fen += row.award.granted_fen
+        elif status == AwardStatus.PAID:
+            self.paid_fen += row.award.granted_fen
+
+
+@dataclass
+class MoneyOverview:
+    """Awards grouped per deal/agreement/grant with totals."""
+
+    groups: list[MoneyGroup]
+    due_fen: int = 0
+    held_fen: int = 0
+    paid_fen: int = 0
+
+    @property
+    def rows(self) -> list[AwardRow]:
+        """Every row, group by group."""
+        return [row for group in self.groups for row in group.rows]
+
+
+def _overview(rows: Sequence[AwardRow]) -> MoneyOverview:
+    """Group rows by their source (in order of first appearance) and total them."""
+    groups: dict[tuple[str, int], MoneyGroup] = {}
+    for row in rows:
+        groups.setdefault(row.source.key, MoneyGroup(row.source)).add(row)
+    overview = MoneyOverview(list(groups.values()))
+    for group in overview.groups:
+        overview.due_fen += group.due_fen
+        overview.held_fen += group.held_fen
+        overview.paid_fen += group.paid_fen
+    return overview
+
+
+def recipient_keys_of(user: User) -> list[str]:
+    """The award recipients a user speaks for: themselves, and their organisation when it receives awards."""
+    keys = [f"user-{user.id}"]
+    organisation = user.organisation
+    if organisation is not None and organisation.kind in RECEIVING_KINDS and is_member_of(user, organisation.id):
+        keys.append(f"org-{organisation.id}")
+    return keys
+
+
+def list_user_money(session: Session, user: User, catalog: RuleCatalog | None = None) -> MoneyOverview:
+    """The awards a user (and their receiving organisation) earned, grouped per deal, agreement or grant."""
+    seller, grantee, valley = _source_columns()
+    statement = (_award_select(seller, grantee, valley).where(Award.recipient.in_(recipient_keys_of(user)))
+                 .order_by(Award.event_date, Award.id))
+    return _overview(_rows(session, statement, catalog or load_rule_catalog(session)))
+
+
+def list_rewards_paid_from_proceeds(session: Session, user: User, catalog: RuleCatalog | None = None) -> MoneyOverview:
+    """For a transferor's member: the rewards paid from their organisation's conversion proceeds, per deal."""
+    organisation_id = user.organisation_id
+    if organisation_id is None or not is_member_of(user, organisation_id):
+        return MoneyOverview([])
+    seller, grantee, valley = _source_columns()
+    statement = (_award_select(seller, grantee, valley).where(Award.payer == f"proceeds:org-{organisation_id}")
+                 .order_by(Award.event_date, Award.id))
+    return _overview(_rows(session, statement, catalog or load_rule_catalog(session)))
+
+
+EXPORT_HEADER = (_l("来源"), _l("规则"), _l("事件日期"), _l("领取人"), _l("状态"), _l("计算金额（元）"),
+                 _l("核定金额（元）"), _l("核定金额（分）"), _l("说明"))
+"""Columns of the money export; yuan columns hold exact two-place decimals, the fen column an integer."""
+
+
+def money_export_rows(overview: MoneyOverview) -> list[list[object]]:
+    """The rows of the money export: a header, then one row per award (yuan as Decimal, fen as int)."""
+    rows: list[list[object]] = [[str(title) for title in EXPORT_HEADER]]
+    for row in overview.rows:
+        award = row.award
+        rows.append([row.source.label, award.rule, award.event_date.isoformat(), row.recipient_label, row.status_label,
+                     fen_as_yuan(award.computed_fen), fen_as_yuan(award.granted_fen), award.granted_fen, row.note])
+    return rows
+
+
+# --- start-up grants ---------------------------------------------------------------------------------------------
+
+
+def list_resident_enterprises(session: Session) -> list[tuple[Organisation, str]]:
+    """Approved enterprises resident in a valley (who may get a start-up grant), with the valley's name."""
+    rows = session.execute(
+        select(Organisation, Valley.name).join(Valley, Valley.id == Organisation.valley_id)
+        .where(Organisation.kind == OrganisationKind.ENTERPRISE, Organisation.status == ApprovalStatus.APPROVED,
+               Organisation.resident_since.is_not(None))
+        .order_by(Organisation.name)
+    )
+    return [(organisation, valley_name) for organisation, valley_name in rows]
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    """A recorded start-up grant with what the engine granted."""
+
+    grant: StartupGrant
+    organisation_name: str
+    granted_fen: int
+    status: str
+    note: str
+
+
+def list_recent_grants(session: Session, limit: int = 20, catalog: RuleCatalog | None = None) -> list[GrantRow]:
+    """The latest start-up grants with their award lines."""
+    catalog = catalog or load_rule_catalog(session)
+    rows = session.execute(
+        select(StartupGrant, Organisation.name, Award)
+        .join(Organisation, Organisation.id == StartupGrant.organisation_id)
+        .outerjoin(Award, Award.policy_event_id == StartupGrant.policy_event_id)
+        .order_by(StartupGrant.id.desc()).limit(limit)
+    )
+    return [GrantRow(grant, name, award.granted_fen if award else 0, award.status if award else "",
+                     explain_award(catalog, award) if award else "")
+            for grant, name, award in rows]
+
+
+def explain_startup_rejection(rule: Rule | None) -> str:
+    """Why a start-up grant was refused: the limited amount falls below the rule's minimum."""
+    if rule is None:
+        return _("不予支持：支持日期没有生效的注册资本支持规则。")
+    limits = []
+    if rule.max_amount_fen is not None:
+        limits.append(_("单个企业上限 %(amount)s", amount=format_yuan(rule.max_amount_fen)))
+    if rule.max_share_of_capital_bp is not None:
+        limits.append(_("实缴资本（含本次支持）的 %(share)s", share=percent_text(rule.max_share_of_capital_bp)))
+    return _("不予支持：按规则 %(rule)s，支持金额取拟支持金额、%(limits)s 中的最小者，结果低于最低支持额 %(minimum)s。",
+             rule=rule.id, limits="、".join(limits), minimum=format_yuan(rule.min_amount_fen or 0))

@@ -1,0 +1,201 @@
+"""Award reads: the valley an award belongs to, totals per valley and year, filters, one user's money and exports."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from market.accounts.models import ApprovalStatus
+from market.contracts.models import PreorderAgreement, PreorderDelivery
+from market.contracts.payments import record_preorder_payment, register_agreement
+from market.deals.models import Deal, DealIntermediary, DealStage
+from market.deals.payments import record_deal_payment, register_contract
+from market.extensions import db
+from market.policy import queries
+from market.policy import services as policy
+from market.policy.grants import record_startup_grant
+from market.policy.models import AwardStatus
+from market.policy.rules import load_shipped_rule_set, parse_rule_set
+
+WAN = 1_000_000
+
+
+@pytest.fixture
+def books(make_user, make_organisation, make_achievement):
+    """A deal on a 太原 achievement (R2 to three brokers), a pre-order agreement of a 大同 seller (R1) and a start-up
+    grant to a 晋城 company (R4)."""
+    researcher = make_user("researcher", organisation=make_organisation("university", region="太原市"))
+    achievement = make_achievement(owner=researcher)
+    buyer = make_organisation("enterprise", region="忻州市")
+    brokers = [make_user("broker", name=name) for name in ("周立", "吴敏", "郑凯")]
+    deal = Deal(title="制氢工艺转让", achievement_id=achievement.id, transferor_id=achievement.organisation_id,
+                transferee_id=buyer.id, stage=DealStage.REGISTERED, agreed_amount_fen=1200 * WAN, reward_rate_bp=2000,
+                signed_on=date(2025, 3, 10), registration_number="REG-Q-1", registered_on=date(2025, 3, 10))
+    deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=s, position=i)
+                           for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
+    db.session.add(deal)
+    db.session.flush()
+    snapshot = policy.lock_books(db.session)
+    register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
+    db.session.commit()
+    deal_awards = []
+    for day in (date(2025, 4, 30), date(2025, 5, 30)):
+        deal_awards += record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=day)[1]
+
+    seller = make_organisation("enterprise", name="大同储能科技", valley_id="datong", resident_since=date(2024, 3, 1))
+    seller_user = make_user("enterprise", organisation=seller)
+    agreement = PreorderAgreement(number="YG-Q-1", buyer_id=make_organisation("enterprise").id, seller_id=seller.id,
+                                  product="储能柜", quantity=10, unit_price_fen=1500 * WAN, value_fen=15000 * WAN,
+                                  signed_on=date(2024, 10, 15), accepted_fen=15000 * WAN, created_by_id=seller_user.id)
+    db.session.add(agreement)
+    db.session.flush()
+    db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=10,
+                                    amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20), recorded_by_id=seller_user.id))
+    snapshot = policy.lock_books(db.session)
+    register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
+    db.session.commit()
+    _, agreement_awards = record_preorder_payment(db.session, seller_user, agreement.id, amount_fen=7000 * WAN,
+                                                  paid_on=date(2025, 3, 31))
+
+    admin = make_user("admin")
+    startup = make_organisation("enterprise", name="晋城光学科技", valley_id="jincheng", resident_since=date(2024, 1, 5))
+    _, grant_awards = record_startup_grant(db.session, admin, startup.id, granted_on=date(2024, 6, 1),
+                                           founders_paid_in_fen=80 * WAN, awarded_fen=100 * WAN)
+    return {"admin": admin, "brokers": brokers, "deal": deal, "deal_awards": deal_awards, "seller": seller,
+            "seller_user": seller_user, "agreement_awards": agreement_awards, "startup": startup,
+            "grant_awards": grant_awards, "researcher": researcher}
+
+
+def everything():
+    return queries.list_awards(db.session, queries.AwardFilters()).rows
+
+
+def test_award_takes_the_valley_of_its_deal_agreement_or_grant(books):
+    valleys = {(row.source.kind, row.valley_id) for row in everything()}
+    assert valleys == {("deal", "taiyuan"), ("agreement", "datong"), ("grant", "jincheng")}
+
+
+def test_totals_are_per_valley_and_year_split_by_status(books):
+    admin, deal_awards = books["admin"], books["deal_awards"]
+    policy.approve_award(db.session, admin, deal_awards[0].id)
+    policy.approve_award(db.session, admin, deal_awards[1].id)
+    policy.pay_award(db.session, admin, deal_awards[1].id)
+    policy.reverse_award(db.session, admin, deal_awards[5].id, "重复登记")
+    totals = {(row.valley_id, row.year): row for row in queries.award_totals(db.session, queries.AwardFilters())}
+    assert set(totals) == {("taiyuan", 2025), ("datong", 2025), ("jincheng", 2024)}
+    taiyuan = totals[("taiyuan", 2025)]
+    assert (taiyuan.approved_fen, taiyuan.paid_fen, taiyuan.payable_fen, taiyuan.held_fen) == (
+        60 * WAN, 36 * WAN, (24 + 40 + 24) * WAN, 0)
+    assert taiyuan.total_fen == (60 + 36 + 24 + 40 + 24) * WAN
+    assert totals[("datong", 2025)].payable_fen == 700 * WAN
+    assert totals[("jincheng", 2024)].payable_fen == 80 * WAN
+    grand = queries.sum_totals(list(totals.values()))
+    assert grand.total_fen == (184 + 700 + 80) * WAN
+
+
+@pytest.mark.parametrize("filters, expected_rules", [
+    ({"rule": "R1"}, ["R1"]),
+    ({"valley": "jincheng"}, ["R4"]),
+    ({"year": 2024}, ["R4"]),
+    ({"valley": "taiyuan", "year": 2024}, []),
+    ({"status": "held"}, []),
+    ({"recipient": "储能"}, ["R1"]),
+    ({"recipient": "吴敏"}, ["R2", "R2"]),
+])
+def test_filters_narrow_the_award_list(books, filters, expected_rules):
+    page = queries.list_awards(db.session, queries.AwardFilters(**filters))
+    assert sorted(row.award.rule for row in page.rows) == expected_rules
+    assert page.total == len(expected_rules)
+
+
+def test_recipient_filter_takes_an_exact_key(books):
+    key = policy.person_key(books["brokers"][2].id)
+    rows = queries.list_awards(db.session, queries.AwardFilters(recipient=key)).rows
+    assert [(row.award.recipient, row.award.granted_fen) for row in rows] == [(key, 16 * WAN), (key, 24 * WAN)]
+
+
+def test_status_filter_and_totals_follow_an_approval(books):
+    policy.approve_award(db.session, books["admin"], books["agreement_awards"][0].id)
+    rows = queries.list_awards(db.session, queries.AwardFilters(status=AwardStatus.APPROVED)).rows
+    assert [row.award.id for row in rows] == [books["agreement_awards"][0].id]
+    totals = queries.award_totals(db.session, queries.AwardFilters(status=AwardStatus.APPROVED))
+    assert [(t.valley_id, t.year, t.approved_fen, t.total_fen) for t in totals] == [("datong", 2025, 700 * WAN, 700 * WAN)]
+
+
+def test_pages_hold_at_most_the_page_size(books):
+    first = queries.list_awards(db.session, queries.AwardFilters(), page=1, per_page=3)
+    last = queries.list_awards(db.session, queries.AwardFilters(), page=99, per_page=3)
+    assert (first.total, first.pages, len(first.rows)) == (8, 3, 3)
+    assert (last.page, len(last.rows)) == (3, 2)
+
+
+def test_broker_money_is_grouped_per_deal_with_due_held_and_paid(books):
+    broker, admin = books["brokers"][0], books["admin"]
+    first, second = books["deal_awards"][0], books["deal_awards"][3]
+    policy.approve_award(db.session, admin, first.id)
+    policy.pay_award(db.session, admin, first.id)
+    money = queries.list_user_money(db.session, broker)
+    assert [group.source.key for group in money.groups] == [("deal", books["deal"].id)]
+    assert [row.award.id for row in money.rows] == [first.id, second.id]
+    assert (money.due_fen, money.held_fen, money.paid_fen) == (40 * WAN, 0, 60 * WAN)
+
+
+def test_enterprise_sees_the_subsidies_of_its_organisation(books):
+    money = queries.list_user_money(db.session, books["seller_user"])
+    assert [(row.award.rule, row.award.granted_fen) for row in money.rows] == [("R1", 700 * WAN)]
+    assert money.due_fen == 700 * WAN
+
+
+def test_pending_member_does_not_see_the_organisation_money(books, make_user):
+    pending = make_user("enterprise", organisation=books["seller"], membership_status=ApprovalStatus.PENDING)
+    assert queries.recipient_keys_of(pending) == [policy.person_key(pending.id)]
+    assert queries.list_user_money(db.session, pending).rows == []
+
+
+def test_researcher_sees_rewards_paid_from_the_proceeds_of_their_university(books):
+    money = queries.list_rewards_paid_from_proceeds(db.session, books["researcher"])
+    assert sorted(row.award.granted_fen for row in money.rows) == sorted(a.granted_fen for a in books["deal_awards"])
+    assert money.due_fen == 200 * WAN
+
+
+def test_export_rows_hold_yuan_with_two_decimals_and_fen(books):
+    money = queries.list_user_money(db.session, books["brokers"][1])
+    header, *rows = queries.money_export_rows(money)
+    assert header[6:8] == ["核定金额（元）", "核定金额（分）"]
+    assert [(row[6], row[7]) for row in rows] == [(Decimal("360000.00"), 36 * WAN), (Decimal("240000.00"), 24 * WAN)]
+    assert str(queries.fen_as_yuan(12345)) == "123.45" and str(queries.fen_as_yuan(100)) == "1.00"
+
+
+def test_cap_explanation_reads_the_cap_amount_from_the_rule_set(app):
+    shipped = load_shipped_rule_set()
+    rule = shipped.versions[0].rules[0]
+    assert "¥10,000,000.00" in queries.explain_capped_by(rule, "recipient_calendar_year", 1)
+    content = {"format": 1, "name": "city", "versions": [{
+        "version": "1", "effective_from": "2024-01-01",
+        "rules": [{"id": "C1", "kind": "preorder_subsidy", "status": "draft", "recipient": "seller", "rate_bp": 500,
+                   "stacking_group": "g", "payer": "fiscal:city",
+                   "caps": [{"scope": "recipient_calendar_year", "amount_fen": 12_345_600}]}]}]}
+    other = parse_rule_set(content).versions[0].rules[0]
+    assert "¥123,456.00" in queries.explain_capped_by(other, "recipient_calendar_year", 5)
+    assert "额度已用完" in queries.explain_capped_by(other, "recipient_calendar_year", 0)
+    assert "征求意见稿" in queries.explain_held(other, "C1", "1")
+
+
+def _rule_set(name, rule_id, starts, ends=None):
+    version = {"version": "1", "effective_from": starts,
+               "rules": [{"id": rule_id, "kind": "startup_capital", "status": "confirmed", "recipient": "startup",
+                          "min_amount_fen": 0, "max_amount_fen": 100, "max_share_of_capital_bp": 5000,
+                          "stacking_group": "g", "payer": "fiscal:city"}]}
+    if ends:
+        version["effective_to"] = ends
+    return parse_rule_set({"format": 1, "name": name, "versions": [version]})
+
+
+@pytest.mark.parametrize("candidate, clashes", [
+    (_rule_set("city", "R4", "2025-01-01"), 1),
+    (_rule_set("city", "C4", "2025-01-01"), 0),
+    (_rule_set("city", "R4", "2029-01-01"), 0),
+    (_rule_set("city", "R4", "2020-01-01", "2023-12-31"), 0),
+    (_rule_set("default", "R4", "2025-01-01"), 0),
+])
+def test_a_rule_id_in_force_twice_on_one_day_is_a_clash(app, candidate, clashes):
+    assert len(queries.rule_id_clashes([load_shipped_rule_set()], candidate)) == clashes
