@@ -1,0 +1,658 @@
+"""Forward pre-order agreements (预约采购协议): who may see and change one, creating, amending and ending it,
+deliveries and their acceptance, payments, and how the subsidy the policy engine granted is explained."""
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, true
+from sqlalchemy.orm import Session
+
+from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, Role, User
+from market.contracts.models import AgreementStatus, PreorderAgreement, PreorderDelivery, PreorderPayment
+from market.contracts.payments import is_party, record_preorder_payment, register_agreement
+from market.errors import DomainError, InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
+from market.listings.validation import FieldErrors, clean_date, clean_int, clean_text
+from market.money import MAX_FEN, format_wan, format_yuan
+from market.notifications.models import Notification
+from market.notifications.services import notify
+from market.policy import engine
+from market.policy import services as policy
+from market.policy.models import Award, AwardStatus
+from market.policy.rules import CapScope, RuleKind, RuleSet
+from market.security import is_member_of
+from market.timeutil import utcnow
+
+MAX_QUANTITY = 1_000_000_000
+EARLIEST_DATE = date(2000, 1, 1)
+TERMINATION_NOTICE = "preorder_terminated"
+PER_PAGE = 30
+
+TERMS_KEYS = frozenset({"number", "product", "description", "quantity", "unit", "unit_price_fen", "value_fen",
+                        "delivery_schedule", "signed_on", "is_related_party"})
+PARTY_KEYS = frozenset({"buyer_id", "seller_id", "broker_id"})
+
+AGREEMENT_STATUS_LABELS = {
+    AgreementStatus.SIGNED: _l("履行中"),
+    AgreementStatus.COMPLETED: _l("已完成"),
+    AgreementStatus.TERMINATED: _l("已终止"),
+    AgreementStatus.SUPERSEDED: _l("已被变更取代"),
+}
+AWARD_STATUS_LABELS = {
+    AwardStatus.PAYABLE: _l("待审批"),
+    AwardStatus.HELD: _l("暂缓（政策尚未确认）"),
+    AwardStatus.WAIVED: _l("不重复享受"),
+    AwardStatus.APPROVED: _l("已审批"),
+    AwardStatus.PAID: _l("已发放"),
+    AwardStatus.REVERSED: _l("已冲正"),
+}
+
+_NUMBER_TEXT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff〔〕【】\[\]()\-_/.#·]+")
+_MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
+
+
+# --- who may do what ------------------------------------------------------------------------------
+
+
+def _signed_in(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def may_create_agreement(user: User | None) -> bool:
+    """Approved enterprise members (as buyer or seller), approved brokers and admins record agreements."""
+    return _signed_in(user) and (user.is_admin or (user.role in (Role.ENTERPRISE, Role.BROKER)
+                                                   and user.is_approved_member))
+
+
+def may_view_agreement(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Members of the buyer and the seller, the agreement's broker and admins see an agreement."""
+    return _signed_in(user) and is_party(user, agreement)
+
+
+def is_agreement_broker(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Whether the user is the broker named on the agreement."""
+    return _signed_in(user) and agreement.broker_id is not None and agreement.broker_id == user.id
+
+
+def may_record_delivery(user: User | None, agreement: PreorderAgreement) -> bool:
+    """The seller's members, the agreement's broker and admins record deliveries."""
+    return _signed_in(user) and (user.is_admin or is_member_of(user, agreement.seller_id)
+                                 or is_agreement_broker(user, agreement))
+
+
+def may_accept_delivery(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Only the buyer's members accept deliveries."""
+    return _signed_in(user) and is_member_of(user, agreement.buyer_id)
+
+
+def may_record_payment(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Everyone who sees the agreement may record a payment (the money service checks the same)."""
+    return may_view_agreement(user, agreement)
+
+
+def may_amend(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Those who may record an agreement and see this one may record its amended version."""
+    return may_view_agreement(user, agreement)
+
+
+def may_terminate(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Either party (its members) or an admin may end an agreement."""
+    return _signed_in(user) and (user.is_admin or is_member_of(user, agreement.buyer_id)
+                                 or is_member_of(user, agreement.seller_id))
+
+
+def get_visible_agreement(session: Session, user: User | None, agreement_id: int) -> PreorderAgreement:
+    """An agreement the user may see, or NotFoundError (also for agreements of other organisations)."""
+    agreement = session.get(PreorderAgreement, agreement_id)
+    if agreement is None or not may_view_agreement(user, agreement):
+        raise NotFoundError(_("协议不存在或您无权查看。"))
+    return agreement
+
+
+@contextmanager
+def _undo_on_refusal(session: Session) -> Iterator[None]:
+    """Roll back (and release the money lock) when a rule refuses the operation: nothing is saved."""
+    try:
+        yield
+    except DomainError:
+        session.rollback()
+        raise
+
+
+# --- input cleaning -------------------------------------------------------------------------------
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+def _clean_line(errors: FieldErrors, name: str, value, *, max_len: int, required: bool = True) -> str:
+    """One line of text without markup."""
+    text = clean_text(errors, name, value, max_len=max_len, required=required, multiline=False)
+    if text and _MARKUP.search(text):
+        errors.add(name, _("不能包含 HTML 标签。"))
+        return ""
+    return text
+
+
+def _clean_number(errors: FieldErrors, value) -> str:
+    """The agreement number: letters, digits, Chinese characters and -_/.#·()〔〕【】[] only."""
+    text = _clean_line(errors, "number", value, max_len=40)
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    if not _NUMBER_TEXT.fullmatch(text):
+        errors.add("number", _("协议编号只能包含字母、数字、汉字和 - _ / . # · ( ) 〔 〕 【 】 等符号，不能有空格。"))
+        return ""
+    return text
+
+
+def _clean_money(errors: FieldErrors, name: str, value, *, required: bool = True) -> int | None:
+    """A positive amount of integer fen up to MAX_FEN."""
+    if value is None or value == "":
+        if required:
+            errors.add(name, _("请填写金额。"))
+        return None
+    if type(value) is not int:
+        errors.add(name, _("金额必须是以“分”为单位的整数。"))
+        return None
+    if value <= 0:
+        errors.add(name, _("金额必须大于零。"))
+        return None
+    if value > MAX_FEN:
+        errors.add(name, _("金额超出允许的上限。"))
+        return None
+    return value
+
+
+def _clean_day(errors: FieldErrors, name: str, value, *, missing: str, future: str) -> date | None:
+    """A required ISO date, not after today."""
+    day = clean_date(errors, name, value, low=EARLIEST_DATE, high=date.max)
+    if day is None:
+        if name not in errors:
+            errors.add(name, missing)
+        return None
+    if day > _today():
+        errors.add(name, future)
+        return None
+    return day
+
+
+def _clean_flag(errors: FieldErrors, name: str, value) -> bool:
+    if value in (None, ""):
+        return False
+    if not isinstance(value, bool):
+        errors.add(name, _("无效的选项。"))
+        return False
+    return value
+
+
+def _reject_unknown(errors: FieldErrors, data: dict, known: frozenset) -> None:
+    for key in sorted(set(data) - known):
+        errors.add(key, _("未知字段。"))
+
+
+def _clean_terms(errors: FieldErrors, data: dict) -> dict:
+    """Number, product, quantity, prices, schedule, signing date and the related-party declaration."""
+    terms = {
+        "number": _clean_number(errors, data.get("number")),
+        "product": _clean_line(errors, "product", data.get("product"), max_len=200),
+        "description": clean_text(errors, "description", data.get("description"), max_len=5000),
+        "quantity": clean_int(errors, "quantity", data.get("quantity"), low=1, high=MAX_QUANTITY, required=True),
+        "unit": _clean_line(errors, "unit", data.get("unit"), max_len=20),
+        "unit_price_fen": _clean_money(errors, "unit_price_fen", data.get("unit_price_fen")),
+        "value_fen": _clean_money(errors, "value_fen", data.get("value_fen"), required=False),
+        "delivery_schedule": clean_text(errors, "delivery_schedule", data.get("delivery_schedule"), max_len=5000),
+        "signed_on": _clean_day(errors, "signed_on", data.get("signed_on"), missing=_("请填写签订日期。"),
+                                future=_("签订日期不能晚于今天。")),
+        "is_related_party": _clean_flag(errors, "is_related_party", data.get("is_related_party")),
+    }
+    if terms["value_fen"] is None and terms["quantity"] and terms["unit_price_fen"]:
+        computed = terms["quantity"] * terms["unit_price_fen"]
+        if computed > MAX_FEN:
+            errors.add("value_fen", _("数量 × 单价超出允许的上限，请检查数量和单价。"))
+        else:
+            terms["value_fen"] = computed
+    return terms
+
+
+def _check_number_free(session: Session, errors: FieldErrors, number: str) -> None:
+    if number and session.scalar(select(PreorderAgreement.id).where(PreorderAgreement.number == number)):
+        errors.add("number", _("协议编号“%(n)s”已被使用，请填写另一个编号。", n=number))
+
+
+def _approved_enterprise(session: Session, errors: FieldErrors, name: str, value) -> Organisation | None:
+    organisation_id = clean_int(FieldErrors(), name, value, low=1, high=2**31 - 1)
+    if organisation_id is None:
+        errors.add(name, _("请选择企业。"))
+        return None
+    organisation = session.get(Organisation, organisation_id)
+    if (organisation is None or organisation.kind != OrganisationKind.ENTERPRISE
+            or organisation.status != ApprovalStatus.APPROVED):
+        errors.add(name, _("请选择平台上已审核的企业。"))
+        return None
+    return organisation
+
+
+def _approved_broker(session: Session, errors: FieldErrors, value) -> User | None:
+    if value in (None, ""):
+        return None
+    broker_id = clean_int(FieldErrors(), "broker_id", value, low=1, high=2**31 - 1)
+    if broker_id is None:
+        errors.add("broker_id", _("请选择平台上已审核的技术经理人。"))
+        return None
+    broker = session.get(User, broker_id)
+    if broker is None or broker.role != Role.BROKER or not broker.is_approved_member:
+        errors.add("broker_id", _("请选择平台上已审核的技术经理人。"))
+        return None
+    return broker
+
+
+def _clean_parties(session: Session, errors: FieldErrors, actor: User, data: dict) -> dict:
+    """Buyer, seller (both approved enterprises, different) and the optional broker; the actor must fit in."""
+    buyer = _approved_enterprise(session, errors, "buyer_id", data.get("buyer_id"))
+    seller = _approved_enterprise(session, errors, "seller_id", data.get("seller_id"))
+    if buyer is not None and seller is not None and buyer.id == seller.id:
+        errors.add("seller_id", _("买方和卖方不能是同一家企业。"))
+    if actor.role == Role.BROKER:
+        if data.get("broker_id") not in (None, "", actor.id, str(actor.id)):
+            errors.add("broker_id", _("技术经理人登记的协议，经纪人即为本人。"))
+        broker = actor
+    else:
+        broker = _approved_broker(session, errors, data.get("broker_id"))
+    if (actor.role == Role.ENTERPRISE and buyer is not None and seller is not None
+            and actor.organisation_id not in (buyer.id, seller.id)):
+        errors.add("buyer_id", _("您所在的企业须是协议的买方或卖方。"))
+    return {"buyer": buyer, "seller": seller, "broker": broker}
+
+
+def _refuse(errors: FieldErrors) -> None:
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
+
+
+# --- agreements -------------------------------------------------------------------------------------
+
+
+def _check_agreement(session: Session, actor: User, data: dict) -> tuple[FieldErrors, dict, dict]:
+    errors = FieldErrors()
+    _reject_unknown(errors, data, TERMS_KEYS | PARTY_KEYS)
+    terms = _clean_terms(errors, data)
+    parties = _clean_parties(session, errors, actor, data)
+    _check_number_free(session, errors, terms["number"])
+    return errors, terms, parties
+
+
+def _check_amendment(session: Session, old: PreorderAgreement, data: dict) -> tuple[FieldErrors, dict]:
+    errors = FieldErrors()
+    _reject_unknown(errors, data, TERMS_KEYS)
+    terms = _clean_terms(errors, data)
+    _check_number_free(session, errors, terms["number"])
+    if terms["signed_on"] and terms["signed_on"] < old.signed_on:
+        errors.add("signed_on", _("变更协议的签订日期不能早于原协议的签订日期（%(d)s）。", d=old.signed_on.isoformat()))
+    delivered = delivered_fen(old)
+    if terms["value_fen"] and terms["value_fen"] < delivered:
+        errors.add("value_fen", _("变更后的协议金额不能低于已交付金额 %(v)s。", v=format_yuan(delivered)))
+    return errors, terms
+
+
+def review_agreement_input(session: Session, actor: User, data: dict,
+                           original: PreorderAgreement | None = None) -> dict[str, str]:
+    """Every problem with agreement (or amendment) input, saving nothing: lets a form show them all at once."""
+    errors = _check_amendment(session, original, data)[0] if original else _check_agreement(session, actor, data)[0]
+    return dict(errors)
+
+
+def create_agreement(session: Session, actor: User, data: dict) -> PreorderAgreement:
+    """Record a signed agreement and tell the policy engine (money lock first; one commit)."""
+    snapshot = policy.lock_books(session)
+    with _undo_on_refusal(session):
+        if not may_create_agreement(actor):
+            raise PermissionDeniedError(_("只有已审核企业的成员、技术经理人或平台管理员可以登记预约采购协议。"))
+        errors, terms, parties = _check_agreement(session, actor, data)
+        _refuse(errors)
+        agreement = PreorderAgreement(**terms, buyer=parties["buyer"], seller=parties["seller"],
+                                      broker=parties["broker"], status=AgreementStatus.SIGNED, accepted_fen=0,
+                                      paid_fen=0, created_by_id=actor.id)
+        session.add(agreement)
+        session.flush()
+        register_agreement(session, snapshot, agreement, actor)
+        session.commit()
+    return agreement
+
+
+def amend_agreement(session: Session, actor: User, agreement_id: int, data: dict) -> PreorderAgreement:
+    """Record an amended agreement as a new version that supersedes the old one (only while nothing is paid)."""
+    snapshot = policy.lock_books(session)
+    with _undo_on_refusal(session):
+        old = get_visible_agreement(session, actor, agreement_id)
+        if not may_amend(actor, old):
+            raise PermissionDeniedError(_("您无权变更该协议。"))
+        if old.status != AgreementStatus.SIGNED:
+            raise InvalidStateError(_("只有履行中的协议可以变更。"))
+        if old.paid_fen or old.payments:
+            raise InvalidStateError(_("该协议已有付款记录，不能再变更；请按原协议履行，或终止后另签新协议。"))
+        errors, terms = _check_amendment(session, old, data)
+        _refuse(errors)
+        new = PreorderAgreement(**terms, buyer=old.buyer, seller=old.seller, broker_id=old.broker_id,
+                                supersedes_id=old.id, status=AgreementStatus.SIGNED, accepted_fen=old.accepted_fen,
+                                paid_fen=0, created_by_id=actor.id)
+        session.add(new)
+        session.flush()
+        for delivery in list(old.deliveries):
+            delivery.agreement_id = new.id
+        old.status = AgreementStatus.SUPERSEDED
+        register_agreement(session, snapshot, new, actor)
+        session.commit()
+    return new
+
+
+def agreement_path(agreement: PreorderAgreement) -> str:
+    """The agreement page's path (for notification links)."""
+    return f"/contracts/{agreement.id}"
+
+
+def terminate_agreement(session: Session, actor: User, agreement_id: int, reason) -> PreorderAgreement:
+    """Either party or an admin ends an agreement with a reason; the parties are notified with it."""
+    policy.lock_books(session)
+    with _undo_on_refusal(session):
+        agreement = get_visible_agreement(session, actor, agreement_id)
+        if not may_terminate(actor, agreement):
+            raise PermissionDeniedError(_("只有买卖双方的成员或平台管理员可以终止协议。"))
+        if agreement.status != AgreementStatus.SIGNED:
+            raise InvalidStateError(_("只有履行中的协议可以终止。"))
+        errors = FieldErrors()
+        reason = clean_text(errors, "reason", reason, max_len=500, required=True)
+        _refuse(errors)
+        agreement.status = AgreementStatus.TERMINATED
+        title = _("预约采购协议 %(n)s 已终止", n=agreement.number)
+        for user_id in sorted(_people_to_tell(session, agreement) | {actor.id}):
+            notify(session, user_id, TERMINATION_NOTICE, title, body=reason, link=agreement_path(agreement))
+        session.commit()
+    return agreement
+
+
+def _people_to_tell(session: Session, agreement: PreorderAgreement) -> set[int]:
+    members = set(session.scalars(select(User.id).where(
+        User.organisation_id.in_([agreement.buyer_id, agreement.seller_id]),
+        User.membership_status == ApprovalStatus.APPROVED, User.role != Role.ADMIN)))
+    return members | ({agreement.broker_id} if agreement.broker_id else set())
+
+
+def termination_reason(session: Session, agreement: PreorderAgreement) -> str:
+    """The reason given when the agreement was ended ('' when it was not)."""
+    if agreement.status != AgreementStatus.TERMINATED:
+        return ""
+    return session.scalar(select(Notification.body).where(Notification.kind == TERMINATION_NOTICE,
+                                                           Notification.link == agreement_path(agreement))
+                          .order_by(Notification.id.desc()).limit(1)) or ""
+
+
+def superseded_by(session: Session, agreement: PreorderAgreement) -> PreorderAgreement | None:
+    """The version that replaced this agreement, if any."""
+    return session.scalar(select(PreorderAgreement).where(PreorderAgreement.supersedes_id == agreement.id)
+                          .order_by(PreorderAgreement.id.desc()).limit(1))
+
+
+# --- deliveries -------------------------------------------------------------------------------------
+
+
+def delivered_fen(agreement: PreorderAgreement) -> int:
+    """The total amount of the deliveries recorded under the agreement."""
+    return sum(delivery.amount_fen for delivery in agreement.deliveries)
+
+
+def _check_delivery(agreement: PreorderAgreement, data: dict) -> tuple[FieldErrors, dict]:
+    errors = FieldErrors()
+    _reject_unknown(errors, data, frozenset({"delivered_on", "quantity", "amount_fen", "note"}))
+    delivered_on = _clean_day(errors, "delivered_on", data.get("delivered_on"), missing=_("请填写交付日期。"),
+                              future=_("交付日期不能晚于今天。"))
+    if delivered_on and delivered_on < agreement.signed_on:
+        errors.add("delivered_on", _("交付日期不能早于协议签订日期（%(d)s）。", d=agreement.signed_on.isoformat()))
+    amount = _clean_money(errors, "amount_fen", data.get("amount_fen"))
+    done = delivered_fen(agreement)
+    if amount and done + amount > agreement.value_fen:
+        errors.add("amount_fen", _("累计交付金额不能超过协议金额 %(value)s：已交付 %(done)s，最多还可登记 %(left)s。",
+                                   value=format_yuan(agreement.value_fen), done=format_yuan(done),
+                                   left=format_yuan(agreement.value_fen - done)))
+    clean = {"delivered_on": delivered_on, "amount_fen": amount,
+             "quantity": clean_int(errors, "quantity", data.get("quantity"), low=1, high=MAX_QUANTITY, required=True),
+             "note": clean_text(errors, "note", data.get("note"), max_len=1000)}
+    return errors, clean
+
+
+def review_delivery_input(agreement: PreorderAgreement, data: dict) -> dict[str, str]:
+    """Every problem with delivery input, saving nothing."""
+    return dict(_check_delivery(agreement, data)[0])
+
+
+def record_delivery(session: Session, actor: User, agreement_id: int, data: dict) -> PreorderDelivery:
+    """The seller's side records a delivery; the total delivered may not exceed the agreement's value."""
+    policy.lock_books(session)
+    with _undo_on_refusal(session):
+        agreement = get_visible_agreement(session, actor, agreement_id)
+        if not may_record_delivery(actor, agreement):
+            raise PermissionDeniedError(_("只有卖方成员、协议的技术经理人或平台管理员可以登记交付。"))
+        if agreement.status != AgreementStatus.SIGNED:
+            raise InvalidStateError(_("该协议已结束，不能再登记交付。"))
+        errors, clean = _check_delivery(agreement, data)
+        _refuse(errors)
+        delivery = PreorderDelivery(agreement_id=agreement.id, recorded_by_id=actor.id, **clean)
+        session.add(delivery)
+        session.commit()
+    return delivery
+
+
+def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_id: int,
+                    accepted_on) -> PreorderDelivery:
+    """The buyer accepts a delivery: its amount now counts toward payments (accepted total ≤ value)."""
+    policy.lock_books(session)
+    with _undo_on_refusal(session):
+        agreement = get_visible_agreement(session, actor, agreement_id)
+        delivery = session.get(PreorderDelivery, delivery_id)
+        if delivery is None or delivery.agreement_id != agreement.id:
+            raise NotFoundError(_("交付记录不存在。"))
+        if not may_accept_delivery(actor, agreement):
+            raise PermissionDeniedError(_("只有买方成员可以验收交付。"))
+        if agreement.status != AgreementStatus.SIGNED:
+            raise InvalidStateError(_("该协议已结束，不能再验收。"))
+        if delivery.accepted_on is not None:
+            raise InvalidStateError(_("这批交付已经验收过了。"))
+        errors = FieldErrors()
+        day = _clean_day(errors, "accepted_on", accepted_on, missing=_("请填写验收日期。"),
+                         future=_("验收日期不能晚于今天。"))
+        if day and day < delivery.delivered_on:
+            errors.add("accepted_on", _("验收日期不能早于交付日期（%(d)s）。", d=delivery.delivered_on.isoformat()))
+        if agreement.accepted_fen + delivery.amount_fen > agreement.value_fen:
+            errors.add("accepted_on", _("验收后累计验收金额将超过协议金额 %(v)s。", v=format_yuan(agreement.value_fen)))
+        _refuse(errors)
+        delivery.accepted_on, delivery.accepted_by_id = day, actor.id
+        agreement.accepted_fen += delivery.amount_fen
+        session.commit()
+    return delivery
+
+
+# --- payments ---------------------------------------------------------------------------------------
+
+
+def record_payment(session: Session, actor: User, agreement_id: int, *, amount_fen,
+                   paid_on) -> tuple[PreorderPayment, list[Award]]:
+    """Record a payment from form input (date as text); the money service checks it and computes the subsidy."""
+    errors = FieldErrors()
+    day = clean_date(errors, "paid_on", paid_on, low=EARLIEST_DATE, high=date.max)
+    _refuse(errors)
+    with _undo_on_refusal(session):
+        return record_preorder_payment(session, actor, agreement_id, amount_fen=amount_fen, paid_on=day)
+
+
+@dataclass
+class PaymentRow:
+    """A payment and the award lines it produced."""
+
+    payment: PreorderPayment
+    awards: list[Award] = field(default_factory=list)
+
+    @property
+    def granted_fen(self) -> int:
+        """What the payment earned (payable, held or later stages; waived lines excluded)."""
+        return sum(a.granted_fen for a in self.awards if a.status not in (AwardStatus.WAIVED, AwardStatus.REVERSED))
+
+
+def payment_rows(session: Session, agreement: PreorderAgreement) -> list[PaymentRow]:
+    """The agreement's payments, each with the subsidy award lines of its policy event."""
+    by_event: dict[int, list[Award]] = defaultdict(list)
+    for award in session.scalars(select(Award).where(Award.agreement_id == agreement.id).order_by(Award.id)):
+        by_event[award.policy_event_id].append(award)
+    return [PaymentRow(payment, by_event.get(payment.policy_event_id, [])) for payment in agreement.payments]
+
+
+# --- the subsidy, explained -------------------------------------------------------------------------
+
+
+def describe_cap(scope: str, amount_fen: int | None) -> str:
+    """A cap in words, e.g. “每家企业每年 1,000万元”."""
+    amount = format_wan(amount_fen) if amount_fen is not None else _("上限")
+    texts = {
+        CapScope.RECIPIENT_CALENDAR_YEAR: _("每家企业每年 %(a)s", a=amount),
+        CapScope.RECIPIENT_RULE_SET_PERIOD: _("每家企业在政策有效期内合计 %(a)s", a=amount),
+        CapScope.AGREEMENT: _("每份协议合计 %(a)s", a=amount),
+    }
+    return texts.get(scope, _("%(scope)s 上限 %(a)s", scope=scope, a=amount))
+
+
+def explain_cap(rule_sets: list[RuleSet], award: Award) -> str:
+    """Why an award was reduced, in Chinese, with the cap amount read from the rule in force ('' if not capped)."""
+    if not award.capped_by:
+        return ""
+    entry = engine.find_rule(rule_sets, award.rule, award.event_date)
+    caps = {cap.scope.value: cap.amount_fen for cap in entry.rule.caps} if entry else {}
+    described = describe_cap(award.capped_by, caps.get(award.capped_by))
+    headings = {
+        CapScope.RECIPIENT_CALENDAR_YEAR: _("已达年度上限"),
+        CapScope.RECIPIENT_RULE_SET_PERIOD: _("已达政策期上限"),
+        CapScope.AGREEMENT: _("已达单份协议上限"),
+    }
+    return _("%(heading)s（%(cap)s）", heading=headings.get(award.capped_by, _("受上限约束")), cap=described)
+
+
+@dataclass
+class SubsidyOutlook:
+    """Whether the agreement can earn the pre-order subsidy, why not, and the rule's rate and caps."""
+
+    obstacles: list[str]
+    rate_bp: int | None = None
+    caps: list[str] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        """True when nothing known at signing blocks the subsidy."""
+        return not self.obstacles
+
+
+def subsidy_outlook(session: Session, agreement: PreorderAgreement) -> SubsidyOutlook:
+    """Judge the agreement against the conditions of the pre-order subsidy rule in force on its signing date."""
+    day = agreement.signed_on
+    entries = [entry for entry in engine.rules_in_force(policy.active_rule_sets(session), day)
+               if entry.rule.kind is RuleKind.PREORDER_SUBSIDY]
+    if not entries:
+        return SubsidyOutlook([_("协议签订日不在预约采购后补助政策的有效期内：本协议不享受后补助。")])
+    entry = entries[0]
+    conditions = entry.rule.conditions
+    obstacles = []
+    if conditions.unrelated_parties and agreement.is_related_party:
+        obstacles.append(_("已声明买卖双方存在关联关系：关联交易不享受预约采购后补助。"))
+    if conditions.signed_since_rule_set_start and day < entry.rule_set.starts_on:
+        obstacles.append(_("协议签订日早于政策施行日期 %(d)s：本协议不享受后补助。", d=entry.rule_set.starts_on.isoformat()))
+    for role, organisation in (("seller", agreement.seller), ("buyer", agreement.buyer)):
+        condition = conditions.parties.get(role)
+        if condition is not None and not policy.engine_organisation(organisation).meets(condition, day):
+            obstacles.append(_party_obstacle(role, organisation, day))
+    return SubsidyOutlook(obstacles, entry.rule.rate_bp,
+                          [describe_cap(cap.scope.value, cap.amount_fen) for cap in entry.rule.caps])
+
+
+def _party_obstacle(role: str, organisation: Organisation, day: date) -> str:
+    """Why a party does not meet the rule's condition on the signing date."""
+    who = _("卖方") if role == "seller" else _("买方")
+    if organisation.valley is None or organisation.resident_since is None:
+        return _("%(who)s未入驻任何晋创谷谷区：本协议可以登记，但不享受后补助。", who=who)
+    if organisation.resident_since > day:
+        return _("%(who)s于 %(since)s 入驻%(valley)s，晚于协议签订日 %(signed)s：本协议可以登记，但不享受后补助。",
+                 who=who, since=organisation.resident_since.isoformat(), valley=organisation.valley.name,
+                 signed=day.isoformat())
+    return _("%(who)s不符合该补助政策对企业类型或所在谷区的要求：本协议不享受后补助。", who=who)
+
+
+def percent(rate_bp: int) -> str:
+    """A rate in basis points as a percentage text: 1000 → "10%", 1250 → "12.5%"."""
+    whole, rest = divmod(rate_bp, 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
+# --- lists and choices ------------------------------------------------------------------------------
+
+
+@dataclass
+class AgreementPage:
+    """One page of agreements and where it is in the whole list."""
+
+    items: list[PreorderAgreement]
+    total: int
+    page: int
+    pages: int
+
+
+def _visible_to(user: User):
+    if user.is_admin:
+        return true()
+    clauses = [PreorderAgreement.broker_id == user.id]
+    if user.is_approved_member and user.organisation_id is not None:
+        clauses += [PreorderAgreement.buyer_id == user.organisation_id,
+                    PreorderAgreement.seller_id == user.organisation_id]
+    return or_(*clauses)
+
+
+def list_agreements(session: Session, user: User, *, status: str = "", valley: str = "",
+                    page: int = 1) -> AgreementPage:
+    """Agreements the user sees (their organisation's as buyer or seller; a broker's own; all for admins),
+    newest first, optionally filtered by status and by the seller's valley."""
+    query = select(PreorderAgreement).where(_visible_to(user))
+    if status in set(AgreementStatus):
+        query = query.where(PreorderAgreement.status == status)
+    if valley:
+        sellers_in_valley = select(Organisation.id).where(Organisation.valley_id == valley)
+        query = query.where(PreorderAgreement.seller_id.in_(sellers_in_valley))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, page), pages)
+    items = list(session.scalars(query.order_by(PreorderAgreement.signed_on.desc(), PreorderAgreement.id.desc())
+                                 .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
+    return AgreementPage(items, total, page, pages)
+
+
+def residency_text(organisation: Organisation) -> str:
+    """Where and since when an organisation is resident, e.g. “晋创谷·太原，2024-05-10 起入驻”."""
+    if organisation.valley is None or organisation.resident_since is None:
+        return _("未入驻谷区")
+    return _("%(valley)s，%(since)s 起入驻", valley=organisation.valley.name, since=organisation.resident_since.isoformat())
+
+
+def enterprise_choices(session: Session) -> list[tuple[str, str]]:
+    """Approved enterprises as (id, “name（residency）”) select options, by name."""
+    enterprises = session.scalars(select(Organisation).where(Organisation.kind == OrganisationKind.ENTERPRISE,
+                                                             Organisation.status == ApprovalStatus.APPROVED)
+                                  .order_by(Organisation.name))
+    return [(str(org.id), f"{org.name}（{residency_text(org)}）") for org in enterprises]
+
+
+def broker_choices(session: Session) -> list[tuple[str, str]]:
+    """Approved brokers as (id, “name（agency）”) select options."""
+    brokers = session.scalars(select(User).where(User.role == Role.BROKER,
+                                                 User.membership_status == ApprovalStatus.APPROVED)
+                              .order_by(User.name))
+    return [(str(user.id), f"{user.name}（{user.organisation.name}）") for user in brokers if user.is_approved_member]

@@ -1,0 +1,486 @@
+"""Pre-order agreement pages: status codes, redirects, flash messages and what is stored; bad input answers 422 with
+the message next to its field and saves nothing; POLICY.md worked example 1 through the pages."""
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from market.contracts import services
+from market.contracts.models import AgreementStatus, PreorderAgreement, PreorderDelivery, PreorderPayment
+from market.extensions import db
+from market.policy.models import Award
+from tests.conftest import PASSWORD
+
+YUAN = 100
+WAN = 10_000 * YUAN
+FUTURE = (date.today() + timedelta(days=3)).isoformat()
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def page_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def field_error(page: str, name: str) -> str:
+    """The error shown in the form group of the control named `name` ('' when none)."""
+    for group in page.split('<div class="mb-3')[1:]:
+        if f'name="{name}"' in group:
+            return " ".join(re.findall(r'class="invalid-feedback d-block">(.*?)</div>', group))
+    raise AssertionError(f"no control named {name} on the page")
+
+
+def flashed(page: str) -> str:
+    return " ".join(re.findall(r'<div class="alert alert-success" role="alert">(.*?)</div>', page))
+
+
+@pytest.fixture
+def parties(make_organisation, make_user):
+    """A resident seller and a buyer with a member each, a broker, an admin and an outsider."""
+
+    class Parties:
+        seller = make_organisation("enterprise", name="晋能储氢装备有限公司", valley_id="taiyuan",
+                                   resident_since=date(2024, 3, 1))
+        buyer = make_organisation("enterprise", name="太原重型机械采购中心")
+        seller_user = make_user("enterprise", organisation=seller)
+        buyer_user = make_user("enterprise", organisation=buyer)
+        broker = make_user("broker")
+        admin = make_user("admin")
+        outsider = make_user("enterprise")
+
+    return Parties
+
+
+def agreement_form(parties, **changes) -> dict:
+    """Worked example 1 as the form sends it: 100 units at 150万元, ¥150M, signed 2024-10-15."""
+    data = {"buyer_id": str(parties.buyer.id), "seller_id": str(parties.seller.id), "broker_id": "",
+            "number": "YG-2024-001", "product": "车载高压储氢瓶", "description": "70MPa IV型瓶",
+            "quantity": "100", "unit": "台", "unit_price_fen": "150", "value_fen": "",
+            "delivery_schedule": "2025年内分两批交付", "signed_on": "2024-10-15"}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def agreement(parties):
+    """The worked-example agreement, recorded through the service."""
+    return services.create_agreement(db.session, parties.seller_user, {
+        "buyer_id": parties.buyer.id, "seller_id": parties.seller.id, "number": "YG-2024-001", "product": "储氢瓶",
+        "quantity": "100", "unit": "台", "unit_price_fen": 150 * WAN, "signed_on": "2024-10-15"})
+
+
+def accepted(parties, agreement, amount_fen):
+    delivery = services.record_delivery(db.session, parties.seller_user, agreement.id,
+                                        {"delivered_on": "2025-01-10", "quantity": "10", "amount_fen": amount_fen})
+    services.accept_delivery(db.session, parties.buyer_user, agreement.id, delivery.id, "2025-01-12")
+
+
+# --- the list and access ---------------------------------------------------------------------------
+
+
+def test_visitors_are_sent_to_login(client, agreement):
+    for path in ("/contracts", "/contracts/new", f"/contracts/{agreement.id}"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("who", ["seller_user", "buyer_user", "admin"])
+def test_parties_and_admins_see_the_agreement(client, login, parties, agreement, who):
+    login(getattr(parties, who))
+    response = client.get(f"/contracts/{agreement.id}")
+    assert response.status_code == 200
+    page = page_text(response)
+    assert "晋创谷·太原" in page and "2024-03-01" in page
+    assert "每家企业每年 1,000万元" in page
+
+
+@pytest.mark.parametrize("stranger", ["outsider", "other_broker", "researcher"])
+def test_other_organisations_and_brokers_get_404_everywhere(client, login, make_user, parties, agreement, stranger):
+    users = {"outsider": lambda: parties.outsider, "other_broker": lambda: make_user("broker"),
+             "researcher": lambda: make_user("researcher")}
+    login(users[stranger]())
+    assert client.get(f"/contracts/{agreement.id}").status_code == 404
+    assert client.get(f"/contracts/{agreement.id}/amend").status_code == 404
+    posts = {
+        "deliveries": {"delivery-delivered_on": "2025-01-10", "delivery-quantity": "1", "delivery-amount_fen": "1"},
+        "payments": {"payment-amount_fen": "1", "payment-paid_on": "2025-01-10"},
+        "terminate": {"terminate-reason": "不想要了"},
+    }
+    for action, data in posts.items():
+        path = f"/contracts/{agreement.id}/{action}"
+        assert client.post(path, data=data).status_code == 404
+    delivery = services.record_delivery(db.session, parties.seller_user, agreement.id,
+                                        {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
+    response = client.post(f"/contracts/{agreement.id}/deliveries/{delivery.id}/accept",
+                           data={f"accept-{delivery.id}-accepted_on": "2025-01-11"})
+    assert response.status_code == 404
+    assert db.session.get(PreorderDelivery, delivery.id).accepted_on is None
+    assert "YG-2024-001" not in page_text(client.get("/contracts"))
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
+    assert count(PreorderPayment) == 0
+
+
+def test_list_shows_the_organisations_agreements_and_filters_for_admins(client, login, parties, agreement):
+    login(parties.buyer_user)
+    assert "YG-2024-001" in page_text(client.get("/contracts"))
+    client.post("/logout")
+    login(parties.admin)
+    assert "YG-2024-001" in page_text(client.get("/contracts?valley=taiyuan&status=signed"))
+    assert "YG-2024-001" not in page_text(client.get("/contracts?valley=datong"))
+    assert "YG-2024-001" not in page_text(client.get("/contracts?status=completed"))
+
+
+def test_a_researcher_may_not_open_the_new_agreement_form(client, login_as):
+    login_as("researcher")
+    assert client.get("/contracts/new").status_code == 403
+
+
+# --- creating ----------------------------------------------------------------------------------------
+
+
+def test_recording_an_agreement_redirects_flashes_and_stores_it(client, login, parties):
+    login(parties.buyer_user)
+    assert client.get("/contracts/new").status_code == 200
+    response = client.post("/contracts/new", data=agreement_form(parties))
+    agreement = db.session.scalar(select(PreorderAgreement))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/contracts/{agreement.id}")
+    assert (agreement.value_fen, agreement.unit_price_fen, agreement.created_by_id) == (
+        15000 * WAN, 150 * WAN, parties.buyer_user.id)
+    page = page_text(client.get(response.headers["Location"]))
+    assert "预约采购协议 YG-2024-001 已登记" in flashed(page)
+
+
+def test_an_explicit_total_that_differs_is_stored_and_pointed_out(client, login, parties):
+    login(parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(parties, value_fen="14000"), follow_redirects=True)
+    assert db.session.scalar(select(PreorderAgreement.value_fen)) == 14000 * WAN
+    assert "与 数量 × 单价（¥150,000,000.00）不同" in page_text(response)
+
+
+def test_a_broker_records_an_agreement_as_its_broker(client, login, parties):
+    login(parties.broker)
+    assert 'name="broker_id"' not in page_text(client.get("/contracts/new"))
+    client.post("/contracts/new", data=agreement_form(parties))
+    assert db.session.scalar(select(PreorderAgreement.broker_id)) == parties.broker.id
+
+
+def test_related_party_declaration_shows_that_no_subsidy_is_earned(client, login, parties):
+    login(parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(parties, is_related_party="y"), follow_redirects=True)
+    assert db.session.scalar(select(PreorderAgreement.is_related_party)) is True
+    page = page_text(response)
+    assert "本协议不享受后补助" in page and "关联关系" in page
+
+
+def test_non_resident_seller_is_recorded_and_the_page_says_no_subsidy(client, login, parties, make_organisation):
+    seller = make_organisation("enterprise")
+    login(parties.buyer_user)
+    response = client.post("/contracts/new", data=agreement_form(parties, seller_id=str(seller.id)),
+                           follow_redirects=True)
+    assert count(PreorderAgreement) == 1
+    assert "卖方未入驻任何晋创谷谷区" in page_text(response)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("unit_price_fen", "NaN"),
+    ("unit_price_fen", "-5"),
+    ("unit_price_fen", "99999999999999999999"),
+    ("unit_price_fen", "١٢"),
+    ("unit_price_fen", ""),
+    ("unit_price_fen", "<b>1</b>"),
+    ("value_fen", "1e9"),
+    ("quantity", "NaN"),
+    ("quantity", "-1"),
+    ("quantity", "١٢"),
+    ("quantity", "99999999999999999999"),
+    ("quantity", ""),
+    ("quantity", "<i>1</i>"),
+    ("number", ""),
+    ("number", "Y" * 41),
+    ("number", "<script>x</script>"),
+    ("product", ""),
+    ("product", "储" * 201),
+    ("product", "<img src=x onerror=alert(1)>"),
+    ("unit", "台" * 21),
+    ("description", "说" * 5001),
+    ("signed_on", FUTURE),
+    ("signed_on", "2024/10/15"),
+    ("signed_on", "٢٠٢٤-١٠-١٥"),
+    ("signed_on", ""),
+    ("seller_id", ""),
+    ("buyer_id", "999999"),
+    ("broker_id", "abc"),
+])
+def test_bad_agreement_input_answers_422_next_to_the_field_and_saves_nothing(client, login, parties, name, value):
+    login(parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(parties, **{name: value}))
+    assert response.status_code == 422
+    assert field_error(page_text(response), name)
+    assert count(PreorderAgreement) == 0
+
+
+def test_every_bad_field_is_reported_in_one_answer(client, login, parties):
+    login(parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(parties, unit_price_fen="NaN", quantity="-1",
+                                                                 signed_on=FUTURE, number="YG 1"))
+    assert response.status_code == 422
+    page = page_text(response)
+    assert "金额格式不正确" in field_error(page, "unit_price_fen")
+    assert "不能晚于今天" in field_error(page, "signed_on")
+    assert field_error(page, "quantity") and field_error(page, "number")
+
+
+def test_full_width_digits_are_accepted(client, login, parties):
+    login(parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(parties, quantity="１００", unit_price_fen="１５０",
+                                                                 signed_on="２０２４-１０-１５"))
+    assert response.status_code == 302
+    stored = db.session.scalar(select(PreorderAgreement))
+    assert (stored.quantity, stored.unit_price_fen, stored.signed_on) == (100, 150 * WAN, date(2024, 10, 15))
+
+
+def test_markup_in_free_text_is_stored_as_typed_and_shown_escaped(client, login, parties):
+    login(parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(parties, description="<script>alert(1)</script>"),
+                           follow_redirects=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_text(response)
+    assert "<script>alert(1)</script>" not in page_text(response)
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+@pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": True}], indirect=True)
+def test_a_post_without_the_csrf_token_saves_nothing_and_one_with_it_works(client, parties):
+    token = csrf_token(page_text(client.get("/login")))
+    assert client.post("/login", data={"email": parties.seller_user.email, "password": PASSWORD,
+                                       "csrf_token": token}).status_code == 302
+    assert client.post("/contracts/new", data=agreement_form(parties)).status_code == 400
+    assert count(PreorderAgreement) == 0
+    token = csrf_token(page_text(client.get("/contracts/new")))
+    assert client.post("/contracts/new", data={**agreement_form(parties), "csrf_token": token}).status_code == 302
+    assert count(PreorderAgreement) == 1
+
+
+# --- deliveries and acceptance ------------------------------------------------------------------------
+
+
+def test_seller_records_a_delivery_and_buyer_accepts_it(client, login, parties, agreement):
+    login(parties.seller_user)
+    response = client.post(f"/contracts/{agreement.id}/deliveries", data={
+        "delivery-delivered_on": "2025-01-10", "delivery-quantity": "40", "delivery-amount_fen": "6000",
+        "delivery-note": "第一批"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#deliveries")
+    delivery = db.session.scalar(select(PreorderDelivery))
+    assert (delivery.quantity, delivery.amount_fen, delivery.accepted_on) == (40, 6000 * WAN, None)
+    assert "交付已登记" in flashed(page_text(client.get(f"/contracts/{agreement.id}")))
+    client.post("/logout")
+    login(parties.buyer_user)
+    response = client.post(f"/contracts/{agreement.id}/deliveries/{delivery.id}/accept",
+                           data={f"accept-{delivery.id}-accepted_on": "2025-01-20"})
+    assert response.status_code == 302
+    assert db.session.get(PreorderDelivery, delivery.id).accepted_on == date(2025, 1, 20)
+    assert db.session.get(PreorderAgreement, agreement.id).accepted_fen == 6000 * WAN
+    assert "已验收" in flashed(page_text(client.get(f"/contracts/{agreement.id}")))
+
+
+def test_the_buyer_gets_403_when_recording_a_delivery_and_the_broker_when_ending(client, login, parties):
+    agreement = services.create_agreement(db.session, parties.broker, {
+        "buyer_id": parties.buyer.id, "seller_id": parties.seller.id, "number": "YG-2024-009", "product": "储氢瓶",
+        "quantity": "1", "unit": "台", "unit_price_fen": WAN, "signed_on": "2024-10-15"})
+    login(parties.buyer_user)
+    response = client.post(f"/contracts/{agreement.id}/deliveries", data={
+        "delivery-delivered_on": "2025-01-10", "delivery-quantity": "1", "delivery-amount_fen": "1"})
+    assert response.status_code == 403
+    assert count(PreorderDelivery) == 0
+    client.post("/logout")
+    login(parties.broker)
+    assert client.post(f"/contracts/{agreement.id}/terminate", data={"terminate-reason": "x"}).status_code == 403
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
+
+
+@pytest.mark.parametrize("name, value", [
+    ("amount_fen", "NaN"), ("amount_fen", "-1"), ("amount_fen", "99999999999999999999"), ("amount_fen", "١٢"),
+    ("amount_fen", ""), ("amount_fen", "<b>1</b>"), ("amount_fen", "15001"),
+    ("quantity", "NaN"), ("quantity", "-2"), ("quantity", "١٢"), ("quantity", ""), ("quantity", "9" * 21),
+    ("delivered_on", FUTURE), ("delivered_on", "2024-10-14"), ("delivered_on", ""), ("delivered_on", "<b>"),
+    ("note", "注" * 1001),
+])
+def test_bad_delivery_answers_422_next_to_the_field_and_saves_nothing(client, login, parties, agreement, name, value):
+    login(parties.seller_user)
+    data = {"delivery-delivered_on": "2025-01-10", "delivery-quantity": "1", "delivery-amount_fen": "1",
+            f"delivery-{name}": value}
+    response = client.post(f"/contracts/{agreement.id}/deliveries", data=data)
+    assert response.status_code == 422
+    assert field_error(page_text(response), f"delivery-{name}")
+    assert count(PreorderDelivery) == 0
+
+
+@pytest.mark.parametrize("value", [FUTURE, "2025-01-09", "", "٢٠٢٥-٠١-١٢", "x" * 30])
+def test_bad_acceptance_answers_422_and_nothing_is_accepted(client, login, parties, agreement, value):
+    delivery = services.record_delivery(db.session, parties.seller_user, agreement.id,
+                                        {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
+    login(parties.buyer_user)
+    name = f"accept-{delivery.id}-accepted_on"
+    response = client.post(f"/contracts/{agreement.id}/deliveries/{delivery.id}/accept", data={name: value})
+    assert response.status_code == 422
+    assert field_error(page_text(response), name)
+    assert db.session.get(PreorderAgreement, agreement.id).accepted_fen == 0
+
+
+def test_full_width_delivery_input_is_accepted(client, login, parties, agreement):
+    login(parties.seller_user)
+    response = client.post(f"/contracts/{agreement.id}/deliveries", data={
+        "delivery-delivered_on": "２０２５-０１-１０", "delivery-quantity": "１２", "delivery-amount_fen": "１２"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(PreorderDelivery.amount_fen)) == 12 * WAN
+
+
+# --- payments: worked example 1 through the pages ----------------------------------------------------------
+
+
+def test_worked_example_one_through_the_pages(client, login, parties):
+    login(parties.seller_user)
+    client.post("/contracts/new", data=agreement_form(parties))
+    agreement = db.session.scalar(select(PreorderAgreement))
+    client.post(f"/contracts/{agreement.id}/deliveries", data={
+        "delivery-delivered_on": "2025-01-10", "delivery-quantity": "100", "delivery-amount_fen": "15000"})
+    delivery = db.session.scalar(select(PreorderDelivery))
+    client.post("/logout")
+    login(parties.buyer_user)
+    client.post(f"/contracts/{agreement.id}/deliveries/{delivery.id}/accept",
+                data={f"accept-{delivery.id}-accepted_on": "2025-01-20"})
+    assert db.session.get(PreorderAgreement, agreement.id).accepted_fen == 15000 * WAN
+
+    messages = []
+    for amount, day in (("7000", "2025-03-31"), ("5000", "2025-09-30"), ("2000", "2026-02-01")):
+        response = client.post(f"/contracts/{agreement.id}/payments",
+                               data={"payment-amount_fen": amount, "payment-paid_on": day})
+        assert response.status_code == 302 and response.headers["Location"].endswith("#payments")
+        messages.append(flashed(page_text(client.get(f"/contracts/{agreement.id}"))))
+    assert "后补助 ¥7,000,000.00" in messages[0]
+    assert "后补助 ¥3,000,000.00" in messages[1] and "已达年度上限（每家企业每年 1,000万元）" in messages[1]
+    assert "后补助 ¥2,000,000.00" in messages[2]
+    awards = db.session.scalars(select(Award).order_by(Award.id)).all()
+    assert [(a.computed_fen, a.granted_fen, a.capped_by, a.agreement_id) for a in awards] == [
+        (700 * WAN, 700 * WAN, None, agreement.id), (500 * WAN, 300 * WAN, "recipient_calendar_year", agreement.id),
+        (200 * WAN, 200 * WAN, None, agreement.id)]
+
+    response = client.post(f"/contracts/{agreement.id}/payments",
+                           data={"payment-amount_fen": "2000", "payment-paid_on": "2026-03-01"})
+    assert response.status_code == 422
+    assert "超过协议金额" in field_error(page_text(response), "payment-amount_fen")
+    assert (count(PreorderPayment), count(Award)) == (3, 3)
+    page = page_text(client.get(f"/contracts/{agreement.id}"))
+    for shown in ("¥70,000,000.00", "¥5,000,000.00", "¥3,000,000.00", "已达年度上限", "待审批"):
+        assert shown in page
+
+
+def test_paying_the_full_value_completes_the_agreement(client, login, parties, agreement):
+    accepted(parties, agreement, 15000 * WAN)
+    login(parties.buyer_user)
+    response = client.post(f"/contracts/{agreement.id}/payments",
+                           data={"payment-amount_fen": "15000", "payment-paid_on": "2025-03-31"}, follow_redirects=True)
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.COMPLETED
+    page = page_text(response)
+    assert "协议已完成" in page and 'name="payment-amount_fen"' not in page
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("amount_fen", "NaN", ""), ("amount_fen", "-1", ""), ("amount_fen", "99999999999999999999", ""),
+    ("amount_fen", "١٢", ""), ("amount_fen", "", ""), ("amount_fen", "<b>1</b>", ""),
+    ("amount_fen", "101", "已验收"),
+    ("paid_on", FUTURE, "晚于今天"), ("paid_on", "2024-10-14", "早于协议签订日期"), ("paid_on", "", ""),
+    ("paid_on", "٢٠٢٥-٠٣-٠١", ""), ("paid_on", "<script>", ""),
+])
+def test_bad_payment_answers_422_next_to_the_field_and_saves_nothing(client, login, parties, agreement, name, value,
+                                                                     message):
+    accepted(parties, agreement, 100 * WAN)
+    login(parties.buyer_user)
+    data = {"payment-amount_fen": "10", "payment-paid_on": "2025-03-01", f"payment-{name}": value}
+    response = client.post(f"/contracts/{agreement.id}/payments", data=data)
+    assert response.status_code == 422
+    error = field_error(page_text(response), f"payment-{name}")
+    assert error and message in error
+    assert (count(PreorderPayment), count(Award)) == (0, 0)
+    assert db.session.get(PreorderAgreement, agreement.id).paid_fen == 0
+
+
+def test_full_width_payment_is_accepted(client, login, parties, agreement):
+    accepted(parties, agreement, 100 * WAN)
+    login(parties.buyer_user)
+    response = client.post(f"/contracts/{agreement.id}/payments",
+                           data={"payment-amount_fen": "１２", "payment-paid_on": "２０２５-０３-０１"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(PreorderPayment.amount_fen)) == 12 * WAN
+
+
+# --- amending and ending ---------------------------------------------------------------------------------
+
+
+def test_amending_creates_a_new_version_and_supersedes_the_old(client, login, parties, agreement):
+    login(parties.buyer_user)
+    form = page_text(client.get(f"/contracts/{agreement.id}/amend"))
+    assert 'value="储氢瓶"' in form
+    data = {key: value for key, value in agreement_form(parties, number="YG-2024-001-A", quantity="120",
+                                                        signed_on="2024-12-01").items()
+            if key not in ("buyer_id", "seller_id", "broker_id")}
+    response = client.post(f"/contracts/{agreement.id}/amend", data=data)
+    new = db.session.scalar(select(PreorderAgreement).where(PreorderAgreement.number == "YG-2024-001-A"))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/contracts/{new.id}")
+    assert (new.supersedes_id, new.value_fen) == (agreement.id, 18000 * WAN)
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SUPERSEDED
+    assert "原协议 YG-2024-001 已被取代" in flashed(page_text(client.get(response.headers["Location"])))
+    assert "已被变更后的协议取代" in page_text(client.get(f"/contracts/{agreement.id}"))
+
+
+@pytest.mark.parametrize("name, value", [("number", "YG-2024-001"), ("signed_on", FUTURE), ("quantity", "NaN"),
+                                         ("unit_price_fen", "١٢"), ("product", "")])
+def test_bad_amendment_answers_422_and_changes_nothing(client, login, parties, agreement, name, value):
+    login(parties.seller_user)
+    data = {key: value for key, value in agreement_form(parties, number="YG-2024-001-A").items()
+            if key not in ("buyer_id", "seller_id", "broker_id")}
+    data[name] = value
+    response = client.post(f"/contracts/{agreement.id}/amend", data=data)
+    assert response.status_code == 422
+    assert field_error(page_text(response), name)
+    assert count(PreorderAgreement) == 1
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
+
+
+def test_amending_after_a_payment_is_refused_with_a_message(client, login, parties, agreement):
+    accepted(parties, agreement, 100 * WAN)
+    services.record_payment(db.session, parties.buyer_user, agreement.id, amount_fen=100 * WAN, paid_on="2025-03-01")
+    login(parties.seller_user)
+    assert "协议不能再变更" in page_text(client.get(f"/contracts/{agreement.id}"))
+    response = client.get(f"/contracts/{agreement.id}/amend")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/contracts/{agreement.id}")
+    data = {key: value for key, value in agreement_form(parties, number="YG-2024-001-A").items()
+            if key not in ("buyer_id", "seller_id", "broker_id")}
+    response = client.post(f"/contracts/{agreement.id}/amend", data=data)
+    assert response.status_code == 409
+    assert "已有付款记录" in page_text(response)
+    assert count(PreorderAgreement) == 1
+
+
+def test_a_party_ends_the_agreement_with_a_reason(client, login, parties, agreement):
+    login(parties.seller_user)
+    response = client.post(f"/contracts/{agreement.id}/terminate", data={"terminate-reason": "买方项目取消"})
+    assert response.status_code == 302
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.TERMINATED
+    page = page_text(client.get(f"/contracts/{agreement.id}"))
+    assert "协议 YG-2024-001 已终止" in flashed(page) and "终止原因：" in page and "买方项目取消" in page
+    assert 'name="delivery-amount_fen"' not in page
+
+
+@pytest.mark.parametrize("value", ["", "   ", "因" * 501])
+def test_ending_without_a_proper_reason_answers_422(client, login, parties, agreement, value):
+    login(parties.buyer_user)
+    response = client.post(f"/contracts/{agreement.id}/terminate", data={"terminate-reason": value})
+    assert response.status_code == 422
+    assert field_error(page_text(response), "terminate-reason")
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
