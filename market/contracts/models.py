@@ -49,6 +49,9 @@ class PreorderAgreement(db.Model):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("preorder_agreements.id"))
     accepted_fen: Mapped[int] = mapped_column(db.BigInteger, default=0)
     paid_fen: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    termination_reason: Mapped[str] = mapped_column(Text, default="")
+    terminated_on: Mapped[date | None]
+    terminated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -12,7 +12,7 @@ from market.policy import services as policy
 from market.policy.events import PreorderPaid, PreorderSigned
 from market.policy.models import Award
 from market.security import is_member_of
-from market.timeutil import utcnow
+from market.timeutil import today_in_china
 
 
 def agreement_key(agreement: PreorderAgreement) -> str:
@@ -35,6 +35,11 @@ def register_agreement(session: Session, snapshot, agreement: PreorderAgreement,
                               agreement_id=agreement.id)
 
 
+def _accepted_by(agreement: PreorderAgreement, day: dt.date) -> int:
+    """The value of deliveries accepted on or before a day (what payments up to that day may cover)."""
+    return sum(d.amount_fen for d in agreement.deliveries if d.accepted_on is not None and d.accepted_on <= day)
+
+
 def record_preorder_payment(session: Session, actor: User, agreement_id: int, *, amount_fen,
                             paid_on) -> tuple[PreorderPayment, list[Award]]:
     """Record a payment for accepted deliveries; the subsidy is computed at once (one commit)."""
@@ -52,15 +57,16 @@ def record_preorder_payment(session: Session, actor: User, agreement_id: int, *,
         errors["amount_fen"] = _("金额必须是大于零的整数（分）。")
     if not isinstance(paid_on, dt.date) or isinstance(paid_on, dt.datetime):
         errors["paid_on"] = _("请填写付款日期。")
-    elif paid_on > utcnow().date():
+    elif paid_on > today_in_china():
         errors["paid_on"] = _("付款日期不能晚于今天。")
     elif paid_on < agreement.signed_on:
         errors["paid_on"] = _("付款日期不能早于协议签订日期（%(d)s）。", d=agreement.signed_on.isoformat())
     if not errors and agreement.paid_fen + amount_fen > agreement.value_fen:
         errors["amount_fen"] = _("累计付款将超过协议金额，剩余 %(left)s。", left=format_yuan(agreement.value_fen - agreement.paid_fen))
-    elif not errors and agreement.paid_fen + amount_fen > agreement.accepted_fen:
-        errors["amount_fen"] = _("付款只能针对已验收的交付，已验收未付金额为 %(left)s。",
-                                 left=format_yuan(agreement.accepted_fen - agreement.paid_fen))
+    elif not errors and agreement.paid_fen + amount_fen > _accepted_by(agreement, paid_on):
+        errors["amount_fen"] = _("付款只能针对付款日前已验收的交付，截至 %(d)s 已验收未付金额为 %(left)s。",
+                                 d=paid_on.isoformat(),
+                                 left=format_yuan(max(0, _accepted_by(agreement, paid_on) - agreement.paid_fen)))
     if errors:
         raise ValidationError(_("请修改标出的内容。"), errors)
     event = PreorderPaid(id=policy.next_event_id(snapshot), date=paid_on, agreement=agreement_key(agreement),

@@ -19,14 +19,13 @@ from market.contracts.payments import is_party, record_preorder_payment, registe
 from market.errors import DomainError, InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
 from market.listings.validation import FieldErrors, clean_date, clean_int, clean_text
 from market.money import MAX_FEN, format_wan, format_yuan
-from market.notifications.models import Notification
 from market.notifications.services import notify
 from market.policy import engine
 from market.policy import services as policy
 from market.policy.models import Award, AwardStatus
 from market.policy.rules import CapScope, RuleKind, RuleSet
 from market.security import is_member_of
-from market.timeutil import utcnow
+from market.timeutil import today_in_china
 
 MAX_QUANTITY = 1_000_000_000
 EARLIEST_DATE = date(2000, 1, 1)
@@ -128,7 +127,7 @@ def _undo_on_refusal(session: Session) -> Iterator[None]:
 
 
 def _today() -> date:
-    return utcnow().date()
+    return today_in_china()
 
 
 def _clean_line(errors: FieldErrors, name: str, value, *, max_len: int, required: bool = True) -> str:
@@ -370,6 +369,8 @@ def terminate_agreement(session: Session, actor: User, agreement_id: int, reason
         reason = clean_text(errors, "reason", reason, max_len=500, required=True)
         _refuse(errors)
         agreement.status = AgreementStatus.TERMINATED
+        agreement.termination_reason, agreement.terminated_by_id = reason, actor.id
+        agreement.terminated_on = today_in_china()
         title = _("预约采购协议 %(n)s 已终止", n=agreement.number)
         for user_id in sorted(_people_to_tell(session, agreement) | {actor.id}):
             notify(session, user_id, TERMINATION_NOTICE, title, body=reason, link=agreement_path(agreement))
@@ -386,11 +387,7 @@ def _people_to_tell(session: Session, agreement: PreorderAgreement) -> set[int]:
 
 def termination_reason(session: Session, agreement: PreorderAgreement) -> str:
     """The reason given when the agreement was ended ('' when it was not)."""
-    if agreement.status != AgreementStatus.TERMINATED:
-        return ""
-    return session.scalar(select(Notification.body).where(Notification.kind == TERMINATION_NOTICE,
-                                                           Notification.link == agreement_path(agreement))
-                          .order_by(Notification.id.desc()).limit(1)) or ""
+    return agreement.termination_reason if agreement.status == AgreementStatus.TERMINATED else ""
 
 
 def superseded_by(session: Session, agreement: PreorderAgreement) -> PreorderAgreement | None:

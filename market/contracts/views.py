@@ -21,7 +21,7 @@ from market.formtools import apply_errors, options
 from market.money import format_yuan
 from market.policy.services import active_rule_sets
 from market.taxonomy.services import list_valleys
-from market.timeutil import utcnow
+from market.timeutil import today_in_china
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
@@ -109,7 +109,7 @@ def create():
 def _render_detail(agreement_id: int, status: int = 200, **forms):
     """The agreement page; a form that was just refused is passed in to show its errors."""
     agreement = services.get_visible_agreement(db.session, current_user, agreement_id)
-    today = utcnow().date().isoformat()
+    today = today_in_china().isoformat()
     acceptance_forms = {}
     for delivery in agreement.deliveries:
         if delivery.accepted_on is None:

@@ -13,7 +13,7 @@ from market.policy import services as policy
 from market.policy.events import IntermediaryShare, TransferPaid, TransferSigned
 from market.policy.models import Award
 from market.security import is_member_of
-from market.timeutil import utcnow
+from market.timeutil import today_in_china, utcnow
 
 PAYABLE_STAGES = (DealStage.REGISTERED, DealStage.PERFORMANCE)
 
@@ -82,7 +82,7 @@ def apply_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fe
         errors["amount_fen"] = _("金额必须是大于零的整数（分）。")
     if not isinstance(paid_on, dt.date) or isinstance(paid_on, dt.datetime):
         errors["paid_on"] = _("请填写回款日期。")
-    elif paid_on > utcnow().date():
+    elif paid_on > today_in_china():
         errors["paid_on"] = _("回款日期不能晚于今天。")
     elif deal.signed_on and paid_on < deal.signed_on:
         errors["paid_on"] = _("回款日期不能早于签约日期（%(d)s）。", d=deal.signed_on.isoformat())

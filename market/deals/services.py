@@ -45,7 +45,7 @@ from market.policy import services as policy
 from market.policy.models import Award, AwardStatus
 from market.security import is_member_of
 from market.taxonomy.models import Field
-from market.timeutil import utcnow
+from market.timeutil import today_in_china, utcnow
 
 audit = logging.getLogger("market.audit")
 
@@ -139,7 +139,7 @@ EDITORS = {"party", "broker"}
 
 def today() -> date:
     """The current date as the deal services count it (the same clock the payment rules use)."""
-    return utcnow().date()
+    return today_in_china()
 
 
 # ---------------------------------------------------------------- roles

@@ -21,7 +21,7 @@ from market.listings.validation import (
 from market.listings.vocabulary import ListingKind, ListingStatus, TransferMode
 from market.security import can_create
 from market.taxonomy.services import find_field_by_code, valley_id_for
-from market.timeutil import utcnow
+from market.timeutil import today_in_china, utcnow
 
 EDITABLE_KEYS = frozenset({"title", "description", "keywords", "field", "budget_min_fen", "budget_max_fen",
                            "wanted_trl_min", "modes", "deadline"})
@@ -32,7 +32,7 @@ def clean_demand(session: Session, data: dict) -> dict:
     errors = FieldErrors()
     for key in sorted(set(data) - EDITABLE_KEYS):
         errors.add(key, _("未知字段。"))
-    today = utcnow().date()
+    today = today_in_china()
     clean = {
         "title": clean_text(errors, "title", data.get("title"), max_len=200, required=True, multiline=False),
         "description": clean_text(errors, "description", data.get("description"), max_len=10000, required=True),

@@ -20,7 +20,7 @@ from market.policy.models import Award, AwardStatus, PolicyEvent
 from market.policy.queries import load_rule_catalog
 from market.policy.rules import CapScope, RuleKind, RuleSet, RuleSetError
 from market.policy.services import active_rule_sets
-from market.timeutil import utcnow
+from market.timeutil import today_in_china
 
 ACCOUNT_OF_STATUS = {
     AwardStatus.PAYABLE: "awarded",
@@ -217,7 +217,7 @@ def _intermediary_limit_problems(session: Session) -> list[str]:
     people: dict[int, set[int]] = defaultdict(set)
     days: dict[int, set[dt.date]] = defaultdict(set)
     excepted: set[int] = set()
-    today = utcnow().date()
+    today = today_in_china()
     for achievement_id, _deal_id, signed_on, exception, user_id in rows:
         people[achievement_id].add(user_id)
         days[achievement_id].add(signed_on or today)

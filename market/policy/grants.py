@@ -10,7 +10,7 @@ from market.money import MAX_FEN
 from market.policy import services as policy
 from market.policy.events import StartupGrant as GrantEvent
 from market.policy.models import Award, StartupGrant
-from market.timeutil import utcnow
+from market.timeutil import today_in_china
 
 
 def record_startup_grant(session: Session, actor: User, organisation_id: int, *, granted_on, founders_paid_in_fen,
@@ -26,7 +26,7 @@ def record_startup_grant(session: Session, actor: User, organisation_id: int, *,
     for name, value in (("founders_paid_in_fen", founders_paid_in_fen), ("awarded_fen", awarded_fen)):
         if type(value) is not int or not 0 <= value <= MAX_FEN:
             errors[name] = _("金额必须是不小于零的整数（分）。")
-    if not isinstance(granted_on, dt.date) or granted_on > utcnow().date():
+    if not isinstance(granted_on, dt.date) or granted_on > today_in_china():
         errors["granted_on"] = _("请填写不晚于今天的日期。")
     if errors:
         raise ValidationError(_("请修改标出的内容。"), errors)

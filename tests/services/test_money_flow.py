@@ -136,14 +136,14 @@ def test_preorder_subsidy_follows_worked_example_one(signed_agreement):
     assert "超过协议金额" in error.value.fields["amount_fen"]
 
 
-def test_preorder_payment_counts_only_against_accepted_deliveries(signed_agreement):
+def test_preorder_payment_counts_only_against_deliveries_accepted_by_its_date(signed_agreement):
     agreement, user = signed_agreement
-    db.session.execute(text("UPDATE preorder_agreements SET accepted_fen = :v WHERE id = :id"),
-                       {"v": 100 * WAN, "id": agreement.id})
-    db.session.commit()
     with pytest.raises(ValidationError) as error:
-        record_preorder_payment(db.session, user, agreement.id, amount_fen=100 * WAN + 1, paid_on=date(2025, 3, 1))
+        record_preorder_payment(db.session, user, agreement.id, amount_fen=100 * WAN, paid_on=date(2025, 1, 15))
     assert "已验收" in error.value.fields["amount_fen"]
+    db.session.rollback()
+    payment, _ = record_preorder_payment(db.session, user, agreement.id, amount_fen=100 * WAN, paid_on=date(2025, 1, 20))
+    assert payment.amount_fen == 100 * WAN
 
 
 def test_startup_grant_is_capped_by_founders_capital_and_minimum_is_refused(app, make_user, make_organisation):
