@@ -2,10 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
 from market.accounts.models import OrganisationKind
-from market.formtools import options
+from market.formtools import max_length, options
 
 ORGANISATION_KIND_CHOICES = options([
     (OrganisationKind.UNIVERSITY.value, _l("高校")),
@@ -19,55 +19,55 @@ ORGANISATION_KIND_CHOICES = options([
 class RegisterForm(FlaskForm):
     """Sign up as researcher, enterprise user or broker."""
 
-    email = EmailField(_l("邮箱"), validators=[DataRequired(), Email(message=_l("请输入有效的邮箱地址。")), Length(max=254)])
-    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=60)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=128)])
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), Email(message=_l("请输入有效的邮箱地址。")), max_length(254)])
+    name = StringField(_l("姓名"), validators=[DataRequired(), max_length(60)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), max_length(128)])
     role = RadioField(_l("身份"), choices=options([("researcher", _l("科研人员")), ("enterprise", _l("企业用户")),
                                                    ("broker", _l("技术经理人"))]), validators=[DataRequired()])
     join = RadioField(_l("所属机构"), choices=options([("existing", _l("加入已有机构")), ("new", _l("申请新建机构"))]),
                       default="existing", validators=[DataRequired()])
     organisation_id = SelectField(_l("选择机构"), coerce=str, validate_choice=False, validators=[Optional()])
-    organisation_name = StringField(_l("新机构名称"), validators=[Optional(), Length(max=120)])
+    organisation_name = StringField(_l("新机构名称"), validators=[Optional(), max_length(120)])
     organisation_kind = SelectField(_l("新机构类型"), choices=ORGANISATION_KIND_CHOICES, validators=[Optional()])
-    organisation_region = StringField(_l("所在地市"), validators=[Optional(), Length(max=40)])
+    organisation_region = StringField(_l("所在地市"), validators=[Optional(), max_length(40)])
 
 
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=128)])
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), max_length(254)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), max_length(128)])
     next = HiddenField()
 
 
 class PasswordResetRequestForm(FlaskForm):
     """Ask for a reset link."""
 
-    email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), max_length(254)])
 
 
 class PasswordResetForm(FlaskForm):
     """Choose a new password with a reset link."""
 
-    password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=128)])
+    password = PasswordField(_l("新密码"), validators=[DataRequired(), max_length(128)])
 
 
 class PasswordChangeForm(FlaskForm):
     """Change the password when logged in."""
 
-    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=128)])
-    new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=128)])
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), max_length(128)])
+    new_password = PasswordField(_l("新密码"), validators=[DataRequired(), max_length(128)])
 
 
 class ProfileEditForm(FlaskForm):
     """Name, phone and language."""
 
-    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=60)])
-    phone = StringField(_l("电话"), validators=[Optional(), Length(max=30)])
+    name = StringField(_l("姓名"), validators=[DataRequired(), max_length(60)])
+    phone = StringField(_l("电话"), validators=[Optional(), max_length(30)])
     locale = SelectField(_l("界面语言"), choices=options([("zh_CN", "中文"), ("en", "English")]))
 
 
 class ApiTokenCreateForm(FlaskForm):
     """Name a new personal API token."""
 
-    name = StringField(_l("令牌名称"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("令牌名称"), validators=[DataRequired(), max_length(60)])

@@ -23,6 +23,7 @@ from market.accounts.models import (
 )
 from market.accounts.passwords import hash_password, verify_password
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.listings.validation import FieldErrors, clean_text
 from market.timeutil import utcnow
 
 audit = logging.getLogger("market.audit")
@@ -104,7 +105,8 @@ def register_user(
     Returns None, and mails the existing owner, when the address is already registered (no enumeration).
     """
     email = normalise_email(email)
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
+    name = clean_text(errors, "name", name, max_len=60, required=True, multiline=False)
     if role not in ROLE_ORGANISATION_KINDS:
         errors["role"] = _("请选择科研人员、企业或技术经理人。")
     weak = check_password_strength(password, email)
@@ -115,9 +117,10 @@ def register_user(
         kind = new_organisation.get("kind")
         if role in ROLE_ORGANISATION_KINDS and kind not in ROLE_ORGANISATION_KINDS[role]:
             errors["organisation_kind"] = _("该身份不能加入此类机构。")
-        org_name = (new_organisation.get("name") or "").strip()
+        org_name = clean_text(errors, "organisation_name", new_organisation.get("name"), max_len=120, multiline=False)
+        region = clean_text(errors, "organisation_region", new_organisation.get("region"), max_len=40, multiline=False)
         if not org_name:
-            errors["organisation_name"] = _("请填写机构名称。")
+            errors.add("organisation_name", _("请填写机构名称。"))
         elif session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == org_name)):
             errors["organisation_name"] = _("该机构已存在，请直接选择加入。")
     elif organisation_id is not None:
@@ -131,7 +134,7 @@ def register_user(
     else:
         errors["organisation_id"] = _("请选择要加入的机构，或申请新建机构。")
     if errors:
-        raise ValidationError(_("请修改标出的内容。"), errors)
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
 
     if find_user_by_email(session, email) is not None:
         queue_mail(session, email, _("注册提醒"), _("有人尝试用您的邮箱注册晋创谷成果转化平台。如是您本人，请直接登录或重置密码。"))
@@ -141,15 +144,15 @@ def register_user(
 
     if new_organisation:
         organisation = Organisation(
-            name=new_organisation["name"].strip(),
+            name=org_name,
             kind=OrganisationKind(new_organisation["kind"]),
-            region=(new_organisation.get("region") or "").strip(),
+            region=region,
             status=ApprovalStatus.PENDING,
         )
         session.add(organisation)
     user = User(
         email=email,
-        name=name.strip(),
+        name=name,
         password_hash=hash_password(password, _password_profile()),
         role=role,
         organisation=organisation,
@@ -260,14 +263,25 @@ def change_password(session: Session, user: User, *, current_password: str, new_
 
 def update_profile(session: Session, user: User, *, name: str, phone: str, locale: str) -> None:
     """Change a user's display name, phone and language."""
-    user.name, user.phone, user.locale = name.strip(), phone.strip(), locale
+    errors = FieldErrors()
+    name = clean_text(errors, "name", name, max_len=60, required=True, multiline=False)
+    phone = clean_text(errors, "phone", phone, max_len=30, multiline=False)
+    if locale not in current_app.config["LANGUAGES"]:
+        errors.add("locale", _("无效的选项。"))
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
+    user.name, user.phone, user.locale = name, phone, locale
     session.commit()
 
 
 def create_api_token(session: Session, user: User, name: str) -> str:
     """Create a personal API token; the plain token is returned once and never stored."""
+    errors = FieldErrors()
+    name = clean_text(errors, "name", name, max_len=60, required=True, multiline=False)
+    if errors:
+        raise ValidationError(_("令牌名称：%(m)s", m=errors["name"]), dict(errors))
     token = "jcg_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name.strip(), prefix=token[:10], token_hash=token_digest(token)))
+    session.add(ApiToken(user_id=user.id, name=name, prefix=token[:10], token_hash=token_digest(token)))
     session.commit()
     audit.info("api token created user_id=%s", user.id)
     return token

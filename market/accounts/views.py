@@ -66,6 +66,7 @@ def login():
             form.form_errors = [error.message]
         else:
             session.clear()
+            session.permanent = True
             session["sid"] = services.start_session(db.session, user, request.user_agent.string or "")
             login_user(user)
             if user.locale:
@@ -119,14 +120,19 @@ def profile():
     """See and edit one's profile."""
     form = ProfileEditForm(obj=current_user)
     if form.validate_on_submit():
-        services.update_profile(db.session, current_user, name=form.name.data, phone=form.phone.data or "",
-                                locale=form.locale.data)
-        session["lang"] = form.locale.data
-        flash(_("资料已保存。"), "success")
-        return redirect(url_for("accounts.profile"))
+        try:
+            services.update_profile(db.session, current_user, name=form.name.data, phone=form.phone.data or "",
+                                    locale=form.locale.data)
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            session["lang"] = form.locale.data
+            flash(_("资料已保存。"), "success")
+            return redirect(url_for("accounts.profile"))
+    status = 422 if form.errors or getattr(form, "form_errors", None) else 200
     return render_template("accounts/profile.html", form=form, password_form=PasswordChangeForm(),
                            token_form=ApiTokenCreateForm(), tokens=services.list_api_tokens(db.session, current_user),
-                           new_token=session.pop("new_token", None))
+                           new_token=session.pop("new_token", None)), status
 
 
 @bp.route("/profile/password", methods=["POST"])
@@ -145,9 +151,9 @@ def change_password():
             session.clear()
             flash(_("密码已修改，请重新登录。"), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/profile.html", form=ProfileEditForm(obj=current_user), password_form=form,
-                           token_form=ApiTokenCreateForm(), tokens=services.list_api_tokens(db.session, current_user),
-                           new_token=None), 422
+    return render_template("accounts/profile.html", form=ProfileEditForm(formdata=None, obj=current_user),
+                           password_form=form, token_form=ApiTokenCreateForm(formdata=None),
+                           tokens=services.list_api_tokens(db.session, current_user), new_token=None), 422
 
 
 @bp.route("/profile/tokens", methods=["POST"])
@@ -156,11 +162,16 @@ def create_token():
     """Create a personal API token, shown once."""
     form = ApiTokenCreateForm()
     if form.validate_on_submit():
-        session["new_token"] = services.create_api_token(db.session, current_user, form.name.data)
-        flash(_("令牌已创建，请立即复制保存，它只显示这一次。"), "success")
-    else:
-        flash(_("请填写令牌名称（不超过 60 个字符）。"), "error")
-    return redirect(url_for("accounts.profile"))
+        try:
+            session["new_token"] = services.create_api_token(db.session, current_user, form.name.data)
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("令牌已创建，请立即复制保存，它只显示这一次。"), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=ProfileEditForm(obj=current_user),
+                           password_form=PasswordChangeForm(formdata=None), token_form=form,
+                           tokens=services.list_api_tokens(db.session, current_user), new_token=None), 422
 
 
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -2,9 +2,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
-from market.formtools import MONEY_HINT, TermsField, WanMoneyField, options
+from market.formtools import MONEY_HINT, TermsField, WanMoneyField, max_length, options
 from market.listings.forms import IpItemsField, MultiCheckboxField, OwnersField
 from market.listings.vocabulary import PriceType, Stage, TransferMode, choices
 
@@ -12,10 +12,10 @@ from market.listings.vocabulary import PriceType, Stage, TransferMode, choices
 class AchievementEditForm(FlaskForm):
     """Create or edit an achievement."""
 
-    title = StringField(_l("成果名称"), validators=[DataRequired(), Length(max=200)])
-    summary = TextAreaField(_l("成果简介"), validators=[DataRequired(), Length(max=1000)])
-    description_public = TextAreaField(_l("详细介绍（公开）"), validators=[Optional(), Length(max=10000)])
-    description_confidential = TextAreaField(_l("保密信息（仅对接后可见）"), validators=[Optional(), Length(max=10000)])
+    title = StringField(_l("成果名称"), validators=[DataRequired(), max_length(200)])
+    summary = TextAreaField(_l("成果简介"), validators=[DataRequired(), max_length(1000)])
+    description_public = TextAreaField(_l("详细介绍（公开）"), validators=[Optional(), max_length(10000)])
+    description_confidential = TextAreaField(_l("保密信息（仅对接后可见）"), validators=[Optional(), max_length(10000)])
     keywords = TermsField(_l("关键词"))
     field = SelectField(_l("所属领域"), validators=[DataRequired(message=_l("请选择所属领域。"))], validate_choice=False)
     trl = SelectField(_l("技术就绪度（TRL）"), choices=options((str(n), f"TRL {n}") for n in range(1, 10)),
@@ -28,8 +28,8 @@ class AchievementEditForm(FlaskForm):
     price_max_fen = WanMoneyField(_l("价格上限（万元）"), description=MONEY_HINT)
     owners = OwnersField(_l("权利人及份额"), validators=[Optional()])
     inventors = TermsField(_l("完成人"))
-    benefits = TextAreaField(_l("相比现有技术的优势"), validators=[Optional(), Length(max=2000)])
-    scenarios = TextAreaField(_l("应用场景"), validators=[Optional(), Length(max=2000)])
+    benefits = TextAreaField(_l("相比现有技术的优势"), validators=[Optional(), max_length(2000)])
+    scenarios = TextAreaField(_l("应用场景"), validators=[Optional(), max_length(2000)])
 
     def to_service_data(self) -> dict:
         """The values the achievement service validates."""

@@ -1,17 +1,19 @@
 """Admin forms: shape only."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Optional
+
+from market.formtools import max_length
 
 
 class ValleyEditForm(FlaskForm):
     """A valley's name, description, targets and key fields."""
 
-    name = StringField(_l("名称"), validators=[DataRequired(), Length(max=40)])
-    description = TextAreaField(_l("介绍"), validators=[Optional(), Length(max=2000)])
-    target_achievements = IntegerField(_l("年度成果转化目标"), validators=[DataRequired(), NumberRange(0, 1_000_000)])
-    target_companies = IntegerField(_l("年度引育企业目标"), validators=[DataRequired(), NumberRange(0, 1_000_000)])
+    name = StringField(_l("名称"), validators=[DataRequired(), max_length(40)])
+    description = TextAreaField(_l("介绍"), validators=[Optional(), max_length(2000)])
+    target_achievements = StringField(_l("年度成果转化目标"), validators=[DataRequired(), max_length(20)])
+    target_companies = StringField(_l("年度引育企业目标"), validators=[DataRequired(), max_length(20)])
     key_fields = SelectMultipleField(_l("重点领域（最多 3 个）"), validate_choice=False)
 
 
@@ -19,13 +21,13 @@ class FieldAddForm(FlaskForm):
     """A new node in the field tree."""
 
     parent = SelectField(_l("上级领域"), validate_choice=False)
-    code = StringField(_l("代码（小写字母、数字、连字符）"), validators=[DataRequired(), Length(max=30)])
-    name = StringField(_l("名称"), validators=[DataRequired(), Length(max=60)])
-    name_en = StringField(_l("英文名称"), validators=[Optional(), Length(max=120)])
+    code = StringField(_l("代码（小写字母、数字、连字符）"), validators=[DataRequired(), max_length(30)])
+    name = StringField(_l("名称"), validators=[DataRequired(), max_length(60)])
+    name_en = StringField(_l("英文名称"), validators=[Optional(), max_length(120)])
 
 
 class FieldRenameForm(FlaskForm):
     """Rename a field."""
 
-    name = StringField(_l("名称"), validators=[DataRequired(), Length(max=60)])
-    name_en = StringField(_l("英文名称"), validators=[Optional(), Length(max=120)])
+    name = StringField(_l("名称"), validators=[DataRequired(), max_length(60)])
+    name_en = StringField(_l("英文名称"), validators=[Optional(), max_length(120)])

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from market.accounts import services as accounts
 from market.admin.forms import FieldAddForm, FieldRenameForm, ValleyEditForm
-from market.errors import DomainError
+from market.errors import DomainError, ValidationError
 from market.extensions import db
 from market.formtools import apply_errors, options
 from market.listings import services as listings
@@ -46,10 +46,16 @@ def dashboard():
 @bp.route("/review")
 def review_queue():
     """Listings waiting for review."""
+    return _review_page()
+
+
+def _review_page(failed_form: ListingReturnForm | None = None, failed: str = "") -> str:
+    """The review queue; a return form that failed is shown again, with its messages, on its listing's card."""
     return render_template("admin/review.html",
                            achievements=listings.list_review_queue(db.session, ListingKind.ACHIEVEMENT),
                            demands=listings.list_review_queue(db.session, ListingKind.DEMAND),
-                           form=EmptyForm(), return_form=ListingReturnForm())
+                           form=EmptyForm(), return_form=ListingReturnForm(formdata=None),
+                           failed_form=failed_form, failed=failed)
 
 
 @bp.route("/review/<kind>/<int:listing_id>/approve", methods=["POST"])
@@ -68,13 +74,12 @@ def send_back(kind: str, listing_id: int):
     if form.validate_on_submit():
         try:
             listings.return_listing(db.session, current_user, _kind(kind), listing_id, form.reason.data, form.comment.data)
-        except DomainError as error:
-            flash(error.message, "error")
+        except ValidationError as error:
+            apply_errors(form, error)
         else:
             flash(_("已退回，提交人会收到通知。"), "info")
-    else:
-        flash(_("退回时请选择原因并填写修改意见。"), "error")
-    return redirect(url_for("admin.review_queue"))
+            return redirect(url_for("admin.review_queue"))
+    return _review_page(form, f"{_kind(kind).value}-{listing_id}"), 422
 
 
 @bp.route("/members")
@@ -125,10 +130,9 @@ def edit_valley(valley_id: str):
             taxonomy.update_valley(db.session, current_user, valley.id, name=form.name.data,
                                    description=form.description.data or "",
                                    target_achievements=form.target_achievements.data,
-                                   target_companies=form.target_companies.data)
-            taxonomy.set_valley_key_fields(db.session, current_user, valley.id, form.key_fields.data or [])
+                                   target_companies=form.target_companies.data,
+                                   key_field_codes=form.key_fields.data or [])
         except DomainError as error:
-            db.session.rollback()
             apply_errors(form, error)
         else:
             flash(_("谷区已保存。"), "success")

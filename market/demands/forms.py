@@ -1,10 +1,11 @@
 """The demand form: shape only; demands.services holds the rules."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Optional
+from wtforms.widgets import DateInput
 
-from market.formtools import MONEY_HINT, TermsField, WanMoneyField, options
+from market.formtools import MONEY_HINT, TermsField, WanMoneyField, max_length, options
 from market.listings.forms import MultiCheckboxField
 from market.listings.vocabulary import TransferMode, choices
 
@@ -12,8 +13,8 @@ from market.listings.vocabulary import TransferMode, choices
 class DemandEditForm(FlaskForm):
     """Create or edit a demand."""
 
-    title = StringField(_l("需求名称"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("需求描述"), validators=[DataRequired(), Length(max=10000)])
+    title = StringField(_l("需求名称"), validators=[DataRequired(), max_length(200)])
+    description = TextAreaField(_l("需求描述"), validators=[DataRequired(), max_length(10000)])
     keywords = TermsField(_l("关键词"))
     field = SelectField(_l("所属领域"), validators=[DataRequired(message=_l("请选择所属领域。"))], validate_choice=False)
     budget_min_fen = WanMoneyField(_l("预算下限（万元）"), description=MONEY_HINT)
@@ -21,7 +22,7 @@ class DemandEditForm(FlaskForm):
     wanted_trl_min = SelectField(_l("期望最低技术就绪度"), choices=options([("", _l("不限"))] + [(str(n), f"TRL {n}") for n in range(1, 10)]),
                                  validators=[Optional()])
     modes = MultiCheckboxField(_l("可接受的合作方式"), choices=options(choices(TransferMode)))
-    deadline = DateField(_l("截止日期"), validators=[Optional()], format="%Y-%m-%d")
+    deadline = StringField(_l("截止日期"), widget=DateInput(), validators=[Optional(), max_length(20)])
 
     def to_service_data(self) -> dict:
         """The values the demand service validates."""

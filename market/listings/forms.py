@@ -5,10 +5,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from market.formtools import options
+from market.formtools import max_length, options
 from market.listings.vocabulary import IpKind, ReturnReason, choices, label
 
 
@@ -17,6 +17,10 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("invalid_choice_message", _l("无效的选项。"))
+        super().__init__(*args, **kwargs)
 
 
 def field_choices(fields) -> list:
@@ -87,7 +91,7 @@ class ListingReturnForm(FlaskForm):
 
     reason = SelectField(_l("退回原因"), choices=options([("", _l("请选择"))] + choices(ReturnReason)),
                          validators=[DataRequired(message=_l("请选择退回原因。"))])
-    comment = TextAreaField(_l("修改意见"), validators=[DataRequired(message=_l("请填写退回说明。")), Length(max=2000)])
+    comment = TextAreaField(_l("修改意见"), validators=[DataRequired(message=_l("请填写退回说明。")), max_length(2000)])
 
 
 class EmptyForm(FlaskForm):

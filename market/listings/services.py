@@ -11,6 +11,7 @@ from market.accounts.models import Role, User
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
 from market.listings import search
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm
+from market.listings.validation import FieldErrors, clean_text
 from market.listings.vocabulary import ListingKind, ListingStatus, ReturnReason, label
 from market.notifications.services import notify
 from market.security import can_manage_listing, can_see_confidential, can_view_listing
@@ -18,6 +19,7 @@ from market.timeutil import utcnow
 
 audit = logging.getLogger("market.audit")
 PDF_MAGIC = b"%PDF-"
+MEGABYTE = 1024 * 1024
 
 
 def listing_model(kind: ListingKind):
@@ -94,18 +96,16 @@ def approve_listing(session: Session, actor: User, kind: ListingKind, listing_id
 def return_listing(session: Session, actor: User, kind: ListingKind, listing_id: int, reason: str, comment: str) -> None:
     """Admin returns a listing with a structured reason and a comment shown to the owner."""
     _require_admin(actor)
-    errors = {}
+    errors = FieldErrors()
     try:
         reason = ReturnReason(reason)
-    except ValueError:
-        errors["reason"] = _("请选择退回原因。")
-    comment = (comment or "").strip()
+    except (ValueError, TypeError):
+        errors.add("reason", _("请选择退回原因。"))
+    comment = clean_text(errors, "comment", comment, max_len=2000)
     if not comment:
-        errors["comment"] = _("请填写退回说明，告诉提交人如何修改。")
-    elif len(comment) > 2000:
-        errors["comment"] = _("不能超过 %(n)s 个字符。", n=2000)
+        errors.add("comment", _("请填写退回说明，告诉提交人如何修改。"))
     if errors:
-        raise ValidationError(_("请修改标出的内容。"), errors)
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
     listing = session.get(listing_model(kind), listing_id)
     if listing is None:
         raise NotFoundError(_("该信息不存在。"))
@@ -206,12 +206,16 @@ def add_attachment(session: Session, actor: User, kind: ListingKind, listing_id:
     """Store a PDF under a generated name; the original name is kept for display only."""
     listing = get_managed_listing(session, actor, kind, listing_id)
     display_name = (filename or "").replace("\\", "/").split("/")[-1].strip()[:255] or "attachment.pdf"
+    name_errors = FieldErrors()
+    clean_text(name_errors, "file", display_name, max_len=255, multiline=False)
+    if name_errors:
+        raise ValidationError(_("文件名包含不允许的字符。"), {"file": _("文件名包含不允许的字符。")})
     if not display_name.lower().endswith(".pdf"):
         raise ValidationError(_("只能上传 PDF 文件。"), {"file": _("只能上传 PDF 文件。")})
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ValidationError(_("文件不能超过 %(n)s MB。", n=max_bytes // (1024 * 1024)),
-                              {"file": _("文件不能超过 %(n)s MB。", n=max_bytes // (1024 * 1024))})
+        limit = f"{max_bytes // MEGABYTE} MB" if max_bytes >= MEGABYTE else f"{max_bytes // 1024} KB"
+        raise ValidationError(_("文件不能超过 %(size)s。", size=limit), {"file": _("文件不能超过 %(size)s。", size=limit)})
     if not data.startswith(PDF_MAGIC):
         raise ValidationError(_("文件内容不是 PDF。"), {"file": _("文件内容不是 PDF。")})
     stored_name = secrets.token_hex(16) + ".pdf"

@@ -7,7 +7,10 @@ from flask_babel import gettext as _
 
 from market.money import MAX_FEN
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+REPLACEMENT_CHARACTER = "\ufffd"
+"""What a decoder leaves for bytes that were not UTF-8 (e.g. a lone surrogate sent as raw bytes)."""
 
 
 class FieldErrors(dict):
@@ -20,17 +23,17 @@ class FieldErrors(dict):
 
 def clean_text(errors: FieldErrors, name: str, value, *, max_len: int, required: bool = False,
                multiline: bool = True) -> str:
-    """Trimmed text without control characters or lone surrogates; records an error and returns '' when invalid."""
+    """Trimmed text without control characters or undecodable input; records an error and returns '' when invalid."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         errors.add(name, _("应为文本。"))
         return ""
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    if REPLACEMENT_CHARACTER in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
         errors.add(name, _("包含无效字符。"))
         return ""
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").strip()
-    if _CONTROL.search(value) or (not multiline and ("\n" in value or "\t" in value)):
+    if _CONTROL.search(value) or (not multiline and any(ch in value for ch in "\r\n\t")):
         errors.add(name, _("包含不允许的控制字符。"))
         return ""
     if required and not value:
@@ -125,10 +128,14 @@ def clean_date(errors: FieldErrors, name: str, value, *, low: date, high: date) 
     if value in (None, ""):
         return None
     if isinstance(value, str):
-        try:
-            value = date.fromisoformat(unicodedata.normalize("NFKC", value).strip())
-        except ValueError:
+        text = unicodedata.normalize("NFKC", value).strip()
+        if not _ISO_DATE.fullmatch(text):
             errors.add(name, _("日期格式应为 YYYY-MM-DD。"))
+            return None
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:
+            errors.add(name, _("不是有效的日期。"))
             return None
     if not isinstance(value, date):
         errors.add(name, _("日期格式应为 YYYY-MM-DD。"))

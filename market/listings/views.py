@@ -3,7 +3,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from market.errors import DomainError
+from market.errors import ValidationError
 from market.extensions import db
 from market.listings import queries, services
 from market.listings.forms import AttachmentUploadForm, EmptyForm
@@ -104,7 +104,7 @@ def upload(kind: str, listing_id: int):
                                     upload_folder=current_app.config["UPLOAD_FOLDER"],
                                     max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
                                     is_confidential=form.is_confidential.data)
-        except DomainError as error:
+        except ValidationError as error:
             flash(error.message, "error")
         else:
             flash(_("附件已上传。"), "success")

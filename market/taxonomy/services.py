@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.listings.validation import FieldErrors, clean_int, clean_text
 from market.taxonomy.models import Field, Valley
 
 MAX_KEY_FIELDS = 3
@@ -70,38 +71,51 @@ def get_valley(session: Session, valley_id: str) -> Valley:
     return valley
 
 
+def _key_fields(session: Session, errors: FieldErrors, field_codes: list[str]) -> list[Field]:
+    codes = list(dict.fromkeys(code for code in field_codes if code))
+    if len(codes) > MAX_KEY_FIELDS:
+        errors.add("key_fields", _("每个谷区最多 %(n)s 个重点领域。", n=MAX_KEY_FIELDS))
+        return []
+    fields = [find_field_by_code(session, code) for code in codes]
+    if any(field is None for field in fields):
+        errors.add("key_fields", _("领域不存在。"))
+        return []
+    return fields
+
+
 def set_valley_key_fields(session: Session, actor: User, valley_id: str, field_codes: list[str]) -> Valley:
     """Admin sets a valley's key fields: at most three, each an existing field."""
     _require_admin(actor)
     valley = get_valley(session, valley_id)
-    codes = list(dict.fromkeys(code for code in field_codes if code))
-    if len(codes) > MAX_KEY_FIELDS:
-        raise ValidationError(_("每个谷区最多 %(n)s 个重点领域。", n=MAX_KEY_FIELDS),
-                              {"key_fields": _("每个谷区最多 %(n)s 个重点领域。", n=MAX_KEY_FIELDS)})
-    fields = [find_field_by_code(session, code) for code in codes]
-    if any(field is None for field in fields):
-        raise ValidationError(_("领域不存在。"), {"key_fields": _("领域不存在。")})
+    errors = FieldErrors()
+    fields = _key_fields(session, errors, field_codes)
+    if errors:
+        raise ValidationError(errors["key_fields"], dict(errors))
     valley.key_fields = fields
     session.commit()
     return valley
 
 
 def update_valley(session: Session, actor: User, valley_id: str, *, name: str, description: str,
-                  target_achievements: int, target_companies: int) -> Valley:
-    """Admin edits a valley's name, description and annual targets."""
+                  target_achievements, target_companies, key_field_codes: list[str] | None = None) -> Valley:
+    """Admin edits a valley's name, description, annual targets and (when given) key fields: all of it or nothing."""
     _require_admin(actor)
     valley = get_valley(session, valley_id)
-    name = (name or "").strip()
-    errors = {}
-    if not name or len(name) > 40:
-        errors["name"] = _("名称为 1 到 40 个字符。")
-    for key, value in (("target_achievements", target_achievements), ("target_companies", target_companies)):
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1_000_000:
-            errors[key] = _("应在 %(low)s 到 %(high)s 之间。", low=0, high=1_000_000)
+    errors = FieldErrors()
+    name = clean_text(errors, "name", name, max_len=40, required=True, multiline=False)
+    if name and session.scalar(select(Valley.id).where(Valley.name == name, Valley.id != valley.id)):
+        errors.add("name", _("该名称已被其他谷区使用。"))
+    description = clean_text(errors, "description", description, max_len=2000)
+    targets = {key: clean_int(errors, key, value, low=0, high=1_000_000, required=True)
+               for key, value in (("target_achievements", target_achievements),
+                                  ("target_companies", target_companies))}
+    fields = _key_fields(session, errors, key_field_codes) if key_field_codes is not None else None
     if errors:
-        raise ValidationError(_("请修改标出的内容。"), errors)
-    valley.name, valley.description = name, (description or "").strip()[:2000]
-    valley.target_achievements, valley.target_companies = target_achievements, target_companies
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
+    valley.name, valley.description = name, description
+    valley.target_achievements, valley.target_companies = targets["target_achievements"], targets["target_companies"]
+    if fields is not None:
+        valley.key_fields = fields
     session.commit()
     return valley
 
@@ -110,7 +124,7 @@ def add_field(session: Session, actor: User, *, parent_code: str | None, code_su
               name_en: str = "") -> Field:
     """Admin adds a field under a parent (or at the top); the code is the parent's code plus a suffix."""
     _require_admin(actor)
-    errors = {}
+    errors = FieldErrors()
     parent = find_field_by_code(session, parent_code) if parent_code else None
     if parent_code and parent is None:
         errors["parent"] = _("上级领域不存在。")
@@ -119,15 +133,13 @@ def add_field(session: Session, actor: User, *, parent_code: str | None, code_su
     suffix = (code_suffix or "").strip().lower()
     if not suffix or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in suffix) or len(suffix) > 30:
         errors["code"] = _("代码只能由小写字母、数字和连字符组成。")
-    name = (name or "").strip()
-    if not name or len(name) > 60:
-        errors["name"] = _("名称为 1 到 60 个字符。")
+    name, name_en = _clean_names(errors, name, name_en)
     code = f"{parent.code}.{suffix}" if parent else suffix
     if not errors and find_field_by_code(session, code) is not None:
         errors["code"] = _("代码已存在。")
     if errors:
-        raise ValidationError(_("请修改标出的内容。"), errors)
-    field = Field(code=code, name=name, name_en=(name_en or "").strip()[:120], parent=parent,
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
+    field = Field(code=code, name=name, name_en=name_en, parent=parent,
                   position=len(parent.children) if parent else len(list_top_fields(session)))
     session.add(field)
     session.commit()
@@ -140,12 +152,20 @@ def rename_field(session: Session, actor: User, code: str, *, name: str, name_en
     field = find_field_by_code(session, code)
     if field is None:
         raise NotFoundError(_("领域不存在。"))
-    name = (name or "").strip()
-    if not name or len(name) > 60:
-        raise ValidationError(_("名称为 1 到 60 个字符。"), {"name": _("名称为 1 到 60 个字符。")})
-    field.name, field.name_en = name, (name_en or "").strip()[:120]
+    errors = FieldErrors()
+    name, name_en = _clean_names(errors, name, name_en)
+    if errors:
+        raise ValidationError(next(iter(errors.values())), dict(errors))
+    field.name, field.name_en = name, name_en
     session.commit()
     return field
+
+
+def _clean_names(errors: FieldErrors, name: str, name_en: str) -> tuple[str, str]:
+    name = clean_text(errors, "name", name, max_len=60, multiline=False)
+    if not name:
+        errors.add("name", _("名称为 1 到 60 个字符。"))
+    return name, clean_text(errors, "name_en", name_en, max_len=120, multiline=False)
 
 
 def _require_admin(actor: User) -> None:
