@@ -114,12 +114,13 @@ def _register_blueprints(app: Flask) -> None:
     from market.demands.views import bp as demands_bp
     from market.imports.views import bp as imports_bp
     from market.listings.views import bp as listings_bp
+    from market.matching.views import bp as matching_bp
     from market.notifications.views import bp as notifications_bp
     from market.pages.views import bp as pages_bp
     from market.policy.views import bp as money_bp
 
     for blueprint in (pages_bp, accounts_bp, achievements_bp, demands_bp, listings_bp, notifications_bp, admin_bp, imports_bp,
-                      deals_bp, contracts_bp, money_bp, api_bp):
+                      deals_bp, contracts_bp, money_bp, matching_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

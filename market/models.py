@@ -9,3 +9,5 @@ from market.contracts.models import PreorderAgreement, PreorderDelivery, Preorde
 from market.deals.models import Bid, BidVersion, Deal, DealEvent, DealIntermediary, DealPayment, DemandResponse  # noqa: F401
 from market.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401
 from market.policy.models import Award, PolicyEvent, PolicyStateSnapshot, StartupGrant, StoredRuleSet  # noqa: F401
+from market.matching.models import MatchFeedback, MatchIndexChange, MatchPair  # noqa: F401
+from market.api.models import IdempotencyRecord  # noqa: F401

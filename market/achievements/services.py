@@ -165,6 +165,8 @@ def update_achievement(session: Session, actor: User, achievement_id: int, data:
     if submit or was_published:
         previous = achievement.submit()
         listings.record_event(session, achievement, actor, "submit", previous)
+        if was_published:
+            listings.record_listing_change(session, achievement)
     listings.index_listing(session, achievement)
     session.commit()
     return achievement

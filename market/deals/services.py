@@ -778,6 +778,7 @@ def _mark_achievement_dealt(session: Session, deal: Deal, actor: User) -> None:
                                                           ListingStatus.EXPIRED):
         previous = achievement.mark_dealt()
         listings.record_event(session, achievement, actor, "dealt", previous, comment=_("项目 #%(id)s 完成", id=deal.id))
+        listings.record_listing_change(session, achievement)
 
 
 def complete_deal(session: Session, actor: User, deal_id: int, *, note="") -> Deal:

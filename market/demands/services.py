@@ -101,6 +101,8 @@ def update_demand(session: Session, actor: User, demand_id: int, data: dict, *, 
     if submit or was_published:
         previous = demand.submit()
         listings.record_event(session, demand, actor, "submit", previous)
+        if was_published:
+            listings.record_listing_change(session, demand)
     listings.index_listing(session, demand)
     session.commit()
     return demand

@@ -13,6 +13,7 @@ from market.listings import search
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm
 from market.listings.validation import FieldErrors, clean_text
 from market.listings.vocabulary import ListingKind, ListingStatus, ReturnReason, label
+from market.matching.services import record_listing_change
 from market.notifications.services import notify
 from market.security import can_manage_listing, can_see_confidential, can_view_listing
 from market.timeutil import utcnow
@@ -86,6 +87,7 @@ def approve_listing(session: Session, actor: User, kind: ListingKind, listing_id
         raise NotFoundError(_("该信息不存在。"))
     previous = listing.approve()
     record_event(session, listing, actor, "approve", previous)
+    record_listing_change(session, listing)
     if listing.submitter_id:
         notify(session, listing.submitter_id, "listing_published", _("已发布：%(t)s", t=listing.title),
                link=_listing_path(listing))
@@ -123,6 +125,7 @@ def withdraw_listing(session: Session, actor: User, kind: ListingKind, listing_i
     listing = get_managed_listing(session, actor, kind, listing_id)
     previous = listing.withdraw()
     record_event(session, listing, actor, "withdraw", previous)
+    record_listing_change(session, listing)
     session.commit()
 
 
@@ -131,6 +134,7 @@ def renew_listing(session: Session, actor: User, kind: ListingKind, listing_id: 
     listing = get_managed_listing(session, actor, kind, listing_id)
     previous = listing.renew()
     record_event(session, listing, actor, "renew", previous)
+    record_listing_change(session, listing)
     session.commit()
 
 
@@ -143,6 +147,7 @@ def expire_listings(session: Session) -> int:
                                                            model.expires_at < utcnow())):
             previous = listing.expire()
             record_event(session, listing, None, "expire", previous)
+            record_listing_change(session, listing)
             if listing.submitter_id:
                 notify(session, listing.submitter_id, "listing_expired", _("已过期：%(t)s", t=listing.title),
                        body=_("发布已满 12 个月，续期后可重新展示。"), link=_listing_path(listing))

@@ -238,6 +238,16 @@ MATRIX = [
     Route("POST", "/money/grants/new", admin_only(422)),
     Route("GET", "/money/rules", admin_only()),
     Route("POST", "/money/rules", admin_only(422)),
+    # matching
+    Route("GET", "/achievements/{published_achievement}/matches", signed_in(403, researcher=200, broker=200, admin=200)),
+    Route("GET", "/achievements/{draft_achievement}/matches", signed_in(404, researcher=200, admin=200)),
+    Route("GET", "/demands/{published_demand}/matches", signed_in(403, enterprise=200, broker=200, admin=200)),
+    Route("GET", "/demands/{draft_demand}/matches", signed_in(404, enterprise=200, admin=200)),
+    Route("GET", "/matches", signed_in(403, broker=200, admin=200)),
+    Route("POST", "/matching/feedback", signed_in(302, outsider=403),
+          {"demand_id": "{published_demand}", "achievement_id": "{published_achievement}", "verdict": "relevant",
+           "reason": "content_fits", "next": "/workspace"}),
+    Route("GET", "/matching/suggest-field", expect(200, visitor=401)),
     # bulk import
     Route("GET", "/imports/achievements", signed_in(200, broker=403)),
     Route("POST", "/imports/achievements", signed_in(422, broker=403)),
@@ -326,7 +336,8 @@ def template_database(template_database, tmp_path_factory):
     folder = tmp_path_factory.mktemp("world")
     shutil.copy(template_database, folder / "world.db")
     builder = create_app({"TESTING": True, "SECRET_KEY": "world", "PASSWORD_HASH_PROFILE": "fast",
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'world.db'}", "SERVER_NAME": "localhost"})
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'world.db'}", "SERVER_NAME": "localhost",
+                          "MATCH_INDEX_PATH": str(folder / "match-index")})
     with builder.app_context():
         emails, ids = build_world(db.session, str(folder / "uploads"))
         db.session.remove()
