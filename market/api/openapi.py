@@ -1,6 +1,9 @@
 """The OpenAPI 3.1 document of API v1, written as data; the API checks request bodies against its schemas."""
 from market.listings.queries import MAX_PER_PAGE, SORTS
 from market.listings.vocabulary import IpKind, ListingStatus, PriceType, ReturnReason, Stage, TransferMode
+from market.matching.models import FeedbackReason, Verdict
+from market.matching.services import MAX_TOP as MAX_MATCHES
+from market.matching.weights import FACTORS
 from market.money import MAX_FEN
 
 API_PREFIX = "/api/v1"
@@ -177,6 +180,92 @@ DEMAND_OUTPUT = {
     },
 }
 
+DEFAULT_MATCHES = 10
+"""Matches returned when `top` is not given."""
+
+LISTING_LINK = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "kind", "title", "organisation", "field", "urls"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["achievement", "demand"]},
+        "title": {"type": "string"},
+        "organisation": _LISTING_COMMON["organisation"],
+        "field": _LISTING_COMMON["field"],
+        "urls": _LISTING_COMMON["urls"],
+    },
+}
+
+_SNIPPET = {"type": "object", "additionalProperties": False, "required": ["text", "terms"],
+            "properties": {"text": {"type": "string", "description": "围绕共同词语截取的原文片段。"},
+                           "terms": {"type": "array", "items": {"type": "string"},
+                                     "description": "片段中出现的共同词语（按原文写法，可用于高亮）。"}}}
+
+MATCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["score", "listing", "explanation", "feedback", "dismissed"],
+    "properties": {
+        "score": {"type": "number", "minimum": 0, "maximum": 100, "description": "匹配度（0–100 分）。"},
+        "listing": _ref("ListingLink"),
+        "explanation": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["shared_terms", "field_path", "field_inferred", "factors", "snippets"],
+            "properties": {
+                "shared_terms": {"type": "array", "items": {"type": "string"}, "description": "两者共同的词语。"},
+                "field_path": {"type": "array", "items": {"type": "string"},
+                               "description": "领域树中从本信息的领域到对方领域的路径（名称）；不相关时为空。"},
+                "field_inferred": {"type": "boolean", "description": "本信息未选领域时按相近内容推断。"},
+                "factors": {
+                    "type": "array",
+                    "description": "各因素的得分；points 之和即 score，一方未填写的因素 similarity 为 null、不计分。",
+                    "items": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["factor", "label", "points", "max_points", "similarity"],
+                        "properties": {
+                            "factor": {"type": "string", "enum": list(FACTORS)},
+                            "label": {"type": "string"},
+                            "points": {"type": "number", "minimum": 0, "maximum": 100},
+                            "max_points": {"type": "number", "minimum": 0, "maximum": 100},
+                            "similarity": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                        },
+                    },
+                },
+                "snippets": {"type": "object", "additionalProperties": False, "required": ["query", "match"],
+                             "properties": {"query": _SNIPPET, "match": _SNIPPET}},
+            },
+        },
+        "feedback": {
+            "oneOf": [{
+                "type": "object", "additionalProperties": False,
+                "required": ["verdict", "reason", "comment", "updated_at"],
+                "properties": {
+                    "verdict": {**_CODED, "properties": {**_CODED["properties"],
+                                                         "code": {"type": "string", "enum": _values(Verdict)}}},
+                    "reason": {**_CODED, "properties": {**_CODED["properties"],
+                                                        "code": {"type": "string", "enum": _values(FeedbackReason)}}},
+                    "comment": {"type": "string"},
+                    "updated_at": _TIMESTAMP,
+                },
+            }, {"type": "null"}],
+            "description": "调用者本人对这条匹配的反馈。",
+        },
+        "dismissed": {"type": "boolean", "description": "调用者所在机构有人标为“不相关”（排在最后）。"},
+    },
+}
+
+MATCH_LIST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["listing", "items"],
+    "properties": {
+        "listing": _ref("ListingLink"),
+        "items": {"type": "array", "maxItems": MAX_MATCHES, "items": _ref("Match")},
+    },
+}
+
 ERROR = {
     "type": "object",
     "additionalProperties": False,
@@ -305,8 +394,33 @@ def _item(noun: str, id_name: str, schema: str, input_schema: str, *, title: str
     }
 
 
+def _matches(noun: str, id_name: str, *, title: str, other_title: str) -> dict:
+    return {
+        "parameters": [{"name": id_name, **_ID_PARAMETER}],
+        "get": {
+            "operationId": f"list_{noun[:-1]}_matches",
+            "summary": f"与{title}匹配的{other_title}（含匹配说明）",
+            "description": f"按匹配度排序的已发布{other_title}。需要令牌（否则 401）；对方机构未发布的{title}为 404；"
+                           f"能看到但无权查看匹配（其他机构的科研人员或企业用户）为 403。"
+                           "本机构成员和平台管理员可查看任何状态的本机构信息的匹配，技术经纪人可查看已发布信息的匹配。",
+            "tags": [noun],
+            "security": _TOKEN,
+            "parameters": [_query("top", {"type": "integer", "minimum": 1, "maximum": MAX_MATCHES,
+                                          "default": DEFAULT_MATCHES}, f"返回条数（1–{MAX_MATCHES}）。")],
+            "responses": {"200": _json(_ref("MatchList"), f"匹配的{other_title}，最佳在前。"),
+                          **_errors("401", "403", "404", "422")},
+        },
+    }
+
+
 def openapi_document() -> dict:
-    """The whole OpenAPI 3.1 document of API v1."""
+    """The whole OpenAPI 3.1 document of API v1: listings and matches here, deals and money in openapi_money."""
+    from market.api.openapi_money import add_deals_and_money
+
+    return add_deals_and_money(_listings_document())
+
+
+def _listings_document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -323,9 +437,13 @@ def openapi_document() -> dict:
                                                       with_stage=True, title="科技成果"),
             f"{API_PREFIX}/achievements/{{achievement_id}}": _item("achievements", "achievement_id", "Achievement",
                                                                    "AchievementInput", title="科技成果"),
+            f"{API_PREFIX}/achievements/{{achievement_id}}/matches": _matches("achievements", "achievement_id",
+                                                                           title="科技成果", other_title="技术需求"),
             f"{API_PREFIX}/demands": _collection("demands", "Demand", "DemandInput", with_stage=False, title="技术需求"),
             f"{API_PREFIX}/demands/{{demand_id}}": _item("demands", "demand_id", "Demand", "DemandInput",
                                                          title="技术需求"),
+            f"{API_PREFIX}/demands/{{demand_id}}/matches": _matches("demands", "demand_id", title="技术需求",
+                                                                    other_title="科技成果"),
             f"{API_PREFIX}/openapi.json": {
                 "get": {
                     "operationId": "get_openapi_document",
@@ -343,6 +461,9 @@ def openapi_document() -> dict:
                 "Demand": DEMAND_OUTPUT,
                 "AchievementPage": _page("Achievement"),
                 "DemandPage": _page("Demand"),
+                "ListingLink": LISTING_LINK,
+                "Match": MATCH,
+                "MatchList": MATCH_LIST,
                 "Error": ERROR,
             },
             "responses": {name: _error_response(description) for name, description in ERROR_RESPONSES.values()},

@@ -6,7 +6,9 @@ from flask import url_for
 from market.achievements.models import Achievement
 from market.demands.models import Demand
 from market.listings.queries import SearchResult
-from market.listings.vocabulary import label
+from market.listings.vocabulary import ListingKind, label
+from market.matching.models import feedback_label
+from market.matching.services import ListingMatches, MatchView
 from market.taxonomy.services import field_path
 
 
@@ -104,3 +106,48 @@ def page_json(result: SearchResult, serialise) -> dict:
         "per_page": result.per_page,
         "pages": result.pages,
     }
+
+
+def _listing_link(listing) -> dict:
+    """A listing as a short reference: id, kind, title, organisation, field and links."""
+    if listing.kind == ListingKind.ACHIEVEMENT:
+        urls = {"api": url_for("api.get_achievement", achievement_id=listing.id),
+                "page": url_for("achievements.detail", achievement_id=listing.id)}
+    else:
+        urls = {"api": url_for("api.get_demand", demand_id=listing.id),
+                "page": url_for("demands.detail", demand_id=listing.id)}
+    return {"id": listing.id, "kind": str(listing.kind), "title": listing.title,
+            "organisation": {"id": listing.organisation_id, "name": listing.organisation.name},
+            "field": _field(listing.field), "urls": urls}
+
+
+def _feedback_coded(value) -> dict:
+    return {"code": str(value), "label": feedback_label(value)}
+
+
+def match_json(view: MatchView) -> dict:
+    """One ranked match: the other listing, the score (points 0–100) and the explanation."""
+    feedback = view.my_feedback
+    return {
+        "score": round(view.score, 2),
+        "listing": _listing_link(view.other),
+        "explanation": {
+            "shared_terms": list(view.shared_terms),
+            "field_path": list(view.field_path),
+            "field_inferred": view.field_inferred,
+            "factors": [{"factor": f.name, "label": f.label, "points": f.points, "max_points": f.max_points,
+                         "similarity": None if f.similarity is None else round(f.similarity, 4)}
+                        for f in view.factors],
+            "snippets": {"query": {"text": view.query_snippet.text, "terms": list(view.query_snippet.terms)},
+                         "match": {"text": view.other_snippet.text, "terms": list(view.other_snippet.terms)}},
+        },
+        "feedback": None if feedback is None else {
+            "verdict": _feedback_coded(feedback.verdict), "reason": _feedback_coded(feedback.reason),
+            "comment": feedback.comment or "", "updated_at": iso(feedback.updated_at)},
+        "dismissed": view.dismissed,
+    }
+
+
+def matches_json(found: ListingMatches) -> dict:
+    """A listing's matches, best first (those the caller's organisation marked not relevant last)."""
+    return {"listing": _listing_link(found.listing), "items": [match_json(view) for view in found.matches]}

@@ -5,8 +5,15 @@ from flask_babel import gettext as _
 from market.accounts.models import Role
 from market.achievements import services as achievements
 from market.api.auth import AuthenticationError, optional_token_user, require_token_user
-from market.api.openapi import ACHIEVEMENT_INPUT, DEMAND_INPUT, MAX_LISTING_ID, openapi_document, search_parameters
-from market.api.serializers import achievement_json, demand_json, page_json
+from market.api.openapi import (
+    ACHIEVEMENT_INPUT,
+    DEFAULT_MATCHES,
+    DEMAND_INPUT,
+    MAX_LISTING_ID,
+    openapi_document,
+    search_parameters,
+)
+from market.api.serializers import achievement_json, demand_json, matches_json, page_json
 from market.api.shape import shape_errors
 from market.api.strictjson import read_json_body
 from market.demands import services as demands
@@ -14,7 +21,9 @@ from market.errors import PermissionDeniedError, ValidationError, json_error
 from market.extensions import csrf, db
 from market.listings import queries
 from market.listings import services as listings
+from market.listings.validation import FieldErrors, clean_int
 from market.listings.vocabulary import ListingKind
+from market.matching import services as matching
 from market.security import can_create, can_see_confidential
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -68,6 +77,18 @@ def get_demand(demand_id: int):
     actor = optional_token_user(db.session, request)
     demand = listings.get_listing(db.session, actor, ListingKind.DEMAND, demand_id)
     return jsonify(demand_json(demand, confidential=can_see_confidential(actor, demand)))
+
+
+@bp.get(f"/achievements/<{LISTING_ID}:achievement_id>/matches")
+def achievement_matches(achievement_id: int):
+    """Demands matching an achievement, with explanations: for its organisation's members, brokers and admins."""
+    return _matches(ListingKind.ACHIEVEMENT, achievement_id)
+
+
+@bp.get(f"/demands/<{LISTING_ID}:demand_id>/matches")
+def demand_matches(demand_id: int):
+    """Achievements matching a demand, with explanations: for its organisation's members, brokers and admins."""
+    return _matches(ListingKind.DEMAND, demand_id)
 
 
 @bp.post("/achievements")
@@ -131,6 +152,23 @@ def _search_params(allowed: frozenset[str]) -> queries.SearchParams:
     return params
 
 
+def _matches(kind: ListingKind, listing_id: int):
+    """401 without a token, 422 for bad parameters, 404 for a listing the caller may not see, 403 when they see
+    it but not its matches (another organisation's published listing, for a researcher or an enterprise)."""
+    actor = require_token_user(db.session, request)
+    errors = FieldErrors()
+    for name in request.args:
+        if name != "top":
+            errors.add(name, _("未知的查询参数。"))
+        elif len(request.args.getlist(name)) > 1:
+            errors.add(name, _("参数只能出现一次。"))
+    top = clean_int(errors, "top", request.args.get("top"), low=1, high=matching.MAX_TOP)
+    if errors:
+        raise ValidationError(_("查询参数无效。"), dict(errors))
+    found = matching.list_listing_matches(db.session, actor, kind, listing_id, top=top or DEFAULT_MATCHES)
+    return jsonify(matches_json(found))
+
+
 def _read_body() -> dict:
     return read_json_body(request, current_app.config["API_MAX_BODY_BYTES"])
 
@@ -153,3 +191,4 @@ def _created(body: dict, endpoint: str, **values):
     response.status_code = 201
     response.headers["Location"] = url_for(endpoint, **values)
     return response
+from market.api import deals, money  # noqa: E402,F401  (their routes register on bp)

@@ -1,0 +1,298 @@
+"""JSON API v1 for money: proceeds and pre-order payments behind an Idempotency-Key, and the awards they earned.
+
+Also the JSON shapes of payments and awards and the query-string and paging helpers the deal endpoints share.
+"""
+from collections.abc import Callable
+from datetime import date
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from market.accounts.models import User
+from market.api.auth import require_token_user
+from market.api.idempotency import (
+    KeyedRequest,
+    StoredResponse,
+    read_idempotency_key,
+    render_json,
+    request_fingerprint,
+    run_once,
+)
+from market.api.openapi_money import AWARD_RECIPIENT, MAX_API_PAGE, PAYMENT_INPUT
+from market.api.serializers import iso
+from market.api.shape import shape_errors
+from market.api.strictjson import read_json_body
+from market.api.views import bp
+from market.contracts import services as preorders
+from market.contracts.models import PreorderPayment
+from market.deals import payments as deal_payments
+from market.deals import services as deals
+from market.deals.models import DealPayment
+from market.errors import DomainError, PermissionDeniedError, ValidationError
+from market.extensions import db
+from market.listings.queries import MAX_PER_PAGE
+from market.listings.validation import FieldErrors, clean_choice, clean_date, clean_int
+from market.money import MAX_FEN
+from market.policy import queries as award_queries
+from market.policy.models import Award, AwardStatus
+from market.security import is_member_of
+
+EARLIEST_PAYMENT_DATE = date(2000, 1, 1)
+LATEST_DATE = date(9999, 12, 31)
+DEFAULT_PER_PAGE = 20
+SERVICE_FIELD_NAMES = {"paid_on": "date"}
+"""The payment services name the date `paid_on`; the API body calls it `date`."""
+
+
+# ---------------------------------------------------------------- request helpers shared by the deal endpoints
+
+
+def read_body() -> dict:
+    """The request body as a strict JSON object (415, 413, 400 or 422 otherwise)."""
+    return read_json_body(request, current_app.config["API_MAX_BODY_BYTES"])
+
+
+def read_optional_body() -> dict:
+    """The body of an action that takes no input: none at all, or a JSON object (which must then be empty)."""
+    if not request.content_length and "Transfer-Encoding" not in request.headers:
+        return {}
+    return read_body()
+
+
+def refuse_shape(schema: dict, data: dict) -> None:
+    """422 for unknown keys and wrong JSON types (a string or a float where an integer belongs …)."""
+    errors = shape_errors(schema, data)
+    missing = [name for name in schema.get("required", []) if name not in data and name not in errors]
+    for name in missing:
+        errors[name] = _("此项必填。")
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), errors)
+
+
+def page_number(errors: FieldErrors, name: str, raw: str | None) -> int:
+    """The `page` query parameter (1 by default)."""
+    return clean_int(errors, name, raw, low=1, high=MAX_API_PAGE) or 1
+
+
+def page_size(errors: FieldErrors, name: str, raw: str | None) -> int:
+    """The `per_page` query parameter (20 by default)."""
+    return clean_int(errors, name, raw, low=1, high=MAX_PER_PAGE) or DEFAULT_PER_PAGE
+
+
+PAGING = {"page": page_number, "per_page": page_size}
+
+
+def query_arguments(parsers: dict[str, Callable[[FieldErrors, str, str | None], object]]) -> dict:
+    """The query string read by one parser per known parameter; unknown, repeated or invalid ones are a 422."""
+    errors = FieldErrors()
+    for name in request.args:
+        if name not in parsers:
+            errors.add(name, _("未知的查询参数。"))
+        elif len(request.args.getlist(name)) > 1:
+            errors.add(name, _("参数只能出现一次。"))
+    values = {name: parse(errors, name, request.args.get(name)) for name, parse in parsers.items()}
+    if errors:
+        raise ValidationError(_("查询参数无效。"), dict(errors))
+    return values
+
+
+def paged(session: Session, statement, *, page: int, per_page: int, serialise) -> dict:
+    """One page of a select's rows as {"items", "total", "page", "per_page", "pages"} (a page past the end is empty)."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    rows = session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": serialise(rows), "total": total, "page": page, "per_page": per_page,
+            "pages": max(1, -(-total // per_page))}
+
+
+# ---------------------------------------------------------------- JSON shapes
+
+
+def party_json(organisation) -> dict | None:
+    """An organisation as {"id", "name"}."""
+    return None if organisation is None else {"id": organisation.id, "name": organisation.name}
+
+
+def person_json(user: User | None) -> dict | None:
+    """A person as {"id", "name"}."""
+    return None if user is None else {"id": user.id, "name": user.name}
+
+
+def awards_json(session: Session, awards: list[Award]) -> list[dict]:
+    """Award lines with their recipient's name, their status and the note that explains a cap or a hold."""
+    if not awards:
+        return []
+    names = award_queries.recipient_labels(session, {award.recipient for award in awards})
+    catalog = award_queries.load_rule_catalog(session)
+    return [{
+        "id": award.id,
+        "rule": award.rule,
+        "rule_kind": award.rule_kind,
+        "rule_set": award.rule_set,
+        "rule_set_version": award.rule_set_version,
+        "recipient": award.recipient,
+        "recipient_name": names.get(award.recipient, award.recipient),
+        "payer": award.payer,
+        "computed_fen": award.computed_fen,
+        "granted_fen": award.granted_fen,
+        "status": {"code": str(award.status), "label": award_queries.status_label(award.status)},
+        "capped_by": award.capped_by,
+        "waived_by": award.waived_by,
+        "note": award_queries.explain_award(catalog, award),
+        "event_date": iso(award.event_date),
+        "deal_id": award.deal_id,
+        "agreement_id": award.agreement_id,
+        "approved_at": iso(award.approved_at),
+        "paid_at": iso(award.paid_at),
+    } for award in awards]
+
+
+def payment_json(session: Session, payment: DealPayment | PreorderPayment, awards: list[Award]) -> dict:
+    """A proceeds or pre-order payment with the award lines its policy event produced."""
+    return {
+        "id": payment.id,
+        "deal_id": getattr(payment, "deal_id", None),
+        "agreement_id": getattr(payment, "agreement_id", None),
+        "amount_fen": payment.amount_fen,
+        "paid_on": iso(payment.paid_on),
+        "recorded_by": person_json(session.get(User, payment.recorded_by_id)),
+        "created_at": iso(payment.created_at),
+        "awards": awards_json(session, awards),
+    }
+
+
+def payments_with_awards(session: Session, payments: list, awards: list[Award]) -> tuple[list[dict], list[Award]]:
+    """Payments each with the awards of its policy event, and the awards that belong to no payment."""
+    by_event: dict[int, list[Award]] = {}
+    for award in awards:
+        by_event.setdefault(award.policy_event_id, []).append(award)
+    paid_events = {payment.policy_event_id for payment in payments}
+    return ([payment_json(session, payment, by_event.get(payment.policy_event_id, [])) for payment in payments],
+            [award for award in awards if award.policy_event_id not in paid_events])
+
+
+# ---------------------------------------------------------------- payments (Idempotency-Key required)
+
+
+def _checked_payment(data: dict) -> tuple[int, date]:
+    """Amount and date of a payment body; 422 before anything is recorded when they cannot be right."""
+    refuse_shape(PAYMENT_INPUT, data)
+    errors = FieldErrors()
+    amount = data["amount_fen"]
+    if not 0 < amount <= MAX_FEN:
+        errors.add("amount_fen", _("金额必须是大于零的整数（分），且不超过 %(max)s。", max=MAX_FEN))
+    day = clean_date(errors, "date", data["date"], low=EARLIEST_PAYMENT_DATE, high=LATEST_DATE)
+    if day is None and "date" not in errors:
+        errors.add("date", _("请填写付款日期（YYYY-MM-DD）。"))
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
+    return amount, day
+
+
+def _refusal(error: DomainError) -> StoredResponse:
+    """A domain refusal as the stored JSON error body (service field names mapped to the body's)."""
+    fields = {SERVICE_FIELD_NAMES.get(name, name): message for name, message in error.fields.items()}
+    return render_json(error.status, {"error": error.code, "message": error.message, "fields": fields})
+
+
+def _record_payment(actor: User, key: str, data: dict, pay: Callable[[int, date], tuple]):
+    """Run a payment once per Idempotency-Key: 201 with the payment and its awards, or the stored answer."""
+    amount, day = _checked_payment(data)
+    keyed = KeyedRequest(user_id=actor.id, key=key, method=request.method, path=request.path,
+                         fingerprint=request_fingerprint(data))
+
+    def answer(result) -> StoredResponse:
+        payment, awards = result
+        return render_json(201, payment_json(db.session, payment, awards))
+
+    return run_once(db.session, keyed, lambda: pay(amount, day), answer, _refusal)
+
+
+@bp.post("/deals/<int:deal_id>/payments")
+def record_deal_payment(deal_id: int):
+    """Record proceeds received under a registered contract (the transferor's members, the deal's broker and
+    admins); rewards are computed at once."""
+    actor = require_token_user(db.session, request)
+    key = read_idempotency_key(request)
+    data = read_body()
+    deal = deals.get_deal(db.session, actor, deal_id)
+    if not deal_payments.may_record_payment(actor, deal):
+        raise PermissionDeniedError(_("回款由成果转让方、项目经纪人或平台登记。"))
+    return _record_payment(actor, key, data, lambda amount, day: deals.record_payment(
+        db.session, actor, deal_id, amount_fen=amount, paid_on=day))
+
+
+@bp.post("/preorders/<int:agreement_id>/payments")
+def record_preorder_payment(agreement_id: int):
+    """Record a payment for accepted deliveries of a pre-order agreement; the subsidy is computed at once."""
+    actor = require_token_user(db.session, request)
+    key = read_idempotency_key(request)
+    data = read_body()
+    preorders.get_visible_agreement(db.session, actor, agreement_id)
+    return _record_payment(actor, key, data, lambda amount, day: preorders.record_payment(
+        db.session, actor, agreement_id, amount_fen=amount, paid_on=day))
+
+
+# ---------------------------------------------------------------- awards
+
+
+@bp.get("/deals/<int:deal_id>/awards")
+def deal_awards(deal_id: int):
+    """The awards a deal earned, for everyone who may see the deal."""
+    actor = require_token_user(db.session, request)
+    query_arguments({})
+    deal = deals.get_deal(db.session, actor, deal_id)
+    return jsonify({"items": awards_json(db.session, deals.deal_awards(db.session, deal))})
+
+
+@bp.get("/preorders/<int:agreement_id>/awards")
+def preorder_awards(agreement_id: int):
+    """The subsidy lines a pre-order agreement earned, for its parties, its broker and admins."""
+    actor = require_token_user(db.session, request)
+    query_arguments({})
+    agreement = preorders.get_visible_agreement(db.session, actor, agreement_id)
+    awards = db.session.scalars(select(Award).where(Award.agreement_id == agreement.id).order_by(Award.id)).all()
+    return jsonify({"items": awards_json(db.session, list(awards))})
+
+
+def _recipient(errors: FieldErrors, name: str, raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not AWARD_RECIPIENT.fullmatch(raw):
+        errors.add(name, _("领取人应写作 user-<编号> 或 org-<编号>。"))
+        return None
+    return raw
+
+
+def _award_status(errors: FieldErrors, name: str, raw: str | None) -> AwardStatus | None:
+    return clean_choice(errors, name, raw, AwardStatus, required=False)
+
+
+def visible_recipients(actor: User) -> list[str]:
+    """The award recipients a person may read besides an admin: themselves and their organisation."""
+    keys = [f"user-{actor.id}"]
+    if actor.organisation_id is not None and is_member_of(actor, actor.organisation_id):
+        keys.append(f"org-{actor.organisation_id}")
+    return keys
+
+
+@bp.get("/awards")
+def list_awards():
+    """Awards of one recipient (user-<id> or org-<id>), newest first: a person their own, an organisation's
+    members the organisation's, admins anyone's (and, without `recipient`, all)."""
+    actor = require_token_user(db.session, request)
+    args = query_arguments({"recipient": _recipient, "status": _award_status, **PAGING})
+    recipient = args["recipient"]
+    statement = select(Award)
+    if recipient is not None:
+        if not actor.is_admin and recipient not in visible_recipients(actor):
+            raise PermissionDeniedError(_("只能查看本人或本机构的奖补。"))
+        statement = statement.where(Award.recipient == recipient)
+    elif not actor.is_admin:
+        statement = statement.where(Award.recipient.in_(visible_recipients(actor)))
+    if args["status"] is not None:
+        statement = statement.where(Award.status == args["status"])
+    statement = statement.order_by(Award.event_date.desc(), Award.id.desc())
+    return jsonify(paged(db.session, statement, page=args["page"], per_page=args["per_page"],
+                         serialise=lambda rows: awards_json(db.session, list(rows))))

@@ -1,0 +1,495 @@
+"""The OpenAPI 3.1 part for bids, deals, payments and awards, written as data and merged into the API document;
+the deal and money endpoints check request bodies against these schemas."""
+import dataclasses
+import re
+
+from market.deals.models import BidSide, BidStatus, DealStage
+from market.deals.services import (
+    DEFAULT_NOTICE_DAYS,
+    EVENT_LABELS,
+    MAX_MESSAGE_CHARS,
+    MAX_NOTICE_DAYS,
+    MAX_REASON_CHARS,
+    DealPermissions,
+)
+from market.listings.queries import MAX_PER_PAGE
+from market.listings.vocabulary import TransferMode
+from market.money import MAX_FEN
+from market.policy.models import AwardStatus
+
+API_PREFIX = "/api/v1"
+MAX_ID = 2**31 - 1
+"""Largest id a path accepts (the app's int converter: ids are 32-bit integers in PostgreSQL)."""
+MAX_API_PAGE = 100_000
+AWARD_RECIPIENT = re.compile(r"(?:user|org)-[1-9][0-9]{0,9}", re.ASCII)
+"""How an award's recipient is written: user-<id> for a person, org-<id> for an organisation."""
+
+STAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    DealStage.NEGOTIATION: (),
+    DealStage.PRICING: (),
+    DealStage.NOTICE: ("notice_days",),
+    DealStage.SIGNED: ("signed_on", "agreed_amount_fen"),
+    DealStage.REGISTERED: ("registration_number", "registered_on"),
+    DealStage.COMPLETED: ("note",),
+    DealStage.TERMINATED: ("reason",),
+}
+"""The stages a deal may be moved into through the API and the body keys each move takes (performance is reached by
+the first payment)."""
+
+DEAL_ROLES = ("admin", "broker", "intermediary", "party", "platform_broker", "transferee", "transferor")
+
+
+def _values(enum_class) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+def _coded(codes: list[str]) -> dict:
+    return {"type": "object", "additionalProperties": False, "required": ["code", "label"],
+            "properties": {"code": {"type": "string", "enum": codes}, "label": {"type": "string"}}}
+
+
+_FEN = {"type": "integer", "minimum": 1, "maximum": MAX_FEN}
+_FEN_OUT = {"type": "integer", "minimum": 0, "maximum": MAX_FEN}
+_DATE = {"type": "string", "format": "date"}
+_DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
+_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+
+# ---------------------------------------------------------------- request bodies
+
+PAYMENT_INPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["amount_fen", "date"],
+    "properties": {
+        "amount_fen": {**_FEN, "description": "付款金额（整数“分”，JSON 整数，不加引号、不带小数点或指数）。"},
+        "date": {**_DATE, "description": "付款日期（YYYY-MM-DD），不早于签约日期、不晚于今天。"},
+    },
+}
+
+BID_ROUND_INPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["amount_fen", "mode"],
+    "properties": {
+        "amount_fen": {**_FEN, "description": "报价金额（分）。"},
+        "mode": {"type": "string", "enum": _values(TransferMode), "description": "转化方式，须为成果提供的方式之一。"},
+        "message": {"type": ["string", "null"], "maxLength": MAX_MESSAGE_CHARS, "description": "留言。"},
+    },
+}
+
+BID_ACCEPT_INPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["version"],
+    "properties": {"version": {"type": "integer", "minimum": 1,
+                               "description": "所接受的一轮报价的编号，须为最新一轮（防止接受已被更新的报价）。"}},
+}
+
+EMPTY_INPUT = {"type": "object", "additionalProperties": False, "properties": {},
+               "description": "无需请求体；如发送，须为空对象 {}。"}
+
+DEAL_STAGE_INPUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["to"],
+    "description": "推进到下一阶段（或终止）。各阶段只接受所列字段：" + "；".join(
+        f"{stage}：{'、'.join(fields) or '无'}" for stage, fields in STAGE_FIELDS.items()) + "。",
+    "properties": {
+        "to": {"type": "string", "enum": list(STAGE_FIELDS), "description": "目标阶段；履约/回款阶段由首笔回款自动进入。"},
+        "notice_days": {"type": "integer", "minimum": DEFAULT_NOTICE_DAYS, "maximum": MAX_NOTICE_DAYS,
+                        "default": DEFAULT_NOTICE_DAYS, "description": "公示天数（notice）。"},
+        "signed_on": {**_DATE, "description": "签约日期（signed），须在公示期满之后。"},
+        "agreed_amount_fen": {**_FEN, "description": "合同金额（signed，分），须与公示价格一致。"},
+        "registration_number": {"type": "string", "maxLength": 60, "description": "技术合同登记编号（registered）。"},
+        "registered_on": {**_DATE, "description": "登记日期（registered）。"},
+        "note": {"type": ["string", "null"], "maxLength": MAX_REASON_CHARS,
+                 "description": "完成说明（completed）；未全部回款时必填。"},
+        "reason": {"type": "string", "maxLength": MAX_REASON_CHARS, "description": "终止原因（terminated），必填。"},
+    },
+}
+
+# ---------------------------------------------------------------- responses
+
+PARTY = {"type": "object", "additionalProperties": False, "required": ["id", "name"],
+         "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+
+AWARD = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "rule", "rule_kind", "rule_set", "rule_set_version", "recipient", "recipient_name", "payer",
+                 "computed_fen", "granted_fen", "status", "capped_by", "waived_by", "note", "event_date", "deal_id",
+                 "agreement_id", "approved_at", "paid_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "rule": {"type": "string", "description": "规则编号（如 R1、R2）。"},
+        "rule_kind": {"type": "string"},
+        "rule_set": {"type": "string"},
+        "rule_set_version": {"type": "string"},
+        "recipient": {"type": "string", "pattern": "^(user|org)-[0-9]+$", "description": "领取人：user-<编号> 或 org-<编号>。"},
+        "recipient_name": {"type": "string"},
+        "payer": {"type": "string", "description": "出资方账户，如 fiscal:province、proceeds:org-<编号>。"},
+        "computed_fen": _FEN_OUT,
+        "granted_fen": {**_FEN_OUT, "description": "核定金额（分），受上限约束后不超过计算金额。"},
+        "status": _coded(_values(AwardStatus)),
+        "capped_by": {"type": ["string", "null"], "description": "约束了金额的上限范围。"},
+        "waived_by": {"type": ["string", "null"], "description": "从优不重复时已享受的规则。"},
+        "note": {"type": "string", "description": "说明：暂缓原因、上限说明等。"},
+        "event_date": _DATE,
+        "deal_id": {"type": ["integer", "null"]},
+        "agreement_id": {"type": ["integer", "null"]},
+        "approved_at": _TIMESTAMP,
+        "paid_at": _TIMESTAMP,
+    },
+}
+
+PAYMENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "deal_id", "agreement_id", "amount_fen", "paid_on", "recorded_by", "created_at", "awards"],
+    "properties": {
+        "id": {"type": "integer"},
+        "deal_id": {"type": ["integer", "null"]},
+        "agreement_id": {"type": ["integer", "null"]},
+        "amount_fen": _FEN,
+        "paid_on": _DATE,
+        "recorded_by": _nullable(_ref("Party")),
+        "created_at": _TIMESTAMP,
+        "awards": {"type": "array", "items": _ref("Award"), "description": "该笔付款产生的奖补（金额均为整数分）。"},
+    },
+}
+
+BID_VERSION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["number", "side", "amount_fen", "mode", "message", "author", "created_at"],
+    "properties": {
+        "number": {"type": "integer", "minimum": 1},
+        "side": {"type": "string", "enum": _values(BidSide), "description": "buyer：报价方；owner：成果方。"},
+        "amount_fen": _FEN,
+        "mode": _coded(_values(TransferMode)),
+        "message": {"type": "string"},
+        "author": _nullable(_ref("Party")),
+        "created_at": _TIMESTAMP,
+    },
+}
+
+BID = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "status", "achievement", "bidder_organisation", "side", "latest", "rounds", "deal_id", "may",
+                 "created_at", "updated_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "status": _coded(_values(BidStatus)),
+        "achievement": {"type": "object", "additionalProperties": False, "required": ["id", "title", "organisation"],
+                        "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
+                                       "organisation": _ref("Party")}},
+        "bidder_organisation": _ref("Party"),
+        "side": {"type": ["string", "null"], "enum": [*_values(BidSide), None], "description": "调用者所在的一方。"},
+        "latest": _ref("BidVersion"),
+        "rounds": {"type": "integer", "minimum": 1},
+        "deal_id": {"type": ["integer", "null"], "description": "接受后创建的项目。"},
+        "may": {"type": "object", "additionalProperties": False,
+                "required": ["counter", "accept", "decline", "withdraw"],
+                "properties": {name: {"type": "boolean"} for name in ("counter", "accept", "decline", "withdraw")},
+                "description": "调用者现在可以做的答复。"},
+        "created_at": _TIMESTAMP,
+        "updated_at": _TIMESTAMP,
+        "versions": {"type": "array", "items": _ref("BidVersion"), "description": "每一轮报价（详情中）。"},
+    },
+}
+
+_LINK = {"type": "object", "additionalProperties": False, "required": ["id", "title"],
+         "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}}
+
+_DEAL_PROPERTIES = {
+    "id": {"type": "integer"},
+    "title": {"type": "string"},
+    "stage": _coded(_values(DealStage)),
+    "achievement": _nullable(_LINK),
+    "demand": _nullable(_LINK),
+    "transferor": _ref("Party"),
+    "transferee": _ref("Party"),
+    "broker": _nullable(_ref("Party")),
+    "agent_organisation": _nullable(_ref("Party")),
+    "mode": _nullable(_coded(_values(TransferMode))),
+    "agreed_amount_fen": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_FEN},
+    "paid_fen": _FEN_OUT,
+    "reward_rate_bp": {"type": "integer", "minimum": 0, "maximum": 10_000},
+    "notice": {"type": "object", "additionalProperties": False, "required": ["days", "starts_on", "ends_on"],
+               "properties": {"days": {"type": "integer"}, "starts_on": _DATE_OR_NULL, "ends_on": _DATE_OR_NULL}},
+    "signed_on": _DATE_OR_NULL,
+    "registration_number": {"type": ["string", "null"]},
+    "registered_on": _DATE_OR_NULL,
+    "termination_reason": {"type": "string"},
+    "intermediary_exception": {"type": "string"},
+    "your_roles": {"type": "array", "items": {"type": "string", "enum": list(DEAL_ROLES)},
+                   "description": "调用者在项目中的身份。"},
+    "created_at": _TIMESTAMP,
+    "updated_at": _TIMESTAMP,
+    "completed_at": _TIMESTAMP,
+}
+
+DEAL = {"type": "object", "additionalProperties": False, "required": list(_DEAL_PROPERTIES),
+        "properties": _DEAL_PROPERTIES}
+
+_PERMISSIONS = {field.name: ({"type": ["string", "null"], "enum": [*_values(DealStage), None]}
+                             if field.name == "advance_to" else {"type": "boolean"})
+                for field in dataclasses.fields(DealPermissions)}
+
+_DETAIL_PROPERTIES = {
+    "intermediaries": {"type": "array", "items": {
+        "type": "object", "additionalProperties": False, "required": ["user", "share_bp", "position"],
+        "properties": {"user": _ref("Party"), "share_bp": {"type": "integer", "minimum": 1, "maximum": 10_000},
+                       "position": {"type": "integer"}}}},
+    "payments": {"type": "array", "items": _ref("Payment"), "description": "回款，各含其产生的奖补。"},
+    "other_awards": {"type": "array", "items": _ref("Award"), "description": "不属于某笔回款的奖补（如登记时产生的）。"},
+    "timeline": {"type": "array", "items": {
+        "type": "object", "additionalProperties": False,
+        "required": ["at", "action", "label", "from_stage", "to_stage", "note", "actor"],
+        "properties": {"at": _TIMESTAMP, "action": {"type": "string", "enum": list(EVENT_LABELS)},
+                       "label": {"type": "string"}, "from_stage": {"type": ["string", "null"]},
+                       "to_stage": {"type": ["string", "null"]}, "note": {"type": "string"},
+                       "actor": _nullable(_ref("Party"))}}},
+    "may": {"type": "object", "additionalProperties": False, "required": list(_PERMISSIONS),
+            "properties": _PERMISSIONS, "description": "调用者现在可以做的操作（与项目页面相同）。"},
+}
+
+DEAL_DETAIL = {"type": "object", "additionalProperties": False,
+               "required": list(_DEAL_PROPERTIES) + list(_DETAIL_PROPERTIES),
+               "properties": {**_DEAL_PROPERTIES, **_DETAIL_PROPERTIES}}
+
+
+def _page(item: str) -> dict:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["items", "total", "page", "per_page", "pages"],
+        "properties": {
+            "items": {"type": "array", "items": _ref(item)},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "pages": {"type": "integer", "minimum": 1},
+        },
+    }
+
+
+AWARD_LIST = {"type": "object", "additionalProperties": False, "required": ["items"],
+              "properties": {"items": {"type": "array", "items": _ref("Award")}}}
+
+SCHEMAS = {
+    "Party": PARTY,
+    "PaymentInput": PAYMENT_INPUT,
+    "BidRoundInput": BID_ROUND_INPUT,
+    "BidAcceptInput": BID_ACCEPT_INPUT,
+    "EmptyInput": EMPTY_INPUT,
+    "DealStageInput": DEAL_STAGE_INPUT,
+    "Award": AWARD,
+    "AwardList": AWARD_LIST,
+    "AwardPage": _page("Award"),
+    "Payment": PAYMENT,
+    "BidVersion": BID_VERSION,
+    "Bid": BID,
+    "BidPage": _page("Bid"),
+    "Deal": DEAL,
+    "DealDetail": DEAL_DETAIL,
+    "DealPage": _page("Deal"),
+}
+
+# ---------------------------------------------------------------- operations
+
+RESPONSES = {
+    "IdempotencyBadRequest": "缺少或无效的 Idempotency-Key 请求头（idempotency_key_required），或请求体不是有效的 "
+                             "UTF-8 JSON（malformed_json）。",
+    "MoneyConflict": "使用同一 Idempotency-Key 的请求仍在处理中（request_in_progress），稍后用同一个键重试；"
+                     "或项目、协议的状态不允许（invalid_state）。",
+    "MoneyUnprocessable": "JSON 不可接受（invalid_json）、内容未通过校验（validation_failed：金额须为 1 到上限之间的 JSON "
+                          "整数，日期为 YYYY-MM-DD），政策或交易规则不允许（rule_violation），或该 Idempotency-Key 已用于"
+                          "另一个请求（idempotency_key_reused）。校验失败的请求不占用幂等键；业务规则拒绝的答复会保存并在重试时原样返回。",
+    "DealConflict": "当前状态不允许此操作（invalid_state），如报价已被处理、不是您方答复的轮次、项目阶段不符。",
+    "DealUnprocessable": "JSON 不可接受（invalid_json）、内容未通过校验（validation_failed），或交易规则不允许"
+                         "（rule_violation，如同一成果的中介人数上限）。",
+}
+
+
+def _error(name: str) -> dict:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _errors(*pairs: str) -> dict:
+    """Error responses by status: "404" uses the shared NotFound response, "409:DealConflict" a named one."""
+    shared = {"400": "MalformedJson", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound",
+              "413": "PayloadTooLarge", "415": "UnsupportedMediaType", "422": "Unprocessable"}
+    result = {}
+    for pair in pairs:
+        status, _sep, name = pair.partition(":")
+        result[status] = _error(name or shared[status])
+    return result
+
+
+def _json(schema: dict, description: str, **extra) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
+
+
+def _body(schema: str, *, required: bool = True) -> dict:
+    return {"required": required, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+_PAGING = [
+    _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_API_PAGE, "default": 1}, "页码。"),
+    _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}, "每页条数。"),
+]
+_TOKEN = [{"bearerAuth": []}]
+_LOCATION = {"Location": {"description": "新对象的 API 地址。", "schema": {"type": "string"}}}
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[\\x21-\\x7E]+$"},
+    "description": "幂等键（1–100 个可见 ASCII 字符，如 UUID）。同一用户用同一个键重发同一请求，返回首次保存的答复"
+                   "（相同状态码和响应体，带 Idempotent-Replayed: true），不会重复登记；同一个键用于不同请求体为 422；"
+                   "首个请求尚在处理时为 409。",
+}
+_REPLAYED = {"Idempotent-Replayed": {"description": "重放保存的答复时为 true。", "schema": {"type": "string"}}}
+
+
+def _operation(operation_id: str, summary: str, tag: str, responses: dict, **extra) -> dict:
+    return {"operationId": operation_id, "summary": summary, "tags": [tag], "security": _TOKEN,
+            "responses": responses, **extra}
+
+
+def _bid_action(action: str, summary: str, body: str | None, ok: dict) -> dict:
+    extra = {"requestBody": _body(body)} if body else {"requestBody": _body("EmptyInput", required=False)}
+    return {"parameters": [_id("bid_id")],
+            "post": _operation(f"{action}_bid", summary, "bids",
+                               {**ok, **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415",
+                                                "422:DealUnprocessable")}, **extra)}
+
+
+def _payments(noun: str, id_name: str, title: str) -> dict:
+    return {
+        "parameters": [_id(id_name)],
+        "post": _operation(
+            f"record_{noun}_payment", f"登记{title}（需要 Idempotency-Key）", "money",
+            {"201": _json(_ref("Payment"), "已登记的付款及其产生的奖补。", headers=_REPLAYED),
+             **_errors("400:IdempotencyBadRequest", "401", "403", "404", "409:MoneyConflict", "413", "415",
+                       "422:MoneyUnprocessable")},
+            parameters=[_IDEMPOTENCY_KEY], requestBody=_body("PaymentInput"),
+            description="金额为整数“分”；奖补按政策规则即时计算。付款与奖补在同一事务中保存，"
+                        "同一 Idempotency-Key 的重试不会重复登记。"),
+    }
+
+
+def _awards_of(noun: str, id_name: str, title: str, who: str) -> dict:
+    return {
+        "parameters": [_id(id_name)],
+        "get": _operation(f"list_{noun}_awards", f"{title}产生的奖补", "money",
+                          {"200": _json(_ref("AwardList"), "奖补，按产生顺序。"), **_errors("401", "404", "422")},
+                          description=who),
+    }
+
+
+PATHS = {
+    f"{API_PREFIX}/bids": {
+        "get": _operation("list_bids", "本机构的报价（作为报价方或成果方）", "bids",
+                          {"200": _json(_ref("BidPage"), "一页报价，最近更新的在前。"), **_errors("401", "422")},
+                          parameters=[_query("status", {"type": "string", "enum": _values(BidStatus)}, "报价状态。"),
+                                      *_PAGING],
+                          description="平台管理员可看到全部报价。"),
+    },
+    f"{API_PREFIX}/bids/{{bid_id}}": {
+        "parameters": [_id("bid_id")],
+        "get": _operation("get_bid", "报价详情（含每一轮）", "bids",
+                          {"200": _json(_ref("Bid"), "报价。"), **_errors("401", "404", "422")},
+                          description="报价双方机构的成员和平台管理员可见；其他人为 404。"),
+    },
+    f"{API_PREFIX}/achievements/{{achievement_id}}/bids": {
+        "parameters": [_id("achievement_id")],
+        "post": _operation(
+            "place_bid", "对已发布的成果报价（企业用户）", "bids",
+            {"201": _json(_ref("Bid"), "新报价（第 1 轮）。", headers=_LOCATION),
+             **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DealUnprocessable")},
+            requestBody=_body("BidRoundInput")),
+    },
+    f"{API_PREFIX}/bids/{{bid_id}}/counter": _bid_action(
+        "counter", "还价（新的一轮）", "BidRoundInput", {"201": _json(_ref("Bid"), "含新一轮的报价。")}),
+    f"{API_PREFIX}/bids/{{bid_id}}/accept": _bid_action(
+        "accept", "接受对方最新一轮报价：创建项目（意向阶段）", "BidAcceptInput",
+        {"201": _json(_ref("DealDetail"), "新项目。", headers=_LOCATION)}),
+    f"{API_PREFIX}/bids/{{bid_id}}/decline": _bid_action(
+        "decline", "成果方拒绝报价", None, {"200": _json(_ref("Bid"), "已拒绝的报价。")}),
+    f"{API_PREFIX}/bids/{{bid_id}}/withdraw": _bid_action(
+        "withdraw", "报价方撤回报价", None, {"200": _json(_ref("Bid"), "已撤回的报价。")}),
+    f"{API_PREFIX}/deals": {
+        "get": _operation("list_deals", "可查看的成果转化项目", "deals",
+                          {"200": _json(_ref("DealPage"), "一页项目，最近更新的在前。"), **_errors("401", "422")},
+                          parameters=[_query("stage", {"type": "string", "enum": _values(DealStage)}, "项目阶段。"),
+                                      _query("valley", {"type": "string", "maxLength": 20}, "谷区代码（成果或需求所在谷区）。"),
+                                      *_PAGING],
+                          description="与项目页面相同：交易双方机构的成员、项目中介人员看到自己的项目；"
+                                      "技术经理人和平台管理员看到全部项目。"),
+    },
+    f"{API_PREFIX}/deals/{{deal_id}}": {
+        "parameters": [_id("deal_id")],
+        "get": _operation("get_deal", "项目详情：中介人员、回款及奖补、时间线、可做的操作", "deals",
+                          {"200": _json(_ref("DealDetail"), "项目。"), **_errors("401", "404", "422")},
+                          description="无权查看的项目为 404。"),
+    },
+    f"{API_PREFIX}/deals/{{deal_id}}/stage": {
+        "parameters": [_id("deal_id")],
+        "post": _operation(
+            "move_deal", "推进项目阶段（或终止）", "deals",
+            {"200": _json(_ref("DealDetail"), "推进后的项目。"),
+             **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DealUnprocessable")},
+            requestBody=_body("DealStageInput"),
+            description="与项目页面调用同一服务：洽谈、协议定价、公示由交易双方（公示也可由项目经纪人）推进；"
+                        "签约须在公示期满后；技术合同登记（转让方、项目经纪人或平台）时按政策规则登记合同；"
+                        "完成由转让方或平台操作；终止须填写原因。"),
+    },
+    f"{API_PREFIX}/deals/{{deal_id}}/payments": _payments("deal", "deal_id", "回款"),
+    f"{API_PREFIX}/preorders/{{agreement_id}}/payments": _payments("preorder", "agreement_id", "预约采购付款"),
+    f"{API_PREFIX}/deals/{{deal_id}}/awards": _awards_of(
+        "deal", "deal_id", "项目", "能查看项目的人都可查看（与项目页面相同）；否则 404。"),
+    f"{API_PREFIX}/preorders/{{agreement_id}}/awards": _awards_of(
+        "preorder", "agreement_id", "预约采购协议", "买卖双方机构的成员、协议经纪人和平台管理员可查看；否则 404。"),
+    f"{API_PREFIX}/awards": {
+        "get": _operation(
+            "list_awards", "某领取人的奖补", "money",
+            {"200": _json(_ref("AwardPage"), "一页奖补，事件日期新的在前。"), **_errors("401", "403", "422")},
+            parameters=[_query("recipient", {"type": "string", "pattern": "^(user|org)-[1-9][0-9]{0,9}$"},
+                               "领取人：user-<编号> 或 org-<编号>；省略时为本人和本机构（管理员：全部）。"),
+                        _query("status", {"type": "string", "enum": _values(AwardStatus)}, "奖补状态。"),
+                        *_PAGING],
+            description="个人可查看本人的奖补，机构成员可查看本机构的奖补，平台管理员可查看全部；其他领取人为 403。"),
+    },
+}
+
+TAGS = [{"name": "bids", "description": "报价与还价"}, {"name": "deals", "description": "成果转化项目"},
+        {"name": "money", "description": "付款与奖补（金额为整数分）"}]
+
+
+def add_deals_and_money(document: dict) -> dict:
+    """Add the bid, deal, payment and award operations to the API document."""
+    document["paths"].update(PATHS)
+    document["components"]["schemas"].update(SCHEMAS)
+    document["components"]["responses"].update(
+        {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+         for name, description in RESPONSES.items()})
+    document["tags"].extend(TAGS)
+    return document

@@ -1,0 +1,398 @@
+"""Bids and deals over the JSON API: who sees and answers a bid, the deal list and page per role, and stage moves
+through the whole pipeline with the same rules as the pages."""
+import json
+from datetime import timedelta
+from types import SimpleNamespace
+
+import jsonschema
+import pytest
+from sqlalchemy import func, select, update
+
+from market.accounts.models import ApprovalStatus
+from market.accounts.services import create_api_token
+from market.api.openapi import openapi_document
+from market.deals import services
+from market.deals.models import Bid, BidVersion, Deal, DealEvent, DealIntermediary, DealStage
+from market.extensions import db
+from market.listings.vocabulary import ListingStatus
+from market.money import MAX_FEN
+from market.policy.models import PolicyEvent
+
+WAN = 1_000_000
+JSON = "application/json"
+
+
+def bearer(user) -> dict:
+    """Authorization header with a fresh personal token of the user (none for a visitor)."""
+    return {"Authorization": "Bearer " + create_api_token(db.session, user, "test")} if user else {}
+
+
+def post(client, path: str, user, body=None, *, raw: bytes | None = None):
+    """POST a JSON body (or raw bytes, or nothing) as the user."""
+    if body is None and raw is None:
+        return client.post(path, headers=bearer(user))
+    data = raw if raw is not None else json.dumps(body)
+    return client.post(path, data=data, headers={**bearer(user), "Content-Type": JSON})
+
+
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one component schema of the OpenAPI document."""
+    schema = {"$ref": f"#/components/schemas/{name}", "components": openapi_document()["components"]}
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def world(make_user, make_organisation, make_achievement):
+    """A university researcher (and a colleague) owning a published achievement, a company buyer (and a colleague),
+    another company, a researcher of another university, a platform broker and an admin."""
+    researcher = make_user("researcher")
+    buyer = make_user("enterprise")
+    return SimpleNamespace(
+        researcher=researcher, owner_colleague=make_user("researcher", organisation=researcher.organisation),
+        achievement=make_achievement(owner=researcher), buyer=buyer,
+        buyer_colleague=make_user("enterprise", organisation=buyer.organisation), outsider=make_user("enterprise"),
+        other_researcher=make_user("researcher"), broker=make_user("broker"), admin=make_user("admin"), visitor=None)
+
+
+ROUND = {"amount_fen": 80 * WAN, "mode": "assignment", "message": "首轮报价"}
+
+
+def place(client, world, body=ROUND):
+    """The buyer bids on the world's achievement; returns the response."""
+    return post(client, f"/api/v1/achievements/{world.achievement.id}/bids", world.buyer, body)
+
+
+# ---------------------------------------------------------------- bids
+
+
+def test_an_enterprise_bids_and_both_sides_see_the_bid(client, world):
+    response = place(client, world)
+    assert response.status_code == 201, response.get_json()
+    bid = response.get_json()
+    validator("Bid").validate(bid)
+    assert response.headers["Location"] == f"/api/v1/bids/{bid['id']}"
+    assert (bid["side"], bid["status"]["code"], bid["rounds"]) == ("buyer", "open", 1)
+    assert bid["latest"]["amount_fen"] == 80 * WAN and bid["latest"]["mode"]["code"] == "assignment"
+    assert bid["may"] == {"counter": False, "accept": False, "decline": False, "withdraw": True}
+    stored = db.session.get(Bid, bid["id"])
+    assert (stored.bidder_id, stored.versions[0].amount_fen) == (world.buyer.id, 80 * WAN)
+    owners_view = client.get("/api/v1/bids", headers=bearer(world.owner_colleague)).get_json()
+    validator("BidPage").validate(owners_view)
+    assert [(item["id"], item["side"], item["may"]["accept"]) for item in owners_view["items"]] == [
+        (bid["id"], "owner", True)]
+    assert client.get("/api/v1/bids", headers=bearer(world.outsider)).get_json()["total"] == 0
+    assert client.get("/api/v1/bids", headers=bearer(world.admin)).get_json()["total"] == 1
+
+
+@pytest.mark.parametrize("who, status", [
+    ("buyer", 200), ("buyer_colleague", 200), ("researcher", 200), ("owner_colleague", 200), ("admin", 200),
+    ("outsider", 404), ("other_researcher", 404), ("broker", 404), ("visitor", 401),
+])
+def test_a_bid_is_seen_by_both_organisations_and_admins_only(client, world, who, status):
+    bid_id = place(client, world).get_json()["id"]
+    response = client.get(f"/api/v1/bids/{bid_id}", headers=bearer(getattr(world, who)))
+    assert response.status_code == status
+    if status == 200:
+        validator("Bid").validate(response.get_json())
+        assert [version["number"] for version in response.get_json()["versions"]] == [1]
+    else:
+        assert set(response.get_json()) == {"error", "message", "fields"}
+
+
+@pytest.mark.parametrize("who, status", [
+    ("researcher", 403), ("other_researcher", 403), ("broker", 403), ("admin", 403), ("visitor", 401),
+])
+def test_only_an_enterprise_of_another_organisation_may_bid(client, world, who, status):
+    response = post(client, f"/api/v1/achievements/{world.achievement.id}/bids", getattr(world, who), ROUND)
+    assert response.status_code == status
+    assert count(Bid) == 0
+
+
+def test_a_member_awaiting_approval_may_not_bid(client, world, make_user):
+    pending = make_user("enterprise", membership_status=ApprovalStatus.PENDING)
+    response = post(client, f"/api/v1/achievements/{world.achievement.id}/bids", pending, ROUND)
+    assert response.status_code == 403
+    assert count(Bid) == 0
+
+
+def test_a_draft_achievement_cannot_be_bid_on(client, world, make_achievement):
+    draft = make_achievement(owner=world.researcher, status="draft")
+    assert post(client, f"/api/v1/achievements/{draft.id}/bids", world.buyer, ROUND).status_code == 404
+    assert post(client, "/api/v1/achievements/999999/bids", world.buyer, ROUND).status_code == 404
+    assert count(Bid) == 0
+
+
+def with_raw(key: str, raw: str) -> bytes:
+    """The first round with one member written as raw JSON text."""
+    rest = json.dumps({k: v for k, v in ROUND.items() if k != key}, ensure_ascii=False)
+    return (rest[:-1] + f', "{key}": {raw}}}').encode()
+
+
+# (case, raw body, error code, field)
+BAD_ROUNDS = [
+    ("amount as a string", with_raw("amount_fen", '"80000000"'), "validation_failed", "amount_fen"),
+    ("amount as a fraction", with_raw("amount_fen", "1.5"), "validation_failed", "amount_fen"),
+    ("amount as 1e3", with_raw("amount_fen", "1e3"), "validation_failed", "amount_fen"),
+    ("amount NaN", with_raw("amount_fen", "NaN"), "invalid_json", "amount_fen"),
+    ("amount zero", with_raw("amount_fen", "0"), "validation_failed", "amount_fen"),
+    ("amount negative", with_raw("amount_fen", "-1"), "validation_failed", "amount_fen"),
+    ("amount above the cap", with_raw("amount_fen", str(MAX_FEN + 1)), "validation_failed", "amount_fen"),
+    ("amount missing", json.dumps({"mode": "assignment"}).encode(), "validation_failed", "amount_fen"),
+    ("mode unknown", with_raw("mode", '"gift"'), "validation_failed", "mode"),
+    ("mode the achievement does not offer", with_raw("mode", '"co_development"'), "validation_failed", "mode"),
+    ("mode missing", json.dumps({"amount_fen": 100}).encode(), "validation_failed", "mode"),
+    ("message as a number", with_raw("message", "5"), "validation_failed", "message"),
+    ("unknown key", with_raw("price_fen", "5"), "validation_failed", "price_fen"),
+]
+
+
+@pytest.mark.parametrize("case, raw, code, field", BAD_ROUNDS, ids=[case[0] for case in BAD_ROUNDS])
+def test_a_bad_round_is_refused_and_nothing_is_saved(client, world, case, raw, code, field):
+    response = post(client, f"/api/v1/achievements/{world.achievement.id}/bids", world.buyer, raw=raw)
+    assert response.status_code == 422, response.get_json()
+    assert (response.get_json()["error"], field in response.get_json()["fields"]) == (code, True)
+    assert (count(Bid), count(BidVersion)) == (0, 0)
+
+
+def test_rounds_alternate_and_accepting_the_latest_opens_exactly_one_deal(client, world):
+    bid_id = place(client, world).get_json()["id"]
+    countered = post(client, f"/api/v1/bids/{bid_id}/counter", world.researcher,
+                     {"amount_fen": 120 * WAN, "mode": "assignment", "message": "还价"})
+    assert countered.status_code == 201
+    assert (countered.get_json()["rounds"], countered.get_json()["latest"]["side"]) == (2, "owner")
+    assert post(client, f"/api/v1/bids/{bid_id}/counter", world.researcher,
+                {"amount_fen": 110 * WAN, "mode": "assignment"}).status_code == 409
+    assert post(client, f"/api/v1/bids/{bid_id}/counter", world.buyer,
+                {"amount_fen": 100 * WAN, "mode": "license_exclusive"}).status_code == 201
+    assert post(client, f"/api/v1/bids/{bid_id}/accept", world.researcher, {"version": 2}).status_code == 409
+    assert post(client, f"/api/v1/bids/{bid_id}/accept", world.buyer, {"version": 3}).status_code == 409
+    accepted = post(client, f"/api/v1/bids/{bid_id}/accept", world.owner_colleague, {"version": 3})
+    assert accepted.status_code == 201, accepted.get_json()
+    deal = accepted.get_json()
+    validator("DealDetail").validate(deal)
+    assert accepted.headers["Location"] == f"/api/v1/deals/{deal['id']}"
+    assert (deal["stage"]["code"], deal["agreed_amount_fen"], deal["mode"]["code"]) == (
+        "intent", 100 * WAN, "license_exclusive")
+    assert (deal["transferor"]["id"], deal["transferee"]["id"]) == (world.researcher.organisation_id,
+                                                                    world.buyer.organisation_id)
+    assert post(client, f"/api/v1/bids/{bid_id}/accept", world.researcher, {"version": 3}).status_code == 409
+    assert count(Deal) == 1
+    bid = client.get(f"/api/v1/bids/{bid_id}", headers=bearer(world.buyer)).get_json()
+    assert (bid["status"]["code"], bid["deal_id"], [v["amount_fen"] for v in bid["versions"]]) == (
+        "accepted", deal["id"], [80 * WAN, 120 * WAN, 100 * WAN])
+
+
+@pytest.mark.parametrize("body, field", [({}, "version"), ({"version": "1"}, "version"), ({"version": 1.0}, "version"),
+                                         ({"version": 1, "amount_fen": 1}, "amount_fen")])
+def test_accepting_needs_the_round_number_as_an_integer(client, world, body, field):
+    bid_id = place(client, world).get_json()["id"]
+    raw = json.dumps(body).encode()
+    response = post(client, f"/api/v1/bids/{bid_id}/accept", world.researcher, raw=raw)
+    assert response.status_code == 422 and field in response.get_json()["fields"]
+    assert count(Deal) == 0
+
+
+def test_the_owner_declines_and_the_bidder_withdraws(client, world, make_achievement):
+    bid_id = place(client, world).get_json()["id"]
+    assert post(client, f"/api/v1/bids/{bid_id}/decline", world.buyer).status_code == 403
+    assert post(client, f"/api/v1/bids/{bid_id}/withdraw", world.researcher).status_code == 403
+    assert post(client, f"/api/v1/bids/{bid_id}/decline", world.researcher, {"reason": "x"}).status_code == 422
+    declined = post(client, f"/api/v1/bids/{bid_id}/decline", world.researcher, {})
+    assert (declined.status_code, declined.get_json()["status"]["code"]) == (200, "declined")
+    assert post(client, f"/api/v1/bids/{bid_id}/withdraw", world.buyer).status_code == 409
+    second = place(client, world).get_json()["id"]
+    withdrawn = post(client, f"/api/v1/bids/{second}/withdraw", world.buyer)
+    assert (withdrawn.status_code, withdrawn.get_json()["status"]["code"]) == (200, "withdrawn")
+    assert post(client, f"/api/v1/bids/{second}/withdraw", world.outsider).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["counter", "accept", "decline", "withdraw"])
+def test_bid_actions_on_an_unknown_bid_answer_404_and_without_a_token_401(client, world, path):
+    assert post(client, f"/api/v1/bids/999999/{path}", world.buyer, {}).status_code == 404
+    assert post(client, f"/api/v1/bids/999999/{path}", None, {}).status_code == 401
+
+
+# ---------------------------------------------------------------- the deal list and page
+
+
+@pytest.fixture
+def deals(world, make_user, make_organisation, make_achievement):
+    """Three deals: `taiyuan` (the world's achievement, researcher → buyer), `ended` (the same parties,
+    terminated) and `datong` (another university's achievement sold to the outsider, with a broker whose
+    membership is pending named as intermediary)."""
+    datong_researcher = make_user("researcher", organisation=make_organisation("university", region="大同市"))
+    datong_achievement = make_achievement(owner=datong_researcher)
+    pending_broker = make_user("broker", membership_status=ApprovalStatus.PENDING)
+
+    def deal(achievement, transferee, stage=DealStage.INTENT) -> Deal:
+        row = Deal(title=achievement.title, achievement_id=achievement.id, transferor_id=achievement.organisation_id,
+                   transferee_id=transferee.organisation_id, stage=stage, mode="assignment",
+                   agreed_amount_fen=100 * WAN)
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    found = SimpleNamespace(taiyuan=deal(world.achievement, world.buyer),
+                            ended=deal(world.achievement, world.buyer, DealStage.TERMINATED),
+                            datong=deal(datong_achievement, world.outsider),
+                            datong_researcher=datong_researcher, pending_broker=pending_broker)
+    db.session.add(DealIntermediary(deal_id=found.datong.id, user_id=pending_broker.id, share_bp=10_000))
+    db.session.commit()
+    return found
+
+
+def listed(client, user, **query) -> list[int]:
+    response = client.get("/api/v1/deals", query_string=query, headers=bearer(user))
+    assert response.status_code == 200, response.get_json()
+    validator("DealPage").validate(response.get_json())
+    return sorted(item["id"] for item in response.get_json()["items"])
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("researcher", {"taiyuan", "ended"}), ("buyer_colleague", {"taiyuan", "ended"}), ("outsider", {"datong"}),
+    ("datong_researcher", {"datong"}), ("pending_broker", {"datong"}), ("broker", {"taiyuan", "ended", "datong"}),
+    ("admin", {"taiyuan", "ended", "datong"}), ("other_researcher", set()),
+])
+def test_the_deal_list_holds_exactly_the_deals_the_pages_let_the_caller_see(client, world, deals, who, expected):
+    user = getattr(deals, who, None) or getattr(world, who)
+    ids = listed(client, user, per_page=100)
+    assert ids == sorted(getattr(deals, name).id for name in expected)
+    every = db.session.scalars(select(Deal)).all()
+    assert ids == sorted(deal.id for deal in every if services.can_view_deal(user, deal))
+
+
+def test_the_deal_list_filters_by_stage_and_valley_and_pages(client, world, deals):
+    assert listed(client, world.broker, stage="terminated") == [deals.ended.id]
+    assert listed(client, world.broker, valley="datong") == [deals.datong.id]
+    assert listed(client, world.researcher, valley="taiyuan", stage="intent") == [deals.taiyuan.id]
+    page = client.get("/api/v1/deals", query_string={"per_page": 2, "page": 2}, headers=bearer(world.admin)).get_json()
+    assert (page["total"], page["pages"], len(page["items"])) == (3, 2, 1)
+
+
+@pytest.mark.parametrize("query, field", [({"stage": "someday"}, "stage"), ({"valley": "atlantis"}, "valley"),
+                                          ({"colour": "red"}, "colour"), ({"per_page": "0"}, "per_page"),
+                                          ({"page": "1e3"}, "page")])
+def test_bad_deal_list_parameters_are_refused(client, world, query, field):
+    response = client.get("/api/v1/deals", query_string=query, headers=bearer(world.broker))
+    assert response.status_code == 422 and field in response.get_json()["fields"]
+
+
+def test_the_deal_list_needs_a_token(client):
+    assert client.get("/api/v1/deals").status_code == 401
+
+
+@pytest.mark.parametrize("who, status", [
+    ("researcher", 200), ("buyer", 200), ("broker", 200), ("admin", 200), ("outsider", 404),
+    ("pending_broker", 404), ("visitor", 401),
+])
+def test_a_deal_page_answers_each_role_as_the_pages_do(client, world, deals, who, status):
+    user = getattr(deals, who, None) or getattr(world, who)
+    response = client.get(f"/api/v1/deals/{deals.taiyuan.id}", headers=bearer(user))
+    assert response.status_code == status
+    if status == 200:
+        validator("DealDetail").validate(response.get_json())
+
+
+def test_the_deal_page_names_the_callers_roles_and_next_step(client, world, deals):
+    page = client.get(f"/api/v1/deals/{deals.taiyuan.id}", headers=bearer(world.researcher)).get_json()
+    assert page["your_roles"] == ["party", "transferor"]
+    assert (page["may"]["advance_to"], page["may"]["terminate"], page["may"]["record_payment"]) == (
+        "negotiation", True, False)
+    broker_page = client.get(f"/api/v1/deals/{deals.taiyuan.id}", headers=bearer(world.broker)).get_json()
+    assert (broker_page["your_roles"], broker_page["may"]["claim"]) == (["platform_broker"], True)
+    assert client.get("/api/v1/deals/999999", headers=bearer(world.admin)).status_code == 404
+
+
+# ---------------------------------------------------------------- stage moves
+
+
+def move(client, user, deal_id: int, **body):
+    return post(client, f"/api/v1/deals/{deal_id}/stage", user, body)
+
+
+def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
+    bid_id = place(client, world, {"amount_fen": 100 * WAN, "mode": "assignment"}).get_json()["id"]
+    deal_id = post(client, f"/api/v1/bids/{bid_id}/accept", world.researcher, {"version": 1}).get_json()["id"]
+    assert move(client, world.buyer, deal_id, to="negotiation").get_json()["stage"]["code"] == "negotiation"
+    assert move(client, world.researcher, deal_id, to="pricing").get_json()["stage"]["code"] == "pricing"
+    noticed = move(client, world.buyer, deal_id, to="notice", notice_days=15)
+    assert noticed.status_code == 200
+    today = services.today()
+    assert noticed.get_json()["notice"] == {"days": 15, "starts_on": today.isoformat(),
+                                            "ends_on": (today + timedelta(days=14)).isoformat()}
+    too_early = move(client, world.buyer, deal_id, to="signed", signed_on=today.isoformat(),
+                     agreed_amount_fen=100 * WAN)
+    assert too_early.status_code == 422 and "signed_on" in too_early.get_json()["fields"]
+    db.session.execute(update(Deal).where(Deal.id == deal_id).values(notice_starts_on=today - timedelta(days=20),
+                                                                      notice_ends_on=today - timedelta(days=6)))
+    db.session.commit()
+    signed = move(client, world.buyer, deal_id, to="signed", signed_on=(today - timedelta(days=5)).isoformat(),
+                  agreed_amount_fen=100 * WAN)
+    assert (signed.status_code, signed.get_json()["signed_on"]) == (200, (today - timedelta(days=5)).isoformat())
+    registration = {"to": "registered", "registration_number": "SX2025-0001",
+                    "registered_on": (today - timedelta(days=4)).isoformat()}
+    assert post(client, f"/api/v1/deals/{deal_id}/stage", world.buyer, registration).status_code == 403
+    events_before = count(PolicyEvent)
+    registered = post(client, f"/api/v1/deals/{deal_id}/stage", world.researcher, registration)
+    assert (registered.status_code, registered.get_json()["registration_number"]) == (200, "SX2025-0001")
+    assert count(PolicyEvent) == events_before + 1
+    paid = client.post(f"/api/v1/deals/{deal_id}/payments", data=json.dumps(
+        {"amount_fen": 40 * WAN, "date": (today - timedelta(days=3)).isoformat()}),
+        headers={**bearer(world.researcher), "Content-Type": JSON, "Idempotency-Key": "first-proceeds"})
+    assert paid.status_code == 201
+    unexplained = move(client, world.researcher, deal_id, to="completed")
+    assert unexplained.status_code == 422 and "note" in unexplained.get_json()["fields"]
+    completed = move(client, world.researcher, deal_id, to="completed", note="余款由双方另行结算。")
+    assert completed.status_code == 200
+    page = completed.get_json()
+    validator("DealDetail").validate(page)
+    assert (page["stage"]["code"], page["paid_fen"], [p["amount_fen"] for p in page["payments"]]) == (
+        "completed", 40 * WAN, [40 * WAN])
+    assert [event["action"] for event in page["timeline"]] == [
+        "opened", "stage", "stage", "notice", "signed", "registered", "payment", "completed"]
+    assert world.achievement.status == ListingStatus.DEALT
+    assert move(client, world.researcher, deal_id, to="terminated", reason="x").status_code == 409
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({"to": "performance"}, 422, "to"),
+    ({"to": "intent"}, 422, "to"),
+    ({"to": "someday"}, 422, "to"),
+    ({}, 422, "to"),
+    ({"to": 3}, 422, "to"),
+    ({"to": "negotiation", "notice_days": 15}, 422, "notice_days"),
+    ({"to": "terminated", "note": "x"}, 422, "note"),
+    ({"to": "terminated"}, 422, "reason"),
+    ({"to": "terminated", "reason": "   "}, 422, "reason"),
+    ({"to": "notice", "notice_days": 10}, 409, None),
+    ({"to": "pricing"}, 409, None),
+    ({"to": "signed", "signed_on": "2025-01-01", "agreed_amount_fen": 100}, 409, None),
+])
+def test_a_move_the_deal_cannot_make_is_refused_and_changes_nothing(client, world, deals, body, status, field):
+    events = count(DealEvent)
+    response = post(client, f"/api/v1/deals/{deals.taiyuan.id}/stage", world.researcher, body)
+    assert response.status_code == status, response.get_json()
+    if field:
+        assert field in response.get_json()["fields"]
+    assert db.session.get(Deal, deals.taiyuan.id).stage == DealStage.INTENT
+    assert count(DealEvent) == events
+
+
+@pytest.mark.parametrize("who, status", [("outsider", 404), ("other_researcher", 404), ("visitor", 401),
+                                         ("broker", 403)])
+def test_only_those_the_pipeline_names_may_move_a_deal(client, world, deals, who, status):
+    response = move(client, getattr(world, who), deals.taiyuan.id, to="negotiation")
+    assert response.status_code == status
+    assert db.session.get(Deal, deals.taiyuan.id).stage == DealStage.INTENT
+
+
+def test_either_party_terminates_a_deal_with_a_reason(client, world, deals):
+    response = move(client, world.buyer_colleague, deals.taiyuan.id, to="terminated", reason="预算调整，暂停合作。")
+    assert response.status_code == 200
+    assert (response.get_json()["stage"]["code"], response.get_json()["termination_reason"]) == (
+        "terminated", "预算调整，暂停合作。")

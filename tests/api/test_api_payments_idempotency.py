@@ -1,0 +1,500 @@
+"""POST /api/v1/deals/<id>/payments and /api/v1/preorders/<id>/payments: exact awards, a required Idempotency-Key
+(replay, reuse with another body, concurrent duplicates, failures), and bad input refused with nothing recorded."""
+import json
+import threading
+from datetime import date
+
+import jsonschema
+import pytest
+from sqlalchemy import func, select
+
+from market.accounts.services import create_api_token
+from market.api import money as money_api
+from market.api.models import IdempotencyRecord, IdempotencyState
+from market.api.openapi import openapi_document
+from market.contracts.models import PreorderAgreement, PreorderDelivery, PreorderPayment
+from market.contracts.payments import register_agreement
+from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
+from market.deals.payments import register_contract
+from market.extensions import db
+from market.ledger.models import LedgerTransaction
+from market.money import MAX_FEN
+from market.policy import services as policy
+from market.policy.models import Award, PolicyEvent
+
+YUAN = 100
+WAN = 10_000 * YUAN
+JSON = "application/json"
+RACE_THREADS = 10
+RACE_CONFIG = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACE_THREADS + 5, "max_overflow": 0, "pool_timeout": 60}}
+
+
+def bearer(user) -> dict:
+    """Authorization header with a fresh personal token of the user."""
+    return {"Authorization": "Bearer " + create_api_token(db.session, user, "test")}
+
+
+def send(client, path: str, headers: dict, body=None, *, raw: bytes | None = None, key: str | None = "key-1",
+         content_type: str = JSON):
+    """POST a payment body (or raw bytes) with an Idempotency-Key unless key is None."""
+    if key is not None:
+        headers = {**headers, "Idempotency-Key": key}
+    data = raw if raw is not None else json.dumps(body)
+    return client.post(path, data=data, headers={**headers, "Content-Type": content_type})
+
+
+def recorded() -> dict[str, int]:
+    """Row counts of everything a payment writes."""
+    models = {"payments": DealPayment, "preorder_payments": PreorderPayment, "awards": Award,
+              "policy_events": PolicyEvent, "ledger": LedgerTransaction, "idempotency": IdempotencyRecord}
+    db.session.expire_all()
+    return {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in models.items()}
+
+
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one component schema of the OpenAPI document."""
+    schema = {"$ref": f"#/components/schemas/{name}", "components": openapi_document()["components"]}
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+@pytest.fixture
+def registered_deal(make_user, make_organisation, make_achievement):
+    """Worked example 2: a university's achievement sold for ¥12M to a company outside 阳泉, registered, with three
+    intermediaries sharing a 20% reward 50/30/20; returns (deal, transferor member, brokers)."""
+    researcher = make_user("researcher")
+    achievement = make_achievement(owner=researcher)
+    buyer = make_organisation("enterprise", region="忻州市")
+    brokers = [make_user("broker") for _ in range(3)]
+    deal = Deal(title="焦炉煤气制氢工艺转让", achievement_id=achievement.id, transferor_id=achievement.organisation_id,
+                transferee_id=buyer.id, stage=DealStage.REGISTERED, agreed_amount_fen=1200 * WAN, reward_rate_bp=2000,
+                signed_on=date(2025, 3, 10), registration_number=f"REG-API-{achievement.id}",
+                registered_on=date(2025, 3, 10))
+    deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=s, position=i)
+                           for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
+    db.session.add(deal)
+    db.session.flush()
+    snapshot = policy.lock_books(db.session)
+    register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
+    db.session.commit()
+    return deal, researcher, brokers
+
+
+def deal_path(deal) -> str:
+    return f"/api/v1/deals/{deal.id}/payments"
+
+
+PROCEEDS = {"amount_fen": 600 * WAN, "date": "2025-04-30"}
+
+
+# ---------------------------------------------------------------- awards in exact fen
+
+
+def test_two_proceeds_payments_earn_worked_example_two_in_exact_fen(client, registered_deal):
+    deal, researcher, brokers = registered_deal
+    headers = bearer(researcher)
+    first = send(client, deal_path(deal), headers, PROCEEDS, key="proceeds-1")
+    second = send(client, deal_path(deal), headers, {"amount_fen": 600 * WAN, "date": "2025-05-30"}, key="proceeds-2")
+    assert (first.status_code, second.status_code) == (201, 201), (first.get_json(), second.get_json())
+    recipients = [f"user-{broker.id}" for broker in brokers]
+    first_awards = [(a["recipient"], a["computed_fen"], a["granted_fen"], a["capped_by"])
+                    for a in first.get_json()["awards"]]
+    assert first_awards == [(recipients[0], 600_000 * YUAN, 600_000 * YUAN, None),
+                            (recipients[1], 360_000 * YUAN, 360_000 * YUAN, None),
+                            (recipients[2], 240_000 * YUAN, 240_000 * YUAN, None)]
+    second_awards = [(a["recipient"], a["granted_fen"], a["capped_by"]) for a in second.get_json()["awards"]]
+    assert second_awards == [(recipients[0], 400_000 * YUAN, "achievement"),
+                             (recipients[1], 240_000 * YUAN, "achievement"),
+                             (recipients[2], 160_000 * YUAN, "achievement")]
+    assert all(type(a["granted_fen"]) is int for a in first.get_json()["awards"] + second.get_json()["awards"])
+    for response in (first, second):
+        validator("Payment").validate(response.get_json())
+    assert first.get_json()["amount_fen"] == 600 * WAN and first.get_json()["deal_id"] == deal.id
+    stored = db.session.get(Deal, deal.id)
+    assert (stored.paid_fen, stored.stage) == (1200 * WAN, DealStage.COMPLETED)
+    assert db.session.scalar(select(func.sum(Award.granted_fen)).where(Award.deal_id == deal.id)) == 2_000_000 * YUAN
+
+
+def test_the_first_payment_moves_a_registered_deal_into_performance(client, registered_deal):
+    deal, researcher, _ = registered_deal
+    response = send(client, deal_path(deal), bearer(researcher), {"amount_fen": 100 * WAN, "date": "2025-04-01"})
+    assert response.status_code == 201
+    assert db.session.get(Deal, deal.id).stage == DealStage.PERFORMANCE
+
+
+# ---------------------------------------------------------------- idempotency
+
+
+def test_replay_returns_the_identical_response_and_records_one_payment(client, registered_deal):
+    deal, researcher, _ = registered_deal
+    headers = bearer(researcher)
+    first = send(client, deal_path(deal), headers, PROCEEDS, key="pay-2025-04-30")
+    after_first = recorded()
+    again = send(client, deal_path(deal), headers, PROCEEDS, key="pay-2025-04-30")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_data() == first.get_data()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert recorded() == after_first
+    assert after_first["payments"] == 1 and after_first["awards"] == 3 and after_first["idempotency"] == 1
+    record = db.session.scalar(select(IdempotencyRecord))
+    assert (record.state, record.response_status, record.method, record.path) == (
+        IdempotencyState.DONE, 201, "POST", deal_path(deal))
+
+
+def test_the_same_body_with_its_keys_in_another_order_is_the_same_request(client, registered_deal):
+    deal, researcher, _ = registered_deal
+    headers = bearer(researcher)
+    first = send(client, deal_path(deal), headers, raw=b'{"amount_fen": 60000000, "date": "2025-04-30"}')
+    again = send(client, deal_path(deal), headers, raw=b'{"date":"2025-04-30","amount_fen":60000000}')
+    assert again.get_data() == first.get_data()
+    assert recorded()["payments"] == 1
+
+
+def test_the_same_key_with_another_body_is_refused_and_pays_nothing_more(client, registered_deal):
+    deal, researcher, _ = registered_deal
+    headers = bearer(researcher)
+    assert send(client, deal_path(deal), headers, PROCEEDS).status_code == 201
+    before = recorded()
+    other = send(client, deal_path(deal), headers, {**PROCEEDS, "amount_fen": 600 * WAN + 1})
+    assert other.status_code == 422
+    assert other.get_json()["error"] == "idempotency_key_reused"
+    assert "Idempotency-Key" in other.get_json()["fields"]
+    assert recorded() == before
+
+
+def test_the_same_key_on_another_deal_is_another_request_and_refused(client, registered_deal, make_achievement,
+                                                                     make_organisation):
+    deal, researcher, _ = registered_deal
+    headers = bearer(researcher)
+    other = Deal(title="另一项目", achievement_id=make_achievement(owner=researcher).id,
+                 transferor_id=researcher.organisation_id, transferee_id=make_organisation("enterprise").id,
+                 stage=DealStage.REGISTERED, agreed_amount_fen=100 * WAN, signed_on=date(2025, 3, 1),
+                 registration_number="REG-API-OTHER", registered_on=date(2025, 3, 1))
+    db.session.add(other)
+    db.session.commit()
+    assert send(client, deal_path(deal), headers, PROCEEDS).status_code == 201
+    response = send(client, deal_path(other), headers, PROCEEDS)
+    assert (response.status_code, response.get_json()["error"]) == (422, "idempotency_key_reused")
+    assert db.session.scalar(select(func.count()).select_from(DealPayment).where(DealPayment.deal_id == other.id)) == 0
+
+
+def test_keys_belong_to_the_user_who_sent_them(client, registered_deal, make_user):
+    deal, researcher, _ = registered_deal
+    colleague = make_user("researcher", organisation=researcher.organisation)
+    first = send(client, deal_path(deal), bearer(researcher), PROCEEDS, key="shared-key")
+    second = send(client, deal_path(deal), bearer(colleague), {"amount_fen": 600 * WAN, "date": "2025-05-30"},
+                  key="shared-key")
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert recorded()["payments"] == 2
+
+
+@pytest.mark.parametrize("case, headers", [
+    ("missing", {}),
+    ("empty", {"Idempotency-Key": ""}),
+    ("with a space", {"Idempotency-Key": "pay 1"}),
+    ("101 characters", {"Idempotency-Key": "k" * 101}),
+    ("not ASCII", {"Idempotency-Key": "clé-1"}),
+    ("control character", {"Idempotency-Key": "key\x7f"}),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_a_missing_or_malformed_key_is_refused_with_400_and_nothing_recorded(client, registered_deal, case, headers):
+    deal, researcher, _ = registered_deal
+    before = recorded()
+    response = client.post(deal_path(deal), data=json.dumps(PROCEEDS), content_type=JSON,
+                           headers={**bearer(researcher), **headers})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == "idempotency_key_required"
+    assert "Idempotency-Key" in body["message"]
+    assert recorded() == before
+
+
+def test_a_key_of_100_visible_characters_is_accepted(client, registered_deal):
+    deal, researcher, _ = registered_deal
+    key = "".join(chr(code) for code in range(0x21, 0x7F))[:100]
+    assert send(client, deal_path(deal), bearer(researcher), PROCEEDS, key=key).status_code == 201
+
+
+def test_the_key_is_required_on_preorder_payments_too(client, signed_agreement):
+    agreement, seller_user = signed_agreement
+    response = send(client, f"/api/v1/preorders/{agreement.id}/payments", bearer(seller_user),
+                    {"amount_fen": 100 * WAN, "date": "2025-03-31"}, key=None)
+    assert (response.status_code, response.get_json()["error"]) == (400, "idempotency_key_required")
+
+
+def test_a_refusal_by_the_payment_rules_is_stored_and_replayed(client, registered_deal):
+    deal, researcher, _ = registered_deal
+    headers = bearer(researcher)
+    too_much = {"amount_fen": 1200 * WAN + 1, "date": "2025-04-30"}
+    first = send(client, deal_path(deal), headers, too_much, key="too-much")
+    again = send(client, deal_path(deal), headers, too_much, key="too-much")
+    assert first.status_code == 422
+    assert first.get_json()["error"] == "validation_failed" and "amount_fen" in first.get_json()["fields"]
+    assert (again.status_code, again.get_data()) == (422, first.get_data())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    counts = recorded()
+    assert (counts["payments"], counts["idempotency"]) == (0, 1)
+    assert send(client, deal_path(deal), headers, PROCEEDS, key="corrected").status_code == 201
+
+
+def test_a_payment_dated_before_signing_names_the_date_field_of_the_body(client, registered_deal):
+    deal, researcher, _ = registered_deal
+    response = send(client, deal_path(deal), bearer(researcher), {"amount_fen": 100, "date": "2025-03-09"})
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"date"}
+
+
+def test_a_server_failure_releases_the_key_so_that_the_retry_pays_exactly_once(client, registered_deal, monkeypatch):
+    deal, researcher, _ = registered_deal
+    headers = bearer(researcher)
+    original = policy.apply_policy_event
+    failures = iter([RuntimeError("connection lost")])
+
+    def failing_once(*args, **kwargs):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(policy, "apply_policy_event", failing_once)
+    before = recorded()
+    failed = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
+    assert failed.status_code == 500
+    assert failed.get_json()["error"] == "server_error"
+    assert recorded() == before
+    retried = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
+    replayed = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
+    assert (retried.status_code, replayed.status_code) == (201, 201)
+    assert replayed.get_data() == retried.get_data()
+    assert recorded()["payments"] == 1 and recorded()["awards"] == 3
+
+
+def test_a_failure_after_the_payment_committed_never_lets_a_retry_pay_twice(client, registered_deal, monkeypatch):
+    deal, researcher, _ = registered_deal
+    headers = bearer(researcher)
+
+    def broken_answer(*args, **kwargs):
+        raise RuntimeError("serialisation failed")
+
+    monkeypatch.setattr(money_api, "payment_json", broken_answer)
+    assert send(client, deal_path(deal), headers, PROCEEDS, key="committed").status_code == 500
+    monkeypatch.undo()
+    retried = send(client, deal_path(deal), headers, PROCEEDS, key="committed")
+    assert (retried.status_code, retried.get_json()["error"]) == (409, "request_in_progress")
+    assert recorded()["payments"] == 1
+
+
+def _race(app, count: int, request) -> list:
+    """Send `request(client)` from `count` threads released together by a barrier; returns the responses."""
+    barrier = threading.Barrier(count)
+    responses: list = [None] * count
+
+    def run(index: int) -> None:
+        client = app.test_client()
+        barrier.wait(timeout=60)
+        try:
+            responses[index] = request(client)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion
+            responses[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return responses
+
+
+@pytest.mark.parametrize("app", [RACE_CONFIG], indirect=True)
+def test_concurrent_duplicates_record_exactly_one_payment(app, registered_deal):
+    deal, researcher, _ = registered_deal
+    headers = {**bearer(researcher), "Idempotency-Key": "burst-1", "Content-Type": JSON}
+    path, body = deal_path(deal), json.dumps(PROCEEDS)
+    responses = _race(app, RACE_THREADS, lambda client: client.post(path, data=body, headers=headers))
+    assert all(not isinstance(response, Exception) for response in responses), responses
+    statuses = sorted(response.status_code for response in responses)
+    assert set(statuses) <= {201, 409}, statuses
+    originals = [r for r in responses if r.status_code == 201 and "Idempotent-Replayed" not in r.headers]
+    replays = [r for r in responses if r.status_code == 201 and "Idempotent-Replayed" in r.headers]
+    assert len(originals) == 1, statuses
+    assert all(replay.get_data() == originals[0].get_data() for replay in replays)
+    for conflict in (r for r in responses if r.status_code == 409):
+        assert conflict.get_json()["error"] == "request_in_progress"
+    counts = recorded()
+    assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 3, 1)
+    assert db.session.get(Deal, deal.id).paid_fen == 600 * WAN
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def with_raw(key: str, raw: str) -> bytes:
+    """The proceeds body with one member written as raw JSON text."""
+    rest = json.dumps({k: v for k, v in PROCEEDS.items() if k != key})
+    return (rest[:-1] + f', "{key}": {raw}}}').encode()
+
+
+# (case, content type, raw body, status, error code, field named in "fields" or None)
+BAD_PAYMENTS = [
+    ("NaN", JSON, with_raw("amount_fen", "NaN"), 422, "invalid_json", "amount_fen"),
+    ("Infinity", JSON, with_raw("amount_fen", "Infinity"), 422, "invalid_json", "amount_fen"),
+    ("1e400", JSON, with_raw("amount_fen", "1e400"), 422, "invalid_json", "amount_fen"),
+    ("1e3", JSON, with_raw("amount_fen", "1e3"), 422, "validation_failed", "amount_fen"),
+    ("a string of digits", JSON, with_raw("amount_fen", '"100"'), 422, "validation_failed", "amount_fen"),
+    ("full-width digits", JSON, with_raw("amount_fen", '"１００"'), 422, "validation_failed", "amount_fen"),
+    ("a fraction", JSON, with_raw("amount_fen", "1.5"), 422, "validation_failed", "amount_fen"),
+    ("1.0", JSON, with_raw("amount_fen", "1.0"), 422, "validation_failed", "amount_fen"),
+    ("true", JSON, with_raw("amount_fen", "true"), 422, "validation_failed", "amount_fen"),
+    ("null", JSON, with_raw("amount_fen", "null"), 422, "validation_failed", "amount_fen"),
+    ("negative", JSON, with_raw("amount_fen", "-1"), 422, "validation_failed", "amount_fen"),
+    ("zero", JSON, with_raw("amount_fen", "0"), 422, "validation_failed", "amount_fen"),
+    ("above the cap", JSON, with_raw("amount_fen", str(MAX_FEN + 1)), 422, "validation_failed", "amount_fen"),
+    ("10**16", JSON, with_raw("amount_fen", str(10**16)), 422, "validation_failed", "amount_fen"),
+    ("30 digits", JSON, with_raw("amount_fen", "9" * 30), 422, "invalid_json", "amount_fen"),
+    ("amount missing", JSON, b'{"date": "2025-04-30"}', 422, "validation_failed", "amount_fen"),
+    ("date missing", JSON, b'{"amount_fen": 100}', 422, "validation_failed", "date"),
+    ("date not a date", JSON, with_raw("date", '"2025-13-01"'), 422, "validation_failed", "date"),
+    ("date with slashes", JSON, with_raw("date", '"2025/04/30"'), 422, "validation_failed", "date"),
+    ("date as a number", JSON, with_raw("date", "20250430"), 422, "validation_failed", "date"),
+    ("date before 2000", JSON, with_raw("date", '"1999-12-31"'), 422, "validation_failed", "date"),
+    ("unknown key", JSON, with_raw("note", '"x"'), 422, "validation_failed", "note"),
+    ("paid_on instead of date", JSON, b'{"amount_fen": 100, "paid_on": "2025-04-30"}', 422, "validation_failed",
+     "paid_on"),
+    ("duplicate key", JSON, json.dumps(PROCEEDS).encode()[:-1] + b', "amount_fen": 1}', 422, "invalid_json",
+     "amount_fen"),
+    ("lone surrogate", JSON, with_raw("date", '"\\ud800"'), 422, "invalid_json", "date"),
+    ("top-level array", JSON, b"[600000000]", 422, "invalid_json", None),
+    ("truncated", JSON, json.dumps(PROCEEDS).encode()[:-1], 400, "malformed_json", None),
+    ("empty", JSON, b"", 400, "malformed_json", None),
+    ("plain text", "text/plain", json.dumps(PROCEEDS).encode(), 415, "unsupported_media_type", None),
+    ("form encoded", "application/x-www-form-urlencoded", b"amount_fen=100&date=2025-04-30", 415,
+     "unsupported_media_type", None),
+    ("oversized", JSON, with_raw("note", '"' + "x" * 300_000 + '"'), 413, "request_entity_too_large", None),
+]
+
+
+@pytest.mark.parametrize("case, content_type, raw, status, code, field", BAD_PAYMENTS,
+                         ids=[case[0] for case in BAD_PAYMENTS])
+def test_bad_payment_input_is_refused_and_leaves_the_key_unused(client, registered_deal, case, content_type, raw,
+                                                                status, code, field):
+    deal, researcher, _ = registered_deal
+    headers = bearer(researcher)
+    before = recorded()
+    response = send(client, deal_path(deal), headers, raw=raw, content_type=content_type, key="fix-and-retry")
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    error = response.get_json()
+    assert set(error) == {"error", "message", "fields"} and error["error"] == code
+    if field is not None:
+        assert field in error["fields"], error["fields"]
+    assert recorded() == before
+    assert send(client, deal_path(deal), headers, PROCEEDS, key="fix-and-retry").status_code == 201
+
+
+# ---------------------------------------------------------------- who may record
+
+
+@pytest.fixture
+def deal_people(registered_deal, make_user):
+    """Everyone who might try to record proceeds on the registered deal."""
+    deal, researcher, brokers = registered_deal
+    buyer = db.session.get(Deal, deal.id).transferee
+    deal_broker = make_user("broker")
+    db.session.get(Deal, deal.id).broker_id = deal_broker.id
+    db.session.commit()
+    return deal, {
+        "transferor": researcher, "deal_broker": deal_broker, "admin": make_user("admin"),
+        "transferee": make_user("enterprise", organisation=buyer), "intermediary": brokers[0],
+        "other_broker": make_user("broker"), "outsider": make_user("enterprise"), "visitor": None,
+    }
+
+
+@pytest.mark.parametrize("who, status", [
+    ("transferor", 201), ("deal_broker", 201), ("admin", 201), ("transferee", 403), ("intermediary", 403),
+    ("other_broker", 403), ("outsider", 404), ("visitor", 401),
+])
+def test_proceeds_are_recorded_by_the_transferor_the_deal_broker_and_admins(client, deal_people, who, status):
+    deal, people = deal_people
+    person = people[who]
+    response = send(client, deal_path(deal), bearer(person) if person else {}, PROCEEDS)
+    assert response.status_code == status, response.get_json()
+    counts = recorded()
+    assert (counts["payments"], counts["idempotency"]) == ((1, 1) if status == 201 else (0, 0))
+
+
+def test_payment_on_an_unknown_deal_is_404_and_records_no_key(client, registered_deal):
+    _, researcher, _ = registered_deal
+    response = send(client, "/api/v1/deals/999999/payments", bearer(researcher), PROCEEDS)
+    assert response.status_code == 404
+    assert recorded()["idempotency"] == 0
+
+
+# ---------------------------------------------------------------- pre-order payments
+
+
+@pytest.fixture
+def signed_agreement(make_organisation, make_user):
+    """Worked example 1: a resident seller, an unrelated buyer, ¥150M signed 2024-10-15, all delivered and accepted."""
+    seller = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
+    buyer = make_organisation("enterprise")
+    seller_user = make_user("enterprise", organisation=seller)
+    agreement = PreorderAgreement(number="YG-API-001", buyer_id=buyer.id, seller_id=seller.id, product="储氢瓶",
+                                  quantity=100, unit_price_fen=150 * WAN * 100, value_fen=15000 * WAN,
+                                  signed_on=date(2024, 10, 15), accepted_fen=15000 * WAN, created_by_id=seller_user.id)
+    db.session.add(agreement)
+    db.session.flush()
+    db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=100,
+                                    amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20),
+                                    recorded_by_id=seller_user.id))
+    snapshot = policy.lock_books(db.session)
+    register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
+    db.session.commit()
+    return agreement, seller_user
+
+
+def test_preorder_payments_earn_worked_example_one_once_per_key(client, signed_agreement):
+    agreement, seller_user = signed_agreement
+    path, headers = f"/api/v1/preorders/{agreement.id}/payments", bearer(seller_user)
+    first = send(client, path, headers, {"amount_fen": 7000 * WAN, "date": "2025-03-31"}, key="march")
+    replay = send(client, path, headers, {"amount_fen": 7000 * WAN, "date": "2025-03-31"}, key="march")
+    second = send(client, path, headers, {"amount_fen": 5000 * WAN, "date": "2025-09-30"}, key="september")
+    assert [r.status_code for r in (first, replay, second)] == [201, 201, 201]
+    assert replay.get_data() == first.get_data()
+    validator("Payment").validate(first.get_json())
+    assert first.get_json()["agreement_id"] == agreement.id and first.get_json()["deal_id"] is None
+    granted = [(a["rule"], a["recipient"], a["granted_fen"], a["capped_by"])
+               for a in first.get_json()["awards"] + second.get_json()["awards"]]
+    seller = f"org-{agreement.seller_id}"
+    assert granted == [("R1", seller, 7_000_000 * YUAN, None), ("R1", seller, 3_000_000 * YUAN,
+                                                                 "recipient_calendar_year")]
+    assert db.session.get(PreorderAgreement, agreement.id).paid_fen == 12000 * WAN
+    assert recorded()["preorder_payments"] == 2
+
+
+def test_preorder_payment_beyond_the_accepted_deliveries_is_refused_and_replayed(client, signed_agreement):
+    agreement, seller_user = signed_agreement
+    path, headers = f"/api/v1/preorders/{agreement.id}/payments", bearer(seller_user)
+    body = {"amount_fen": 15000 * WAN + 1, "date": "2025-03-31"}
+    first, again = send(client, path, headers, body), send(client, path, headers, body)
+    assert (first.status_code, again.status_code) == (422, 422)
+    assert again.get_data() == first.get_data() and "amount_fen" in first.get_json()["fields"]
+    assert recorded()["preorder_payments"] == 0
+
+
+def test_another_organisation_cannot_see_or_pay_an_agreement(client, signed_agreement, make_user):
+    agreement, _ = signed_agreement
+    response = send(client, f"/api/v1/preorders/{agreement.id}/payments", bearer(make_user("enterprise")),
+                    {"amount_fen": 100, "date": "2025-03-31"})
+    assert response.status_code == 404
+    assert recorded()["idempotency"] == 0
+
+
+def test_the_payment_operations_document_the_required_key_and_integer_money():
+    document = openapi_document()
+    for path in ("/api/v1/deals/{deal_id}/payments", "/api/v1/preorders/{agreement_id}/payments"):
+        operation = document["paths"][path]["post"]
+        header = next(parameter for parameter in operation["parameters"] if parameter["in"] == "header")
+        assert (header["name"], header["required"], header["schema"]["maxLength"]) == ("Idempotency-Key", True, 100)
+        assert {"201", "400", "401", "403", "404", "409", "413", "415", "422"} <= set(operation["responses"])
+    schema = document["components"]["schemas"]["PaymentInput"]
+    assert schema["additionalProperties"] is False and set(schema["required"]) == {"amount_fen", "date"}
+    amount = schema["properties"]["amount_fen"]
+    assert (amount["type"], amount["minimum"], amount["maximum"]) == ("integer", 1, MAX_FEN)
