@@ -23,7 +23,7 @@ install: $(VENV)/.installed translations
 run: install
 	MARKET_DEMO_MODE=1 $(FLASK) init-db
 	MARKET_DEMO_MODE=1 $(FLASK) seed --demo
-	MARKET_DEMO_MODE=1 $(FLASK) reindex
+	MARKET_DEMO_MODE=1 $(FLASK) reindex --pairs-days 365
 	MARKET_DEMO_MODE=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
