@@ -1,12 +1,13 @@
 """Shared fixtures: a clean database per test (SQLite file copy, or PostgreSQL truncation), clients and factories."""
 import os
+import re
 import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 from flask import g
-from sqlalchemy import text
+from sqlalchemy import Integer, event, text
 
 from market import create_app
 from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, Role, User
@@ -63,12 +64,13 @@ def app(template_database, tmp_path, request):
     app = create_app(config)
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     with app.app_context():
+        written = _track_written_tables(db.engine) if POSTGRES_URL else set()
         yield app
         db.session.rollback()
         problems = find_ledger_problems(db.session)
         db.session.remove()
         if POSTGRES_URL:
-            _reset_postgres()
+            _reset_postgres(written)
         db.engine.dispose()
     assert problems == [], f"ledger invariants broken after the test: {problems}"
 
@@ -78,11 +80,39 @@ def _fresh_request_globals() -> None:
     g.__dict__.clear()
 
 
-def _reset_postgres() -> None:
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    db.session.commit()
-    load_reference_data(db.session)
+REFERENCE_TABLES = {"fields", "valleys", "valley_key_fields", "policy_rule_sets", "policy_state"}
+_WRITE_STATEMENT = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+def _track_written_tables(engine) -> set[str]:
+    """Names of the tables the test writes to, so that only those are emptied afterwards (PostgreSQL)."""
+    written: set[str] = set()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def remember(_connection, _cursor, statement, _parameters, _context, _executemany):
+        match = _WRITE_STATEMENT.match(statement)
+        if match:
+            written.add(match.group(1))
+
+    return written
+
+
+def _reset_postgres(written: set[str]) -> None:
+    """Empty the tables the test wrote to (triggers and foreign keys off for the cleanup) and restore the reference data."""
+    if written & REFERENCE_TABLES:
+        written |= REFERENCE_TABLES
+    tables = [table for table in reversed(db.metadata.sorted_tables) if table.name in written]
+    if not tables:
+        return
+    with db.engine.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            connection.execute(table.delete())
+            key = [column.name for column in table.primary_key.columns]
+            if len(key) == 1 and table.c[key[0]].autoincrement is not False and isinstance(table.c[key[0]].type, Integer):
+                connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0]}'), 1, false)"))
+    if written & REFERENCE_TABLES:
+        load_reference_data(db.session)
 
 
 @pytest.fixture

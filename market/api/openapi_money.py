@@ -16,6 +16,7 @@ from market.listings.queries import MAX_PER_PAGE
 from market.listings.vocabulary import TransferMode
 from market.money import MAX_FEN
 from market.policy.models import AwardStatus
+from market.api.openapi import _json, _page, _query, _ref, _values  # shared schema helpers
 
 API_PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1
@@ -37,14 +38,6 @@ STAGE_FIELDS: dict[str, tuple[str, ...]] = {
 the first payment)."""
 
 DEAL_ROLES = ("admin", "broker", "intermediary", "party", "platform_broker", "transferee", "transferor")
-
-
-def _values(enum_class) -> list[str]:
-    return [member.value for member in enum_class]
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _nullable(schema: dict) -> dict:
@@ -268,21 +261,6 @@ DEAL_DETAIL = {"type": "object", "additionalProperties": False,
                "properties": {**_DEAL_PROPERTIES, **_DETAIL_PROPERTIES}}
 
 
-def _page(item: str) -> dict:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["items", "total", "page", "per_page", "pages"],
-        "properties": {
-            "items": {"type": "array", "items": _ref(item)},
-            "total": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
-            "pages": {"type": "integer", "minimum": 1},
-        },
-    }
-
-
 AWARD_LIST = {"type": "object", "additionalProperties": False, "required": ["items"],
               "properties": {"items": {"type": "array", "items": _ref("Award")}}}
 
@@ -336,10 +314,6 @@ def _errors(*pairs: str) -> dict:
     return result
 
 
-def _json(schema: dict, description: str, **extra) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}, **extra}
-
-
 def _body(schema: str, *, required: bool = True) -> dict:
     return {"required": required, "content": {"application/json": {"schema": _ref(schema)}}}
 
@@ -347,10 +321,6 @@ def _body(schema: str, *, required: bool = True) -> dict:
 def _id(name: str) -> dict:
     return {"name": name, "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
-
-
-def _query(name: str, schema: dict, description: str) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
 _PAGING = [

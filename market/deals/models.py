@@ -230,7 +230,7 @@ class DealPayment(db.Model):
     """Proceeds received under a deal's registered contract."""
 
     __tablename__ = "deal_payments"
-    __table_args__ = (CheckConstraint(f"amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),
+    __table_args__ = (CheckConstraint("amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),
                       Index("ix_deal_payments_deal", "deal_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

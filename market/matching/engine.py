@@ -490,7 +490,9 @@ class MatchIndex:
         if len(keys) == 0 or self._live_count == 0:
             return empty
         ids = self._vocabulary.lookup(keys)
-        df = np.where(ids >= 0, self._vocabulary.df.view[np.maximum(ids, 0)], 0)
+        present = ids >= 0
+        df = np.zeros(len(ids), dtype=self._vocabulary.df.view.dtype)
+        df[present] = self._vocabulary.df.view[ids[present]]
         known = df > 0
         if known.sum() > self.weights.max_query_terms:
             rarest = np.flatnonzero(known)[np.lexsort((keys[known], df[known]))[: self.weights.max_query_terms]]

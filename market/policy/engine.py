@@ -33,7 +33,6 @@ from market.policy.rules import (
     RuleSet,
     RuleSetError,
     RuleSetVersion,
-    RuleStatus,
 )
 
 PROCEEDS_PAYER = "proceeds:transferor"

@@ -373,3 +373,9 @@ def test_suggester_learns_from_listings_with_fields():
     suggester = FieldSuggester.from_listings(ACHIEVEMENTS)
     assert suggester.best("煤矿液压支架控制") == "equipment.mining"
     assert "中医药" in suggester.labels
+
+
+def test_a_query_against_a_corpus_of_empty_listings_finds_nothing():
+    index = MatchIndex()
+    index.add(Listing(id="1"))
+    assert index.rank(Listing(id="q", text="1", kind="demand")) == []
