@@ -24,12 +24,14 @@ def init_db():
 @with_appcontext
 def seed(demo: bool):
     """Load the field tree and valleys, and with --demo the demo data (loading twice changes nothing)."""
+    from market.demo_deals import load_demo_deals
     from market.seeding import load_demo_data, load_reference_data
 
     counts = load_reference_data(db.session)
     if demo:
         counts |= load_demo_data(db.session, current_app.config["DEMO_PASSWORD"],
                                  password_profile=current_app.config["PASSWORD_HASH_PROFILE"])
+        counts["deals"] = load_demo_deals(db.session)
     click.echo("added: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
 
 

@@ -6,6 +6,8 @@ from market.achievements.models import Achievement
 from market.demands.models import Demand
 from market.extensions import db
 from market.listings.models import ListingEvent, SearchTerm
+from market.demo_deals import load_demo_deals
+from market.policy.models import Award
 from market.seeding import load_demo_data
 from market.taxonomy.models import Field, Valley
 from tests.conftest import PASSWORD
@@ -17,7 +19,7 @@ def _count(model, *conditions) -> int:
 
 def _fingerprint() -> dict:
     return {model.__tablename__: _count(model) for model in (Organisation, User, Achievement, Demand, ListingEvent,
-                                                             SearchTerm, Field, Valley)} | {
+                                                             SearchTerm, Field, Valley, Award)} | {
         "titles": sorted(db.session.scalars(select(Achievement.title))),
         "demand_budgets": sorted((d.source_key, d.budget_min_fen) for d in db.session.scalars(select(Demand))),
     }
@@ -37,9 +39,12 @@ def test_demo_data_meets_the_product_minimums_and_loading_twice_changes_nothing(
         assert _count(Achievement, Achievement.field_id.in_(in_field)) >= 10, code
         assert _count(Demand, Demand.field_id.in_(in_field)) >= 4, code
     assert _count(Achievement, Achievement.is_demo.is_(False)) == 0
+    assert load_demo_deals(db.session) >= 4
+    assert db.session.scalar(select(func.count()).select_from(Award).where(Award.granted_fen > 0)) >= 4
     before = _fingerprint()
     again = load_demo_data(db.session, "demo-password-1", password_profile="fast")
     assert set(again.values()) == {0}
+    assert load_demo_deals(db.session) == 0
     assert _fingerprint() == before
 
 

@@ -1,0 +1,100 @@
+"""Demo deal flow for the demo site: bids, deals at several stages, a registered contract with proceeds and a
+forward pre-order agreement with paid deliveries, so brokers and admins see awards on their pages (all 示例)."""
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from market.accounts.models import OrganisationKind, Role, User
+from market.achievements.models import Achievement
+from market.contracts.models import PreorderAgreement, PreorderDelivery
+from market.contracts.payments import record_preorder_payment, register_agreement
+from market.deals import services as deals
+from market.deals.models import Deal, DealIntermediary, DealStage
+from market.deals.payments import record_deal_payment, register_contract
+from market.listings.vocabulary import ListingStatus
+from market.policy import services as policy
+
+WAN = 1_000_000  # fen in 10,000 yuan
+
+
+def load_demo_deals(session: Session) -> int:
+    """Create the demo deal flow once (nothing when any deal exists); returns the number of deals created."""
+    if session.scalar(select(func.count()).select_from(Deal)):
+        return 0
+    enterprises = [u for u in session.scalars(select(User).where(User.role == Role.ENTERPRISE, User.is_demo.is_(True))
+                                               .order_by(User.id)) if u.is_approved_member]
+    brokers = [u for u in session.scalars(select(User).where(User.role == Role.BROKER, User.is_demo.is_(True))
+                                           .order_by(User.id)) if u.organisation and u.organisation.kind == OrganisationKind.AGENCY]
+    achievements = [a for a in session.scalars(select(Achievement).where(Achievement.status == ListingStatus.PUBLISHED,
+                                                                        Achievement.is_demo.is_(True),
+                                                                        Achievement.price_min_fen.is_not(None))
+                                                .order_by(Achievement.id))
+                    if a.submitter is not None and a.organisation.kind == OrganisationKind.UNIVERSITY]
+    if len(enterprises) < 4 or len(brokers) < 3 or len(achievements) < 6:
+        return 0
+    created = 0
+    for index, target in enumerate((DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING)):
+        buyer, achievement = enterprises[index + 1], achievements[index]
+        bid = deals.place_bid(session, buyer, achievement.id, amount_fen=achievement.price_min_fen,
+                              mode=achievement.modes[0].value, message="我们希望尽快开展中试验证，价格可再商议。")
+        deals.counter_bid(session, achievement.submitter, bid.id, amount_fen=achievement.price_max_fen or achievement.price_min_fen,
+                          mode=achievement.modes[0].value, message="考虑到配套技术服务，报价如上。")
+        deal = deals.accept_bid(session, buyer, bid.id, version_number=2)
+        for step in (DealStage.NEGOTIATION, DealStage.PRICING)[: [DealStage.INTENT, DealStage.NEGOTIATION,
+                                                                  DealStage.PRICING].index(target)]:
+            deals.advance_deal(session, buyer, deal.id, step)
+        created += 1
+    open_bid_buyer, open_bid_achievement = enterprises[0], achievements[3]
+    deals.place_bid(session, open_bid_buyer, open_bid_achievement.id, amount_fen=open_bid_achievement.price_min_fen,
+                    mode=open_bid_achievement.modes[0].value, message="请问是否可以独占许可？")
+    created += _registered_deal_with_proceeds(session, achievements[4], enterprises[2], brokers[:3])
+    _paid_preorder(session, enterprises)
+    return created
+
+
+def _registered_deal_with_proceeds(session: Session, achievement: Achievement, buyer: User, brokers: list[User]) -> int:
+    """A contract signed and registered in 2025 with three intermediaries and two proceeds payments."""
+    deal = Deal(title=achievement.title, achievement_id=achievement.id, transferor_id=achievement.organisation_id,
+                transferee_id=buyer.organisation_id, broker_id=brokers[0].id, stage=DealStage.REGISTERED,
+                agreed_amount_fen=achievement.price_max_fen or achievement.price_min_fen, reward_rate_bp=1500,
+                signed_on=date(2025, 6, 18), registration_number="2025140100000186", registered_on=date(2025, 6, 25),
+                notice_starts_on=date(2025, 5, 20), notice_ends_on=date(2025, 6, 3))
+    deal.intermediaries = [DealIntermediary(user_id=broker.id, share_bp=share, position=position)
+                           for position, (broker, share) in enumerate(zip(brokers, (5000, 3000, 2000)))]
+    session.add(deal)
+    session.flush()
+    snapshot = policy.lock_books(session)
+    deal = session.get(Deal, deal.id)
+    register_contract(session, snapshot, deal, achievement.submitter)
+    session.commit()
+    half = deal.agreed_amount_fen // 2
+    record_deal_payment(session, achievement.submitter, deal.id, amount_fen=half, paid_on=date(2025, 8, 15))
+    record_deal_payment(session, achievement.submitter, deal.id, amount_fen=half // 2, paid_on=date(2026, 3, 10))
+    return 1
+
+
+def _paid_preorder(session: Session, enterprises: list[User]) -> None:
+    """A resident startup's agreement with an unrelated buyer: deliveries accepted and partly paid."""
+    sellers = [u for u in enterprises if u.organisation.resident_since and u.organisation.resident_since < date(2025, 1, 1)]
+    if not sellers:
+        return
+    seller = sellers[0]
+    buyer = next(u for u in enterprises if u.organisation_id != seller.organisation_id and not u.organisation.valley_id) \
+        if any(not u.organisation.valley_id for u in enterprises) else next(u for u in enterprises if u.organisation_id != seller.organisation_id)
+    agreement = PreorderAgreement(number="YG-2025-0007", buyer_id=buyer.organisation_id, seller_id=seller.organisation_id,
+                                  product="车载高压储氢气瓶（IV型，70MPa）", quantity=400, unit="只",
+                                  unit_price_fen=5 * WAN, value_fen=2000 * WAN,
+                                  delivery_schedule="2025年分两批交付：第一批 200 只（6 月），第二批 200 只（11 月）。",
+                                  signed_on=date(2025, 3, 20), created_by_id=seller.id, accepted_fen=1000 * WAN)
+    session.add(agreement)
+    session.flush()
+    session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 6, 10), quantity=200,
+                                 amount_fen=1000 * WAN, accepted_on=date(2025, 6, 20), accepted_by_id=buyer.id,
+                                 recorded_by_id=seller.id))
+    snapshot = policy.lock_books(session)
+    register_agreement(session, snapshot, session.get(PreorderAgreement, agreement.id), seller)
+    session.commit()
+    record_preorder_payment(session, buyer, agreement.id, amount_fen=800 * WAN, paid_on=date(2025, 7, 31))
+
+
