@@ -5,7 +5,7 @@ PORT ?= 5000
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app market
 
-.PHONY: run test install translations serve-demo clean
+.PHONY: run test install translations messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d market/translations >/dev/null
+
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F market/translations/babel.cfg -k _l --ignore-dirs='.*' -o market/translations/messages.pot .
+	$(BIN)/pybabel update -i market/translations/messages.pot -d market/translations -l en --no-fuzzy-matching
 
 install: $(VENV)/.installed translations
 

@@ -1,6 +1,7 @@
 """Form pieces shared by the achievement and demand forms."""
 import re
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -35,10 +36,14 @@ class IpItemsField(TextAreaField):
         self.raw_text = valuelist[0] if valuelist else ""
         items = []
         by_label = {label(kind): kind.value for kind in IpKind} | {kind.value: kind.value for kind in IpKind}
+        with force_locale("zh_CN"):
+            by_label |= {label(kind): kind.value for kind in IpKind}
         for line in self.raw_text.splitlines():
-            parts = [p for p in re.split(r"[\s,，]+", line.strip()) if p]
+            parts = [p for p in re.split(r"[\s,，]+", line.strip(), maxsplit=1) if p]
             if not parts:
                 continue
+            if len(parts) == 2:
+                parts[1] = parts[1].strip()
             if len(parts) != 2 or parts[1] not in by_label:
                 self.data = []
                 raise ValueError(_l("每行填写：编号 类型（发明专利/实用新型/软件著作权/技术秘密）。"))

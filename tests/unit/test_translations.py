@@ -15,7 +15,7 @@ ENGLISH_PATH = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}
 
 UPDATE_INSTRUCTIONS = (
-    "Update the catalogues from /work/main (or the project root) and translate the new entries in "
+    "Update the catalogues from the project root and translate the new entries in "
     "market/translations/en/LC_MESSAGES/messages.po:\n"
     "  .venv/bin/pybabel extract -F market/translations/babel.cfg -k _l --ignore-dirs='.*' "
     "-o market/translations/messages.pot .\n"

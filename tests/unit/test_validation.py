@@ -263,3 +263,19 @@ def test_safe_next_keeps_local_paths(target):
 ])
 def test_safe_next_sends_foreign_or_odd_targets_to_the_fallback(target):
     assert safe_next(target, "/home") == "/home"
+
+
+@pytest.mark.parametrize("text", ["ZL202110345678.2 发明专利", "ZL202110345678.2 Invention patent",
+                                  "ZL202110345678.2 invention_patent"])
+def test_ip_items_accept_chinese_and_english_labels_and_codes(app, text):
+    from werkzeug.datastructures import MultiDict
+
+    from market.achievements.forms import AchievementEditForm
+
+    with app.test_request_context("/", headers={}):
+        from flask import session
+
+        session["lang"] = "en"
+        form = AchievementEditForm(formdata=MultiDict({"ip_items": text}))
+        form.ip_items.validate(form)
+        assert form.ip_items.data == [{"number": "ZL202110345678.2", "kind": "invention_patent"}]
