@@ -31,6 +31,7 @@ run: install
 	MARKET_DEMO_MODE=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
+	$(BIN)/ruff check market tests
 	$(BIN)/python -m pytest
 
 clean:

@@ -27,8 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_request_hooks(app)
-    from market.errors import register_error_handlers
     from market.cli import register_commands
+    from market.errors import register_error_handlers
     from market.templating import register_template_helpers
 
     register_error_handlers(app)
@@ -82,9 +82,9 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from market.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from market.accounts.loading import load_session_user, select_locale
     from market import models  # noqa: F401  (registers every model with the metadata)
+    from market.accounts.loading import load_session_user, select_locale
+    from market.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)

@@ -1,7 +1,7 @@
 """The domain error family and the handlers that turn errors into pages or JSON."""
 import logging
 
-from flask import Flask, jsonify, render_template, request, g
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 

@@ -30,7 +30,7 @@ class WanMoneyField(StringField):
         self.data = None
         if not text:
             return
-        if not (text.endswith("元") or text.endswith("万")):
+        if not text.endswith(("元", "万")):
             text += "万"
         try:
             self.data = parse_yuan(text)

@@ -1,13 +1,34 @@
 """Imports every model module so that the metadata (and Alembic) sees all tables."""
-from market.accounts.models import ApiToken, Organisation, OutboxMail, PasswordResetToken, User, UserSession  # noqa: F401
+from market.accounts.models import (  # noqa: F401
+    ApiToken,
+    Organisation,
+    OutboxMail,
+    PasswordResetToken,
+    User,
+    UserSession,
+)
 from market.achievements.models import Achievement, AchievementMode  # noqa: F401
-from market.demands.models import Demand, DemandMode  # noqa: F401
-from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm  # noqa: F401
-from market.notifications.models import Notification  # noqa: F401
-from market.taxonomy.models import Field, Valley  # noqa: F401
-from market.contracts.models import PreorderAgreement, PreorderDelivery, PreorderPayment  # noqa: F401
-from market.deals.models import Bid, BidVersion, Deal, DealEvent, DealIntermediary, DealPayment, DemandResponse  # noqa: F401
-from market.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401
-from market.policy.models import Award, PolicyEvent, PolicyStateSnapshot, StartupGrant, StoredRuleSet  # noqa: F401
-from market.matching.models import MatchFeedback, MatchIndexChange, MatchPair  # noqa: F401
 from market.api.models import IdempotencyRecord  # noqa: F401
+from market.contracts.models import PreorderAgreement, PreorderDelivery, PreorderPayment  # noqa: F401
+from market.deals.models import (  # noqa: F401
+    Bid,
+    BidVersion,
+    Deal,
+    DealEvent,
+    DealIntermediary,
+    DealPayment,
+    DemandResponse,
+)
+from market.demands.models import Demand, DemandMode  # noqa: F401
+from market.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401
+from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm  # noqa: F401
+from market.matching.models import MatchFeedback, MatchIndexChange, MatchPair  # noqa: F401
+from market.notifications.models import Notification  # noqa: F401
+from market.policy.models import (  # noqa: F401
+    Award,
+    PolicyEvent,
+    PolicyStateSnapshot,
+    StartupGrant,
+    StoredRuleSet,
+)
+from market.taxonomy.models import Field, Valley  # noqa: F401

@@ -10,7 +10,14 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, OrganisationSize, Role, User
+from market.accounts.models import (
+    ApprovalStatus,
+    Organisation,
+    OrganisationKind,
+    OrganisationSize,
+    Role,
+    User,
+)
 from market.accounts.passwords import hash_password
 from market.achievements.models import Achievement
 from market.demands.models import Demand

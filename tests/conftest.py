@@ -10,7 +10,13 @@ from flask import g
 from sqlalchemy import Integer, event, text
 
 from market import create_app
-from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, Role, User
+from market.accounts.models import (
+    ApprovalStatus,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 from market.accounts.passwords import hash_password
 from market.extensions import db
 from market.ledger.services import find_ledger_problems
@@ -254,3 +260,22 @@ def make_demand(app, make_user):
 
     return make
 
+
+
+# A published hydrogen achievement and a demand that matches it (matching tests).
+HYDROGEN = {"title": "焦炉煤气变压吸附制氢技术", "summary": "以焦炉煤气为原料，变压吸附制取高纯氢气，氢气纯度99.999%。",
+            "keywords": ["焦炉煤气", "制氢", "变压吸附"], "field": "energy.hydrogen.production"}
+HYDROGEN_NEED = {"title": "焦炉煤气制氢提纯需求", "description": "寻求焦炉煤气变压吸附制氢提纯技术，氢气纯度达到99.99%以上。",
+                 "keywords": ["焦炉煤气", "制氢"], "field": "energy.hydrogen", "modes": ["assignment"]}
+
+
+def viewer_of(make_user, owner, viewer: str):
+    """A user in a role relative to the owner of a listing (None for a visitor)."""
+    return {
+        "visitor": lambda: None,
+        "member": lambda: make_user(str(owner.role), organisation=owner.organisation),
+        "admin": lambda: make_user("admin"),
+        "broker": lambda: make_user("broker"),
+        "other_enterprise": lambda: make_user("enterprise"),
+        "researcher": lambda: make_user("researcher"),
+    }[viewer]()

@@ -16,7 +16,15 @@ from market.listings.validation import (
     clean_terms,
     clean_text,
 )
-from market.listings.vocabulary import STAGE_TRL_RANGES, IpKind, ListingKind, ListingStatus, PriceType, Stage, TransferMode
+from market.listings.vocabulary import (
+    STAGE_TRL_RANGES,
+    IpKind,
+    ListingKind,
+    ListingStatus,
+    PriceType,
+    Stage,
+    TransferMode,
+)
 from market.security import can_create
 from market.taxonomy.services import find_field_by_code, valley_id_for
 from market.timeutil import utcnow

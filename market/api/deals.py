@@ -7,13 +7,26 @@ from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import Role, User
 from market.achievements.models import Achievement
-from market.api.auth import require_token_user
 from market.api import money
-from market.api.openapi_money import BID_ACCEPT_INPUT, BID_ROUND_INPUT, DEAL_STAGE_INPUT, EMPTY_INPUT, STAGE_FIELDS
+from market.api.auth import require_token_user
+from market.api.openapi_money import (
+    BID_ACCEPT_INPUT,
+    BID_ROUND_INPUT,
+    DEAL_STAGE_INPUT,
+    EMPTY_INPUT,
+    STAGE_FIELDS,
+)
 from market.api.serializers import coded, iso
 from market.api.views import bp
 from market.deals import services
-from market.deals.models import Bid, BidSide, BidStatus, Deal, DealIntermediary, DealStage
+from market.deals.models import (
+    Bid,
+    BidSide,
+    BidStatus,
+    Deal,
+    DealIntermediary,
+    DealStage,
+)
 from market.demands.models import Demand
 from market.errors import NotFoundError, ValidationError
 from market.extensions import db

@@ -29,7 +29,7 @@ audit = logging.getLogger("market.audit")
 
 KEY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 100
-KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,%d}" % MAX_KEY_LENGTH)
+KEY_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
 """1–100 visible ASCII characters (no spaces), e.g. a UUID."""
 REPLAY_HEADER = "Idempotent-Replayed"
 CLAIM_ATTEMPTS = 3

@@ -1,6 +1,13 @@
 """The OpenAPI 3.1 document of API v1, written as data; the API checks request bodies against its schemas."""
 from market.listings.queries import MAX_PER_PAGE, SORTS
-from market.listings.vocabulary import IpKind, ListingStatus, PriceType, ReturnReason, Stage, TransferMode
+from market.listings.vocabulary import (
+    IpKind,
+    ListingStatus,
+    PriceType,
+    ReturnReason,
+    Stage,
+    TransferMode,
+)
 from market.matching.models import FeedbackReason, Verdict
 from market.matching.services import MAX_TOP as MAX_MATCHES
 from market.matching.weights import FACTORS
@@ -338,8 +345,8 @@ ERROR_RESPONSES = {
     "404": ("NotFound", "不存在，或无权查看（not_found）。"),
     "413": ("PayloadTooLarge", "请求体超过上限（request_entity_too_large）。"),
     "415": ("UnsupportedMediaType", "Content-Type 不是 application/json（unsupported_media_type）。"),
-    "422": ("Unprocessable", "JSON 不可接受（invalid_json：NaN、超大数值、重复键、孤立代理项、嵌套过深、顶层不是对象），"
-                             "或内容未通过校验（validation_failed：未知字段、类型或取值错误），fields 按字段说明。"),
+    "422": ("Unprocessable", ("JSON 不可接受（invalid_json：NaN、超大数值、重复键、孤立代理项、嵌套过深、顶层不是对象），"
+                             "或内容未通过校验（validation_failed：未知字段、类型或取值错误），fields 按字段说明。")),
 }
 
 _ID_PARAMETER = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LISTING_ID}}

@@ -3,6 +3,13 @@ the deal and money endpoints check request bodies against these schemas."""
 import dataclasses
 import re
 
+from market.api.openapi import (  # shared schema helpers
+    _json,
+    _page,
+    _query,
+    _ref,
+    _values,
+)
 from market.deals.models import BidSide, BidStatus, DealStage
 from market.deals.services import (
     DEFAULT_NOTICE_DAYS,
@@ -16,7 +23,6 @@ from market.listings.queries import MAX_PER_PAGE
 from market.listings.vocabulary import TransferMode
 from market.money import MAX_FEN
 from market.policy.models import AwardStatus
-from market.api.openapi import _json, _page, _query, _ref, _values  # shared schema helpers
 
 API_PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1

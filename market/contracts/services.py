@@ -13,10 +13,31 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
-from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, Role, User
-from market.contracts.models import AgreementStatus, PreorderAgreement, PreorderDelivery, PreorderPayment
-from market.contracts.payments import is_party, record_preorder_payment, register_agreement
-from market.errors import DomainError, InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
+from market.accounts.models import (
+    ApprovalStatus,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
+from market.contracts.models import (
+    AgreementStatus,
+    PreorderAgreement,
+    PreorderDelivery,
+    PreorderPayment,
+)
+from market.contracts.payments import (
+    is_party,
+    record_preorder_payment,
+    register_agreement,
+)
+from market.errors import (
+    DomainError,
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from market.listings.validation import FieldErrors, clean_date, clean_int, clean_text
 from market.money import MAX_FEN, format_wan, format_yuan
 from market.notifications.services import notify

@@ -6,8 +6,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
-from market.deals.models import Deal, DealEvent, DealIntermediary, DealPayment, DealStage
-from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError, ValidationError
+from market.deals.models import (
+    Deal,
+    DealEvent,
+    DealIntermediary,
+    DealPayment,
+    DealStage,
+)
+from market.errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolationError,
+    ValidationError,
+)
 from market.money import MAX_FEN, format_yuan
 from market.policy import services as policy
 from market.policy.events import IntermediaryShare, TransferPaid, TransferSigned
@@ -33,18 +44,17 @@ def may_record_payment(user: User, deal: Deal) -> bool:
     return user.is_admin or is_member_of(user, deal.transferor_id) or (deal.broker_id is not None and deal.broker_id == user.id)
 
 
-def distinct_intermediaries(session: Session, deal: Deal, proposed_user_ids: list[int]) -> set[int]:
-    """People named as intermediaries for the deal's achievement over all its open or registered deals, with a proposal."""
-    people = set(proposed_user_ids)
+def other_intermediaries(session: Session, deal: Deal) -> set[int]:
+    """People named as intermediaries of the deal's achievement in its other open or registered deals."""
     if deal.achievement_id is None:
-        return people
+        return set()
     rows = session.execute(
         select(DealIntermediary.user_id)
         .join(Deal, Deal.id == DealIntermediary.deal_id)
         .where(Deal.achievement_id == deal.achievement_id, Deal.id != deal.id,
                (Deal.stage != DealStage.TERMINATED) | Deal.registration_number.is_not(None))
     )
-    return people | {user_id for (user_id,) in rows}
+    return {user_id for (user_id,) in rows}
 
 
 def register_contract(session: Session, snapshot, deal: Deal, actor: User) -> None:
@@ -73,7 +83,7 @@ def apply_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fe
     """Take the money lock and add a proceeds payment with its awards to the session; the caller commits."""
     snapshot = policy.lock_books(session)
     deal = session.get(Deal, deal_id)
-    if deal is None or not (actor.is_admin or may_record_payment(actor, deal) or is_member_of(actor, deal.transferee_id)):
+    if deal is None or not (may_record_payment(actor, deal) or is_member_of(actor, deal.transferee_id)):
         raise NotFoundError(_("项目不存在。"))
     if not may_record_payment(actor, deal):
         raise PermissionDeniedError(_("回款由成果转让方、项目经纪人或平台登记。"))

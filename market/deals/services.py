@@ -1,8 +1,8 @@
 """Bids with counter-offers, responses to demands, and the deal pipeline: who may do what, and what each step records."""
 import logging
-from contextlib import contextmanager
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -11,9 +11,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, Role, User
+from market.accounts.models import (
+    ApprovalStatus,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 from market.achievements.models import Achievement
 from market.deals import payments
+from market.deals.forms import percent_text
 from market.deals.models import (
     PIPELINE,
     Bid,
@@ -790,12 +797,17 @@ def complete_deal(session: Session, actor: User, deal_id: int, *, note="") -> De
     if not fully_paid and not text and "note" not in errors:
         errors.add("note", _("合同金额尚未全部回款，请说明完成原因。"))
     _raise_if(errors)
+    _close_deal(session, deal, actor, text)
+    session.commit()
+    return deal
+
+
+def _close_deal(session: Session, deal: Deal, actor: User, note: str) -> None:
+    """Complete a deal and mark its achievement 已成交."""
     previous = deal.advance_to(DealStage.COMPLETED)
     deal.completed_at = utcnow()
     _mark_achievement_dealt(session, deal, actor)
-    _record(session, deal, actor, "completed", previous, note=text)
-    session.commit()
-    return deal
+    _record(session, deal, actor, "completed", previous, note=note)
 
 
 def terminate_deal(session: Session, actor: User, deal_id: int, *, reason) -> Deal:
@@ -825,17 +837,15 @@ def record_payment(session: Session, actor: User, deal_id: int, *, amount_fen, p
     if amount_fen is None:
         errors.add("amount_fen", _("请填写金额。"))
     _raise_if(errors)
-    payment, awards = payments.apply_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=day)
-    deal = session.get(Deal, deal_id)
-    if deal.stage == DealStage.PERFORMANCE and deal.paid_fen == deal.agreed_amount_fen:
-        previous = deal.advance_to(DealStage.COMPLETED)
-        deal.completed_at = utcnow()
-        _mark_achievement_dealt(session, deal, actor)
-        _record(session, deal, actor, "completed", previous, note=_("合同金额已全部回款"))
-    else:
-        _notify_all(session, _involved(session, deal), actor, "deal_payment",
-                    _("项目回款：%(t)s", t=deal.title), deal_link(deal), body=_format_amount(amount_fen))
-    session.commit()
+    with _undo_on_error(session):
+        payment, awards = payments.apply_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=day)
+        deal = session.get(Deal, deal_id)
+        if deal.stage == DealStage.PERFORMANCE and deal.paid_fen == deal.agreed_amount_fen:
+            _close_deal(session, deal, actor, _("合同金额已全部回款"))
+        else:
+            _notify_all(session, _involved(session, deal), actor, "deal_payment",
+                        _("项目回款：%(t)s", t=deal.title), deal_link(deal), body=_format_amount(amount_fen))
+        session.commit()
     return payment, awards
 
 
@@ -891,13 +901,8 @@ def _clean_people(session: Session, errors: FieldErrors, rows) -> list[tuple[int
                 people.append((index, person_id, share_bp))
     total = sum(share for _index, _person, share in people)
     if people and len(people) == len(named) and total != BASIS_POINTS:
-        errors.add(f"share_{people[-1][0]}", _("各人分成比例合计须为 100%%（当前 %(p)s%%）。", p=_percent_text(total)))
+        errors.add(f"share_{people[-1][0]}", _("各人分成比例合计须为 100%%（当前 %(p)s%%）。", p=percent_text(total)))
     return people
-
-
-def _percent_text(bp: int) -> str:
-    whole, rest = divmod(bp, 100)
-    return f"{whole}.{rest:02d}".rstrip("0").rstrip(".") if rest else str(whole)
 
 
 def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, reward_rate_bp,
@@ -927,8 +932,8 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
                 errors.add("agent_organisation", _("代理机构不能是交易一方。"))
         _raise_if(errors)
         proposed = [person_id for _index, person_id, _share in rows]
-        everyone = payments.distinct_intermediaries(session, deal, proposed)
-        others = payments.distinct_intermediaries(session, deal, [])
+        others = payments.other_intermediaries(session, deal)
+        everyone = others | set(proposed)
         newcomers = [index for index, person_id, _share in rows if person_id not in others]
         if len(everyone) > MAX_INTERMEDIARIES_PER_ACHIEVEMENT and newcomers and not deal.intermediary_exception:
             message = _("同一成果的中介服务人员合计不得超过 %(n)s 人（该成果的其他项目已有 %(k)s 人）。"
@@ -942,9 +947,9 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
         deal.reward_rate_bp = rate
         deal.agent_organisation_id = agent_id
         session.flush()
-        names = "、".join(f"{session.get(User, person_id).name} {_percent_text(share)}%" for _index, person_id, share in rows)
+        names = "、".join(f"{session.get(User, person_id).name} {percent_text(share)}%" for _index, person_id, share in rows)
         _record(session, deal, actor, "intermediaries", deal.stage,
-                note=_("%(people)s；奖励比例 %(rate)s%%", people=names or _("无"), rate=_percent_text(rate)))
+                note=_("%(people)s；奖励比例 %(rate)s%%", people=names or _("无"), rate=percent_text(rate)))
         session.commit()
     return deal
 
@@ -1118,17 +1123,6 @@ def deal_payments(session: Session, deal: Deal) -> list[DealPayment]:
 def deal_awards(session: Session, deal: Deal) -> list[Award]:
     """Awards the deal's events produced, in the order they were computed."""
     return list(session.scalars(select(Award).where(Award.deal_id == deal.id).order_by(Award.id)))
-
-
-def recipient_names(session: Session, keys) -> dict[str, str]:
-    """Display names for engine recipient keys (org-<id>, user-<id>)."""
-    models = {"org": Organisation, "user": User}
-    names = {}
-    for key in set(keys):
-        kind, _sep, number = key.partition("-")
-        row = session.get(models[kind], int(number)) if kind in models and number.isdigit() else None
-        names[key] = row.name if row is not None else key
-    return names
 
 
 @dataclass

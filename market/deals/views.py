@@ -12,10 +12,16 @@ from market.deals import forms as deal_forms
 from market.deals import services
 from market.deals.models import BidSide, BidStatus, Deal, ResponseStatus
 from market.demands.models import Demand
-from market.errors import InvalidStateError, NotFoundError, RuleViolationError, ValidationError
+from market.errors import (
+    InvalidStateError,
+    NotFoundError,
+    RuleViolationError,
+    ValidationError,
+)
 from market.extensions import db
 from market.formtools import apply_errors, options
 from market.listings.forms import EmptyForm
+from market.policy import queries as award_queries
 from market.security import roles_required
 from market.taxonomy import services as taxonomy
 
@@ -186,7 +192,7 @@ def _render_deal(deal_id: int, status: int = 200, **given):
         roles=services.deal_roles(current_user, deal), forms=_deal_forms(deal, **given),
         events=services.deal_events(db.session, deal), payments=payments, awards_by_event=by_event,
         other_awards=[a for a in awards if a.policy_event_id not in paid_events],
-        recipients=services.recipient_names(db.session, [a.recipient for a in awards]),
+        recipients=award_queries.recipient_labels(db.session, {a.recipient for a in awards}),
         pipeline=services.PIPELINE, today=services.today(), notice_public=services.notice_is_public(deal),
     ), status
 

@@ -50,12 +50,6 @@ def _form() -> DemandEditForm:
     return form
 
 
-def _data(form: DemandEditForm) -> dict:
-    data = form.to_service_data()
-    data["wanted_trl_min"] = data["wanted_trl_min"] or None
-    return data
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 @roles_required(Role.ENTERPRISE)
@@ -66,7 +60,7 @@ def create():
         flash(_("您的机构成员身份尚在审核中，审核通过后才能发布。"), "warning")
     if form.validate_on_submit():
         try:
-            demand = services.create_demand(db.session, current_user, _data(form),
+            demand = services.create_demand(db.session, current_user, form.to_service_data(),
                                             submit=request.form.get("action") == "submit")
         except DomainError as error:
             apply_errors(form, error)
@@ -87,7 +81,7 @@ def edit(demand_id: int):
         form.fill_from(demand)
     elif form.validate_on_submit():
         try:
-            services.update_demand(db.session, current_user, demand.id, _data(form),
+            services.update_demand(db.session, current_user, demand.id, form.to_service_data(),
                                    submit=request.form.get("action") == "submit")
         except DomainError as error:
             apply_errors(form, error)

@@ -15,11 +15,22 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, User
 from market.achievements.models import Achievement
-from market.achievements.services import build_achievement, clean_achievement, require_achievement_author
+from market.achievements.services import (
+    build_achievement,
+    clean_achievement,
+    require_achievement_author,
+)
 from market.errors import PermissionDeniedError, ValidationError
 from market.imports import sheets
 from market.listings.validation import FieldErrors, clean_text
-from market.listings.vocabulary import LABELS, STAGE_TRL_RANGES, IpKind, PriceType, Stage, TransferMode
+from market.listings.vocabulary import (
+    LABELS,
+    STAGE_TRL_RANGES,
+    IpKind,
+    PriceType,
+    Stage,
+    TransferMode,
+)
 from market.money import MoneyFormatError, parse_yuan
 from market.taxonomy.services import field_path, list_fields
 
@@ -80,14 +91,14 @@ COLUMNS = (
 
 TEMPLATE_NOTES = (
     "每行填写一项成果；列名带 * 的为必填项。请勿修改第一行的列名，不需要的可选列可以删除。",
-    "成果编号为本机构内部编号（可选）。填写后，再次导入同一编号会提示“已导入过”，不会重复创建。"
-    "成果编号为“示例”的行不会导入。",
+    ("成果编号为本机构内部编号（可选）。填写后，再次导入同一编号会提示“已导入过”，不会重复创建。"
+    "成果编号为“示例”的行不会导入。"),
     "所属领域填写下方的领域代码（也可填写领域名称）；成熟度阶段、转化方式、价格类型、知识产权类型填写下方的中文名称或代码。",
     "技术就绪度 TRL 填 1–9 的整数，并与成熟度阶段一致：实验室 1–4，小试 4–5，中试 6–7，产业化 8–9。",
     "金额单位为万元，如 50 或 12.5；参考价、底价须填写价格下限；面议可不填金额。",
     "关键词、完成人、转化方式可填多项，用顿号“、”分隔。",
-    "知识产权每项写作“编号 类型”，权利人每个写作“名称 份额”（份额为百分比，合计 100），多项用分号“;”分隔；"
-    "权利人留空则为本机构 100%。",
+    ("知识产权每项写作“编号 类型”，权利人每个写作“名称 份额”（份额为百分比，合计 100），多项用分号“;”分隔；"
+    "权利人留空则为本机构 100%。"),
     f"每次最多导入 {MAX_DATA_ROWS} 行，文件不超过 5 MB；支持 .xlsx 和 CSV（UTF-8 或 GBK 编码）。",
 )
 

@@ -5,6 +5,7 @@ import codecs
 import csv
 import io
 import logging
+import math
 import re
 import warnings
 import zipfile
@@ -149,7 +150,7 @@ def cell_text(value: object, data_type: str = "") -> tuple[str, str | None]:
     if isinstance(value, int):
         return str(value), None
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             return "", "数值无效（不是有限的数字）。"
         if value.is_integer() and abs(value) < 1e18:
             return str(int(value)), None

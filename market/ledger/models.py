@@ -47,17 +47,17 @@ def append_only_ddl(dialect: str, table: str) -> list[str]:
     """SQL that makes a table refuse UPDATE and DELETE (used by the migration and by create_all)."""
     if dialect == "postgresql":
         return [
-            "CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$ BEGIN "
-            "RAISE EXCEPTION 'the ledger is append-only: % on % is not allowed', TG_OP, TG_TABLE_NAME; "
-            "END $$ LANGUAGE plpgsql",
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()",
+            ("CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$ BEGIN "
+             "RAISE EXCEPTION 'the ledger is append-only: % on % is not allowed', TG_OP, TG_TABLE_NAME; "
+             "END $$ LANGUAGE plpgsql"),
+            (f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+             "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"),
         ]
     return [
-        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
-        "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END",
-        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-        "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END",
+        (f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+         "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END"),
+        (f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+         "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END"),
     ]
 
 

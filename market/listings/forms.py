@@ -80,7 +80,7 @@ class OwnersField(TextAreaField):
         lines = []
         for owner in self.data or []:
             whole, rest = divmod(owner["share_bp"], 100)
-            lines.append(f"{owner['name']} {whole}{'.%02d' % rest if rest else ''}")
+            lines.append(f"{owner['name']} {whole}{f'.{rest:02d}' if rest else ''}")
         return "\n".join(lines)
 
 

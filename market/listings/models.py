@@ -2,7 +2,14 @@
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from market.errors import InvalidStateError
@@ -11,6 +18,14 @@ from market.listings.vocabulary import ListingKind, ListingStatus, label
 from market.timeutil import utcnow
 
 LISTING_LIFETIME = timedelta(days=365)
+
+
+def listing_model(kind: ListingKind):
+    """The model class of a listing kind."""
+    from market.achievements.models import Achievement
+    from market.demands.models import Demand
+
+    return {ListingKind.ACHIEVEMENT: Achievement, ListingKind.DEMAND: Demand}[ListingKind(kind)]
 
 
 class ListingMixin:

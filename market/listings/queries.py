@@ -1,11 +1,12 @@
 """Browse and search published listings: full-text terms, filters, facets, sort and pages, all in SQL."""
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from market.listings import search
-from market.listings.models import SearchTerm
+from market.listings.models import SearchTerm, listing_model
 from market.listings.vocabulary import ListingKind, ListingStatus, Stage, TransferMode
 from market.taxonomy.models import Field
 from market.timeutil import utcnow
@@ -49,12 +50,6 @@ class SearchResult:
         return max(1, -(-self.total // self.per_page))
 
 
-def _models(kind: ListingKind):
-    from market.listings.services import listing_model
-
-    return listing_model(kind)
-
-
 def _public(model):
     now = utcnow()
     return and_(model.status == ListingStatus.PUBLISHED, or_(model.expires_at.is_(None), model.expires_at > now))
@@ -76,7 +71,7 @@ def _mode_table(kind):
 
 
 def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list:
-    model = _models(kind)
+    model = listing_model(kind)
     conditions = [_public(model)]
     if params.field and skip != "field":
         codes = select(Field.id).where(or_(Field.code == params.field, Field.code.like(params.field + ".%")))
@@ -116,7 +111,7 @@ def matching_scores(session: Session, kind: ListingKind, terms: list[str]) -> di
 
 def search_listings(session: Session, kind: ListingKind, params: SearchParams, *, with_facets: bool = True) -> SearchResult:
     """A page of public listings matching the query and filters, with facet counts."""
-    model = _models(kind)
+    model = listing_model(kind)
     terms = search.query_terms(params.q) if params.q.strip() else []
     scores = matching_scores(session, kind, terms) if terms else None
 
@@ -185,7 +180,7 @@ def _facets(session: Session, kind: ListingKind, base, model) -> dict[str, dict[
 
 def list_organisation_listings(session: Session, kind: ListingKind, organisation_id: int, *, public_only: bool):
     """An organisation's listings: the public ones for its page, all of them for its members."""
-    model = _models(kind)
+    model = listing_model(kind)
     query = select(model).where(model.organisation_id == organisation_id)
     if public_only:
         query = query.where(_public(model))

@@ -10,7 +10,7 @@ _tokenizer = jieba.Tokenizer()
 _lock = threading.Lock()
 _ready = False
 _WORD = re.compile(r"[0-9a-z\u3400-\u9fff][0-9a-z\u3400-\u9fff.+#-]*")
-STOPWORDS = frozenset("的 了 和 与 及 或 在 对 等 是 为 以 于 其 中 一种 一个 我们 进行 通过 采用 可以 具有 用于 技术 方法".split())
+STOPWORDS = frozenset(["的", "了", "和", "与", "及", "或", "在", "对", "等", "是", "为", "以", "于", "其", "中", "一种", "一个", "我们", "进行", "通过", "采用", "可以", "具有", "用于", "技术", "方法"])
 MAX_TERM_LENGTH = 40
 FIELD_WEIGHTS = {"title": 4, "keywords": 4, "body": 1}
 

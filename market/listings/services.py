@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import Role, User
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
 from market.listings import search
-from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm
+from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm, listing_model
 from market.listings.validation import FieldErrors, clean_text
 from market.listings.vocabulary import ListingKind, ListingStatus, ReturnReason, label
 from market.matching.services import record_listing_change
@@ -21,14 +21,6 @@ from market.timeutil import utcnow
 audit = logging.getLogger("market.audit")
 PDF_MAGIC = b"%PDF-"
 MEGABYTE = 1024 * 1024
-
-
-def listing_model(kind: ListingKind):
-    """The model class of a listing kind."""
-    from market.achievements.models import Achievement
-    from market.demands.models import Demand
-
-    return {ListingKind.ACHIEVEMENT: Achievement, ListingKind.DEMAND: Demand}[ListingKind(kind)]
 
 
 def get_listing(session: Session, actor: User | None, kind: ListingKind, listing_id: int):
@@ -197,13 +189,14 @@ def is_following(session: Session, actor: User | None, listing) -> bool:
 
 def list_followed(session: Session, actor: User) -> list:
     """The listings the actor follows that are still visible, newest follow first."""
-    follows = session.scalars(select(Follow).where(Follow.user_id == actor.id).order_by(Follow.id.desc()))
-    result = []
-    for follow in follows:
-        listing = session.get(listing_model(follow.listing_kind), follow.listing_id)
-        if listing is not None and can_view_listing(actor, listing):
-            result.append(listing)
-    return result
+    follows = list(session.scalars(select(Follow).where(Follow.user_id == actor.id).order_by(Follow.id.desc())))
+    found = {}
+    for kind in {follow.listing_kind for follow in follows}:
+        model = listing_model(kind)
+        ids = [follow.listing_id for follow in follows if follow.listing_kind == kind]
+        found |= {(kind, row.id): row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+    listings = (found.get((follow.listing_kind, follow.listing_id)) for follow in follows)
+    return [listing for listing in listings if listing is not None and can_view_listing(actor, listing)]
 
 
 def add_attachment(session: Session, actor: User, kind: ListingKind, listing_id: int, *, filename: str,

@@ -1,5 +1,14 @@
 """Listing actions shared by achievements and demands: workspace, review steps, follows and attachments."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 

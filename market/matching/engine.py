@@ -73,7 +73,7 @@ class Listing:
                 "kind": self.kind}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Listing":
+    def from_dict(cls, data: Mapping[str, Any]) -> Listing:
         """Inverse of to_dict."""
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
@@ -182,7 +182,7 @@ class _Segment:
 
     @classmethod
     def from_pairs(cls, start: int, size: int, docs: np.ndarray, term_ids: np.ndarray, tfs: np.ndarray,
-                   n_terms: int) -> "_Segment":
+                   n_terms: int) -> _Segment:
         """Build from (local slot, term id, tf) triples, slots ascending within each term."""
         columns = sp.coo_matrix((tfs, (docs, term_ids)), shape=(size, n_terms)).tocsc()
         columns.sort_indices()
@@ -190,7 +190,7 @@ class _Segment:
                    docs=columns.indices.astype(np.uint16), tfs=columns.data.astype(np.uint8, copy=False))
 
     @classmethod
-    def from_rows(cls, start: int, rows: sp.csr_matrix) -> "_Segment":
+    def from_rows(cls, start: int, rows: sp.csr_matrix) -> _Segment:
         """Build from a slot-major matrix (one row per slot, one column per term id)."""
         columns = rows.tocsc()
         columns.sort_indices()
@@ -597,7 +597,7 @@ class MatchIndex:
             sims["region"] = factors.region_fit(query, other)
             total_weight = sum(weights.factor_weight(f) for f in FACTORS if sims[f] is not None)
             points = sum(weights.factor_weight(f) * sims[f] for f in FACTORS if sims[f] is not None)
-            candidate.units = int(round(100 * _SCORE_UNITS * points / total_weight))
+            candidate.units = round(100 * _SCORE_UNITS * points / total_weight)
         pool.sort(key=lambda c: (-c.units, c.listing.id))
         best = pool[:top]
         query_field = max(distribution, key=lambda k: (distribution[k], k)) if distribution else None
@@ -672,7 +672,7 @@ class MatchIndex:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], field_tree: FieldTree | None = None,
-             weights: MatchWeights = DEFAULT_WEIGHTS, **options: Any) -> "MatchIndex":
+             weights: MatchWeights = DEFAULT_WEIGHTS, **options: Any) -> MatchIndex:
         """Read an index written by save (the field tree and weights come from the caller)."""
         index = cls(field_tree, weights, **options)
         with np.load(path, allow_pickle=False) as data:

@@ -21,14 +21,14 @@ RELATED_MODES = frozenset({
 _REGION_SUFFIXES = ("特别行政区", "自治州", "地区", "省", "市", "区", "县", "盟")
 
 
-def _demand_and_achievement(query: "Listing", candidate: "Listing"):
+def _demand_and_achievement(query: Listing, candidate: Listing):
     """(demand, achievement) when the two listings are of different kinds, else None."""
     if query.kind == candidate.kind:
         return None
     return (query, candidate) if query.kind == "demand" else (candidate, query)
 
 
-def maturity_fit(query: "Listing", candidate: "Listing", shortfall_step: float) -> float | None:
+def maturity_fit(query: Listing, candidate: Listing, shortfall_step: float) -> float | None:
     """1 when the achievement's TRL reaches the demand's minimum; each level short costs a step."""
     if query.trl is None or candidate.trl is None:
         return None
@@ -41,7 +41,7 @@ def maturity_fit(query: "Listing", candidate: "Listing", shortfall_step: float) 
     return max(0.0, 1.0 - shortfall_step * gap)
 
 
-def _money_range(listing: "Listing") -> tuple[int, int] | None:
+def _money_range(listing: Listing) -> tuple[int, int] | None:
     low, high = listing.money_min_fen, listing.money_max_fen
     if low is None and high is None:
         return None
@@ -52,7 +52,7 @@ def _money_range(listing: "Listing") -> tuple[int, int] | None:
     return (min(low, high), max(low, high))
 
 
-def budget_fit(query: "Listing", candidate: "Listing") -> float | None:
+def budget_fit(query: Listing, candidate: Listing) -> float | None:
     """1 when the demand's budget reaches the achievement's asking price, else budget / price.
 
     Between two listings of the same kind: 1 when the ranges overlap, else the ratio of the
@@ -75,7 +75,7 @@ def budget_fit(query: "Listing", candidate: "Listing") -> float | None:
     return ceiling / floor
 
 
-def mode_fit(query: "Listing", candidate: "Listing", related_similarity: float) -> float | None:
+def mode_fit(query: Listing, candidate: Listing, related_similarity: float) -> float | None:
     """1 when the two sides share a transfer mode, less for related modes, else 0."""
     if not query.modes or not candidate.modes:
         return None
@@ -95,7 +95,7 @@ def _region_key(region: str) -> str:
     return key
 
 
-def region_fit(query: "Listing", candidate: "Listing") -> float | None:
+def region_fit(query: Listing, candidate: Listing) -> float | None:
     """1 for the same city (太原 = 太原市, 山西省太原市 contains 太原), else 0."""
     if not query.region or not candidate.region:
         return None
@@ -107,7 +107,7 @@ def region_fit(query: "Listing", candidate: "Listing") -> float | None:
     return 0.0
 
 
-def title_keywords_fit(query: "Listing", candidate: "Listing", query_title_words: str,
+def title_keywords_fit(query: Listing, candidate: Listing, query_title_words: str,
                        candidate_title_words: str) -> float | None:
     """Mean of title similarity (token set ratio over words) and keyword similarity (best fuzzy match)."""
     parts = []

@@ -52,7 +52,7 @@ class FieldTree:
         self._path_cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
     @classmethod
-    def from_nodes(cls, nodes: Iterable[Any], decay: float = 0.5) -> "FieldTree":
+    def from_nodes(cls, nodes: Iterable[Any], decay: float = 0.5) -> FieldTree:
         """Build from flat nodes: mappings or objects with code, name, parent_code, keywords."""
         plain = []
         for node in nodes:
@@ -64,7 +64,7 @@ class FieldTree:
         return cls(plain, decay=decay)
 
     @classmethod
-    def from_nested(cls, records: Iterable[Mapping[str, Any]], decay: float = 0.5) -> "FieldTree":
+    def from_nested(cls, records: Iterable[Mapping[str, Any]], decay: float = 0.5) -> FieldTree:
         """Build from nested records (code, name, keywords, children), as in seed_data/fields.yaml."""
         flat: list[dict[str, Any]] = []
 

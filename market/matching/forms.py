@@ -1,11 +1,23 @@
 """Matching forms: feedback on a pair, the broker board's filters. Shape only; matching.services holds the rules."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from market.formtools import max_length, options
-from market.matching.models import REASONS_BY_VERDICT, FeedbackReason, Verdict, feedback_label
+from market.matching.models import (
+    REASONS_BY_VERDICT,
+    FeedbackReason,
+    Verdict,
+    feedback_label,
+)
 from market.matching.services import BOARD_DAYS
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from market.listings.models import listing_model
 from market.listings.vocabulary import ListingKind, ListingStatus
 from market.matching.engine import Listing, MatchIndex
 from market.matching.fields import FieldTree
@@ -45,13 +46,6 @@ BUILD_REPLAY = 100
 MAX_TRACKED_GAPS = 10_000
 STAGING_MAX_AGE_SECONDS = 3600
 _stores_lock = threading.Lock()
-
-
-def _model(kind: ListingKind):
-    from market.achievements.models import Achievement
-    from market.demands.models import Demand
-
-    return {ListingKind.ACHIEVEMENT: Achievement, ListingKind.DEMAND: Demand}[ListingKind(kind)]
 
 
 def _field_rows(session: Session) -> list[Field]:
@@ -84,7 +78,7 @@ def engine_listing(listing, field_code: str | None = None) -> Listing:
 
 
 def _listings_by_id(session: Session, kind: ListingKind, ids: list[int]) -> dict[int, object]:
-    model = _model(kind)
+    model = listing_model(kind)
     found = {}
     for start in range(0, len(ids), LOAD_CHUNK):
         chunk = ids[start:start + LOAD_CHUNK]
@@ -194,7 +188,7 @@ class MatchIndexStore:
         tree = self._use_fields(fields)
         indexes = {}
         for kind in KINDS:
-            model = _model(kind)
+            model = listing_model(kind)
             index = MatchIndex(tree)
             query = (select(model).where(model.status == ListingStatus.PUBLISHED)
                      .options(selectinload(model.mode_rows)).order_by(model.id)
@@ -243,7 +237,7 @@ class MatchIndexStore:
 
     def _counts_agree(self, session: Session) -> bool:
         for kind in KINDS:
-            model = _model(kind)
+            model = listing_model(kind)
             published = session.scalar(select(func.count()).select_from(model)
                                         .where(model.status == ListingStatus.PUBLISHED)) or 0
             if published != len(self.indexes[kind]):

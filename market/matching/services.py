@@ -15,6 +15,7 @@ from market.accounts.models import Role, User
 from market.achievements.models import Achievement
 from market.demands.models import Demand
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.listings.models import listing_model
 from market.listings.validation import FieldErrors, clean_text
 from market.listings.vocabulary import ListingKind, ListingStatus
 from market.matching.engine import Listing, Match
@@ -54,7 +55,6 @@ DEFAULTS = {
 }
 
 OTHER_KIND = {ListingKind.ACHIEVEMENT: ListingKind.DEMAND, ListingKind.DEMAND: ListingKind.ACHIEVEMENT}
-MODELS = {ListingKind.ACHIEVEMENT: Achievement, ListingKind.DEMAND: Demand}
 FACTOR_LABELS = {
     "text": _l("文本相似度"),
     "title_keywords": _l("标题与关键词"),
@@ -91,7 +91,9 @@ def can_use_board(user: User | None) -> bool:
 def get_listing_for_matches(session: Session, actor: User | None, kind: ListingKind, listing_id: int):
     """The listing whose matches the actor asks for: NotFoundError when they may not see it at all,
     PermissionDeniedError when they see the listing but not its matches."""
-    from market.listings.services import get_listing  # the listing services call record_listing_change: no cycle at import
+    from market.listings.services import (
+        get_listing,  # the listing services call record_listing_change: no cycle at import
+    )
 
     listing = get_listing(session, actor, ListingKind(kind), listing_id)
     if not can_see_matches(actor, listing):
@@ -186,9 +188,9 @@ def _rank(listing, top: int) -> tuple[list[Match], object]:
 def _public_by_id(session: Session, kind: ListingKind, ids: list[int]) -> dict[int, object]:
     if not ids:
         return {}
-    model = MODELS[kind]
+    model = listing_model(kind)
     rows = session.scalars(select(model).where(model.id.in_(ids)).options(
-        selectinload(model.mode_rows), joinedload(model.organisation)))
+        selectinload(model.mode_rows), joinedload(model.organisation), joinedload(model.field)))
     return {row.id: row for row in rows if row.is_public}
 
 
@@ -384,7 +386,7 @@ def store_pairs(session: Session, listing, *, notify_owners: bool) -> int:
     MATCH_PAIR_FLOOR (replacing the ones it had as the newer side); returns how many were kept."""
     kind = ListingKind(listing.kind)
     published_at = listing.published_at or utcnow()
-    own, other_column = _pair_columns(kind)
+    own, _ = _pair_columns(kind)
     existing = {}
     for pair in session.scalars(select(MatchPair).where(own == listing.id)):
         existing[(pair.demand_id, pair.achievement_id)] = pair
@@ -440,7 +442,7 @@ def refresh_recent_pairs(session: Session, *, days: int) -> int:
     since = utcnow() - timedelta(days=days)
     count = 0
     for kind in (ListingKind.DEMAND, ListingKind.ACHIEVEMENT):
-        model = MODELS[kind]
+        model = listing_model(kind)
         for listing in session.scalars(select(model).where(model.status == ListingStatus.PUBLISHED,
                                                            model.published_at >= since).order_by(model.id)):
             store_pairs(session, listing, notify_owners=False)

@@ -49,7 +49,7 @@ class FieldSuggester:
         self._model: tuple[np.ndarray, np.ndarray, sp.csr_matrix, list[str]] | None = None
 
     @classmethod
-    def from_listings(cls, listings: Iterable, weights: MatchWeights = DEFAULT_WEIGHTS) -> "FieldSuggester":
+    def from_listings(cls, listings: Iterable, weights: MatchWeights = DEFAULT_WEIGHTS) -> FieldSuggester:
         """Learn from listings that have a field (title, keywords and text are used)."""
         suggester = cls(weights)
         suggester.add_many((listing.indexed_text(), listing.field) for listing in listings if listing.field)

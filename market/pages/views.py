@@ -1,5 +1,13 @@
 """Public pages: home, valleys, language switch."""
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from market.extensions import db
 from market.listings import queries

@@ -25,9 +25,9 @@ def simulate(scenario: Path) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def install(path: Path) -> None:
     """Load a rule-set TOML file into the database (a new copy when it changed; used versions must stay the same)."""
-    from market.errors import DomainError
     from sqlalchemy import select
 
+    from market.errors import DomainError
     from market.extensions import db
     from market.policy.models import StoredRuleSet
     from market.policy.rules import RuleSetError, load_rule_set

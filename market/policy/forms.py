@@ -10,8 +10,17 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, HiddenField, SelectField, SelectMultipleField
-from wtforms import StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from market.formtools import MONEY_HINT, WanMoneyField, options

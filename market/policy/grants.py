@@ -5,7 +5,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, OrganisationKind, User
-from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError, ValidationError
+from market.errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolationError,
+    ValidationError,
+)
 from market.money import MAX_FEN
 from market.policy import services as policy
 from market.policy.events import StartupGrant as GrantEvent

@@ -20,8 +20,16 @@ from market.deals.models import Deal
 from market.demands.models import Demand
 from market.ledger.models import LedgerTransaction
 from market.money import format_yuan
-from market.policy.models import Award, AwardStatus, StoredRuleSet, StartupGrant
-from market.policy.rules import CapScope, Rule, RuleSet, RuleSetError, RuleSetVersion, RuleStatus, parse_rule_set
+from market.policy.models import Award, AwardStatus, StartupGrant, StoredRuleSet
+from market.policy.rules import (
+    CapScope,
+    Rule,
+    RuleSet,
+    RuleSetError,
+    RuleSetVersion,
+    RuleStatus,
+    parse_rule_set,
+)
 from market.security import is_member_of
 from market.taxonomy.models import Valley
 

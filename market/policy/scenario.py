@@ -21,7 +21,13 @@ from market.policy.events import (
     TransferPaid,
     TransferSigned,
 )
-from market.policy.rules import OrganisationKind, RuleSet, RuleSetError, load_rule_set, load_shipped_rule_set
+from market.policy.rules import (
+    OrganisationKind,
+    RuleSet,
+    RuleSetError,
+    load_rule_set,
+    load_shipped_rule_set,
+)
 
 SHIPPED_RULES_NAME = "default"
 VALLEY_IDS = frozenset(

@@ -23,8 +23,20 @@ from market.ledger.models import LedgerTransaction
 from market.ledger.services import post_transaction, reverse_transaction
 from market.policy import engine
 from market.policy.events import Organisation as EngineOrganisation
-from market.policy.models import Award, AwardStatus, PolicyEvent, PolicyStateSnapshot, StoredRuleSet
-from market.policy.rules import OrganisationKind, RuleSet, RuleSetError, parse_rule_set, parse_rule_set_toml
+from market.policy.models import (
+    Award,
+    AwardStatus,
+    PolicyEvent,
+    PolicyStateSnapshot,
+    StoredRuleSet,
+)
+from market.policy.rules import (
+    OrganisationKind,
+    RuleSet,
+    RuleSetError,
+    parse_rule_set,
+    parse_rule_set_toml,
+)
 from market.policy.snapshot import state_from_data, state_to_data
 from market.timeutil import utcnow
 

@@ -2,7 +2,13 @@
 import datetime as dt
 from typing import Any
 
-from market.policy.engine import AgreementRecord, CapKey, CapUsage, ContractRecord, PolicyState
+from market.policy.engine import (
+    AgreementRecord,
+    CapKey,
+    CapUsage,
+    ContractRecord,
+    PolicyState,
+)
 from market.policy.events import IntermediaryShare
 from market.policy.rules import CapScope
 

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import openpyxl
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from openpyxl.styles import Font
@@ -21,7 +30,13 @@ from market.imports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv
 from market.money import format_yuan
 from market.policy import queries
 from market.policy import services as policy
-from market.policy.engine import FindingLevel, check_proceeds_split, find_rule, proceeds_split_limits_on, rules_in_force
+from market.policy.engine import (
+    FindingLevel,
+    check_proceeds_split,
+    find_rule,
+    proceeds_split_limits_on,
+    rules_in_force,
+)
 from market.policy.forms import (
     CALCULATOR_EXAMPLES,
     CALCULATOR_FORMS,
@@ -35,7 +50,12 @@ from market.policy.forms import (
 )
 from market.policy.grants import record_startup_grant
 from market.policy.models import AwardStatus
-from market.policy.rules import OrganisationKind, RuleKind, RuleSetError, parse_rule_set_toml
+from market.policy.rules import (
+    OrganisationKind,
+    RuleKind,
+    RuleSetError,
+    parse_rule_set_toml,
+)
 from market.policy.scenario import ScenarioError, parse_scenario, run_scenario
 from market.security import admin_required
 from market.taxonomy.services import list_valleys

@@ -12,7 +12,14 @@ from market.accounts.models import ApprovalStatus
 from market.accounts.services import create_api_token
 from market.api.openapi import openapi_document
 from market.deals import services
-from market.deals.models import Bid, BidVersion, Deal, DealEvent, DealIntermediary, DealStage
+from market.deals.models import (
+    Bid,
+    BidVersion,
+    Deal,
+    DealEvent,
+    DealIntermediary,
+    DealStage,
+)
 from market.extensions import db
 from market.listings.vocabulary import ListingStatus
 from market.money import MAX_FEN

@@ -8,11 +8,7 @@ from market.accounts.services import create_api_token
 from market.api.openapi import openapi_document
 from market.extensions import db
 from market.matching import services
-
-HYDROGEN = {"title": "焦炉煤气变压吸附制氢技术", "summary": "以焦炉煤气为原料，变压吸附制取高纯氢气，氢气纯度99.999%。",
-            "keywords": ["焦炉煤气", "制氢", "变压吸附"], "field": "energy.hydrogen.production"}
-HYDROGEN_NEED = {"title": "焦炉煤气制氢提纯需求", "description": "寻求焦炉煤气变压吸附制氢提纯技术，氢气纯度达到99.99%以上。",
-                 "keywords": ["焦炉煤气", "制氢"], "field": "energy.hydrogen", "modes": ["assignment"]}
+from tests.conftest import HYDROGEN, HYDROGEN_NEED, viewer_of
 
 
 def bearer(user) -> dict:
@@ -22,17 +18,6 @@ def bearer(user) -> dict:
 def match_list_validator() -> jsonschema.Draft202012Validator:
     schema = {"$ref": "#/components/schemas/MatchList", "components": openapi_document()["components"]}
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
-def viewer_of(make_user, owner, viewer: str):
-    return {
-        "visitor": lambda: None,
-        "member": lambda: make_user(str(owner.role), organisation=owner.organisation),
-        "admin": lambda: make_user("admin"),
-        "broker": lambda: make_user("broker"),
-        "other_enterprise": lambda: make_user("enterprise"),
-        "researcher": lambda: make_user("researcher"),
-    }[viewer]()
 
 
 # viewer → status for a published demand's matches, and for a draft's

@@ -40,17 +40,17 @@ def free_port() -> int:
 
 def seed(database_url: str, count: int) -> list[int]:
     """Migrate, load reference data and demo data, then add synthetic published achievements up to `count`."""
+    from flask_migrate import upgrade
     from sqlalchemy import select
 
     from market import create_app
-    from market.accounts.models import User, Role
+    from market.accounts.models import Role, User
     from market.achievements.models import Achievement
     from market.achievements.services import build_achievement, clean_achievement
     from market.extensions import db
     from market.listings.vocabulary import ListingStatus
     from market.seeding import load_demo_data, load_reference_data
     from market.timeutil import utcnow
-    from flask_migrate import upgrade
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "PASSWORD_HASH_PROFILE": "fast"})
     with app.app_context():

@@ -94,8 +94,8 @@ def _unbalanced_transaction(books):
 
 def _deal_paid_mismatch(books):
     db.session.execute(text("UPDATE deals SET paid_fen = paid_fen - 1 WHERE id = :id"), {"id": books["deal"].id})
-    return [f"deal {books['deal'].id} says ¥11,999,999.99 (1199999999 fen) was paid but its payments add up to "
-            f"¥12,000,000.00 (1200000000 fen)"]
+    return [(f"deal {books['deal'].id} says ¥11,999,999.99 (1199999999 fen) was paid but its payments add up to "
+            f"¥12,000,000.00 (1200000000 fen)")]
 
 
 def _agreement_paid_mismatch(books):
@@ -109,14 +109,14 @@ def _agreement_paid_mismatch(books):
 def _status_without_posting(books):
     award = books["awards"][4]
     db.session.execute(text("UPDATE awards SET status = 'paid' WHERE id = :id"), {"id": award.id})
-    return [f"account paid:{award.recipient} holds ¥0.00 (0 fen) but its awards in the matching status add up to "
-            f"¥240,000.00 (24000000 fen)"]
+    return [(f"account paid:{award.recipient} holds ¥0.00 (0 fen) but its awards in the matching status add up to "
+            f"¥240,000.00 (24000000 fen)")]
 
 
 def _cap_exceeded(books):
     db.session.execute(text("UPDATE awards SET granted_fen = computed_fen WHERE capped_by = 'achievement'"))
-    return [f"rule R2 cap achievement for achievement-{books['achievement'].id} is exceeded: "
-            f"¥2,160,000.00 (216000000 fen) granted, the cap is ¥2,000,000.00 (200000000 fen)"]
+    return [(f"rule R2 cap achievement for achievement-{books['achievement'].id} is exceeded: "
+            f"¥2,160,000.00 (216000000 fen) granted, the cap is ¥2,000,000.00 (200000000 fen)")]
 
 
 def _yearly_cap_exceeded(books):
@@ -134,8 +134,8 @@ def _second_startup_grant(books):
         "rule_set, rule_set_version, recipient, payer, computed_fen, 100, status, '2024-07-01', created_at "
         "FROM awards WHERE id = :id"), {"id": first.id})
     return [f"rule R4 cap one_time_per_startup for {first.recipient} is exceeded: 2 non-zero grants, at most one allowed",
-            f"account awarded:{first.recipient} holds ¥800,000.00 (80000000 fen) but its awards in the matching status "
-            f"add up to ¥800,001.00 (80000100 fen)"]
+            (f"account awarded:{first.recipient} holds ¥800,000.00 (80000000 fen) but its awards in the matching status "
+            f"add up to ¥800,001.00 (80000100 fen)")]
 
 
 def _fourth_intermediary(books, make_user, make_organisation):
@@ -145,8 +145,8 @@ def _fourth_intermediary(books, make_user, make_organisation):
     second.intermediaries = [DealIntermediary(user_id=make_user("broker").id, share_bp=10000, position=0)]
     db.session.add(second)
     db.session.flush()
-    return [f"achievement {deal.achievement_id} has 4 distinct intermediaries without a recorded exception; "
-            f"at most 3 are allowed"]
+    return [(f"achievement {deal.achievement_id} has 4 distinct intermediaries without a recorded exception; "
+            f"at most 3 are allowed")]
 
 
 @pytest.mark.parametrize("corrupt", [_unbalanced_transaction, _deal_paid_mismatch, _agreement_paid_mismatch,

@@ -49,7 +49,7 @@ def run_flask(*args):
     """Run a flask command of the project in a subprocess."""
     environment = dict(os.environ, PYTHONPATH=str(PROJECT))
     return subprocess.run([sys.executable, "-m", "flask", "--app", "market", *args], cwd=PROJECT,
-                          capture_output=True, text=True, env=environment, timeout=300)
+                          capture_output=True, text=True, env=environment, timeout=300, check=False)
 
 
 def last_stderr_json(result):

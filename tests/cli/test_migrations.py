@@ -11,7 +11,7 @@ from tests.conftest import POSTGRES_URL
 
 
 @pytest.fixture
-def migrated_url(tmp_path):
+def migrated_app(tmp_path):
     """A fresh database upgraded to the newest migration."""
     if POSTGRES_URL:
         admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -26,27 +26,26 @@ def migrated_url(tmp_path):
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    yield url, app
+    yield app
     with app.app_context():
         db.engine.dispose()
 
 
-def test_migrations_produce_the_models_schema(migrated_url):
-    url, app = migrated_url
+def test_migrations_produce_the_models_schema(migrated_app):
+    app = migrated_app
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 
 
-def test_migrated_ledger_refuses_updates_and_deletes(migrated_url):
-    url, app = migrated_url
+def test_migrated_ledger_refuses_updates_and_deletes(migrated_app):
+    app = migrated_app
     with app.app_context():
         with db.engine.begin() as connection:
             connection.execute(text("INSERT INTO ledger_transactions (kind, memo, request_id, created_at) "
                                     "VALUES ('test', '', '', CURRENT_TIMESTAMP)"))
         for statement in ("UPDATE ledger_transactions SET memo = 'changed'", "DELETE FROM ledger_transactions"):
-            with pytest.raises(Exception, match="append-only"):
-                with db.engine.begin() as connection:
-                    connection.execute(text(statement))
+            with pytest.raises(Exception, match="append-only"), db.engine.begin() as connection:
+                connection.execute(text(statement))
         db.engine.dispose()

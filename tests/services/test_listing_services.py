@@ -6,7 +6,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
+from market.errors import (
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from market.extensions import db
 from market.listings import services
 from market.listings.models import LISTING_LIFETIME, Attachment, Follow, ListingEvent

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from market.accounts.models import User
 from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
 from market.deals.payments import record_deal_payment, register_contract
 from market.errors import DomainError
@@ -78,11 +79,10 @@ def test_parallel_payments_never_exceed_the_reward_cap_or_the_contract_value(app
                                                                               make_achievement):
     for round_number in range(ROUNDS):
         deal, researcher = _registered_deal(make_user, make_organisation, make_achievement, value_fen=30 * 100 * WAN)
-        researcher_id = researcher.id
 
-        def pay(index: int):
-            actor = db.session.get(type(researcher), researcher_id)
-            record_deal_payment(db.session, actor, deal.id, amount_fen=100 * WAN, paid_on=date(2025, 2, 1))
+        def pay(index: int, deal_id=deal.id, researcher_id=researcher.id):
+            actor = db.session.get(User, researcher_id)
+            record_deal_payment(db.session, actor, deal_id, amount_fen=100 * WAN, paid_on=date(2025, 2, 1))
 
         outcomes = _race(app, pay)
         assert not [o for o in outcomes if o.startswith("error")], outcomes
@@ -113,7 +113,8 @@ def test_the_race_check_catches_a_naive_read_then_insert_service(app, make_user,
     for _ in range(ROUNDS):
         deal, _ = _registered_deal(make_user, make_organisation, make_achievement, value_fen=30 * 100 * WAN)
         event_id = db.session.scalar(select(PolicyEvent.id).order_by(PolicyEvent.id.desc()).limit(1))
-        _race(app, lambda index: _naive_pay(deal.id, "user-naive", event_id, 100 * WAN))
+        _race(app, lambda index, deal_id=deal.id, event_id=event_id: _naive_pay(deal_id, "user-naive", event_id,
+                                                                                   100 * WAN))
         total = _granted_for(deal.id)
         worst = max(worst, total)
         if total > REWARD_CAP_FEN:

@@ -6,8 +6,18 @@ import pytest
 from sqlalchemy import func, select
 
 from market.contracts import services
-from market.contracts.models import AgreementStatus, PreorderAgreement, PreorderDelivery, PreorderPayment
-from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
+from market.contracts.models import (
+    AgreementStatus,
+    PreorderAgreement,
+    PreorderDelivery,
+    PreorderPayment,
+)
+from market.errors import (
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from market.extensions import db
 from market.notifications.models import Notification
 from market.policy import services as policy
@@ -205,7 +215,7 @@ def test_declared_related_parties_earn_no_subsidy(parties):
                                           agreement_input(parties, is_related_party=True))
     assert "关联关系" in services.subsidy_outlook(db.session, agreement).obstacles[0]
     deliver_and_accept(parties, agreement.id, 100 * WAN)
-    payment, awards = pay(parties, agreement.id, 100 * WAN, date(2025, 3, 1))
+    _, awards = pay(parties, agreement.id, 100 * WAN, date(2025, 3, 1))
     assert awards == [] and count(Award) == 0
     assert db.session.get(PreorderAgreement, agreement.id).paid_fen == 100 * WAN
 

@@ -197,7 +197,7 @@ def test_mixed_scripts_and_emoji_are_tolerated(index):
 
 
 def test_identical_listings_tie_and_are_ordered_by_id(tree):
-    twin = dict(title="钙钛矿太阳能电池", text="钙钛矿太阳能电池的界面钝化方法。", field="energy.solar")
+    twin = {"title": "钙钛矿太阳能电池", "text": "钙钛矿太阳能电池的界面钝化方法。", "field": "energy.solar"}
     index = MatchIndex(tree)
     index.add_many([Listing(id="b-2", **twin), Listing(id="b-10", **twin), Listing(id="a:1#x+y", **twin)])
     matches = index.rank(demand(text="钙钛矿电池"))
@@ -357,7 +357,7 @@ def test_suggestions_are_ranked_with_confidences():
     suggester = FieldSuggester()
     suggester.add_many(LABELLED)
     suggestions = suggester.suggest("燃料电池催化剂", top=3)
-    assert [s.label for s in suggestions][0] == "燃料电池" and len(suggestions) == 3
+    assert suggestions[0].label == "燃料电池" and len(suggestions) == 3
     confidences = [s.confidence for s in suggestions]
     assert confidences == sorted(confidences, reverse=True) and 0 < sum(confidences) <= 1 + 1e-9
 

@@ -118,7 +118,7 @@ def test_require_fen_accepts_ints_in_range(value):
 
 @pytest.mark.parametrize(
     "value",
-    [True, False, 1.0, 0.5, float("nan"), float("inf"), "100", None, [1], Decimal("1"), -1, MAX_FEN + 1],
+    [True, False, 1.0, 0.5, float("nan"), float("inf"), "100", None, [1], Decimal(1), -1, MAX_FEN + 1],
 )
 def test_require_fen_rejects_everything_but_an_int_in_range(value):
     with pytest.raises(MoneyFormatError):

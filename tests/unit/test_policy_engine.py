@@ -303,7 +303,7 @@ def test_an_unmet_condition_earns_nothing_without_rejecting(default_rules, event
 )
 def test_invalid_events_are_rejected_with_a_reason_and_change_nothing(default_rules, events, reason):
     *earlier, last = events
-    _, rejected, state = run(default_rules, earlier)
+    _, _, state = run(default_rules, earlier)
     outcome = apply_event(default_rules, ORGANISATIONS, state, last)
     assert outcome.is_rejected
     assert reason in outcome.rejection
@@ -528,7 +528,6 @@ def test_the_same_rule_id_in_force_twice_is_a_configuration_error(tmp_path):
 
 
 def test_a_state_rebuilt_from_stored_usage_limits_the_next_award(default_rules):
-    (rule_set,) = default_rules
     stored_key = CapKey("R1", CapScope.RECIPIENT_CALENDAR_YEAR, "S1", 2025)
     state = PolicyState(cap_usage={stored_key: CapUsage(999_999_000, 3)})
     _, _, state = run(default_rules, [signed()], state)

@@ -54,7 +54,7 @@ def flashed_after(client, response) -> str:
 def field_message(page: str, name: str) -> str:
     """The error shown under the form field with that name ('' when none)."""
     match = re.search(rf'name="{name}"(?:(?!<div class="mb-3).)*?<div class="invalid-feedback d-block">([^<]*)</div>',
-                      page, re.S)
+                      page, re.DOTALL)
     return html.unescape(match.group(1)) if match else ""
 
 

@@ -9,29 +9,13 @@ from sqlalchemy import func, select
 from market.extensions import db
 from market.matching import services
 from market.matching.models import MatchFeedback, MatchPair
-
-HYDROGEN = {"title": "焦炉煤气变压吸附制氢技术", "summary": "以焦炉煤气为原料，变压吸附制取高纯氢气，氢气纯度99.999%。",
-            "keywords": ["焦炉煤气", "制氢", "变压吸附"], "field": "energy.hydrogen.production"}
-HYDROGEN_NEED = {"title": "焦炉煤气制氢提纯需求", "description": "寻求焦炉煤气变压吸附制氢提纯技术，氢气纯度达到99.99%以上。",
-                 "keywords": ["焦炉煤气", "制氢"], "field": "energy.hydrogen", "modes": ["assignment"]}
+from tests.conftest import HYDROGEN, HYDROGEN_NEED, viewer_of
 
 
 @pytest.fixture
 def pair(make_achievement, make_demand):
     """A published hydrogen achievement and a published demand that matches it."""
     return make_achievement(**HYDROGEN), make_demand(**HYDROGEN_NEED)
-
-
-def viewer_of(make_user, owner, viewer: str):
-    """A user in a role relative to the owner of a listing (None for a visitor)."""
-    return {
-        "visitor": lambda: None,
-        "member": lambda: make_user(str(owner.role), organisation=owner.organisation),
-        "admin": lambda: make_user("admin"),
-        "broker": lambda: make_user("broker"),
-        "other_enterprise": lambda: make_user("enterprise"),
-        "researcher": lambda: make_user("researcher"),
-    }[viewer]()
 
 
 # viewer → status of the demand's matches page when the demand is published, and when it is a draft
@@ -67,8 +51,8 @@ def test_explanation_highlights_shared_terms_in_both_texts_and_shows_path_and_fa
     login(demand.submitter)
     page = client.get(f"/demands/{demand.id}/matches").get_data(as_text=True)
     item = page[page.index(f'id="match-{demand.id}-{achievement.id}"'):]
-    query_snippet = re.search(r'data-side="query">(.*?)</div>', item, re.S).group(1)
-    other_snippet = re.search(r'data-side="other">(.*?)</div>', item, re.S).group(1)
+    query_snippet = re.search(r'data-side="query">(.*?)</div>', item, re.DOTALL).group(1)
+    other_snippet = re.search(r'data-side="other">(.*?)</div>', item, re.DOTALL).group(1)
     assert "<mark>焦炉煤气</mark>" in query_snippet and "<mark>焦炉煤气</mark>" in other_snippet
     assert "氢能 › 制氢与氢气提纯" in item
     for factor in ("text", "title_keywords", "field", "maturity", "budget", "mode", "region"):
@@ -186,7 +170,7 @@ def test_detail_page_section_is_absent_for_those_who_may_not_see_matches(app, ma
 @pytest.mark.parametrize("app", [{"MATCH_PAIR_FLOOR": 30}], indirect=True)
 @pytest.mark.parametrize("role, status", [("broker", 200), ("admin", 200), ("researcher", 403), ("enterprise", 403)])
 def test_board_is_for_brokers_and_admins(client, login_as, pair, role, status):
-    achievement, demand = pair
+    _, demand = pair
     login_as(role)
     response = client.get("/matches")
     assert response.status_code == status

@@ -19,7 +19,13 @@ from market.extensions import db
 from market.ledger.models import LedgerTransaction
 from market.ledger.services import balances
 from market.policy import services as policy
-from market.policy.models import Award, AwardStatus, PolicyEvent, StartupGrant, StoredRuleSet
+from market.policy.models import (
+    Award,
+    AwardStatus,
+    PolicyEvent,
+    StartupGrant,
+    StoredRuleSet,
+)
 from market.policy.rules import SHIPPED_RULE_SETS_DIR
 from tests.conftest import PASSWORD
 
@@ -359,8 +365,8 @@ def test_broker_sees_own_rewards_and_the_agency_reward_per_deal(client, login, d
                                                                    f"org-{world['broker'].organisation_id}")}
     assert set(re.findall(r'id="own-award-(\d+)"', page)) == mine
     summary = page[page.index('id="own-summary"'):]
-    assert re.search(r'data-total="due".*?data-fen="72000000"', summary, re.S)
-    assert re.search(r'data-total="held".*?data-fen="30000000"', summary, re.S)
+    assert re.search(r'data-total="due".*?data-fen="72000000"', summary, re.DOTALL)
+    assert re.search(r'data-total="held".*?data-fen="30000000"', summary, re.DOTALL)
 
 
 def test_another_broker_sees_none_of_it(client, login_as, deal_awards):
@@ -425,7 +431,7 @@ def test_unknown_export_format_is_not_found(client, login_as):
 # --- the calculator ---------------------------------------------------------------------------------------------
 
 
-LINE = re.compile(r'<tr class="calc-line" data-rule="(\w+)" data-status="(\w+)">.*?data-fen="(\d+)"', re.S)
+LINE = re.compile(r'<tr class="calc-line" data-rule="(\w+)" data-status="(\w+)">.*?data-fen="(\d+)"', re.DOTALL)
 
 
 def lines(page):

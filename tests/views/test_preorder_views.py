@@ -7,7 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from market.contracts import services
-from market.contracts.models import AgreementStatus, PreorderAgreement, PreorderDelivery, PreorderPayment
+from market.contracts.models import (
+    AgreementStatus,
+    PreorderAgreement,
+    PreorderDelivery,
+    PreorderPayment,
+)
 from market.extensions import db
 from market.policy.models import Award
 from tests.conftest import PASSWORD

@@ -5,11 +5,10 @@ Revises: 820e723d6985
 Create Date: 2026-11-25 07:15:39.956216
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from market.ledger.models import APPEND_ONLY_TABLES, append_only_ddl
-
 
 # revision identifiers, used by Alembic.
 revision = '45cb341e5dce'

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-25 07:08:44.347594
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '820e723d6985'

@@ -5,9 +5,8 @@ Revises: ef2d420c533b
 Create Date: 2026-11-25 08:22:45.061910
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '850cd08e1541'

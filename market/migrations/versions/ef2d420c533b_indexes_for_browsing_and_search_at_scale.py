@@ -6,8 +6,6 @@ Create Date: 2026-11-25 07:39:03.052770
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = 'ef2d420c533b'
