@@ -4,24 +4,29 @@ import secrets
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from market.config import Config
+from market.config import DEFAULT_BASE_URL, Config
+
+log = logging.getLogger(__name__)
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask application; wiring only."""
     app = Flask("market", template_folder="../templates", static_folder="../static")
     app.config.from_object(Config)
-    app.config.update(_defaults(app))
-    if config:
-        app.config.update(config)
+    app.config.update(config or {})
+    app.config.update({key: value for key, value in _defaults(app).items() if key not in (config or {})})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    _configure_hosts(app)
+    _warn_about_insecure_cookies(app)
 
     app.url_map.converters["int"] = DatabaseIdConverter
     _init_extensions(app)
@@ -34,6 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     register_commands(app)
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(level=logging.INFO)
     return app
 
@@ -47,7 +55,9 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def _defaults(app: Flask) -> dict:
+    """Values derived from the configuration; a key the caller passed to create_app wins over these."""
     instance = Path(app.instance_path)
+    secure_cookies = not app.config["DEMO_MODE"] and not app.config["INSECURE_COOKIES"]
     return {
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"] or f"sqlite:///{instance / 'market.db'}",
         "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"] or str(instance / "uploads"),
@@ -57,7 +67,10 @@ def _defaults(app: Flask) -> dict:
         "API_MAX_BODY_BYTES": 256 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": not app.config["DEMO_MODE"] and not app.debug and app.config.get("ENV_SECURE_COOKIES", True),
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "SESSION_IDLE_TIMEOUT": timedelta(hours=2),
         "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=12),
@@ -70,6 +83,28 @@ def _defaults(app: Flask) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
+
+
+def _configure_hosts(app: Flask) -> None:
+    """Check BASE_URL and trust a configured one's host besides TRUSTED_HOSTS (None from a caller trusts every host)."""
+    if not app.config["BASE_URL"] and not (app.config["DEMO_MODE"] or app.config["TESTING"]):
+        log.warning("BASE_URL is not set: links in mails point to %s", DEFAULT_BASE_URL)
+    base_url = (app.config["BASE_URL"] or DEFAULT_BASE_URL).rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise RuntimeError(f"BASE_URL must look like https://market.example (with an optional path), got {base_url!r}")
+    app.config["BASE_URL"] = base_url
+    trusted = app.config["TRUSTED_HOSTS"]
+    if trusted is not None and base_url != DEFAULT_BASE_URL:
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        app.config["TRUSTED_HOSTS"] = list(dict.fromkeys([*trusted, host]))
+
+
+def _warn_about_insecure_cookies(app: Flask) -> None:
+    """Say at start-up that cookies travel over plain HTTP when the operator asked for it outside demo mode."""
+    if app.config["INSECURE_COOKIES"] and not app.config["DEMO_MODE"]:
+        log.warning("INSECURE_COOKIES=1: session cookies are not Secure and travel over plain HTTP; "
+                    "use this only on a test host without TLS")
 
 
 def _instance_secret(instance: Path) -> str:
