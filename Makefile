@@ -28,7 +28,7 @@ run: install
 	MARKET_DEMO_MODE=1 $(FLASK) init-db
 	MARKET_DEMO_MODE=1 $(FLASK) seed --demo
 	MARKET_DEMO_MODE=1 $(FLASK) reindex --pairs-days 365
-	MARKET_DEMO_MODE=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	MARKET_DEMO_MODE=1 BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/ruff check market tests

@@ -2,6 +2,23 @@
 import os
 from pathlib import Path
 
+# Werkzeug 3.1 cannot match an IPv6 literal such as [::1] against a trusted list, so none is listed: use a name.
+DEFAULT_TRUSTED_HOSTS = ("localhost", "127.0.0.1")
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _host_list(value: str) -> list[str]:
+    """A comma- or space-separated list of host names, e.g. "market.example, .market.example"."""
+    return [host for host in value.replace(",", " ").split() if host]
+
+
+def _whole_number(name: str, default: str) -> int:
+    """An environment variable that must be a whole number ≥ 0; anything else stops the start-up with its name."""
+    value = os.environ.get(name, default).strip()
+    if not value.isdigit():
+        raise RuntimeError(f"{name} must be a whole number (0 or more), got {value!r}")
+    return int(value)
+
 
 class Config:
     """Settings for every environment; values come from the environment where given."""
@@ -18,6 +35,14 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@jinchuang.example")
+    # The site's public address; links in mails start with it, never with the request's Host header.
+    BASE_URL = os.environ.get("BASE_URL", "")
+    # Host names the site answers to (Flask refuses others with 400); the BASE_URL's host is always added.
+    TRUSTED_HOSTS = _host_list(os.environ.get("TRUSTED_HOSTS", "")) or list(DEFAULT_TRUSTED_HOSTS)
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host; 0 ignores those headers.
+    TRUSTED_PROXY_HOPS = _whole_number("TRUSTED_PROXY_HOPS", "0")
+    # 1 sends session cookies over plain HTTP outside demo mode (a test host without TLS only).
+    INSECURE_COOKIES = os.environ.get("INSECURE_COOKIES", "") == "1"
 
 
 def instance_path_default() -> Path:

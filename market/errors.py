@@ -1,9 +1,10 @@
 """The domain error family and the handlers that turn errors into pages or JSON."""
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, SecurityError
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,17 @@ def json_error(status: int, code: str, message: str, fields: dict | None = None)
     return response
 
 
+def csrf_failure_message() -> str:
+    """Why a form was refused for its CSRF token, naming the usual cause: the session cookie did not come back."""
+    if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
+        return _("表单已过期或无法确认来自本站，请刷新页面后重试。")
+    message = _("安全校验失败：浏览器没有发送会话 Cookie。请允许本站使用 Cookie，刷新页面后重试。")
+    if current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure:
+        message += " " + _("本站的 Cookie 只通过 HTTPS 发送，而此请求使用的是 HTTP：请改用 HTTPS 访问；"
+                           "没有 TLS 的测试主机可由运维设置 INSECURE_COOKIES=1。")
+    return message
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error with a page or JSON that reveals no internals."""
 
@@ -75,6 +87,21 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(error.status, error.code, error.message, error.fields)
         return render_template("errors/error.html", status=error.status, message=error.message), error.status
+
+    @app.errorhandler(SecurityError)
+    def handle_untrusted_host(_error: SecurityError):
+        # Flask refused the Host header before routing, so no URL can be built: a short plain answer, no page.
+        message = _("本站不接受此主机名的请求。")
+        if wants_json():
+            return json_error(400, "untrusted_host", message)
+        return app.response_class(message, 400, mimetype="text/plain")
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(_error: CSRFError):
+        message = csrf_failure_message()
+        if wants_json():
+            return json_error(400, "csrf_failed", message)
+        return render_template("errors/error.html", status=400, message=message), 400
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -26,6 +26,7 @@ from market.accounts.models import Role
 from market.errors import DomainError
 from market.extensions import db, limiter
 from market.formtools import apply_errors, options
+from market.links import external_url
 from market.listings import queries
 from market.listings.vocabulary import ListingKind
 from market.safety import safe_next
@@ -102,7 +103,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(
             db.session, form.email.data,
-            lambda token: url_for("accounts.reset_password", token=token, _external=True))
+            lambda token: external_url("accounts.reset_password", token=token))
         flash(_("如果该邮箱已注册，重置链接已发送，请在一小时内使用。"), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form)
