@@ -1,7 +1,5 @@
 """WTForms pieces for our domain inputs (money in 万元, term lists, ids), the base of every form, and binding service
 errors to form fields."""
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField, IntegerField, StringField
@@ -10,12 +8,12 @@ from wtforms.validators import Length, StopValidation
 from wtforms.widgets import TextInput
 
 from market.errors import DomainError
+from market.listings.validation import parse_id
 from market.money import MoneyFormatError, parse_yuan
 from market.requestguard import holds_nul
 
 FEN_PER_WAN = 1_000_000
 CONTROL_CHARACTER = _l("包含不允许的控制字符。")
-_DATABASE_ID = re.compile(r"[0-9]{1,10}")
 
 
 class MarketForm(FlaskForm):
@@ -48,14 +46,11 @@ class DatabaseIdField(IntegerField):
     """An id sent by a select or a hidden input: ASCII digits only (int() would also read "１" as 1)."""
 
     def process_formdata(self, valuelist):
-        if not valuelist or valuelist[0] in ("", None):
-            self.data = None
-            return
-        text = valuelist[0]
         self.data = None
-        if not isinstance(text, str) or not _DATABASE_ID.fullmatch(text) or not 1 <= int(text) <= 2**31 - 1:
-            raise ValueError(str(_l("不是有效的编号。")))
-        self.data = int(text)
+        if valuelist and valuelist[0] not in ("", None):
+            self.data = parse_id(valuelist[0])
+            if self.data is None:
+                raise ValueError(str(_l("不是有效的编号。")))
 
 
 def fen_to_wan_text(fen: int | None) -> str:
