@@ -19,7 +19,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d market/translations >/dev/null
 
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F market/translations/babel.cfg -k _l --ignore-dirs='.*' -o market/translations/messages.pot .
+	$(BIN)/pybabel extract -F market/translations/babel.cfg -k _l --ignore-dirs='.*' --no-location -o market/translations/messages.pot .
 	$(BIN)/pybabel update -i market/translations/messages.pot -d market/translations -l en --no-fuzzy-matching
 
 install: $(VENV)/.installed translations

@@ -34,9 +34,11 @@ def create_app(config: dict | None = None) -> Flask:
     _register_request_hooks(app)
     from market.cli import register_commands
     from market.errors import register_error_handlers
+    from market.requestguard import register_request_guard
     from market.templating import register_template_helpers
 
     register_error_handlers(app)
+    register_request_guard(app)
     register_template_helpers(app)
     register_commands(app)
     if app.config["TRUSTED_PROXY_HOPS"]:
@@ -47,7 +49,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """Route integers are database ids: larger values than an INTEGER column holds answer 404, not an overflow."""
+    """Route integers are database ids: ASCII digits only (`\\d` would also take full-width and other scripts' digits,
+    so `/attachments/１` would alias id 1), and larger values than an INTEGER column holds answer 404, not an overflow."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)

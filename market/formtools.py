@@ -1,14 +1,56 @@
-"""WTForms pieces for our domain inputs (money in 万元, term lists) and binding service errors to form fields."""
+"""WTForms pieces for our domain inputs (money in 万元, term lists, ids), the base of every form, and binding service
+errors to form fields."""
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, StringField
+from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField, IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import Length, StopValidation
 from wtforms.widgets import TextInput
 
 from market.errors import DomainError
+from market.listings.validation import parse_id
 from market.money import MoneyFormatError, parse_yuan
+from market.requestguard import holds_nul
 
 FEN_PER_WAN = 1_000_000
+CONTROL_CHARACTER = _l("包含不允许的控制字符。")
+
+
+class MarketForm(FlaskForm):
+    """The base of every form: a field whose input holds a NUL is refused next to the field before any of its
+    validators (some look the value up, and PostgreSQL cannot compare text holding NUL)."""
+
+    def validate(self, extra_validators=None):
+        """Refuse NUL input first, then validate as usual."""
+        for field in _leaf_fields(self):
+            if holds_nul(field.raw_data):
+                field.pre_validate = _refuse_control_character
+        return super().validate(extra_validators)
+
+
+def _leaf_fields(fields):
+    for field in fields:
+        if isinstance(field, FieldList):
+            yield from _leaf_fields(field.entries)
+        elif isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        else:
+            yield field
+
+
+def _refuse_control_character(_form) -> None:
+    raise StopValidation(str(CONTROL_CHARACTER))
+
+
+class DatabaseIdField(IntegerField):
+    """An id sent by a select or a hidden input: ASCII digits only (int() would also read "１" as 1)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0] not in ("", None):
+            self.data = parse_id(valuelist[0])
+            if self.data is None:
+                raise ValueError(str(_l("不是有效的编号。")))
 
 
 def fen_to_wan_text(fen: int | None) -> str:

@@ -1,6 +1,5 @@
 """Account forms: shape only (the services hold the rules)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
@@ -12,7 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Optional
 
 from market.accounts.models import OrganisationKind
-from market.formtools import max_length, options
+from market.formtools import MarketForm, max_length, options
 
 ORGANISATION_KIND_CHOICES = options([
     (OrganisationKind.UNIVERSITY.value, _l("高校")),
@@ -23,7 +22,7 @@ ORGANISATION_KIND_CHOICES = options([
 ])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(MarketForm):
     """Sign up as researcher, enterprise user or broker."""
 
     email = EmailField(_l("邮箱"), validators=[DataRequired(), Email(message=_l("请输入有效的邮箱地址。")), max_length(254)])
@@ -39,7 +38,7 @@ class RegisterForm(FlaskForm):
     organisation_region = StringField(_l("所在地市"), validators=[Optional(), max_length(40)])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(MarketForm):
     """E-mail and password."""
 
     email = EmailField(_l("邮箱"), validators=[DataRequired(), max_length(254)])
@@ -47,26 +46,26 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordResetRequestForm(FlaskForm):
+class PasswordResetRequestForm(MarketForm):
     """Ask for a reset link."""
 
     email = EmailField(_l("邮箱"), validators=[DataRequired(), max_length(254)])
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(MarketForm):
     """Choose a new password with a reset link."""
 
     password = PasswordField(_l("新密码"), validators=[DataRequired(), max_length(128)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(MarketForm):
     """Change the password when logged in."""
 
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), max_length(128)])
     new_password = PasswordField(_l("新密码"), validators=[DataRequired(), max_length(128)])
 
 
-class ProfileEditForm(FlaskForm):
+class ProfileEditForm(MarketForm):
     """Name, phone and language."""
 
     name = StringField(_l("姓名"), validators=[DataRequired(), max_length(60)])
@@ -74,7 +73,7 @@ class ProfileEditForm(FlaskForm):
     locale = SelectField(_l("界面语言"), choices=options([("zh_CN", "中文"), ("en", "English")]))
 
 
-class ApiTokenCreateForm(FlaskForm):
+class ApiTokenCreateForm(MarketForm):
     """Name a new personal API token."""
 
     name = StringField(_l("令牌名称"), validators=[DataRequired(), max_length(60)])

@@ -28,6 +28,7 @@ from market.extensions import db, limiter
 from market.formtools import apply_errors, options
 from market.links import external_url
 from market.listings import queries
+from market.listings.validation import parse_id
 from market.listings.vocabulary import ListingKind
 from market.safety import safe_next
 
@@ -52,7 +53,7 @@ def register():
         if form.join.data == "new":
             new_org = {"name": form.organisation_name.data or "", "kind": form.organisation_kind.data,
                        "region": form.organisation_region.data or ""}
-        org_id = int(form.organisation_id.data) if (form.organisation_id.data or "").isdigit() else None
+        org_id = parse_id(form.organisation_id.data)
         try:
             services.register_user(db.session, email=form.email.data, name=form.name.data, password=form.password.data,
                                    role=role, organisation_id=None if new_org else org_id, new_organisation=new_org)

@@ -1,15 +1,14 @@
 """The achievement form: shape only; achievements.services holds the rules."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
-from market.formtools import MONEY_HINT, TermsField, WanMoneyField, max_length, options
+from market.formtools import MONEY_HINT, MarketForm, TermsField, WanMoneyField, max_length, options
 from market.listings.forms import IpItemsField, MultiCheckboxField, OwnersField
 from market.listings.vocabulary import PriceType, Stage, TransferMode, choices
 
 
-class AchievementEditForm(FlaskForm):
+class AchievementEditForm(MarketForm):
     """Create or edit an achievement."""
 
     title = StringField(_l("成果名称"), validators=[DataRequired(), max_length(200)])

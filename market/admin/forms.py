@@ -1,13 +1,12 @@
 """Admin forms: shape only."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
-from market.formtools import max_length
+from market.formtools import MarketForm, max_length
 
 
-class ValleyEditForm(FlaskForm):
+class ValleyEditForm(MarketForm):
     """A valley's name, description, targets and key fields."""
 
     name = StringField(_l("名称"), validators=[DataRequired(), max_length(40)])
@@ -17,7 +16,7 @@ class ValleyEditForm(FlaskForm):
     key_fields = SelectMultipleField(_l("重点领域（最多 3 个）"), validate_choice=False)
 
 
-class FieldAddForm(FlaskForm):
+class FieldAddForm(MarketForm):
     """A new node in the field tree."""
 
     parent = SelectField(_l("上级领域"), validate_choice=False)
@@ -26,7 +25,7 @@ class FieldAddForm(FlaskForm):
     name_en = StringField(_l("英文名称"), validators=[Optional(), max_length(120)])
 
 
-class FieldRenameForm(FlaskForm):
+class FieldRenameForm(MarketForm):
     """Rename a field."""
 
     name = StringField(_l("名称"), validators=[DataRequired(), max_length(60)])

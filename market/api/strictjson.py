@@ -1,4 +1,5 @@
-"""Strict JSON request bodies: NaN, 1e400, duplicate keys, lone surrogates and deep nesting are refused."""
+"""Strict JSON request bodies: NaN, 1e400, duplicate keys, lone surrogates, NUL characters and deep nesting are
+refused."""
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -6,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 
 from market.errors import DomainError
+from market.requestguard import NUL
 
 JSON_MEDIA_TYPE = "application/json"
 MAX_DEPTH = 20
@@ -97,8 +99,8 @@ def nesting_depth(text: str) -> int:
 
 
 def _displayable(key: str) -> str:
-    """A key safe to echo in an error body: lone surrogates become U+FFFD."""
-    return _SURROGATE.sub("\ufffd", key)
+    """A key safe to echo in an error body: lone surrogates and NUL become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", key).replace(NUL, "\ufffd")
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
@@ -131,11 +133,13 @@ def _refuse_constant(name: str):
 
 
 def _problem(value) -> str | None:
-    """The first refused number or lone surrogate inside a parsed value (nesting is already bounded)."""
+    """The first refused number, lone surrogate or NUL inside a parsed value (nesting is already bounded)."""
     if isinstance(value, _Refused):
         return value.message
     if isinstance(value, str):
-        return _("包含无效字符（孤立的代理项）。") if _SURROGATE.search(value) else None
+        if _SURROGATE.search(value):
+            return _("包含无效字符（孤立的代理项）。")
+        return _("包含不允许的空字符（NUL）。") if NUL in value else None
     if isinstance(value, list):
         return next(filter(None, map(_problem, value)), None)
     if isinstance(value, dict):

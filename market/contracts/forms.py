@@ -1,10 +1,9 @@
 """Pre-order agreement forms: shape only; contracts.services holds the rules."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from market.formtools import WanMoneyField
+from market.formtools import MarketForm, WanMoneyField
 
 REQUIRED = _l("此项必填。")
 MONEY_HELP = _l("单位：万元，如 150 或 12.5；也可写成“3500元”。")
@@ -19,7 +18,7 @@ def _at_most(n: int):
     return Length(max=n, message=_l("不能超过 %(n)s 个字符。", n=n))
 
 
-class AgreementTermsForm(FlaskForm):
+class AgreementTermsForm(MarketForm):
     """What an agreement says (also the form for an amended version, whose parties stay the same)."""
 
     number = StringField(_l("协议编号"), validators=[_required(), _at_most(40)],
@@ -77,7 +76,7 @@ class AgreementForm(AgreementTermsForm):
         return data
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(MarketForm):
     """A delivery under an agreement."""
 
     delivered_on = StringField(_l("交付日期"), validators=[_required(), _at_most(20)], render_kw=DATE_INPUT)
@@ -91,13 +90,13 @@ class DeliveryForm(FlaskForm):
         return {name: self._fields[name].data for name in ("delivered_on", "quantity", "amount_fen", "note")}
 
 
-class AcceptanceForm(FlaskForm):
+class AcceptanceForm(MarketForm):
     """The buyer's acceptance of one delivery."""
 
     accepted_on = StringField(_l("验收日期"), validators=[_required(), _at_most(20)], render_kw=DATE_INPUT)
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(MarketForm):
     """A payment by the buyer for accepted deliveries (excluding VAT)."""
 
     amount_fen = WanMoneyField(_l("付款金额（万元，不含增值税）"), validators=[_required()], description=MONEY_HELP,
@@ -105,7 +104,7 @@ class PaymentForm(FlaskForm):
     paid_on = StringField(_l("付款日期"), validators=[_required(), _at_most(20)], render_kw=DATE_INPUT)
 
 
-class TerminationForm(FlaskForm):
+class TerminationForm(MarketForm):
     """Ending an agreement, with a reason."""
 
     reason = TextAreaField(_l("终止原因"), validators=[_required(), _at_most(500)], render_kw={"rows": 3})

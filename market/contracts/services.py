@@ -38,7 +38,7 @@ from market.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from market.listings.validation import FieldErrors, clean_date, clean_int, clean_text
+from market.listings.validation import FieldErrors, clean_date, clean_int, clean_text, parse_id
 from market.money import MAX_FEN, format_wan, format_yuan
 from market.notifications.services import notify
 from market.policy import engine
@@ -247,7 +247,7 @@ def _check_number_free(session: Session, errors: FieldErrors, number: str) -> No
 
 
 def _approved_enterprise(session: Session, errors: FieldErrors, name: str, value) -> Organisation | None:
-    organisation_id = clean_int(FieldErrors(), name, value, low=1, high=2**31 - 1)
+    organisation_id = parse_id(value)
     if organisation_id is None:
         errors.add(name, _("请选择企业。"))
         return None
@@ -262,7 +262,7 @@ def _approved_enterprise(session: Session, errors: FieldErrors, name: str, value
 def _approved_broker(session: Session, errors: FieldErrors, value) -> User | None:
     if value in (None, ""):
         return None
-    broker_id = clean_int(FieldErrors(), "broker_id", value, low=1, high=2**31 - 1)
+    broker_id = parse_id(value)
     if broker_id is None:
         errors.add("broker_id", _("请选择平台上已审核的技术经理人。"))
         return None

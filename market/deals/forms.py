@@ -3,11 +3,10 @@ import re
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
-from market.formtools import MONEY_HINT, WanMoneyField, options
+from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
 
 _PERCENT = re.compile(r"(?P<whole>[0-9]{1,3})(?:\.(?P<fraction>[0-9]{1,2}))?", re.ASCII)
@@ -64,7 +63,7 @@ def user_choices(users, empty_label) -> list:
                                            else user.name) for user in users])
 
 
-class BidForm(FlaskForm):
+class BidForm(MarketForm):
     """An offer or a counter-offer on an achievement."""
 
     amount_fen = WanMoneyField(_l("报价（万元）"), description=MONEY_HINT)
@@ -72,13 +71,13 @@ class BidForm(FlaskForm):
     message = TextAreaField(_l("留言"), description=_l("说明报价依据、付款方式等，最多 2000 字。"))
 
 
-class AcceptBidForm(FlaskForm):
+class AcceptBidForm(MarketForm):
     """Accept the latest round (the round number guards against accepting a round that changed meanwhile)."""
 
     version = HiddenField()
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(MarketForm):
     """A researcher's proposal (揭榜) to a demand."""
 
     proposal = TextAreaField(_l("解决方案"), description=_l("技术路线、团队、周期和预期指标，最多 5000 字。"))
@@ -86,53 +85,53 @@ class ResponseForm(FlaskForm):
     achievement_id = SelectField(_l("关联本机构的成果（可不选）"), validate_choice=False)
 
 
-class TermsForm(FlaskForm):
+class TermsForm(MarketForm):
     """The amount and transfer mode under negotiation."""
 
     agreed_amount_fen = WanMoneyField(_l("协议价格（万元）"), description=MONEY_HINT)
     mode = SelectField(_l("转化方式"), validate_choice=False)
 
 
-class AdvanceForm(FlaskForm):
+class AdvanceForm(MarketForm):
     """Move to the next stage that needs no further data (洽谈, 协议定价)."""
 
     to = HiddenField()
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(MarketForm):
     """Start the public notice."""
 
     notice_days = StringField(_l("公示天数"), default="15", description=_l("不少于 15 天，不超过 90 天。"),
                               render_kw={"inputmode": "numeric"})
 
 
-class SignForm(FlaskForm):
+class SignForm(MarketForm):
     """Record the signed contract."""
 
     signed_on = StringField(_l("签约日期"), widget=DateInput())
     agreed_amount_fen = WanMoneyField(_l("合同金额（万元）"), description=MONEY_HINT)
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(MarketForm):
     """Record the technology-contract registration."""
 
     registration_number = StringField(_l("技术合同登记编号"), render_kw={"autocomplete": "off"})
     registered_on = StringField(_l("登记日期"), widget=DateInput())
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(MarketForm):
     """Close a deal in performance."""
 
     note = TextAreaField(_l("说明"), description=_l("未全部回款时必须说明完成原因。"))
 
 
-class TerminateForm(FlaskForm):
+class TerminateForm(MarketForm):
     """End a deal with a reason."""
 
     reason = TextAreaField(_l("终止原因"))
 
 
-class IntermediariesForm(FlaskForm):
+class IntermediariesForm(MarketForm):
     """Up to three named intermediaries with shares, the agreed reward rate and the agent organisation."""
 
     intermediary_1 = SelectField(_l("中介服务人员 1"), validate_choice=False)
@@ -157,19 +156,19 @@ class IntermediariesForm(FlaskForm):
         self.agent_organisation.data = str(deal.agent_organisation_id or "")
 
 
-class ExceptionForm(FlaskForm):
+class ExceptionForm(MarketForm):
     """An admin's written reason for a fourth intermediary."""
 
     exception_reason = TextAreaField(_l("例外原因"))
 
 
-class AssignBrokerForm(FlaskForm):
+class AssignBrokerForm(MarketForm):
     """An admin assigns a broker."""
 
     broker = SelectField(_l("项目经纪人"), validate_choice=False)
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(MarketForm):
     """Proceeds received under the registered contract."""
 
     amount_fen = WanMoneyField(_l("回款金额（万元）"), description=MONEY_HINT)

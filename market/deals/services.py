@@ -44,7 +44,7 @@ from market.errors import (
     ValidationError,
 )
 from market.listings import services as listings
-from market.listings.validation import FieldErrors, clean_date, clean_int, clean_text
+from market.listings.validation import FieldErrors, clean_date, clean_id, clean_int, clean_text
 from market.listings.vocabulary import ListingStatus, TransferMode, label
 from market.money import BASIS_POINTS, MAX_FEN, format_wan
 from market.notifications.services import notify
@@ -497,7 +497,7 @@ def respond_to_demand(session: Session, actor: User, demand_id: int, *, proposal
     text = clean_text(errors, "proposal", proposal, max_len=MAX_PROPOSAL_CHARS, required=True)
     amount = _clean_amount(errors, "amount_fen", amount_fen, required=False)
     achievement = None
-    chosen_id = clean_int(errors, "achievement_id", achievement_id, low=1, high=2**62)
+    chosen_id = clean_id(errors, "achievement_id", achievement_id, message=_("请选择本机构已发布的成果。"))
     if chosen_id is not None:
         achievement = session.get(Achievement, chosen_id)
         if (achievement is None or achievement.organisation_id != actor.organisation_id
@@ -877,7 +877,7 @@ def _clean_people(session: Session, errors: FieldErrors, rows) -> list[tuple[int
     seen = set()
     for index, (user_id, share_bp) in named:
         person_field, share_field = f"intermediary_{index}", f"share_{index}"
-        person_id = clean_int(errors, person_field, user_id, low=1, high=2**62)
+        person_id = clean_id(errors, person_field, user_id, message=_("请选择平台上已审核的技术经理人。"))
         if user_id in (None, ""):
             errors.add(person_field, _("请选择技术经理人。"))
         elif person_id is not None:
@@ -923,7 +923,7 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
             rate = 0
         if type(rate) is not int or not 0 <= rate <= BASIS_POINTS:
             errors.add("reward_rate", _("奖励比例应在 0% 到 100% 之间。"))
-        agent_id = clean_int(errors, "agent_organisation", agent_organisation_id, low=1, high=2**62)
+        agent_id = clean_id(errors, "agent_organisation", agent_organisation_id, message=_("请选择已审核的技术转移机构。"))
         if agent_id is not None:
             agent = session.get(Organisation, agent_id)
             if agent is None or agent.kind != OrganisationKind.AGENCY or agent.status != ApprovalStatus.APPROVED:
@@ -1000,7 +1000,7 @@ def assign_broker(session: Session, actor: User, deal_id: int, broker_id) -> Dea
     if not deal.is_open:
         raise InvalidStateError(_("项目已结束，不能指派经纪人。"))
     errors = FieldErrors()
-    chosen = clean_int(errors, "broker", broker_id, low=1, high=2**62)
+    chosen = clean_id(errors, "broker", broker_id, message=_("请选择平台上已审核的技术经理人。"))
     broker = None
     if chosen is not None:
         broker = session.get(User, chosen)

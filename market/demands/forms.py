@@ -1,16 +1,15 @@
 """The demand form: shape only; demands.services holds the rules."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import DateInput
 
-from market.formtools import MONEY_HINT, TermsField, WanMoneyField, max_length, options
+from market.formtools import MONEY_HINT, MarketForm, TermsField, WanMoneyField, max_length, options
 from market.listings.forms import MultiCheckboxField
 from market.listings.vocabulary import TransferMode, choices
 
 
-class DemandEditForm(FlaskForm):
+class DemandEditForm(MarketForm):
     """Create or edit a demand."""
 
     title = StringField(_l("需求名称"), validators=[DataRequired(), max_length(200)])

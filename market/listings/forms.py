@@ -3,13 +3,12 @@ import re
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from market.formtools import max_length, options
+from market.formtools import MarketForm, max_length, options
 from market.listings.vocabulary import IpKind, ReturnReason, choices, label
 
 
@@ -84,14 +83,14 @@ class OwnersField(TextAreaField):
         return "\n".join(lines)
 
 
-class AttachmentUploadForm(FlaskForm):
+class AttachmentUploadForm(MarketForm):
     """Upload a PDF attachment."""
 
     file = FileField(_l("PDF 附件（不超过 20 MB）"), validators=[DataRequired(message=_l("请选择文件。"))])
     is_confidential = BooleanField(_l("仅对本机构和平台可见（保密附件）"))
 
 
-class ListingReturnForm(FlaskForm):
+class ListingReturnForm(MarketForm):
     """Return a listing with a structured reason."""
 
     reason = SelectField(_l("退回原因"), choices=options([("", _l("请选择"))] + choices(ReturnReason)),
@@ -99,7 +98,7 @@ class ListingReturnForm(FlaskForm):
     comment = TextAreaField(_l("修改意见"), validators=[DataRequired(message=_l("请填写退回说明。")), max_length(2000)])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(MarketForm):
     """CSRF-only form for action buttons."""
 
 

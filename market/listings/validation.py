@@ -8,6 +8,16 @@ from flask_babel import gettext as _
 from market.money import MAX_FEN
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+"""Embeddings, overrides and isolates: they reorder how the text around them is shown ("Trojan Source")."""
+_NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}"
+                                                     for plane in range(17)) + "]")
+"""Code points Unicode reserves as never being characters (U+FDD0…U+FDEF and the last two of every plane)."""
+_IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+                        "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+"""Unicode's Default_Ignorable_Code_Point set (zero-width characters, joiners, fillers, variation selectors, tags) plus
+the blank Braille pattern: characters that show nothing on their own."""
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 REPLACEMENT_CHARACTER = "\ufffd"
 """What a decoder leaves for bytes that were not UTF-8 (e.g. a lone surrogate sent as raw bytes)."""
@@ -23,7 +33,10 @@ class FieldErrors(dict):
 
 def clean_text(errors: FieldErrors, name: str, value, *, max_len: int, required: bool = False,
                multiline: bool = True) -> str:
-    """Trimmed text without control characters or undecodable input; records an error and returns '' when invalid."""
+    """Trimmed text without control, text-direction or non-characters; records an error and returns '' when invalid.
+
+    Text that shows nothing (only white space and zero-width or other format characters) counts as empty; format
+    characters inside visible text are kept, so emoji sequences joined by U+200D and ZWNJ in Persian work."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -36,12 +49,28 @@ def clean_text(errors: FieldErrors, name: str, value, *, max_len: int, required:
     if _CONTROL.search(value) or (not multiline and any(ch in value for ch in "\r\n\t")):
         errors.add(name, _("包含不允许的控制字符。"))
         return ""
+    if _BIDI_CONTROL.search(value):
+        errors.add(name, _("不能包含改变文字方向的控制字符（如 U+202E）。"))
+        return ""
+    if _NONCHARACTER.search(value):
+        errors.add(name, _("包含无效字符。"))
+        return ""
+    if value and not has_visible_content(value):
+        if required:
+            errors.add(name, _("请填写可见的文字，不能只有空白或不可见字符。"))
+        return ""
     if required and not value:
         errors.add(name, _("此项必填。"))
     elif len(value) > max_len:
         errors.add(name, _("不能超过 %(n)s 个字符。", n=max_len))
         return ""
     return value
+
+
+def has_visible_content(text: str) -> bool:
+    """Whether the text shows anything: a character that is not white space, a format character or ignorable."""
+    return any(not (ch.isspace() or unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp", "Cc") or _IGNORABLE.match(ch))
+               for ch in text)
 
 
 def clean_terms(errors: FieldErrors, name: str, value, *, max_items: int, max_len: int) -> list[str]:
@@ -82,6 +111,31 @@ def clean_int(errors: FieldErrors, name: str, value, *, low: int, high: int, req
         errors.add(name, _("应在 %(low)s 到 %(high)s 之间。", low=low, high=high))
         return None
     return value
+
+
+MAX_ID = 2**31 - 1
+"""Largest database id (ids are 32-bit integers in PostgreSQL)."""
+_ASCII_ID = re.compile(r"[0-9]{1,10}")
+
+
+def parse_id(value) -> int | None:
+    """A database id (1 … MAX_ID) from an int or ASCII digits, else None: ids are never typed by people, so unlike
+    amounts, full-width or other scripts' digits (which int() reads, making "１" an alias of 1) are not ids."""
+    if isinstance(value, str) and _ASCII_ID.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        return None
+    return value
+
+
+def clean_id(errors: FieldErrors, name: str, value, *, message: str | None = None) -> int | None:
+    """An optional database id; anything but an id in ASCII digits records an error."""
+    if value is None or value == "":
+        return None
+    chosen = parse_id(value)
+    if chosen is None:
+        errors.add(name, message or _("不是有效的编号。"))
+    return chosen
 
 
 def clean_fen(errors: FieldErrors, name: str, value) -> int | None:

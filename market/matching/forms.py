@@ -1,6 +1,5 @@
 """Matching forms: feedback on a pair, the broker board's filters. Shape only; matching.services holds the rules."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -11,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from market.formtools import max_length, options
+from market.formtools import DatabaseIdField, MarketForm, max_length, options
 from market.matching.models import (
     REASONS_BY_VERDICT,
     FeedbackReason,
@@ -27,11 +26,11 @@ def reason_groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
             for verdict, reasons in REASONS_BY_VERDICT.items()]
 
 
-class MatchFeedbackForm(FlaskForm):
+class MatchFeedbackForm(MarketForm):
     """Mark a demand × achievement pair relevant or not, with a reason and an optional comment."""
 
-    demand_id = IntegerField(validators=[DataRequired()])
-    achievement_id = IntegerField(validators=[DataRequired()])
+    demand_id = DatabaseIdField(validators=[DataRequired()])
+    achievement_id = DatabaseIdField(validators=[DataRequired()])
     verdict = RadioField(_l("判断"), choices=options((v.value, feedback_label(v)) for v in Verdict),
                          validators=[DataRequired(message=_l("请选择“相关”或“不相关”。"))])
     reason = SelectField(_l("原因"), choices=options((r.value, feedback_label(r)) for r in FeedbackReason),
@@ -40,7 +39,7 @@ class MatchFeedbackForm(FlaskForm):
     next = HiddenField()
 
 
-class MatchBoardFilterForm(FlaskForm):
+class MatchBoardFilterForm(MarketForm):
     """The broker board's filters (a GET form)."""
 
     class Meta:

@@ -8,7 +8,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -23,7 +22,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from market.formtools import MONEY_HINT, WanMoneyField, options
+from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, options
+from market.listings.validation import parse_id
 from market.money import BASIS_POINTS
 
 PAYMENT_ROWS = 6
@@ -64,7 +64,7 @@ class PercentField(StringField):
 # --- admin: awards -------------------------------------------------------------------------------------------------
 
 
-class AwardFilterForm(FlaskForm):
+class AwardFilterForm(MarketForm):
     """Filters of the admin's award list (a GET form; choices are set by the view)."""
 
     class Meta:
@@ -84,37 +84,45 @@ class AwardFilterForm(FlaskForm):
                 if not self._fields[name].errors}
 
 
-class AwardActionForm(FlaskForm):
+class AwardActionForm(MarketForm):
     """Approve or record a payout (CSRF and where to go back to)."""
 
     next = HiddenField()
 
 
-class AwardReverseForm(FlaskForm):
+class AwardReverseForm(MarketForm):
     """Reverse an award with a written reason."""
 
     reason = StringField(_l("冲正原因"), validators=[DataRequired(message=_l("请填写冲正原因。")), Length(max=500)])
     next = HiddenField()
 
 
-class AwardBulkApproveForm(FlaskForm):
-    """Approve the selected payable awards."""
-
-    award_ids = SelectMultipleField(coerce=int, validate_choice=False)
-    next = HiddenField()
+def _required_id(value) -> int:
+    """A select's id value as int (ASCII digits only: int() would read "１" as 1); ValueError otherwise."""
+    chosen = parse_id(value)
+    if chosen is None:
+        raise ValueError(value)
+    return chosen
 
 
 def _optional_id(value) -> int | None:
     """A select's id value as int; the empty "please choose" option as None."""
     if value in ("", None):
         return None
-    return int(value)
+    return _required_id(value)
+
+
+class AwardBulkApproveForm(MarketForm):
+    """Approve the selected payable awards."""
+
+    award_ids = SelectMultipleField(coerce=_required_id, validate_choice=False)
+    next = HiddenField()
 
 
 # --- admin: start-up grants and rule sets -------------------------------------------------------------------------
 
 
-class StartupGrantForm(FlaskForm):
+class StartupGrantForm(MarketForm):
     """Record a start-up (registered) capital grant for an enterprise resident in a valley (R4)."""
 
     organisation_id = SelectField(_l("入驻谷区的初创企业"), coerce=_optional_id,
@@ -126,7 +134,7 @@ class StartupGrantForm(FlaskForm):
                                 validators=[InputRequired(message=_l("请填写拟支持金额。"))])
 
 
-class RuleSetUploadForm(FlaskForm):
+class RuleSetUploadForm(MarketForm):
     """Upload a rule-set TOML file (docs/policy-rules.md)."""
 
     file = FileField(_l("规则集文件（.toml）"), validators=[FileRequired(message=_l("请选择规则集文件。"))])
@@ -228,7 +236,7 @@ class _PaymentsMixin:
         return events
 
 
-class PreorderCalculatorForm(FlaskForm, _PaymentsMixin):
+class PreorderCalculatorForm(MarketForm, _PaymentsMixin):
     """(a) A forward pre-order agreement and its payments (R1)."""
 
     seller_valley = SelectField(_l("卖方入驻的谷区"), default="")
@@ -269,7 +277,7 @@ class PreorderCalculatorForm(FlaskForm, _PaymentsMixin):
 TRANSFEROR_KINDS = (("university", _l("高校")), ("institute", _l("科研院所")), ("enterprise", _l("企业")))
 
 
-class TransferCalculatorForm(FlaskForm, _PaymentsMixin):
+class TransferCalculatorForm(MarketForm, _PaymentsMixin):
     """(b) A transfer contract with intermediaries, an agent and proceeds payments (R2, R3)."""
 
     transferor_kind = SelectField(_l("转让方类型"), choices=options(TRANSFEROR_KINDS), default="university")
@@ -343,7 +351,7 @@ class TransferCalculatorForm(FlaskForm, _PaymentsMixin):
         )
 
 
-class StartupCalculatorForm(FlaskForm):
+class StartupCalculatorForm(MarketForm):
     """(c) A start-up capital grant (R4)."""
 
     valley = SelectField(_l("入驻（入选）的谷区"), default="")

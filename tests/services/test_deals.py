@@ -557,13 +557,15 @@ def test_fourth_intermediary_is_allowed_after_an_admin_records_an_exception(worl
     ([("", 5000)], 1000, "intermediary_1"),
     ([("RESEARCHER", 10000)], 1000, "intermediary_1"),
     ([("١٢", 10000)], 1000, "intermediary_1"),
+    ([("FULL-WIDTH BROKER0", 10000)], 1000, "intermediary_1"),
     ([("BROKER0", 0)], 1000, "share_1"),
     ([("BROKER0", 10000)], 10001, "reward_rate"),
     ([("BROKER0", 10000)], -1, "reward_rate"),
 ])
 def test_bad_intermediaries_are_refused_with_a_field_message(world, make_deal, brokers, rows, rate, field):
     names = {"BROKER0": str(brokers[0].id), "BROKER1": str(brokers[1].id), "RESEARCHER": str(world.researcher.id),
-             "1": str(brokers[0].id), "2": str(brokers[1].id)}
+             "1": str(brokers[0].id), "2": str(brokers[1].id),
+             "FULL-WIDTH BROKER0": str(brokers[0].id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))}
     deal = make_deal()
     with pytest.raises(ValidationError) as error:
         services.set_intermediaries(db.session, world.researcher, deal.id,
@@ -594,6 +596,11 @@ def test_an_agency_may_be_named_as_agent_but_not_a_company(world, make_deal, mak
     with pytest.raises(ValidationError) as error:
         services.set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
                                     agent_organisation_id=str(world.buyer.organisation_id))
+    assert "agent_organisation" in error.value.fields
+    with pytest.raises(ValidationError) as error:
+        services.set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
+                                    agent_organisation_id=str(agency.id).translate(str.maketrans("0123456789",
+                                                                                                 "０１２３４５６７８９")))
     assert "agent_organisation" in error.value.fields
     services.set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
                                 agent_organisation_id=str(agency.id))

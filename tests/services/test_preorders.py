@@ -150,6 +150,18 @@ def test_bad_agreement_input_is_refused_next_to_the_field_and_nothing_is_saved(p
     assert (count(PreorderAgreement), count(PolicyEvent)) == (0, 0)
 
 
+@pytest.mark.parametrize("field", ["buyer_id", "seller_id"])
+def test_a_party_id_in_full_width_digits_is_not_an_alias_of_the_party(parties, field):
+    ascii_id = str(agreement_input(parties)[field])
+    full_width = ascii_id.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    with pytest.raises(ValidationError) as error:
+        services.create_agreement(db.session, parties.seller_user, agreement_input(parties, **{field: full_width}))
+    assert field in error.value.fields
+    assert count(PreorderAgreement) == 0
+    services.create_agreement(db.session, parties.seller_user, agreement_input(parties, **{field: ascii_id}))
+    assert count(PreorderAgreement) == 1
+
+
 def test_full_width_quantity_and_date_are_accepted(parties):
     agreement = services.create_agreement(db.session, parties.seller_user,
                                           agreement_input(parties, quantity="１００", signed_on="２０２４-１０-１５"))

@@ -17,7 +17,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}
 UPDATE_INSTRUCTIONS = (
     "Update the catalogues from the project root and translate the new entries in "
     "market/translations/en/LC_MESSAGES/messages.po:\n"
-    "  .venv/bin/pybabel extract -F market/translations/babel.cfg -k _l --ignore-dirs='.*' "
+    "  .venv/bin/pybabel extract -F market/translations/babel.cfg -k _l --ignore-dirs='.*' --no-location "
     "-o market/translations/messages.pot .\n"
     "  .venv/bin/pybabel update -i market/translations/messages.pot -d market/translations -l en "
     "--no-fuzzy-matching"

@@ -13,6 +13,7 @@ from market.listings.validation import (
     clean_int,
     clean_terms,
     clean_text,
+    parse_id,
 )
 from market.listings.vocabulary import Stage, TransferMode
 from market.money import MAX_FEN
@@ -23,6 +24,8 @@ CONTROL = "包含不允许的控制字符。"
 INVALID = "包含无效字符。"
 INTEGER = "请输入整数。"
 DATE_FORMAT = "日期格式应为 YYYY-MM-DD。"
+INVISIBLE = "请填写可见的文字，不能只有空白或不可见字符。"
+BIDI = "不能包含改变文字方向的控制字符（如 U+202E）。"
 
 
 @pytest.mark.parametrize(("value", "options", "cleaned"), [
@@ -36,6 +39,14 @@ DATE_FORMAT = "日期格式应为 YYYY-MM-DD。"
     (None, {}, ""),
     ("", {}, ""),
     ("x" * 10, {"max_len": 10}, "x" * 10),
+    ("👩\u200d🔬 氢能团队", {"required": True}, "👩\u200d🔬 氢能团队"),
+    ("👩\u200d🔬", {"required": True}, "👩\u200d🔬"),
+    ("❤\ufe0f", {"required": True}, "❤\ufe0f"),
+    ("من\u200cها", {"required": True}, "من\u200cها"),
+    ("阿拉伯语 \u200fعربي\u200f", {"required": True}, "阿拉伯语 \u200fعربي\u200f"),
+    ("标题\u200b", {"required": True}, "标题\u200b"),
+    ("\u200b\u200c\u200d", {}, ""),
+    ("\ufeff \u3000", {}, ""),
 ])
 def test_clean_text_keeps_valid_text(value, options, cleaned):
     errors = FieldErrors()
@@ -46,6 +57,28 @@ def test_clean_text_keeps_valid_text(value, options, cleaned):
 @pytest.mark.parametrize(("value", "options", "message"), [
     ("", {"required": True}, REQUIRED),
     ("   \n\t ", {"required": True}, REQUIRED),
+    ("\u200b", {"required": True}, INVISIBLE),
+    ("\u200b\u200c\u200d\u2060\ufeff", {"required": True}, INVISIBLE),
+    (" \u200b \u3000 \u2060 ", {"required": True}, INVISIBLE),
+    ("\u3164\u115f\uffa0", {"required": True}, INVISIBLE),
+    ("\u2800", {"required": True}, INVISIBLE),
+    ("\U000e0041\U000e007f", {"required": True}, INVISIBLE),
+    ("\u00ad\u034f\u180e", {"required": True}, INVISIBLE),
+    ("\u200e\u200f", {"required": True}, INVISIBLE),
+    ("报告\u202efdp.exe", {}, BIDI),
+    ("\u202a左\u202c", {}, BIDI),
+    ("\u202b右\u202c", {}, BIDI),
+    ("\u202d覆盖", {}, BIDI),
+    ("\u2066隔离\u2069", {}, BIDI),
+    ("\u2067隔离", {}, BIDI),
+    ("\u2068隔离", {}, BIDI),
+    ("\u202e", {"required": True}, BIDI),
+    ("标题\uffff", {}, INVALID),
+    ("\ufffe", {"required": True}, INVALID),
+    ("非字符\ufdd0", {}, INVALID),
+    ("非字符\ufdef", {}, INVALID),
+    ("补充平面\U0001ffff", {}, INVALID),
+    ("最后一个\U0010fffe", {}, INVALID),
     ("x" * 11, {"max_len": 10}, "不能超过 10 个字符。"),
     ("空\x00字节", {}, CONTROL),
     ("响铃\x07", {}, CONTROL),
@@ -279,3 +312,14 @@ def test_ip_items_accept_chinese_and_english_labels_and_codes(app, text):
         form = AchievementEditForm(formdata=MultiDict({"ip_items": text}))
         form.ip_items.validate(form)
         assert form.ip_items.data == [{"number": "ZL202110345678.2", "kind": "invention_patent"}]
+
+
+@pytest.mark.parametrize(("value", "parsed"), [
+    ("1", 1), ("42", 42), (7, 7), ("2147483647", 2**31 - 1), (2**31 - 1, 2**31 - 1),
+    ("１", None), ("４２", None), ("١", None), ("१", None), ("²", None), ("𝟏", None),
+    ("0", None), (0, None), (-1, None), ("-1", None), ("+1", None), (" 1", None), ("1 ", None), ("1_0", None),
+    ("2147483648", None), (2**31, None), ("99999999999", None), (True, None), (1.0, None), ("", None), (None, None),
+    ("1\x00", None),
+])
+def test_parse_id_takes_only_ascii_digits_in_the_id_range(value, parsed):
+    assert parse_id(value) == parsed
