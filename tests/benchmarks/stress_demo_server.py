@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,10 +91,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class FormClient:
-    """One browser: its own cookies; every call returns the status code (0 when the connection failed)."""
+    """One browser: its own cookies; every call returns the status code (0 when the connection failed).
+    Without register_accounts the registration form is sent with an invalid address (no password hashing)."""
 
-    def __init__(self, base: str):
-        self.base = base
+    def __init__(self, base: str, *, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD,
+                 register_accounts: bool = True):
+        self.base, self.email, self.password, self.register_accounts = base, email, password, register_accounts
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
                                                   _NoRedirect())
         self.logged_in = False
@@ -122,14 +125,15 @@ class FormClient:
         number = next(_serial)
         answers = []
         if not self.logged_in:
-            status = self.post_form("/login", {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "next": ""})
+            status = self.post_form("/login", {"email": self.email, "password": self.password, "next": ""})
             self.logged_in = status == 302
             answers.append(("login", status))
         answers.append(("home", self.request("/")[0]))
         answers.append(("search", self.request("/achievements?q=" + urllib.parse.quote("氢能"))[0]))
         answers.append(("new achievement", self.post_form("/achievements/new", {"title": f"并发测试成果{number}"})))
+        address = f"stress{os.getpid()}-{number}-{time.monotonic_ns()}@example.com"
         answers.append(("register", self.post_form("/register", {
-            "email": f"stress{os.getpid()}-{number}-{time.monotonic_ns()}@example.com", "name": f"压测{number}",
+            "email": address if self.register_accounts else address.replace("@", " at "), "name": f"压测{number}",
             "password": "stress-check-password-1", "role": "researcher", "join": "new",
             "organisation_name": f"压测机构{number}-{time.monotonic_ns()}", "organisation_kind": "university",
             "organisation_region": "太原市"})))
@@ -142,15 +146,16 @@ class FormClient:
         return answers
 
 
-def hammer(base: str, clients: int, seconds: float, requests: int | None) -> collections.Counter:
-    """Run `clients` threads at once until `seconds` pass (or each made `requests` rounds); count statuses."""
+def hammer(base: str, clients: int, seconds: float, requests: int | None,
+           make_client: Callable[[], FormClient] | None = None) -> collections.Counter:
+    """Run `clients` threads at once until `seconds` pass (or each made `requests` rounds); count "what status"."""
     counts: collections.Counter = collections.Counter()
     lock = threading.Lock()
     start = threading.Barrier(clients)
     deadline = time.monotonic() + seconds
 
     def work():
-        client = FormClient(base)
+        client = make_client() if make_client else FormClient(base)
         start.wait()
         rounds = 0
         while time.monotonic() < deadline and (requests is None or rounds < requests):
