@@ -117,9 +117,7 @@ def _check_xlsx_size(data: bytes) -> None:
                 raise SheetError(f"工作簿解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB，内容异常"
                                  "（可能含大量空行、重复内容或图片）。请只保留成果表，删除无关的工作表、图片和多余的行后重新保存。")
             tags = 0
-            for info in members:
-                if not info.filename.endswith((".xml", ".rels")):
-                    continue
+            for info in members:  # every part, whatever its name: the workbook's relations may point anywhere
                 with archive.open(info) as part:  # stops at the declared size, so the total above bounds this
                     while chunk := part.read(1024 * 1024):
                         tags += chunk.count(b"<")
