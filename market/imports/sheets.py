@@ -38,6 +38,10 @@ MAX_MARKUP_TAGS = 250_000
 """Most XML tags ("<") in all parts of an .xlsx together, counted before parsing: parsing costs time per element,
 whatever their size. A 1000-row sheet of the import layout has about 150,000."""
 
+MAX_SHARED_STRINGS = 25_000
+"""Most distinct texts (<si> entries) a workbook may hold: openpyxl reads each at some cost, and 1000 rows of the
+import layout have at most 18,000."""
+
 MAX_COLUMNS = 40
 """Columns read from each row; the import layout has 18."""
 
@@ -116,12 +120,13 @@ def _check_xlsx_size(data: bytes) -> None:
             if sum(info.file_size for info in members) > MAX_UNPACKED_BYTES:
                 raise SheetError(f"工作簿解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB，内容异常"
                                  "（可能含大量空行、重复内容或图片）。请只保留成果表，删除无关的工作表、图片和多余的行后重新保存。")
-            tags = 0
+            tags = strings = 0
             for info in members:  # every part, whatever its name: the workbook's relations may point anywhere
                 with archive.open(info) as part:  # stops at the declared size, so the total above bounds this
                     while chunk := part.read(1024 * 1024):
                         tags += chunk.count(b"<")
-                        if tags > MAX_MARKUP_TAGS:
+                        strings += chunk.count(b"<si>") + chunk.count(b"<si ")
+                        if tags > MAX_MARKUP_TAGS or strings > MAX_SHARED_STRINGS:
                             raise SheetError(_TOO_MUCH_CONTENT)
     except SheetError:
         raise

@@ -112,6 +112,21 @@ def test_workbook_with_more_xml_tags_than_the_cap_is_refused_before_parsing(app,
     assert count_achievements() == 0
 
 
+def test_workbook_with_more_distinct_texts_than_the_cap_is_refused_before_parsing(app, researcher, workbook_opens):
+    data = xlsx_bytes([])
+    out = io.BytesIO()
+    texts = "".join(f"<si><t>{number}</t></si>" for number in range(sheets.MAX_SHARED_STRINGS + 1))
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info.filename))
+        target.writestr("xl/strings-elsewhere.xml", f'<sst xmlns="{MAIN_NS}">{texts}</sst>')
+    assert texts.count("<") < sheets.MAX_MARKUP_TAGS
+    with pytest.raises(ValidationError) as caught:
+        import_achievements(db.session, researcher, filename="成果.xlsx", data=out.getvalue(), submit=False)
+    assert "工作簿内容超出导入上限" in caught.value.message
+    assert workbook_opens == []
+
+
 def test_sheet_reaching_past_the_scanned_row_cap_is_refused_without_reading_further(app, researcher, parsed_rows):
     far_row = f'<row r="{sheets.MAX_SCANNED_ROWS + 1}"><c r="A{sheets.MAX_SCANNED_ROWS + 1}" t="inlineStr">' \
               f'<is><t>x</t></is></c></row><row r="{sheets.MAX_SCANNED_ROWS + 2}"/>'
