@@ -9,30 +9,44 @@ import math
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import PurePosixPath
 
 import openpyxl
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import FORMULA_TAG, ROW_TAG, WorkSheetParser
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.xml.functions import iterparse
 
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 """Largest accepted upload (5 MB)."""
 
-MAX_UNPACKED_BYTES = 80 * 1024 * 1024
-"""Largest total size of the parts inside an .xlsx; more is a packed bomb, not a transfer office's sheet."""
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+"""Largest total size of the parts inside an .xlsx, as its zip directory declares them (reading stops there).
+A full 1000-row sheet of real text unpacks to a few MB; more is a packed bomb, refused before any parsing."""
+
+MAX_MARKUP_TAGS = 250_000
+"""Most XML tags ("<") in all parts of an .xlsx together, counted before parsing: parsing costs time per element,
+whatever their size. A 1000-row sheet of the import layout has about 150,000."""
+
+MAX_SHARED_STRINGS = 25_000
+"""Most distinct texts (<si> entries) a workbook may hold: openpyxl reads each at some cost, and 1000 rows of the
+import layout have at most 18,000."""
 
 MAX_COLUMNS = 40
 """Columns read from each row; the import layout has 18."""
 
-MAX_SCANNED_ROWS = 50_000
-"""Rows (blank ones included) scanned before giving up on a sheet."""
+MAX_SCANNED_ROWS = 5_000
+"""Rows (blank ones included) read before giving up on a sheet; the import takes at most 1000 data rows."""
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv"
@@ -78,16 +92,12 @@ def read_sheet(filename: str, data: bytes, *, row_limit: int) -> list[SheetRow]:
     raise SheetError("只支持 .xlsx 或 .csv 文件，请使用平台提供的模板。")
 
 
+_TOO_MUCH_CONTENT = ("工作簿内容超出导入上限（可能含大量空行、空列、格式或重复内容）。"
+                     "请只保留成果表，删除多余的行、列和格式后重新保存。")
+
+
 def _read_xlsx(data: bytes, row_limit: int) -> list[SheetRow]:
-    if not data.startswith(_ZIP_MAGIC):
-        raise SheetError(_BROKEN_XLSX)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise SheetError(_BROKEN_XLSX) from error
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise SheetError("工作簿解压后过大，请删除无关的工作表、图片后重新保存。")
+    _check_xlsx_size(data)
     try:
         with warnings.catch_warnings():
             # openpyxl warns about workbook features it drops (styles, extensions); reading values does not need them.
@@ -100,37 +110,100 @@ def _read_xlsx(data: bytes, row_limit: int) -> list[SheetRow]:
         raise SheetError(_BROKEN_XLSX) from error
 
 
-def _xlsx_rows(data: bytes, row_limit: int) -> list[SheetRow]:
-    """Read cached values (formulas are never evaluated); a second pass tells which cells hold formulas."""
-    values_book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    formulas_book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+def _check_xlsx_size(data: bytes) -> None:
+    """Refuse packed bombs before parsing: the declared unpacked size, then the count of XML tags in every part."""
+    if not data.startswith(_ZIP_MAGIC):
+        raise SheetError(_BROKEN_XLSX)
     try:
-        if not values_book.worksheets:
-            raise SheetError("工作簿中没有工作表。")
-        value_rows = values_book.worksheets[0].iter_rows(max_col=MAX_COLUMNS)
-        formula_rows = formulas_book.worksheets[0].iter_rows(max_col=MAX_COLUMNS)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if sum(info.file_size for info in members) > MAX_UNPACKED_BYTES:
+                raise SheetError(f"工作簿解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB，内容异常"
+                                 "（可能含大量空行、重复内容或图片）。请只保留成果表，删除无关的工作表、图片和多余的行后重新保存。")
+            tags = strings = 0
+            for info in members:  # every part, whatever its name: the workbook's relations may point anywhere
+                with archive.open(info) as part:  # stops at the declared size, so the total above bounds this
+                    while chunk := part.read(1024 * 1024):
+                        tags += chunk.count(b"<")
+                        strings += chunk.count(b"<si>") + chunk.count(b"<si ")
+                        if tags > MAX_MARKUP_TAGS or strings > MAX_SHARED_STRINGS:
+                            raise SheetError(_TOO_MUCH_CONTENT)
+    except SheetError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as error:
+        raise SheetError(_BROKEN_XLSX) from error
+
+
+class _CachedValueParser(WorkSheetParser):
+    """Reads cached values (formulas are never evaluated) and marks formula cells saved without one as data_type f."""
+
+    def parse_cell(self, element):
+        cell = super().parse_cell(element)
+        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            cell["data_type"] = "f"
+        return cell
+
+
+def _xlsx_rows(data: bytes, row_limit: int) -> list[SheetRow]:
+    """One streaming pass over the first worksheet, stopping at row_limit + 1 non-blank rows or MAX_SCANNED_ROWS.
+
+    openpyxl's load_workbook would first parse every worksheet to its end to learn its size; the reader's steps are
+    taken here without that (shared strings, workbook, styles for date formats), then the first sheet is read once.
+    """
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        book = reader.wb
         rows: list[SheetRow] = []
-        for number, (value_cells, formula_cells) in enumerate(zip(value_rows, formula_rows), start=1):
-            if number > MAX_SCANNED_ROWS:
-                raise SheetError(f"表格超过 {MAX_SCANNED_ROWS} 行（含空行），请删除多余的行后再上传。")
-            row = _xlsx_row(number, value_cells, formula_cells)
-            if row is not None:
-                rows.append(row)
-                if len(rows) > row_limit:
-                    break
+        with reader.archive.open(_first_worksheet_path(reader)) as source:
+            parser = _CachedValueParser(source, reader.shared_strings, data_only=True, epoch=book.epoch,
+                                        date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+            for scanned, (number, cells) in enumerate(_sheet_rows(parser, source), start=1):
+                if number > MAX_SCANNED_ROWS or scanned > MAX_SCANNED_ROWS:
+                    raise SheetError(f"表格超过 {MAX_SCANNED_ROWS} 行（含空行），请删除多余的行后再上传。")
+                row = _xlsx_row(number, cells)
+                if row is not None:
+                    rows.append(row)
+                    if len(rows) > row_limit:
+                        break
         return rows
     finally:
-        values_book.close()
-        formulas_book.close()
+        reader.archive.close()
 
 
-def _xlsx_row(number: int, value_cells, formula_cells) -> SheetRow | None:
+def _first_worksheet_path(reader: ExcelReader) -> str:
+    for _sheet, relation in reader.parser.find_sheets():
+        if relation.target in reader.valid_files and "chartsheet" not in relation.Type:
+            return relation.target
+    raise SheetError("工作簿中没有工作表。")
+
+
+def _sheet_rows(parser: WorkSheetParser, source) -> Iterator[tuple[int, list[dict]]]:
+    """(row number, parsed cells) of each row element, parsing only the first MAX_COLUMNS cells of a row."""
+    for _, element in iterparse(source):
+        if element.tag == ROW_TAG:
+            del element[MAX_COLUMNS:]
+            yield parser.parse_row(element)
+            element.clear()
+
+
+def _xlsx_row(number: int, parsed_cells: list[dict]) -> SheetRow | None:
+    """A parsed row's first MAX_COLUMNS cells as text (gaps are empty), or None when the row is blank."""
+    by_column = {cell["column"]: cell for cell in parsed_cells if cell["column"] <= MAX_COLUMNS}
     cells: list[str] = []
     problems: dict[int, str] = {}
-    for index, (cell, formula) in enumerate(zip(value_cells, formula_cells)):
-        text, problem = cell_text(cell.value, cell.data_type)
-        if formula.data_type == "f" and cell.value is None:
-            problem = "单元格是公式，但文件中没有保存计算结果；请把公式转换为数值后再上传。"
+    for index in range(max(by_column, default=0)):
+        cell = by_column.get(index + 1)
+        if cell is None:
+            cells.append("")
+            continue
+        if cell["data_type"] == "f":
+            text, problem = "", "单元格是公式，但文件中没有保存计算结果；请把公式转换为数值后再上传。"
+        else:
+            text, problem = cell_text(cell["value"], cell["data_type"])
         cells.append(text)
         if problem:
             problems[index] = problem
