@@ -33,7 +33,9 @@ run: install
 	MARKET_DEMO_MODE=1 $(FLASK) init-db
 	MARKET_DEMO_MODE=1 $(FLASK) seed --demo
 	MARKET_DEMO_MODE=1 $(FLASK) reindex --pairs-days 365
-	MARKET_DEMO_MODE=1 BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	# Worker processes, not threads: requests never share one interpreter's C extensions (SQLAlchemy, Babel) at once.
+	MARKET_DEMO_MODE=1 BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/gunicorn --workers 2 --threads 1 \
+	  --timeout 120 --no-control-socket --bind 127.0.0.1:$(PORT) 'market:create_app()'
 
 test: install
 	$(BIN)/ruff check market tests

@@ -2,8 +2,8 @@
 
     .venv/bin/python tests/benchmarks/stress_demo_server.py [--clients 6] [--seconds 60] [--runs 5] [--requests N]
 
-Each run migrates and seeds a scratch SQLite database (demo data), starts `flask --app market run` (threaded, as
-`make run` does) on a free 127.0.0.1 port with faulthandler on, and lets every client loop over: the home page, a
+Each run migrates and seeds a scratch SQLite database (demo data), starts the server as `make run` does (gunicorn
+worker processes) on a free 127.0.0.1 port with faulthandler on, and lets every client loop over: the home page, a
 search, the login form (GET then POST), the registration form (GET then POST with a fresh address) and the language
 switch. It prints per-run status counts, whether the server survived, and the tail of the server's stderr when it did
 not. The exit status is 1 when a server died or answered an unexpected status. 127.0.0.1 only; bounded in time.
@@ -66,10 +66,11 @@ def prepare_instance(folder: Path, env: dict[str, str]) -> None:
 
 
 def start_server(env: dict[str, str], port: int, stderr_path: Path) -> subprocess.Popen:
-    """`flask run` on 127.0.0.1:port (threaded, as in `make run`); waits until it answers."""
+    """The demo server on 127.0.0.1:port started as `make run` starts it (gunicorn worker processes); waits until it answers."""
+    command = [str(Path(sys.executable).with_name("gunicorn")), "--workers", "2", "--threads", "1", "--timeout", "120",
+               "--no-control-socket", "--bind", f"127.0.0.1:{port}", "market:create_app()"]
     with open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "market", "run", "--host", "127.0.0.1",
-                                    "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,4 +1,4 @@
-"""The demo server as `make run` serves it (`flask run`, threaded) survives clients posting forms at once."""
+"""The demo server as `make run` serves it (gunicorn worker processes) survives clients posting forms at once."""
 import sys
 import time
 import urllib.parse
@@ -47,7 +47,7 @@ def _prepare_database(folder: Path) -> None:
 
 @pytest.fixture
 def demo_server(tmp_path):
-    """`flask --app market run` in a subprocess on a free port, serving a fresh SQLite database."""
+    """The demo server in a subprocess on a free port, serving a fresh SQLite database."""
     _prepare_database(tmp_path)
     port = free_port()
     process = start_server(server_env(tmp_path), port, tmp_path / "server.err")
@@ -61,7 +61,7 @@ def demo_server(tmp_path):
         process.wait(timeout=10)
 
 
-def test_threaded_demo_server_answers_eight_clients_posting_forms_at_once_and_stays_up(demo_server):
+def test_demo_server_answers_eight_clients_posting_forms_at_once_and_stays_up(demo_server):
     process, base, stderr = demo_server
     began = time.monotonic()
     counts = hammer(base, CLIENTS, seconds=20, requests=ROUNDS,
