@@ -2,8 +2,11 @@
 import os
 import re
 import shutil
-from datetime import date
+import time
+from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import g
@@ -18,8 +21,9 @@ from market.accounts.models import (
     User,
 )
 from market.accounts.passwords import hash_password
+from market.deals.models import Deal, DealStage
 from market.extensions import db
-from market.ledger.services import find_ledger_problems
+from market.ledger.checks import find_book_problems
 from market.seeding import load_reference_data
 
 POSTGRES_URL = os.environ.get("MARKET_TEST_DATABASE_URL", "")
@@ -59,7 +63,9 @@ def template_database(tmp_path_factory):
 
 @pytest.fixture
 def app(template_database, tmp_path, request):
-    """An app on a clean database holding only the reference data; afterwards the ledger's invariants must hold."""
+    """An app on a clean database holding only the reference data; afterwards, if the test wrote to a money table,
+    the whole books must be sound (`find_book_problems`), or break exactly as the test declared with
+    `expect_book_problems`."""
     if POSTGRES_URL:
         url = POSTGRES_URL
     else:
@@ -69,16 +75,64 @@ def app(template_database, tmp_path, request):
     config.update(getattr(request, "param", {}) or {})
     app = create_app(config)
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+    request.node.expected_book_problems = []
     with app.app_context():
-        written = _track_written_tables(db.engine) if POSTGRES_URL else set()
+        written = _track_written_tables(db.engine)
         yield app
         db.session.rollback()
-        problems = find_ledger_problems(db.session)
+        problems = _check_books(written)
         db.session.remove()
         if POSTGRES_URL:
             _reset_postgres(written)
         db.engine.dispose()
-    assert problems == [], f"ledger invariants broken after the test: {problems}"
+    _assert_books(problems, request.node.expected_book_problems)
+
+
+MONEY_TABLES = {"deals", "deal_intermediaries", "deal_payments", "preorder_agreements", "preorder_deliveries",
+                "preorder_payments", "policy_rule_sets", "policy_events", "policy_state", "awards", "startup_grants",
+                "ledger_transactions", "ledger_entries"}
+BOOK_CHECKS = {"tests": 0, "checked": 0, "seconds": 0.0}
+"""How often the after-test book check ran and what it cost (printed at the end of the run)."""
+
+
+def _check_books(written: set[str]) -> list[str]:
+    """Every problem of the books, if the test wrote to a money table (a test starts from sound, empty books)."""
+    BOOK_CHECKS["tests"] += 1
+    if not written & MONEY_TABLES:
+        return []
+    started = time.perf_counter()
+    problems = find_book_problems(db.session)
+    BOOK_CHECKS["checked"] += 1
+    BOOK_CHECKS["seconds"] += time.perf_counter() - started
+    return problems
+
+
+def _assert_books(problems: list[str], expected: list[str]) -> None:
+    """The books are sound, or each declared problem was found and nothing else."""
+    missed = [sentence for sentence in expected if not any(sentence in problem for problem in problems)]
+    unexpected = [problem for problem in problems if not any(sentence in problem for sentence in expected)]
+    assert not missed, f"the book check did not find the problems the test declared: {missed}; it found {problems}"
+    assert not unexpected, f"the money books are broken after the test: {unexpected}"
+
+
+@pytest.fixture
+def expect_book_problems(app, request):
+    """For a test that breaks the books on purpose: declare (parts of) the sentences the after-test check must find;
+    it then fails if any is missing or if it finds anything else."""
+
+    def expect(*sentences: str) -> None:
+        request.node.expected_book_problems.extend(sentences)
+
+    return expect
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report what the after-test book check cost."""
+    if BOOK_CHECKS["tests"]:
+        mean = BOOK_CHECKS["seconds"] / BOOK_CHECKS["checked"] * 1000 if BOOK_CHECKS["checked"] else 0.0
+        terminalreporter.write_line(
+            f"[book check] ran after {BOOK_CHECKS['checked']} of {BOOK_CHECKS['tests']} database tests (those that "
+            f"wrote to a money table): {BOOK_CHECKS['seconds']:.1f} s in total, {mean:.0f} ms each")
 
 
 def _fresh_request_globals() -> None:
@@ -91,7 +145,8 @@ _WRITE_STATEMENT = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(
 
 
 def _track_written_tables(engine) -> set[str]:
-    """Names of the tables the test writes to, so that only those are emptied afterwards (PostgreSQL)."""
+    """Names of the tables the test writes to: only those are emptied afterwards (PostgreSQL), and the books are
+    checked only when one of them holds money."""
     written: set[str] = set()
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -279,3 +334,138 @@ def viewer_of(make_user, owner, viewer: str):
         "other_enterprise": lambda: make_user("enterprise"),
         "researcher": lambda: make_user("researcher"),
     }[viewer]()
+
+
+# --- money worlds, built through the services ------------------------------------------------------------------------
+
+WAN = 1_000_000
+"""¥10,000 in fen."""
+
+
+@contextmanager
+def deal_clock(day: date):
+    """Run the deal services as if today were `day` (to start a public notice in the past: 15 days must pass)."""
+    from market.deals import services
+
+    real = services.today
+    services.today = lambda: day
+    try:
+        yield
+    finally:
+        services.today = real
+
+
+@pytest.fixture
+def deal_world(make_user, make_achievement):
+    """A researcher owning a published achievement, a company buyer, the deal's broker, another broker, an admin and
+    an unrelated company user (the parties `make_deal` uses unless told otherwise)."""
+    researcher = make_user("researcher")
+    achievement = make_achievement(owner=researcher)
+    admin = db.session.scalar(db.select(User).where(User.role == Role.ADMIN))
+    return SimpleNamespace(researcher=researcher, achievement=achievement, buyer=make_user("enterprise"),
+                           broker=make_user("broker"), other_broker=make_user("broker"), admin=admin,
+                           outsider=make_user("enterprise"))
+
+
+_UNSET = object()
+
+
+@pytest.fixture
+def make_deal(deal_world):
+    """Factory: a deal brought to a stage through the deal services (bid, acceptance, stage moves, notice, signing,
+    registration, a payment), with the dates each stage implies: notice from 20 days ago (15 days), signed 5 days
+    ago, registered 4 days ago, paid today. A PERFORMANCE deal has half its value paid unless `paid_fen` says how
+    much; a TERMINATED deal is ended from `terminated_from`; a COMPLETED one is closed by its transferor with a note."""
+    from market.deals import services
+
+    numbers = iter(range(1, 10_000))
+
+    def make(stage=DealStage.INTENT, *, achievement=None, buyer: User | None = None, broker=_UNSET,
+             amount_fen: int = 100 * WAN, agreed_amount_fen=_UNSET, mode=_UNSET, intermediaries=(),
+             reward_rate_bp: int = 0, intermediary_exception: str | None = None, notice_starts_on: date | None = None,
+             signed_on: date | None = None, registration_number: str | None = None, registered_on: date | None = None,
+             paid_fen: int | None = None, terminated_from=DealStage.INTENT) -> Deal:
+        stage = DealStage(stage)
+        achievement = achievement or deal_world.achievement
+        owner, buyer = achievement.submitter, buyer or deal_world.buyer
+        broker = deal_world.broker if broker is _UNSET else broker
+        session, today = db.session, services.today()
+        bid = services.place_bid(session, buyer, achievement.id, amount_fen=amount_fen,
+                                 mode="assignment" if mode in (_UNSET, None) else mode)
+        deal_id = services.accept_bid(session, owner, bid.id, version_number=1).id
+        if broker is not None:
+            services.claim_deal(session, broker, deal_id)
+        if agreed_amount_fen is not _UNSET or mode is None:
+            services.update_terms(session, owner, deal_id,
+                                  agreed_amount_fen=amount_fen if agreed_amount_fen is _UNSET else agreed_amount_fen,
+                                  mode=None if mode is None else (mode if mode is not _UNSET else "assignment"))
+        if intermediaries:
+            services.set_intermediaries(session, owner, deal_id, reward_rate_bp=reward_rate_bp,
+                                        people=[(str(person.id), share) for person, share in intermediaries])
+        if intermediary_exception:
+            services.record_intermediary_exception(session, deal_world.admin, deal_id, reason=intermediary_exception)
+        reach = services.PIPELINE.index(terminated_from if stage == DealStage.TERMINATED else stage)
+
+        def reaches(step: DealStage) -> bool:
+            return reach >= services.PIPELINE.index(step)
+
+        if reaches(DealStage.NEGOTIATION):
+            services.advance_deal(session, buyer, deal_id, DealStage.NEGOTIATION)
+        if reaches(DealStage.PRICING):
+            services.advance_deal(session, owner, deal_id, DealStage.PRICING)
+        if reaches(DealStage.NOTICE):
+            with deal_clock(notice_starts_on or today - timedelta(days=20)):
+                services.start_notice(session, owner, deal_id, notice_days=15)
+        if reaches(DealStage.SIGNED):
+            services.sign_deal(session, owner, deal_id, signed_on=signed_on or today - timedelta(days=5),
+                               agreed_amount_fen=session.get(Deal, deal_id).agreed_amount_fen)
+        if reaches(DealStage.REGISTERED):
+            services.register_deal(session, owner, deal_id,
+                                   registration_number=registration_number or f"TEST-{next(numbers):04d}",
+                                   registered_on=registered_on or max(today - timedelta(days=4), signed_on or today))
+        if reaches(DealStage.PERFORMANCE):
+            value = session.get(Deal, deal_id).agreed_amount_fen
+            services.record_payment(session, owner, deal_id, amount_fen=value // 2 if paid_fen is None else paid_fen,
+                                    paid_on=today)
+        if stage == DealStage.COMPLETED:
+            services.complete_deal(session, owner, deal_id, note="双方确认项目完成")
+        elif stage == DealStage.TERMINATED:
+            services.terminate_deal(session, buyer, deal_id, reason="受让方资金未落实")
+        deal = session.get(Deal, deal_id)
+        assert deal.stage == stage, f"make_deal reached {deal.stage}, not {stage}"
+        return deal
+
+    return make
+
+
+RESIDENT_SINCE = date(2024, 3, 1)
+
+
+@pytest.fixture
+def make_agreement(app, make_organisation, make_user):
+    """Factory: a signed pre-order agreement recorded by the seller through the contract services, then deliveries
+    recorded and accepted and payments made by the buyer, each given as (amount in fen, date). By default the seller
+    is an enterprise resident in the 太原 valley since 2024-03-01 (so R1 applies) and the buyer an unrelated one."""
+    from market.contracts import services
+
+    numbers = iter(range(1, 10_000))
+
+    def make(*, seller: User | None = None, buyer: User | None = None, value_fen: int = 15_000 * WAN,
+             signed_on: date = date(2024, 10, 15), deliveries=(), payments=(), **changes):
+        seller = seller or make_user("enterprise", organisation=make_organisation(
+            "enterprise", valley_id="taiyuan", resident_since=RESIDENT_SINCE))
+        buyer = buyer or make_user("enterprise")
+        data = {"buyer_id": buyer.organisation_id, "seller_id": seller.organisation_id, "broker_id": None,
+                "number": f"YG-T-{next(numbers):04d}", "product": "车载高压储氢瓶", "description": "70MPa IV型瓶",
+                "quantity": "1", "unit": "批", "unit_price_fen": value_fen, "value_fen": None,
+                "delivery_schedule": "分批交付", "signed_on": signed_on.isoformat(), "is_related_party": False, **changes}
+        agreement = services.create_agreement(db.session, seller, data)
+        for amount_fen, day in deliveries:
+            delivery = services.record_delivery(db.session, seller, agreement.id, {
+                "delivered_on": day.isoformat(), "quantity": "1", "amount_fen": amount_fen})
+            services.accept_delivery(db.session, buyer, agreement.id, delivery.id, day.isoformat())
+        for amount_fen, day in payments:
+            services.record_payment(db.session, buyer, agreement.id, amount_fen=amount_fen, paid_on=day.isoformat())
+        return agreement
+
+    return make

@@ -148,14 +148,16 @@ def _cap_subject(scope: CapScope, award: Award, payload: dict, achievements: dic
 
 def _cap_problems(session: Session) -> list[str]:
     """Recompute every cap's usage from the awards (in the order the engine judged them) and compare with its limit."""
-    catalog = load_rule_catalog(session)
-    achievements = _contract_achievements(session)
     rows = session.execute(select(Award, PolicyEvent.payload).join(PolicyEvent, PolicyEvent.id == Award.policy_event_id)
                            .where(Award.status.in_(tuple(ACCOUNT_OF_STATUS)))
                            .order_by(Award.policy_event_id, Award.id))
     by_event: dict[int, list[tuple[Award, dict]]] = defaultdict(list)
     for award, payload in rows:
         by_event[award.policy_event_id].append((award, payload if isinstance(payload, dict) else {}))
+    if not by_event:
+        return []
+    catalog = load_rule_catalog(session)
+    achievements = _contract_achievements(session)
     usage: dict[tuple, int] = defaultdict(int)
     grants: dict[tuple, int] = defaultdict(int)
     problems, reported = [], set()
@@ -207,13 +209,15 @@ def _people_limit(rule_sets: Iterable[RuleSet], day: dt.date) -> int | None:
 def _intermediary_limit_problems(session: Session) -> list[str]:
     """At most the rule's number of distinct intermediaries per achievement over its live or registered deals, unless
     one of those deals records a written exception."""
-    rule_sets = active_rule_sets(session)
     rows = session.execute(
         select(Deal.achievement_id, Deal.id, Deal.signed_on, Deal.intermediary_exception, DealIntermediary.user_id)
         .join(DealIntermediary, DealIntermediary.deal_id == Deal.id)
         .where(Deal.achievement_id.is_not(None),
                (Deal.stage != DealStage.TERMINATED) | Deal.registration_number.is_not(None))
-    )
+    ).all()
+    if not rows:
+        return []
+    rule_sets = active_rule_sets(session)
     people: dict[int, set[int]] = defaultdict(set)
     days: dict[int, set[dt.date]] = defaultdict(set)
     excepted: set[int] = set()

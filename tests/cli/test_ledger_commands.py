@@ -160,6 +160,8 @@ def test_check_fails_and_names_the_broken_invariant(runner, books, corrupt):
         assert sentence in result.output
     assert "ledger OK" not in result.output
     assert "problem(s) found in the books" in result.output
+    db.session.rollback()  # the corruption was never committed: undone here, the after-test book check sees sound books
+    assert find_book_problems(db.session) == []
 
 
 def test_a_fourth_intermediary_is_a_problem_unless_an_exception_is_recorded(runner, books, make_user, make_organisation):

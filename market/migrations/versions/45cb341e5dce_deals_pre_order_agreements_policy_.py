@@ -8,13 +8,36 @@ Create Date: 2026-11-25 07:15:39.956216
 import sqlalchemy as sa
 from alembic import op
 
-from market.ledger.models import APPEND_ONLY_TABLES, append_only_ddl
-
 # revision identifiers, used by Alembic.
 revision = '45cb341e5dce'
 down_revision = '820e723d6985'
 branch_labels = None
 depends_on = None
+
+# The ledger's append-only triggers as they were when this revision was written. Kept here as literals (not
+# imported from the application's ledger models) so that a later change to the application code cannot rewrite
+# this step of history; tests/cli/test_migrations.py checks that they still match what create_all installs.
+APPEND_ONLY_DDL = {
+    "postgresql": [
+        ("CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'the ledger is append-only: % on % is not allowed', TG_OP, TG_TABLE_NAME; "
+        "END $$ LANGUAGE plpgsql"),
+        ("CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions "
+        "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"),
+        ("CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries "
+        "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"),
+    ],
+    "sqlite": [
+        ("CREATE TRIGGER ledger_transactions_no_update BEFORE UPDATE ON ledger_transactions "
+        "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END"),
+        ("CREATE TRIGGER ledger_transactions_no_delete BEFORE DELETE ON ledger_transactions "
+        "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END"),
+        ("CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries "
+        "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END"),
+        ("CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries "
+        "BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END"),
+    ],
+}
 
 
 def upgrade():
@@ -374,10 +397,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_entries_transaction_id'), ['transaction_id'], unique=False)
 
     # ### end Alembic commands ###
-    bind = op.get_bind()
-    for table in APPEND_ONLY_TABLES:
-        for statement in append_only_ddl(bind.dialect.name, table):
-            op.execute(statement)
+    for statement in APPEND_ONLY_DDL[op.get_bind().dialect.name]:
+        op.execute(statement)
 
 
 def downgrade():
@@ -391,6 +412,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ledger_transactions_award_id'))
 
     op.drop_table('ledger_transactions')
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS ledger_append_only()")
     with op.batch_alter_table('deal_payments', schema=None) as batch_op:
         batch_op.drop_index('ix_deal_payments_deal')
 
