@@ -224,6 +224,17 @@ def _revoke_all_sessions(session: Session, user: User) -> None:
         row.revoked_at = utcnow()
 
 
+def _revoke_credentials(session: Session, user: User) -> None:
+    """After a password reset or change: end every session, revoke every API token and every unused reset link."""
+    now = utcnow()
+    _revoke_all_sessions(session, user)
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+    for link in session.scalars(select(PasswordResetToken).where(PasswordResetToken.user_id == user.id,
+                                                                 PasswordResetToken.used_at.is_(None))):
+        link.used_at = now
+
+
 def request_password_reset(session: Session, email: str, reset_url_for) -> None:
     """Mail a one-hour reset link if the address belongs to an account; silent otherwise."""
     user = find_user_by_email(session, email)
@@ -238,7 +249,7 @@ def request_password_reset(session: Session, email: str, reset_url_for) -> None:
 
 
 def reset_password(session: Session, token: str, new_password: str) -> User:
-    """Set a new password with a valid reset token; all sessions of the user end."""
+    """Set a new password with a valid reset token; the user's sessions, API tokens and other reset links end."""
     row = session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token)))
     if row is None or row.used_at is not None or row.expires_at < utcnow():
         raise ValidationError(_("重置链接无效或已过期，请重新申请。"))
@@ -247,21 +258,21 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
         raise ValidationError(weak, {"password": weak})
     row.used_at = utcnow()
     row.user.password_hash = hash_password(new_password, _password_profile())
-    _revoke_all_sessions(session, row.user)
+    _revoke_credentials(session, row.user)
     session.commit()
     audit.info("password reset user_id=%s", row.user_id)
     return row.user
 
 
 def change_password(session: Session, user: User, *, current_password: str, new_password: str) -> None:
-    """Change a password after checking the current one; every session of the user ends."""
+    """Change a password after checking the current one; the user's sessions, API tokens and reset links end."""
     if not verify_password(user.password_hash, current_password, _password_profile()):
         raise ValidationError(_("当前密码不正确。"), {"current_password": _("当前密码不正确。")})
     weak = check_password_strength(new_password, user.email)
     if weak:
         raise ValidationError(weak, {"new_password": weak})
     user.password_hash = hash_password(new_password, _password_profile())
-    _revoke_all_sessions(session, user)
+    _revoke_credentials(session, user)
     session.commit()
     audit.info("password changed user_id=%s", user.id)
 

@@ -146,7 +146,7 @@ def profile():
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
     return render_template("accounts/profile.html", form=form, password_form=PasswordChangeForm(),
                            token_form=ApiTokenCreateForm(), tokens=services.list_api_tokens(db.session, current_user),
-                           new_token=session.pop("new_token", None)), status
+                           new_token=None), status
 
 
 @bp.route("/profile/password", methods=["POST"])
@@ -173,19 +173,19 @@ def change_password():
 @bp.route("/profile/tokens", methods=["POST"])
 @login_required
 def create_token():
-    """Create a personal API token, shown once."""
+    """Create a personal API token, shown once on this response only (never put in the session cookie)."""
     form = ApiTokenCreateForm()
+    new_token = None
     if form.validate_on_submit():
         try:
-            session["new_token"] = services.create_api_token(db.session, current_user, form.name.data)
+            new_token = services.create_api_token(db.session, current_user, form.name.data)
         except DomainError as error:
             apply_errors(form, error)
-        else:
-            flash(_("令牌已创建，请立即复制保存，它只显示这一次。"), "success")
-            return redirect(url_for("accounts.profile"))
+    status = 200 if new_token else 422
     return render_template("accounts/profile.html", form=ProfileEditForm(obj=current_user),
-                           password_form=PasswordChangeForm(formdata=None), token_form=form,
-                           tokens=services.list_api_tokens(db.session, current_user), new_token=None), 422
+                           password_form=PasswordChangeForm(formdata=None),
+                           token_form=ApiTokenCreateForm(formdata=None) if new_token else form,
+                           tokens=services.list_api_tokens(db.session, current_user), new_token=new_token), status
 
 
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -130,7 +130,7 @@ MATRIX = [
     Route("POST", "/profile", signed_in(302), {"name": "新名字", "phone": "", "locale": "zh_CN"}),
     Route("POST", "/profile/password", signed_in(302), {"current_password": PASSWORD,
                                                         "new_password": "another-long-password"}),
-    Route("POST", "/profile/tokens", signed_in(302), {"name": "同步脚本"}),
+    Route("POST", "/profile/tokens", signed_in(200), {"name": "同步脚本"}),
     Route("POST", "/profile/tokens/{researcher_token}/revoke", signed_in(404, researcher=302)),
     Route("GET", "/organisations/{home_org}", expect(200)),
     Route("GET", "/organisations/{pending_org}", expect(404)),
