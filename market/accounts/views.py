@@ -10,7 +10,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from market.accounts import services
 from market.accounts.forms import (
@@ -22,6 +22,7 @@ from market.accounts.forms import (
     ProfileEditForm,
     RegisterForm,
 )
+from market.accounts.guards import recent_login_required
 from market.accounts.models import Role
 from market.errors import DomainError
 from market.extensions import db, limiter
@@ -79,13 +80,7 @@ def login():
         except DomainError as error:
             form.form_errors = [error.message]
         else:
-            session.clear()
-            session.permanent = True
-            session["sid"] = services.start_session(db.session, user, request.user_agent.string or "")
-            login_user(user)
-            if user.locale:
-                session["lang"] = user.locale
-            return redirect(safe_next(form.next.data, url_for("listings.workspace")))
+            return twofactor_views.begin_login(user, safe_next(form.next.data, url_for("listings.workspace")))
     return render_template("accounts/login.html", form=form)
 
 
@@ -151,6 +146,7 @@ def profile():
 
 @bp.route("/profile/password", methods=["POST"])
 @login_required
+@recent_login_required(back="accounts.profile")
 def change_password():
     """Change the password; every session ends, so the user logs in again."""
     form = PasswordChangeForm()
@@ -204,3 +200,6 @@ def organisation(organisation_id: int):
     achievements = queries.list_organisation_listings(db.session, ListingKind.ACHIEVEMENT, org.id, public_only=True)
     demands = queries.list_organisation_listings(db.session, ListingKind.DEMAND, org.id, public_only=True)
     return render_template("accounts/organisation.html", org=org, achievements=achievements, demands=demands)
+
+
+from market.accounts import twofactor_views  # registers the two-factor routes on this blueprint; imported last
