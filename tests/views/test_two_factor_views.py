@@ -132,21 +132,36 @@ def test_an_admin_without_a_second_factor_is_sent_to_enrol_instead_of_approving_
     assert status_of(award.id) == AwardStatus.PAYABLE
 
 
-def test_the_api_answers_403_when_the_actor_has_no_second_factor(app, client, make_user):
+def _bearer(user, key: str | None = None) -> dict:
     from market.accounts import services
 
-    admin = make_user("admin", second_factor=False)
-    token = services.create_api_token(db.session, admin, "奖补脚本")
-    with app.test_request_context("/api/v1/awards/1/approve"):
-        from market.accounts.twofactor_views import send_to_enrolment
-        from market.security import SecondFactorRequiredError, require_second_factor
+    headers = {"Authorization": f"Bearer {services.create_api_token(db.session, user, '奖补脚本')}"}
+    return {**headers, "Idempotency-Key": key} if key else headers
 
-        with pytest.raises(SecondFactorRequiredError) as refused:
-            require_second_factor(admin)
-        response = send_to_enrolment(refused.value)
-    assert response.status_code == 403
-    assert response.get_json()["error"] == "second_factor_required"
-    assert client.get("/api/v1/awards", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+def test_the_api_refuses_approval_and_payout_by_an_admin_without_a_second_factor(client, make_user, deal_awards):  # noqa: F811
+    award = by_rule(deal_awards()["awards"], "R2")[0]
+    headers = _bearer(make_user("admin", second_factor=False), key="payout-1")
+    for action in ("approve", "pay"):
+        response = client.post(f"/api/v1/awards/{award.id}/{action}", headers=headers)
+        assert response.status_code == 403, action
+        body = response.get_json()
+        assert body["error"] == "second_factor_required"
+        assert body["message"] == "审批和发放奖补需要先启用两步验证（身份验证器），请在个人资料中设置后再操作。"
+    assert status_of(award.id) == AwardStatus.PAYABLE
+
+
+def test_the_api_lets_an_admin_with_a_second_factor_approve_and_pay_once(client, make_user, deal_awards):  # noqa: F811
+    award = by_rule(deal_awards()["awards"], "R2")[0]
+    admin = make_user("admin")
+    approved = client.post(f"/api/v1/awards/{award.id}/approve", headers=_bearer(admin))
+    assert approved.status_code == 200 and approved.get_json()["status"]["code"] == "approved"
+    headers = _bearer(admin, key="payout-7")
+    paid = client.post(f"/api/v1/awards/{award.id}/pay", headers=headers)
+    again = client.post(f"/api/v1/awards/{award.id}/pay", headers=headers)
+    assert paid.status_code == again.status_code == 200
+    assert paid.get_data() == again.get_data() and again.headers["Idempotent-Replayed"] == "true"
+    assert status_of(award.id) == AwardStatus.PAID
 
 
 def _age_login(user, minutes: int) -> None:
