@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+import pyotp
 import pytest
 from flask import g
-from sqlalchemy import Integer, event, text
+from sqlalchemy import Integer, event, text, update
 
 from market import create_app
 from market.accounts.models import (
@@ -18,6 +19,7 @@ from market.accounts.models import (
     Organisation,
     OrganisationKind,
     Role,
+    SecondFactor,
     User,
 )
 from market.accounts.passwords import hash_password
@@ -25,6 +27,7 @@ from market.deals.models import Deal, DealStage
 from market.extensions import db
 from market.ledger.checks import find_book_problems
 from market.seeding import load_reference_data
+from market.timeutil import utcnow
 
 POSTGRES_URL = os.environ.get("MARKET_TEST_DATABASE_URL", "")
 PASSWORD = "correct-horse-battery"
@@ -210,10 +213,13 @@ ROLE_KIND = {"researcher": "university", "enterprise": "enterprise", "broker": "
 
 @pytest.fixture
 def make_user(app, make_organisation):
-    """Factory: an approved user of a role, in a new organisation of the fitting kind unless one is given."""
+    """Factory: an approved user of a role, in a new organisation of the fitting kind unless one is given.
+
+    Admins get a confirmed authenticator (awards need it) unless `second_factor=False`; others only when asked."""
     counter = iter(range(1, 10_000))
 
-    def make(role: str = "researcher", organisation: Organisation | None = None, **values) -> User:
+    def make(role: str = "researcher", organisation: Organisation | None = None, second_factor: bool | None = None,
+             **values) -> User:
         number = next(counter)
         if organisation is None and role != "admin":
             organisation = make_organisation(ROLE_KIND[role])
@@ -221,6 +227,8 @@ def make_user(app, make_organisation):
                     role=Role(role), organisation=organisation,
                     password_hash=hash_password(values.pop("password", PASSWORD), "fast"),
                     membership_status=values.pop("membership_status", ApprovalStatus.APPROVED), **values)
+        if second_factor if second_factor is not None else role == "admin":
+            user.second_factor = SecondFactor(secret=pyotp.random_base32(), confirmed_at=utcnow())
         db.session.add(user)
         db.session.commit()
         return user
@@ -228,12 +236,21 @@ def make_user(app, make_organisation):
     return make
 
 
+def pass_code_step(client, user: User, response):
+    """Answer the login's code step with a fresh code from the user's authenticator, when the login asks for one."""
+    if response.status_code != 302 or response.headers["Location"] != "/login/code":
+        return response
+    db.session.execute(update(SecondFactor).where(SecondFactor.user_id == user.id).values(last_used_step=0))
+    db.session.commit()
+    return client.post("/login/code", data={"code": pyotp.TOTP(user.second_factor.secret).now()})
+
+
 @pytest.fixture
 def login(client):
-    """Log a user in through the login form; returns the client."""
+    """Log a user in through the login form (and the code step when enrolled); returns the client."""
 
     def do_login(user: User, password: str = PASSWORD):
-        response = client.post("/login", data={"email": user.email, "password": password})
+        response = pass_code_step(client, user, client.post("/login", data={"email": user.email, "password": password}))
         assert response.status_code == 302, response.data[:500]
         return client
 

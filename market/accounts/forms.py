@@ -77,3 +77,21 @@ class ApiTokenCreateForm(MarketForm):
     """Name a new personal API token."""
 
     name = StringField(_l("令牌名称"), validators=[DataRequired(), max_length(60)])
+
+
+class SecondFactorCodeForm(FlaskForm):
+    """A 6-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("验证码"), validators=[DataRequired(), max_length(20)])
+
+
+class ReauthenticateForm(FlaskForm):
+    """Confirm one's identity again before a sensitive action."""
+
+    password = PasswordField(_l("密码"), validators=[DataRequired(), max_length(128)])
+    code = StringField(_l("验证码"), validators=[Optional(), max_length(20)])
+    next = HiddenField()
+
+
+class ConfirmActionForm(FlaskForm):
+    """A button that only carries the CSRF token."""

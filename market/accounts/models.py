@@ -1,4 +1,4 @@
-"""Organisations, users, their sessions, API tokens, password resets and outgoing mail."""
+"""Organisations, users, their sessions, second factors, API tokens, password resets and outgoing mail."""
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -101,6 +101,7 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members")
+    second_factor: Mapped["SecondFactor | None"] = relationship(back_populates="user", uselist=False)
 
     @property
     def is_active(self) -> bool:
@@ -123,6 +124,11 @@ class User(UserMixin, db.Model):
             and self.organisation.status == ApprovalStatus.APPROVED
         )
 
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether the user confirmed an authenticator app (TOTP)."""
+        return self.second_factor is not None and self.second_factor.confirmed_at is not None
+
 
 class UserSession(db.Model):
     """A server-side login session; the cookie holds only its random token."""
@@ -136,8 +142,49 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+    authenticated_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    """When the password (and second factor) were last checked in this session: login or re-authentication."""
 
     user: Mapped[User] = relationship()
+
+
+class SecondFactor(db.Model):
+    """A user's authenticator app (TOTP, RFC 6238); it counts once a code from it has been confirmed."""
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    last_used_step: Mapped[int] = mapped_column(default=0)
+    """The 30-second step of the last accepted code: a code is accepted once."""
+
+    user: Mapped[User] = relationship(back_populates="second_factor")
+
+
+class RecoveryCode(db.Model):
+    """A single-use recovery code for a lost authenticator; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class SecondFactorReset(db.Model):
+    """The record of an admin removing another user's lost second factor."""
+
+    __tablename__ = "second_factor_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ApiToken(db.Model):

@@ -14,12 +14,18 @@ def hash_password(password: str, profile: str = "standard") -> str:
     return _hashers[profile].hash(password)
 
 
+def dummy_hash(profile: str = "standard") -> str:
+    """A hash no password matches, computed once per process and profile, to verify against for unknown users."""
+    if profile not in _DUMMY_HASHES:
+        _DUMMY_HASHES[profile] = _hashers[profile].hash("no such user")
+    return _DUMMY_HASHES[profile]
+
+
 def verify_password(stored_hash: str | None, password: str, profile: str = "standard") -> bool:
     """Check a password; spends the same effort when there is no stored hash (no user enumeration by timing)."""
     hasher = _hashers[profile]
     if stored_hash is None:
-        dummy = _DUMMY_HASHES.setdefault(profile, hasher.hash("no such user"))
-        stored_hash, password = dummy, password + "\x00"
+        stored_hash, password = dummy_hash(profile), password + "\x00"
     try:
         return hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):

@@ -136,6 +136,8 @@ def register_user(
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
 
+    # Both branches below do the same work: one password hash, one queued mail, one commit (no enumeration by timing).
+    password_hash = hash_password(password, _password_profile())
     if find_user_by_email(session, email) is not None:
         queue_mail(session, email, _("注册提醒"), _("有人尝试用您的邮箱注册晋创谷成果转化平台。如是您本人，请直接登录或重置密码。"))
         session.commit()
@@ -153,12 +155,15 @@ def register_user(
     user = User(
         email=email,
         name=name,
-        password_hash=hash_password(password, _password_profile()),
+        password_hash=password_hash,
         role=role,
         organisation=organisation,
         membership_status=ApprovalStatus.PENDING,
     )
     session.add(user)
+    queue_mail(session, email, _("注册申请已收到"),
+               _("您好，%(name)s：您在晋创谷成果转化平台的注册申请已收到，机构审核通过后即可发布信息。如非本人操作，请忽略本邮件。",
+                 name=name))
     session.commit()
     audit.info("user registered user_id=%s role=%s", user.id, role)
     return user
@@ -219,6 +224,17 @@ def _revoke_all_sessions(session: Session, user: User) -> None:
         row.revoked_at = utcnow()
 
 
+def _revoke_credentials(session: Session, user: User) -> None:
+    """After a password reset or change: end every session, revoke every API token and every unused reset link."""
+    now = utcnow()
+    _revoke_all_sessions(session, user)
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+    for link in session.scalars(select(PasswordResetToken).where(PasswordResetToken.user_id == user.id,
+                                                                 PasswordResetToken.used_at.is_(None))):
+        link.used_at = now
+
+
 def request_password_reset(session: Session, email: str, reset_url_for) -> None:
     """Mail a one-hour reset link if the address belongs to an account; silent otherwise."""
     user = find_user_by_email(session, email)
@@ -233,7 +249,7 @@ def request_password_reset(session: Session, email: str, reset_url_for) -> None:
 
 
 def reset_password(session: Session, token: str, new_password: str) -> User:
-    """Set a new password with a valid reset token; all sessions of the user end."""
+    """Set a new password with a valid reset token; the user's sessions, API tokens and other reset links end."""
     row = session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token)))
     if row is None or row.used_at is not None or row.expires_at < utcnow():
         raise ValidationError(_("重置链接无效或已过期，请重新申请。"))
@@ -242,21 +258,21 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
         raise ValidationError(weak, {"password": weak})
     row.used_at = utcnow()
     row.user.password_hash = hash_password(new_password, _password_profile())
-    _revoke_all_sessions(session, row.user)
+    _revoke_credentials(session, row.user)
     session.commit()
     audit.info("password reset user_id=%s", row.user_id)
     return row.user
 
 
 def change_password(session: Session, user: User, *, current_password: str, new_password: str) -> None:
-    """Change a password after checking the current one; every session of the user ends."""
+    """Change a password after checking the current one; the user's sessions, API tokens and reset links end."""
     if not verify_password(user.password_hash, current_password, _password_profile()):
         raise ValidationError(_("当前密码不正确。"), {"current_password": _("当前密码不正确。")})
     weak = check_password_strength(new_password, user.email)
     if weak:
         raise ValidationError(weak, {"new_password": weak})
     user.password_hash = hash_password(new_password, _password_profile())
-    _revoke_all_sessions(session, user)
+    _revoke_credentials(session, user)
     session.commit()
     audit.info("password changed user_id=%s", user.id)
 

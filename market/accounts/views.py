@@ -10,7 +10,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from market.accounts import services
 from market.accounts.forms import (
@@ -22,6 +22,7 @@ from market.accounts.forms import (
     ProfileEditForm,
     RegisterForm,
 )
+from market.accounts.guards import recent_login_required
 from market.accounts.models import Role
 from market.errors import DomainError
 from market.extensions import db, limiter
@@ -39,7 +40,12 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
 def register():
     """Sign up and join or propose an organisation."""
     form = RegisterForm()
@@ -76,13 +82,7 @@ def login():
         except DomainError as error:
             form.form_errors = [error.message]
         else:
-            session.clear()
-            session.permanent = True
-            session["sid"] = services.start_session(db.session, user, request.user_agent.string or "")
-            login_user(user)
-            if user.locale:
-                session["lang"] = user.locale
-            return redirect(safe_next(form.next.data, url_for("listings.workspace")))
+            return twofactor_views.begin_login(user, safe_next(form.next.data, url_for("listings.workspace")))
     return render_template("accounts/login.html", form=form)
 
 
@@ -143,11 +143,12 @@ def profile():
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
     return render_template("accounts/profile.html", form=form, password_form=PasswordChangeForm(),
                            token_form=ApiTokenCreateForm(), tokens=services.list_api_tokens(db.session, current_user),
-                           new_token=session.pop("new_token", None)), status
+                           new_token=None), status
 
 
 @bp.route("/profile/password", methods=["POST"])
 @login_required
+@recent_login_required(back="accounts.profile")
 def change_password():
     """Change the password; every session ends, so the user logs in again."""
     form = PasswordChangeForm()
@@ -170,19 +171,19 @@ def change_password():
 @bp.route("/profile/tokens", methods=["POST"])
 @login_required
 def create_token():
-    """Create a personal API token, shown once."""
+    """Create a personal API token, shown once on this response only (never put in the session cookie)."""
     form = ApiTokenCreateForm()
+    new_token = None
     if form.validate_on_submit():
         try:
-            session["new_token"] = services.create_api_token(db.session, current_user, form.name.data)
+            new_token = services.create_api_token(db.session, current_user, form.name.data)
         except DomainError as error:
             apply_errors(form, error)
-        else:
-            flash(_("令牌已创建，请立即复制保存，它只显示这一次。"), "success")
-            return redirect(url_for("accounts.profile"))
+    status = 200 if new_token else 422
     return render_template("accounts/profile.html", form=ProfileEditForm(obj=current_user),
-                           password_form=PasswordChangeForm(formdata=None), token_form=form,
-                           tokens=services.list_api_tokens(db.session, current_user), new_token=None), 422
+                           password_form=PasswordChangeForm(formdata=None),
+                           token_form=ApiTokenCreateForm(formdata=None) if new_token else form,
+                           tokens=services.list_api_tokens(db.session, current_user), new_token=new_token), status
 
 
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -201,3 +202,6 @@ def organisation(organisation_id: int):
     achievements = queries.list_organisation_listings(db.session, ListingKind.ACHIEVEMENT, org.id, public_only=True)
     demands = queries.list_organisation_listings(db.session, ListingKind.DEMAND, org.id, public_only=True)
     return render_template("accounts/organisation.html", org=org, achievements=achievements, demands=demands)
+
+
+from market.accounts import twofactor_views  # registers the two-factor routes on this blueprint; imported last

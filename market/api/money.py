@@ -36,6 +36,7 @@ from market.listings.queries import MAX_PER_PAGE
 from market.listings.validation import FieldErrors, clean_choice, clean_date, clean_int
 from market.money import MAX_FEN
 from market.policy import queries as award_queries
+from market.policy import services as policy
 from market.policy.models import Award, AwardStatus
 from market.security import is_member_of
 
@@ -296,3 +297,24 @@ def list_awards():
     statement = statement.order_by(Award.event_date.desc(), Award.id.desc())
     return jsonify(paged(db.session, statement, page=args["page"], per_page=args["per_page"],
                          serialise=lambda rows: awards_json(db.session, list(rows))))
+
+
+@bp.post("/awards/<int:award_id>/approve")
+def approve_award(award_id: int):
+    """Approve a payable award: platform admins with a confirmed second factor (the service checks both)."""
+    actor = require_token_user(db.session, request)
+    read_optional_body()
+    award = policy.approve_award(db.session, actor, award_id)
+    return jsonify(awards_json(db.session, [award])[0])
+
+
+@bp.post("/awards/<int:award_id>/pay")
+def pay_award(award_id: int):
+    """Record the payout of an approved award once per Idempotency-Key: admins with a second factor."""
+    actor = require_token_user(db.session, request)
+    key = read_idempotency_key(request)
+    data = read_optional_body()
+    keyed = KeyedRequest(user_id=actor.id, key=key, method=request.method, path=request.path,
+                         fingerprint=request_fingerprint(data))
+    return run_once(db.session, keyed, lambda: policy.pay_award(db.session, actor, award_id),
+                    lambda award: render_json(200, awards_json(db.session, [award])[0]), _refusal)

@@ -454,6 +454,24 @@ PATHS = {
                         *_PAGING],
             description="个人可查看本人的奖补，机构成员可查看本机构的奖补，平台管理员可查看全部；其他领取人为 403。"),
     },
+    f"{API_PREFIX}/awards/{{award_id}}/approve": {
+        "parameters": [_id("award_id")],
+        "post": _operation(
+            "approve_award", "审批奖补（待审批 → 已审批）", "money",
+            {"200": _json(_ref("Award"), "已审批的奖补。"), **_errors("400", "401", "403", "404", "413", "415", "422")},
+            requestBody=_body("EmptyInput", required=False),
+            description="仅限已启用两步验证的平台管理员；未启用时为 403（error 为 second_factor_required）。"),
+    },
+    f"{API_PREFIX}/awards/{{award_id}}/pay": {
+        "parameters": [_id("award_id")],
+        "post": _operation(
+            "pay_award", "登记奖补发放（需要 Idempotency-Key）", "money",
+            {"200": _json(_ref("Award"), "已登记发放的奖补。", headers=_REPLAYED),
+             **_errors("400:IdempotencyBadRequest", "401", "403", "404", "409:MoneyConflict", "413", "415", "422")},
+            parameters=[_IDEMPOTENCY_KEY], requestBody=_body("EmptyInput", required=False),
+            description="仅限已启用两步验证的平台管理员；未启用时为 403（error 为 second_factor_required）。"
+                        "同一 Idempotency-Key 的重试不会重复登记。"),
+    },
 }
 
 TAGS = [{"name": "bids", "description": "报价与还价"}, {"name": "deals", "description": "成果转化项目"},

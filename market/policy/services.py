@@ -38,6 +38,7 @@ from market.policy.rules import (
     parse_rule_set_toml,
 )
 from market.policy.snapshot import state_from_data, state_to_data
+from market.security import require_second_factor
 from market.timeutil import utcnow
 
 audit = logging.getLogger("market.audit")
@@ -237,6 +238,7 @@ def get_award(session: Session, award_id: int) -> Award:
 def approve_award(session: Session, actor: User, award_id: int) -> Award:
     """Admin approves a payable award: awarded → entitled."""
     _require_admin(actor)
+    require_second_factor(actor)
     lock_books(session)
     award = get_award(session, award_id)
     if award.status != AwardStatus.PAYABLE:
@@ -254,6 +256,7 @@ def approve_award(session: Session, actor: User, award_id: int) -> Award:
 def pay_award(session: Session, actor: User, award_id: int) -> Award:
     """Admin records the payout of an approved award: entitled → paid."""
     _require_admin(actor)
+    require_second_factor(actor)
     lock_books(session)
     award = get_award(session, award_id)
     if award.status != AwardStatus.APPROVED:

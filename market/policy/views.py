@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from openpyxl.styles import Font
 
+from market.accounts.guards import recent_login_required
 from market.accounts.models import Role
 from market.errors import DomainError, NotFoundError, RuleViolationError
 from market.extensions import db
@@ -134,6 +135,7 @@ def approve(award_id: int):
 @bp.route("/awards/<int:award_id>/pay", methods=["POST"])
 @login_required
 @admin_required
+@recent_login_required(back="money.awards")
 def pay(award_id: int):
     """Record the payout of an approved award (approved → paid)."""
     return _award_action(policy.pay_award, award_id, _("奖补 #%(id)s 已登记发放，金额 %(amount)s。"))

@@ -1,6 +1,7 @@
 """Browser journey fixtures: the app served on a free local port and headless Debian chromium driven by Playwright."""
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -67,9 +68,25 @@ def open_page(chromium, live_server):
         context.close()
 
 
+def authenticator_code(email: str, *, ahead: int = 0) -> str | None:
+    """The current code of the user's authenticator (`ahead` steps later), None without one."""
+    import pyotp
+    from sqlalchemy import select
+
+    from market.accounts.models import SecondFactor, User
+
+    db.session.expire_all()
+    factor = db.session.scalar(select(SecondFactor).join(User).where(User.email == email))
+    if factor is None or factor.confirmed_at is None:
+        return None
+    totp = pyotp.TOTP(factor.secret)
+    return totp.at(max(time.time() + 30 * ahead, (factor.last_used_step + 1) * 30))
+
+
 @pytest.fixture
 def sign_in():
-    """Log a page in through the login form and wait for the workspace."""
+    """Log a page in through the login form (and the code step when the user has an authenticator) and wait for the
+    workspace."""
     from playwright.sync_api import expect
 
     def do(page, email: str, password: str = FACTORY_PASSWORD) -> None:
@@ -77,6 +94,10 @@ def sign_in():
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
         page.locator("main form button[type=submit]").click()
+        page.wait_for_url(lambda url: "/workspace" in url or "/login/code" in url)
+        if "/login/code" in page.url:
+            page.fill("input[name=code]", authenticator_code(email))
+            page.locator("main form button[type=submit]").click()
         page.wait_for_url("**/workspace**")
         expect(page.locator("#mainNav")).to_contain_text("退出")
 

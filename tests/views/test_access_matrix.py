@@ -7,18 +7,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
 from market import create_app
 from market.accounts import services as accounts
-from market.accounts.models import ApiToken, ApprovalStatus
+from market.accounts.models import ApiToken, ApprovalStatus, SecondFactor, User
 from market.extensions import db
 from market.listings import services as listings
 from market.listings.vocabulary import ListingKind
 from market.seeding import load_reference_data
 from market.taxonomy.services import list_valleys
+from market.timeutil import utcnow
 from tests.conftest import ACHIEVEMENT_INPUT, DEMAND_INPUT, PASSWORD
 
 ROLES = ("visitor", "researcher", "enterprise", "broker", "admin", "outsider")
@@ -113,7 +115,8 @@ MATRIX = [
       for path in ("/api/v1/bids/999999/accept", "/api/v1/bids/999999/counter", "/api/v1/bids/999999/decline",
                    "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage")],
     *[Route("POST", path, expect(400, visitor=401), json={})  # a payment without its Idempotency-Key
-      for path in ("/api/v1/deals/999999/payments", "/api/v1/preorders/999999/payments")],
+      for path in ("/api/v1/deals/999999/payments", "/api/v1/preorders/999999/payments", "/api/v1/awards/999999/pay")],
+    Route("POST", "/api/v1/awards/999999/approve", expect(403, visitor=401, admin=404), json={}),
     # accounts
     Route("GET", "/register", expect(200)),
     Route("POST", "/register", expect(302), {"email": "new-member@example.org", "name": "新成员", "password": PASSWORD,
@@ -130,8 +133,17 @@ MATRIX = [
     Route("POST", "/profile", signed_in(302), {"name": "新名字", "phone": "", "locale": "zh_CN"}),
     Route("POST", "/profile/password", signed_in(302), {"current_password": PASSWORD,
                                                         "new_password": "another-long-password"}),
-    Route("POST", "/profile/tokens", signed_in(302), {"name": "同步脚本"}),
+    Route("POST", "/profile/tokens", signed_in(200), {"name": "同步脚本"}),
     Route("POST", "/profile/tokens/{researcher_token}/revoke", signed_in(404, researcher=302)),
+    Route("GET", "/profile/two-factor", signed_in(403, broker=200, admin=200)),
+    Route("POST", "/profile/two-factor", signed_in(403, broker=302, admin=200), {"code": "12345x"}),
+    Route("GET", "/login/code", expect(302)),
+    Route("POST", "/login/code", expect(302), {"code": "123456"}),
+    Route("GET", "/reauth", signed_in(200)),
+    Route("POST", "/reauth", signed_in(422), {"password": "wrong-password-1", "next": "/profile"}),
+    Route("GET", "/admin/second-factors", admin_only()),
+    Route("POST", "/admin/second-factors/{enrolled_broker}/reset", admin_only(302)),
+    Route("POST", "/admin/second-factors/{admin_user}/reset", admin_only(403)),
     Route("GET", "/organisations/{home_org}", expect(200)),
     Route("GET", "/organisations/{pending_org}", expect(404)),
     Route("GET", "/organisations/999999", expect(404)),
@@ -269,22 +281,25 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
         session.add(org)
         return org
 
-    def user(email, role, org, status=ApprovalStatus.APPROVED):
+    def user(email, role, org, status=ApprovalStatus.APPROVED, second_factor=False):
         person = User(email=email, name=email.split("@")[0], role=Role(role), organisation=org,
                       password_hash=hash_password(PASSWORD, "fast"), membership_status=status)
+        if second_factor:
+            person.second_factor = SecondFactor(secret=pyotp.random_base32(), confirmed_at=utcnow())
         session.add(person)
         return person
 
     home = organisation("矩阵大学", "university")
     pending_org = organisation("待审核企业", "enterprise", ApprovalStatus.PENDING)
     users = {
-        "admin": user("admin@example.org", "admin", None),
+        "admin": user("admin@example.org", "admin", None, second_factor=True),
         "researcher": user("researcher@example.org", "researcher", home),
         "enterprise": user("enterprise@example.org", "enterprise", organisation("矩阵企业", "enterprise")),
         "broker": user("broker@example.org", "broker", organisation("矩阵技术转移中心", "agency")),
         "outsider": user("outsider@example.org", "researcher", organisation("另一所大学", "university")),
     }
     pending_user = user("pending@example.org", "researcher", home, ApprovalStatus.PENDING)
+    enrolled_broker = user("enrolled-broker@example.org", "broker", users["broker"].organisation, second_factor=True)
     session.commit()
     researcher, company, admin = users["researcher"], users["enterprise"], users["admin"]
 
@@ -311,6 +326,8 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
         "home_org": home.id,
         "pending_org": pending_org.id,
         "pending_user": pending_user.id,
+        "enrolled_broker": enrolled_broker.id,
+        "admin_user": admin.id,
         "researcher_token": session.scalar(select(ApiToken.id).where(ApiToken.user_id == researcher.id)),
         "tokens": tokens,
         "published_achievement": published,
@@ -385,6 +402,11 @@ class World:
         client = self.app.test_client()
         if role != "visitor":
             response = client.post("/login", data={"email": self.emails[role], "password": PASSWORD})
+            if response.headers.get("Location") == "/login/code":
+                factor = db.session.scalar(select(SecondFactor).join(User).where(User.email == self.emails[role]))
+                factor.last_used_step = 0
+                db.session.commit()
+                response = client.post("/login/code", data={"code": pyotp.TOTP(factor.secret).now()})
             assert response.status_code == 302, f"{role} could not log in"
         return client
 

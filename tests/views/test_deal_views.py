@@ -23,7 +23,7 @@ from market.deals.models import (
 from market.extensions import db
 from market.notifications.models import Notification
 from market.policy.models import Award
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, pass_code_step
 
 WAN = 1_000_000
 
@@ -35,7 +35,7 @@ def count(model) -> int:
 def client_for(app, user):
     """A test client logged in as the user."""
     client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = pass_code_step(client, user, client.post("/login", data={"email": user.email, "password": PASSWORD}))
     assert response.status_code == 302
     return client
 

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import openpyxl
+import pyotp
 import pytest
 from flask import url_for
 from sqlalchemy import func, select
@@ -208,6 +209,9 @@ def test_award_action_needs_its_csrf_token(client, make_user, deal_awards):
     admin = make_user("admin")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True))
     client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token.group(1)})
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login/code").get_data(as_text=True))
+    code = pyotp.TOTP(admin.second_factor.secret).now()
+    assert client.post("/login/code", data={"code": code, "csrf_token": token.group(1)}).status_code == 302
     assert client.post(f"/money/awards/{award.id}/approve", data={"next": "/money/awards"}).status_code == 400
     assert status_of(award.id) == AwardStatus.PAYABLE
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/money/awards").get_data(as_text=True))

@@ -10,7 +10,7 @@ from market.extensions import db
 from market.listings.models import Follow, ListingEvent
 from market.notifications.models import Notification
 from market.timeutil import utcnow
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, pass_code_step
 
 FORM = {
     "title": "焦炉煤气制氢耦合二氧化碳捕集工艺", "summary": "以焦炉煤气为原料，变压吸附制取高纯氢。",
@@ -39,8 +39,9 @@ def stored(listing_id: int) -> Achievement:
 @pytest.fixture
 def admin_client(app, make_user):
     """A second browser, logged in as a platform admin."""
-    browser = app.test_client()
-    assert browser.post("/login", data={"email": make_user("admin").email, "password": PASSWORD}).status_code == 302
+    browser, admin = app.test_client(), make_user("admin")
+    response = pass_code_step(browser, admin, browser.post("/login", data={"email": admin.email, "password": PASSWORD}))
+    assert response.status_code == 302
     return browser
 
 
