@@ -79,13 +79,13 @@ class ApiTokenCreateForm(MarketForm):
     name = StringField(_l("令牌名称"), validators=[DataRequired(), max_length(60)])
 
 
-class SecondFactorCodeForm(FlaskForm):
+class SecondFactorCodeForm(MarketForm):
     """A 6-digit code from the authenticator app, or a recovery code."""
 
     code = StringField(_l("验证码"), validators=[DataRequired(), max_length(20)])
 
 
-class ReauthenticateForm(FlaskForm):
+class ReauthenticateForm(MarketForm):
     """Confirm one's identity again before a sensitive action."""
 
     password = PasswordField(_l("密码"), validators=[DataRequired(), max_length(128)])
@@ -93,5 +93,5 @@ class ReauthenticateForm(FlaskForm):
     next = HiddenField()
 
 
-class ConfirmActionForm(FlaskForm):
+class ConfirmActionForm(MarketForm):
     """A button that only carries the CSRF token."""
