@@ -30,10 +30,12 @@ def create_app(config: dict | None = None) -> Flask:
     from market.cli import register_commands
     from market.errors import register_error_handlers
     from market.templating import register_template_helpers
+    from market.unit_of_work import install_unit_of_work
 
     register_error_handlers(app)
     register_template_helpers(app)
     register_commands(app)
+    install_unit_of_work(app)
     logging.basicConfig(level=logging.INFO)
     return app
 

@@ -18,6 +18,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@jinchuang.example")
+    IDEMPOTENCY_WAIT_MS = 5000
+    """How long a request waits for a concurrent one with the same Idempotency-Key before answering 409."""
 
 
 def instance_path_default() -> Path:

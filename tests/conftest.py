@@ -53,6 +53,7 @@ def template_database(tmp_path_factory):
             db.session.commit()
         db.create_all()
         load_reference_data(db.session)
+        db.session.commit()
         db.engine.dispose()
     return folder / "template.db" if not POSTGRES_URL else None
 
@@ -69,6 +70,7 @@ def app(template_database, tmp_path, request):
     config.update(getattr(request, "param", {}) or {})
     app = create_app(config)
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+    app.before_request_funcs[None].insert(0, _commit_test_setup)
     with app.app_context():
         written = _track_written_tables(db.engine) if POSTGRES_URL else set()
         yield app
@@ -79,6 +81,12 @@ def app(template_database, tmp_path, request):
             _reset_postgres(written)
         db.engine.dispose()
     assert problems == [], f"ledger invariants broken after the test: {problems}"
+
+
+def _commit_test_setup() -> None:
+    """What the test wrote by calling services directly (they flush, the unit of work commits) is committed before
+    a test request runs, as the test's own unit of work would: a request that fails rolls back only its own writes."""
+    db.session.commit()
 
 
 def _fresh_request_globals() -> None:
@@ -119,6 +127,7 @@ def _reset_postgres(written: set[str]) -> None:
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0]}'), 1, false)"))
     if written & REFERENCE_TABLES:
         load_reference_data(db.session)
+        db.session.commit()
 
 
 @pytest.fixture
@@ -238,6 +247,7 @@ def make_achievement(app, make_user):
         if status == "published":
             admin = db.session.scalar(db.select(User).where(User.role == Role.ADMIN)) or make_user("admin")
             listings.approve_listing(db.session, admin, ListingKind.ACHIEVEMENT, achievement.id)
+        db.session.commit()
         return achievement
 
     return make
@@ -256,6 +266,7 @@ def make_demand(app, make_user):
         if status == "published":
             admin = db.session.scalar(db.select(User).where(User.role == Role.ADMIN)) or make_user("admin")
             listings.approve_listing(db.session, admin, ListingKind.DEMAND, demand.id)
+        db.session.commit()
         return demand
 
     return make
