@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 import click
 from flask import Flask, has_app_context
+from flask.cli import ScriptInfo
 from sqlalchemy.orm import Session
 
 from market.extensions import db
@@ -36,7 +37,7 @@ def install_unit_of_work(app: Flask) -> None:
     for endpoint, view in list(app.view_functions.items()):
         app.view_functions[endpoint] = transactional(view)
     for command in _leaf_commands(app.cli):
-        command.callback = _transactional_command(app, command.callback)
+        command.callback = _transactional_command(command.callback)
 
 
 def transactional(view: Callable) -> Callable:
@@ -123,8 +124,9 @@ def _leaf_commands(group: click.Group) -> Iterator[click.Command]:
             yield command
 
 
-def _transactional_command(app: Flask, callback: Callable) -> Callable:
-    """A command callback in one unit of work (in the app's context when none is active)."""
+def _transactional_command(callback: Callable) -> Callable:
+    """A command callback in one unit of work, in the app's context (pushed as `with_appcontext` does when none is
+    active). The command objects are shared by every app, so the wrapper must not hold on to one."""
     if getattr(callback, "in_unit_of_work", False):
         return callback
 
@@ -132,6 +134,7 @@ def _transactional_command(app: Flask, callback: Callable) -> Callable:
     def run(*args, **kwargs):
         if has_app_context():
             return _run_command(callback, args, kwargs)
+        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
         with app.app_context():
             return _run_command(callback, args, kwargs)
 
