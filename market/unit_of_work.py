@@ -22,6 +22,7 @@ from contextlib import contextmanager
 import click
 from flask import Flask, has_app_context
 from flask.cli import ScriptInfo
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from market.extensions import db
@@ -98,13 +99,25 @@ def _commit(session: Session) -> None:
     except BaseException:
         _rollback(session)
         raise
+
+
+def _rollback(session: Session) -> None:
+    session.rollback()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    """Whoever committed (the unit of work, a test, a service not converted yet): the kept rows' side effects."""
     session.info.pop(ROLLBACK_HOOKS, None)
     for then in session.info.pop(COMMIT_HOOKS, []):
         then()
 
 
-def _rollback(session: Session) -> None:
-    session.rollback()
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    """An outer rollback (not a savepoint's): undo what was done outside the database for the discarded rows."""
+    if previous_transaction.parent is not None or previous_transaction.nested:
+        return
     session.info.pop(COMMIT_HOOKS, None)
     for undo in session.info.pop(ROLLBACK_HOOKS, []):
         undo()
