@@ -36,7 +36,6 @@ from market.database import SQLITE_BUSY_TIMEOUT_MS
 from market.errors import DomainError
 from market.unit_of_work import savepoint
 
-log = logging.getLogger(__name__)
 audit = logging.getLogger("market.audit")
 
 KEY_HEADER = "Idempotency-Key"
