@@ -36,11 +36,13 @@ def create_app(config: dict | None = None) -> Flask:
     from market.errors import register_error_handlers
     from market.requestguard import register_request_guard
     from market.templating import register_template_helpers
+    from market.unit_of_work import install_unit_of_work
 
     register_error_handlers(app)
     register_request_guard(app)
     register_template_helpers(app)
     register_commands(app)
+    install_unit_of_work(app)
     if app.config["TRUSTED_PROXY_HOPS"]:
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

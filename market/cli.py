@@ -73,18 +73,24 @@ def send_mail():
     if not config["MAIL_SERVER"]:
         raise click.ClickException("MAIL_SERVER is not configured; mails stay in the outbox")
     pending = list(db.session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None)).order_by(OutboxMail.id)))
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-        smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        for mail in pending:
-            message = EmailMessage()
-            message["From"], message["To"], message["Subject"] = config["MAIL_SENDER"], mail.recipient, mail.subject
-            message.set_content(mail.body)
-            smtp.send_message(message)
-            mail.sent_at = utcnow()
-            db.session.commit()
-    click.echo(f"sent: {len(pending)}")
+    sent = 0
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+            smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            for mail in pending:
+                message = EmailMessage()
+                message["From"], message["To"], message["Subject"] = config["MAIL_SENDER"], mail.recipient, mail.subject
+                message.set_content(mail.body)
+                smtp.send_message(message)
+                mail.sent_at = utcnow()
+                sent += 1
+    except (OSError, smtplib.SMTPException) as error:
+        # Exit keeps the unit of work's writes: the mails already sent stay marked as sent.
+        click.echo(f"sent: {sent}; stopped: {error}", err=True)
+        raise click.exceptions.Exit(1) from error
+    click.echo(f"sent: {sent}")
 
 
 def register_commands(app: Flask) -> None:

@@ -43,6 +43,8 @@ class Config:
     TRUSTED_PROXY_HOPS = _whole_number("TRUSTED_PROXY_HOPS", "0")
     # 1 sends session cookies over plain HTTP outside demo mode (a test host without TLS only).
     INSECURE_COOKIES = os.environ.get("INSECURE_COOKIES", "") == "1"
+    # How long a request waits for a concurrent one with the same Idempotency-Key before answering 409.
+    IDEMPOTENCY_WAIT_MS = 5000
 
 
 def instance_path_default() -> Path:

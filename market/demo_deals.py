@@ -67,7 +67,7 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
     snapshot = policy.lock_books(session)
     deal = session.get(Deal, deal.id)
     register_contract(session, snapshot, deal, achievement.submitter)
-    session.commit()
+    session.flush()
     half = deal.agreed_amount_fen // 2
     record_deal_payment(session, achievement.submitter, deal.id, amount_fen=half, paid_on=date(2025, 8, 15))
     record_deal_payment(session, achievement.submitter, deal.id, amount_fen=half // 2, paid_on=date(2026, 3, 10))
@@ -94,7 +94,7 @@ def _paid_preorder(session: Session, enterprises: list[User]) -> None:
                                  recorded_by_id=seller.id))
     snapshot = policy.lock_books(session)
     register_agreement(session, snapshot, session.get(PreorderAgreement, agreement.id), seller)
-    session.commit()
+    session.flush()
     record_preorder_payment(session, buyer, agreement.id, amount_fen=800 * WAN, paid_on=date(2025, 7, 31))
 
 

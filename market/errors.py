@@ -85,8 +85,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         if wants_json():
-            return json_error(error.status, error.code, error.message, error.fields)
-        return render_template("errors/error.html", status=error.status, message=error.message), error.status
+            response = json_error(error.status, error.code, error.message, error.fields)
+        else:
+            response = app.make_response(
+                (render_template("errors/error.html", status=error.status, message=error.message), error.status))
+        if getattr(error, "retry_after", None):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(SecurityError)
     def handle_untrusted_host(_error: SecurityError):

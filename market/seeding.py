@@ -69,7 +69,7 @@ def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str
         valley.key_fields = [existing[code] for code in row.get("key_fields", [])][:3]
     session.flush()
     ensure_books(session)
-    session.commit()
+    session.flush()
     install_rule_set(session, seed_dir / "policies" / "default.toml")
     return counts
 
@@ -113,7 +113,7 @@ def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_D
             counts["achievements"] += _load_achievement(session, row, organisations, users, fields)
     for row in _read(seed_dir / "demands.yaml"):
         counts["demands"] += _load_demand(session, row, organisations, users, fields)
-    session.commit()
+    session.flush()
     return counts
 
 

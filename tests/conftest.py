@@ -60,6 +60,7 @@ def template_database(tmp_path_factory):
             db.session.commit()
         db.create_all()
         load_reference_data(db.session)
+        db.session.commit()
         db.engine.dispose()
     return folder / "template.db" if not POSTGRES_URL else None
 
@@ -79,6 +80,7 @@ def app(template_database, tmp_path, request):
     app = create_app(config)
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     request.node.expected_book_problems = []
+    app.before_request_funcs[None].insert(0, _commit_test_setup)
     with app.app_context():
         written = _track_written_tables(db.engine)
         yield app
@@ -138,6 +140,12 @@ def pytest_terminal_summary(terminalreporter):
             f"wrote to a money table): {BOOK_CHECKS['seconds']:.1f} s in total, {mean:.0f} ms each")
 
 
+def _commit_test_setup() -> None:
+    """What the test wrote by calling services directly (they flush, the unit of work commits) is committed before
+    a test request runs, as the test's own unit of work would: a request that fails rolls back only its own writes."""
+    db.session.commit()
+
+
 def _fresh_request_globals() -> None:
     """Each test request starts with an empty `g`, as in production (the test keeps one app context open)."""
     g.__dict__.clear()
@@ -177,6 +185,7 @@ def _reset_postgres(written: set[str]) -> None:
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0]}'), 1, false)"))
     if written & REFERENCE_TABLES:
         load_reference_data(db.session)
+        db.session.commit()
 
 
 @pytest.fixture
@@ -310,6 +319,7 @@ def make_achievement(app, make_user):
         if status == "published":
             admin = db.session.scalar(db.select(User).where(User.role == Role.ADMIN)) or make_user("admin")
             listings.approve_listing(db.session, admin, ListingKind.ACHIEVEMENT, achievement.id)
+        db.session.commit()
         return achievement
 
     return make
@@ -328,6 +338,7 @@ def make_demand(app, make_user):
         if status == "published":
             admin = db.session.scalar(db.select(User).where(User.role == Role.ADMIN)) or make_user("admin")
             listings.approve_listing(db.session, admin, ListingKind.DEMAND, demand.id)
+        db.session.commit()
         return demand
 
     return make

@@ -157,7 +157,7 @@ def create_achievement(session: Session, actor: User, data: dict, *, submit: boo
     """A researcher (or company member) lists an achievement as a draft, or straight into review."""
     require_achievement_author(actor)
     achievement = build_achievement(session, actor, clean_achievement(session, data), submit=submit)
-    session.commit()
+    session.flush()
     return achievement
 
 
@@ -176,5 +176,5 @@ def update_achievement(session: Session, actor: User, achievement_id: int, data:
         if was_published:
             listings.record_listing_change(session, achievement)
     listings.index_listing(session, achievement)
-    session.commit()
+    session.flush()
     return achievement

@@ -15,6 +15,7 @@ from market.listings.forms import AttachmentUploadForm, EmptyForm, field_choices
 from market.listings.vocabulary import ListingKind, ListingStatus, Stage, TransferMode
 from market.security import can_manage_listing, can_see_confidential, roles_required
 from market.taxonomy import services as taxonomy
+from market.unit_of_work import savepoint
 
 bp = Blueprint("achievements", __name__, url_prefix="/achievements")
 KIND = ListingKind.ACHIEVEMENT
@@ -62,8 +63,9 @@ def create():
         flash(_("您的机构成员身份尚在审核中，审核通过后才能发布。"), "warning")
     if form.validate_on_submit():
         try:
-            achievement = services.create_achievement(db.session, current_user, form.to_service_data(),
-                                                      submit=request.form.get("action") == "submit")
+            with savepoint():
+                achievement = services.create_achievement(db.session, current_user, form.to_service_data(),
+                                                          submit=request.form.get("action") == "submit")
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -83,8 +85,9 @@ def edit(achievement_id: int):
         form.fill_from(achievement)
     elif form.validate_on_submit():
         try:
-            services.update_achievement(db.session, current_user, achievement.id, form.to_service_data(),
-                                        submit=request.form.get("action") == "submit")
+            with savepoint():
+                services.update_achievement(db.session, current_user, achievement.id, form.to_service_data(),
+                                            submit=request.form.get("action") == "submit")
         except DomainError as error:
             apply_errors(form, error)
         else:

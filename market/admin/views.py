@@ -14,6 +14,7 @@ from market.listings.vocabulary import ListingKind
 from market.pages import stats
 from market.security import admin_required
 from market.taxonomy import services as taxonomy
+from market.unit_of_work import savepoint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -73,7 +74,8 @@ def send_back(kind: str, listing_id: int):
     form = ListingReturnForm()
     if form.validate_on_submit():
         try:
-            listings.return_listing(db.session, current_user, _kind(kind), listing_id, form.reason.data, form.comment.data)
+            with savepoint():
+                listings.return_listing(db.session, current_user, _kind(kind), listing_id, form.reason.data, form.comment.data)
         except ValidationError as error:
             apply_errors(form, error)
         else:
@@ -127,11 +129,12 @@ def edit_valley(valley_id: str):
         form.key_fields.data = [f.code for f in valley.key_fields]
     elif form.validate_on_submit():
         try:
-            taxonomy.update_valley(db.session, current_user, valley.id, name=form.name.data,
-                                   description=form.description.data or "",
-                                   target_achievements=form.target_achievements.data,
-                                   target_companies=form.target_companies.data,
-                                   key_field_codes=form.key_fields.data or [])
+            with savepoint():
+                taxonomy.update_valley(db.session, current_user, valley.id, name=form.name.data,
+                                       description=form.description.data or "",
+                                       target_achievements=form.target_achievements.data,
+                                       target_companies=form.target_companies.data,
+                                       key_field_codes=form.key_fields.data or [])
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -149,8 +152,9 @@ def fields():
     form.parent.choices = options([("", _("（顶级领域）"))] + [(f.code, "\u3000" * f.depth + f.name) for f in all_fields if f.depth < 2])
     if form.validate_on_submit():
         try:
-            taxonomy.add_field(db.session, current_user, parent_code=form.parent.data or None, code_suffix=form.code.data,
-                               name=form.name.data, name_en=form.name_en.data or "")
+            with savepoint():
+                taxonomy.add_field(db.session, current_user, parent_code=form.parent.data or None, code_suffix=form.code.data,
+                                   name=form.name.data, name_en=form.name_en.data or "")
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -166,7 +170,8 @@ def rename_field(code: str):
     form = FieldRenameForm()
     if form.validate_on_submit():
         try:
-            taxonomy.rename_field(db.session, current_user, code, name=form.name.data, name_en=form.name_en.data or "")
+            with savepoint():
+                taxonomy.rename_field(db.session, current_user, code, name=form.name.data, name_en=form.name_en.data or "")
         except DomainError as error:
             flash(error.message, "error")
         else:

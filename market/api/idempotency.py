@@ -1,30 +1,41 @@
 """Idempotency keys for API writes that move money: a retried request is answered from the stored response.
 
-A request with a key runs in three short steps. First an in_progress record is inserted and committed on its own:
-the unique (user, key) constraint lets exactly one of several concurrent requests win; a loser finds the winner's
-record and answers 409 while it runs, or replays its stored answer once it is done. Then the operation runs (the
-money services take the money lock and commit). Last the response is stored on the record. A refusal by the
-domain (4xx) is stored and replayed like a success; an unexpected failure before the operation committed deletes
-the record, so that a retry runs the operation exactly once. Input that fails validation before the operation
-starts leaves no record (the key may be used again with a corrected body).
+The key's record, the operation and the stored response are written in ONE transaction, the request's unit of
+work (market/unit_of_work.py), which commits once at the end. So a crash or an exception at any point before that
+commit leaves nothing (the retry runs the operation), and after it the finished answer (the retry replays it): an
+operation never runs twice and a key is never stuck.
+
+1. Claim: the record is inserted in a savepoint. The unique (user, key) index decides between concurrent requests
+   with the same key: on PostgreSQL a duplicate's INSERT waits on the index until the first request's transaction
+   ends, bounded by `SET LOCAL lock_timeout`; on SQLite the savepoint opens the transaction with BEGIN IMMEDIATE,
+   which waits for the first request's write lock, bounded by the busy timeout. When the first committed, the
+   duplicate finds its record and replays the stored answer; when it rolled back, the duplicate runs the operation
+   itself; when the wait runs out, the duplicate answers 409 with Retry-After.
+2. The operation runs in a savepoint: a refusal by the domain (4xx) undoes its writes and is stored and replayed
+   like a success.
+3. The response is stored on the record, and the unit of work commits all three together.
+
+Input that fails validation before the claim leaves no record (the key may be used again with a corrected body).
 """
 import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, event, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from market.api.models import IdempotencyRecord, IdempotencyState
+from market.database import SQLITE_BUSY_TIMEOUT_MS
 from market.errors import DomainError
+from market.unit_of_work import savepoint
 
-log = logging.getLogger(__name__)
 audit = logging.getLogger("market.audit")
 
 KEY_HEADER = "Idempotency-Key"
@@ -32,8 +43,9 @@ MAX_KEY_LENGTH = 100
 KEY_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
 """1–100 visible ASCII characters (no spaces), e.g. a UUID."""
 REPLAY_HEADER = "Idempotent-Replayed"
-CLAIM_ATTEMPTS = 3
-"""How often a request tries to claim a key whose record vanished meanwhile (its holder failed and released it)."""
+DUPLICATE_WAIT_MS = 5000
+"""How long a duplicate waits for the first request with its key (config IDEMPOTENCY_WAIT_MS overrides it)."""
+RETRY_AFTER_SECONDS = 1
 
 
 class IdempotencyKeyError(DomainError):
@@ -51,10 +63,11 @@ class IdempotencyKeyReusedError(DomainError):
 
 
 class RequestInProgressError(DomainError):
-    """The first request with this key is still being answered (409); retry once it is done."""
+    """The first request with this key is still being answered (409 with Retry-After); retry once it is done."""
 
     status = 409
     code = "request_in_progress"
+    retry_after = RETRY_AFTER_SECONDS
 
 
 @dataclass(frozen=True)
@@ -105,102 +118,97 @@ class KeyedRequest:
     fingerprint: str
 
 
-def claim_key(session: Session, request: KeyedRequest) -> int | StoredResponse:
-    """Insert the in_progress record in its own transaction and return its id; or, when the key is already taken,
+def claim_key(session: Session, request: KeyedRequest) -> IdempotencyRecord | StoredResponse:
+    """Add the in_progress record to the request's transaction and return it; or, when the key is already taken,
     the stored response to replay. Raises RequestInProgressError or IdempotencyKeyReusedError."""
-    session.rollback()
-    for _attempt in range(CLAIM_ATTEMPTS):
-        record = IdempotencyRecord(user_id=request.user_id, key=request.key, method=request.method,
-                                   path=request.path, request_hash=request.fingerprint,
-                                   state=IdempotencyState.IN_PROGRESS)
-        session.add(record)
-        try:
+    record = IdempotencyRecord(user_id=request.user_id, key=request.key, method=request.method, path=request.path,
+                               request_hash=request.fingerprint, state=IdempotencyState.IN_PROGRESS)
+    try:
+        with _sqlite_wait(session), savepoint(session):
+            _postgres_wait(session, f"{_wait_ms()}ms")
+            session.add(record)
             session.flush()
-            record_id = record.id
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-        else:
-            return record_id
-        existing = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.user_id == request.user_id,
-                                                                  IdempotencyRecord.key == request.key))
-        if existing is None:
-            continue
-        if (existing.method, existing.path, existing.request_hash) != (request.method, request.path,
-                                                                      request.fingerprint):
-            audit.info("idempotency key of record %s reused for another request by user_id=%s", existing.id,
-                       request.user_id)
-            session.rollback()
-            raise IdempotencyKeyReusedError(
-                _("该 Idempotency-Key 已用于另一个请求（请求体或地址不同）；新的请求请使用新的键。"),
-                {KEY_HEADER: _("已用于另一个请求。")})
-        if existing.state == IdempotencyState.DONE:
-            audit.info("idempotency record %s replayed to user_id=%s", existing.id, request.user_id)
-            stored = StoredResponse(existing.response_status, existing.response_body)
-            session.rollback()
-            return stored
-        session.rollback()
+    except IntegrityError:
+        pass
+    except OperationalError as error:
+        if not _is_lock_wait(error):
+            raise
+        audit.info("idempotency key of user_id=%s still in use after %s ms", request.user_id, _wait_ms())
+        raise _in_progress() from None
+    else:
+        _postgres_wait(session, "DEFAULT")
+        return record
+    existing = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.user_id == request.user_id,
+                                                              IdempotencyRecord.key == request.key))
+    if existing is None:
         raise _in_progress()
-    raise _in_progress()
+    if (existing.method, existing.path, existing.request_hash) != (request.method, request.path, request.fingerprint):
+        audit.info("idempotency key of record %s reused for another request by user_id=%s", existing.id,
+                   request.user_id)
+        raise IdempotencyKeyReusedError(
+            _("该 Idempotency-Key 已用于另一个请求（请求体或地址不同）；新的请求请使用新的键。"),
+            {KEY_HEADER: _("已用于另一个请求。")})
+    if existing.state != IdempotencyState.DONE:
+        raise _in_progress()
+    audit.info("idempotency record %s replayed to user_id=%s", existing.id, request.user_id)
+    return StoredResponse(existing.response_status, existing.response_body)
+
+
+def _wait_ms() -> int:
+    return int(current_app.config.get("IDEMPOTENCY_WAIT_MS", DUPLICATE_WAIT_MS))
+
+
+def _postgres_wait(session: Session, limit: str) -> None:
+    """PostgreSQL: how long a statement of this transaction waits for a lock (a duplicate key's INSERT waits on the
+    unique index for the first request's transaction)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL lock_timeout TO {'DEFAULT' if limit == 'DEFAULT' else repr(limit)}"))
+
+
+@contextmanager
+def _sqlite_wait(session: Session) -> Iterator[None]:
+    """SQLite: how long the claim's BEGIN IMMEDIATE waits for the first request's write lock (the busy timeout)."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    connection = session.connection()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {_wait_ms()}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _is_lock_wait(error: OperationalError) -> bool:
+    """A wait for the first request ran out: PostgreSQL's lock_timeout (55P03) or SQLite's "database is locked"."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate == "55P03" or "database is locked" in str(error.orig)
 
 
 def _in_progress() -> RequestInProgressError:
     return RequestInProgressError(_("使用同一 Idempotency-Key 的请求正在处理中，请稍后用同一个键重试。"))
 
 
-def store_response(session: Session, record_id: int, response: StoredResponse) -> None:
-    """Keep the answer on the record (its own transaction): later requests with the key replay it."""
-    session.execute(update(IdempotencyRecord)
-                    .where(IdempotencyRecord.id == record_id, IdempotencyRecord.state == IdempotencyState.IN_PROGRESS)
-                    .values(state=IdempotencyState.DONE, response_status=response.status, response_body=response.body)
-                    .execution_options(synchronize_session=False))
-    session.commit()
-
-
-def release_key(session: Session, record_id: int) -> None:
-    """Delete an in_progress record after an unexpected failure, so that a retry with the key runs again."""
-    session.execute(delete(IdempotencyRecord)
-                    .where(IdempotencyRecord.id == record_id, IdempotencyRecord.state == IdempotencyState.IN_PROGRESS)
-                    .execution_options(synchronize_session=False))
-    session.commit()
+def store_response(session: Session, record: IdempotencyRecord, response: StoredResponse) -> None:
+    """Keep the answer on the record, in the same transaction as the operation: later requests replay it."""
+    record.state, record.response_status, record.response_body = IdempotencyState.DONE, response.status, response.body
+    session.flush()
 
 
 def run_once(session: Session, request: KeyedRequest, operation: Callable[[], object],
              answer: Callable[[object], StoredResponse], refusal: Callable[[DomainError], StoredResponse]):
     """Answer a keyed request: replay the stored response, or run `operation` once and store what `answer` (on
-    success) or `refusal` (on a domain error) makes of it. Returns the Flask response."""
+    success) or `refusal` (on a domain error, its writes undone) makes of it. Returns the Flask response; the
+    request's unit of work commits the record, the operation and the response together."""
     claimed = claim_key(session, request)
     if isinstance(claimed, StoredResponse):
         return claimed.to_response(replayed=True)
-    record_id = claimed
-    commits: list[bool] = []
-    watched = session() if isinstance(session, scoped_session) else session
-
-    def note_commit(_session) -> None:
-        commits.append(True)
-
-    event.listen(watched, "after_commit", note_commit)
     try:
-        try:
+        with savepoint(session):
             result = operation()
-        finally:
-            event.remove(watched, "after_commit", note_commit)
-    except Exception as error:
-        session.rollback()
-        if commits:
-            log.error("idempotency record %s of user %s kept in progress: the operation failed after it committed",
-                      record_id, request.user_id)
-            raise
-        if not isinstance(error, DomainError):
-            release_key(session, record_id)
-            raise
+    except DomainError as error:
         response = refusal(error)
     else:
-        try:
-            response = answer(result)
-        except Exception:
-            log.error("idempotency record %s of user %s kept in progress: the answer could not be built",
-                      record_id, request.user_id)
-            raise
-    store_response(session, record_id, response)
+        response = answer(result)
+    store_response(session, claimed, response)
     return response.to_response(replayed=False)

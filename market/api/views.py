@@ -29,6 +29,7 @@ from market.listings.validation import FieldErrors, clean_int
 from market.listings.vocabulary import ListingKind
 from market.matching import services as matching
 from market.security import can_see_confidential
+from market.unit_of_work import savepoint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -182,7 +183,8 @@ def _checked(schema: dict, data: dict, clean) -> bool:
     errors = shape_errors(schema, data)
     if errors:
         try:
-            clean(db.session, {key: value for key, value in data.items() if key not in errors and key != "submit"})
+            with savepoint():
+                clean(db.session, {key: value for key, value in data.items() if key not in errors and key != "submit"})
         except ValidationError as error:
             errors = {**error.fields, **errors}
         raise ValidationError(_("请修改标出的内容。"), errors)

@@ -46,7 +46,7 @@ def _accepted_by(agreement: PreorderAgreement, day: dt.date) -> int:
 
 def record_preorder_payment(session: Session, actor: User, agreement_id: int, *, amount_fen,
                             paid_on) -> tuple[PreorderPayment, list[Award]]:
-    """Record a payment for accepted deliveries; the subsidy is computed at once (one commit)."""
+    """Record a payment for accepted deliveries; the subsidy is computed at once, under the money lock."""
     snapshot = policy.lock_books(session)
     agreement = session.get(PreorderAgreement, agreement_id)
     if agreement is None or not is_party(actor, agreement):
@@ -80,5 +80,5 @@ def record_preorder_payment(session: Session, actor: User, agreement_id: int, *,
     agreement.paid_fen += amount_fen
     if agreement.paid_fen == agreement.value_fen:
         agreement.status = AgreementStatus.COMPLETED
-    session.commit()
+    session.flush()
     return payment, awards

@@ -3,8 +3,6 @@ deliveries and their acceptance, payments, and how the subsidy the policy engine
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,7 +30,6 @@ from market.contracts.payments import (
     register_agreement,
 )
 from market.errors import (
-    DomainError,
     InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
@@ -47,6 +44,7 @@ from market.policy.models import Award, AwardStatus
 from market.policy.rules import CapScope, RuleKind, RuleSet
 from market.security import is_member_of
 from market.timeutil import today_in_china
+from market.unit_of_work import savepoint
 
 MAX_QUANTITY = 1_000_000_000
 EARLIEST_DATE = date(2000, 1, 1)
@@ -132,16 +130,6 @@ def get_visible_agreement(session: Session, user: User | None, agreement_id: int
     if agreement is None or not may_view_agreement(user, agreement):
         raise NotFoundError(_("协议不存在或您无权查看。"))
     return agreement
-
-
-@contextmanager
-def _undo_on_refusal(session: Session) -> Iterator[None]:
-    """Roll back (and release the money lock) when a rule refuses the operation: nothing is saved."""
-    try:
-        yield
-    except DomainError:
-        session.rollback()
-        raise
 
 
 # --- input cleaning -------------------------------------------------------------------------------
@@ -329,9 +317,9 @@ def review_agreement_input(session: Session, actor: User, data: dict,
 
 
 def create_agreement(session: Session, actor: User, data: dict) -> PreorderAgreement:
-    """Record a signed agreement and tell the policy engine (money lock first; one commit)."""
+    """Record a signed agreement and tell the policy engine (money lock first)."""
     snapshot = policy.lock_books(session)
-    with _undo_on_refusal(session):
+    with savepoint(session):
         if not may_create_agreement(actor):
             raise PermissionDeniedError(_("只有已审核企业的成员、技术经理人或平台管理员可以登记预约采购协议。"))
         errors, terms, parties = _check_agreement(session, actor, data)
@@ -342,14 +330,14 @@ def create_agreement(session: Session, actor: User, data: dict) -> PreorderAgree
         session.add(agreement)
         session.flush()
         register_agreement(session, snapshot, agreement, actor)
-        session.commit()
+        session.flush()
     return agreement
 
 
 def amend_agreement(session: Session, actor: User, agreement_id: int, data: dict) -> PreorderAgreement:
     """Record an amended agreement as a new version that supersedes the old one (only while nothing is paid)."""
     snapshot = policy.lock_books(session)
-    with _undo_on_refusal(session):
+    with savepoint(session):
         old = get_visible_agreement(session, actor, agreement_id)
         if not may_amend(actor, old):
             raise PermissionDeniedError(_("您无权变更该协议。"))
@@ -368,7 +356,7 @@ def amend_agreement(session: Session, actor: User, agreement_id: int, data: dict
             delivery.agreement_id = new.id
         old.status = AgreementStatus.SUPERSEDED
         register_agreement(session, snapshot, new, actor)
-        session.commit()
+        session.flush()
     return new
 
 
@@ -380,7 +368,7 @@ def agreement_path(agreement: PreorderAgreement) -> str:
 def terminate_agreement(session: Session, actor: User, agreement_id: int, reason) -> PreorderAgreement:
     """Either party or an admin ends an agreement with a reason; the parties are notified with it."""
     policy.lock_books(session)
-    with _undo_on_refusal(session):
+    with savepoint(session):
         agreement = get_visible_agreement(session, actor, agreement_id)
         if not may_terminate(actor, agreement):
             raise PermissionDeniedError(_("只有买卖双方的成员或平台管理员可以终止协议。"))
@@ -395,7 +383,7 @@ def terminate_agreement(session: Session, actor: User, agreement_id: int, reason
         title = _("预约采购协议 %(n)s 已终止", n=agreement.number)
         for user_id in sorted(_people_to_tell(session, agreement) | {actor.id}):
             notify(session, user_id, TERMINATION_NOTICE, title, body=reason, link=agreement_path(agreement))
-        session.commit()
+        session.flush()
     return agreement
 
 
@@ -452,7 +440,7 @@ def review_delivery_input(agreement: PreorderAgreement, data: dict) -> dict[str,
 def record_delivery(session: Session, actor: User, agreement_id: int, data: dict) -> PreorderDelivery:
     """The seller's side records a delivery; the total delivered may not exceed the agreement's value."""
     policy.lock_books(session)
-    with _undo_on_refusal(session):
+    with savepoint(session):
         agreement = get_visible_agreement(session, actor, agreement_id)
         if not may_record_delivery(actor, agreement):
             raise PermissionDeniedError(_("只有卖方成员、协议的技术经理人或平台管理员可以登记交付。"))
@@ -462,7 +450,7 @@ def record_delivery(session: Session, actor: User, agreement_id: int, data: dict
         _refuse(errors)
         delivery = PreorderDelivery(agreement_id=agreement.id, recorded_by_id=actor.id, **clean)
         session.add(delivery)
-        session.commit()
+        session.flush()
     return delivery
 
 
@@ -470,7 +458,7 @@ def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_i
                     accepted_on) -> PreorderDelivery:
     """The buyer accepts a delivery: its amount now counts toward payments (accepted total ≤ value)."""
     policy.lock_books(session)
-    with _undo_on_refusal(session):
+    with savepoint(session):
         agreement = get_visible_agreement(session, actor, agreement_id)
         delivery = session.get(PreorderDelivery, delivery_id)
         if delivery is None or delivery.agreement_id != agreement.id:
@@ -491,7 +479,7 @@ def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_i
         _refuse(errors)
         delivery.accepted_on, delivery.accepted_by_id = day, actor.id
         agreement.accepted_fen += delivery.amount_fen
-        session.commit()
+        session.flush()
     return delivery
 
 
@@ -504,7 +492,7 @@ def record_payment(session: Session, actor: User, agreement_id: int, *, amount_f
     errors = FieldErrors()
     day = clean_date(errors, "paid_on", paid_on, low=EARLIEST_DATE, high=date.max)
     _refuse(errors)
-    with _undo_on_refusal(session):
+    with savepoint(session):
         return record_preorder_payment(session, actor, agreement_id, amount_fen=amount_fen, paid_on=day)
 
 

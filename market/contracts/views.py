@@ -22,6 +22,7 @@ from market.money import format_yuan
 from market.policy.services import active_rule_sets
 from market.taxonomy.services import list_valleys
 from market.timeutil import today_in_china
+from market.unit_of_work import savepoint
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
@@ -95,7 +96,8 @@ def create():
         form.buyer_id.data = str(current_user.organisation_id)
     if form.validate_on_submit():
         try:
-            agreement = services.create_agreement(db.session, current_user, form.to_service_data())
+            with savepoint():
+                agreement = services.create_agreement(db.session, current_user, form.to_service_data())
         except DomainError as error:
             status = _show_refusal(form, error)
         else:
@@ -160,7 +162,8 @@ def record_delivery(agreement_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            services.record_delivery(db.session, current_user, agreement_id, form.to_service_data())
+            with savepoint():
+                services.record_delivery(db.session, current_user, agreement_id, form.to_service_data())
         except DomainError as error:
             status = _show_refusal(form, error)
         else:
@@ -182,8 +185,9 @@ def accept_delivery(agreement_id: int, delivery_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            delivery = services.accept_delivery(db.session, current_user, agreement_id, delivery_id,
-                                                form.accepted_on.data)
+            with savepoint():
+                delivery = services.accept_delivery(db.session, current_user, agreement_id, delivery_id,
+                                                    form.accepted_on.data)
         except DomainError as error:
             status = _show_refusal(form, error)
         else:
@@ -201,8 +205,9 @@ def record_payment(agreement_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            payment, awards = services.record_payment(db.session, current_user, agreement_id,
-                                                      amount_fen=form.amount_fen.data, paid_on=form.paid_on.data)
+            with savepoint():
+                payment, awards = services.record_payment(db.session, current_user, agreement_id,
+                                                          amount_fen=form.amount_fen.data, paid_on=form.paid_on.data)
         except DomainError as error:
             status = _show_refusal(form, error)
         else:
@@ -238,7 +243,8 @@ def amend(agreement_id: int):
         form.fill_from(original)
     elif form.validate_on_submit():
         try:
-            agreement = services.amend_agreement(db.session, current_user, agreement_id, form.to_service_data())
+            with savepoint():
+                agreement = services.amend_agreement(db.session, current_user, agreement_id, form.to_service_data())
         except DomainError as error:
             status = _show_refusal(form, error)
             original = services.get_visible_agreement(db.session, current_user, agreement_id)
@@ -262,7 +268,8 @@ def terminate(agreement_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            agreement = services.terminate_agreement(db.session, current_user, agreement_id, form.reason.data)
+            with savepoint():
+                agreement = services.terminate_agreement(db.session, current_user, agreement_id, form.reason.data)
         except DomainError as error:
             status = _show_refusal(form, error)
         else:

@@ -73,14 +73,8 @@ def register_contract(session: Session, snapshot, deal: Deal, actor: User) -> No
 
 
 def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> tuple[DealPayment, list[Award]]:
-    """Record proceeds received under a registered contract; rewards are computed at once (one commit)."""
-    payment, awards = apply_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=paid_on)
-    session.commit()
-    return payment, awards
-
-
-def apply_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> tuple[DealPayment, list[Award]]:
-    """Take the money lock and add a proceeds payment with its awards to the session; the caller commits."""
+    """Record proceeds received under a registered contract; rewards are computed at once, under the money lock
+    (held until the unit of work commits)."""
     snapshot = policy.lock_books(session)
     deal = session.get(Deal, deal_id)
     if deal is None or not (may_record_payment(actor, deal) or is_member_of(actor, deal.transferee_id)):
@@ -116,4 +110,5 @@ def apply_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fe
     deal.updated_at = utcnow()
     session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action="payment", from_stage=previous,
                           to_stage=deal.stage, note=format_yuan(amount_fen)))
+    session.flush()
     return payment, awards

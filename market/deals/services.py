@@ -2,7 +2,6 @@
 import logging
 import re
 import unicodedata
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -53,6 +52,7 @@ from market.policy.models import Award, AwardStatus
 from market.security import is_member_of
 from market.taxonomy.models import Field
 from market.timeutil import today_in_china, utcnow
+from market.unit_of_work import savepoint
 
 audit = logging.getLogger("market.audit")
 
@@ -236,16 +236,6 @@ def permissions(user: User | None, deal: Deal) -> DealPermissions:
     return allowed
 
 
-@contextmanager
-def _undo_on_error(session: Session):
-    """Roll back (and so release the money lock) when a step under the lock fails."""
-    try:
-        yield
-    except Exception:
-        session.rollback()
-        raise
-
-
 def _require_approved(actor: User) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_approved_member:
         raise PermissionDeniedError(_("您的机构成员身份尚未审核通过。"))
@@ -361,7 +351,7 @@ def place_bid(session: Session, actor: User, achievement_id: int, *, amount_fen,
     session.flush()
     _notify_all(session, _members(session, achievement.organisation_id), actor, "bid_received",
                 _("收到报价：%(t)s", t=achievement.title), bid_link(bid), body=text)
-    session.commit()
+    session.flush()
     audit.info("bid %s placed on achievement %s by user_id=%s", bid.id, achievement.id, actor.id)
     return bid
 
@@ -390,7 +380,7 @@ def counter_bid(session: Session, actor: User, bid_id: int, *, amount_fen, mode,
     bid.updated_at = utcnow()
     _notify_all(session, _bid_other_side_members(session, bid, side), actor, "bid_countered",
                 _("对方提出了新的报价：%(t)s", t=bid.achievement.title), bid_link(bid), body=text)
-    session.commit()
+    session.flush()
     return version
 
 
@@ -406,7 +396,6 @@ def accept_bid(session: Session, actor: User, bid_id: int, *, version_number: in
                               .values(status=BidStatus.ACCEPTED, updated_at=utcnow())
                               .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
-        session.rollback()
         raise InvalidStateError(_("该报价已被处理，不能重复接受。"))
     achievement = bid.achievement
     deal = Deal(title=achievement.title[:200], achievement_id=achievement.id, bid_id=bid.id,
@@ -418,7 +407,7 @@ def accept_bid(session: Session, actor: User, bid_id: int, *, version_number: in
                           note=_("接受第 %(n)s 轮报价", n=latest.number)))
     _notify_all(session, _bid_other_side_members(session, bid, side), actor, "bid_accepted",
                 _("报价已被接受：%(t)s", t=achievement.title), deal_link(deal))
-    session.commit()
+    session.flush()
     session.refresh(bid)
     audit.info("bid %s accepted by user_id=%s, deal %s opened", bid.id, actor.id, deal.id)
     return deal
@@ -432,7 +421,7 @@ def decline_bid(session: Session, actor: User, bid_id: int) -> Bid:
     bid.status, bid.updated_at = BidStatus.DECLINED, utcnow()
     _notify_all(session, _members(session, bid.bidder_organisation_id), actor, "bid_declined",
                 _("报价未被接受：%(t)s", t=bid.achievement.title), bid_link(bid))
-    session.commit()
+    session.flush()
     return bid
 
 
@@ -444,7 +433,7 @@ def withdraw_bid(session: Session, actor: User, bid_id: int) -> Bid:
     bid.status, bid.updated_at = BidStatus.WITHDRAWN, utcnow()
     _notify_all(session, _members(session, bid.achievement.organisation_id), actor, "bid_withdrawn",
                 _("报价已撤回：%(t)s", t=bid.achievement.title), bid_link(bid))
-    session.commit()
+    session.flush()
     return bid
 
 
@@ -517,7 +506,7 @@ def respond_to_demand(session: Session, actor: User, demand_id: int, *, proposal
     session.flush()
     _notify_all(session, _members(session, demand.organisation_id), actor, "response_received",
                 _("收到揭榜响应：%(t)s", t=demand.title), response_link(response))
-    session.commit()
+    session.flush()
     audit.info("response %s to demand %s by user_id=%s", response.id, demand.id, actor.id)
     return response
 
@@ -539,7 +528,6 @@ def accept_response(session: Session, actor: User, response_id: int) -> Deal:
                               .where(DemandResponse.id == response.id, DemandResponse.status == ResponseStatus.OPEN)
                               .values(status=ResponseStatus.ACCEPTED).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
-        session.rollback()
         raise InvalidStateError(_("该响应已被处理，不能重复接受。"))
     demand = response.demand
     deal = Deal(title=demand.title[:200], demand_id=demand.id, response_id=response.id,
@@ -552,7 +540,7 @@ def accept_response(session: Session, actor: User, response_id: int) -> Deal:
                           note=_("接受揭榜响应")))
     _notify_all(session, _members(session, response.responder_organisation_id), actor, "response_accepted",
                 _("揭榜响应已被接受：%(t)s", t=demand.title), deal_link(deal))
-    session.commit()
+    session.flush()
     session.refresh(response)
     audit.info("response %s accepted by user_id=%s, deal %s opened", response.id, actor.id, deal.id)
     return deal
@@ -564,7 +552,7 @@ def decline_response(session: Session, actor: User, response_id: int) -> DemandR
     response.status = ResponseStatus.DECLINED
     _notify_all(session, _members(session, response.responder_organisation_id), actor, "response_declined",
                 _("揭榜响应未被接受：%(t)s", t=response.demand.title), response_link(response))
-    session.commit()
+    session.flush()
     return response
 
 
@@ -574,7 +562,7 @@ def withdraw_response(session: Session, actor: User, response_id: int) -> Demand
     response.status = ResponseStatus.WITHDRAWN
     _notify_all(session, _members(session, response.demand.organisation_id), actor, "response_withdrawn",
                 _("揭榜响应已撤回：%(t)s", t=response.demand.title), response_link(response))
-    session.commit()
+    session.flush()
     return response
 
 
@@ -632,7 +620,7 @@ def advance_deal(session: Session, actor: User, deal_id: int, target) -> Deal:
     deal = _deal_for_move(session, actor, deal_id, target)
     previous = deal.advance_to(target)
     _record(session, deal, actor, "stage", previous)
-    session.commit()
+    session.flush()
     return deal
 
 
@@ -664,7 +652,7 @@ def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_f
     deal.agreed_amount_fen, deal.mode = amount, chosen
     note = "、".join(filter(None, [_format_amount(amount), label(chosen) if chosen else ""]))
     _record(session, deal, actor, "terms", deal.stage, note=note)
-    session.commit()
+    session.flush()
     return deal
 
 
@@ -690,7 +678,7 @@ def start_notice(session: Session, actor: User, deal_id: int, *, notice_days=DEF
     previous = deal.advance_to(DealStage.NOTICE)
     _record(session, deal, actor, "notice", previous,
             note=_("公示期 %(a)s 至 %(b)s", a=starts.isoformat(), b=deal.notice_ends_on.isoformat()))
-    session.commit()
+    session.flush()
     return deal
 
 
@@ -736,7 +724,7 @@ def sign_deal(session: Session, actor: User, deal_id: int, *, signed_on, agreed_
     deal.signed_on, deal.agreed_amount_fen = day, amount
     previous = deal.advance_to(DealStage.SIGNED)
     _record(session, deal, actor, "signed", previous, note=f"{day.isoformat()} {_format_amount(amount)}")
-    session.commit()
+    session.flush()
     return deal
 
 
@@ -755,7 +743,7 @@ def clean_registration_number(errors: FieldErrors, value) -> str:
 def register_deal(session: Session, actor: User, deal_id: int, *, registration_number, registered_on) -> Deal:
     """Record the technology-contract registration (技术合同登记) and tell the policy engine, under the money lock."""
     snapshot = policy.lock_books(session)
-    with _undo_on_error(session):
+    with savepoint(session):
         deal = _deal_for_move(session, actor, deal_id, DealStage.REGISTERED)
         errors = FieldErrors()
         number = clean_registration_number(errors, registration_number)
@@ -774,7 +762,7 @@ def register_deal(session: Session, actor: User, deal_id: int, *, registration_n
         session.flush()
         payments.register_contract(session, snapshot, deal, actor)
         _record(session, deal, actor, "registered", previous, note=number)
-        session.commit()
+        session.flush()
     audit.info("deal %s registered as %s by user_id=%s", deal.id, number, actor.id)
     return deal
 
@@ -798,7 +786,7 @@ def complete_deal(session: Session, actor: User, deal_id: int, *, note="") -> De
         errors.add("note", _("合同金额尚未全部回款，请说明完成原因。"))
     _raise_if(errors)
     _close_deal(session, deal, actor, text)
-    session.commit()
+    session.flush()
     return deal
 
 
@@ -821,7 +809,7 @@ def terminate_deal(session: Session, actor: User, deal_id: int, *, reason) -> De
     previous = deal.advance_to(DealStage.TERMINATED)
     deal.termination_reason = text
     _record(session, deal, actor, "terminated", previous, note=text)
-    session.commit()
+    session.flush()
     return deal
 
 
@@ -837,15 +825,15 @@ def record_payment(session: Session, actor: User, deal_id: int, *, amount_fen, p
     if amount_fen is None:
         errors.add("amount_fen", _("请填写金额。"))
     _raise_if(errors)
-    with _undo_on_error(session):
-        payment, awards = payments.apply_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=day)
+    with savepoint(session):
+        payment, awards = payments.record_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=day)
         deal = session.get(Deal, deal_id)
         if deal.stage == DealStage.PERFORMANCE and deal.paid_fen == deal.agreed_amount_fen:
             _close_deal(session, deal, actor, _("合同金额已全部回款"))
         else:
             _notify_all(session, _involved(session, deal), actor, "deal_payment",
                         _("项目回款：%(t)s", t=deal.title), deal_link(deal), body=_format_amount(amount_fen))
-        session.commit()
+        session.flush()
     return payment, awards
 
 
@@ -910,7 +898,7 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
     """Name up to three intermediaries with shares, the reward rate and the agent; at most three distinct people
     per achievement over all its deals unless an admin recorded an exception (checked under the money lock)."""
     policy.lock_books(session)
-    with _undo_on_error(session):
+    with savepoint(session):
         deal = get_deal(session, actor, deal_id)
         if not EDITORS & deal_roles(actor, deal):
             raise PermissionDeniedError(_("只有项目双方或项目经纪人可以修改中介服务信息。"))
@@ -950,7 +938,7 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
         names = "、".join(f"{session.get(User, person_id).name} {percent_text(share)}%" for _index, person_id, share in rows)
         _record(session, deal, actor, "intermediaries", deal.stage,
                 note=_("%(people)s；奖励比例 %(rate)s%%", people=names or _("无"), rate=percent_text(rate)))
-        session.commit()
+        session.flush()
     return deal
 
 
@@ -968,7 +956,7 @@ def record_intermediary_exception(session: Session, actor: User, deal_id: int, *
     _raise_if(errors)
     deal.intermediary_exception = text
     _record(session, deal, actor, "exception", deal.stage, note=text)
-    session.commit()
+    session.flush()
     audit.info("intermediary exception on deal %s by admin_id=%s", deal.id, actor.id)
     return deal
 
@@ -984,11 +972,10 @@ def claim_deal(session: Session, actor: User, deal_id: int) -> Deal:
                               .values(broker_id=actor.id, updated_at=utcnow())
                               .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
-        session.rollback()
         raise InvalidStateError(_("该项目已有经纪人。"))
     session.refresh(deal)
     _record(session, deal, actor, "broker", deal.stage, note=_("%(n)s 认领为项目经纪人", n=actor.name))
-    session.commit()
+    session.flush()
     return deal
 
 
@@ -1012,7 +999,7 @@ def assign_broker(session: Session, actor: User, deal_id: int, broker_id) -> Dea
             note=_("指派 %(n)s 为项目经纪人", n=broker.name) if broker else _("取消项目经纪人"))
     if broker is not None and broker.id != actor.id:
         notify(session, broker.id, "deal_assigned", _("您被指派为项目经纪人：%(t)s", t=deal.title), link=deal_link(deal))
-    session.commit()
+    session.flush()
     return deal
 
 

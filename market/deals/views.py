@@ -24,6 +24,7 @@ from market.listings.forms import EmptyForm
 from market.policy import queries as award_queries
 from market.security import roles_required
 from market.taxonomy import services as taxonomy
+from market.unit_of_work import savepoint
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
 
@@ -219,9 +220,9 @@ def _deal_action(deal_id: int, name: str, form, call, success):
     services.get_deal(db.session, current_user, deal_id)
     if form.validate_on_submit():
         try:
-            result = call(form)
+            with savepoint():
+                result = call(form)
         except FORM_ERRORS as error:
-            db.session.rollback()
             deal = services.get_deal(db.session, current_user, deal_id)
             shown = FORM_SHOWN_WHEN.get(name)
             if shown is None or not getattr(services.permissions(current_user, deal), shown):
@@ -229,7 +230,6 @@ def _deal_action(deal_id: int, name: str, form, call, success):
                 return redirect(url_for("deals.detail", deal_id=deal_id))
             apply_errors(form, error)
         except InvalidStateError as error:
-            db.session.rollback()
             flash(error.message, "error")
             return redirect(url_for("deals.detail", deal_id=deal_id))
         else:
@@ -363,10 +363,10 @@ def new_bid(achievement_id: int):
     form.mode.choices = deal_forms.mode_choices(achievement.modes)
     if form.validate_on_submit():
         try:
-            bid = services.place_bid(db.session, current_user, achievement.id, amount_fen=form.amount_fen.data,
-                                     mode=form.mode.data, message=form.message.data)
+            with savepoint():
+                bid = services.place_bid(db.session, current_user, achievement.id, amount_fen=form.amount_fen.data,
+                                         mode=form.mode.data, message=form.message.data)
         except FORM_ERRORS as error:
-            db.session.rollback()
             apply_errors(form, error)
         except InvalidStateError as error:
             flash(error.message, "error")
@@ -409,12 +409,11 @@ def _bid_action(bid_id: int, call, success: str, form=None):
     form = form or EmptyForm()
     if form.validate_on_submit():
         try:
-            result = call(form)
+            with savepoint():
+                result = call(form)
         except FORM_ERRORS as error:
-            db.session.rollback()
             apply_errors(form, error)
         except InvalidStateError as error:
-            db.session.rollback()
             flash(error.message, "error")
             return redirect(url_for("deals.bid", bid_id=bid_id))
         else:
@@ -485,11 +484,11 @@ def new_response(demand_id: int):
         [("", _l("（不关联）"))] + [(a.id, a.title) for a in services.respondable_achievements(db.session, current_user)])
     if form.validate_on_submit():
         try:
-            response = services.respond_to_demand(db.session, current_user, demand.id, proposal=form.proposal.data,
-                                                  amount_fen=form.amount_fen.data,
-                                                  achievement_id=form.achievement_id.data)
+            with savepoint():
+                response = services.respond_to_demand(db.session, current_user, demand.id, proposal=form.proposal.data,
+                                                      amount_fen=form.amount_fen.data,
+                                                      achievement_id=form.achievement_id.data)
         except FORM_ERRORS as error:
-            db.session.rollback()
             apply_errors(form, error)
         except InvalidStateError as error:
             flash(error.message, "error")
@@ -521,9 +520,9 @@ def _response_action(response_id: int, call, success: str):
         flash(_("请求已过期，请刷新页面后重试。"), "error")
         return redirect(url_for("deals.response", response_id=response_id))
     try:
-        result = call()
+        with savepoint():
+            result = call()
     except InvalidStateError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("deals.response", response_id=response_id))
     flash(success, "success")

@@ -85,7 +85,7 @@ def create_demand(session: Session, actor: User, data: dict, *, submit: bool = F
         previous = demand.submit()
         listings.record_event(session, demand, actor, "submit", previous)
     listings.index_listing(session, demand)
-    session.commit()
+    session.flush()
     return demand
 
 
@@ -104,5 +104,5 @@ def update_demand(session: Session, actor: User, demand_id: int, data: dict, *, 
         if was_published:
             listings.record_listing_change(session, demand)
     listings.index_listing(session, demand)
-    session.commit()
+    session.flush()
     return demand

@@ -15,6 +15,7 @@ from market.listings.forms import AttachmentUploadForm, EmptyForm, field_choices
 from market.listings.vocabulary import ListingKind, ListingStatus, TransferMode
 from market.security import can_manage_listing, roles_required
 from market.taxonomy import services as taxonomy
+from market.unit_of_work import savepoint
 
 bp = Blueprint("demands", __name__, url_prefix="/demands")
 KIND = ListingKind.DEMAND
@@ -60,8 +61,9 @@ def create():
         flash(_("您的机构成员身份尚在审核中，审核通过后才能发布。"), "warning")
     if form.validate_on_submit():
         try:
-            demand = services.create_demand(db.session, current_user, form.to_service_data(),
-                                            submit=request.form.get("action") == "submit")
+            with savepoint():
+                demand = services.create_demand(db.session, current_user, form.to_service_data(),
+                                                submit=request.form.get("action") == "submit")
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -81,8 +83,9 @@ def edit(demand_id: int):
         form.fill_from(demand)
     elif form.validate_on_submit():
         try:
-            services.update_demand(db.session, current_user, demand.id, form.to_service_data(),
-                                   submit=request.form.get("action") == "submit")
+            with savepoint():
+                services.update_demand(db.session, current_user, demand.id, form.to_service_data(),
+                                       submit=request.form.get("action") == "submit")
         except DomainError as error:
             apply_errors(form, error)
         else:

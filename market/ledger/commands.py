@@ -3,16 +3,17 @@ import click
 from flask.cli import with_appcontext
 
 from market.extensions import db
+from market.unit_of_work import read_only
 
 
 @click.command("check-ledger")
 @with_appcontext
+@read_only
 def check_ledger() -> None:
     """Check the books: balanced transactions, balances against awards, payments, caps and intermediary limits."""
     from market.ledger.checks import find_book_problems
 
     problems = find_book_problems(db.session)
-    db.session.rollback()
     for problem in problems:
         click.echo(f"PROBLEM: {problem}")
     if problems:

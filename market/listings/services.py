@@ -17,6 +17,7 @@ from market.matching.services import record_listing_change
 from market.notifications.services import notify
 from market.security import can_manage_listing, can_see_confidential, can_view_listing
 from market.timeutil import utcnow
+from market.unit_of_work import on_commit, on_rollback
 
 audit = logging.getLogger("market.audit")
 PDF_MAGIC = b"%PDF-"
@@ -68,7 +69,7 @@ def submit_listing(session: Session, actor: User, kind: ListingKind, listing_id:
     listing = get_managed_listing(session, actor, kind, listing_id)
     previous = listing.submit()
     record_event(session, listing, actor, "submit", previous)
-    session.commit()
+    session.flush()
 
 
 def approve_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
@@ -83,7 +84,7 @@ def approve_listing(session: Session, actor: User, kind: ListingKind, listing_id
     if listing.submitter_id:
         notify(session, listing.submitter_id, "listing_published", _("已发布：%(t)s", t=listing.title),
                link=_listing_path(listing))
-    session.commit()
+    session.flush()
     audit.info("listing approved kind=%s id=%s by admin_id=%s", kind, listing_id, actor.id)
 
 
@@ -109,7 +110,7 @@ def return_listing(session: Session, actor: User, kind: ListingKind, listing_id:
         notify(session, listing.submitter_id, "listing_returned",
                _("被退回：%(t)s（%(r)s）", t=listing.title, r=label(reason)), body=comment,
                link=_listing_path(listing))
-    session.commit()
+    session.flush()
 
 
 def withdraw_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
@@ -118,7 +119,7 @@ def withdraw_listing(session: Session, actor: User, kind: ListingKind, listing_i
     previous = listing.withdraw()
     record_event(session, listing, actor, "withdraw", previous)
     record_listing_change(session, listing)
-    session.commit()
+    session.flush()
 
 
 def renew_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
@@ -127,7 +128,7 @@ def renew_listing(session: Session, actor: User, kind: ListingKind, listing_id: 
     previous = listing.renew()
     record_event(session, listing, actor, "renew", previous)
     record_listing_change(session, listing)
-    session.commit()
+    session.flush()
 
 
 def expire_listings(session: Session) -> int:
@@ -144,7 +145,7 @@ def expire_listings(session: Session) -> int:
                 notify(session, listing.submitter_id, "listing_expired", _("已过期：%(t)s", t=listing.title),
                        body=_("发布已满 12 个月，续期后可重新展示。"), link=_listing_path(listing))
             count += 1
-    session.commit()
+    session.flush()
     return count
 
 
@@ -169,14 +170,14 @@ def follow_listing(session: Session, actor: User, kind: ListingKind, listing_id:
                                                     Follow.listing_id == listing.id))
     if exists is None:
         session.add(Follow(user_id=actor.id, listing_kind=kind, listing_id=listing.id))
-    session.commit()
+    session.flush()
 
 
 def unfollow_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
     """Stop following a listing."""
     session.execute(delete(Follow).where(Follow.user_id == actor.id, Follow.listing_kind == kind,
                                          Follow.listing_id == listing_id))
-    session.commit()
+    session.flush()
 
 
 def is_following(session: Session, actor: User | None, listing) -> bool:
@@ -225,12 +226,8 @@ def add_attachment(session: Session, actor: User, kind: ListingKind, listing_id:
                             original_name=display_name, size_bytes=len(data), is_confidential=is_confidential,
                             uploaded_by_id=actor.id)
     session.add(attachment)
-    try:
-        session.commit()
-    except Exception:
-        session.rollback()
-        path.unlink(missing_ok=True)
-        raise
+    on_rollback(session, lambda: path.unlink(missing_ok=True))
+    session.flush()
     return attachment
 
 
@@ -261,8 +258,8 @@ def remove_attachment(session: Session, actor: User, attachment_id: int, upload_
     get_managed_listing(session, actor, attachment.listing_kind, attachment.listing_id)
     stored = Path(upload_folder) / attachment.stored_name
     session.delete(attachment)
-    session.commit()
-    stored.unlink(missing_ok=True)
+    session.flush()
+    on_commit(session, lambda: stored.unlink(missing_ok=True))
 
 
 def _require_admin(actor: User) -> None:

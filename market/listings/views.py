@@ -17,6 +17,7 @@ from market.extensions import db
 from market.listings import queries, services
 from market.listings.forms import AttachmentUploadForm, EmptyForm
 from market.listings.vocabulary import ListingKind
+from market.unit_of_work import savepoint
 
 bp = Blueprint("listings", __name__)
 KINDS = {"achievement": ListingKind.ACHIEVEMENT, "demand": ListingKind.DEMAND}
@@ -108,11 +109,12 @@ def upload(kind: str, listing_id: int):
     form = AttachmentUploadForm()
     if form.validate_on_submit():
         try:
-            services.add_attachment(db.session, current_user, _kind(kind), listing_id,
-                                    filename=form.file.data.filename, stream=form.file.data.stream,
-                                    upload_folder=current_app.config["UPLOAD_FOLDER"],
-                                    max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
-                                    is_confidential=form.is_confidential.data)
+            with savepoint():
+                services.add_attachment(db.session, current_user, _kind(kind), listing_id,
+                                        filename=form.file.data.filename, stream=form.file.data.stream,
+                                        upload_folder=current_app.config["UPLOAD_FOLDER"],
+                                        max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"],
+                                        is_confidential=form.is_confidential.data)
         except ValidationError as error:
             flash(error.message, "error")
         else:

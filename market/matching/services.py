@@ -333,7 +333,7 @@ def save_feedback(session: Session, actor: User, *, demand_id: int, achievement_
         session.add(feedback)
     feedback.verdict, feedback.reason, feedback.comment = verdict, reason, comment
     feedback.updated_at = utcnow()
-    session.commit()
+    session.flush()
     return feedback
 
 
@@ -447,7 +447,7 @@ def refresh_recent_pairs(session: Session, *, days: int) -> int:
                                                            model.published_at >= since).order_by(model.id)):
             store_pairs(session, listing, notify_owners=False)
             count += 1
-    session.commit()
+    session.flush()
     return count
 
 

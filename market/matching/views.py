@@ -13,6 +13,7 @@ from market.matching.models import feedback_label
 from market.safety import safe_next
 from market.security import roles_required
 from market.taxonomy import services as taxonomy
+from market.unit_of_work import savepoint
 
 bp = Blueprint("matching", __name__)
 
@@ -68,9 +69,10 @@ def feedback():
         flash(_("反馈未保存：%(m)s", m="；".join(str(m) for m in messages)), "error")
         return redirect(back)
     try:
-        services.save_feedback(db.session, current_user, demand_id=form.demand_id.data,
-                               achievement_id=form.achievement_id.data, verdict=form.verdict.data,
-                               reason=form.reason.data, comment=form.comment.data or "")
+        with savepoint():
+            services.save_feedback(db.session, current_user, demand_id=form.demand_id.data,
+                                   achievement_id=form.achievement_id.data, verdict=form.verdict.data,
+                                   reason=form.reason.data, comment=form.comment.data or "")
     except ValidationError as error:
         flash(_("反馈未保存：%(m)s", m="；".join(error.fields.values()) or error.message), "error")
         return redirect(back)

@@ -30,4 +30,4 @@ def mark_all_read(session: Session, user: User) -> None:
     """Mark every notification of the user as read."""
     session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
                     .values(read_at=utcnow()))
-    session.commit()
+    session.flush()

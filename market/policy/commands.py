@@ -32,13 +32,14 @@ def install(path: Path) -> None:
     from market.policy.models import StoredRuleSet
     from market.policy.rules import RuleSetError, load_rule_set
     from market.policy.services import install_rule_set
+    from market.unit_of_work import savepoint
 
     try:
         candidate = load_rule_set(path)
         known = set(db.session.scalars(select(StoredRuleSet.id)))
-        stored = install_rule_set(db.session, path)
+        with savepoint(db.session):
+            stored = install_rule_set(db.session, path)
     except (RuleSetError, DomainError) as error:
-        db.session.rollback()
         click.echo(f"Error: {getattr(error, 'message', None) or error}", err=True)
         raise click.exceptions.Exit(2) from error
     if stored.id in known:

@@ -20,7 +20,7 @@ from market.timeutil import today_in_china
 
 def record_startup_grant(session: Session, actor: User, organisation_id: int, *, granted_on, founders_paid_in_fen,
                          awarded_fen) -> tuple[StartupGrant, list[Award]]:
-    """Record a start-up capital grant for a startup selected into a valley; the engine caps it (one commit)."""
+    """Record a start-up capital grant for a startup selected into a valley; the engine caps it."""
     if not actor.is_admin:
         raise PermissionDeniedError(_("只有平台管理员可以登记注册资本支持。"))
     snapshot = policy.lock_books(session)
@@ -44,5 +44,5 @@ def record_startup_grant(session: Session, actor: User, organisation_id: int, *,
     grant = StartupGrant(organisation_id=organisation.id, granted_on=granted_on, founders_paid_in_fen=founders_paid_in_fen,
                          awarded_fen=awarded_fen, policy_event_id=snapshot.last_event_id, recorded_by_id=actor.id)
     session.add(grant)
-    session.commit()
+    session.flush()
     return grant, awards

@@ -1,7 +1,8 @@
 """Money rules in the live app: every signing, payment and grant is judged by the policy engine, one at a time.
 
 Each money operation starts with `lock_books(session)`: it serialises money operations (a row lock on
-PostgreSQL, the write lock on SQLite), so caps and limits hold under concurrent requests. The engine's state is kept
+PostgreSQL, the write lock on SQLite, both held until the request's unit of work commits or rolls back), so caps
+and limits hold under concurrent requests. The engine's state is kept
 in one row and updated in the same transaction as the payment, its awards and their ledger postings.
 """
 import dataclasses
@@ -40,6 +41,7 @@ from market.policy.rules import (
 from market.policy.snapshot import state_from_data, state_to_data
 from market.security import require_second_factor
 from market.timeutil import utcnow
+from market.unit_of_work import savepoint
 
 audit = logging.getLogger("market.audit")
 SNAPSHOT_ID = 1
@@ -75,7 +77,7 @@ def install_rule_set(session: Session, path: Path = DEFAULT_RULES, actor: User |
     """Load a rule-set file into the database and release held awards a newly confirming version makes payable.
 
     Loading the same content again changes nothing. A file that edits an already stored version, or that puts a
-    rule id in force twice on one day together with another active rule set, is refused. Commits once.
+    rule id in force twice on one day together with another active rule set, is refused.
     """
     if actor is not None and not actor.is_admin:
         raise PermissionDeniedError(_("只有平台管理员可以发布规则集。"))
@@ -109,7 +111,7 @@ def install_rule_set(session: Session, path: Path = DEFAULT_RULES, actor: User |
     stored.is_active = True
     session.flush()
     _release_confirmed_awards(session, actor)
-    session.commit()
+    session.flush()
     audit.info("rule set %s installed (%s)", rule_set.name, digest[:12])
     return stored
 
@@ -165,7 +167,8 @@ def apply_policy_event(session: Session, snapshot: PolicyStateSnapshot, event, o
                        actor: User | None, deal_id: int | None = None, agreement_id: int | None = None) -> list[Award]:
     """Judge an event under the lock, store it with its awards and ledger postings, and advance the state.
 
-    The caller holds the lock (lock_books), has validated the event with user-facing messages, and commits.
+    The caller holds the lock (lock_books) and has validated the event with user-facing messages; the unit of work
+    commits.
     """
     state = state_from_data(snapshot.state)
     outcome = engine.apply_event(active_rule_sets(session), {org_key(o.id): engine_organisation(o) for o in organisations},
@@ -248,9 +251,24 @@ def approve_award(session: Session, actor: User, award_id: int) -> Award:
         post_transaction(session, "approval", [(f"awarded:{award.recipient}", -award.granted_fen),
                                                (f"entitled:{award.recipient}", award.granted_fen)],
                          award_id=award.id, actor_id=actor.id, request_id=_request_id())
-    session.commit()
+    session.flush()
     audit.info("award %s approved by admin_id=%s", award.id, actor.id)
     return award
+
+
+def approve_awards(session: Session, actor: User, award_ids: list[int]) -> tuple[list[Award], list[tuple[int, str]]]:
+    """Approve each award in its own savepoint: a refused one is undone alone and listed with its reason, the
+    others stay approved for the one commit."""
+    _require_admin(actor)
+    lock_books(session)
+    approved, refused = [], []
+    for award_id in award_ids:
+        try:
+            with savepoint(session):
+                approved.append(approve_award(session, actor, award_id))
+        except (RuleViolationError, NotFoundError) as error:
+            refused.append((award_id, error.message))
+    return approved, refused
 
 
 def pay_award(session: Session, actor: User, award_id: int) -> Award:
@@ -266,7 +284,7 @@ def pay_award(session: Session, actor: User, award_id: int) -> Award:
         post_transaction(session, "payout", [(f"entitled:{award.recipient}", -award.granted_fen),
                                              (f"paid:{award.recipient}", award.granted_fen)],
                          award_id=award.id, actor_id=actor.id, request_id=_request_id())
-    session.commit()
+    session.flush()
     audit.info("award %s paid by admin_id=%s", award.id, actor.id)
     return award
 
@@ -288,7 +306,7 @@ def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> 
             reverse_transaction(session, transaction, memo=reason.strip()[:500], actor_id=actor.id,
                                 request_id=_request_id())
     award.status = AwardStatus.REVERSED
-    session.commit()
+    session.flush()
     audit.info("award %s reversed by admin_id=%s", award.id, actor.id)
     return award
 

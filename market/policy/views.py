@@ -24,7 +24,7 @@ from openpyxl.styles import Font
 
 from market.accounts.guards import recent_login_required
 from market.accounts.models import Role
-from market.errors import DomainError, NotFoundError, RuleViolationError
+from market.errors import DomainError, RuleViolationError
 from market.extensions import db
 from market.formtools import apply_errors, options
 from market.imports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv
@@ -60,6 +60,7 @@ from market.policy.rules import (
 from market.policy.scenario import ScenarioError, parse_scenario, run_scenario
 from market.security import admin_required
 from market.taxonomy.services import list_valleys
+from market.unit_of_work import savepoint
 
 bp = Blueprint("money", __name__, url_prefix="/money")
 
@@ -115,9 +116,9 @@ def _award_action(service, award_id: int, done_message: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        award = service(db.session, current_user, award_id)
+        with savepoint():
+            award = service(db.session, current_user, award_id)
     except RuleViolationError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         flash(done_message % {"id": award.id, "amount": format_yuan(award.granted_fen)}, "success")
@@ -153,9 +154,9 @@ def reverse(award_id: int):
         flash(_("冲正时请填写原因（不超过 500 字）。"), "error")
         return _back_to_awards(form.next.data)
     try:
-        award = policy.reverse_award(db.session, current_user, award_id, form.reason.data)
+        with savepoint():
+            award = policy.reverse_award(db.session, current_user, award_id, form.reason.data)
     except RuleViolationError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         flash(_("奖补 #%(id)s 已冲正，账务已做反向记录。", id=award.id), "success")
@@ -174,18 +175,11 @@ def approve_selected():
     if not award_ids:
         flash(_("请先勾选要审批的奖补。"), "warning")
         return _back_to_awards(form.next.data)
-    approved, total, failures = 0, 0, []
-    for award_id in award_ids:
-        try:
-            award = policy.approve_award(db.session, current_user, award_id)
-        except (RuleViolationError, NotFoundError) as error:
-            db.session.rollback()
-            failures.append(f"#{award_id}：{error.message}")
-        else:
-            approved += 1
-            total += award.granted_fen
+    approved, refused = policy.approve_awards(db.session, current_user, award_ids)
+    failures = [f"#{award_id}：{message}" for award_id, message in refused]
     if approved:
-        flash(_("已审批 %(n)s 条奖补，合计 %(amount)s。", n=approved, amount=format_yuan(total)), "success")
+        flash(_("已审批 %(n)s 条奖补，合计 %(amount)s。", n=len(approved),
+                amount=format_yuan(sum(award.granted_fen for award in approved))), "success")
     if failures:
         flash(_("未审批：%(list)s", list="；".join(failures)), "error")
     return _back_to_awards(form.next.data)
@@ -208,15 +202,14 @@ def new_grant():
     rejection = ""
     if form.validate_on_submit():
         try:
-            _grant, awards = record_startup_grant(
-                db.session, current_user, form.organisation_id.data, granted_on=form.granted_on.data,
-                founders_paid_in_fen=form.founders_paid_in_fen.data, awarded_fen=form.awarded_fen.data)
+            with savepoint():
+                _grant, awards = record_startup_grant(
+                    db.session, current_user, form.organisation_id.data, granted_on=form.granted_on.data,
+                    founders_paid_in_fen=form.founders_paid_in_fen.data, awarded_fen=form.awarded_fen.data)
         except RuleViolationError as error:
-            db.session.rollback()
             rejection = _startup_rule_explanation(form.granted_on.data)
             apply_errors(form, error)
         except DomainError as error:
-            db.session.rollback()
             apply_errors(form, error)
         else:
             flash(_grant_summary(awards), "success" if any(a.granted_fen for a in awards) else "warning")
@@ -286,9 +279,9 @@ def _install_upload(upload) -> list[str]:
         path = Path(folder) / "rules.toml"
         path.write_text(text, encoding="utf-8")
         try:
-            stored = policy.install_rule_set(db.session, path, current_user)
+            with savepoint():
+                stored = policy.install_rule_set(db.session, path, current_user)
         except DomainError as error:
-            db.session.rollback()
             return [error.message]
     if stored.id in known:
         flash(_("规则集 %(name)s 的内容与已存的副本相同，未做更改。", name=stored.name), "info")

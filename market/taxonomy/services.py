@@ -92,7 +92,7 @@ def set_valley_key_fields(session: Session, actor: User, valley_id: str, field_c
     if errors:
         raise ValidationError(errors["key_fields"], dict(errors))
     valley.key_fields = fields
-    session.commit()
+    session.flush()
     return valley
 
 
@@ -116,7 +116,7 @@ def update_valley(session: Session, actor: User, valley_id: str, *, name: str, d
     valley.target_achievements, valley.target_companies = targets["target_achievements"], targets["target_companies"]
     if fields is not None:
         valley.key_fields = fields
-    session.commit()
+    session.flush()
     return valley
 
 
@@ -142,7 +142,7 @@ def add_field(session: Session, actor: User, *, parent_code: str | None, code_su
     field = Field(code=code, name=name, name_en=name_en, parent=parent,
                   position=len(parent.children) if parent else len(list_top_fields(session)))
     session.add(field)
-    session.commit()
+    session.flush()
     return field
 
 
@@ -157,7 +157,7 @@ def rename_field(session: Session, actor: User, code: str, *, name: str, name_en
     if errors:
         raise ValidationError(next(iter(errors.values())), dict(errors))
     field.name, field.name_en = name, name_en
-    session.commit()
+    session.flush()
     return field
 
 

@@ -268,19 +268,27 @@ def test_a_server_failure_releases_the_key_so_that_the_retry_pays_exactly_once(c
     assert recorded()["payments"] == 1 and recorded()["awards"] == 3
 
 
-def test_a_failure_after_the_payment_committed_never_lets_a_retry_pay_twice(client, registered_deal, monkeypatch):
+def test_a_failure_after_the_payment_but_before_the_commit_leaves_nothing_and_the_retry_pays_once(
+        client, registered_deal, monkeypatch):
     deal, researcher, _ = registered_deal
     headers = bearer(researcher)
+    before = recorded()
 
     def broken_answer(*args, **kwargs):
         raise RuntimeError("serialisation failed")
 
     monkeypatch.setattr(money_api, "payment_json", broken_answer)
-    assert send(client, deal_path(deal), headers, PROCEEDS, key="committed").status_code == 500
+    failed = send(client, deal_path(deal), headers, PROCEEDS, key="crashed")
+    assert (failed.status_code, failed.get_json()["error"]) == (500, "server_error")
+    assert recorded() == before
     monkeypatch.undo()
-    retried = send(client, deal_path(deal), headers, PROCEEDS, key="committed")
-    assert (retried.status_code, retried.get_json()["error"]) == (409, "request_in_progress")
-    assert recorded()["payments"] == 1
+    retried = send(client, deal_path(deal), headers, PROCEEDS, key="crashed")
+    replayed = send(client, deal_path(deal), headers, PROCEEDS, key="crashed")
+    assert (retried.status_code, replayed.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in retried.headers and replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.get_data() == retried.get_data()
+    counts = recorded()
+    assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 3, 1)
 
 
 def _race(app, count: int, request) -> list:
@@ -322,6 +330,74 @@ def test_concurrent_duplicates_record_exactly_one_payment(app, registered_deal):
     counts = recorded()
     assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 3, 1)
     assert db.session.get(Deal, deal.id).paid_fen == 600 * WAN
+
+
+@pytest.mark.parametrize("app, release_after, expected", [
+    ({**RACE_CONFIG, "IDEMPOTENCY_WAIT_MS": 300}, 3.0, "409"),
+    ({**RACE_CONFIG, "IDEMPOTENCY_WAIT_MS": 20_000}, 0.5, "replay"),
+], indirect=["app"], ids=["first still running: 409 with Retry-After", "first finishes in time: replayed"])
+def test_a_duplicate_while_the_first_still_runs_waits_and_replays_or_gets_409(app, registered_deal, monkeypatch,
+                                                                            release_after, expected):
+    deal, researcher, _ = registered_deal
+    headers = {**bearer(researcher), "Idempotency-Key": "slow-1", "Content-Type": JSON}
+    path, body = deal_path(deal), json.dumps(PROCEEDS)
+    inside, release = threading.Event(), threading.Event()
+    original = money_api.payment_json
+
+    def slow_answer(*args, **kwargs):
+        inside.set()
+        release.wait(timeout=30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(money_api, "payment_json", slow_answer)
+    first: list = []
+    worker = threading.Thread(target=lambda: first.append(app.test_client().post(path, data=body, headers=headers)))
+    worker.start()
+    assert inside.wait(timeout=30), "the first request never reached its answer"
+    threading.Timer(release_after, release.set).start()
+    duplicate = app.test_client().post(path, data=body, headers=headers)
+    worker.join(timeout=60)
+    assert first and first[0].status_code == 201
+    if expected == "409":
+        assert (duplicate.status_code, duplicate.get_json()["error"]) == (409, "request_in_progress")
+        assert duplicate.headers["Retry-After"] == "1"
+        duplicate = app.test_client().post(path, data=body, headers=headers)
+    assert duplicate.status_code == 201 and duplicate.headers["Idempotent-Replayed"] == "true"
+    assert duplicate.get_data() == first[0].get_data()
+    counts = recorded()
+    assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 3, 1)
+
+
+@pytest.mark.parametrize("failing", ["answer", "store_response"])
+def test_an_exception_between_the_operation_and_the_commit_keeps_nothing_and_the_retry_pays_once(
+        client, registered_deal, monkeypatch, failing):
+    from market.api import idempotency
+
+    deal, researcher, _ = registered_deal
+    headers = bearer(researcher)
+    before = recorded()
+    target, name = (money_api, "payment_json") if failing == "answer" else (idempotency, "store_response")
+    original = getattr(target, name)
+    calls = []
+
+    def fail_after_the_operation(*args, **kwargs):
+        calls.append(recorded_in_transaction())
+        raise RuntimeError("crash before the commit")
+
+    monkeypatch.setattr(target, name, fail_after_the_operation)
+    assert send(client, deal_path(deal), headers, PROCEEDS, key="crash-point").status_code == 500
+    assert calls == [1], "the payment was not yet written when the failure was injected"
+    assert recorded() == before
+    monkeypatch.setattr(target, name, original)
+    retried = send(client, deal_path(deal), headers, PROCEEDS, key="crash-point")
+    again = send(client, deal_path(deal), headers, PROCEEDS, key="crash-point")
+    assert (retried.status_code, again.status_code) == (201, 201) and again.get_data() == retried.get_data()
+    assert (recorded()["payments"], recorded()["idempotency"]) == (1, 1)
+
+
+def recorded_in_transaction() -> int:
+    """Payments the request's own (uncommitted) transaction holds."""
+    return db.session.scalar(select(func.count()).select_from(DealPayment))
 
 
 # ---------------------------------------------------------------- bad input

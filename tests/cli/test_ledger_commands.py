@@ -65,6 +65,7 @@ def books(make_user, make_organisation, make_achievement):
     policy.pay_award(db.session, admin, awards[0].id)
     policy.approve_award(db.session, admin, awards[1].id)
     policy.reverse_award(db.session, admin, awards[2].id, "登记错误")
+    db.session.commit()
     return {"deal": deal, "agreement": agreement, "awards": awards, "achievement": achievement, "startup": startup}
 
 

@@ -18,6 +18,7 @@ from market.listings.models import LISTING_LIFETIME, Attachment, Follow, Listing
 from market.listings.vocabulary import ListingKind, ListingStatus
 from market.notifications.models import Notification
 from market.timeutil import utcnow
+from market.unit_of_work import unit_of_work
 
 ACHIEVEMENT = ListingKind.ACHIEVEMENT
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n%%EOF\n"
@@ -356,9 +357,30 @@ def test_a_confidential_attachment_is_only_for_the_organisation_and_admins(uploa
     assert services.get_attachment(db.session, admin, secret.id).id == secret.id
 
 
-def test_removing_an_attachment_deletes_its_file(app, upload, owner):
+def test_removing_an_attachment_deletes_its_file_once_the_removal_is_committed(app, upload, owner):
     attachment = upload()
-    services.remove_attachment(db.session, owner, attachment.id, app.config["UPLOAD_FOLDER"])
+    with unit_of_work():
+        services.remove_attachment(db.session, owner, attachment.id, app.config["UPLOAD_FOLDER"])
+        assert len(stored_files(app)) == 1
+    assert count(Attachment) == 0
+    assert stored_files(app) == []
+
+
+def test_a_removal_that_is_rolled_back_keeps_the_row_and_its_file(app, upload, owner):
+    attachment = upload()
+    db.session.commit()
+    with pytest.raises(RuntimeError), unit_of_work():
+        services.remove_attachment(db.session, owner, attachment.id, app.config["UPLOAD_FOLDER"])
+        raise RuntimeError("the request failed after the removal")
+    assert count(Attachment) == 1
+    assert len(stored_files(app)) == 1
+
+
+def test_an_upload_whose_request_fails_leaves_no_file(app, upload):
+    with pytest.raises(RuntimeError), unit_of_work():
+        upload()
+        assert len(stored_files(app)) == 1
+        raise RuntimeError("the request failed after the upload")
     assert count(Attachment) == 0
     assert stored_files(app) == []
 

@@ -63,6 +63,7 @@ def test_withdrawn_achievement_leaves_a_running_index(make_achievement, make_dem
     achievement = make_achievement(**HYDROGEN)
     assert str(achievement.id) in indexed_ids("achievement")
     listings.withdraw_listing(db.session, achievement.submitter, ListingKind.ACHIEVEMENT, achievement.id)
+    db.session.commit()
     assert str(achievement.id) not in indexed_ids("achievement")
     demand = make_demand(**HYDROGEN_NEED)
     found = services.list_listing_matches(db.session, demand.submitter, ListingKind.DEMAND, demand.id)
@@ -73,8 +74,10 @@ def test_edited_published_listing_is_out_until_approved_again_then_indexed_with_
     achievement = make_achievement(**HYDROGEN)
     update_achievement(db.session, achievement.submitter, achievement.id,
                        {**ACHIEVEMENT_INPUT, **HYDROGEN, "title": "焦炉煤气深冷分离制氢"})
+    db.session.commit()
     assert str(achievement.id) not in indexed_ids("achievement")
     listings.approve_listing(db.session, admin, ListingKind.ACHIEVEMENT, achievement.id)
+    db.session.commit()
     assert str(achievement.id) in indexed_ids("achievement")
     assert store().indexes["achievement"].get(str(achievement.id)).title == "焦炉煤气深冷分离制氢"
 

@@ -14,6 +14,7 @@ from market.errors import DomainError
 from market.extensions import db
 from market.policy import services as policy
 from market.policy.models import Award, AwardStatus, PolicyEvent
+from market.unit_of_work import unit_of_work
 from tests.conftest import POSTGRES_URL
 
 THREADS = 50
@@ -50,7 +51,8 @@ def _race(app, worker) -> list[str]:
         with app.app_context():
             try:
                 barrier.wait(timeout=60)
-                worker(index)
+                with unit_of_work():
+                    worker(index)
                 outcomes[index] = "ok"
             except DomainError as error:
                 db.session.rollback()

@@ -341,6 +341,7 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
         "valley": list_valleys(session)[0].id,
         "field": "energy",
     }
+    session.commit()
     return {role: person.email for role, person in users.items()}, ids
 
 
