@@ -461,6 +461,7 @@ def make_deal(deal_world):
             services.terminate_deal(session, buyer, deal_id, reason="受让方资金未落实")
         deal = session.get(Deal, deal_id)
         assert deal.stage == stage, f"make_deal reached {deal.stage}, not {stage}"
+        session.commit()  # as the requests that built it would have: other connections (race threads) see it
         return deal
 
     return make
@@ -494,6 +495,7 @@ def make_agreement(app, make_organisation, make_user):
             services.accept_delivery(db.session, buyer, agreement.id, delivery.id, day.isoformat())
         for amount_fen, day in payments:
             services.record_payment(db.session, buyer, agreement.id, amount_fen=amount_fen, paid_on=day.isoformat())
+        db.session.commit()  # as the requests that built it would have: other connections (race threads) see it
         return agreement
 
     return make
