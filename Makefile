@@ -39,6 +39,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check market tests
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 clean:

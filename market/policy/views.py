@@ -31,13 +31,7 @@ from market.imports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv
 from market.money import format_yuan
 from market.policy import queries
 from market.policy import services as policy
-from market.policy.engine import (
-    FindingLevel,
-    check_proceeds_split,
-    find_rule,
-    proceeds_split_limits_on,
-    rules_in_force,
-)
+from market.policy.engine import find_rule, rules_in_force
 from market.policy.forms import (
     CALCULATOR_EXAMPLES,
     CALCULATOR_FORMS,
@@ -58,6 +52,7 @@ from market.policy.rules import (
     parse_rule_set_toml,
 )
 from market.policy.scenario import ScenarioError, parse_scenario, run_scenario
+from market.policy.statutory import FindingLevel, check_proceeds_split, proceeds_split_limits_on
 from market.security import admin_required
 from market.taxonomy.services import list_valleys
 from market.unit_of_work import savepoint

@@ -9,12 +9,9 @@ from market.policy.engine import (
     AwardStatus,
     CapKey,
     CapUsage,
-    FindingLevel,
     PolicyState,
     apply_event,
-    check_proceeds_split,
     find_rule,
-    proceeds_split_limits_on,
 )
 from market.policy.events import (
     IntermediaryShare,
@@ -36,6 +33,7 @@ from market.policy.rules import (
     parse_rule_set,
     parse_rule_set_toml,
 )
+from market.policy.statutory import FindingLevel, check_proceeds_split, proceeds_split_limits_on
 
 D = dt.date.fromisoformat
 YUAN = 100  # fen per yuan, to write the worked examples as in POLICY.md
