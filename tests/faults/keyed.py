@@ -1,0 +1,44 @@
+"""Helpers of the fault trials: API tokens, keyed POSTs and a count of everything a money operation writes."""
+import json
+
+from sqlalchemy import func, select
+
+from market.accounts.services import create_api_token
+from market.api.models import IdempotencyRecord
+from market.contracts.models import PreorderPayment
+from market.deals.models import Deal, DealPayment
+from market.extensions import db
+from market.ledger.models import LedgerEntry, LedgerTransaction
+from market.policy.models import Award, PolicyEvent, PolicyStateSnapshot
+
+YUAN = 100
+WAN = 10_000 * YUAN
+JSON = "application/json"
+
+
+def bearer(user) -> dict:
+    """Authorization header with a fresh personal token of the user (committed: other connections see it)."""
+    token = create_api_token(db.session, user, "faults")
+    db.session.commit()
+    return {"Authorization": "Bearer " + token}
+
+
+def post_keyed(client, path: str, headers: dict, body: dict | None, key: str):
+    """POST a JSON body (or none) with an Idempotency-Key."""
+    data = json.dumps(body) if body is not None else None
+    extra = {"Content-Type": JSON} if body is not None else {}
+    return client.post(path, data=data, headers={**headers, **extra, "Idempotency-Key": key})
+
+
+def money_rows() -> dict[str, object]:
+    """Everything a money operation writes: row counts, the engine's position and the deal and award totals."""
+    db.session.expire_all()
+    models = {"deal_payments": DealPayment, "preorder_payments": PreorderPayment, "awards": Award,
+              "policy_events": PolicyEvent, "ledger_transactions": LedgerTransaction, "ledger_entries": LedgerEntry,
+              "idempotency": IdempotencyRecord}
+    counts: dict[str, object] = {name: db.session.scalar(select(func.count()).select_from(model))
+                                 for name, model in models.items()}
+    counts["last_event_id"] = db.session.scalar(select(func.max(PolicyStateSnapshot.last_event_id)))
+    counts["paid_fen"] = db.session.scalar(select(func.coalesce(func.sum(Deal.paid_fen), 0)))
+    counts["award_statuses"] = sorted(str(status) for status in db.session.scalars(select(Award.status)))
+    return counts
