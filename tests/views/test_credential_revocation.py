@@ -22,7 +22,7 @@ def reset_links(client, email: str, how_many: int) -> list[str]:
     for _request in range(how_many):
         client.post("/password/forgot", data={"email": email})
     bodies = db.session.scalars(select(OutboxMail.body).where(OutboxMail.recipient == email).order_by(OutboxMail.id))
-    return [re.search(r"http://localhost(/password/reset/[A-Za-z0-9_-]+)", body).group(1) for body in bodies]
+    return [re.search(r"https?://[^/\s]+(/password/reset/[A-Za-z0-9_-]+)", body).group(1) for body in bodies]
 
 
 def test_a_password_reset_revokes_every_api_token_of_the_user(app, client, make_user):
