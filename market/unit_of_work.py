@@ -107,7 +107,7 @@ def _rollback(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    """Whoever committed (the unit of work, a test, a service not converted yet): the kept rows' side effects."""
+    """Whoever committed (the unit of work or a test): the kept rows' side effects."""
     session.info.pop(ROLLBACK_HOOKS, None)
     for then in session.info.pop(COMMIT_HOOKS, []):
         then()

@@ -136,11 +136,11 @@ def register_user(
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
 
-    # Both branches below do the same work: one password hash, one queued mail, one commit (no enumeration by timing).
+    # Both branches below do the same work: one password hash, one queued mail, one flush (no enumeration by timing).
     password_hash = hash_password(password, _password_profile())
     if find_user_by_email(session, email) is not None:
         queue_mail(session, email, _("注册提醒"), _("有人尝试用您的邮箱注册晋创谷成果转化平台。如是您本人，请直接登录或重置密码。"))
-        session.commit()
+        session.flush()
         audit.info("registration with existing email")
         return None
 
@@ -164,7 +164,7 @@ def register_user(
     queue_mail(session, email, _("注册申请已收到"),
                _("您好，%(name)s：您在晋创谷成果转化平台的注册申请已收到，机构审核通过后即可发布信息。如非本人操作，请忽略本邮件。",
                  name=name))
-    session.commit()
+    session.flush()
     audit.info("user registered user_id=%s role=%s", user.id, role)
     return user
 
@@ -185,7 +185,7 @@ def start_session(session: Session, user: User, user_agent: str = "") -> str:
     token = secrets.token_urlsafe(32)
     session.add(UserSession(token_hash=token_digest(token), user_id=user.id, user_agent=user_agent[:200]))
     user.last_login_at = utcnow()
-    session.commit()
+    session.flush()
     audit.info("login user_id=%s", user.id)
     return token
 
@@ -200,11 +200,9 @@ def find_session_user(session: Session, token: str | None, user_id: int, idle: t
         return None
     if now - row.last_seen_at > idle or now - row.created_at > absolute:
         row.revoked_at = now
-        session.commit()
         return None
     if now - row.last_seen_at > timedelta(minutes=1):
         row.last_seen_at = now
-        session.commit()
     user = row.user
     return user if user.is_active_account else None
 
@@ -216,7 +214,7 @@ def end_session(session: Session, token: str | None) -> None:
         if row is not None and row.revoked_at is None:
             row.revoked_at = utcnow()
             audit.info("logout user_id=%s", row.user_id)
-    session.commit()
+    session.flush()
 
 
 def _revoke_all_sessions(session: Session, user: User) -> None:
@@ -245,7 +243,7 @@ def request_password_reset(session: Session, email: str, reset_url_for) -> None:
         queue_mail(session, user.email, _("重置密码"),
                    _("请在一小时内打开以下链接重置密码：%(url)s\n如非本人操作，请忽略本邮件。", url=reset_url_for(token)))
         audit.info("password reset requested user_id=%s", user.id)
-    session.commit()
+    session.flush()
 
 
 def reset_password(session: Session, token: str, new_password: str) -> User:
@@ -259,7 +257,7 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     row.used_at = utcnow()
     row.user.password_hash = hash_password(new_password, _password_profile())
     _revoke_credentials(session, row.user)
-    session.commit()
+    session.flush()
     audit.info("password reset user_id=%s", row.user_id)
     return row.user
 
@@ -273,7 +271,7 @@ def change_password(session: Session, user: User, *, current_password: str, new_
         raise ValidationError(weak, {"new_password": weak})
     user.password_hash = hash_password(new_password, _password_profile())
     _revoke_credentials(session, user)
-    session.commit()
+    session.flush()
     audit.info("password changed user_id=%s", user.id)
 
 
@@ -287,7 +285,7 @@ def update_profile(session: Session, user: User, *, name: str, phone: str, local
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
     user.name, user.phone, user.locale = name, phone, locale
-    session.commit()
+    session.flush()
 
 
 def create_api_token(session: Session, user: User, name: str) -> str:
@@ -298,7 +296,7 @@ def create_api_token(session: Session, user: User, name: str) -> str:
         raise ValidationError(_("令牌名称：%(m)s", m=errors["name"]), dict(errors))
     token = "jcg_" + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, name=name, prefix=token[:10], token_hash=token_digest(token)))
-    session.commit()
+    session.flush()
     audit.info("api token created user_id=%s", user.id)
     return token
 
@@ -309,7 +307,7 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> None:
     if row is None or row.user_id != user.id:
         raise NotFoundError(_("令牌不存在。"))
     row.revoked_at = row.revoked_at or utcnow()
-    session.commit()
+    session.flush()
     audit.info("api token revoked user_id=%s", user.id)
 
 
@@ -346,7 +344,7 @@ def decide_membership(session: Session, actor: User, user_id: int, approve: bool
     user.membership_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     if approve and user.organisation is not None and user.organisation.status == ApprovalStatus.PENDING:
         user.organisation.status = ApprovalStatus.APPROVED
-    session.commit()
+    session.flush()
     audit.info("membership %s user_id=%s by admin_id=%s", "approved" if approve else "rejected", user.id, actor.id)
     return user
 
@@ -359,7 +357,7 @@ def decide_organisation(session: Session, actor: User, organisation_id: int, app
     if organisation is None:
         raise NotFoundError(_("机构不存在。"))
     organisation.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-    session.commit()
+    session.flush()
     audit.info("organisation %s id=%s by admin_id=%s", organisation.status, organisation.id, actor.id)
     return organisation
 
@@ -375,7 +373,7 @@ def create_admin(session: Session, *, email: str, name: str, password: str) -> U
                 password_hash=hash_password(password, _password_profile()),
                 membership_status=ApprovalStatus.APPROVED)
     session.add(user)
-    session.commit()
+    session.flush()
     return user
 
 

@@ -45,7 +45,7 @@ def start_enrolment(session: Session, user: User) -> SecondFactor:
     if factor is None:
         factor = SecondFactor(secret=pyotp.random_base32())
         user.second_factor = factor
-        session.commit()
+        session.flush()
     return factor
 
 
@@ -90,7 +90,7 @@ def confirm_enrolment(session: Session, user: User, code: str, *, now: float | N
         raise ValidationError(_("验证码不正确，请核对手机时间后重新输入。"), {"code": _("验证码不正确。")})
     factor.confirmed_at = utcnow()
     codes = _new_recovery_codes(session, user)
-    session.commit()
+    session.flush()
     audit.info("second factor enrolled user_id=%s", user.id)
     return codes
 
@@ -110,7 +110,7 @@ def verify_second_factor(session: Session, user: User, code: str, *, now: float 
             accepted = True
             audit.info("recovery code used user_id=%s", user.id)
     audit.info("second factor %s user_id=%s", "accepted" if accepted else "refused", user.id)
-    session.commit()
+    session.flush()
     return accepted
 
 
@@ -138,7 +138,7 @@ def reset_second_factor(session: Session, actor: User, user_id: int) -> User:
     session.delete(user.second_factor)
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.add(SecondFactorReset(user_id=user.id, admin_id=actor.id))
-    session.commit()
+    session.flush()
     session.refresh(user, ["second_factor"])
     audit.warning("second factor reset user_id=%s by admin_id=%s", user.id, actor.id)
     return user
@@ -166,5 +166,5 @@ def confirm_recent_login(session: Session, user: User, token: str | None) -> Non
     if row is None or row.user_id != user.id:
         raise PermissionDeniedError(_("登录已失效，请重新登录。"))
     row.authenticated_at = utcnow()
-    session.commit()
+    session.flush()
     audit.info("re-authenticated user_id=%s", user.id)

@@ -14,6 +14,7 @@ from market.extensions import db, limiter
 from market.formtools import apply_errors
 from market.safety import safe_next
 from market.security import SecondFactorRequiredError, admin_required
+from market.unit_of_work import savepoint
 
 PENDING_LOGIN_SECONDS = 300
 """How long the code step waits after a correct password."""
@@ -84,7 +85,8 @@ def two_factor():
     factor = twofactor.start_enrolment(db.session, current_user)
     if form.validate_on_submit():
         try:
-            codes = twofactor.confirm_enrolment(db.session, current_user, form.code.data)
+            with savepoint():
+                codes = twofactor.confirm_enrolment(db.session, current_user, form.code.data)
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -105,7 +107,8 @@ def reauthenticate():
     needs_code = twofactor.needs_second_factor(current_user)
     if form.validate_on_submit():
         try:
-            services.authenticate(db.session, current_user.email, form.password.data)
+            with savepoint():
+                services.authenticate(db.session, current_user.email, form.password.data)
         except DomainError:
             form.form_errors = [_("密码不正确。")]
         else:
@@ -138,7 +141,8 @@ def reset_second_factor(user_id: int):
         flash(_("请求无法处理，请检查后重试。"), "error")
         return redirect(url_for("accounts.second_factors"))
     try:
-        user = twofactor.reset_second_factor(db.session, current_user, user_id)
+        with savepoint():
+            user = twofactor.reset_second_factor(db.session, current_user, user_id)
     except ValidationError as error:
         flash(error.message, "error")
         return redirect(url_for("accounts.second_factors"))

@@ -32,6 +32,7 @@ from market.listings import queries
 from market.listings.validation import parse_id
 from market.listings.vocabulary import ListingKind
 from market.safety import safe_next
+from market.unit_of_work import savepoint
 
 bp = Blueprint("accounts", __name__)
 
@@ -61,8 +62,10 @@ def register():
                        "region": form.organisation_region.data or ""}
         org_id = parse_id(form.organisation_id.data)
         try:
-            services.register_user(db.session, email=form.email.data, name=form.name.data, password=form.password.data,
-                                   role=role, organisation_id=None if new_org else org_id, new_organisation=new_org)
+            with savepoint():
+                services.register_user(db.session, email=form.email.data, name=form.name.data,
+                                       password=form.password.data, role=role,
+                                       organisation_id=None if new_org else org_id, new_organisation=new_org)
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -78,7 +81,8 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(db.session, form.email.data, form.password.data)
+            with savepoint():
+                user = services.authenticate(db.session, form.email.data, form.password.data)
         except DomainError as error:
             form.form_errors = [error.message]
         else:
@@ -116,7 +120,8 @@ def reset_password(token: str):
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(db.session, token, form.password.data)
+            with savepoint():
+                services.reset_password(db.session, token, form.password.data)
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -132,8 +137,9 @@ def profile():
     form = ProfileEditForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            services.update_profile(db.session, current_user, name=form.name.data, phone=form.phone.data or "",
-                                    locale=form.locale.data)
+            with savepoint():
+                services.update_profile(db.session, current_user, name=form.name.data, phone=form.phone.data or "",
+                                        locale=form.locale.data)
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -154,8 +160,9 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            services.change_password(db.session, current_user, current_password=form.current_password.data,
-                                     new_password=form.new_password.data)
+            with savepoint():
+                services.change_password(db.session, current_user, current_password=form.current_password.data,
+                                         new_password=form.new_password.data)
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -176,7 +183,8 @@ def create_token():
     new_token = None
     if form.validate_on_submit():
         try:
-            new_token = services.create_api_token(db.session, current_user, form.name.data)
+            with savepoint():
+                new_token = services.create_api_token(db.session, current_user, form.name.data)
         except DomainError as error:
             apply_errors(form, error)
     status = 200 if new_token else 422

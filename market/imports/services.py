@@ -33,6 +33,7 @@ from market.listings.vocabulary import (
 )
 from market.money import MoneyFormatError, parse_yuan
 from market.taxonomy.services import field_path, list_fields
+from market.unit_of_work import savepoint
 
 MAX_DATA_ROWS = 1000
 """Achievements one upload may hold."""
@@ -150,7 +151,7 @@ class _Layout:
 
 def import_achievements(session: Session, actor: User, *, filename: str, data: bytes,
                         submit: bool) -> list[Achievement]:
-    """Create every achievement of an uploaded sheet in one commit, or none (SheetRowsError lists each problem)."""
+    """Create every achievement of an uploaded sheet, or none (SheetRowsError lists each problem)."""
     organisation = _importing_organisation(actor)
     try:
         rows = sheets.read_sheet(filename, data, row_limit=MAX_DATA_ROWS + 2)
@@ -188,15 +189,12 @@ def import_achievements(session: Session, actor: User, *, filename: str, data: b
         raise SheetRowsError(problems, len(data_rows))
 
     try:
-        created = [build_achievement(session, actor, clean, submit=submit, source_key=source_key)
-                   for clean, source_key in accepted]
-        session.commit()
+        with savepoint(session):
+            created = [build_achievement(session, actor, clean, submit=submit, source_key=source_key)
+                       for clean, source_key in accepted]
+            session.flush()
     except IntegrityError as error:
-        session.rollback()
         raise _file_error(_("部分成果编号刚刚已被导入，未导入任何成果。请刷新工作台确认后再上传。")) from error
-    except Exception:
-        session.rollback()
-        raise
     return created
 
 

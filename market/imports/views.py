@@ -4,6 +4,7 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import BadRequest
 
 from market.accounts.models import Role
 from market.errors import DomainError
@@ -12,6 +13,7 @@ from market.formtools import apply_errors
 from market.imports import services, sheets
 from market.imports.forms import AchievementImportForm, ImportReportForm
 from market.security import roles_required
+from market.unit_of_work import savepoint
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 IMPORT_ROLES = (Role.RESEARCHER, Role.ENTERPRISE, Role.ADMIN)
@@ -28,9 +30,10 @@ def achievements():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            created = services.import_achievements(
-                db.session, current_user, filename=upload.filename or "",
-                data=upload.stream.read(sheets.MAX_UPLOAD_BYTES + 1), submit=form.submit_for_review.data)
+            with savepoint():
+                created = services.import_achievements(
+                    db.session, current_user, filename=upload.filename or "",
+                    data=upload.stream.read(sheets.MAX_UPLOAD_BYTES + 1), submit=form.submit_for_review.data)
         except services.SheetRowsError as error:
             refused, status = error, error.status
         except DomainError as error:
@@ -73,7 +76,7 @@ def achievement_errors():
         abort(400)
     try:
         problems = services.decode_report(form.report.data)
-    except DomainError:
-        abort(400)
+    except DomainError as error:
+        raise BadRequest() from error
     return send_file(io.BytesIO(services.error_report_csv(problems)), mimetype=sheets.CSV_MIMETYPE,
                      as_attachment=True, download_name="成果导入错误报告.csv")

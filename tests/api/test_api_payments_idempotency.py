@@ -30,8 +30,11 @@ RACE_CONFIG = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACE_THREADS + 5, "max
 
 
 def bearer(user) -> dict:
-    """Authorization header with a fresh personal token of the user."""
-    return {"Authorization": "Bearer " + create_api_token(db.session, user, "test")}
+    """Authorization header with a fresh personal token of the user, committed so that request threads on other
+    connections see it (the service only flushes)."""
+    token = create_api_token(db.session, user, "test")
+    db.session.commit()
+    return {"Authorization": "Bearer " + token}
 
 
 def send(client, path: str, headers: dict, body=None, *, raw: bytes | None = None, key: str | None = "key-1",

@@ -178,6 +178,7 @@ def test_sessions_end_after_the_idle_and_the_absolute_timeout(app, make_user, id
     db.session.commit()
     found = services.find_session_user(db.session, token, user.id, IDLE, ABSOLUTE)
     assert (found is not None) == alive
+    db.session.commit()  # what the request's unit of work does after the user loader
     db.session.refresh(row)
     assert (row.revoked_at is None) == alive
 

@@ -7,8 +7,6 @@ import pytest
 
 MARKET = Path(__file__).resolve().parents[2] / "market"
 UNIT_OF_WORK = MARKET / "unit_of_work.py"
-NOT_YET_CONVERTED = ("accounts", "imports")
-"""Still commit in their services; they are converted next (their owners are changing them right now)."""
 DOMAIN_ERRORS = {"DomainError", "ValidationError", "RuleViolationError", "InvalidStateError", "NotFoundError",
                  "PermissionDeniedError", "FORM_ERRORS"}
 
@@ -62,7 +60,7 @@ def test_nothing_but_the_unit_of_work_commits_or_rolls_back():
     found = []
     for path in market_modules():
         relative = path.relative_to(MARKET)
-        if path == UNIT_OF_WORK or relative.parts[0] in NOT_YET_CONVERTED:
+        if path == UNIT_OF_WORK:
             continue
         calls = method_calls(ast.parse(path.read_text(encoding="utf-8")), {"commit", "rollback"})
         found += [f"{relative}:{line} {name}()" for line, name in calls]
@@ -73,8 +71,6 @@ def test_views_api_handlers_and_commands_leave_the_session_to_the_unit_of_work()
     found = []
     for path in filter(is_view_or_command_module, market_modules()):
         relative = path.relative_to(MARKET)
-        if relative.parts[0] in NOT_YET_CONVERTED:
-            continue
         calls = method_calls(ast.parse(path.read_text(encoding="utf-8")), {"commit", "rollback", "flush"})
         found += [f"{relative}:{line} {name}()" for line, name in calls if not _is_stream_flush(path, line)]
     assert found == []
@@ -96,8 +92,6 @@ def test_views_that_show_a_refusal_ran_the_service_in_a_savepoint():
     found = []
     for path in filter(is_view_or_command_module, market_modules()):
         relative = path.relative_to(MARKET)
-        if relative.parts[0] in NOT_YET_CONVERTED:
-            continue
         found += [f"{relative}:{line}" for line in swallowed_refusals(ast.parse(path.read_text(encoding="utf-8")))]
     assert found == []
 
