@@ -219,6 +219,7 @@ def reset_link(app, make_user):
     """A live reset link for a new user."""
     user = make_user("researcher")
     accounts.request_password_reset(db.session, user.email, lambda token: f"/password/reset/{token}")
+    db.session.commit()  # as the request that asked for it would (database_rows() rolls back what is not committed)
     body = db.session.scalar(select(OutboxMail.body).order_by(OutboxMail.id.desc()))
     return re.search(r"/password/reset/[A-Za-z0-9_-]+", body).group(0)
 

@@ -313,6 +313,7 @@ def test_the_api_refuses_a_nul_in_a_field_code_with_its_json_error(client, make_
         listing = (make_achievement if kind == "achievements" else make_demand)(owner=owner, status="draft")
         url += f"/{listing.id}"
     token = create_api_token(db.session, owner, "测试")
+    db.session.commit()  # as the request that made it would (database_rows() rolls back what is not committed)
     before = database_rows()
     response = client.open(url, method=method, json={**body, "field": "ab\u0000c"},
                            headers={"Authorization": f"Bearer {token}"})
