@@ -23,7 +23,7 @@ from market.accounts.models import (
     User,
 )
 from market.accounts.passwords import hash_password
-from market.deals.models import Deal, DealStage
+from market.deals.models import PIPELINE, Deal, DealStage
 from market.extensions import db
 from market.ledger.checks import find_book_problems
 from market.seeding import load_reference_data
@@ -373,14 +373,14 @@ WAN = 1_000_000
 @contextmanager
 def deal_clock(day: date):
     """Run the deal services as if today were `day` (to start a public notice in the past: 15 days must pass)."""
-    from market.deals import services
+    from market.deals import recording
 
-    real = services.today
-    services.today = lambda: day
+    real = recording.today
+    recording.today = lambda: day
     try:
         yield
     finally:
-        services.today = real
+        recording.today = real
 
 
 @pytest.fixture
@@ -432,10 +432,10 @@ def make_deal(deal_world):
                                         people=[(str(person.id), share) for person, share in intermediaries])
         if intermediary_exception:
             services.record_intermediary_exception(session, deal_world.admin, deal_id, reason=intermediary_exception)
-        reach = services.PIPELINE.index(terminated_from if stage == DealStage.TERMINATED else stage)
+        reach = PIPELINE.index(terminated_from if stage == DealStage.TERMINATED else stage)
 
         def reaches(step: DealStage) -> bool:
-            return reach >= services.PIPELINE.index(step)
+            return reach >= PIPELINE.index(step)
 
         if reaches(DealStage.NEGOTIATION):
             services.advance_deal(session, buyer, deal_id, DealStage.NEGOTIATION)

@@ -10,7 +10,7 @@ from market.accounts.models import Role
 from market.achievements.models import Achievement
 from market.deals import forms as deal_forms
 from market.deals import services
-from market.deals.models import BidSide, BidStatus, Deal, ResponseStatus
+from market.deals.models import PIPELINE, BidSide, BidStatus, Deal, ResponseStatus
 from market.demands.models import Demand
 from market.errors import (
     InvalidStateError,
@@ -194,7 +194,7 @@ def _render_deal(deal_id: int, status: int = 200, **given):
         events=services.deal_events(db.session, deal), payments=payments, awards_by_event=by_event,
         other_awards=[a for a in awards if a.policy_event_id not in paid_events],
         recipients=award_queries.recipient_labels(db.session, {a.recipient for a in awards}),
-        pipeline=services.PIPELINE, today=services.today(), notice_public=services.notice_is_public(deal),
+        pipeline=PIPELINE, today=services.today(), notice_public=services.notice_is_public(deal),
     ), status
 
 

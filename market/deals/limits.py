@@ -1,0 +1,24 @@
+"""Limits and stage groups of the deal services, declared once."""
+import logging
+import re
+from datetime import date
+
+from market.deals.models import (
+    PIPELINE,
+    DealStage,
+)
+
+audit = logging.getLogger("market.audit")
+
+MAX_INTERMEDIARIES_PER_ACHIEVEMENT = 3
+MAX_INTERMEDIARY_ROWS = 3
+DEFAULT_NOTICE_DAYS = 15
+MAX_NOTICE_DAYS = 90
+MAX_MESSAGE_CHARS = 2000
+MAX_PROPOSAL_CHARS = 5000
+MAX_REASON_CHARS = 1000
+EARLIEST_DATE = date(2000, 1, 1)
+REGISTRATION_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9-]{3,59}", re.ASCII)
+EDITABLE_TERMS_STAGES = (DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING)
+BEFORE_REGISTRATION = (DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING, DealStage.NOTICE, DealStage.SIGNED)
+BOARD_STAGES = PIPELINE + [DealStage.TERMINATED]

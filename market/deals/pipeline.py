@@ -1,0 +1,296 @@
+"""The deal pipeline: moves, terms, public notice, signing, registration, payments, completion."""
+import logging
+import unicodedata
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from market.accounts.models import (
+    User,
+)
+from market.deals import payments, recording
+from market.deals.labels import STAGE_LABELS
+from market.deals.limits import (
+    DEFAULT_NOTICE_DAYS,
+    EARLIEST_DATE,
+    EDITABLE_TERMS_STAGES,
+    MAX_NOTICE_DAYS,
+    MAX_REASON_CHARS,
+    REGISTRATION_NUMBER,
+)
+from market.deals.models import (
+    Deal,
+    DealPayment,
+    DealStage,
+)
+from market.deals.permissions import EDITORS, can_view_deal, deal_roles, may_move, next_stage
+from market.deals.recording import clean_amount, deal_link, involved_user_ids, notify_all, raise_if_errors, record_step
+from market.errors import (
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from market.listings import services as listings
+from market.listings.validation import FieldErrors, clean_date, clean_int, clean_text
+from market.listings.vocabulary import ListingStatus, TransferMode, label
+from market.money import format_wan
+from market.policy import services as policy
+from market.policy.models import Award
+from market.timeutil import utcnow
+from market.unit_of_work import savepoint
+
+audit = logging.getLogger("market.audit")
+
+# ---------------------------------------------------------------- the deal pipeline
+
+
+def get_deal(session: Session, actor: User | None, deal_id: int) -> Deal:
+    """A deal the actor may see, or NotFoundError (it looks absent to everyone else)."""
+    deal = session.get(Deal, deal_id)
+    if deal is None or not can_view_deal(actor, deal):
+        raise NotFoundError(_("项目不存在或您无权查看。"))
+    return deal
+
+
+def _deal_for_move(session: Session, actor: User, deal_id: int, target: DealStage) -> Deal:
+    """Load a deal and check the actor may move it into target from its current stage."""
+    deal = get_deal(session, actor, deal_id)
+    if not may_move(actor, deal, target):
+        raise PermissionDeniedError(_("您无权将项目推进到“%(s)s”阶段。", s=STAGE_LABELS[target]))
+    if not deal.is_open:
+        raise InvalidStateError(_("项目已%(s)s，不能再变更。", s=STAGE_LABELS[DealStage(deal.stage)]))
+    if target != DealStage.TERMINATED and next_stage(deal) != target:
+        raise InvalidStateError(_("项目当前处于“%(now)s”阶段，不能进入“%(to)s”阶段。",
+                                  now=STAGE_LABELS[DealStage(deal.stage)], to=STAGE_LABELS[target]))
+    return deal
+
+
+
+def advance_deal(session: Session, actor: User, deal_id: int, target) -> Deal:
+    """Move a deal intent → negotiation → pricing (the steps that need nothing but a party's decision)."""
+    try:
+        target = DealStage(target)
+    except (ValueError, TypeError):
+        raise InvalidStateError(_("无效的阶段。")) from None
+    if target not in (DealStage.NEGOTIATION, DealStage.PRICING):
+        raise InvalidStateError(_("该阶段需要填写相应信息后才能进入。"))
+    deal = _deal_for_move(session, actor, deal_id, target)
+    previous = deal.advance_to(target)
+    record_step(session, deal, actor, "stage", previous)
+    session.flush()
+    return deal
+
+
+def _clean_mode(errors: FieldErrors, deal: Deal, mode) -> TransferMode | None:
+    if mode in (None, ""):
+        return None
+    try:
+        chosen = TransferMode(mode)
+    except (ValueError, TypeError):
+        errors.add("mode", _("无效的选项。"))
+        return None
+    if deal.achievement is not None and deal.achievement.modes and chosen not in deal.achievement.modes:
+        errors.add("mode", _("该成果不提供“%(m)s”方式。", m=label(chosen)))
+        return None
+    return chosen
+
+
+def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_fen, mode) -> Deal:
+    """The parties or the broker set the amount and mode being negotiated (until the notice starts)."""
+    deal = get_deal(session, actor, deal_id)
+    if not EDITORS & deal_roles(actor, deal):
+        raise PermissionDeniedError(_("只有项目双方或项目经纪人可以修改交易条件。"))
+    if deal.stage not in EDITABLE_TERMS_STAGES:
+        raise InvalidStateError(_("公示开始后不能再修改交易条件。"))
+    errors = FieldErrors()
+    amount = clean_amount(errors, "agreed_amount_fen", agreed_amount_fen, required=False)
+    chosen = _clean_mode(errors, deal, mode)
+    raise_if_errors(errors)
+    deal.agreed_amount_fen, deal.mode = amount, chosen
+    note = "、".join(filter(None, [_format_amount(amount), label(chosen) if chosen else ""]))
+    record_step(session, deal, actor, "terms", deal.stage, note=note)
+    session.flush()
+    return deal
+
+
+def _format_amount(fen: int | None) -> str:
+    return format_wan(fen, 6) if fen is not None else ""
+
+
+def start_notice(session: Session, actor: User, deal_id: int, *, notice_days=DEFAULT_NOTICE_DAYS) -> Deal:
+    """Publish the agreed price for public notice (公示) from today for the given number of days."""
+    deal = _deal_for_move(session, actor, deal_id, DealStage.NOTICE)
+    errors = FieldErrors()
+    days = clean_int(errors, "notice_days", notice_days, low=DEFAULT_NOTICE_DAYS, high=MAX_NOTICE_DAYS, required=True)
+    if "notice_days" in errors:
+        errors["notice_days"] = _("公示期应为 %(low)s 到 %(high)s 天的整数。", low=DEFAULT_NOTICE_DAYS, high=MAX_NOTICE_DAYS)
+    if not deal.agreed_amount_fen:
+        errors.add("agreed_amount_fen", _("请先在交易条件中填写协议价格。"))
+    if deal.mode is None:
+        errors.add("mode", _("请先在交易条件中选择转化方式。"))
+    raise_if_errors(errors)
+    starts = recording.today()
+    deal.notice_days, deal.notice_starts_on = days, starts
+    deal.notice_ends_on = starts + timedelta(days=days - 1)
+    previous = deal.advance_to(DealStage.NOTICE)
+    record_step(session, deal, actor, "notice", previous,
+            note=_("公示期 %(a)s 至 %(b)s", a=starts.isoformat(), b=deal.notice_ends_on.isoformat()))
+    session.flush()
+    return deal
+
+
+def notice_is_public(deal: Deal) -> bool:
+    """A notice is public from its first day on, unless the deal was terminated."""
+    return (deal.notice_starts_on is not None and deal.notice_starts_on <= recording.today()
+            and deal.stage != DealStage.TERMINATED)
+
+
+def get_public_notice(session: Session, deal_id: int) -> Deal:
+    """A deal whose public notice anyone may read, or NotFoundError."""
+    deal = session.get(Deal, deal_id)
+    if deal is None or not notice_is_public(deal):
+        raise NotFoundError(_("公示不存在。"))
+    return deal
+
+
+def list_public_notices(session: Session) -> list[Deal]:
+    """Deals in their notice period now, newest first."""
+    return list(session.scalars(select(Deal).where(Deal.stage == DealStage.NOTICE, Deal.notice_starts_on <= recording.today())
+                                .options(selectinload(Deal.transferor), selectinload(Deal.transferee))
+                                .order_by(Deal.notice_starts_on.desc(), Deal.id.desc()).limit(200)))
+
+
+def sign_deal(session: Session, actor: User, deal_id: int, *, signed_on, agreed_amount_fen) -> Deal:
+    """Record the signed contract after the notice period has passed."""
+    deal = _deal_for_move(session, actor, deal_id, DealStage.SIGNED)
+    errors = FieldErrors()
+    day = clean_date(errors, "signed_on", signed_on, low=EARLIEST_DATE, high=recording.today())
+    if "signed_on" in errors and signed_on not in (None, ""):
+        errors["signed_on"] = _("签约日期格式应为 YYYY-MM-DD，且不能晚于今天。")
+    if day is None and "signed_on" not in errors:
+        errors.add("signed_on", _("请填写签约日期。"))
+    if day is not None and deal.notice_ends_on is not None and day <= deal.notice_ends_on:
+        errors.add("signed_on", _("公示期至 %(d)s 结束，签约日期须在公示期满之后。", d=deal.notice_ends_on.isoformat()))
+    amount = clean_amount(errors, "agreed_amount_fen", agreed_amount_fen, required=True)
+    if amount is not None and amount != deal.agreed_amount_fen:
+        errors.add("agreed_amount_fen", _("合同金额须与公示价格（%(p)s）一致；价格变更需终止本项目后重新公示。",
+                                          p=_format_amount(deal.agreed_amount_fen)))
+    raise_if_errors(errors)
+    if deal.notice_ends_on is None or recording.today() <= deal.notice_ends_on:
+        raise InvalidStateError(_("公示期尚未结束，不能签约。"))
+    deal.signed_on, deal.agreed_amount_fen = day, amount
+    previous = deal.advance_to(DealStage.SIGNED)
+    record_step(session, deal, actor, "signed", previous, note=f"{day.isoformat()} {_format_amount(amount)}")
+    session.flush()
+    return deal
+
+
+def clean_registration_number(errors: FieldErrors, value) -> str:
+    """A technology-contract registration number: letters, digits and hyphens (full-width forms accepted)."""
+    text = clean_text(errors, "registration_number", value, max_len=60, required=True, multiline=False)
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).upper().replace(" ", "")
+    if not REGISTRATION_NUMBER.fullmatch(text):
+        errors.add("registration_number", _("登记编号只能包含字母、数字和连字符，4 到 60 位。"))
+        return ""
+    return text
+
+
+def register_deal(session: Session, actor: User, deal_id: int, *, registration_number, registered_on) -> Deal:
+    """Record the technology-contract registration (技术合同登记) and tell the policy engine, under the money lock."""
+    snapshot = policy.lock_books(session)
+    with savepoint(session):
+        deal = _deal_for_move(session, actor, deal_id, DealStage.REGISTERED)
+        errors = FieldErrors()
+        number = clean_registration_number(errors, registration_number)
+        day = clean_date(errors, "registered_on", registered_on, low=EARLIEST_DATE, high=recording.today())
+        if "registered_on" in errors:
+            errors["registered_on"] = _("登记日期格式应为 YYYY-MM-DD，且不能晚于今天。")
+        elif day is None:
+            errors.add("registered_on", _("请填写登记日期。"))
+        elif deal.signed_on and day < deal.signed_on:
+            errors.add("registered_on", _("登记日期不能早于签约日期（%(d)s）。", d=deal.signed_on.isoformat()))
+        if number and session.scalar(select(Deal.id).where(Deal.registration_number == number, Deal.id != deal.id)):
+            errors.add("registration_number", _("该登记编号已被其他项目使用。"))
+        raise_if_errors(errors)
+        deal.registration_number, deal.registered_on = number, day
+        previous = deal.advance_to(DealStage.REGISTERED)
+        session.flush()
+        payments.register_contract(session, snapshot, deal, actor)
+        record_step(session, deal, actor, "registered", previous, note=number)
+        session.flush()
+    audit.info("deal %s registered as %s by user_id=%s", deal.id, number, actor.id)
+    return deal
+
+
+def _mark_achievement_dealt(session: Session, deal: Deal, actor: User) -> None:
+    achievement = deal.achievement
+    if achievement is not None and achievement.status in (ListingStatus.PUBLISHED, ListingStatus.WITHDRAWN,
+                                                          ListingStatus.EXPIRED):
+        previous = achievement.mark_dealt()
+        listings.record_event(session, achievement, actor, "dealt", previous, comment=_("项目 #%(id)s 完成", id=deal.id))
+        listings.record_listing_change(session, achievement)
+
+
+def complete_deal(session: Session, actor: User, deal_id: int, *, note="") -> Deal:
+    """The transferor or an admin closes a deal in performance; a short-paid deal needs a written note."""
+    deal = _deal_for_move(session, actor, deal_id, DealStage.COMPLETED)
+    errors = FieldErrors()
+    text = clean_text(errors, "note", note, max_len=MAX_REASON_CHARS)
+    fully_paid = deal.agreed_amount_fen is not None and deal.paid_fen >= deal.agreed_amount_fen
+    if not fully_paid and not text and "note" not in errors:
+        errors.add("note", _("合同金额尚未全部回款，请说明完成原因。"))
+    raise_if_errors(errors)
+    _close_deal(session, deal, actor, text)
+    session.flush()
+    return deal
+
+
+def _close_deal(session: Session, deal: Deal, actor: User, note: str) -> None:
+    """Complete a deal and mark its achievement 已成交."""
+    previous = deal.advance_to(DealStage.COMPLETED)
+    deal.completed_at = utcnow()
+    _mark_achievement_dealt(session, deal, actor)
+    record_step(session, deal, actor, "completed", previous, note=note)
+
+
+def terminate_deal(session: Session, actor: User, deal_id: int, *, reason) -> Deal:
+    """Either party, the broker or an admin ends a deal with a written reason."""
+    deal = _deal_for_move(session, actor, deal_id, DealStage.TERMINATED)
+    errors = FieldErrors()
+    text = clean_text(errors, "reason", reason, max_len=MAX_REASON_CHARS, required=True)
+    if "reason" in errors and not (reason or "").strip():
+        errors["reason"] = _("请填写终止原因。")
+    raise_if_errors(errors)
+    previous = deal.advance_to(DealStage.TERMINATED)
+    deal.termination_reason = text
+    record_step(session, deal, actor, "terminated", previous, note=text)
+    session.flush()
+    return deal
+
+
+def record_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> tuple[DealPayment, list[Award]]:
+    """Record proceeds (awards are computed at once); a payment that completes the contract value closes the deal."""
+    get_deal(session, actor, deal_id)
+    errors = FieldErrors()
+    day = clean_date(errors, "paid_on", paid_on, low=EARLIEST_DATE, high=date(9999, 12, 31))
+    if "paid_on" in errors:
+        errors["paid_on"] = _("回款日期格式应为 YYYY-MM-DD。")
+    elif day is None:
+        errors.add("paid_on", _("请填写回款日期。"))
+    if amount_fen is None:
+        errors.add("amount_fen", _("请填写金额。"))
+    raise_if_errors(errors)
+    with savepoint(session):
+        payment, awards = payments.record_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=day)
+        deal = session.get(Deal, deal_id)
+        if deal.stage == DealStage.PERFORMANCE and deal.paid_fen == deal.agreed_amount_fen:
+            _close_deal(session, deal, actor, _("合同金额已全部回款"))
+        else:
+            notify_all(session, involved_user_ids(session, deal), actor, "deal_payment",
+                        _("项目回款：%(t)s", t=deal.title), deal_link(deal), body=_format_amount(amount_fen))
+        session.flush()
+    return payment, awards

@@ -1,0 +1,102 @@
+"""Shared steps of the deal services: input checks, links, the deal timeline and who is told."""
+import logging
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from market.accounts.models import (
+    ApprovalStatus,
+    User,
+)
+from market.deals.labels import STAGE_LABELS
+from market.deals.models import (
+    Bid,
+    Deal,
+    DealEvent,
+    DealStage,
+)
+from market.errors import (
+    PermissionDeniedError,
+    ValidationError,
+)
+from market.listings.validation import FieldErrors
+from market.money import MAX_FEN
+from market.notifications.services import notify
+from market.timeutil import today_in_china, utcnow
+
+audit = logging.getLogger("market.audit")
+
+def today() -> date:
+    """The current date as the deal services count it (the same clock the payment rules use)."""
+    return today_in_china()
+
+
+def require_approved(actor: User) -> None:
+    """Refuse an actor who is not an approved member of an organisation."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_approved_member:
+        raise PermissionDeniedError(_("您的机构成员身份尚未审核通过。"))
+
+
+def member_ids(session: Session, organisation_id: int | None) -> list[int]:
+    """Ids of the approved, active members of an organisation."""
+    if organisation_id is None:
+        return []
+    return list(session.scalars(select(User.id).where(User.organisation_id == organisation_id,
+                                                      User.membership_status == ApprovalStatus.APPROVED,
+                                                      User.is_active_account.is_(True))))
+
+
+def notify_all(session: Session, user_ids, actor: User, kind: str, title: str, link: str, body: str = "") -> None:
+    """Tell every listed user but the actor."""
+    for user_id in sorted(set(user_ids) - {actor.id}):
+        notify(session, user_id, kind, title, body=body, link=link)
+
+
+def raise_if_errors(errors: FieldErrors) -> None:
+    """Raise one ValidationError carrying every field message collected."""
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
+
+
+def clean_amount(errors: FieldErrors, name: str, value, *, required: bool) -> int | None:
+    """A positive amount in integer fen (forms convert 万元 text to fen)."""
+    if value is None or value == "":
+        if required:
+            errors.add(name, _("请填写金额。"))
+        return None
+    if type(value) is not int or not 0 < value <= MAX_FEN:
+        errors.add(name, _("金额必须大于零且不超过上限。"))
+        return None
+    return value
+
+
+def bid_link(bid: Bid) -> str:
+    """The page of a bid."""
+    return f"/deals/bids/{bid.id}"
+
+
+def deal_link(deal: Deal) -> str:
+    """The page of a deal."""
+    return f"/deals/{deal.id}"
+
+
+
+def involved_user_ids(session: Session, deal: Deal) -> list[int]:
+    """Everyone who follows a deal: both parties' members, its broker and intermediaries."""
+    people = member_ids(session, deal.transferor_id) + member_ids(session, deal.transferee_id)
+    people += [row.user_id for row in deal.intermediaries]
+    if deal.broker_id:
+        people.append(deal.broker_id)
+    return people
+
+
+def record_step(session: Session, deal: Deal, actor: User, action: str, previous: str | None = None, note: str = "",
+            notify_title: str | None = None) -> None:
+    """Append a timeline event and tell everyone involved except the actor."""
+    deal.updated_at = utcnow()
+    session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action=action, from_stage=previous,
+                          to_stage=deal.stage, note=note))
+    title = notify_title or _("项目进展：%(t)s（%(s)s）", t=deal.title, s=STAGE_LABELS[DealStage(deal.stage)])
+    notify_all(session, involved_user_ids(session, deal), actor, "deal_" + action, title, deal_link(deal), body=note)
