@@ -154,7 +154,7 @@ def _register_blueprints(app: Flask) -> None:
     from market.achievements.views import bp as achievements_bp
     from market.admin.views import bp as admin_bp
     from market.api.views import bp as api_bp
-    from market.contracts.views import bp as contracts_bp
+    from market.awards.views import bp as awards_bp
     from market.deals.views import bp as deals_bp
     from market.demands.views import bp as demands_bp
     from market.imports.views import bp as imports_bp
@@ -162,10 +162,10 @@ def _register_blueprints(app: Flask) -> None:
     from market.matching.views import bp as matching_bp
     from market.notifications.views import bp as notifications_bp
     from market.pages.views import bp as pages_bp
-    from market.policy.views import bp as money_bp
+    from market.preorders.views import bp as preorders_bp
 
     for blueprint in (pages_bp, accounts_bp, achievements_bp, demands_bp, listings_bp, notifications_bp, admin_bp, imports_bp,
-                      deals_bp, contracts_bp, money_bp, matching_bp, api_bp):
+                      deals_bp, preorders_bp, awards_bp, matching_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -95,11 +95,10 @@ def send_mail():
 
 def register_commands(app: Flask) -> None:
     """Attach every command to the app's CLI."""
+    from market.awards.commands import check_ledger, policy_cli
     from market.backup import backup, restore
-    from market.ledger.commands import check_ledger
     from market.matching.commands import match_eval, suggest_field
     from market.matching.index_commands import reindex
-    from market.policy.commands import policy_cli
 
     for command in (init_db, seed, create_admin, expire_listings, send_mail, check_ledger, reindex, match_eval,
                     suggest_field, policy_cli, backup, restore):

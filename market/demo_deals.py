@@ -7,13 +7,14 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import OrganisationKind, Role, User
 from market.achievements.models import Achievement
-from market.contracts.models import PreorderAgreement, PreorderDelivery
-from market.contracts.payments import record_preorder_payment, register_agreement
-from market.deals import services as deals
+from market.awards import services as award_services
+from market.deals.bids import accept_bid, counter_bid, place_bid
 from market.deals.models import Deal, DealIntermediary, DealStage
 from market.deals.payments import record_deal_payment, register_contract
+from market.deals.pipeline import advance_deal
 from market.listings.vocabulary import ListingStatus
-from market.policy import services as policy
+from market.preorders.models import PreorderAgreement, PreorderDelivery
+from market.preorders.payments import record_preorder_payment, register_agreement
 
 WAN = 1_000_000  # fen in 10,000 yuan
 
@@ -36,18 +37,18 @@ def load_demo_deals(session: Session) -> int:
     created = 0
     for index, target in enumerate((DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING)):
         buyer, achievement = enterprises[index + 1], achievements[index]
-        bid = deals.place_bid(session, buyer, achievement.id, amount_fen=achievement.price_min_fen,
-                              mode=achievement.modes[0].value, message="我们希望尽快开展中试验证，价格可再商议。")
-        deals.counter_bid(session, achievement.submitter, bid.id, amount_fen=achievement.price_max_fen or achievement.price_min_fen,
-                          mode=achievement.modes[0].value, message="考虑到配套技术服务，报价如上。")
-        deal = deals.accept_bid(session, buyer, bid.id, version_number=2)
+        bid = place_bid(session, buyer, achievement.id, amount_fen=achievement.price_min_fen,
+                        mode=achievement.modes[0].value, message="我们希望尽快开展中试验证，价格可再商议。")
+        counter_bid(session, achievement.submitter, bid.id, amount_fen=achievement.price_max_fen or achievement.price_min_fen,
+                    mode=achievement.modes[0].value, message="考虑到配套技术服务，报价如上。")
+        deal = accept_bid(session, buyer, bid.id, version_number=2)
         for step in (DealStage.NEGOTIATION, DealStage.PRICING)[: [DealStage.INTENT, DealStage.NEGOTIATION,
                                                                   DealStage.PRICING].index(target)]:
-            deals.advance_deal(session, buyer, deal.id, step)
+            advance_deal(session, buyer, deal.id, step)
         created += 1
     open_bid_buyer, open_bid_achievement = enterprises[0], achievements[3]
-    deals.place_bid(session, open_bid_buyer, open_bid_achievement.id, amount_fen=open_bid_achievement.price_min_fen,
-                    mode=open_bid_achievement.modes[0].value, message="请问是否可以独占许可？")
+    place_bid(session, open_bid_buyer, open_bid_achievement.id, amount_fen=open_bid_achievement.price_min_fen,
+              mode=open_bid_achievement.modes[0].value, message="请问是否可以独占许可？")
     created += _registered_deal_with_proceeds(session, achievements[4], enterprises[2], brokers[:3])
     _paid_preorder(session, enterprises)
     return created
@@ -64,7 +65,7 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
                            for position, (broker, share) in enumerate(zip(brokers, (5000, 3000, 2000)))]
     session.add(deal)
     session.flush()
-    snapshot = policy.lock_books(session)
+    snapshot = award_services.lock_books(session)
     deal = session.get(Deal, deal.id)
     register_contract(session, snapshot, deal, achievement.submitter)
     session.flush()
@@ -92,7 +93,7 @@ def _paid_preorder(session: Session, enterprises: list[User]) -> None:
     session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 6, 10), quantity=200,
                                  amount_fen=1000 * WAN, accepted_on=date(2025, 6, 20), accepted_by_id=buyer.id,
                                  recorded_by_id=seller.id))
-    snapshot = policy.lock_books(session)
+    snapshot = award_services.lock_books(session)
     register_agreement(session, snapshot, session.get(PreorderAgreement, agreement.id), seller)
     session.flush()
     record_preorder_payment(session, buyer, agreement.id, amount_fen=800 * WAN, paid_on=date(2025, 7, 31))

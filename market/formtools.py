@@ -8,7 +8,7 @@ from wtforms.validators import Length, StopValidation
 from wtforms.widgets import TextInput
 
 from market.errors import DomainError
-from market.listings.validation import parse_id
+from market.inputs import parse_id
 from market.money import MoneyFormatError, parse_yuan
 from market.requestguard import holds_nul
 

@@ -9,7 +9,14 @@ from market.accounts.models import (  # noqa: F401
 )
 from market.achievements.models import Achievement, AchievementMode  # noqa: F401
 from market.api.models import IdempotencyRecord  # noqa: F401
-from market.contracts.models import PreorderAgreement, PreorderDelivery, PreorderPayment  # noqa: F401
+from market.awards.ledger import LedgerEntry, LedgerTransaction  # noqa: F401
+from market.awards.models import (  # noqa: F401
+    Award,
+    PolicyEvent,
+    PolicyStateSnapshot,
+    StartupGrant,
+    StoredRuleSet,
+)
 from market.deals.models import (  # noqa: F401
     Bid,
     BidVersion,
@@ -20,15 +27,8 @@ from market.deals.models import (  # noqa: F401
     DemandResponse,
 )
 from market.demands.models import Demand, DemandMode  # noqa: F401
-from market.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm  # noqa: F401
 from market.matching.models import MatchFeedback, MatchIndexChange, MatchPair  # noqa: F401
 from market.notifications.models import Notification  # noqa: F401
-from market.policy.models import (  # noqa: F401
-    Award,
-    PolicyEvent,
-    PolicyStateSnapshot,
-    StartupGrant,
-    StoredRuleSet,
-)
+from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment  # noqa: F401
 from market.taxonomy.models import Field, Valley  # noqa: F401

@@ -20,11 +20,11 @@ from market.accounts.models import (
 )
 from market.accounts.passwords import hash_password
 from market.achievements.models import Achievement
+from market.awards.services import ensure_books, install_rule_set
 from market.demands.models import Demand
 from market.listings.models import LISTING_LIFETIME, ListingEvent
 from market.listings.services import index_listing
 from market.listings.vocabulary import ListingStatus, PriceType, ReturnReason, Stage
-from market.policy.services import ensure_books, install_rule_set
 from market.taxonomy.models import Field, Valley
 from market.taxonomy.services import valley_id_for
 

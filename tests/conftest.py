@@ -23,9 +23,9 @@ from market.accounts.models import (
     User,
 )
 from market.accounts.passwords import hash_password
+from market.awards.book_checks import find_book_problems
 from market.deals.models import PIPELINE, Deal, DealStage
 from market.extensions import db
-from market.ledger.checks import find_book_problems
 from market.seeding import load_reference_data
 from market.timeutil import utcnow
 
@@ -404,7 +404,19 @@ def make_deal(deal_world):
     registration, a payment), with the dates each stage implies: notice from 20 days ago (15 days), signed 5 days
     ago, registered 4 days ago, paid today. A PERFORMANCE deal has half its value paid unless `paid_fen` says how
     much; a TERMINATED deal is ended from `terminated_from`; a COMPLETED one is closed by its transferor with a note."""
-    from market.deals import services
+    from market.deals import recording as deal_recording
+    from market.deals.bids import accept_bid, place_bid
+    from market.deals.intermediaries import claim_deal, record_intermediary_exception, set_intermediaries
+    from market.deals.pipeline import (
+        advance_deal,
+        complete_deal,
+        record_payment,
+        register_deal,
+        sign_deal,
+        start_notice,
+        terminate_deal,
+        update_terms,
+    )
 
     numbers = iter(range(1, 10_000))
 
@@ -417,48 +429,48 @@ def make_deal(deal_world):
         achievement = achievement or deal_world.achievement
         owner, buyer = achievement.submitter, buyer or deal_world.buyer
         broker = deal_world.broker if broker is _UNSET else broker
-        session, today = db.session, services.today()
-        bid = services.place_bid(session, buyer, achievement.id, amount_fen=amount_fen,
-                                 mode="assignment" if mode in (_UNSET, None) else mode)
-        deal_id = services.accept_bid(session, owner, bid.id, version_number=1).id
+        session, today = db.session, deal_recording.today()
+        bid = place_bid(session, buyer, achievement.id, amount_fen=amount_fen,
+                        mode="assignment" if mode in (_UNSET, None) else mode)
+        deal_id = accept_bid(session, owner, bid.id, version_number=1).id
         if broker is not None:
-            services.claim_deal(session, broker, deal_id)
+            claim_deal(session, broker, deal_id)
         if agreed_amount_fen is not _UNSET or mode is None:
-            services.update_terms(session, owner, deal_id,
-                                  agreed_amount_fen=amount_fen if agreed_amount_fen is _UNSET else agreed_amount_fen,
-                                  mode=None if mode is None else (mode if mode is not _UNSET else "assignment"))
+            update_terms(session, owner, deal_id,
+                         agreed_amount_fen=amount_fen if agreed_amount_fen is _UNSET else agreed_amount_fen,
+                         mode=None if mode is None else (mode if mode is not _UNSET else "assignment"))
         if intermediaries:
-            services.set_intermediaries(session, owner, deal_id, reward_rate_bp=reward_rate_bp,
-                                        people=[(str(person.id), share) for person, share in intermediaries])
+            set_intermediaries(session, owner, deal_id, reward_rate_bp=reward_rate_bp,
+                               people=[(str(person.id), share) for person, share in intermediaries])
         if intermediary_exception:
-            services.record_intermediary_exception(session, deal_world.admin, deal_id, reason=intermediary_exception)
+            record_intermediary_exception(session, deal_world.admin, deal_id, reason=intermediary_exception)
         reach = PIPELINE.index(terminated_from if stage == DealStage.TERMINATED else stage)
 
         def reaches(step: DealStage) -> bool:
             return reach >= PIPELINE.index(step)
 
         if reaches(DealStage.NEGOTIATION):
-            services.advance_deal(session, buyer, deal_id, DealStage.NEGOTIATION)
+            advance_deal(session, buyer, deal_id, DealStage.NEGOTIATION)
         if reaches(DealStage.PRICING):
-            services.advance_deal(session, owner, deal_id, DealStage.PRICING)
+            advance_deal(session, owner, deal_id, DealStage.PRICING)
         if reaches(DealStage.NOTICE):
             with deal_clock(notice_starts_on or today - timedelta(days=20)):
-                services.start_notice(session, owner, deal_id, notice_days=15)
+                start_notice(session, owner, deal_id, notice_days=15)
         if reaches(DealStage.SIGNED):
-            services.sign_deal(session, owner, deal_id, signed_on=signed_on or today - timedelta(days=5),
-                               agreed_amount_fen=session.get(Deal, deal_id).agreed_amount_fen)
+            sign_deal(session, owner, deal_id, signed_on=signed_on or today - timedelta(days=5),
+                      agreed_amount_fen=session.get(Deal, deal_id).agreed_amount_fen)
         if reaches(DealStage.REGISTERED):
-            services.register_deal(session, owner, deal_id,
-                                   registration_number=registration_number or f"TEST-{next(numbers):04d}",
-                                   registered_on=registered_on or max(today - timedelta(days=4), signed_on or today))
+            register_deal(session, owner, deal_id,
+                          registration_number=registration_number or f"TEST-{next(numbers):04d}",
+                          registered_on=registered_on or max(today - timedelta(days=4), signed_on or today))
         if reaches(DealStage.PERFORMANCE):
             value = session.get(Deal, deal_id).agreed_amount_fen
-            services.record_payment(session, owner, deal_id, amount_fen=value // 2 if paid_fen is None else paid_fen,
-                                    paid_on=today)
+            record_payment(session, owner, deal_id, amount_fen=value // 2 if paid_fen is None else paid_fen,
+                           paid_on=today)
         if stage == DealStage.COMPLETED:
-            services.complete_deal(session, owner, deal_id, note="双方确认项目完成")
+            complete_deal(session, owner, deal_id, note="双方确认项目完成")
         elif stage == DealStage.TERMINATED:
-            services.terminate_deal(session, buyer, deal_id, reason="受让方资金未落实")
+            terminate_deal(session, buyer, deal_id, reason="受让方资金未落实")
         deal = session.get(Deal, deal_id)
         assert deal.stage == stage, f"make_deal reached {deal.stage}, not {stage}"
         session.commit()  # as the requests that built it would have: other connections (race threads) see it
@@ -475,7 +487,7 @@ def make_agreement(app, make_organisation, make_user):
     """Factory: a signed pre-order agreement recorded by the seller through the contract services, then deliveries
     recorded and accepted and payments made by the buyer, each given as (amount in fen, date). By default the seller
     is an enterprise resident in the 太原 valley since 2024-03-01 (so R1 applies) and the buyer an unrelated one."""
-    from market.contracts import services
+    from market.preorders import services
 
     numbers = iter(range(1, 10_000))
 

@@ -23,7 +23,7 @@ from market.accounts.models import (
 )
 from market.accounts.passwords import hash_password, verify_password
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
-from market.listings.validation import FieldErrors, clean_text
+from market.inputs import FieldErrors, clean_text
 from market.timeutil import utcnow
 
 audit = logging.getLogger("market.audit")

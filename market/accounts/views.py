@@ -27,9 +27,9 @@ from market.accounts.models import Role
 from market.errors import DomainError
 from market.extensions import db, limiter
 from market.formtools import apply_errors, options
+from market.inputs import parse_id
 from market.links import external_url
 from market.listings import queries
-from market.listings.validation import parse_id
 from market.listings.vocabulary import ListingKind
 from market.safety import safe_next
 from market.unit_of_work import savepoint

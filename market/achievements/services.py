@@ -5,8 +5,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import Organisation, Role, User
 from market.achievements.models import Achievement
 from market.errors import InvalidStateError, PermissionDeniedError, ValidationError
-from market.listings import services as listings
-from market.listings.validation import (
+from market.inputs import (
     FieldErrors,
     check_money_range,
     clean_choice,
@@ -16,6 +15,7 @@ from market.listings.validation import (
     clean_terms,
     clean_text,
 )
+from market.listings import services as listings
 from market.listings.vocabulary import (
     STAGE_TRL_RANGES,
     IpKind,

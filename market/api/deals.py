@@ -18,7 +18,12 @@ from market.api.openapi_money import (
 )
 from market.api.serializers import coded, iso
 from market.api.views import bp
-from market.deals import services
+from market.deals import bids as deal_bids
+from market.deals import pipeline as deal_pipeline
+from market.deals.bids import bid_side
+from market.deals.board import deal_awards, deal_events, deal_payments
+from market.deals.labels import BID_STATUS_LABELS, EVENT_LABELS, STAGE_LABELS
+from market.deals.limits import DEFAULT_NOTICE_DAYS
 from market.deals.models import (
     Bid,
     BidSide,
@@ -27,10 +32,12 @@ from market.deals.models import (
     DealIntermediary,
     DealStage,
 )
+from market.deals.permissions import deal_roles, permissions
+from market.deals.pipeline import advance_deal, complete_deal, register_deal, sign_deal, start_notice, terminate_deal
 from market.demands.models import Demand
 from market.errors import NotFoundError, ValidationError
 from market.extensions import db
-from market.listings.validation import FieldErrors, clean_choice
+from market.inputs import FieldErrors, clean_choice
 from market.taxonomy.services import list_valleys
 
 # ---------------------------------------------------------------- JSON shapes
@@ -45,13 +52,13 @@ def _bid_version_json(version) -> dict:
 def bid_json(bid: Bid, actor: User, deal_id: int | None, *, with_versions: bool) -> dict:
     """A bid with its latest round, the caller's side and what the caller may answer; `with_versions` adds every
     round."""
-    side = services.bid_side(actor, bid)
+    side = bid_side(actor, bid)
     is_open = bid.status == BidStatus.OPEN
     their_turn = is_open and side is not None and bid.latest.side != side
     achievement = bid.achievement
     data = {
         "id": bid.id,
-        "status": {"code": str(bid.status), "label": str(services.BID_STATUS_LABELS[BidStatus(bid.status)])},
+        "status": {"code": str(bid.status), "label": str(BID_STATUS_LABELS[BidStatus(bid.status)])},
         "achievement": {"id": achievement.id, "title": achievement.title,
                         "organisation": money.party_json(achievement.organisation)},
         "bidder_organisation": money.party_json(bid.bidder_organisation),
@@ -76,7 +83,7 @@ def _deal_ids_of_bids(session: Session, bid_ids: list[int]) -> dict[int, int]:
 
 
 def _stage_json(stage) -> dict:
-    return {"code": str(stage), "label": str(services.STAGE_LABELS[DealStage(stage)])}
+    return {"code": str(stage), "label": str(STAGE_LABELS[DealStage(stage)])}
 
 
 def deal_json(deal: Deal, actor: User) -> dict:
@@ -102,7 +109,7 @@ def deal_json(deal: Deal, actor: User) -> dict:
         "registered_on": iso(deal.registered_on),
         "termination_reason": deal.termination_reason or "",
         "intermediary_exception": deal.intermediary_exception or "",
-        "your_roles": sorted(services.deal_roles(actor, deal)),
+        "your_roles": sorted(deal_roles(actor, deal)),
         "created_at": iso(deal.created_at),
         "updated_at": iso(deal.updated_at),
         "completed_at": iso(deal.completed_at),
@@ -112,9 +119,9 @@ def deal_json(deal: Deal, actor: User) -> dict:
 def deal_detail_json(session: Session, deal: Deal, actor: User) -> dict:
     """The deal page as data: the deal, its intermediaries, payments with their awards, other awards, the timeline
     and what the caller may do now."""
-    payments, other_awards = money.payments_with_awards(session, services.deal_payments(session, deal),
-                                                        services.deal_awards(session, deal))
-    allowed = services.permissions(actor, deal)
+    payments, other_awards = money.payments_with_awards(session, deal_payments(session, deal),
+                                                        deal_awards(session, deal))
+    allowed = permissions(actor, deal)
     data = deal_json(deal, actor)
     data.update({
         "intermediaries": [{"user": money.person_json(row.user), "share_bp": row.share_bp, "position": row.position}
@@ -122,9 +129,9 @@ def deal_detail_json(session: Session, deal: Deal, actor: User) -> dict:
         "payments": payments,
         "other_awards": money.awards_json(session, other_awards),
         "timeline": [{"at": iso(event.at), "action": event.action,
-                      "label": str(services.EVENT_LABELS.get(event.action, event.action)),
+                      "label": str(EVENT_LABELS.get(event.action, event.action)),
                       "from_stage": event.from_stage, "to_stage": event.to_stage, "note": event.note or "",
-                      "actor": money.person_json(event.actor)} for event in services.deal_events(session, deal)],
+                      "actor": money.person_json(event.actor)} for event in deal_events(session, deal)],
         "may": {name: (str(value) if name == "advance_to" and value is not None else value)
                 for name, value in vars(allowed).items()},
     })
@@ -188,7 +195,7 @@ def get_deal(deal_id: int):
     """One deal with its intermediaries, payments and awards, timeline and the caller's possible actions."""
     actor = require_token_user(db.session, request)
     money.query_arguments({})
-    deal = services.get_deal(db.session, actor, deal_id)
+    deal = deal_pipeline.get_deal(db.session, actor, deal_id)
     return jsonify(deal_detail_json(db.session, deal, actor))
 
 
@@ -218,7 +225,7 @@ def list_bids():
 
 
 def _bid_answer(bid_id: int, actor: User, status: int = 200):
-    bid = services.get_bid(db.session, actor, bid_id)
+    bid = deal_bids.get_bid(db.session, actor, bid_id)
     response = jsonify(bid_json(bid, actor, _deal_ids_of_bids(db.session, [bid.id]).get(bid.id), with_versions=True))
     response.status_code = status
     return response
@@ -248,7 +255,7 @@ def place_bid(achievement_id: int):
     achievement = db.session.get(Achievement, achievement_id)
     if achievement is None or not achievement.is_public:
         raise NotFoundError(_("该成果不存在或尚未发布。"))
-    bid = services.place_bid(db.session, actor, achievement_id, **_round(data))
+    bid = deal_bids.place_bid(db.session, actor, achievement_id, **_round(data))
     response = _bid_answer(bid.id, actor, 201)
     response.headers["Location"] = url_for("api.get_bid", bid_id=bid.id)
     return response
@@ -259,8 +266,8 @@ def counter_bid(bid_id: int):
     """Answer the other side's latest round with a counter-offer (a new round)."""
     actor = require_token_user(db.session, request)
     data = money.read_body()
-    services.get_bid(db.session, actor, bid_id)
-    services.counter_bid(db.session, actor, bid_id, **_round(data))
+    deal_bids.get_bid(db.session, actor, bid_id)
+    deal_bids.counter_bid(db.session, actor, bid_id, **_round(data))
     return _bid_answer(bid_id, actor, 201)
 
 
@@ -269,10 +276,10 @@ def accept_bid(bid_id: int):
     """Accept the other side's latest round, named by its number: a deal opens in the intent stage."""
     actor = require_token_user(db.session, request)
     data = money.read_body()
-    services.get_bid(db.session, actor, bid_id)
+    deal_bids.get_bid(db.session, actor, bid_id)
     money.refuse_shape(BID_ACCEPT_INPUT, data)
-    deal = services.accept_bid(db.session, actor, bid_id, version_number=data["version"])
-    response = jsonify(deal_detail_json(db.session, services.get_deal(db.session, actor, deal.id), actor))
+    deal = deal_bids.accept_bid(db.session, actor, bid_id, version_number=data["version"])
+    response = jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal.id), actor))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_deal", deal_id=deal.id)
     return response
@@ -283,9 +290,9 @@ def decline_bid(bid_id: int):
     """The achievement's owner declines an open bid."""
     actor = require_token_user(db.session, request)
     data = money.read_optional_body()
-    services.get_bid(db.session, actor, bid_id)
+    deal_bids.get_bid(db.session, actor, bid_id)
     money.refuse_shape(EMPTY_INPUT, data)
-    services.decline_bid(db.session, actor, bid_id)
+    deal_bids.decline_bid(db.session, actor, bid_id)
     return _bid_answer(bid_id, actor)
 
 
@@ -294,9 +301,9 @@ def withdraw_bid(bid_id: int):
     """The bidder withdraws an open bid."""
     actor = require_token_user(db.session, request)
     data = money.read_optional_body()
-    services.get_bid(db.session, actor, bid_id)
+    deal_bids.get_bid(db.session, actor, bid_id)
     money.refuse_shape(EMPTY_INPUT, data)
-    services.withdraw_bid(db.session, actor, bid_id)
+    deal_bids.withdraw_bid(db.session, actor, bid_id)
     return _bid_answer(bid_id, actor)
 
 
@@ -306,19 +313,19 @@ def withdraw_bid(bid_id: int):
 def _move(session: Session, actor: User, deal_id: int, target: DealStage, data: dict) -> Deal:
     """Call the service that moves a deal into the target stage, with the fields that move takes."""
     if target in (DealStage.NEGOTIATION, DealStage.PRICING):
-        return services.advance_deal(session, actor, deal_id, target)
+        return advance_deal(session, actor, deal_id, target)
     if target == DealStage.NOTICE:
-        return services.start_notice(session, actor, deal_id,
-                                     notice_days=data.get("notice_days", services.DEFAULT_NOTICE_DAYS))
+        return start_notice(session, actor, deal_id,
+                            notice_days=data.get("notice_days", DEFAULT_NOTICE_DAYS))
     if target == DealStage.SIGNED:
-        return services.sign_deal(session, actor, deal_id, signed_on=data.get("signed_on"),
-                                  agreed_amount_fen=data.get("agreed_amount_fen"))
+        return sign_deal(session, actor, deal_id, signed_on=data.get("signed_on"),
+                         agreed_amount_fen=data.get("agreed_amount_fen"))
     if target == DealStage.REGISTERED:
-        return services.register_deal(session, actor, deal_id, registration_number=data.get("registration_number"),
-                                      registered_on=data.get("registered_on"))
+        return register_deal(session, actor, deal_id, registration_number=data.get("registration_number"),
+                             registered_on=data.get("registered_on"))
     if target == DealStage.COMPLETED:
-        return services.complete_deal(session, actor, deal_id, note=data.get("note") or "")
-    return services.terminate_deal(session, actor, deal_id, reason=data.get("reason"))
+        return complete_deal(session, actor, deal_id, note=data.get("note") or "")
+    return terminate_deal(session, actor, deal_id, reason=data.get("reason"))
 
 
 def _target_stage(data: dict) -> DealStage:
@@ -341,8 +348,8 @@ def move_deal(deal_id: int):
     deal page."""
     actor = require_token_user(db.session, request)
     data = money.read_body()
-    services.get_deal(db.session, actor, deal_id)
+    deal_pipeline.get_deal(db.session, actor, deal_id)
     target = _target_stage(data)
     _move(db.session, actor, deal_id, target, data)
     db.session.expire_all()
-    return jsonify(deal_detail_json(db.session, services.get_deal(db.session, actor, deal_id), actor))
+    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))

@@ -25,19 +25,20 @@ from market.api.serializers import iso
 from market.api.shape import shape_errors
 from market.api.strictjson import read_json_body
 from market.api.views import bp
-from market.contracts import services as preorders
-from market.contracts.models import PreorderPayment
+from market.awards import queries as award_queries
+from market.awards import services as award_services
+from market.awards.models import Award, AwardStatus
+from market.deals import board as deal_board
 from market.deals import payments as deal_payments
-from market.deals import services as deals
 from market.deals.models import DealPayment
+from market.deals.pipeline import get_deal, record_payment
 from market.errors import DomainError, PermissionDeniedError, ValidationError
 from market.extensions import db
+from market.inputs import FieldErrors, clean_choice, clean_date, clean_int
 from market.listings.queries import MAX_PER_PAGE
-from market.listings.validation import FieldErrors, clean_choice, clean_date, clean_int
 from market.money import MAX_FEN
-from market.policy import queries as award_queries
-from market.policy import services as policy
-from market.policy.models import Award, AwardStatus
+from market.preorders import services as preorders
+from market.preorders.models import PreorderPayment
 from market.security import is_member_of
 
 EARLIEST_PAYMENT_DATE = date(2000, 1, 1)
@@ -217,10 +218,10 @@ def record_deal_payment(deal_id: int):
     actor = require_token_user(db.session, request)
     key = read_idempotency_key(request)
     data = read_body()
-    deal = deals.get_deal(db.session, actor, deal_id)
+    deal = get_deal(db.session, actor, deal_id)
     if not deal_payments.may_record_payment(actor, deal):
         raise PermissionDeniedError(_("回款由成果转让方、项目经纪人或平台登记。"))
-    return _record_payment(actor, key, data, lambda amount, day: deals.record_payment(
+    return _record_payment(actor, key, data, lambda amount, day: record_payment(
         db.session, actor, deal_id, amount_fen=amount, paid_on=day))
 
 
@@ -243,8 +244,8 @@ def deal_awards(deal_id: int):
     """The awards a deal earned, for everyone who may see the deal."""
     actor = require_token_user(db.session, request)
     query_arguments({})
-    deal = deals.get_deal(db.session, actor, deal_id)
-    return jsonify({"items": awards_json(db.session, deals.deal_awards(db.session, deal))})
+    deal = get_deal(db.session, actor, deal_id)
+    return jsonify({"items": awards_json(db.session, deal_board.deal_awards(db.session, deal))})
 
 
 @bp.get("/preorders/<int:agreement_id>/awards")
@@ -296,7 +297,7 @@ def list_awards():
         statement = statement.where(Award.status == args["status"])
     statement = statement.order_by(Award.event_date.desc(), Award.id.desc())
     return jsonify(paged(db.session, statement, page=args["page"], per_page=args["per_page"],
-                         serialise=lambda rows: awards_json(db.session, list(rows))))
+                   serialise=lambda rows: awards_json(db.session, list(rows))))
 
 
 @bp.post("/awards/<int:award_id>/approve")
@@ -304,7 +305,7 @@ def approve_award(award_id: int):
     """Approve a payable award: platform admins with a confirmed second factor (the service checks both)."""
     actor = require_token_user(db.session, request)
     read_optional_body()
-    award = policy.approve_award(db.session, actor, award_id)
+    award = award_services.approve_award(db.session, actor, award_id)
     return jsonify(awards_json(db.session, [award])[0])
 
 
@@ -316,5 +317,5 @@ def pay_award(award_id: int):
     data = read_optional_body()
     keyed = KeyedRequest(user_id=actor.id, key=key, method=request.method, path=request.path,
                          fingerprint=request_fingerprint(data))
-    return run_once(db.session, keyed, lambda: policy.pay_award(db.session, actor, award_id),
+    return run_once(db.session, keyed, lambda: award_services.pay_award(db.session, actor, award_id),
                     lambda award: render_json(200, awards_json(db.session, [award])[0]), _refusal)

@@ -10,19 +10,14 @@ from market.api.openapi import (  # shared schema helpers
     _ref,
     _values,
 )
+from market.awards.models import AwardStatus
+from market.deals.labels import EVENT_LABELS
+from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTICE_DAYS, MAX_REASON_CHARS
 from market.deals.models import BidSide, BidStatus, DealStage
-from market.deals.services import (
-    DEFAULT_NOTICE_DAYS,
-    EVENT_LABELS,
-    MAX_MESSAGE_CHARS,
-    MAX_NOTICE_DAYS,
-    MAX_REASON_CHARS,
-    DealPermissions,
-)
+from market.deals.permissions import DealPermissions
 from market.listings.queries import MAX_PER_PAGE
 from market.listings.vocabulary import TransferMode
 from market.money import MAX_FEN
-from market.policy.models import AwardStatus
 
 API_PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1

@@ -23,9 +23,9 @@ from market.api.strictjson import read_json_body
 from market.demands import services as demands
 from market.errors import ValidationError, json_error
 from market.extensions import csrf, db
+from market.inputs import FieldErrors, clean_int
 from market.listings import queries
 from market.listings import services as listings
-from market.listings.validation import FieldErrors, clean_int
 from market.listings.vocabulary import ListingKind
 from market.matching import services as matching
 from market.security import can_see_confidential

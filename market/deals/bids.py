@@ -35,7 +35,7 @@ from market.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from market.listings.validation import FieldErrors, clean_text
+from market.inputs import FieldErrors, clean_text
 from market.listings.vocabulary import TransferMode, label
 from market.security import is_member_of
 from market.timeutil import utcnow

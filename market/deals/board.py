@@ -11,6 +11,7 @@ from market.accounts.models import (
     User,
 )
 from market.achievements.models import Achievement
+from market.awards.models import Award
 from market.deals.limits import BOARD_STAGES
 from market.deals.models import (
     Bid,
@@ -27,7 +28,6 @@ from market.demands.models import Demand
 from market.errors import (
     PermissionDeniedError,
 )
-from market.policy.models import Award
 from market.security import is_member_of
 from market.taxonomy.models import Field
 

@@ -1,4 +1,4 @@
-"""Deal forms: shape only (amounts in 万元 and rates in percent become integers here); deals.services holds the rules."""
+"""Deal forms: shape only (amounts in 万元 and rates in percent become integers here); the deal modules hold the rules."""
 import re
 import unicodedata
 

@@ -12,6 +12,7 @@ from market.accounts.models import (
     Role,
     User,
 )
+from market.awards import services as award_services
 from market.deals import payments
 from market.deals.forms import percent_text
 from market.deals.limits import (
@@ -32,10 +33,9 @@ from market.errors import (
     PermissionDeniedError,
     RuleViolationError,
 )
-from market.listings.validation import FieldErrors, clean_id, clean_text
+from market.inputs import FieldErrors, clean_id, clean_text
 from market.money import BASIS_POINTS
 from market.notifications.services import notify
-from market.policy import services as policy
 from market.timeutil import utcnow
 from market.unit_of_work import savepoint
 
@@ -101,7 +101,7 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
                        agent_organisation_id=None) -> Deal:
     """Name up to three intermediaries with shares, the reward rate and the agent; at most three distinct people
     per achievement over all its deals unless an admin recorded an exception (checked under the money lock)."""
-    policy.lock_books(session)
+    award_services.lock_books(session)
     with savepoint(session):
         deal = get_deal(session, actor, deal_id)
         if not EDITORS & deal_roles(actor, deal):

@@ -3,12 +3,12 @@ import logging
 
 from flask_babel import lazy_gettext as _l
 
+from market.awards.models import AwardStatus
 from market.deals.models import (
     BidStatus,
     DealStage,
     ResponseStatus,
 )
-from market.policy.models import AwardStatus
 
 audit = logging.getLogger("market.audit")
 

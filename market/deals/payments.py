@@ -6,6 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
+from market.awards import services as award_services
+from market.awards.models import Award
 from market.deals.models import (
     Deal,
     DealEvent,
@@ -20,9 +22,7 @@ from market.errors import (
     ValidationError,
 )
 from market.money import MAX_FEN, format_yuan
-from market.policy import services as policy
 from market.policy.events import IntermediaryShare, TransferPaid, TransferSigned
-from market.policy.models import Award
 from market.security import is_member_of
 from market.timeutil import today_in_china, utcnow
 
@@ -59,23 +59,23 @@ def other_intermediaries(session: Session, deal: Deal) -> set[int]:
 
 def register_contract(session: Session, snapshot, deal: Deal, actor: User) -> None:
     """Tell the engine the deal's contract is signed and registered (under the caller's lock; no commit)."""
-    people = [IntermediaryShare(policy.person_key(row.user_id), row.share_bp) for row in deal.intermediaries]
+    people = [IntermediaryShare(award_services.person_key(row.user_id), row.share_bp) for row in deal.intermediaries]
     event = TransferSigned(
-        id=policy.next_event_id(snapshot), date=deal.signed_on, contract=contract_key(deal),
-        achievement=achievement_key(deal), transferor=policy.org_key(deal.transferor_id),
-        transferee=policy.org_key(deal.transferee_id), value_fen=deal.agreed_amount_fen,
+        id=award_services.next_event_id(snapshot), date=deal.signed_on, contract=contract_key(deal),
+        achievement=achievement_key(deal), transferor=award_services.org_key(deal.transferor_id),
+        transferee=award_services.org_key(deal.transferee_id), value_fen=deal.agreed_amount_fen,
         reward_rate_bp=deal.reward_rate_bp, intermediaries=tuple(people),
-        agent=policy.org_key(deal.agent_organisation_id) if deal.agent_organisation_id else None,
+        agent=award_services.org_key(deal.agent_organisation_id) if deal.agent_organisation_id else None,
         registered=True, intermediary_exception=deal.intermediary_exception or None,
     )
     parties = [deal.transferor, deal.transferee] + ([deal.agent_organisation] if deal.agent_organisation else [])
-    policy.apply_policy_event(session, snapshot, event, parties, actor=actor, deal_id=deal.id)
+    award_services.apply_policy_event(session, snapshot, event, parties, actor=actor, deal_id=deal.id)
 
 
 def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> tuple[DealPayment, list[Award]]:
     """Record proceeds received under a registered contract; rewards are computed at once, under the money lock
     (held until the unit of work commits)."""
-    snapshot = policy.lock_books(session)
+    snapshot = award_services.lock_books(session)
     deal = session.get(Deal, deal_id)
     if deal is None or not (may_record_payment(actor, deal) or is_member_of(actor, deal.transferee_id)):
         raise NotFoundError(_("项目不存在。"))
@@ -97,9 +97,9 @@ def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_f
                                  left=format_yuan(deal.agreed_amount_fen - deal.paid_fen))
     if errors:
         raise ValidationError(_("请修改标出的内容。"), errors)
-    event = TransferPaid(id=policy.next_event_id(snapshot), date=paid_on, contract=contract_key(deal), amount_fen=amount_fen)
+    event = TransferPaid(id=award_services.next_event_id(snapshot), date=paid_on, contract=contract_key(deal), amount_fen=amount_fen)
     parties = [deal.transferor, deal.transferee] + ([deal.agent_organisation] if deal.agent_organisation else [])
-    awards = policy.apply_policy_event(session, snapshot, event, parties, actor=actor, deal_id=deal.id)
+    awards = award_services.apply_policy_event(session, snapshot, event, parties, actor=actor, deal_id=deal.id)
     payment = DealPayment(deal_id=deal.id, paid_on=paid_on, amount_fen=amount_fen, recorded_by_id=actor.id,
                           policy_event_id=snapshot.last_event_id)
     session.add(payment)

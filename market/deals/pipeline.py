@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 from market.accounts.models import (
     User,
 )
+from market.awards import services as award_services
+from market.awards.models import Award
 from market.deals import payments, recording
 from market.deals.labels import STAGE_LABELS
 from market.deals.limits import (
@@ -32,12 +34,10 @@ from market.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from market.inputs import FieldErrors, clean_date, clean_int, clean_text
 from market.listings import services as listings
-from market.listings.validation import FieldErrors, clean_date, clean_int, clean_text
 from market.listings.vocabulary import ListingStatus, TransferMode, label
 from market.money import format_wan
-from market.policy import services as policy
-from market.policy.models import Award
 from market.timeutil import utcnow
 from market.unit_of_work import savepoint
 
@@ -201,7 +201,7 @@ def clean_registration_number(errors: FieldErrors, value) -> str:
 
 def register_deal(session: Session, actor: User, deal_id: int, *, registration_number, registered_on) -> Deal:
     """Record the technology-contract registration (技术合同登记) and tell the policy engine, under the money lock."""
-    snapshot = policy.lock_books(session)
+    snapshot = award_services.lock_books(session)
     with savepoint(session):
         deal = _deal_for_move(session, actor, deal_id, DealStage.REGISTERED)
         errors = FieldErrors()

@@ -21,7 +21,7 @@ from market.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from market.listings.validation import FieldErrors
+from market.inputs import FieldErrors
 from market.money import MAX_FEN
 from market.notifications.services import notify
 from market.timeutil import today_in_china, utcnow

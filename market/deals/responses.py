@@ -26,7 +26,7 @@ from market.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from market.listings.validation import FieldErrors, clean_id, clean_text
+from market.inputs import FieldErrors, clean_id, clean_text
 from market.listings.vocabulary import ListingStatus
 from market.security import is_member_of
 

@@ -8,9 +8,45 @@ from sqlalchemy import select
 
 from market.accounts.models import Role
 from market.achievements.models import Achievement
+from market.awards import queries as award_queries
+from market.deals import bids as deal_bids
+from market.deals import board as deal_board
 from market.deals import forms as deal_forms
-from market.deals import services
+from market.deals import intermediaries as deal_intermediaries
+from market.deals import pipeline as deal_pipeline
+from market.deals import recording as deal_recording
+from market.deals import responses as deal_responses
+from market.deals.bids import bid_side, get_bid, place_bid
+from market.deals.board import BoardFilters, deal_awards, deal_events, deal_payments, listing_panel, my_deals
+from market.deals.intermediaries import (
+    agency_organisations,
+    broker_users,
+    claim_deal,
+    record_intermediary_exception,
+    set_intermediaries,
+)
+from market.deals.labels import (
+    AWARD_STATUS_LABELS,
+    BID_STATUS_LABELS,
+    CAP_LABELS,
+    EVENT_LABELS,
+    RESPONSE_STATUS_LABELS,
+    STAGE_LABELS,
+)
 from market.deals.models import PIPELINE, BidSide, BidStatus, Deal, ResponseStatus
+from market.deals.permissions import can_view_deal, deal_roles, permissions
+from market.deals.pipeline import (
+    advance_deal,
+    complete_deal,
+    get_deal,
+    get_public_notice,
+    list_public_notices,
+    notice_is_public,
+    register_deal,
+    sign_deal,
+    terminate_deal,
+)
+from market.deals.responses import get_response, respond_to_demand, respondable_achievements, response_side
 from market.demands.models import Demand
 from market.errors import (
     InvalidStateError,
@@ -21,7 +57,6 @@ from market.errors import (
 from market.extensions import db
 from market.formtools import apply_errors, options
 from market.listings.forms import EmptyForm
-from market.policy import queries as award_queries
 from market.security import roles_required
 from market.taxonomy import services as taxonomy
 from market.unit_of_work import savepoint
@@ -35,37 +70,37 @@ FORM_ERRORS = (ValidationError, RuleViolationError)
 @bp.app_template_filter("deal_stage")
 def deal_stage_label(stage) -> str:
     """The Chinese name of a deal stage."""
-    return str(services.STAGE_LABELS.get(stage, stage))
+    return str(STAGE_LABELS.get(stage, stage))
 
 
 @bp.app_template_filter("deal_event")
 def deal_event_label(action) -> str:
     """The name of a timeline entry."""
-    return str(services.EVENT_LABELS.get(action, action))
+    return str(EVENT_LABELS.get(action, action))
 
 
 @bp.app_template_filter("bid_status")
 def bid_status_label(status) -> str:
     """The name of a bid status."""
-    return str(services.BID_STATUS_LABELS.get(status, status))
+    return str(BID_STATUS_LABELS.get(status, status))
 
 
 @bp.app_template_filter("response_status")
 def response_status_label(status) -> str:
     """The name of a response status."""
-    return str(services.RESPONSE_STATUS_LABELS.get(status, status))
+    return str(RESPONSE_STATUS_LABELS.get(status, status))
 
 
 @bp.app_template_filter("award_status")
 def award_status_label(status) -> str:
     """The name of an award status."""
-    return str(services.AWARD_STATUS_LABELS.get(status, status))
+    return str(AWARD_STATUS_LABELS.get(status, status))
 
 
 @bp.app_template_filter("award_cap")
 def award_cap_label(scope) -> str:
     """The name of the cap that bound an award."""
-    return str(services.CAP_LABELS.get(scope, scope))
+    return str(CAP_LABELS.get(scope, scope))
 
 
 @bp.app_template_filter("percent")
@@ -77,7 +112,7 @@ def percent_label(basis_points) -> str:
 @bp.app_template_global("deal_panel")
 def deal_panel(kind: str, listing):
     """The bid/response panel data for templates/deals/_listing_panel.html."""
-    return services.listing_panel(db.session, current_user, kind, listing)
+    return listing_panel(db.session, current_user, kind, listing)
 
 
 def _is_form_failure(form) -> bool:
@@ -91,13 +126,13 @@ def _is_form_failure(form) -> bool:
 @login_required
 def index():
     """The deals, bids and responses that concern the user."""
-    return render_template("deals/index.html", mine=services.my_deals(db.session, current_user),
+    return render_template("deals/index.html", mine=my_deals(db.session, current_user),
                            sees_board=current_user.is_admin or current_user.role == Role.BROKER)
 
 
-def _board_filters() -> services.BoardFilters:
+def _board_filters() -> BoardFilters:
     """Board filters from the query string; unknown values are ignored."""
-    filters = services.BoardFilters()
+    filters = BoardFilters()
     valley = request.args.get("valley", "")
     if valley and valley in {v.id for v in taxonomy.list_valleys(db.session)}:
         filters.valley = valley
@@ -118,23 +153,23 @@ def _board_filters() -> services.BoardFilters:
 def board():
     """The broker board: every deal as a card in its stage's column."""
     filters = _board_filters()
-    columns = services.board(db.session, current_user, filters)
+    columns = deal_board.board(db.session, current_user, filters)
     return render_template("deals/board.html", columns=columns, filters=filters,
                            valleys=taxonomy.list_valleys(db.session), top_fields=taxonomy.list_top_fields(db.session),
-                           brokers=services.broker_users(db.session), total=sum(c.total for c in columns))
+                           brokers=broker_users(db.session), total=sum(c.total for c in columns))
 
 
 @bp.route("/notices")
 def notices():
     """Deals in their public notice period (公示)."""
-    return render_template("deals/notices.html", deals=services.list_public_notices(db.session))
+    return render_template("deals/notices.html", deals=list_public_notices(db.session))
 
 
 @bp.route("/<int:deal_id>/notice")
 def notice(deal_id: int):
     """The public notice of a deal's agreed price: anyone may read it (no confidential data)."""
-    deal = services.get_public_notice(db.session, deal_id)
-    return render_template("deals/notice.html", deal=deal, today=services.today())
+    deal = get_public_notice(db.session, deal_id)
+    return render_template("deals/notice.html", deal=deal, today=deal_recording.today())
 
 
 # ---------------------------------------------------------------- the deal page
@@ -142,7 +177,7 @@ def notice(deal_id: int):
 
 def _deal_forms(deal: Deal, **given) -> dict:
     """Every form the deal page may show, filled with the deal's values unless given (a failed submission)."""
-    today = services.today().isoformat()
+    today = deal_recording.today().isoformat()
     forms = {
         "terms": deal_forms.TermsForm(formdata=None, agreed_amount_fen=deal.agreed_amount_fen,
                                       mode=deal.mode or ""),
@@ -169,32 +204,32 @@ def _set_choices(deal: Deal, forms: dict) -> None:
     if "terms" in forms:
         forms["terms"].mode.choices = deal_forms.mode_choices(modes)
     if "intermediaries" in forms or "broker" in forms:
-        brokers = services.broker_users(db.session)
+        brokers = broker_users(db.session)
         if "intermediaries" in forms:
             form = forms["intermediaries"]
             for number in (1, 2, 3):
                 form[f"intermediary_{number}"].choices = deal_forms.user_choices(brokers, _l("（不填）"))
             form.agent_organisation.choices = options(
-                [("", _l("（无）"))] + [(o.id, o.name) for o in services.agency_organisations(db.session)])
+                [("", _l("（无）"))] + [(o.id, o.name) for o in agency_organisations(db.session)])
         if "broker" in forms:
             forms["broker"].broker.choices = deal_forms.user_choices(brokers, _l("（暂不指派）"))
 
 
 def _render_deal(deal_id: int, status: int = 200, **given):
-    deal = services.get_deal(db.session, current_user, deal_id)
-    awards = services.deal_awards(db.session, deal)
-    payments = services.deal_payments(db.session, deal)
+    deal = get_deal(db.session, current_user, deal_id)
+    awards = deal_awards(db.session, deal)
+    payments = deal_payments(db.session, deal)
     by_event = {}
     for award in awards:
         by_event.setdefault(award.policy_event_id, []).append(award)
     paid_events = {payment.policy_event_id for payment in payments}
     return render_template(
-        "deals/detail.html", deal=deal, may=services.permissions(current_user, deal),
-        roles=services.deal_roles(current_user, deal), forms=_deal_forms(deal, **given),
-        events=services.deal_events(db.session, deal), payments=payments, awards_by_event=by_event,
+        "deals/detail.html", deal=deal, may=permissions(current_user, deal),
+        roles=deal_roles(current_user, deal), forms=_deal_forms(deal, **given),
+        events=deal_events(db.session, deal), payments=payments, awards_by_event=by_event,
         other_awards=[a for a in awards if a.policy_event_id not in paid_events],
         recipients=award_queries.recipient_labels(db.session, {a.recipient for a in awards}),
-        pipeline=PIPELINE, today=services.today(), notice_public=services.notice_is_public(deal),
+        pipeline=PIPELINE, today=deal_recording.today(), notice_public=notice_is_public(deal),
     ), status
 
 
@@ -217,15 +252,15 @@ def _deal_action(deal_id: int, name: str, form, call, success):
     """Run a deal action from a posted form: 422 with field messages, or a redirect with a message.
 
     `success` is the message to flash, or a function of the action's result that returns it."""
-    services.get_deal(db.session, current_user, deal_id)
+    get_deal(db.session, current_user, deal_id)
     if form.validate_on_submit():
         try:
             with savepoint():
                 result = call(form)
         except FORM_ERRORS as error:
-            deal = services.get_deal(db.session, current_user, deal_id)
+            deal = get_deal(db.session, current_user, deal_id)
             shown = FORM_SHOWN_WHEN.get(name)
-            if shown is None or not getattr(services.permissions(current_user, deal), shown):
+            if shown is None or not getattr(permissions(current_user, deal), shown):
                 flash("；".join(error.fields.values()) or error.message, "error")
                 return redirect(url_for("deals.detail", deal_id=deal_id))
             apply_errors(form, error)
@@ -242,7 +277,7 @@ def _deal_action(deal_id: int, name: str, form, call, success):
 @login_required
 def update_terms(deal_id: int):
     """Change the amount and mode under negotiation."""
-    return _deal_action(deal_id, "terms", deal_forms.TermsForm(), lambda form: services.update_terms(
+    return _deal_action(deal_id, "terms", deal_forms.TermsForm(), lambda form: deal_pipeline.update_terms(
         db.session, current_user, deal_id, agreed_amount_fen=form.agreed_amount_fen.data, mode=form.mode.data),
         _("交易条件已更新。"))
 
@@ -251,7 +286,7 @@ def update_terms(deal_id: int):
 @login_required
 def advance(deal_id: int):
     """Move to 洽谈 or 协议定价."""
-    return _deal_action(deal_id, "advance", deal_forms.AdvanceForm(), lambda form: services.advance_deal(
+    return _deal_action(deal_id, "advance", deal_forms.AdvanceForm(), lambda form: advance_deal(
         db.session, current_user, deal_id, form.to.data), _("项目已进入下一阶段。"))
 
 
@@ -259,7 +294,7 @@ def advance(deal_id: int):
 @login_required
 def start_notice(deal_id: int):
     """Start the public notice."""
-    return _deal_action(deal_id, "notice", deal_forms.NoticeForm(), lambda form: services.start_notice(
+    return _deal_action(deal_id, "notice", deal_forms.NoticeForm(), lambda form: deal_pipeline.start_notice(
         db.session, current_user, deal_id, notice_days=form.notice_days.data), _("已开始公示。"))
 
 
@@ -267,7 +302,7 @@ def start_notice(deal_id: int):
 @login_required
 def sign(deal_id: int):
     """Record the signed contract."""
-    return _deal_action(deal_id, "sign", deal_forms.SignForm(), lambda form: services.sign_deal(
+    return _deal_action(deal_id, "sign", deal_forms.SignForm(), lambda form: sign_deal(
         db.session, current_user, deal_id, signed_on=form.signed_on.data,
         agreed_amount_fen=form.agreed_amount_fen.data), _("已登记签约。"))
 
@@ -276,7 +311,7 @@ def sign(deal_id: int):
 @login_required
 def register(deal_id: int):
     """Record the technology-contract registration."""
-    return _deal_action(deal_id, "register", deal_forms.RegisterForm(), lambda form: services.register_deal(
+    return _deal_action(deal_id, "register", deal_forms.RegisterForm(), lambda form: register_deal(
         db.session, current_user, deal_id, registration_number=form.registration_number.data,
         registered_on=form.registered_on.data), _("技术合同登记已记录。"))
 
@@ -285,7 +320,7 @@ def register(deal_id: int):
 @login_required
 def complete(deal_id: int):
     """Close the deal as completed."""
-    return _deal_action(deal_id, "complete", deal_forms.CompleteForm(), lambda form: services.complete_deal(
+    return _deal_action(deal_id, "complete", deal_forms.CompleteForm(), lambda form: complete_deal(
         db.session, current_user, deal_id, note=form.note.data), _("项目已完成。"))
 
 
@@ -293,7 +328,7 @@ def complete(deal_id: int):
 @login_required
 def terminate(deal_id: int):
     """End the deal with a reason."""
-    return _deal_action(deal_id, "terminate", deal_forms.TerminateForm(), lambda form: services.terminate_deal(
+    return _deal_action(deal_id, "terminate", deal_forms.TerminateForm(), lambda form: terminate_deal(
         db.session, current_user, deal_id, reason=form.reason.data), _("项目已终止。"))
 
 
@@ -301,7 +336,7 @@ def terminate(deal_id: int):
 @login_required
 def intermediaries(deal_id: int):
     """Name the intermediaries, the reward rate and the agent."""
-    return _deal_action(deal_id, "intermediaries", deal_forms.IntermediariesForm(), lambda form: services.set_intermediaries(
+    return _deal_action(deal_id, "intermediaries", deal_forms.IntermediariesForm(), lambda form: set_intermediaries(
         db.session, current_user, deal_id, people=form.rows(), reward_rate_bp=form.reward_rate.data,
         agent_organisation_id=form.agent_organisation.data), _("中介服务信息已保存。"))
 
@@ -310,7 +345,7 @@ def intermediaries(deal_id: int):
 @login_required
 def intermediary_exception(deal_id: int):
     """An admin records the reason for more than three intermediaries."""
-    return _deal_action(deal_id, "exception", deal_forms.ExceptionForm(), lambda form: services.record_intermediary_exception(
+    return _deal_action(deal_id, "exception", deal_forms.ExceptionForm(), lambda form: record_intermediary_exception(
         db.session, current_user, deal_id, reason=form.exception_reason.data), _("例外原因已记录。"))
 
 
@@ -318,7 +353,7 @@ def intermediary_exception(deal_id: int):
 @login_required
 def claim(deal_id: int):
     """A broker claims the deal."""
-    return _deal_action(deal_id, "action", EmptyForm(), lambda form: services.claim_deal(
+    return _deal_action(deal_id, "action", EmptyForm(), lambda form: claim_deal(
         db.session, current_user, deal_id), _("您已成为该项目的经纪人。"))
 
 
@@ -326,7 +361,7 @@ def claim(deal_id: int):
 @login_required
 def assign_broker(deal_id: int):
     """An admin assigns the broker."""
-    return _deal_action(deal_id, "broker", deal_forms.AssignBrokerForm(), lambda form: services.assign_broker(
+    return _deal_action(deal_id, "broker", deal_forms.AssignBrokerForm(), lambda form: deal_intermediaries.assign_broker(
         db.session, current_user, deal_id, form.broker.data), _("项目经纪人已更新。"))
 
 
@@ -339,7 +374,7 @@ def record_payment(deal_id: int):
         _payment, awards = result
         return _("回款已登记，产生 %(n)s 条奖补记录。", n=len(awards)) if awards else _("回款已登记。")
 
-    return _deal_action(deal_id, "payment", deal_forms.PaymentForm(), lambda form: services.record_payment(
+    return _deal_action(deal_id, "payment", deal_forms.PaymentForm(), lambda form: deal_pipeline.record_payment(
         db.session, current_user, deal_id, amount_fen=form.amount_fen.data, paid_on=form.paid_on.data), recorded)
 
 
@@ -364,8 +399,8 @@ def new_bid(achievement_id: int):
     if form.validate_on_submit():
         try:
             with savepoint():
-                bid = services.place_bid(db.session, current_user, achievement.id, amount_fen=form.amount_fen.data,
-                                         mode=form.mode.data, message=form.message.data)
+                bid = place_bid(db.session, current_user, achievement.id, amount_fen=form.amount_fen.data,
+                                mode=form.mode.data, message=form.message.data)
         except FORM_ERRORS as error:
             apply_errors(form, error)
         except InvalidStateError as error:
@@ -381,8 +416,8 @@ def new_bid(achievement_id: int):
 
 
 def _render_bid(bid_id: int, status: int = 200, counter_form=None):
-    bid = services.get_bid(db.session, current_user, bid_id)
-    side = services.bid_side(current_user, bid)
+    bid = get_bid(db.session, current_user, bid_id)
+    side = bid_side(current_user, bid)
     if counter_form is None:
         counter_form = deal_forms.BidForm(formdata=None, amount_fen=bid.latest.amount_fen, mode=bid.latest.mode)
     counter_form.mode.choices = deal_forms.mode_choices(bid.achievement.modes)
@@ -393,7 +428,7 @@ def _render_bid(bid_id: int, status: int = 200, counter_form=None):
         accept_form=deal_forms.AcceptBidForm(formdata=None, version=str(bid.latest.number)), action_form=EmptyForm(formdata=None),
         may_answer=their_turn, may_decline=bid.status == BidStatus.OPEN and side == BidSide.OWNER,
         may_withdraw=bid.status == BidStatus.OPEN and side == BidSide.BUYER,
-        deal_may_be_seen=deal is not None and services.can_view_deal(current_user, deal),
+        deal_may_be_seen=deal is not None and can_view_deal(current_user, deal),
     ), status
 
 
@@ -405,7 +440,7 @@ def bid(bid_id: int):
 
 
 def _bid_action(bid_id: int, call, success: str, form=None):
-    services.get_bid(db.session, current_user, bid_id)
+    get_bid(db.session, current_user, bid_id)
     form = form or EmptyForm()
     if form.validate_on_submit():
         try:
@@ -431,7 +466,7 @@ def _bid_action(bid_id: int, call, success: str, form=None):
 @login_required
 def counter_bid(bid_id: int):
     """Answer with a counter-offer."""
-    return _bid_action(bid_id, lambda form: services.counter_bid(
+    return _bid_action(bid_id, lambda form: deal_bids.counter_bid(
         db.session, current_user, bid_id, amount_fen=form.amount_fen.data, mode=form.mode.data,
         message=form.message.data), _("还价已发送。"), form=deal_forms.BidForm())
 
@@ -444,7 +479,7 @@ def _version_number(text: str | None):
 @login_required
 def accept_bid(bid_id: int):
     """Accept the latest round: a deal opens."""
-    return _bid_action(bid_id, lambda form: services.accept_bid(
+    return _bid_action(bid_id, lambda form: deal_bids.accept_bid(
         db.session, current_user, bid_id, version_number=_version_number(form.version.data)),
         _("已接受报价，成果转化项目已创建。"), form=deal_forms.AcceptBidForm())
 
@@ -453,14 +488,14 @@ def accept_bid(bid_id: int):
 @login_required
 def decline_bid(bid_id: int):
     """The owner declines the bid."""
-    return _bid_action(bid_id, lambda form: services.decline_bid(db.session, current_user, bid_id), _("已拒绝该报价。"))
+    return _bid_action(bid_id, lambda form: deal_bids.decline_bid(db.session, current_user, bid_id), _("已拒绝该报价。"))
 
 
 @bp.route("/bids/<int:bid_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw_bid(bid_id: int):
     """The bidder withdraws the bid."""
-    return _bid_action(bid_id, lambda form: services.withdraw_bid(db.session, current_user, bid_id), _("报价已撤回。"))
+    return _bid_action(bid_id, lambda form: deal_bids.withdraw_bid(db.session, current_user, bid_id), _("报价已撤回。"))
 
 
 # ---------------------------------------------------------------- responses to demands
@@ -481,13 +516,13 @@ def new_response(demand_id: int):
     demand = _demand_for_response(demand_id)
     form = deal_forms.ResponseForm()
     form.achievement_id.choices = options(
-        [("", _l("（不关联）"))] + [(a.id, a.title) for a in services.respondable_achievements(db.session, current_user)])
+        [("", _l("（不关联）"))] + [(a.id, a.title) for a in respondable_achievements(db.session, current_user)])
     if form.validate_on_submit():
         try:
             with savepoint():
-                response = services.respond_to_demand(db.session, current_user, demand.id, proposal=form.proposal.data,
-                                                      amount_fen=form.amount_fen.data,
-                                                      achievement_id=form.achievement_id.data)
+                response = respond_to_demand(db.session, current_user, demand.id, proposal=form.proposal.data,
+                                             amount_fen=form.amount_fen.data,
+                                             achievement_id=form.achievement_id.data)
         except FORM_ERRORS as error:
             apply_errors(form, error)
         except InvalidStateError as error:
@@ -504,17 +539,17 @@ def new_response(demand_id: int):
 @login_required
 def response(response_id: int):
     """A response with the answers open to the user."""
-    found = services.get_response(db.session, current_user, response_id)
-    side = services.response_side(current_user, found)
+    found = get_response(db.session, current_user, response_id)
+    side = response_side(current_user, found)
     deal = db.session.scalar(select(Deal).where(Deal.response_id == found.id))
     is_open = found.status == ResponseStatus.OPEN
     return render_template("deals/response.html", response=found, side=side, deal=deal, action_form=EmptyForm(),
                            may_decide=is_open and side == "demand", may_withdraw=is_open and side == "responder",
-                           deal_may_be_seen=deal is not None and services.can_view_deal(current_user, deal))
+                           deal_may_be_seen=deal is not None and can_view_deal(current_user, deal))
 
 
 def _response_action(response_id: int, call, success: str):
-    services.get_response(db.session, current_user, response_id)
+    get_response(db.session, current_user, response_id)
     form = EmptyForm()
     if not form.validate_on_submit():
         flash(_("请求已过期，请刷新页面后重试。"), "error")
@@ -535,7 +570,7 @@ def _response_action(response_id: int, call, success: str):
 @login_required
 def accept_response(response_id: int):
     """The demand's organisation accepts the response: a deal opens."""
-    return _response_action(response_id, lambda: services.accept_response(db.session, current_user, response_id),
+    return _response_action(response_id, lambda: deal_responses.accept_response(db.session, current_user, response_id),
                             _("已接受响应，成果转化项目已创建。"))
 
 
@@ -543,7 +578,7 @@ def accept_response(response_id: int):
 @login_required
 def decline_response(response_id: int):
     """The demand's organisation declines the response."""
-    return _response_action(response_id, lambda: services.decline_response(db.session, current_user, response_id),
+    return _response_action(response_id, lambda: deal_responses.decline_response(db.session, current_user, response_id),
                             _("已拒绝该响应。"))
 
 
@@ -551,6 +586,6 @@ def decline_response(response_id: int):
 @login_required
 def withdraw_response(response_id: int):
     """The responder withdraws the response."""
-    return _response_action(response_id, lambda: services.withdraw_response(db.session, current_user, response_id),
+    return _response_action(response_id, lambda: deal_responses.withdraw_response(db.session, current_user, response_id),
                             _("响应已撤回。"))
 

@@ -7,8 +7,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import Role, User
 from market.demands.models import Demand
 from market.errors import InvalidStateError, PermissionDeniedError, ValidationError
-from market.listings import services as listings
-from market.listings.validation import (
+from market.inputs import (
     FieldErrors,
     check_money_range,
     clean_choices,
@@ -18,6 +17,7 @@ from market.listings.validation import (
     clean_terms,
     clean_text,
 )
+from market.listings import services as listings
 from market.listings.vocabulary import ListingKind, ListingStatus, TransferMode
 from market.security import can_create
 from market.taxonomy.services import find_field_by_code, valley_id_for

@@ -22,7 +22,7 @@ from market.achievements.services import (
 )
 from market.errors import PermissionDeniedError, ValidationError
 from market.imports import sheets
-from market.listings.validation import FieldErrors, clean_text
+from market.inputs import FieldErrors, clean_text
 from market.listings.vocabulary import (
     LABELS,
     STAGE_TRL_RANGES,

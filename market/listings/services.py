@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import Role, User
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.inputs import FieldErrors, clean_text
 from market.listings import search
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm, listing_model
-from market.listings.validation import FieldErrors, clean_text
 from market.listings.vocabulary import ListingKind, ListingStatus, ReturnReason, label
 from market.matching.services import record_listing_change
 from market.notifications.services import notify

@@ -15,8 +15,8 @@ from market.accounts.models import Role, User
 from market.achievements.models import Achievement
 from market.demands.models import Demand
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.inputs import FieldErrors, clean_text
 from market.listings.models import listing_model
-from market.listings.validation import FieldErrors, clean_text
 from market.listings.vocabulary import ListingKind, ListingStatus
 from market.matching.engine import Listing, Match
 from market.matching.index_store import engine_listing, record_change, store_for

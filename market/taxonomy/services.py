@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
-from market.listings.validation import FieldErrors, clean_int, clean_text
+from market.inputs import FieldErrors, clean_int, clean_text
 from market.taxonomy.models import Field, Valley
 
 MAX_KEY_FIELDS = 3

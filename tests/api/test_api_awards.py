@@ -8,12 +8,12 @@ import pytest
 
 from market.accounts.services import create_api_token
 from market.api.openapi import openapi_document
-from market.contracts.models import PreorderAgreement, PreorderDelivery
-from market.contracts.payments import record_preorder_payment, register_agreement
+from market.awards import services as award_services
 from market.deals.models import Deal, DealIntermediary, DealStage
 from market.deals.payments import record_deal_payment, register_contract
 from market.extensions import db
-from market.policy import services as policy
+from market.preorders.models import PreorderAgreement, PreorderDelivery
+from market.preorders.payments import record_preorder_payment, register_agreement
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -45,7 +45,7 @@ def books(make_user, make_organisation, make_achievement):
                            for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
     db.session.add(deal)
     db.session.flush()
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
     db.session.commit()
     for day in (date(2025, 4, 30), date(2025, 5, 30)):
@@ -63,7 +63,7 @@ def books(make_user, make_organisation, make_achievement):
     db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=100,
                                     amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20),
                                     recorded_by_id=seller_user.id))
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
     db.session.commit()
     record_preorder_payment(db.session, seller_user, agreement.id, amount_fen=7000 * WAN, paid_on=date(2025, 3, 31))

@@ -11,7 +11,8 @@ from sqlalchemy import func, select, update
 from market.accounts.models import ApprovalStatus
 from market.accounts.services import create_api_token
 from market.api.openapi import openapi_document
-from market.deals import services
+from market.awards.models import PolicyEvent
+from market.deals import recording as deal_recording
 from market.deals.models import (
     Bid,
     BidVersion,
@@ -20,10 +21,10 @@ from market.deals.models import (
     DealIntermediary,
     DealStage,
 )
+from market.deals.permissions import can_view_deal
 from market.extensions import db
 from market.listings.vocabulary import ListingStatus
 from market.money import MAX_FEN
-from market.policy.models import PolicyEvent
 
 WAN = 1_000_000
 JSON = "application/json"
@@ -270,7 +271,7 @@ def test_the_deal_list_holds_exactly_the_deals_the_pages_let_the_caller_see(clie
     ids = listed(client, user, per_page=100)
     assert ids == sorted(getattr(deals, name).id for name in expected)
     every = db.session.scalars(select(Deal)).all()
-    assert ids == sorted(deal.id for deal in every if services.can_view_deal(user, deal))
+    assert ids == sorted(deal.id for deal in every if can_view_deal(user, deal))
 
 
 def test_the_deal_list_filters_by_stage_and_valley_and_pages(client, world, deals):
@@ -329,7 +330,7 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     assert move(client, world.researcher, deal_id, to="pricing").get_json()["stage"]["code"] == "pricing"
     noticed = move(client, world.buyer, deal_id, to="notice", notice_days=15)
     assert noticed.status_code == 200
-    today = services.today()
+    today = deal_recording.today()
     assert noticed.get_json()["notice"] == {"days": 15, "starts_on": today.isoformat(),
                                             "ends_on": (today + timedelta(days=14)).isoformat()}
     too_early = move(client, world.buyer, deal_id, to="signed", signed_on=today.isoformat(),

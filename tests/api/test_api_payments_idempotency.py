@@ -12,15 +12,15 @@ from market.accounts.services import create_api_token
 from market.api import money as money_api
 from market.api.models import IdempotencyRecord, IdempotencyState
 from market.api.openapi import openapi_document
-from market.contracts.models import PreorderAgreement, PreorderDelivery, PreorderPayment
-from market.contracts.payments import register_agreement
+from market.awards import services as award_services
+from market.awards.ledger import LedgerTransaction
+from market.awards.models import Award, PolicyEvent
 from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
 from market.deals.payments import register_contract
 from market.extensions import db
-from market.ledger.models import LedgerTransaction
 from market.money import MAX_FEN
-from market.policy import services as policy
-from market.policy.models import Award, PolicyEvent
+from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment
+from market.preorders.payments import register_agreement
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -76,7 +76,7 @@ def registered_deal(make_user, make_organisation, make_achievement):
                            for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
     db.session.add(deal)
     db.session.flush()
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
     db.session.commit()
     return deal, researcher, brokers
@@ -249,7 +249,7 @@ def test_a_payment_dated_before_signing_names_the_date_field_of_the_body(client,
 def test_a_server_failure_releases_the_key_so_that_the_retry_pays_exactly_once(client, registered_deal, monkeypatch):
     deal, researcher, _ = registered_deal
     headers = bearer(researcher)
-    original = policy.apply_policy_event
+    original = award_services.apply_policy_event
     failures = iter([RuntimeError("connection lost")])
 
     def failing_once(*args, **kwargs):
@@ -258,7 +258,7 @@ def test_a_server_failure_releases_the_key_so_that_the_retry_pays_exactly_once(c
             raise failure
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(policy, "apply_policy_event", failing_once)
+    monkeypatch.setattr(award_services, "apply_policy_event", failing_once)
     before = recorded()
     failed = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
     assert failed.status_code == 500
@@ -523,7 +523,7 @@ def signed_agreement(make_organisation, make_user):
     db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=100,
                                     amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20),
                                     recorded_by_id=seller_user.id))
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
     db.session.commit()
     return agreement, seller_user

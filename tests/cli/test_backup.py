@@ -9,9 +9,9 @@ import pytest
 from flask_migrate import stamp, upgrade
 
 from market import create_app
+from market.awards import services as award_services
+from market.awards.models import Award
 from market.extensions import db
-from market.policy import services as policy
-from market.policy.models import Award
 from tests.conftest import POSTGRES_URL, WAN
 
 sqlite_only = pytest.mark.skipif(bool(POSTGRES_URL), reason="the SQLite round trip (PostgreSQL uses pg_dump)")
@@ -39,7 +39,7 @@ def books(app, make_deal, make_agreement, make_user):
     make_deal("performance", intermediaries=[(brokers[0], 6000), (brokers[1], 4000)], reward_rate_bp=2000)
     make_agreement(deliveries=[(5000 * WAN, date(2025, 1, 10))], payments=[(3000 * WAN, date(2025, 2, 1))])
     admin = make_user("admin")
-    policy.approve_award(db.session, admin, db.session.scalars(db.select(Award).order_by(Award.id)).first().id)
+    award_services.approve_award(db.session, admin, db.session.scalars(db.select(Award).order_by(Award.id)).first().id)
     return app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
 
 

@@ -4,18 +4,17 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
-from market.contracts.models import PreorderAgreement, PreorderDelivery
-from market.contracts.payments import record_preorder_payment, register_agreement
+from market.awards import services as award_services
+from market.awards.book_checks import find_book_problems
+from market.awards.commands import check_ledger, policy_cli
+from market.awards.grants import record_startup_grant
+from market.awards.models import Award, StoredRuleSet
 from market.deals.models import Deal, DealIntermediary, DealStage
 from market.deals.payments import record_deal_payment, register_contract
 from market.extensions import db
-from market.ledger.checks import find_book_problems
-from market.ledger.commands import check_ledger
-from market.policy import services as policy
-from market.policy.commands import policy_cli
-from market.policy.grants import record_startup_grant
-from market.policy.models import Award, StoredRuleSet
 from market.policy.rules import SHIPPED_RULE_SETS_DIR
+from market.preorders.models import PreorderAgreement, PreorderDelivery
+from market.preorders.payments import record_preorder_payment, register_agreement
 
 WAN = 1_000_000
 
@@ -35,7 +34,7 @@ def books(make_user, make_organisation, make_achievement):
                            for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
     db.session.add(deal)
     db.session.flush()
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
     db.session.commit()
     awards = []
@@ -51,7 +50,7 @@ def books(make_user, make_organisation, make_achievement):
     db.session.flush()
     db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=1,
                                     amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20), recorded_by_id=seller_user.id))
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
     db.session.commit()
     for amount, day in ((7000 * WAN, date(2025, 3, 31)), (5000 * WAN, date(2025, 9, 30))):
@@ -61,10 +60,10 @@ def books(make_user, make_organisation, make_achievement):
     startup = make_organisation("enterprise", valley_id="jincheng", resident_since=date(2024, 1, 5))
     awards += record_startup_grant(db.session, admin, startup.id, granted_on=date(2024, 6, 1),
                                    founders_paid_in_fen=80 * WAN, awarded_fen=100 * WAN)[1]
-    policy.approve_award(db.session, admin, awards[0].id)
-    policy.pay_award(db.session, admin, awards[0].id)
-    policy.approve_award(db.session, admin, awards[1].id)
-    policy.reverse_award(db.session, admin, awards[2].id, "登记错误")
+    award_services.approve_award(db.session, admin, awards[0].id)
+    award_services.pay_award(db.session, admin, awards[0].id)
+    award_services.approve_award(db.session, admin, awards[1].id)
+    award_services.reverse_award(db.session, admin, awards[2].id, "登记错误")
     db.session.commit()
     return {"deal": deal, "agreement": agreement, "awards": awards, "achievement": achievement, "startup": startup}
 

@@ -9,8 +9,8 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from market import create_app
+from market.awards.ledger import APPEND_ONLY_TABLES, append_only_ddl
 from market.extensions import db
-from market.ledger.models import APPEND_ONLY_TABLES, append_only_ddl
 from tests.conftest import POSTGRES_URL
 
 MIGRATION_SCHEMA = "migration_check"

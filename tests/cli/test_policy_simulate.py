@@ -4,7 +4,7 @@ import json
 import pytest
 from flask import Flask
 
-from market.policy.commands import policy_cli
+from market.awards.commands import policy_cli
 
 SAMPLE_ORGANISATIONS = [
     {"id": "S1", "kind": "enterprise", "valley": "taiyuan", "resident_since": "2024-03-01"},

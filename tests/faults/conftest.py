@@ -4,13 +4,13 @@ from datetime import date
 
 import pytest
 
-from market.contracts.models import PreorderAgreement, PreorderDelivery
-from market.contracts.payments import register_agreement
+from market.awards import services as award_services
+from market.awards.models import AwardStatus
 from market.deals.models import Deal, DealIntermediary, DealStage
 from market.deals.payments import record_deal_payment, register_contract
 from market.extensions import db
-from market.policy import services as policy
-from market.policy.models import AwardStatus
+from market.preorders.models import PreorderAgreement, PreorderDelivery
+from market.preorders.payments import register_agreement
 from tests.faults.keyed import WAN
 
 
@@ -29,7 +29,7 @@ def registered_deal(make_user, make_organisation, make_achievement):
                            for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
     db.session.add(deal)
     db.session.flush()
-    register_contract(db.session, policy.lock_books(db.session), db.session.get(Deal, deal.id), researcher)
+    register_contract(db.session, award_services.lock_books(db.session), db.session.get(Deal, deal.id), researcher)
     db.session.commit()
     return deal, researcher
 
@@ -48,7 +48,7 @@ def signed_agreement(make_organisation, make_user):
     db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=100,
                                     amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20),
                                     recorded_by_id=seller_user.id))
-    register_agreement(db.session, policy.lock_books(db.session), db.session.get(PreorderAgreement, agreement.id),
+    register_agreement(db.session, award_services.lock_books(db.session), db.session.get(PreorderAgreement, agreement.id),
                        seller_user)
     db.session.commit()
     return agreement, seller_user
@@ -61,6 +61,6 @@ def approved_award(registered_deal, make_user):
     admin = make_user("admin")
     _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     payable = next(award for award in awards if award.status == AwardStatus.PAYABLE and award.granted_fen)
-    policy.approve_award(db.session, admin, payable.id)
+    award_services.approve_award(db.session, admin, payable.id)
     db.session.commit()
     return payable.id, admin

@@ -5,11 +5,11 @@ from sqlalchemy import func, select
 
 from market.accounts.services import create_api_token
 from market.api.models import IdempotencyRecord
-from market.contracts.models import PreorderPayment
+from market.awards.ledger import LedgerEntry, LedgerTransaction
+from market.awards.models import Award, PolicyEvent, PolicyStateSnapshot
 from market.deals.models import Deal, DealPayment
 from market.extensions import db
-from market.ledger.models import LedgerEntry, LedgerTransaction
-from market.policy.models import Award, PolicyEvent, PolicyStateSnapshot
+from market.preorders.models import PreorderPayment
 
 YUAN = 100
 WAN = 10_000 * YUAN

@@ -11,11 +11,11 @@ from sqlalchemy import event
 from market import unit_of_work
 from market.api import idempotency
 from market.api import money as money_api
+from market.awards import services as award_services
+from market.awards.book_checks import find_book_problems
+from market.awards.models import Award, AwardStatus
 from market.extensions import db
-from market.ledger.checks import find_book_problems
 from market.policy import engine
-from market.policy import services as policy
-from market.policy.models import Award, AwardStatus
 from tests.faults.keyed import WAN, bearer, money_rows, post_keyed
 
 
@@ -36,11 +36,11 @@ class Step:
 
 
 CLAIM = Step("claim of the key", target=(idempotency, "claim_key"))
-LOCK = Step("lock_books", target=(policy, "lock_books"))
+LOCK = Step("lock_books", target=(award_services, "lock_books"))
 JUDGEMENT = Step("engine judgement", target=(engine, "apply_event"))
 EVENT = Step("storing the policy event", statement="INSERT INTO policy_events")
 AWARDS = Step("storing the awards", statement="INSERT INTO awards")
-POSTINGS = Step("ledger postings", target=(policy, "post_transaction"))
+POSTINGS = Step("ledger postings", target=(award_services, "post_transaction"))
 STATE = Step("advancing the engine state", statement="UPDATE policy_state")
 STORE = Step("storing the response", target=(idempotency, "store_response"))
 COMMIT = Step("the commit itself", at_commit=True)

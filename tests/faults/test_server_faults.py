@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from market.api.models import IdempotencyRecord, IdempotencyState
-from market.contracts.models import PreorderPayment
+from market.awards.book_checks import find_book_problems
 from market.deals.models import DealPayment
 from market.extensions import db
-from market.ledger.checks import find_book_problems
+from market.preorders.models import PreorderPayment
 from tests.faults.keyed import WAN, bearer
 from tests.faults.server import (
     APPLICATION_NAME,

@@ -5,16 +5,16 @@ from decimal import Decimal
 import pytest
 
 from market.accounts.models import ApprovalStatus
-from market.contracts.models import PreorderAgreement, PreorderDelivery
-from market.contracts.payments import record_preorder_payment, register_agreement
+from market.awards import queries
+from market.awards import services as award_services
+from market.awards.grants import record_startup_grant
+from market.awards.models import AwardStatus
 from market.deals.models import Deal, DealIntermediary, DealStage
 from market.deals.payments import record_deal_payment, register_contract
 from market.extensions import db
-from market.policy import queries
-from market.policy import services as policy
-from market.policy.grants import record_startup_grant
-from market.policy.models import AwardStatus
 from market.policy.rules import load_shipped_rule_set, parse_rule_set
+from market.preorders.models import PreorderAgreement, PreorderDelivery
+from market.preorders.payments import record_preorder_payment, register_agreement
 
 WAN = 1_000_000
 
@@ -34,7 +34,7 @@ def books(make_user, make_organisation, make_achievement):
                            for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
     db.session.add(deal)
     db.session.flush()
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
     db.session.commit()
     deal_awards = []
@@ -50,7 +50,7 @@ def books(make_user, make_organisation, make_achievement):
     db.session.flush()
     db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=10,
                                     amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20), recorded_by_id=seller_user.id))
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
     db.session.commit()
     _, agreement_awards = record_preorder_payment(db.session, seller_user, agreement.id, amount_fen=7000 * WAN,
@@ -76,10 +76,10 @@ def test_award_takes_the_valley_of_its_deal_agreement_or_grant(books):
 
 def test_totals_are_per_valley_and_year_split_by_status(books):
     admin, deal_awards = books["admin"], books["deal_awards"]
-    policy.approve_award(db.session, admin, deal_awards[0].id)
-    policy.approve_award(db.session, admin, deal_awards[1].id)
-    policy.pay_award(db.session, admin, deal_awards[1].id)
-    policy.reverse_award(db.session, admin, deal_awards[5].id, "重复登记")
+    award_services.approve_award(db.session, admin, deal_awards[0].id)
+    award_services.approve_award(db.session, admin, deal_awards[1].id)
+    award_services.pay_award(db.session, admin, deal_awards[1].id)
+    award_services.reverse_award(db.session, admin, deal_awards[5].id, "重复登记")
     totals = {(row.valley_id, row.year): row for row in queries.award_totals(db.session, queries.AwardFilters())}
     assert set(totals) == {("taiyuan", 2025), ("datong", 2025), ("jincheng", 2024)}
     taiyuan = totals[("taiyuan", 2025)]
@@ -108,13 +108,13 @@ def test_filters_narrow_the_award_list(books, filters, expected_rules):
 
 
 def test_recipient_filter_takes_an_exact_key(books):
-    key = policy.person_key(books["brokers"][2].id)
+    key = award_services.person_key(books["brokers"][2].id)
     rows = queries.list_awards(db.session, queries.AwardFilters(recipient=key)).rows
     assert [(row.award.recipient, row.award.granted_fen) for row in rows] == [(key, 16 * WAN), (key, 24 * WAN)]
 
 
 def test_status_filter_and_totals_follow_an_approval(books):
-    policy.approve_award(db.session, books["admin"], books["agreement_awards"][0].id)
+    award_services.approve_award(db.session, books["admin"], books["agreement_awards"][0].id)
     rows = queries.list_awards(db.session, queries.AwardFilters(status=AwardStatus.APPROVED)).rows
     assert [row.award.id for row in rows] == [books["agreement_awards"][0].id]
     totals = queries.award_totals(db.session, queries.AwardFilters(status=AwardStatus.APPROVED))
@@ -131,8 +131,8 @@ def test_pages_hold_at_most_the_page_size(books):
 def test_broker_money_is_grouped_per_deal_with_due_held_and_paid(books):
     broker, admin = books["brokers"][0], books["admin"]
     first, second = books["deal_awards"][0], books["deal_awards"][3]
-    policy.approve_award(db.session, admin, first.id)
-    policy.pay_award(db.session, admin, first.id)
+    award_services.approve_award(db.session, admin, first.id)
+    award_services.pay_award(db.session, admin, first.id)
     money = queries.list_user_money(db.session, broker)
     assert [group.source.key for group in money.groups] == [("deal", books["deal"].id)]
     assert [row.award.id for row in money.rows] == [first.id, second.id]
@@ -147,7 +147,7 @@ def test_enterprise_sees_the_subsidies_of_its_organisation(books):
 
 def test_pending_member_does_not_see_the_organisation_money(books, make_user):
     pending = make_user("enterprise", organisation=books["seller"], membership_status=ApprovalStatus.PENDING)
-    assert queries.recipient_keys_of(pending) == [policy.person_key(pending.id)]
+    assert queries.recipient_keys_of(pending) == [award_services.person_key(pending.id)]
     assert queries.list_user_money(db.session, pending).rows == []
 
 

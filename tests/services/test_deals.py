@@ -5,7 +5,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from market.achievements.models import Achievement
-from market.deals import services
+from market.awards.models import PolicyEvent
+from market.deals import board as deal_board
+from market.deals.bids import accept_bid, counter_bid, decline_bid, get_bid, place_bid, withdraw_bid
+from market.deals.board import BoardFilters
+from market.deals.intermediaries import assign_broker, claim_deal, record_intermediary_exception, set_intermediaries
 from market.deals.models import (
     Bid,
     BidSide,
@@ -17,6 +21,19 @@ from market.deals.models import (
     DemandResponse,
     ResponseStatus,
 )
+from market.deals.pipeline import (
+    advance_deal,
+    complete_deal,
+    get_deal,
+    get_public_notice,
+    record_payment,
+    register_deal,
+    sign_deal,
+    start_notice,
+    terminate_deal,
+)
+from market.deals.recording import today
+from market.deals.responses import accept_response, decline_response, respond_to_demand
 from market.errors import (
     InvalidStateError,
     NotFoundError,
@@ -27,7 +44,6 @@ from market.errors import (
 from market.extensions import db
 from market.listings.vocabulary import ListingStatus
 from market.notifications.models import Notification
-from market.policy.models import PolicyEvent
 
 WAN = 1_000_000
 
@@ -51,10 +67,10 @@ def fresh(deal: Deal) -> Deal:
 
 
 def test_every_bid_round_is_kept_as_a_version(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment",
-                             message="首轮报价")
-    services.counter_bid(db.session, world.researcher, bid.id, amount_fen=120 * WAN, mode="assignment", message="还价")
-    services.counter_bid(db.session, world.buyer, bid.id, amount_fen=100 * WAN, mode="license_exclusive")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment",
+                    message="首轮报价")
+    counter_bid(db.session, world.researcher, bid.id, amount_fen=120 * WAN, mode="assignment", message="还价")
+    counter_bid(db.session, world.buyer, bid.id, amount_fen=100 * WAN, mode="license_exclusive")
     db.session.expire_all()
     rounds = [(v.number, v.side, v.amount_fen, v.mode) for v in db.session.get(Bid, bid.id).versions]
     assert rounds == [(1, BidSide.BUYER, 80 * WAN, "assignment"), (2, BidSide.OWNER, 120 * WAN, "assignment"),
@@ -62,23 +78,23 @@ def test_every_bid_round_is_kept_as_a_version(world):
 
 
 def test_a_side_cannot_counter_its_own_latest_round(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     with pytest.raises(InvalidStateError):
-        services.counter_bid(db.session, world.buyer, bid.id, amount_fen=90 * WAN, mode="assignment")
+        counter_bid(db.session, world.buyer, bid.id, amount_fen=90 * WAN, mode="assignment")
     assert len(db.session.get(Bid, bid.id).versions) == 1
 
 
 def test_placing_a_bid_notifies_the_achievement_owners(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     notes = db.session.scalars(select(Notification).where(Notification.user_id == world.researcher.id,
                                                           Notification.kind == "bid_received")).all()
     assert [n.link for n in notes] == [f"/deals/bids/{bid.id}"]
 
 
 def test_accepting_the_latest_round_opens_a_deal_from_that_round(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
-    services.counter_bid(db.session, world.researcher, bid.id, amount_fen=95 * WAN, mode="license_exclusive")
-    deal = services.accept_bid(db.session, world.buyer, bid.id, version_number=2)
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    counter_bid(db.session, world.researcher, bid.id, amount_fen=95 * WAN, mode="license_exclusive")
+    deal = accept_bid(db.session, world.buyer, bid.id, version_number=2)
     assert (deal.stage, deal.title, deal.agreed_amount_fen, deal.mode, deal.bid_id) == (
         DealStage.INTENT, world.achievement.title, 95 * WAN, "license_exclusive", bid.id)
     assert (deal.transferor_id, deal.transferee_id) == (world.achievement.organisation_id, world.buyer.organisation_id)
@@ -89,25 +105,25 @@ def test_accepting_the_latest_round_opens_a_deal_from_that_round(world):
 
 def test_a_second_accept_is_refused_and_only_one_deal_exists(world, make_user):
     colleague = make_user("researcher", organisation=world.researcher.organisation)
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
-    services.accept_bid(db.session, world.researcher, bid.id, version_number=1)
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    accept_bid(db.session, world.researcher, bid.id, version_number=1)
     with pytest.raises(InvalidStateError):
-        services.accept_bid(db.session, colleague, bid.id, version_number=1)
+        accept_bid(db.session, colleague, bid.id, version_number=1)
     assert count(Deal) == 1
 
 
 def test_the_bidder_cannot_accept_its_own_round(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     with pytest.raises(InvalidStateError):
-        services.accept_bid(db.session, world.buyer, bid.id, version_number=1)
+        accept_bid(db.session, world.buyer, bid.id, version_number=1)
     assert count(Deal) == 0
 
 
 def test_accepting_a_round_that_was_superseded_is_refused(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
-    services.counter_bid(db.session, world.researcher, bid.id, amount_fen=95 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    counter_bid(db.session, world.researcher, bid.id, amount_fen=95 * WAN, mode="assignment")
     with pytest.raises(InvalidStateError):
-        services.accept_bid(db.session, world.buyer, bid.id, version_number=1)
+        accept_bid(db.session, world.buyer, bid.id, version_number=1)
     assert count(Deal) == 0
 
 
@@ -123,47 +139,47 @@ def test_accepting_a_round_that_was_superseded_is_refused(world):
 ])
 def test_bad_bid_is_refused_with_a_field_message(world, amount, mode, field):
     with pytest.raises(ValidationError) as error:
-        services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=amount, mode=mode)
+        place_bid(db.session, world.buyer, world.achievement.id, amount_fen=amount, mode=mode)
     assert field in error.value.fields
     assert count(Bid) == 0
 
 
 def test_only_enterprise_users_bid(world):
     with pytest.raises(PermissionDeniedError):
-        services.place_bid(db.session, world.broker, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+        place_bid(db.session, world.broker, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
 
 
 def test_unpublished_achievement_takes_no_bids(world, make_achievement):
     draft = make_achievement(owner=world.researcher, status="draft")
     with pytest.raises(NotFoundError):
-        services.place_bid(db.session, world.buyer, draft.id, amount_fen=80 * WAN, mode="assignment")
+        place_bid(db.session, world.buyer, draft.id, amount_fen=80 * WAN, mode="assignment")
 
 
 def test_a_second_open_bid_from_the_same_company_is_refused(world):
-    services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     with pytest.raises(InvalidStateError):
-        services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=90 * WAN, mode="assignment")
+        place_bid(db.session, world.buyer, world.achievement.id, amount_fen=90 * WAN, mode="assignment")
     assert count(Bid) == 1
 
 
 def test_only_the_owner_declines_and_only_the_bidder_withdraws(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     with pytest.raises(PermissionDeniedError):
-        services.decline_bid(db.session, world.buyer, bid.id)
+        decline_bid(db.session, world.buyer, bid.id)
     with pytest.raises(PermissionDeniedError):
-        services.withdraw_bid(db.session, world.researcher, bid.id)
-    services.decline_bid(db.session, world.researcher, bid.id)
+        withdraw_bid(db.session, world.researcher, bid.id)
+    decline_bid(db.session, world.researcher, bid.id)
     assert db.session.get(Bid, bid.id).status == BidStatus.DECLINED
     with pytest.raises(InvalidStateError):
-        services.accept_bid(db.session, world.researcher, bid.id, version_number=1)
+        accept_bid(db.session, world.researcher, bid.id, version_number=1)
 
 
 def test_other_organisations_do_not_see_a_bid(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     with pytest.raises(NotFoundError):
-        services.get_bid(db.session, world.outsider, bid.id)
+        get_bid(db.session, world.outsider, bid.id)
     with pytest.raises(NotFoundError):
-        services.counter_bid(db.session, world.broker, bid.id, amount_fen=1, mode="assignment")
+        counter_bid(db.session, world.broker, bid.id, amount_fen=1, mode="assignment")
 
 
 # ---------------------------------------------------------------- responses
@@ -175,24 +191,24 @@ def demand(make_demand, world):
 
 
 def test_an_accepted_response_opens_a_deal_between_the_two_organisations(world, demand):
-    response = services.respond_to_demand(db.session, world.researcher, demand.id, proposal="采用机器视觉方案",
-                                          amount_fen=60 * WAN, achievement_id=world.achievement.id)
-    deal = services.accept_response(db.session, world.buyer, response.id)
+    response = respond_to_demand(db.session, world.researcher, demand.id, proposal="采用机器视觉方案",
+                                 amount_fen=60 * WAN, achievement_id=world.achievement.id)
+    deal = accept_response(db.session, world.buyer, response.id)
     assert (deal.transferor_id, deal.transferee_id) == (world.researcher.organisation_id, world.buyer.organisation_id)
     assert (deal.demand_id, deal.response_id, deal.achievement_id, deal.agreed_amount_fen) == (
         demand.id, response.id, world.achievement.id, 60 * WAN)
     assert deal.stage == DealStage.INTENT and deal.title == demand.title
     assert db.session.get(DemandResponse, response.id).status == ResponseStatus.ACCEPTED
     with pytest.raises(InvalidStateError):
-        services.accept_response(db.session, world.buyer, response.id)
+        accept_response(db.session, world.buyer, response.id)
     assert count(Deal) == 1
 
 
 def test_a_response_may_name_only_a_published_achievement_of_ones_own_organisation(world, demand, make_achievement):
     foreign = make_achievement()
     with pytest.raises(ValidationError) as error:
-        services.respond_to_demand(db.session, world.researcher, demand.id, proposal="方案",
-                                   achievement_id=foreign.id)
+        respond_to_demand(db.session, world.researcher, demand.id, proposal="方案",
+                          achievement_id=foreign.id)
     assert "achievement_id" in error.value.fields
     assert count(DemandResponse) == 0
 
@@ -203,18 +219,18 @@ def test_a_response_may_name_only_a_published_achievement_of_ones_own_organisati
 ])
 def test_bad_response_is_refused_with_a_field_message(world, demand, proposal, amount, field):
     with pytest.raises(ValidationError) as error:
-        services.respond_to_demand(db.session, world.researcher, demand.id, proposal=proposal, amount_fen=amount)
+        respond_to_demand(db.session, world.researcher, demand.id, proposal=proposal, amount_fen=amount)
     assert field in error.value.fields
     assert count(DemandResponse) == 0
 
 
 def test_only_researchers_respond_and_only_the_demand_side_decides(world, demand):
     with pytest.raises(PermissionDeniedError):
-        services.respond_to_demand(db.session, world.outsider, demand.id, proposal="方案")
-    response = services.respond_to_demand(db.session, world.researcher, demand.id, proposal="方案")
+        respond_to_demand(db.session, world.outsider, demand.id, proposal="方案")
+    response = respond_to_demand(db.session, world.researcher, demand.id, proposal="方案")
     with pytest.raises(PermissionDeniedError):
-        services.accept_response(db.session, world.researcher, response.id)
-    services.decline_response(db.session, world.buyer, response.id)
+        accept_response(db.session, world.researcher, response.id)
+    decline_response(db.session, world.buyer, response.id)
     assert db.session.get(DemandResponse, response.id).status == ResponseStatus.DECLINED
     assert count(Deal) == 0
 
@@ -242,18 +258,18 @@ ROLES = ("researcher", "buyer", "broker", "other_broker", "admin", "outsider")
 def move(actor, deal: Deal, target: DealStage):
     """Call the service that moves a deal into the target stage, with valid data."""
     if target in (DealStage.NEGOTIATION, DealStage.PRICING):
-        return services.advance_deal(db.session, actor, deal.id, target)
+        return advance_deal(db.session, actor, deal.id, target)
     if target == DealStage.NOTICE:
-        return services.start_notice(db.session, actor, deal.id, notice_days=15)
+        return start_notice(db.session, actor, deal.id, notice_days=15)
     if target == DealStage.SIGNED:
-        return services.sign_deal(db.session, actor, deal.id, signed_on=services.today(),
-                                  agreed_amount_fen=deal.agreed_amount_fen)
+        return sign_deal(db.session, actor, deal.id, signed_on=today(),
+                         agreed_amount_fen=deal.agreed_amount_fen)
     if target == DealStage.REGISTERED:
-        return services.register_deal(db.session, actor, deal.id, registration_number="2025140100000099",
-                                      registered_on=services.today())
+        return register_deal(db.session, actor, deal.id, registration_number="2025140100000099",
+                             registered_on=today())
     if target == DealStage.COMPLETED:
-        return services.complete_deal(db.session, actor, deal.id, note="双方确认提前完成")
-    return services.terminate_deal(db.session, actor, deal.id, reason="受让方资金未落实")
+        return complete_deal(db.session, actor, deal.id, note="双方确认提前完成")
+    return terminate_deal(db.session, actor, deal.id, reason="受让方资金未落实")
 
 
 @pytest.mark.parametrize("target, role, answer", [
@@ -297,7 +313,7 @@ def test_a_deal_cannot_skip_a_stage_or_leave_a_closed_one(world, make_deal, stag
 def test_performance_is_reached_only_by_a_payment(world, make_deal):
     deal = make_deal(DealStage.REGISTERED)
     with pytest.raises(InvalidStateError):
-        services.advance_deal(db.session, world.researcher, deal.id, DealStage.PERFORMANCE)
+        advance_deal(db.session, world.researcher, deal.id, DealStage.PERFORMANCE)
     assert fresh(deal).stage == DealStage.REGISTERED
 
 
@@ -305,24 +321,24 @@ def test_performance_is_reached_only_by_a_payment(world, make_deal):
 
 
 def test_the_whole_pipeline_from_a_bid_to_completion(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=300 * WAN, mode="assignment")
-    deal = services.accept_bid(db.session, world.researcher, bid.id, version_number=1)
-    services.advance_deal(db.session, world.buyer, deal.id, DealStage.NEGOTIATION)
-    services.advance_deal(db.session, world.researcher, deal.id, DealStage.PRICING)
-    services.start_notice(db.session, world.buyer, deal.id, notice_days=15)
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=300 * WAN, mode="assignment")
+    deal = accept_bid(db.session, world.researcher, bid.id, version_number=1)
+    advance_deal(db.session, world.buyer, deal.id, DealStage.NEGOTIATION)
+    advance_deal(db.session, world.researcher, deal.id, DealStage.PRICING)
+    start_notice(db.session, world.buyer, deal.id, notice_days=15)
     deal = fresh(deal)
-    assert (deal.notice_starts_on, deal.notice_ends_on) == (services.today(), services.today() + timedelta(days=14))
-    deal.notice_starts_on, deal.notice_ends_on = services.today() - timedelta(days=20), services.today() - timedelta(days=6)
+    assert (deal.notice_starts_on, deal.notice_ends_on) == (today(), today() + timedelta(days=14))
+    deal.notice_starts_on, deal.notice_ends_on = today() - timedelta(days=20), today() - timedelta(days=6)
     db.session.commit()
-    services.sign_deal(db.session, world.researcher, deal.id, signed_on=services.today(), agreed_amount_fen=300 * WAN)
+    sign_deal(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=300 * WAN)
     events_before = count(PolicyEvent)
-    services.register_deal(db.session, world.researcher, deal.id, registration_number="２０２５１４０１-０００１",
-                           registered_on=services.today())
+    register_deal(db.session, world.researcher, deal.id, registration_number="２０２５１４０１-０００１",
+                  registered_on=today())
     assert count(PolicyEvent) == events_before + 1
     assert fresh(deal).registration_number == "20251401-0001"
-    services.record_payment(db.session, world.researcher, deal.id, amount_fen=100 * WAN, paid_on=services.today())
+    record_payment(db.session, world.researcher, deal.id, amount_fen=100 * WAN, paid_on=today())
     assert fresh(deal).stage == DealStage.PERFORMANCE
-    services.record_payment(db.session, world.researcher, deal.id, amount_fen=200 * WAN, paid_on=services.today())
+    record_payment(db.session, world.researcher, deal.id, amount_fen=200 * WAN, paid_on=today())
     deal = fresh(deal)
     assert deal.stage == DealStage.COMPLETED and deal.completed_at is not None
     assert deal.achievement.status == ListingStatus.DEALT
@@ -333,7 +349,7 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
 def test_notice_needs_an_agreed_price_and_mode(world, make_deal):
     deal = make_deal(DealStage.PRICING, agreed_amount_fen=None, mode=None)
     with pytest.raises(ValidationError) as error:
-        services.start_notice(db.session, world.researcher, deal.id)
+        start_notice(db.session, world.researcher, deal.id)
     assert set(error.value.fields) == {"agreed_amount_fen", "mode"}
     assert fresh(deal).stage == DealStage.PRICING
 
@@ -342,15 +358,15 @@ def test_notice_needs_an_agreed_price_and_mode(world, make_deal):
 def test_notice_period_must_be_fifteen_to_ninety_days(world, make_deal, days):
     deal = make_deal(DealStage.PRICING)
     with pytest.raises(ValidationError) as error:
-        services.start_notice(db.session, world.researcher, deal.id, notice_days=days)
+        start_notice(db.session, world.researcher, deal.id, notice_days=days)
     assert "notice_days" in error.value.fields
     assert fresh(deal).notice_starts_on is None
 
 
 def test_signing_waits_until_the_notice_period_has_passed(world, make_deal):
-    deal = make_deal(DealStage.NOTICE, notice_starts_on=services.today())
+    deal = make_deal(DealStage.NOTICE, notice_starts_on=today())
     with pytest.raises(ValidationError) as error:
-        services.sign_deal(db.session, world.researcher, deal.id, signed_on=services.today(), agreed_amount_fen=100 * WAN)
+        sign_deal(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=100 * WAN)
     assert "公示期" in error.value.fields["signed_on"]
     assert fresh(deal).stage == DealStage.NOTICE
 
@@ -358,7 +374,7 @@ def test_signing_waits_until_the_notice_period_has_passed(world, make_deal):
 def test_signing_at_a_price_other_than_the_noticed_one_is_refused(world, make_deal):
     deal = make_deal(DealStage.NOTICE)
     with pytest.raises(ValidationError) as error:
-        services.sign_deal(db.session, world.researcher, deal.id, signed_on=services.today(), agreed_amount_fen=90 * WAN)
+        sign_deal(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=90 * WAN)
     assert "公示价格" in error.value.fields["agreed_amount_fen"]
 
 
@@ -374,10 +390,10 @@ def test_signing_at_a_price_other_than_the_noticed_one_is_refused(world, make_de
 def test_bad_registration_is_refused_and_the_engine_is_not_told(world, make_deal, number, day, field):
     deal = make_deal(DealStage.SIGNED)
     events = count(PolicyEvent)
-    registered_on = services.today() + timedelta(days=day) if day is not None else None
+    registered_on = today() + timedelta(days=day) if day is not None else None
     with pytest.raises(ValidationError) as error:
-        services.register_deal(db.session, world.researcher, deal.id, registration_number=number,
-                               registered_on=registered_on)
+        register_deal(db.session, world.researcher, deal.id, registration_number=number,
+                      registered_on=registered_on)
     assert field in error.value.fields
     assert fresh(deal).stage == DealStage.SIGNED and count(PolicyEvent) == events
 
@@ -386,17 +402,17 @@ def test_a_registration_number_is_used_once(world, make_deal):
     make_deal(DealStage.PERFORMANCE, registration_number="2025-0007")
     deal = make_deal(DealStage.SIGNED)
     with pytest.raises(ValidationError) as error:
-        services.register_deal(db.session, world.researcher, deal.id, registration_number="2025-0007",
-                               registered_on=services.today())
+        register_deal(db.session, world.researcher, deal.id, registration_number="2025-0007",
+                      registered_on=today())
     assert "已被其他项目使用" in error.value.fields["registration_number"]
 
 
 def test_a_short_paid_deal_is_completed_only_with_a_written_note(world, make_deal):
     deal = make_deal(DealStage.PERFORMANCE, paid_fen=40 * WAN)
     with pytest.raises(ValidationError) as error:
-        services.complete_deal(db.session, world.researcher, deal.id, note="  ")
+        complete_deal(db.session, world.researcher, deal.id, note="  ")
     assert "note" in error.value.fields
-    services.complete_deal(db.session, world.admin, deal.id, note="受让方已书面确认余款豁免")
+    complete_deal(db.session, world.admin, deal.id, note="受让方已书面确认余款豁免")
     assert fresh(deal).stage == DealStage.COMPLETED
     assert fresh(deal).achievement.status == ListingStatus.DEALT
 
@@ -405,14 +421,14 @@ def test_a_short_paid_deal_is_completed_only_with_a_written_note(world, make_dea
 def test_termination_needs_a_written_reason(world, make_deal, reason):
     deal = make_deal(DealStage.NEGOTIATION)
     with pytest.raises(ValidationError) as error:
-        services.terminate_deal(db.session, world.buyer, deal.id, reason=reason)
+        terminate_deal(db.session, world.buyer, deal.id, reason=reason)
     assert "reason" in error.value.fields
     assert fresh(deal).stage == DealStage.NEGOTIATION
 
 
 def test_a_terminated_deal_records_its_reason(world, make_deal):
     deal = make_deal(DealStage.SIGNED)
-    services.terminate_deal(db.session, world.broker, deal.id, reason="受让方放弃")
+    terminate_deal(db.session, world.broker, deal.id, reason="受让方放弃")
     deal = fresh(deal)
     assert (deal.stage, deal.termination_reason) == (DealStage.TERMINATED, "受让方放弃")
 
@@ -420,7 +436,7 @@ def test_a_terminated_deal_records_its_reason(world, make_deal):
 def test_every_step_notifies_the_other_side(world, make_deal):
     deal = make_deal(DealStage.INTENT)
     last = db.session.scalar(select(func.max(Notification.id)))
-    services.advance_deal(db.session, world.buyer, deal.id, DealStage.NEGOTIATION)
+    advance_deal(db.session, world.buyer, deal.id, DealStage.NEGOTIATION)
     told = set(db.session.scalars(select(Notification.user_id).where(Notification.link == f"/deals/{deal.id}",
                                                                      Notification.id > last)))
     assert told == {world.researcher.id, world.broker.id}
@@ -434,10 +450,10 @@ def test_every_step_notifies_the_other_side(world, make_deal):
 def test_deal_is_visible_to_parties_brokers_and_admins_only(world, make_deal, role, sees):
     deal = make_deal()
     if sees:
-        assert services.get_deal(db.session, getattr(world, role), deal.id).id == deal.id
+        assert get_deal(db.session, getattr(world, role), deal.id).id == deal.id
     else:
         with pytest.raises(NotFoundError):
-            services.get_deal(db.session, getattr(world, role), deal.id)
+            get_deal(db.session, getattr(world, role), deal.id)
 
 
 @pytest.mark.parametrize("stage, public", [(DealStage.PRICING, False), (DealStage.NOTICE, True),
@@ -445,10 +461,10 @@ def test_deal_is_visible_to_parties_brokers_and_admins_only(world, make_deal, ro
 def test_the_notice_is_public_from_the_notice_stage_on(world, make_deal, stage, public):
     deal = make_deal(stage, terminated_from=DealStage.NOTICE)
     if public:
-        assert services.get_public_notice(db.session, deal.id).id == deal.id
+        assert get_public_notice(db.session, deal.id).id == deal.id
     else:
         with pytest.raises(NotFoundError):
-            services.get_public_notice(db.session, deal.id)
+            get_public_notice(db.session, deal.id)
 
 
 # ---------------------------------------------------------------- intermediaries
@@ -465,8 +481,8 @@ def people(*pairs):
 
 def test_intermediaries_with_shares_and_a_rate_are_saved(world, make_deal, brokers):
     deal = make_deal(DealStage.NEGOTIATION)
-    services.set_intermediaries(db.session, world.broker, deal.id, people=people((brokers[0], 6000), (brokers[1], 4000)),
-                                reward_rate_bp=1250)
+    set_intermediaries(db.session, world.broker, deal.id, people=people((brokers[0], 6000), (brokers[1], 4000)),
+                       reward_rate_bp=1250)
     deal = fresh(deal)
     assert [(row.user_id, row.share_bp) for row in deal.intermediaries] == [(brokers[0].id, 6000), (brokers[1].id, 4000)]
     assert deal.reward_rate_bp == 1250
@@ -474,42 +490,42 @@ def test_intermediaries_with_shares_and_a_rate_are_saved(world, make_deal, broke
 
 def test_a_single_intermediary_gets_the_whole_share(world, make_deal, brokers):
     deal = make_deal()
-    services.set_intermediaries(db.session, world.researcher, deal.id, people=[(str(brokers[0].id), None)],
-                                reward_rate_bp=1000)
+    set_intermediaries(db.session, world.researcher, deal.id, people=[(str(brokers[0].id), None)],
+                       reward_rate_bp=1000)
     assert [row.share_bp for row in fresh(deal).intermediaries] == [10000]
 
 
 def test_fourth_intermediary_for_an_achievement_is_rejected(world, make_deal, brokers):
     first = make_deal(DealStage.SIGNED)
-    services.set_intermediaries(db.session, world.researcher, first.id,
-                                people=people((brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)),
-                                reward_rate_bp=1000)
+    set_intermediaries(db.session, world.researcher, first.id,
+                       people=people((brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)),
+                       reward_rate_bp=1000)
     second = make_deal(DealStage.NEGOTIATION)
     with pytest.raises(RuleViolationError) as error:
-        services.set_intermediaries(db.session, world.buyer, second.id, people=people((brokers[0], 5000), (brokers[3], 5000)),
-                                    reward_rate_bp=1000)
+        set_intermediaries(db.session, world.buyer, second.id, people=people((brokers[0], 5000), (brokers[3], 5000)),
+                           reward_rate_bp=1000)
     assert "不得超过 3 人" in error.value.fields["intermediary_2"]
     assert fresh(second).intermediaries == []
-    services.set_intermediaries(db.session, world.buyer, second.id, people=people((brokers[0], 5000), (brokers[1], 5000)),
-                                reward_rate_bp=1000)
+    set_intermediaries(db.session, world.buyer, second.id, people=people((brokers[0], 5000), (brokers[1], 5000)),
+                       reward_rate_bp=1000)
     assert len(fresh(second).intermediaries) == 2
 
 
 def test_fourth_intermediary_is_allowed_after_an_admin_records_an_exception(world, make_deal, brokers):
-    first = make_deal(DealStage.SIGNED, signed_on=services.today() - timedelta(days=3))
-    services.set_intermediaries(db.session, world.researcher, first.id,
-                                people=people((brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)),
-                                reward_rate_bp=1000)
-    services.register_deal(db.session, world.researcher, first.id, registration_number="2025-0100",
-                           registered_on=services.today())
+    first = make_deal(DealStage.SIGNED, signed_on=today() - timedelta(days=3))
+    set_intermediaries(db.session, world.researcher, first.id,
+                       people=people((brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)),
+                       reward_rate_bp=1000)
+    register_deal(db.session, world.researcher, first.id, registration_number="2025-0100",
+                  registered_on=today())
     second = make_deal(DealStage.SIGNED, buyer=world.outsider)
     with pytest.raises(PermissionDeniedError):
-        services.record_intermediary_exception(db.session, world.broker, second.id, reason="原中介退出")
-    services.record_intermediary_exception(db.session, world.admin, second.id, reason="原中介团队调整，经运营审核同意")
-    services.set_intermediaries(db.session, world.researcher, second.id, people=people((brokers[3], 10000)),
-                                reward_rate_bp=1000)
-    services.register_deal(db.session, world.researcher, second.id, registration_number="2025-0101",
-                           registered_on=services.today())
+        record_intermediary_exception(db.session, world.broker, second.id, reason="原中介退出")
+    record_intermediary_exception(db.session, world.admin, second.id, reason="原中介团队调整，经运营审核同意")
+    set_intermediaries(db.session, world.researcher, second.id, people=people((brokers[3], 10000)),
+                       reward_rate_bp=1000)
+    register_deal(db.session, world.researcher, second.id, registration_number="2025-0101",
+                  registered_on=today())
     assert fresh(second).stage == DealStage.REGISTERED
 
 
@@ -531,9 +547,9 @@ def test_bad_intermediaries_are_refused_with_a_field_message(world, make_deal, b
              "FULL-WIDTH BROKER0": str(brokers[0].id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))}
     deal = make_deal()
     with pytest.raises(ValidationError) as error:
-        services.set_intermediaries(db.session, world.researcher, deal.id,
-                                    people=[(names.get(person, person), share) for person, share in rows],
-                                    reward_rate_bp=rate)
+        set_intermediaries(db.session, world.researcher, deal.id,
+                           people=[(names.get(person, person), share) for person, share in rows],
+                           reward_rate_bp=rate)
     assert field in error.value.fields
     assert count(DealIntermediary) == 0
 
@@ -541,32 +557,32 @@ def test_bad_intermediaries_are_refused_with_a_field_message(world, make_deal, b
 def test_intermediaries_are_fixed_once_the_contract_is_registered(world, make_deal, brokers):
     deal = make_deal(DealStage.REGISTERED)
     with pytest.raises(InvalidStateError):
-        services.set_intermediaries(db.session, world.researcher, deal.id, people=people((brokers[0], 10000)),
-                                    reward_rate_bp=1000)
+        set_intermediaries(db.session, world.researcher, deal.id, people=people((brokers[0], 10000)),
+                           reward_rate_bp=1000)
 
 
 @pytest.mark.parametrize("role", ["other_broker", "admin"])
 def test_only_parties_and_the_deal_broker_edit_intermediaries(world, make_deal, brokers, role):
     deal = make_deal()
     with pytest.raises(PermissionDeniedError):
-        services.set_intermediaries(db.session, getattr(world, role), deal.id, people=people((brokers[0], 10000)),
-                                    reward_rate_bp=1000)
+        set_intermediaries(db.session, getattr(world, role), deal.id, people=people((brokers[0], 10000)),
+                           reward_rate_bp=1000)
 
 
 def test_an_agency_may_be_named_as_agent_but_not_a_company(world, make_deal, make_organisation):
     deal = make_deal()
     agency = make_organisation("agency")
     with pytest.raises(ValidationError) as error:
-        services.set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
-                                    agent_organisation_id=str(world.buyer.organisation_id))
+        set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
+                           agent_organisation_id=str(world.buyer.organisation_id))
     assert "agent_organisation" in error.value.fields
     with pytest.raises(ValidationError) as error:
-        services.set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
-                                    agent_organisation_id=str(agency.id).translate(str.maketrans("0123456789",
-                                                                                                 "０１２３４５６７８９")))
+        set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
+                           agent_organisation_id=str(agency.id).translate(str.maketrans("0123456789",
+                                                                                        "０１２３４５６７８９")))
     assert "agent_organisation" in error.value.fields
-    services.set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
-                                agent_organisation_id=str(agency.id))
+    set_intermediaries(db.session, world.researcher, deal.id, people=[], reward_rate_bp=0,
+                       agent_organisation_id=str(agency.id))
     assert fresh(deal).agent_organisation_id == agency.id
 
 
@@ -576,21 +592,21 @@ def test_an_agency_may_be_named_as_agent_but_not_a_company(world, make_deal, mak
 def test_a_broker_claims_an_unassigned_deal_once(world, make_deal):
     deal = make_deal(broker=None)
     with pytest.raises(PermissionDeniedError):
-        services.claim_deal(db.session, world.researcher, deal.id)
-    services.claim_deal(db.session, world.other_broker, deal.id)
+        claim_deal(db.session, world.researcher, deal.id)
+    claim_deal(db.session, world.other_broker, deal.id)
     with pytest.raises(InvalidStateError):
-        services.claim_deal(db.session, world.broker, deal.id)
+        claim_deal(db.session, world.broker, deal.id)
     assert fresh(deal).broker_id == world.other_broker.id
 
 
 def test_an_admin_assigns_a_broker_but_not_a_researcher(world, make_deal):
     deal = make_deal(broker=None)
     with pytest.raises(ValidationError):
-        services.assign_broker(db.session, world.admin, deal.id, str(world.researcher.id))
-    services.assign_broker(db.session, world.admin, deal.id, str(world.broker.id))
+        assign_broker(db.session, world.admin, deal.id, str(world.researcher.id))
+    assign_broker(db.session, world.admin, deal.id, str(world.broker.id))
     assert fresh(deal).broker_id == world.broker.id
     with pytest.raises(PermissionDeniedError):
-        services.assign_broker(db.session, world.broker, deal.id, str(world.other_broker.id))
+        assign_broker(db.session, world.broker, deal.id, str(world.other_broker.id))
 
 
 def test_board_groups_deals_by_stage_and_filters_by_valley_field_and_broker(world, make_deal, make_user, make_achievement):
@@ -603,13 +619,13 @@ def test_board_groups_deals_by_stage_and_filters_by_valley_field_and_broker(worl
     there = make_deal(DealStage.INTENT, achievement=other, broker=None)
 
     def ids(filters):
-        return {stage: [d.id for d in column.deals] for column in services.board(db.session, world.other_broker, filters)
+        return {stage: [d.id for d in column.deals] for column in deal_board.board(db.session, world.other_broker, filters)
                 for stage in [column.stage] if column.deals}
 
-    assert ids(services.BoardFilters()) == {DealStage.NOTICE: [here.id], DealStage.INTENT: [there.id]}
-    assert ids(services.BoardFilters(valley="datong")) == {DealStage.INTENT: [there.id]}
-    assert ids(services.BoardFilters(field="energy")) == {DealStage.NOTICE: [here.id]}
-    assert ids(services.BoardFilters(broker="none")) == {DealStage.INTENT: [there.id]}
-    assert ids(services.BoardFilters(broker=world.broker.id)) == {DealStage.NOTICE: [here.id]}
+    assert ids(BoardFilters()) == {DealStage.NOTICE: [here.id], DealStage.INTENT: [there.id]}
+    assert ids(BoardFilters(valley="datong")) == {DealStage.INTENT: [there.id]}
+    assert ids(BoardFilters(field="energy")) == {DealStage.NOTICE: [here.id]}
+    assert ids(BoardFilters(broker="none")) == {DealStage.INTENT: [there.id]}
+    assert ids(BoardFilters(broker=world.broker.id)) == {DealStage.NOTICE: [here.id]}
     with pytest.raises(PermissionDeniedError):
-        services.board(db.session, world.researcher, services.BoardFilters())
+        deal_board.board(db.session, world.researcher, BoardFilters())

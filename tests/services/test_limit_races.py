@@ -11,19 +11,20 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import User
-from market.contracts.payments import record_preorder_payment
-from market.deals import services as deals
+from market.awards import services as award_services
+from market.awards.ledger import post_transaction
+from market.awards.models import Award, AwardStatus, PolicyEvent
+from market.deals.intermediaries import set_intermediaries
+from market.deals.limits import MAX_INTERMEDIARIES_PER_ACHIEVEMENT
 from market.deals.models import Deal, DealIntermediary
 from market.extensions import db
-from market.ledger.services import post_transaction
-from market.policy import services as policy
-from market.policy.models import Award, AwardStatus, PolicyEvent
+from market.preorders.payments import record_preorder_payment
 from market.timeutil import today_in_china
 from tests.conftest import WAN
 from tests.services.test_money_races import RACE_CONFIG, THREADS, _race
 
 ROUNDS = int(os.environ.get("MARKET_LIMIT_RACE_ROUNDS", "4"))
-PEOPLE_LIMIT = deals.MAX_INTERMEDIARIES_PER_ACHIEVEMENT
+PEOPLE_LIMIT = MAX_INTERMEDIARIES_PER_ACHIEVEMENT
 R1_YEARLY_CAP_FEN = 1000 * WAN  # R1 in the default rule set: ¥10,000,000 per seller per calendar year
 AGREEMENTS = 5
 PAYMENT_FEN = 400 * WAN  # 50 payments of ¥4,000,000: ¥200,000,000 paid, a 10% subsidy of ¥20,000,000 computed
@@ -58,8 +59,8 @@ def test_parallel_attempts_never_name_more_than_three_intermediaries_per_achieve
 
         def name(index: int, owner_id=owner.id, deal_ids=deal_ids, broker_ids=broker_ids):
             actor = db.session.get(User, owner_id)
-            deals.set_intermediaries(db.session, actor, deal_ids[index], people=[(str(broker_ids[index]), None)],
-                                     reward_rate_bp=1000)
+            set_intermediaries(db.session, actor, deal_ids[index], people=[(str(broker_ids[index]), None)],
+                               reward_rate_bp=1000)
 
         outcomes = _race(app, name)
         assert not [o for o in outcomes if o.startswith("error")], outcomes
@@ -141,7 +142,7 @@ def test_parallel_preorder_payments_never_exceed_the_r1_yearly_cap(app, cap_worl
 
         outcomes = _race(app, pay)
         assert outcomes == ["ok"] * THREADS, f"round {round_number}: {outcomes}"
-        granted = _r1_granted(policy.org_key(seller.organisation_id), today.year)
+        granted = _r1_granted(award_services.org_key(seller.organisation_id), today.year)
         assert granted == R1_YEARLY_CAP_FEN, f"round {round_number}: R1 granted {granted} fen"
     print(f"\n[race] {db.engine.dialect.name}: {ROUNDS} rounds x {THREADS} parallel pre-order payments over "
           f"{AGREEMENTS} agreements of one seller (subsidy computed {THREADS * PAYMENT_FEN // 10} fen): all accepted "
@@ -171,7 +172,7 @@ def test_the_race_check_catches_a_naive_yearly_cap(app, cap_world, expect_book_p
     exceeded_rounds, worst = 0, 0
     for _ in range(ROUNDS):
         seller, _buyer, agreement_ids, today = cap_world()
-        seller_key = policy.org_key(seller.organisation_id)
+        seller_key = award_services.org_key(seller.organisation_id)
         event_id = db.session.scalar(select(func.max(PolicyEvent.id)))
         _race(app, lambda index, ids=agreement_ids, key=seller_key, event_id=event_id, today=today:
               _naive_subsidy(ids[index % AGREEMENTS], key, event_id, today))

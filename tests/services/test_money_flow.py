@@ -4,17 +4,16 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
-from market.contracts.models import PreorderAgreement, PreorderDelivery
-from market.contracts.payments import record_preorder_payment, register_agreement
+from market.awards import services as award_services
+from market.awards.grants import record_startup_grant
+from market.awards.ledger import LedgerEntry, balances
+from market.awards.models import Award, AwardStatus
 from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
 from market.deals.payments import record_deal_payment, register_contract
 from market.errors import RuleViolationError, ValidationError
 from market.extensions import db
-from market.ledger.models import LedgerEntry
-from market.ledger.services import balances
-from market.policy import services as policy
-from market.policy.grants import record_startup_grant
-from market.policy.models import Award, AwardStatus
+from market.preorders.models import PreorderAgreement, PreorderDelivery
+from market.preorders.payments import record_preorder_payment, register_agreement
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -38,7 +37,7 @@ def registered_deal(make_user, make_organisation, make_achievement):
                                for i, (b, s) in enumerate(zip(brokers, shares))]
         db.session.add(deal)
         db.session.flush()
-        snapshot = policy.lock_books(db.session)
+        snapshot = award_services.lock_books(db.session)
         deal = db.session.get(Deal, deal.id)
         register_contract(db.session, snapshot, deal, researcher)
         db.session.commit()
@@ -53,7 +52,7 @@ def granted(awards):
 
 def test_intermediary_reward_is_split_and_capped_per_achievement(registered_deal):
     deal, researcher, brokers = registered_deal()
-    keys = [policy.person_key(b.id) for b in brokers]
+    keys = [award_services.person_key(b.id) for b in brokers]
     _, first = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     assert granted(first) == [(keys[0], 60 * WAN, None), (keys[1], 36 * WAN, None), (keys[2], 24 * WAN, None)]
     _, second = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 5, 30))
@@ -102,7 +101,7 @@ def test_yangquan_agent_reward_is_held_under_the_draft_rule(registered_deal, mak
     _, second = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 5, 1))
     assert [(a.rule, a.granted_fen, a.status) for a in first] == [("R3", 30 * WAN, AwardStatus.HELD)]
     assert [(a.rule, a.granted_fen, a.capped_by) for a in second] == [("R3", 0, "contract")]
-    assert balances(db.session, "held:") == {f"held:{policy.org_key(agency.id)}": 30 * WAN}
+    assert balances(db.session, "held:") == {f"held:{award_services.org_key(agency.id)}": 30 * WAN}
 
 
 @pytest.fixture
@@ -118,7 +117,7 @@ def signed_agreement(make_organisation, make_user):
     db.session.flush()
     db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=100,
                                     amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20), recorded_by_id=seller_user.id))
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
     db.session.commit()
     return agreement, seller_user
@@ -162,14 +161,14 @@ def test_approval_and_payout_move_an_award_through_the_accounts(registered_deal,
     deal, researcher, brokers = registered_deal()
     _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     admin = make_user("admin")
-    key = policy.person_key(brokers[0].id)
-    policy.approve_award(db.session, admin, awards[0].id)
+    key = award_services.person_key(brokers[0].id)
+    award_services.approve_award(db.session, admin, awards[0].id)
     assert balances(db.session, f"entitled:{key}") == {f"entitled:{key}": 60 * WAN}
-    policy.pay_award(db.session, admin, awards[0].id)
+    award_services.pay_award(db.session, admin, awards[0].id)
     assert balances(db.session, f"paid:{key}") == {f"paid:{key}": 60 * WAN}
     assert balances(db.session, f"awarded:{key}") == {f"awarded:{key}": 0}
     with pytest.raises(RuleViolationError):
-        policy.pay_award(db.session, admin, awards[0].id)
+        award_services.pay_award(db.session, admin, awards[0].id)
 
 
 def test_reversing_an_award_appends_mirror_entries(registered_deal, make_user):
@@ -177,9 +176,9 @@ def test_reversing_an_award_appends_mirror_entries(registered_deal, make_user):
     _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     admin = make_user("admin")
     entries_before = db.session.scalar(select(func.count()).select_from(LedgerEntry))
-    policy.reverse_award(db.session, admin, awards[1].id, "回款登记错误")
+    award_services.reverse_award(db.session, admin, awards[1].id, "回款登记错误")
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == entries_before + 2
-    assert balances(db.session, f"awarded:{policy.person_key(brokers[1].id)}")[f"awarded:{policy.person_key(brokers[1].id)}"] == 0
+    assert balances(db.session, f"awarded:{award_services.person_key(brokers[1].id)}")[f"awarded:{award_services.person_key(brokers[1].id)}"] == 0
 
 
 @pytest.mark.parametrize("statement", ["UPDATE ledger_entries SET amount_fen = amount_fen + 1",
@@ -201,24 +200,24 @@ def test_a_new_version_confirming_r3_releases_the_held_awards_in_its_window(regi
     deal, researcher, _ = registered_deal(transferee=buyer, rate_bp=0, shares=(), agent=agency)
     _, held = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
     assert held[0].status == AwardStatus.HELD
-    default = policy.DEFAULT_RULES.read_text(encoding="utf-8")
+    default = award_services.DEFAULT_RULES.read_text(encoding="utf-8")
     block = default[default.index("\n[[versions]]\n"):]
     confirming = (block.replace('version = "2024.1"', 'version = "2025.1"')
                   .replace("effective_from = 2024-01-01", "effective_from = 2025-01-01")
                   .replace('status = "draft"', 'status = "confirmed"'))
     path = tmp_path / "default.toml"
     path.write_text(default + "\n" + confirming, encoding="utf-8")
-    policy.install_rule_set(db.session, path, make_user("admin"))
+    award_services.install_rule_set(db.session, path, make_user("admin"))
     award = db.session.get(Award, held[0].id)
     assert award.status == AwardStatus.PAYABLE
-    key = policy.org_key(agency.id)
+    key = award_services.org_key(agency.id)
     assert balances(db.session, f"held:{key}") == {f"held:{key}": 0}
     assert balances(db.session, f"awarded:{key}") == {f"awarded:{key}": 30 * WAN}
 
 
 def test_a_rule_set_that_edits_a_used_version_is_refused(app, make_user, tmp_path):
-    edited = policy.DEFAULT_RULES.read_text(encoding="utf-8").replace("rate_bp = 1000", "rate_bp = 1200", 1)
+    edited = award_services.DEFAULT_RULES.read_text(encoding="utf-8").replace("rate_bp = 1000", "rate_bp = 1200", 1)
     path = tmp_path / "default.toml"
     path.write_text(edited, encoding="utf-8")
     with pytest.raises(RuleViolationError, match="2024.1"):
-        policy.install_rule_set(db.session, path, make_user("admin"))
+        award_services.install_rule_set(db.session, path, make_user("admin"))

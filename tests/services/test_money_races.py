@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import User
+from market.awards import services as award_services
+from market.awards.models import Award, AwardStatus, PolicyEvent
 from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
 from market.deals.payments import record_deal_payment, register_contract
 from market.errors import DomainError
 from market.extensions import db
-from market.policy import services as policy
-from market.policy.models import Award, AwardStatus, PolicyEvent
 from market.unit_of_work import unit_of_work
 from tests.conftest import POSTGRES_URL
 
@@ -36,7 +36,7 @@ def _registered_deal(make_user, make_organisation, make_achievement, *, value_fe
                            for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
     db.session.add(deal)
     db.session.flush()
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
     db.session.commit()
     return deal, researcher

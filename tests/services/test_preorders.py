@@ -5,13 +5,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from market.contracts import services
-from market.contracts.models import (
-    AgreementStatus,
-    PreorderAgreement,
-    PreorderDelivery,
-    PreorderPayment,
-)
+from market.awards import services as award_services
+from market.awards.models import Award, PolicyEvent
 from market.errors import (
     InvalidStateError,
     NotFoundError,
@@ -20,8 +15,13 @@ from market.errors import (
 )
 from market.extensions import db
 from market.notifications.models import Notification
-from market.policy import services as policy
-from market.policy.models import Award, PolicyEvent
+from market.preorders import services
+from market.preorders.models import (
+    AgreementStatus,
+    PreorderAgreement,
+    PreorderDelivery,
+    PreorderPayment,
+)
 from market.timeutil import utcnow
 
 YUAN = 100
@@ -317,7 +317,7 @@ def test_worked_example_one_through_deliveries_acceptance_and_payments(parties, 
                                    (2000 * WAN, date(2026, 2, 1)))]
     assert [(a[0].computed_fen, a[0].granted_fen, a[0].capped_by) for a in results] == [
         (700 * WAN, 700 * WAN, None), (500 * WAN, 300 * WAN, "recipient_calendar_year"), (200 * WAN, 200 * WAN, None)]
-    assert {a[0].recipient for a in results} == {policy.org_key(parties.seller.id)}
+    assert {a[0].recipient for a in results} == {award_services.org_key(parties.seller.id)}
     with pytest.raises(ValidationError) as error:
         pay(parties, agreement.id, 2000 * WAN, date(2026, 3, 1))
     assert "超过协议金额" in error.value.fields["amount_fen"]
@@ -330,7 +330,7 @@ def test_capped_award_is_explained_with_the_cap_read_from_the_rule_set(parties, 
     deliver_and_accept(parties, agreement.id, 15000 * WAN)
     pay(parties, agreement.id, 9000 * WAN, date(2025, 3, 31))
     _, awards = pay(parties, agreement.id, 2000 * WAN, date(2025, 6, 30))
-    rule_sets = policy.active_rule_sets(db.session)
+    rule_sets = award_services.active_rule_sets(db.session)
     assert services.explain_cap(rule_sets, awards[0]) == "已达年度上限（每家企业每年 1,000万元）"
 
 

@@ -3,11 +3,11 @@ from sqlalchemy import func, select
 
 from market.accounts.models import Organisation, OrganisationKind, Role, User
 from market.achievements.models import Achievement
+from market.awards.models import Award
 from market.demands.models import Demand
 from market.demo_deals import load_demo_deals
 from market.extensions import db
 from market.listings.models import ListingEvent, SearchTerm
-from market.policy.models import Award
 from market.seeding import load_demo_data
 from market.taxonomy.models import Field, Valley
 from tests.conftest import PASSWORD

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from market.listings.validation import (
+from market.inputs import (
     FieldErrors,
     check_money_range,
     clean_choice,

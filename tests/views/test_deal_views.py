@@ -9,7 +9,11 @@ from flask import render_template_string
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from market.deals import services
+from market.awards.models import Award
+from market.deals import recording as deal_recording
+from market.deals.bids import place_bid
+from market.deals.intermediaries import set_intermediaries
+from market.deals.limits import BOARD_STAGES
 from market.deals.models import (
     Bid,
     BidVersion,
@@ -20,9 +24,9 @@ from market.deals.models import (
     DealStage,
     DemandResponse,
 )
+from market.deals.pipeline import register_deal
 from market.extensions import db
 from market.notifications.models import Notification
-from market.policy.models import Award
 from tests.conftest import PASSWORD, pass_code_step
 
 WAN = 1_000_000
@@ -110,7 +114,7 @@ def test_bid_form_is_only_for_companies_and_published_achievements(world, make_a
 
 
 def test_counter_and_accept_through_the_bid_page_opens_one_deal(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     owner = client_for(world.app, world.researcher)
     response = owner.post(f"/deals/bids/{bid.id}/counter", data={"amount_fen": "95", "mode": "assignment", "message": ""})
     assert "还价已发送" in flashed_after(owner, response)
@@ -127,7 +131,7 @@ def test_counter_and_accept_through_the_bid_page_opens_one_deal(world):
 
 
 def test_bid_page_is_hidden_from_other_organisations(world):
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     assert client_for(world.app, world.outsider).get(f"/deals/bids/{bid.id}").status_code == 404
     assert client_for(world.app, world.researcher).get(f"/deals/bids/{bid.id}").status_code == 200
 
@@ -219,7 +223,7 @@ def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, ma
     stored.notice_starts_on -= timedelta(days=20)
     stored.notice_ends_on -= timedelta(days=20)
     db.session.commit()
-    today = services.today().isoformat()
+    today = deal_recording.today().isoformat()
     for path, data, message in [
         ("sign", {"signed_on": today, "agreed_amount_fen": "1200"}, "已登记签约"),
         ("register", {"registration_number": "2025140100000123", "registered_on": today}, "技术合同登记已记录"),
@@ -237,9 +241,9 @@ def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, ma
 
 def test_fourth_intermediary_is_refused_on_the_page_until_an_admin_records_an_exception(world, make_deal, make_user):
     brokers = [make_user("broker") for _n in range(4)]
-    services.set_intermediaries(db.session, world.researcher, make_deal(DealStage.SIGNED).id,
-                                people=[(str(b.id), share) for b, share in zip(brokers, (5000, 3000, 2000))],
-                                reward_rate_bp=1000)
+    set_intermediaries(db.session, world.researcher, make_deal(DealStage.SIGNED).id,
+                       people=[(str(b.id), share) for b, share in zip(brokers, (5000, 3000, 2000))],
+                       reward_rate_bp=1000)
     deal = make_deal(DealStage.NEGOTIATION)
     data = {"intermediary_1": str(brokers[3].id), "share_1": "100", "reward_rate": "10"}
     owner = client_for(world.app, world.researcher)
@@ -281,14 +285,14 @@ def test_board_is_for_brokers_and_admins_with_a_column_per_stage(world, make_dea
     deal = make_deal(DealStage.NOTICE)
     assert client_for(world.app, world.researcher).get("/deals/board").status_code == 403
     page = page_of(client_for(world.app, world.other_broker).get("/deals/board"))
-    assert page.count('aria-labelledby="column-') == len(services.BOARD_STAGES)
+    assert page.count('aria-labelledby="column-') == len(BOARD_STAGES)
     assert f'href="/deals/{deal.id}"' in page
     assert f'href="/deals/{deal.id}"' not in page_of(client_for(world.app, world.admin).get("/deals/board?broker=none"))
 
 
 def test_deal_list_shows_the_organisations_deals_bids_and_responses(world, make_deal):
     deal = make_deal()
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     page = page_of(client_for(world.app, world.researcher).get("/deals"))
     assert f'href="/deals/{deal.id}"' in page and f'href="/deals/bids/{bid.id}"' in page
     assert f'href="/deals/{deal.id}"' not in page_of(client_for(world.app, world.outsider).get("/deals"))
@@ -299,7 +303,7 @@ def test_listing_panel_offers_a_bid_to_companies_and_lists_bids_for_owners(world
     with world.app.test_request_context("/achievements/1"):
         login_user(world.buyer)
         assert f"/deals/bids/new/{world.achievement.id}" in render_template_string(template, a=world.achievement)
-    bid = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
+    bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     with world.app.test_request_context("/achievements/1"):
         login_user(world.researcher)
         assert f"/deals/bids/{bid.id}" in render_template_string(template, a=world.achievement)
@@ -375,15 +379,15 @@ CASES = (
 @pytest.mark.parametrize("form, stage, role, path, valid, field, bad, message", CASES)
 def test_bad_input_on_a_deal_form_is_shown_next_to_the_field_and_nothing_is_saved(
         world, make_deal, form, stage, role, path, valid, field, bad, message):
-    ids = {"achievement": world.achievement.id, "demand": world.demand.id, "today": services.today().isoformat(),
+    ids = {"achievement": world.achievement.id, "demand": world.demand.id, "today": deal_recording.today().isoformat(),
            "other_broker": world.other_broker.id, "researcher": world.researcher.id}
     if stage == "bid":
-        ids["bid"] = services.place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN,
-                                        mode="assignment").id
+        ids["bid"] = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN,
+                               mode="assignment").id
     elif form == "payment":
         deal = make_deal(DealStage.SIGNED)
-        services.register_deal(db.session, world.researcher, deal.id, registration_number="2025-7777",
-                               registered_on=services.today())
+        register_deal(db.session, world.researcher, deal.id, registration_number="2025-7777",
+                      registered_on=deal_recording.today())
         ids["deal"] = deal.id
     elif stage is not None:
         ids["deal"] = make_deal(stage).id
@@ -432,6 +436,6 @@ def test_a_payment_before_registration_is_explained_and_not_recorded(world, make
     deal = make_deal(DealStage.SIGNED)
     before = snapshot(deal.id)
     client = client_for(world.app, world.researcher)
-    response = client.post(f"/deals/{deal.id}/payments", data={"amount_fen": "10", "paid_on": services.today().isoformat()})
+    response = client.post(f"/deals/{deal.id}/payments", data={"amount_fen": "10", "paid_on": deal_recording.today().isoformat()})
     assert "技术合同登记后才能登记回款" in flashed_after(client, response)
     assert snapshot(deal.id) == before

@@ -14,19 +14,18 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from market.accounts.models import ApprovalStatus
-from market.deals.models import Deal, DealIntermediary, DealStage
-from market.deals.payments import record_deal_payment, register_contract
-from market.extensions import db
-from market.ledger.models import LedgerTransaction
-from market.ledger.services import balances
-from market.policy import services as policy
-from market.policy.models import (
+from market.awards import services as award_services
+from market.awards.ledger import LedgerTransaction, balances
+from market.awards.models import (
     Award,
     AwardStatus,
     PolicyEvent,
     StartupGrant,
     StoredRuleSet,
 )
+from market.deals.models import Deal, DealIntermediary, DealStage
+from market.deals.payments import record_deal_payment, register_contract
+from market.extensions import db
 from market.policy.rules import SHIPPED_RULE_SETS_DIR
 from tests.conftest import PASSWORD
 
@@ -52,7 +51,7 @@ def deal_awards(make_user, make_organisation, make_achievement):
                                DealIntermediary(user_id=other.id, share_bp=4000, position=1)]
         db.session.add(deal)
         db.session.flush()
-        snapshot = policy.lock_books(db.session)
+        snapshot = award_services.lock_books(db.session)
         register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
         db.session.commit()
         _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
@@ -152,7 +151,7 @@ def test_recording_a_payout_moves_an_approved_award_to_paid(client, login_as, de
     world = deal_awards()
     award = by_rule(world["awards"], "R2")[1]
     admin = login_as("admin")
-    policy.approve_award(db.session, admin, award.id)
+    award_services.approve_award(db.session, admin, award.id)
     client.post(f"/money/awards/{award.id}/pay", data={"next": "/money/awards"})
     assert status_of(award.id) == AwardStatus.PAID
     assert balances(db.session, f"paid:{award.recipient}") == {f"paid:{award.recipient}": 48 * 10_000 * 100}
@@ -454,7 +453,7 @@ def payments(*rows):
 @pytest.fixture
 def calculate(client, installed):
     def run(kind, data):
-        response = client.post(url_for("money.calculator", kind=kind), data=data)
+        response = client.post(url_for("awards.calculator", kind=kind), data=data)
         return response.status_code, response.get_data(as_text=True)
 
     return run

@@ -6,15 +6,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from market.contracts import services
-from market.contracts.models import (
+from market.awards.models import Award
+from market.extensions import db
+from market.preorders import services
+from market.preorders.models import (
     AgreementStatus,
     PreorderAgreement,
     PreorderDelivery,
     PreorderPayment,
 )
-from market.extensions import db
-from market.policy.models import Award
 from tests.conftest import PASSWORD
 
 YUAN = 100

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from market.accounts.models import RecoveryCode, SecondFactor, SecondFactorReset, User, UserSession
+from market.awards.models import AwardStatus
 from market.extensions import db
-from market.policy.models import AwardStatus
 from market.timeutil import utcnow
 from tests.conftest import PASSWORD
 from tests.views.test_money_views import by_rule, deal_awards, status_of  # noqa: F401  (deal_awards is a fixture)

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from market.achievements.models import Achievement
+from market.awards.models import Award, AwardStatus, PolicyEvent, StartupGrant
 from market.extensions import db
 from market.listings.vocabulary import ListingStatus
 from market.notifications.models import Notification
 from market.notifications.services import notify
-from market.policy.models import Award, AwardStatus, PolicyEvent, StartupGrant
 from market.timeutil import utcnow
 from market.unit_of_work import install_unit_of_work, savepoint
 
@@ -107,9 +107,9 @@ def test_bulk_approval_keeps_the_approved_awards_when_another_is_refused(client,
 
 def _payable_awards(make_user) -> list[Award]:
     """A registered deal with one proceeds payment: its payable and held awards (committed)."""
+    from market.awards import services as award_services
     from market.deals.models import Deal, DealIntermediary, DealStage
     from market.deals.payments import record_deal_payment, register_contract
-    from market.policy import services as policy
 
     researcher = make_user("researcher")
     brokers = [make_user("broker"), make_user("broker")]
@@ -120,7 +120,7 @@ def _payable_awards(make_user) -> list[Award]:
     deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=5000, position=i) for i, b in enumerate(brokers)]
     db.session.add(deal)
     db.session.flush()
-    snapshot = policy.lock_books(db.session)
+    snapshot = award_services.lock_books(db.session)
     register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
     _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     db.session.commit()

@@ -19,18 +19,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, User
-from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError
-from market.ledger.models import LedgerTransaction
-from market.ledger.services import post_transaction, reverse_transaction
-from market.policy import engine
-from market.policy.events import Organisation as EngineOrganisation
-from market.policy.models import (
+from market.awards.ledger import LedgerTransaction, post_transaction, reverse_transaction
+from market.awards.models import (
     Award,
     AwardStatus,
     PolicyEvent,
     PolicyStateSnapshot,
     StoredRuleSet,
 )
+from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError
+from market.policy import engine
+from market.policy.events import Organisation as EngineOrganisation
 from market.policy.rules import (
     OrganisationKind,
     RuleSet,
@@ -97,7 +96,7 @@ def install_rule_set(session: Session, path: Path = DEFAULT_RULES, actor: User |
                                                                  StoredRuleSet.is_active.is_(True))))
     for older in same_name:
         _require_versions_kept(parse_rule_set(older.content, origin=older.name), rule_set)
-    from market.policy.queries import rule_id_clashes
+    from market.awards.queries import rule_id_clashes
 
     clashes = rule_id_clashes(active_rule_sets(session), rule_set)
     if clashes:

@@ -5,6 +5,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, OrganisationKind, User
+from market.awards import services as award_services
+from market.awards.models import Award, StartupGrant
 from market.errors import (
     NotFoundError,
     PermissionDeniedError,
@@ -12,9 +14,7 @@ from market.errors import (
     ValidationError,
 )
 from market.money import MAX_FEN
-from market.policy import services as policy
 from market.policy.events import StartupGrant as GrantEvent
-from market.policy.models import Award, StartupGrant
 from market.timeutil import today_in_china
 
 
@@ -23,7 +23,7 @@ def record_startup_grant(session: Session, actor: User, organisation_id: int, *,
     """Record a start-up capital grant for a startup selected into a valley; the engine caps it."""
     if not actor.is_admin:
         raise PermissionDeniedError(_("只有平台管理员可以登记注册资本支持。"))
-    snapshot = policy.lock_books(session)
+    snapshot = award_services.lock_books(session)
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or organisation.kind != OrganisationKind.ENTERPRISE:
         raise NotFoundError(_("企业不存在。"))
@@ -35,9 +35,9 @@ def record_startup_grant(session: Session, actor: User, organisation_id: int, *,
         errors["granted_on"] = _("请填写不晚于今天的日期。")
     if errors:
         raise ValidationError(_("请修改标出的内容。"), errors)
-    event = GrantEvent(id=policy.next_event_id(snapshot), date=granted_on, startup=policy.org_key(organisation.id),
+    event = GrantEvent(id=award_services.next_event_id(snapshot), date=granted_on, startup=award_services.org_key(organisation.id),
                        founders_paid_in_fen=founders_paid_in_fen, awarded_fen=awarded_fen)
-    awards = policy.apply_policy_event(session, snapshot, event, [organisation], actor=actor)
+    awards = award_services.apply_policy_event(session, snapshot, event, [organisation], actor=actor)
     if not awards:
         raise RuleViolationError(_("按现行规则，该企业在 %(d)s 不符合注册资本支持的条件（须已入驻谷区）。",
                                    d=granted_on.isoformat()))

@@ -11,15 +11,15 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from market.contracts.models import PreorderAgreement, PreorderPayment
+from market.awards.ledger import balances, find_ledger_problems
+from market.awards.models import Award, AwardStatus, PolicyEvent
+from market.awards.queries import load_rule_catalog
+from market.awards.services import active_rule_sets
 from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
-from market.ledger.services import balances, find_ledger_problems
 from market.money import format_yuan
 from market.policy.engine import rules_in_force
-from market.policy.models import Award, AwardStatus, PolicyEvent
-from market.policy.queries import load_rule_catalog
 from market.policy.rules import CapScope, RuleKind, RuleSet, RuleSetError
-from market.policy.services import active_rule_sets
+from market.preorders.models import PreorderAgreement, PreorderPayment
 from market.timeutil import today_in_china
 
 ACCOUNT_OF_STATUS = {

@@ -5,16 +5,16 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
-from market.contracts.models import AgreementStatus, PreorderAgreement, PreorderPayment
+from market.awards import services as award_services
+from market.awards.models import Award
 from market.errors import (
     NotFoundError,
     RuleViolationError,
     ValidationError,
 )
 from market.money import MAX_FEN, format_yuan
-from market.policy import services as policy
 from market.policy.events import PreorderPaid, PreorderSigned
-from market.policy.models import Award
+from market.preorders.models import AgreementStatus, PreorderAgreement, PreorderPayment
 from market.security import is_member_of
 from market.timeutil import today_in_china
 
@@ -32,10 +32,10 @@ def is_party(user: User, agreement: PreorderAgreement) -> bool:
 
 def register_agreement(session: Session, snapshot, agreement: PreorderAgreement, actor: User) -> None:
     """Tell the engine an agreement was signed (under the caller's lock; no commit)."""
-    event = PreorderSigned(id=policy.next_event_id(snapshot), date=agreement.signed_on, agreement=agreement_key(agreement),
-                           buyer=policy.org_key(agreement.buyer_id), seller=policy.org_key(agreement.seller_id),
+    event = PreorderSigned(id=award_services.next_event_id(snapshot), date=agreement.signed_on, agreement=agreement_key(agreement),
+                           buyer=award_services.org_key(agreement.buyer_id), seller=award_services.org_key(agreement.seller_id),
                            value_fen=agreement.value_fen, related=agreement.is_related_party)
-    policy.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller], actor=actor,
+    award_services.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller], actor=actor,
                               agreement_id=agreement.id)
 
 
@@ -47,7 +47,7 @@ def _accepted_by(agreement: PreorderAgreement, day: dt.date) -> int:
 def record_preorder_payment(session: Session, actor: User, agreement_id: int, *, amount_fen,
                             paid_on) -> tuple[PreorderPayment, list[Award]]:
     """Record a payment for accepted deliveries; the subsidy is computed at once, under the money lock."""
-    snapshot = policy.lock_books(session)
+    snapshot = award_services.lock_books(session)
     agreement = session.get(PreorderAgreement, agreement_id)
     if agreement is None or not is_party(actor, agreement):
         raise NotFoundError(_("协议不存在。"))
@@ -70,9 +70,9 @@ def record_preorder_payment(session: Session, actor: User, agreement_id: int, *,
                                  left=format_yuan(max(0, _accepted_by(agreement, paid_on) - agreement.paid_fen)))
     if errors:
         raise ValidationError(_("请修改标出的内容。"), errors)
-    event = PreorderPaid(id=policy.next_event_id(snapshot), date=paid_on, agreement=agreement_key(agreement),
+    event = PreorderPaid(id=award_services.next_event_id(snapshot), date=paid_on, agreement=agreement_key(agreement),
                          amount_fen=amount_fen)
-    awards = policy.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller], actor=actor,
+    awards = award_services.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller], actor=actor,
                                        agreement_id=agreement.id)
     payment = PreorderPayment(agreement_id=agreement.id, paid_on=paid_on, amount_fen=amount_fen,
                               recorded_by_id=actor.id, policy_event_id=snapshot.last_event_id)

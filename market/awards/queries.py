@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session, aliased
 
 from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, User
 from market.achievements.models import Achievement
-from market.contracts.models import PreorderAgreement
+from market.awards.ledger import LedgerTransaction
+from market.awards.models import Award, AwardStatus, StartupGrant, StoredRuleSet
 from market.deals.models import Deal
 from market.demands.models import Demand
-from market.ledger.models import LedgerTransaction
 from market.money import format_yuan
-from market.policy.models import Award, AwardStatus, StartupGrant, StoredRuleSet
 from market.policy.rules import (
     CapScope,
     Rule,
@@ -30,6 +29,7 @@ from market.policy.rules import (
     RuleStatus,
     parse_rule_set,
 )
+from market.preorders.models import PreorderAgreement
 from market.security import is_member_of
 from market.taxonomy.models import Valley
 

@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, options
-from market.listings.validation import parse_id
+from market.inputs import parse_id
 from market.money import BASIS_POINTS
 
 PAYMENT_ROWS = 6

@@ -1,10 +1,11 @@
-"""Policy commands: `policy simulate` and `policy install`."""
+"""Money commands: `policy simulate`, `policy install` and `check-ledger`."""
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from market.policy.scenario import ScenarioError, render_result, simulate_file
+from market.unit_of_work import read_only
 
 policy_cli = AppGroup("policy", help="Policy rule sets and what-if scenarios.")
 
@@ -27,11 +28,11 @@ def install(path: Path) -> None:
     """Load a rule-set TOML file into the database (a new copy when it changed; used versions must stay the same)."""
     from sqlalchemy import select
 
+    from market.awards.models import StoredRuleSet
+    from market.awards.services import install_rule_set
     from market.errors import DomainError
     from market.extensions import db
-    from market.policy.models import StoredRuleSet
     from market.policy.rules import RuleSetError, load_rule_set
-    from market.policy.services import install_rule_set
     from market.unit_of_work import savepoint
 
     try:
@@ -46,3 +47,20 @@ def install(path: Path) -> None:
         click.echo(f"rule set {stored.name} is unchanged (copy {stored.id})")
     else:
         click.echo(f"rule set {stored.name} installed as copy {stored.id} ({len(candidate.versions)} versions)")
+
+
+@click.command("check-ledger")
+@with_appcontext
+@read_only
+def check_ledger() -> None:
+    """Check the books: balanced transactions, balances against awards, payments, caps and intermediary limits."""
+    from market.awards.book_checks import find_book_problems
+    from market.extensions import db
+
+    problems = find_book_problems(db.session)
+    for problem in problems:
+        click.echo(f"PROBLEM: {problem}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found in the books", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("ledger OK")

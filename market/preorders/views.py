@@ -5,8 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.accounts.models import Role
-from market.contracts import services
-from market.contracts.forms import (
+from market.awards.services import active_rule_sets
+from market.errors import DomainError, NotFoundError, PermissionDeniedError
+from market.extensions import db
+from market.formtools import apply_errors, options
+from market.money import format_yuan
+from market.preorders import services
+from market.preorders.forms import (
     AcceptanceForm,
     AgreementForm,
     AgreementTermsForm,
@@ -14,17 +19,12 @@ from market.contracts.forms import (
     PaymentForm,
     TerminationForm,
 )
-from market.contracts.models import AgreementStatus, PreorderAgreement
-from market.errors import DomainError, NotFoundError, PermissionDeniedError
-from market.extensions import db
-from market.formtools import apply_errors, options
-from market.money import format_yuan
-from market.policy.services import active_rule_sets
+from market.preorders.models import AgreementStatus, PreorderAgreement
 from market.taxonomy.services import list_valleys
 from market.timeutil import today_in_china
 from market.unit_of_work import savepoint
 
-bp = Blueprint("contracts", __name__, url_prefix="/contracts")
+bp = Blueprint("preorders", __name__, url_prefix="/contracts")
 
 
 @bp.context_processor
@@ -67,7 +67,7 @@ def index():
     except ValueError:
         page = 1
     result = services.list_agreements(db.session, current_user, status=status, valley=valley, page=page)
-    return render_template("contracts/index.html", result=result, status=status, valley=valley,
+    return render_template("preorders/index.html", result=result, status=status, valley=valley,
                            valleys=list_valleys(db.session), statuses=list(AgreementStatus),
                            may_create=services.may_create_agreement(current_user))
 
@@ -102,10 +102,10 @@ def create():
             status = _show_refusal(form, error)
         else:
             flash(_("预约采购协议 %(n)s 已登记。", n=agreement.number), "success")
-            return redirect(url_for("contracts.detail", agreement_id=agreement.id))
+            return redirect(url_for("preorders.detail", agreement_id=agreement.id))
     elif request.method == "POST":
         _add_missing_errors(form, services.review_agreement_input(db.session, current_user, form.to_service_data()))
-    return render_template("contracts/edit.html", form=form, original=None), _form_status(form, status)
+    return render_template("preorders/edit.html", form=form, original=None), _form_status(form, status)
 
 
 def _render_detail(agreement_id: int, status: int = 200, **forms):
@@ -127,7 +127,7 @@ def _render_detail(agreement_id: int, status: int = 200, **forms):
     rows = services.payment_rows(db.session, agreement)
     user = current_user
     return render_template(
-        "contracts/detail.html", a=agreement, rows=rows,
+        "preorders/detail.html", a=agreement, rows=rows,
         cap_text={award.id: services.explain_cap(rule_sets, award) for row in rows for award in row.awards},
         outlook=services.subsidy_outlook(db.session, agreement), percent=services.percent,
         delivered_fen=services.delivered_fen(agreement),
@@ -168,7 +168,7 @@ def record_delivery(agreement_id: int):
             status = _show_refusal(form, error)
         else:
             flash(_("交付已登记，等待买方验收。"), "success")
-            return redirect(url_for("contracts.detail", agreement_id=agreement_id, _anchor="deliveries"))
+            return redirect(url_for("preorders.detail", agreement_id=agreement_id, _anchor="deliveries"))
     else:
         _add_missing_errors(form, services.review_delivery_input(agreement, form.to_service_data()))
     return _render_detail(agreement_id, _form_status(form, status), delivery=form)
@@ -192,7 +192,7 @@ def accept_delivery(agreement_id: int, delivery_id: int):
             status = _show_refusal(form, error)
         else:
             flash(_("已验收，验收金额 %(v)s 可用于登记付款。", v=format_yuan(delivery.amount_fen)), "success")
-            return redirect(url_for("contracts.detail", agreement_id=agreement_id, _anchor="deliveries"))
+            return redirect(url_for("preorders.detail", agreement_id=agreement_id, _anchor="deliveries"))
     return _render_detail(agreement_id, _form_status(form, status), acceptance=form, acceptance_for=delivery_id)
 
 
@@ -212,7 +212,7 @@ def record_payment(agreement_id: int):
             status = _show_refusal(form, error)
         else:
             flash(_payment_message(payment, awards), "success")
-            return redirect(url_for("contracts.detail", agreement_id=agreement_id, _anchor="payments"))
+            return redirect(url_for("preorders.detail", agreement_id=agreement_id, _anchor="payments"))
     return _render_detail(agreement_id, _form_status(form, status), payment=form)
 
 
@@ -239,7 +239,7 @@ def amend(agreement_id: int):
     if request.method == "GET":
         if original.status != AgreementStatus.SIGNED or original.payments:
             flash(_("只有尚未登记付款的履行中协议可以变更。"), "warning")
-            return redirect(url_for("contracts.detail", agreement_id=original.id))
+            return redirect(url_for("preorders.detail", agreement_id=original.id))
         form.fill_from(original)
     elif form.validate_on_submit():
         try:
@@ -250,11 +250,11 @@ def amend(agreement_id: int):
             original = services.get_visible_agreement(db.session, current_user, agreement_id)
         else:
             flash(_("已登记变更后的协议 %(n)s，原协议 %(o)s 已被取代。", n=agreement.number, o=original.number), "success")
-            return redirect(url_for("contracts.detail", agreement_id=agreement.id))
+            return redirect(url_for("preorders.detail", agreement_id=agreement.id))
     else:
         _add_missing_errors(form, services.review_agreement_input(db.session, current_user, form.to_service_data(),
                                                                   original))
-    return render_template("contracts/edit.html", form=form, original=original), _form_status(form, status)
+    return render_template("preorders/edit.html", form=form, original=original), _form_status(form, status)
 
 
 @bp.route("/<int:agreement_id>/terminate", methods=["POST"])
@@ -274,5 +274,5 @@ def terminate(agreement_id: int):
             status = _show_refusal(form, error)
         else:
             flash(_("协议 %(n)s 已终止。", n=agreement.number), "success")
-            return redirect(url_for("contracts.detail", agreement_id=agreement_id))
+            return redirect(url_for("preorders.detail", agreement_id=agreement_id))
     return _render_detail(agreement_id, _form_status(form, status), termination=form)

@@ -24,15 +24,9 @@ from openpyxl.styles import Font
 
 from market.accounts.guards import recent_login_required
 from market.accounts.models import Role
-from market.errors import DomainError, RuleViolationError
-from market.extensions import db
-from market.formtools import apply_errors, options
-from market.imports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv
-from market.money import format_yuan
-from market.policy import queries
-from market.policy import services as policy
-from market.policy.engine import find_rule, rules_in_force
-from market.policy.forms import (
+from market.awards import queries
+from market.awards import services as award_services
+from market.awards.forms import (
     CALCULATOR_EXAMPLES,
     CALCULATOR_FORMS,
     AwardActionForm,
@@ -43,8 +37,14 @@ from market.policy.forms import (
     RuleSetUploadForm,
     StartupGrantForm,
 )
-from market.policy.grants import record_startup_grant
-from market.policy.models import AwardStatus
+from market.awards.grants import record_startup_grant
+from market.awards.models import AwardStatus
+from market.errors import DomainError, RuleViolationError
+from market.extensions import db
+from market.formtools import apply_errors, options
+from market.imports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv
+from market.money import format_yuan
+from market.policy.engine import find_rule, rules_in_force
 from market.policy.rules import (
     OrganisationKind,
     RuleKind,
@@ -57,7 +57,7 @@ from market.security import admin_required
 from market.taxonomy.services import list_valleys
 from market.unit_of_work import savepoint
 
-bp = Blueprint("money", __name__, url_prefix="/money")
+bp = Blueprint("awards", __name__, url_prefix="/money")
 
 MAX_RULE_FILE_BYTES = 256 * 1024
 MAX_BULK_APPROVALS = 200
@@ -74,7 +74,7 @@ def _back_to_awards(next_url: str | None):
     """Redirect to the award list the action came from (only award-list URLs are followed)."""
     if next_url and next_url.startswith("/money/awards") and "//" not in next_url and "\\" not in next_url:
         return redirect(next_url)
-    return redirect(url_for("money.awards"))
+    return redirect(url_for("awards.awards"))
 
 
 # --- admin: awards -------------------------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def awards():
     page = queries.list_awards(db.session, filters, request.args.get("page", 1, type=int), catalog=catalog)
     totals = queries.award_totals(db.session, filters)
     valley_names = {v.id: v.name for v in valleys}
-    return render_template("money/awards.html", form=form, page=page, totals=totals,
+    return render_template("awards/awards.html", form=form, page=page, totals=totals,
                            grand_total=queries.sum_totals(totals), valley_names=valley_names,
                            here=request.full_path.rstrip("?"))
 
@@ -125,16 +125,16 @@ def _award_action(service, award_id: int, done_message: str):
 @admin_required
 def approve(award_id: int):
     """Approve a payable award (payable → approved)."""
-    return _award_action(policy.approve_award, award_id, _("奖补 #%(id)s 已审批，金额 %(amount)s。"))
+    return _award_action(award_services.approve_award, award_id, _("奖补 #%(id)s 已审批，金额 %(amount)s。"))
 
 
 @bp.route("/awards/<int:award_id>/pay", methods=["POST"])
 @login_required
 @admin_required
-@recent_login_required(back="money.awards")
+@recent_login_required(back="awards.awards")
 def pay(award_id: int):
     """Record the payout of an approved award (approved → paid)."""
-    return _award_action(policy.pay_award, award_id, _("奖补 #%(id)s 已登记发放，金额 %(amount)s。"))
+    return _award_action(award_services.pay_award, award_id, _("奖补 #%(id)s 已登记发放，金额 %(amount)s。"))
 
 
 @bp.route("/awards/<int:award_id>/reverse", methods=["POST"])
@@ -150,7 +150,7 @@ def reverse(award_id: int):
         return _back_to_awards(form.next.data)
     try:
         with savepoint():
-            award = policy.reverse_award(db.session, current_user, award_id, form.reason.data)
+            award = award_services.reverse_award(db.session, current_user, award_id, form.reason.data)
     except RuleViolationError as error:
         flash(error.message, "error")
     else:
@@ -170,7 +170,7 @@ def approve_selected():
     if not award_ids:
         flash(_("请先勾选要审批的奖补。"), "warning")
         return _back_to_awards(form.next.data)
-    approved, refused = policy.approve_awards(db.session, current_user, award_ids)
+    approved, refused = award_services.approve_awards(db.session, current_user, award_ids)
     failures = [f"#{award_id}：{message}" for award_id, message in refused]
     if approved:
         flash(_("已审批 %(n)s 条奖补，合计 %(amount)s。", n=len(approved),
@@ -208,15 +208,15 @@ def new_grant():
             apply_errors(form, error)
         else:
             flash(_grant_summary(awards), "success" if any(a.granted_fen for a in awards) else "warning")
-            return redirect(url_for("money.awards", recipient=policy.org_key(form.organisation_id.data)))
+            return redirect(url_for("awards.awards", recipient=award_services.org_key(form.organisation_id.data)))
     failed = request.method == "POST"
-    return render_template("money/grant_new.html", form=form, rejection=rejection, has_enterprises=bool(enterprises),
+    return render_template("awards/grant_new.html", form=form, rejection=rejection, has_enterprises=bool(enterprises),
                            grants=queries.list_recent_grants(db.session)), 422 if failed else 200
 
 
 def _startup_rule_explanation(day: dt.date) -> str:
     """The start-up capital rule in force on a day, explained as the reason for a refusal."""
-    entry = next((e for e in rules_in_force(policy.active_rule_sets(db.session), day)
+    entry = next((e for e in rules_in_force(award_services.active_rule_sets(db.session), day)
                   if e.rule.kind is RuleKind.STARTUP_CAPITAL), None)
     return queries.explain_startup_rejection(entry.rule if entry else None)
 
@@ -248,9 +248,9 @@ def rules():
     if form.validate_on_submit():
         problems = _install_upload(form.file.data)
         if not problems:
-            return redirect(url_for("money.rules"))
+            return redirect(url_for("awards.rules"))
     status = 422 if request.method == "POST" else 200
-    return render_template("money/rules.html", form=form, problems=problems,
+    return render_template("awards/rules.html", form=form, problems=problems,
                            stored=queries.list_stored_rule_sets(db.session)), status
 
 
@@ -275,7 +275,7 @@ def _install_upload(upload) -> list[str]:
         path.write_text(text, encoding="utf-8")
         try:
             with savepoint():
-                stored = policy.install_rule_set(db.session, path, current_user)
+                stored = award_services.install_rule_set(db.session, path, current_user)
         except DomainError as error:
             return [error.message]
     if stored.id in known:
@@ -306,9 +306,9 @@ def _my_overviews():
 def mine():
     """Rewards, commissions and subsidies of the logged-in user (and their organisation), per deal."""
     if current_user.is_admin:
-        return redirect(url_for("money.awards"))
+        return redirect(url_for("awards.awards"))
     own, from_proceeds = _my_overviews()
-    return render_template("money/mine.html", own=own, from_proceeds=from_proceeds,
+    return render_template("awards/mine.html", own=own, from_proceeds=from_proceeds,
                            recipients=queries.recipient_keys_of(current_user))
 
 
@@ -403,9 +403,9 @@ def calculator(kind: str):
     form.set_valleys(list_valleys(db.session))
     result = None
     if form.validate_on_submit():
-        result = _calculate(form.to_scenario(), policy.active_rule_sets(db.session))
+        result = _calculate(form.to_scenario(), award_services.active_rule_sets(db.session))
     failed = request.method == "POST" and result is None
-    return render_template("money/calculator.html", form=form, kind=kind, result=result), 422 if failed else 200
+    return render_template("awards/calculator.html", form=form, kind=kind, result=result), 422 if failed else 200
 
 
 def _event_label(info) -> str:

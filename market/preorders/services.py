@@ -18,30 +18,30 @@ from market.accounts.models import (
     Role,
     User,
 )
-from market.contracts.models import (
-    AgreementStatus,
-    PreorderAgreement,
-    PreorderDelivery,
-    PreorderPayment,
-)
-from market.contracts.payments import (
-    is_party,
-    record_preorder_payment,
-    register_agreement,
-)
+from market.awards import services as award_services
+from market.awards.models import Award, AwardStatus
 from market.errors import (
     InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
 )
-from market.listings.validation import FieldErrors, clean_date, clean_int, clean_text, parse_id
+from market.inputs import FieldErrors, clean_date, clean_int, clean_text, parse_id
 from market.money import MAX_FEN, format_wan, format_yuan
 from market.notifications.services import notify
 from market.policy import engine
-from market.policy import services as policy
-from market.policy.models import Award, AwardStatus
 from market.policy.rules import CapScope, RuleKind, RuleSet
+from market.preorders.models import (
+    AgreementStatus,
+    PreorderAgreement,
+    PreorderDelivery,
+    PreorderPayment,
+)
+from market.preorders.payments import (
+    is_party,
+    record_preorder_payment,
+    register_agreement,
+)
 from market.security import is_member_of
 from market.timeutil import today_in_china
 from market.unit_of_work import savepoint
@@ -318,7 +318,7 @@ def review_agreement_input(session: Session, actor: User, data: dict,
 
 def create_agreement(session: Session, actor: User, data: dict) -> PreorderAgreement:
     """Record a signed agreement and tell the policy engine (money lock first)."""
-    snapshot = policy.lock_books(session)
+    snapshot = award_services.lock_books(session)
     with savepoint(session):
         if not may_create_agreement(actor):
             raise PermissionDeniedError(_("只有已审核企业的成员、技术经理人或平台管理员可以登记预约采购协议。"))
@@ -336,7 +336,7 @@ def create_agreement(session: Session, actor: User, data: dict) -> PreorderAgree
 
 def amend_agreement(session: Session, actor: User, agreement_id: int, data: dict) -> PreorderAgreement:
     """Record an amended agreement as a new version that supersedes the old one (only while nothing is paid)."""
-    snapshot = policy.lock_books(session)
+    snapshot = award_services.lock_books(session)
     with savepoint(session):
         old = get_visible_agreement(session, actor, agreement_id)
         if not may_amend(actor, old):
@@ -367,7 +367,7 @@ def agreement_path(agreement: PreorderAgreement) -> str:
 
 def terminate_agreement(session: Session, actor: User, agreement_id: int, reason) -> PreorderAgreement:
     """Either party or an admin ends an agreement with a reason; the parties are notified with it."""
-    policy.lock_books(session)
+    award_services.lock_books(session)
     with savepoint(session):
         agreement = get_visible_agreement(session, actor, agreement_id)
         if not may_terminate(actor, agreement):
@@ -439,7 +439,7 @@ def review_delivery_input(agreement: PreorderAgreement, data: dict) -> dict[str,
 
 def record_delivery(session: Session, actor: User, agreement_id: int, data: dict) -> PreorderDelivery:
     """The seller's side records a delivery; the total delivered may not exceed the agreement's value."""
-    policy.lock_books(session)
+    award_services.lock_books(session)
     with savepoint(session):
         agreement = get_visible_agreement(session, actor, agreement_id)
         if not may_record_delivery(actor, agreement):
@@ -457,7 +457,7 @@ def record_delivery(session: Session, actor: User, agreement_id: int, data: dict
 def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_id: int,
                     accepted_on) -> PreorderDelivery:
     """The buyer accepts a delivery: its amount now counts toward payments (accepted total ≤ value)."""
-    policy.lock_books(session)
+    award_services.lock_books(session)
     with savepoint(session):
         agreement = get_visible_agreement(session, actor, agreement_id)
         delivery = session.get(PreorderDelivery, delivery_id)
@@ -563,7 +563,7 @@ class SubsidyOutlook:
 def subsidy_outlook(session: Session, agreement: PreorderAgreement) -> SubsidyOutlook:
     """Judge the agreement against the conditions of the pre-order subsidy rule in force on its signing date."""
     day = agreement.signed_on
-    entries = [entry for entry in engine.rules_in_force(policy.active_rule_sets(session), day)
+    entries = [entry for entry in engine.rules_in_force(award_services.active_rule_sets(session), day)
                if entry.rule.kind is RuleKind.PREORDER_SUBSIDY]
     if not entries:
         return SubsidyOutlook([_("协议签订日不在预约采购后补助政策的有效期内：本协议不享受后补助。")])
@@ -576,7 +576,7 @@ def subsidy_outlook(session: Session, agreement: PreorderAgreement) -> SubsidyOu
         obstacles.append(_("协议签订日早于政策施行日期 %(d)s：本协议不享受后补助。", d=entry.rule_set.starts_on.isoformat()))
     for role, organisation in (("seller", agreement.seller), ("buyer", agreement.buyer)):
         condition = conditions.parties.get(role)
-        if condition is not None and not policy.engine_organisation(organisation).meets(condition, day):
+        if condition is not None and not award_services.engine_organisation(organisation).meets(condition, day):
             obstacles.append(_party_obstacle(role, organisation, day))
     return SubsidyOutlook(obstacles, entry.rule.rate_bp,
                           [describe_cap(cap.scope.value, cap.amount_fen) for cap in entry.rule.caps])
