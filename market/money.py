@@ -119,6 +119,17 @@ def yuan_input_value(fen: int) -> str:
     return f"{sign}{yuan}.{cents:02d}".rstrip("0")
 
 
+def rate_number(rate_bp: int) -> str:
+    """Basis points as the plain percent number a form shows, exactly (1250 → "12.5", 5000 → "50")."""
+    whole, hundredths = divmod(rate_bp, 100)
+    return f"{whole}.{hundredths:02d}".rstrip("0").rstrip(".")
+
+
+def format_rate(rate_bp: int) -> str:
+    """Basis points as a percentage, exactly (1250 → "12.5%")."""
+    return rate_number(rate_bp) + "%"
+
+
 def apply_rate(amount_fen: int, rate_bp: int) -> int:
     """Apply a rate in basis points, rounding down to the fen: amount * rate // 10000."""
     if type(amount_fen) is not int or type(rate_bp) is not int:

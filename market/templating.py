@@ -7,7 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from market.listings.vocabulary import label
-from market.money import format_wan, format_yuan
+from market.money import format_rate, format_wan, format_yuan
 
 
 def money_range(low: int | None, high: int | None) -> str:
@@ -50,6 +50,7 @@ def register_template_helpers(app: Flask) -> None:
     """Make the helpers available in every template."""
     app.jinja_env.filters.update(
         yuan=format_yuan, wan=format_wan, label=label, highlight=highlight,
+        percent=lambda rate_bp: format_rate(rate_bp) if rate_bp is not None else "",
         date=lambda value: format_date(value, "yyyy-MM-dd") if value else "",
         datetime=lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else "",
     )

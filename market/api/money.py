@@ -27,6 +27,7 @@ from market.api.strictjson import read_json_body
 from market.api.views import bp
 from market.awards import queries as award_queries
 from market.awards import services as award_services
+from market.awards.labels import award_status_label
 from market.awards.models import Award, AwardStatus
 from market.deals import board as deal_board
 from market.deals import payments as deal_payments
@@ -138,7 +139,7 @@ def awards_json(session: Session, awards: list[Award]) -> list[dict]:
         "payer": award.payer,
         "computed_fen": award.computed_fen,
         "granted_fen": award.granted_fen,
-        "status": {"code": str(award.status), "label": award_queries.status_label(award.status)},
+        "status": {"code": str(award.status), "label": award_status_label(award.status)},
         "capped_by": award.capped_by,
         "waived_by": award.waived_by,
         "note": award_queries.explain_award(catalog, award),

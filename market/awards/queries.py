@@ -15,18 +15,18 @@ from sqlalchemy.orm import Session, aliased
 
 from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, User
 from market.achievements.models import Achievement
+from market.awards.labels import CAP_SCOPE_DESCRIPTIONS, RULE_STATUS_LABELS, award_status_label
 from market.awards.ledger import LedgerTransaction
 from market.awards.models import Award, AwardStatus, StartupGrant, StoredRuleSet
 from market.deals.models import Deal
 from market.demands.models import Demand
-from market.money import format_yuan
+from market.money import format_rate, format_yuan
 from market.policy.rules import (
     CapScope,
     Rule,
     RuleSet,
     RuleSetError,
     RuleSetVersion,
-    RuleStatus,
     parse_rule_set,
 )
 from market.preorders.models import PreorderAgreement
@@ -35,29 +35,8 @@ from market.taxonomy.models import Valley
 
 AWARDS_PER_PAGE = 50
 
-AWARD_STATUS_LABELS = {
-    AwardStatus.PAYABLE: _l("待审批"),
-    AwardStatus.HELD: _l("暂缓发放"),
-    AwardStatus.WAIVED: _l("不重复享受"),
-    AwardStatus.APPROVED: _l("已审批待发放"),
-    AwardStatus.PAID: _l("已发放"),
-    AwardStatus.REVERSED: _l("已冲正"),
-}
 
-RULE_STATUS_LABELS = {
-    RuleStatus.CONFIRMED: _l("已确认"),
-    RuleStatus.DRAFT: _l("征求意见稿"),
-    RuleStatus.UNCONFIRMED: _l("未确认"),
-}
 
-CAP_SCOPE_LABELS = {
-    CapScope.RECIPIENT_CALENDAR_YEAR: _l("每个领取人每自然年"),
-    CapScope.RECIPIENT_RULE_SET_PERIOD: _l("每个领取人在政策期内累计"),
-    CapScope.AGREEMENT: _l("每份协议累计"),
-    CapScope.ACHIEVEMENT: _l("每项成果累计（含其全部项目和回款）"),
-    CapScope.CONTRACT: _l("每份合同累计"),
-    CapScope.ONE_TIME_PER_STARTUP: _l("每家初创企业一次"),
-}
 
 DUE_STATUSES = (AwardStatus.PAYABLE, AwardStatus.APPROVED)
 """Awards the recipient is due (computed and payable, or approved and waiting for payout)."""
@@ -66,18 +45,6 @@ COUNTED_STATUSES = (AwardStatus.PAYABLE, AwardStatus.HELD, AwardStatus.APPROVED,
 """Awards that count in totals: not waived by stacking and not reversed."""
 
 _RECIPIENT_KEY = re.compile(r"(org|user)-[0-9]{1,12}", re.ASCII)
-
-
-def status_label(status: str) -> str:
-    """The Chinese label of an award status."""
-    found = AWARD_STATUS_LABELS.get(status)
-    return str(found) if found is not None else str(status)
-
-
-def percent_text(rate_bp: int) -> str:
-    """Basis points as a percentage without float: 5000 → "50%", 1250 → "12.5%"."""
-    whole, hundredths = divmod(rate_bp, 100)
-    return f"{whole}.{hundredths:02d}".rstrip("0").rstrip(".") + "%"
 
 
 def fen_as_yuan(fen: int) -> Decimal:
@@ -190,8 +157,8 @@ def describe_cap(rule: Rule | None, scope: str) -> str:
         return _("一次性支持，每家初创企业仅限一次")
     cap = next((cap for cap in rule.caps if cap.scope is cap_scope), None) if rule else None
     if cap is None or cap.amount_fen is None:
-        return _("%(scope)s上限", scope=CAP_SCOPE_LABELS[cap_scope])
-    return _("%(scope)s上限 %(amount)s", scope=CAP_SCOPE_LABELS[cap_scope], amount=format_yuan(cap.amount_fen))
+        return _("%(scope)s上限", scope=CAP_SCOPE_DESCRIPTIONS[cap_scope])
+    return _("%(scope)s上限 %(amount)s", scope=CAP_SCOPE_DESCRIPTIONS[cap_scope], amount=format_yuan(cap.amount_fen))
 
 
 def explain_capped_by(rule: Rule | None, capped_by: str | None, granted_fen: int) -> str:
@@ -202,7 +169,7 @@ def explain_capped_by(rule: Rule | None, capped_by: str | None, granted_fen: int
         limit = format_yuan(rule.max_amount_fen) if rule and rule.max_amount_fen is not None else ""
         return _("受单个企业支持上限 %(limit)s 限制", limit=limit)
     if capped_by == "max_share_of_capital_bp":
-        share = percent_text(rule.max_share_of_capital_bp) if rule and rule.max_share_of_capital_bp else ""
+        share = format_rate(rule.max_share_of_capital_bp) if rule and rule.max_share_of_capital_bp else ""
         return _("支持资金不得超过实缴资本（含本次支持）的 %(share)s，即不超过创始人自有实缴资金", share=share)
     reason = describe_cap(rule, capped_by)
     if granted_fen == 0:
@@ -273,7 +240,7 @@ class AwardRow:
     @property
     def status_label(self) -> str:
         """The award's status in words."""
-        return status_label(self.award.status)
+        return award_status_label(self.award.status)
 
 
 def _source_columns():
@@ -628,6 +595,6 @@ def explain_startup_rejection(rule: Rule | None) -> str:
     if rule.max_amount_fen is not None:
         limits.append(_("单个企业上限 %(amount)s", amount=format_yuan(rule.max_amount_fen)))
     if rule.max_share_of_capital_bp is not None:
-        limits.append(_("实缴资本（含本次支持）的 %(share)s", share=percent_text(rule.max_share_of_capital_bp)))
+        limits.append(_("实缴资本（含本次支持）的 %(share)s", share=format_rate(rule.max_share_of_capital_bp)))
     return _("不予支持：按规则 %(rule)s，支持金额取拟支持金额、%(limits)s 中的最小者，结果低于最低支持额 %(minimum)s。",
              rule=rule.id, limits="、".join(limits), minimum=format_yuan(rule.min_amount_fen or 0))

@@ -38,12 +38,13 @@ from market.awards.forms import (
     StartupGrantForm,
 )
 from market.awards.grants import record_startup_grant
+from market.awards.labels import CAP_SCOPE_DESCRIPTIONS, RULE_STATUS_LABELS, award_status_label, cap_scope_name
 from market.awards.models import AwardStatus
 from market.errors import DomainError, RuleViolationError
 from market.extensions import db
 from market.formtools import apply_errors, options
 from market.imports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv
-from market.money import format_yuan
+from market.money import format_rate, format_yuan
 from market.policy.engine import find_rule, rules_in_force
 from market.policy.rules import (
     OrganisationKind,
@@ -66,8 +67,20 @@ MAX_BULK_APPROVALS = 200
 @bp.context_processor
 def money_helpers() -> dict:
     """Helpers for the money templates."""
-    return {"status_label": queries.status_label, "rule_status_labels": queries.RULE_STATUS_LABELS,
-            "cap_scope_labels": queries.CAP_SCOPE_LABELS, "percent": queries.percent_text}
+    return {"status_label": award_status_label, "rule_status_labels": RULE_STATUS_LABELS,
+            "cap_scope_labels": CAP_SCOPE_DESCRIPTIONS, "percent": format_rate}
+
+
+@bp.app_template_filter("award_status")
+def award_status_filter(status) -> str:
+    """The label of an award status, on every page that lists awards."""
+    return award_status_label(status)
+
+
+@bp.app_template_filter("award_cap")
+def award_cap_filter(scope) -> str:
+    """The short name of the cap that bound an award."""
+    return cap_scope_name(scope)
 
 
 def _back_to_awards(next_url: str | None):
@@ -87,7 +100,7 @@ def awards():
     """Every award, filtered, with totals per valley and year and the approve / payout / reverse actions."""
     form = AwardFilterForm(request.args)
     valleys = list_valleys(db.session)
-    form.status.choices = options([("", _("全部状态"))] + [(s.value, queries.status_label(s)) for s in AwardStatus])
+    form.status.choices = options([("", _("全部状态"))] + [(s.value, award_status_label(s)) for s in AwardStatus])
     form.rule.choices = options([("", _("全部规则"))] + [(r, r) for r in queries.award_rule_ids(db.session)])
     form.valley.choices = options([("", _("全部谷区"))] + [(v.id, v.name) for v in valleys])
     form.year.choices = options([("", _("全部年度"))] + [(str(y), str(y)) for y in queries.award_years(db.session)])
@@ -230,7 +243,7 @@ def _grant_summary(awards) -> str:
     for award in awards:
         note = queries.explain_award(catalog, award)
         parts.append(_("规则 %(rule)s 核定 %(amount)s（%(status)s）%(note)s", rule=award.rule,
-                       amount=format_yuan(award.granted_fen), status=queries.status_label(award.status),
+                       amount=format_yuan(award.granted_fen), status=award_status_label(award.status),
                        note=f"：{note}" if note else ""))
     return _("已登记注册资本支持。") + "；".join(parts)
 
@@ -491,17 +504,17 @@ def _statutory_findings(scenario: CalculatorScenario, rule_sets) -> list[tuple[s
     kind = OrganisationKind(scenario.transferor_kind)
     if limits is None or kind not in limits.applies_to_kinds:
         return [("info", _("该转让方类型不适用法定收益分配比例核对。"))]
-    share = queries.percent_text(scenario.inventor_share_bp)
+    share = format_rate(scenario.inventor_share_bp)
     findings = check_proceeds_split(limits, kind, scenario.inventor_share_bp)
     if not findings:
         return [("ok", _("成果完成人（团队）所得比例 %(share)s，符合法定要求（不低于 %(floor)s）。", share=share,
-                         floor=queries.percent_text(limits.inventor_floor_bp)))]
+                         floor=format_rate(limits.inventor_floor_bp)))]
     texts = {
         "below_statutory_floor": _("成果完成人（团队）所得比例 %(share)s 低于法定下限 %(floor)s（《促进科技成果转化法》"
                                    "第四十五条），该分配方案不合规。", share=share,
-                                   floor=queries.percent_text(limits.inventor_floor_bp)),
+                                   floor=format_rate(limits.inventor_floor_bp)),
         "below_recommended_share": _("成果完成人（团队）所得比例 %(share)s 低于山西省公立单位应达到的 %(line)s，请核实。",
-                                     share=share, line=queries.percent_text(limits.inventor_warning_below_bp)),
+                                     share=share, line=format_rate(limits.inventor_warning_below_bp)),
     }
     return [("error" if finding.level is FindingLevel.ERROR else "warning", texts.get(finding.code, finding.message))
             for finding in findings]

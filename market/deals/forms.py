@@ -8,6 +8,7 @@ from wtforms.widgets import DateInput
 
 from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
+from market.money import rate_number
 
 _PERCENT = re.compile(r"(?P<whole>[0-9]{1,3})(?:\.(?P<fraction>[0-9]{1,2}))?", re.ASCII)
 _MAX_PERCENT_CHARS = 12
@@ -28,14 +29,6 @@ def parse_percent(text: str) -> int:
     return basis_points
 
 
-def percent_text(basis_points: int | None) -> str:
-    """Basis points as the plain percent text a form shows (1250 → "12.5")."""
-    if basis_points is None:
-        return ""
-    whole, rest = divmod(basis_points, 100)
-    return f"{whole}.{rest:02d}".rstrip("0") if rest else str(whole)
-
-
 class PercentField(StringField):
     """A rate typed in percent; `.data` is integer basis points or None when left empty."""
 
@@ -48,7 +41,7 @@ class PercentField(StringField):
     def _value(self):
         if getattr(self, "raw_text", None):
             return self.raw_text
-        return percent_text(self.data) if isinstance(self.data, int) else ""
+        return rate_number(self.data) if isinstance(self.data, int) else ""
 
 
 def mode_choices(modes) -> list:

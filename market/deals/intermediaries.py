@@ -14,7 +14,6 @@ from market.accounts.models import (
 )
 from market.awards import services as award_services
 from market.deals import payments
-from market.deals.forms import percent_text
 from market.deals.limits import (
     BEFORE_REGISTRATION,
     MAX_INTERMEDIARIES_PER_ACHIEVEMENT,
@@ -34,7 +33,7 @@ from market.errors import (
     RuleViolationError,
 )
 from market.inputs import FieldErrors, clean_id, clean_text
-from market.money import BASIS_POINTS
+from market.money import BASIS_POINTS, rate_number
 from market.notifications.services import notify
 from market.timeutil import utcnow
 from market.unit_of_work import savepoint
@@ -93,7 +92,7 @@ def _clean_people(session: Session, errors: FieldErrors, rows) -> list[tuple[int
                 people.append((index, person_id, share_bp))
     total = sum(share for _index, _person, share in people)
     if people and len(people) == len(named) and total != BASIS_POINTS:
-        errors.add(f"share_{people[-1][0]}", _("各人分成比例合计须为 100%%（当前 %(p)s%%）。", p=percent_text(total)))
+        errors.add(f"share_{people[-1][0]}", _("各人分成比例合计须为 100%%（当前 %(p)s%%）。", p=rate_number(total)))
     return people
 
 
@@ -139,9 +138,9 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
         deal.reward_rate_bp = rate
         deal.agent_organisation_id = agent_id
         session.flush()
-        names = "、".join(f"{session.get(User, person_id).name} {percent_text(share)}%" for _index, person_id, share in rows)
+        names = "、".join(f"{session.get(User, person_id).name} {rate_number(share)}%" for _index, person_id, share in rows)
         record_step(session, deal, actor, "intermediaries", deal.stage,
-                note=_("%(people)s；奖励比例 %(rate)s%%", people=names or _("无"), rate=percent_text(rate)))
+                note=_("%(people)s；奖励比例 %(rate)s%%", people=names or _("无"), rate=rate_number(rate)))
         session.flush()
     return deal
 

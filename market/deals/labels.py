@@ -3,7 +3,6 @@ import logging
 
 from flask_babel import lazy_gettext as _l
 
-from market.awards.models import AwardStatus
 from market.deals.models import (
     BidStatus,
     DealStage,
@@ -52,22 +51,3 @@ RESPONSE_STATUS_LABELS = {
     ResponseStatus.DECLINED: _l("已拒绝"),
     ResponseStatus.WITHDRAWN: _l("已撤回"),
 }
-
-AWARD_STATUS_LABELS = {
-    AwardStatus.PAYABLE: _l("待审批"),
-    AwardStatus.HELD: _l("暂缓（规则未生效）"),
-    AwardStatus.WAIVED: _l("不叠加享受"),
-    AwardStatus.APPROVED: _l("已审批"),
-    AwardStatus.PAID: _l("已发放"),
-    AwardStatus.REVERSED: _l("已冲正"),
-}
-
-CAP_LABELS = {
-    "achievement": _l("单个成果上限"),
-    "contract": _l("单个合同上限"),
-    "agreement": _l("单个协议上限"),
-    "recipient_calendar_year": _l("年度上限"),
-    "recipient_rule_set_period": _l("政策期上限"),
-    "one_time_per_startup": _l("一次性"),
-}
-"""How the deal page names the cap that bound an award (the engine's cap scopes)."""

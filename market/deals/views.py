@@ -26,9 +26,7 @@ from market.deals.intermediaries import (
     set_intermediaries,
 )
 from market.deals.labels import (
-    AWARD_STATUS_LABELS,
     BID_STATUS_LABELS,
-    CAP_LABELS,
     EVENT_LABELS,
     RESPONSE_STATUS_LABELS,
     STAGE_LABELS,
@@ -89,24 +87,6 @@ def bid_status_label(status) -> str:
 def response_status_label(status) -> str:
     """The name of a response status."""
     return str(RESPONSE_STATUS_LABELS.get(status, status))
-
-
-@bp.app_template_filter("award_status")
-def award_status_label(status) -> str:
-    """The name of an award status."""
-    return str(AWARD_STATUS_LABELS.get(status, status))
-
-
-@bp.app_template_filter("award_cap")
-def award_cap_label(scope) -> str:
-    """The name of the cap that bound an award."""
-    return str(CAP_LABELS.get(scope, scope))
-
-
-@bp.app_template_filter("percent")
-def percent_label(basis_points) -> str:
-    """Basis points as a percentage (1250 → 12.5%)."""
-    return deal_forms.percent_text(basis_points) + "%" if basis_points is not None else ""
 
 
 @bp.app_template_global("deal_panel")

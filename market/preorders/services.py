@@ -61,14 +61,6 @@ AGREEMENT_STATUS_LABELS = {
     AgreementStatus.TERMINATED: _l("已终止"),
     AgreementStatus.SUPERSEDED: _l("已被变更取代"),
 }
-AWARD_STATUS_LABELS = {
-    AwardStatus.PAYABLE: _l("待审批"),
-    AwardStatus.HELD: _l("暂缓（政策尚未确认）"),
-    AwardStatus.WAIVED: _l("不重复享受"),
-    AwardStatus.APPROVED: _l("已审批"),
-    AwardStatus.PAID: _l("已发放"),
-    AwardStatus.REVERSED: _l("已冲正"),
-}
 
 _NUMBER_TEXT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff〔〕【】\[\]()\-_/.#·]+")
 _MARKUP = re.compile(r"<\s*[A-Za-z/!?]")

@@ -30,8 +30,7 @@ bp = Blueprint("preorders", __name__, url_prefix="/contracts")
 @bp.context_processor
 def labels():
     """Status labels for the contract templates."""
-    return {"agreement_status_labels": services.AGREEMENT_STATUS_LABELS,
-            "award_status_labels": services.AWARD_STATUS_LABELS}
+    return {"agreement_status_labels": services.AGREEMENT_STATUS_LABELS}
 
 
 def _show_refusal(form, error: DomainError) -> int:

@@ -1,0 +1,52 @@
+"""The one wording of award statuses, rule statuses and cap scopes, for pages, exports and the API."""
+from flask_babel import lazy_gettext as _l
+
+from market.awards.models import AwardStatus
+from market.policy.rules import CapScope, RuleStatus
+
+AWARD_STATUS_LABELS = {
+    AwardStatus.PAYABLE: _l("待审批"),
+    AwardStatus.HELD: _l("暂缓发放"),
+    AwardStatus.WAIVED: _l("不重复享受"),
+    AwardStatus.APPROVED: _l("已审批待发放"),
+    AwardStatus.PAID: _l("已发放"),
+    AwardStatus.REVERSED: _l("已冲正"),
+}
+
+RULE_STATUS_LABELS = {
+    RuleStatus.CONFIRMED: _l("已确认"),
+    RuleStatus.DRAFT: _l("征求意见稿"),
+    RuleStatus.UNCONFIRMED: _l("未确认"),
+}
+
+CAP_SCOPE_NAMES = {
+    CapScope.ACHIEVEMENT: _l("单个成果上限"),
+    CapScope.CONTRACT: _l("单个合同上限"),
+    CapScope.AGREEMENT: _l("单个协议上限"),
+    CapScope.RECIPIENT_CALENDAR_YEAR: _l("年度上限"),
+    CapScope.RECIPIENT_RULE_SET_PERIOD: _l("政策期上限"),
+    CapScope.ONE_TIME_PER_STARTUP: _l("一次性"),
+}
+"""The short name of the cap that bound an award (deal and agreement pages)."""
+
+CAP_SCOPE_DESCRIPTIONS = {
+    CapScope.RECIPIENT_CALENDAR_YEAR: _l("每个领取人每自然年"),
+    CapScope.RECIPIENT_RULE_SET_PERIOD: _l("每个领取人在政策期内累计"),
+    CapScope.AGREEMENT: _l("每份协议累计"),
+    CapScope.ACHIEVEMENT: _l("每项成果累计（含其全部项目和回款）"),
+    CapScope.CONTRACT: _l("每份合同累计"),
+    CapScope.ONE_TIME_PER_STARTUP: _l("每家初创企业一次"),
+}
+"""What a cap counts (the rule tables)."""
+
+
+def award_status_label(status: str) -> str:
+    """The label of an award status (the raw value when unknown)."""
+    found = AWARD_STATUS_LABELS.get(status)
+    return str(found) if found is not None else str(status)
+
+
+def cap_scope_name(scope: str) -> str:
+    """The short name of a cap scope (the raw value when unknown)."""
+    found = CAP_SCOPE_NAMES.get(scope)
+    return str(found) if found is not None else str(scope)
