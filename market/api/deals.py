@@ -2,10 +2,10 @@
 same deal services as the pages."""
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import false, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from market.accounts.models import Role, User
+from market.accounts.models import User
 from market.achievements.models import Achievement
 from market.api import money
 from market.api.auth import require_token_user
@@ -20,7 +20,6 @@ from market.api.serializers import coded, iso
 from market.api.views import bp
 from market.deals import bids as deal_bids
 from market.deals import pipeline as deal_pipeline
-from market.deals.bids import bid_side
 from market.deals.board import deal_awards, deal_events, deal_payments
 from market.deals.labels import BID_STATUS_LABELS, EVENT_LABELS, STAGE_LABELS
 from market.deals.limits import DEFAULT_NOTICE_DAYS
@@ -29,10 +28,9 @@ from market.deals.models import (
     BidSide,
     BidStatus,
     Deal,
-    DealIntermediary,
     DealStage,
 )
-from market.deals.permissions import deal_roles, permissions
+from market.deals.permissions import bid_side, deal_roles, permissions, visible_bids, visible_deals
 from market.deals.pipeline import advance_deal, complete_deal, register_deal, sign_deal, start_notice, terminate_deal
 from market.demands.models import Demand
 from market.errors import NotFoundError, ValidationError
@@ -141,18 +139,6 @@ def deal_detail_json(session: Session, deal: Deal, actor: User) -> dict:
 # ---------------------------------------------------------------- reads
 
 
-def visible_deals(actor: User):
-    """A select of the deals the actor may see (as can_view_deal): every deal for admins and approved brokers; the
-    organisation's deals for its approved members; the deals naming the actor as intermediary."""
-    statement = select(Deal)
-    if actor.is_admin or (actor.role == Role.BROKER and actor.is_approved_member):
-        return statement
-    conditions = [Deal.id.in_(select(DealIntermediary.deal_id).where(DealIntermediary.user_id == actor.id))]
-    if actor.organisation_id is not None and actor.is_approved_member:
-        conditions += [Deal.transferor_id == actor.organisation_id, Deal.transferee_id == actor.organisation_id]
-    return statement.where(or_(*conditions))
-
-
 def _stage(errors: FieldErrors, name: str, raw: str | None) -> DealStage | None:
     return clean_choice(errors, name, raw, DealStage, required=False)
 
@@ -175,7 +161,7 @@ def list_deals():
     """The deals the caller may see, most recently changed first; filters: stage, valley."""
     actor = require_token_user(db.session, request)
     args = money.query_arguments({"stage": _stage, "valley": _valley, **money.PAGING})
-    statement = visible_deals(actor)
+    statement = select(Deal).where(visible_deals(actor))
     if args["stage"] is not None:
         statement = statement.where(Deal.stage == args["stage"])
     if args["valley"] is not None:
@@ -205,11 +191,7 @@ def list_bids():
     recently changed first; filter: status."""
     actor = require_token_user(db.session, request)
     args = money.query_arguments({"status": _bid_status, **money.PAGING})
-    statement = select(Bid).join(Achievement, Bid.achievement_id == Achievement.id)
-    if not actor.is_admin:
-        organisation = actor.organisation_id if actor.is_approved_member else None
-        statement = statement.where(or_(Bid.bidder_organisation_id == organisation,
-                                        Achievement.organisation_id == organisation) if organisation else false())
+    statement = select(Bid).where(visible_bids(actor))
     if args["status"] is not None:
         statement = statement.where(Bid.status == args["status"])
     statement = (statement.options(selectinload(Bid.versions), selectinload(Bid.achievement),

@@ -29,6 +29,7 @@ from market.awards import queries as award_queries
 from market.awards import services as award_services
 from market.awards.labels import award_status_label
 from market.awards.models import Award, AwardStatus
+from market.awards.permissions import may_read_awards_of, recipient_keys_of
 from market.deals import board as deal_board
 from market.deals import payments as deal_payments
 from market.deals.models import DealPayment
@@ -40,7 +41,6 @@ from market.listings.queries import MAX_PER_PAGE
 from market.money import MAX_FEN
 from market.preorders import services as preorders
 from market.preorders.models import PreorderPayment
-from market.security import is_member_of
 
 EARLIEST_PAYMENT_DATE = date(2000, 1, 1)
 LATEST_DATE = date(9999, 12, 31)
@@ -272,14 +272,6 @@ def _award_status(errors: FieldErrors, name: str, raw: str | None) -> AwardStatu
     return clean_choice(errors, name, raw, AwardStatus, required=False)
 
 
-def visible_recipients(actor: User) -> list[str]:
-    """The award recipients a person may read besides an admin: themselves and their organisation."""
-    keys = [f"user-{actor.id}"]
-    if actor.organisation_id is not None and is_member_of(actor, actor.organisation_id):
-        keys.append(f"org-{actor.organisation_id}")
-    return keys
-
-
 @bp.get("/awards")
 def list_awards():
     """Awards of one recipient (user-<id> or org-<id>), newest first: a person their own, an organisation's
@@ -289,11 +281,11 @@ def list_awards():
     recipient = args["recipient"]
     statement = select(Award)
     if recipient is not None:
-        if not actor.is_admin and recipient not in visible_recipients(actor):
+        if not may_read_awards_of(actor, recipient):
             raise PermissionDeniedError(_("只能查看本人或本机构的奖补。"))
         statement = statement.where(Award.recipient == recipient)
     elif not actor.is_admin:
-        statement = statement.where(Award.recipient.in_(visible_recipients(actor)))
+        statement = statement.where(Award.recipient.in_(recipient_keys_of(actor)))
     if args["status"] is not None:
         statement = statement.where(Award.status == args["status"])
     statement = statement.order_by(Award.event_date.desc(), Award.id.desc())

@@ -18,6 +18,7 @@ from market.achievements.models import Achievement
 from market.awards.labels import CAP_SCOPE_DESCRIPTIONS, RULE_STATUS_LABELS, award_status_label
 from market.awards.ledger import LedgerTransaction
 from market.awards.models import Award, AwardStatus, StartupGrant, StoredRuleSet
+from market.awards.permissions import recipient_keys_of
 from market.deals.models import Deal
 from market.demands.models import Demand
 from market.money import format_rate, format_yuan
@@ -451,10 +452,6 @@ def award_rule_ids(session: Session) -> list[str]:
 
 # --- one user's money ---------------------------------------------------------------------------------------------
 
-RECEIVING_KINDS = (OrganisationKind.ENTERPRISE, OrganisationKind.AGENCY, OrganisationKind.INVESTOR)
-"""Organisation kinds that receive awards themselves (subsidies, agent rewards)."""
-
-
 @dataclass
 class MoneyGroup:
     """The awards of one deal, agreement or grant, with what is due, held and paid."""
@@ -503,15 +500,6 @@ def _overview(rows: Sequence[AwardRow]) -> MoneyOverview:
         overview.held_fen += group.held_fen
         overview.paid_fen += group.paid_fen
     return overview
-
-
-def recipient_keys_of(user: User) -> list[str]:
-    """The award recipients a user speaks for: themselves, and their organisation when it receives awards."""
-    keys = [f"user-{user.id}"]
-    organisation = user.organisation
-    if organisation is not None and organisation.kind in RECEIVING_KINDS and is_member_of(user, organisation.id):
-        keys.append(f"org-{organisation.id}")
-    return keys
 
 
 def list_user_money(session: Session, user: User, catalog: RuleCatalog | None = None) -> MoneyOverview:

@@ -40,6 +40,7 @@ from market.awards.forms import (
 from market.awards.grants import record_startup_grant
 from market.awards.labels import CAP_SCOPE_DESCRIPTIONS, RULE_STATUS_LABELS, award_status_label, cap_scope_name
 from market.awards.models import AwardStatus
+from market.awards.permissions import recipient_keys_of
 from market.errors import DomainError, RuleViolationError
 from market.extensions import db
 from market.formtools import apply_errors, options
@@ -322,7 +323,7 @@ def mine():
         return redirect(url_for("awards.awards"))
     own, from_proceeds = _my_overviews()
     return render_template("awards/mine.html", own=own, from_proceeds=from_proceeds,
-                           recipients=queries.recipient_keys_of(current_user))
+                           recipients=recipient_keys_of(current_user))
 
 
 @bp.route("/mine/export.<fmt>")

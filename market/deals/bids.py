@@ -21,6 +21,7 @@ from market.deals.models import (
     DealEvent,
     DealStage,
 )
+from market.deals.permissions import bid_side, can_view_bid
 from market.deals.recording import (
     bid_link,
     clean_amount,
@@ -37,24 +38,14 @@ from market.errors import (
 )
 from market.inputs import FieldErrors, clean_text
 from market.listings.vocabulary import TransferMode, label
-from market.security import is_member_of
 from market.timeutil import utcnow
 
 audit = logging.getLogger("market.audit")
 
-def bid_side(user: User | None, bid: Bid) -> BidSide | None:
-    """Which side of the bid the user acts for (the buyer's or the achievement owner's), if any."""
-    if is_member_of(user, bid.bidder_organisation_id):
-        return BidSide.BUYER
-    if is_member_of(user, bid.achievement.organisation_id):
-        return BidSide.OWNER
-    return None
-
-
 def get_bid(session: Session, actor: User | None, bid_id: int) -> Bid:
     """A bid visible to the actor (both sides and admins), or NotFoundError."""
     bid = session.get(Bid, bid_id)
-    if bid is None or not (bid_side(actor, bid) or (actor is not None and getattr(actor, "is_admin", False))):
+    if bid is None or not can_view_bid(actor, bid):
         raise NotFoundError(_("报价不存在或您无权查看。"))
     return bid
 

@@ -24,6 +24,7 @@ from market.deals.models import (
     DemandResponse,
     ResponseStatus,
 )
+from market.deals.permissions import visible_bids, visible_responses
 from market.demands.models import Demand
 from market.errors import (
     PermissionDeniedError,
@@ -113,13 +114,11 @@ def my_deals(session: Session, actor: User) -> MyDeals:
                                       .order_by(Deal.updated_at.desc(), Deal.id.desc()).limit(500)))
     if org is not None:
         mine.bids = list(session.scalars(
-            select(Bid).join(Achievement, Bid.achievement_id == Achievement.id)
-            .where(or_(Bid.bidder_organisation_id == org, Achievement.organisation_id == org))
+            select(Bid).where(visible_bids(actor))
             .options(selectinload(Bid.versions), selectinload(Bid.achievement), selectinload(Bid.bidder_organisation))
             .order_by(Bid.updated_at.desc(), Bid.id.desc()).limit(500)))
         mine.responses = list(session.scalars(
-            select(DemandResponse).join(Demand, DemandResponse.demand_id == Demand.id)
-            .where(or_(DemandResponse.responder_organisation_id == org, Demand.organisation_id == org))
+            select(DemandResponse).where(visible_responses(actor))
             .options(selectinload(DemandResponse.demand), selectinload(DemandResponse.responder_organisation))
             .order_by(DemandResponse.id.desc()).limit(500)))
     return mine

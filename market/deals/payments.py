@@ -15,6 +15,7 @@ from market.deals.models import (
     DealPayment,
     DealStage,
 )
+from market.deals.permissions import PAYABLE_STAGES, may_record_payment
 from market.errors import (
     NotFoundError,
     PermissionDeniedError,
@@ -26,8 +27,6 @@ from market.policy.events import IntermediaryShare, TransferPaid, TransferSigned
 from market.security import is_member_of
 from market.timeutil import today_in_china, utcnow
 
-PAYABLE_STAGES = (DealStage.REGISTERED, DealStage.PERFORMANCE)
-
 
 def contract_key(deal: Deal) -> str:
     """The engine's id of a deal's contract."""
@@ -37,11 +36,6 @@ def contract_key(deal: Deal) -> str:
 def achievement_key(deal: Deal) -> str:
     """The engine's id of what the intermediary limit and reward cap count against."""
     return f"achievement-{deal.achievement_id}" if deal.achievement_id else f"deal-{deal.id}"
-
-
-def may_record_payment(user: User, deal: Deal) -> bool:
-    """The transferor's members, the deal's broker and admins record proceeds."""
-    return user.is_admin or is_member_of(user, deal.transferor_id) or (deal.broker_id is not None and deal.broker_id == user.id)
 
 
 def other_intermediaries(session: Session, deal: Deal) -> set[int]:

@@ -1,18 +1,15 @@
-"""Who may do what on a deal: the roles a user holds and the actions a deal page offers."""
+"""Who may see and do what on bids, demand responses and deals: the roles a user holds, the actions a page offers,
+and the same visibility rules as SQL conditions for lists (pages and API alike)."""
 import logging
 from dataclasses import dataclass
 
-from market.accounts.models import (
-    Role,
-    User,
-)
-from market.deals import payments
+from sqlalchemy import false, or_, select, true
+
+from market.accounts.models import Role, User
+from market.achievements.models import Achievement
 from market.deals.limits import BEFORE_REGISTRATION, EDITABLE_TERMS_STAGES
-from market.deals.models import (
-    PIPELINE,
-    Deal,
-    DealStage,
-)
+from market.deals.models import PIPELINE, Bid, BidSide, Deal, DealIntermediary, DealStage, DemandResponse
+from market.demands.models import Demand
 from market.security import is_member_of
 
 audit = logging.getLogger("market.audit")
@@ -31,9 +28,21 @@ MOVERS = {
 EDITORS = {"party", "broker"}
 """Who may change a deal's terms and its intermediaries before registration."""
 
+PAYABLE_STAGES = (DealStage.REGISTERED, DealStage.PERFORMANCE)
+"""Stages in which proceeds are recorded."""
+
 
 
 # ---------------------------------------------------------------- roles
+
+
+def _is_admin(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active and user.is_admin
+
+
+def _acting_organisation(user: User) -> int | None:
+    """The organisation the user acts for as an approved member (None for admins and non-members)."""
+    return user.organisation_id if is_member_of(user, user.organisation_id) else None
 
 
 def deal_roles(user: User | None, deal: Deal) -> set[str]:
@@ -56,9 +65,76 @@ def deal_roles(user: User | None, deal: Deal) -> set[str]:
     return roles
 
 
+def may_record_payment(user: User, deal: Deal) -> bool:
+    """The transferor's members, the deal's broker and admins record proceeds."""
+    return user.is_admin or is_member_of(user, deal.transferor_id) or (deal.broker_id is not None and deal.broker_id == user.id)
+
+
+def bid_side(user: User | None, bid: Bid) -> BidSide | None:
+    """Which side of the bid the user acts for (the buyer's or the achievement owner's), if any."""
+    if is_member_of(user, bid.bidder_organisation_id):
+        return BidSide.BUYER
+    if is_member_of(user, bid.achievement.organisation_id):
+        return BidSide.OWNER
+    return None
+
+
+def can_view_bid(user: User | None, bid: Bid) -> bool:
+    """Members of both sides and admins see a bid."""
+    return bid_side(user, bid) is not None or _is_admin(user)
+
+
+def visible_bids(user: User):
+    """The SQL condition of can_view_bid, for lists."""
+    if _is_admin(user):
+        return true()
+    organisation = _acting_organisation(user)
+    if organisation is None:
+        return false()
+    return or_(Bid.bidder_organisation_id == organisation,
+               Bid.achievement_id.in_(select(Achievement.id).where(Achievement.organisation_id == organisation)))
+
+
+def response_side(user: User | None, response: DemandResponse) -> str | None:
+    """'responder' or 'demand' for members of either organisation."""
+    if is_member_of(user, response.responder_organisation_id):
+        return "responder"
+    if is_member_of(user, response.demand.organisation_id):
+        return "demand"
+    return None
+
+
+def can_view_response(user: User | None, response: DemandResponse) -> bool:
+    """Members of both organisations and admins see a demand response."""
+    return response_side(user, response) is not None or _is_admin(user)
+
+
+def visible_responses(user: User):
+    """The SQL condition of can_view_response, for lists."""
+    if _is_admin(user):
+        return true()
+    organisation = _acting_organisation(user)
+    if organisation is None:
+        return false()
+    return or_(DemandResponse.responder_organisation_id == organisation,
+               DemandResponse.demand_id.in_(select(Demand.id).where(Demand.organisation_id == organisation)))
+
+
 def can_view_deal(user: User | None, deal: Deal) -> bool:
     """Parties, the deal's broker and intermediaries, every approved broker (they track deals) and admins."""
     return bool(deal_roles(user, deal))
+
+
+def visible_deals(user: User):
+    """The SQL condition of can_view_deal, for lists: every deal for admins and approved brokers; the organisation's
+    deals for its approved members; the deals naming the user as intermediary."""
+    if _is_admin(user) or (user.role == Role.BROKER and user.is_approved_member and user.is_active):
+        return true()
+    conditions = [Deal.id.in_(select(DealIntermediary.deal_id).where(DealIntermediary.user_id == user.id))]
+    organisation = _acting_organisation(user)
+    if organisation is not None:
+        conditions += [Deal.transferor_id == organisation, Deal.transferee_id == organisation]
+    return or_(*conditions)
 
 
 def may_move(user: User | None, deal: Deal, target: DealStage) -> bool:
@@ -115,6 +191,6 @@ def permissions(user: User | None, deal: Deal) -> DealPermissions:
     allowed.record_exception = deal.stage in BEFORE_REGISTRATION and "admin" in roles
     allowed.claim = deal.broker_id is None and "platform_broker" in roles
     allowed.assign_broker = "admin" in roles
-    allowed.record_payment = (deal.stage in payments.PAYABLE_STAGES and user is not None
-                              and payments.may_record_payment(user, deal))
+    allowed.record_payment = (deal.stage in PAYABLE_STAGES and user is not None
+                              and may_record_payment(user, deal))
     return allowed

@@ -19,6 +19,7 @@ from market.deals.models import (
     DemandResponse,
     ResponseStatus,
 )
+from market.deals.permissions import can_view_response, response_side
 from market.deals.recording import clean_amount, deal_link, member_ids, notify_all, raise_if_errors, require_approved
 from market.demands.models import Demand
 from market.errors import (
@@ -28,7 +29,6 @@ from market.errors import (
 )
 from market.inputs import FieldErrors, clean_id, clean_text
 from market.listings.vocabulary import ListingStatus
-from market.security import is_member_of
 
 audit = logging.getLogger("market.audit")
 
@@ -40,19 +40,10 @@ def response_link(response: DemandResponse) -> str:
     return f"/deals/responses/{response.id}"
 
 
-def response_side(user: User | None, response: DemandResponse) -> str | None:
-    """'responder' or 'demand' for members of either organisation."""
-    if is_member_of(user, response.responder_organisation_id):
-        return "responder"
-    if is_member_of(user, response.demand.organisation_id):
-        return "demand"
-    return None
-
-
 def get_response(session: Session, actor: User | None, response_id: int) -> DemandResponse:
     """A response visible to the actor (both organisations and admins), or NotFoundError."""
     response = session.get(DemandResponse, response_id)
-    if response is None or not (response_side(actor, response) or (actor is not None and getattr(actor, "is_admin", False))):
+    if response is None or not can_view_response(actor, response):
         raise NotFoundError(_("响应不存在或您无权查看。"))
     return response
 

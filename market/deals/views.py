@@ -16,7 +16,7 @@ from market.deals import intermediaries as deal_intermediaries
 from market.deals import pipeline as deal_pipeline
 from market.deals import recording as deal_recording
 from market.deals import responses as deal_responses
-from market.deals.bids import bid_side, get_bid, place_bid
+from market.deals.bids import get_bid, place_bid
 from market.deals.board import BoardFilters, deal_awards, deal_events, deal_payments, listing_panel, my_deals
 from market.deals.intermediaries import (
     agency_organisations,
@@ -32,7 +32,7 @@ from market.deals.labels import (
     STAGE_LABELS,
 )
 from market.deals.models import PIPELINE, BidSide, BidStatus, Deal, ResponseStatus
-from market.deals.permissions import can_view_deal, deal_roles, permissions
+from market.deals.permissions import bid_side, can_view_deal, deal_roles, permissions, response_side
 from market.deals.pipeline import (
     advance_deal,
     complete_deal,
@@ -44,7 +44,7 @@ from market.deals.pipeline import (
     sign_deal,
     terminate_deal,
 )
-from market.deals.responses import get_response, respond_to_demand, respondable_achievements, response_side
+from market.deals.responses import get_response, respond_to_demand, respondable_achievements
 from market.demands.models import Demand
 from market.errors import (
     InvalidStateError,

@@ -15,19 +15,13 @@ from market.errors import (
 from market.money import MAX_FEN, format_yuan
 from market.policy.events import PreorderPaid, PreorderSigned
 from market.preorders.models import AgreementStatus, PreorderAgreement, PreorderPayment
-from market.security import is_member_of
+from market.preorders.permissions import is_party
 from market.timeutil import today_in_china
 
 
 def agreement_key(agreement: PreorderAgreement) -> str:
     """The engine's id of an agreement."""
     return f"preorder-{agreement.id}"
-
-
-def is_party(user: User, agreement: PreorderAgreement) -> bool:
-    """Buyer and seller members, the agreement's broker and admins."""
-    return (user.is_admin or is_member_of(user, agreement.buyer_id) or is_member_of(user, agreement.seller_id)
-            or (agreement.broker_id is not None and agreement.broker_id == user.id))
 
 
 def register_agreement(session: Session, snapshot, agreement: PreorderAgreement, actor: User) -> None:

@@ -8,7 +8,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import (
@@ -38,11 +38,18 @@ from market.preorders.models import (
     PreorderPayment,
 )
 from market.preorders.payments import (
-    is_party,
     record_preorder_payment,
     register_agreement,
 )
-from market.security import is_member_of
+from market.preorders.permissions import (
+    may_accept_delivery,
+    may_amend,
+    may_create_agreement,
+    may_record_delivery,
+    may_terminate,
+    may_view_agreement,
+    visible_agreements,
+)
 from market.timeutil import today_in_china
 from market.unit_of_work import savepoint
 
@@ -64,56 +71,6 @@ AGREEMENT_STATUS_LABELS = {
 
 _NUMBER_TEXT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff〔〕【】\[\]()\-_/.#·]+")
 _MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
-
-
-# --- who may do what ------------------------------------------------------------------------------
-
-
-def _signed_in(user: User | None) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False)
-
-
-def may_create_agreement(user: User | None) -> bool:
-    """Approved enterprise members (as buyer or seller), approved brokers and admins record agreements."""
-    return _signed_in(user) and (user.is_admin or (user.role in (Role.ENTERPRISE, Role.BROKER)
-                                                   and user.is_approved_member))
-
-
-def may_view_agreement(user: User | None, agreement: PreorderAgreement) -> bool:
-    """Members of the buyer and the seller, the agreement's broker and admins see an agreement."""
-    return _signed_in(user) and is_party(user, agreement)
-
-
-def is_agreement_broker(user: User | None, agreement: PreorderAgreement) -> bool:
-    """Whether the user is the broker named on the agreement."""
-    return _signed_in(user) and agreement.broker_id is not None and agreement.broker_id == user.id
-
-
-def may_record_delivery(user: User | None, agreement: PreorderAgreement) -> bool:
-    """The seller's members, the agreement's broker and admins record deliveries."""
-    return _signed_in(user) and (user.is_admin or is_member_of(user, agreement.seller_id)
-                                 or is_agreement_broker(user, agreement))
-
-
-def may_accept_delivery(user: User | None, agreement: PreorderAgreement) -> bool:
-    """Only the buyer's members accept deliveries."""
-    return _signed_in(user) and is_member_of(user, agreement.buyer_id)
-
-
-def may_record_payment(user: User | None, agreement: PreorderAgreement) -> bool:
-    """Everyone who sees the agreement may record a payment (the money service checks the same)."""
-    return may_view_agreement(user, agreement)
-
-
-def may_amend(user: User | None, agreement: PreorderAgreement) -> bool:
-    """Those who may record an agreement and see this one may record its amended version."""
-    return may_view_agreement(user, agreement)
-
-
-def may_terminate(user: User | None, agreement: PreorderAgreement) -> bool:
-    """Either party (its members) or an admin may end an agreement."""
-    return _signed_in(user) and (user.is_admin or is_member_of(user, agreement.buyer_id)
-                                 or is_member_of(user, agreement.seller_id))
 
 
 def get_visible_agreement(session: Session, user: User | None, agreement_id: int) -> PreorderAgreement:
@@ -605,21 +562,11 @@ class AgreementPage:
     pages: int
 
 
-def _visible_to(user: User):
-    if user.is_admin:
-        return true()
-    clauses = [PreorderAgreement.broker_id == user.id]
-    if user.is_approved_member and user.organisation_id is not None:
-        clauses += [PreorderAgreement.buyer_id == user.organisation_id,
-                    PreorderAgreement.seller_id == user.organisation_id]
-    return or_(*clauses)
-
-
 def list_agreements(session: Session, user: User, *, status: str = "", valley: str = "",
                     page: int = 1) -> AgreementPage:
     """Agreements the user sees (their organisation's as buyer or seller; a broker's own; all for admins),
     newest first, optionally filtered by status and by the seller's valley."""
-    query = select(PreorderAgreement).where(_visible_to(user))
+    query = select(PreorderAgreement).where(visible_agreements(user))
     if status in set(AgreementStatus):
         query = query.where(PreorderAgreement.status == status)
     if valley:

@@ -10,7 +10,7 @@ from market.errors import DomainError, NotFoundError, PermissionDeniedError
 from market.extensions import db
 from market.formtools import apply_errors, options
 from market.money import format_yuan
-from market.preorders import services
+from market.preorders import permissions, services
 from market.preorders.forms import (
     AcceptanceForm,
     AgreementForm,
@@ -68,7 +68,7 @@ def index():
     result = services.list_agreements(db.session, current_user, status=status, valley=valley, page=page)
     return render_template("preorders/index.html", result=result, status=status, valley=valley,
                            valleys=list_valleys(db.session), statuses=list(AgreementStatus),
-                           may_create=services.may_create_agreement(current_user))
+                           may_create=permissions.may_create_agreement(current_user))
 
 
 def _agreement_form() -> AgreementForm:
@@ -87,7 +87,7 @@ def _agreement_form() -> AgreementForm:
 @login_required
 def create():
     """Record a signed agreement."""
-    if not services.may_create_agreement(current_user):
+    if not permissions.may_create_agreement(current_user):
         abort(403)
     form = _agreement_form()
     status = 200
@@ -134,10 +134,10 @@ def _render_detail(agreement_id: int, status: int = 200, **forms):
         supersedes=db.session.get(PreorderAgreement, agreement.supersedes_id) if agreement.supersedes_id else None,
         termination_reason=services.termination_reason(db.session, agreement),
         is_open=agreement.status == AgreementStatus.SIGNED,
-        can_deliver=services.may_record_delivery(user, agreement),
-        can_accept=services.may_accept_delivery(user, agreement),
-        can_pay=services.may_record_payment(user, agreement), can_amend=services.may_amend(user, agreement),
-        can_terminate=services.may_terminate(user, agreement),
+        can_deliver=permissions.may_record_delivery(user, agreement),
+        can_accept=permissions.may_accept_delivery(user, agreement),
+        can_pay=permissions.may_record_payment(user, agreement), can_amend=permissions.may_amend(user, agreement),
+        can_terminate=permissions.may_terminate(user, agreement),
         delivery_form=delivery_form, acceptance_forms=acceptance_forms, payment_form=payment_form,
         termination_form=termination_form,
     ), status
@@ -155,7 +155,7 @@ def detail(agreement_id: int):
 def record_delivery(agreement_id: int):
     """The seller's side records a delivery."""
     agreement = services.get_visible_agreement(db.session, current_user, agreement_id)
-    if not services.may_record_delivery(current_user, agreement):
+    if not permissions.may_record_delivery(current_user, agreement):
         abort(403)
     form = DeliveryForm(prefix="delivery")
     status = 200
@@ -178,7 +178,7 @@ def record_delivery(agreement_id: int):
 def accept_delivery(agreement_id: int, delivery_id: int):
     """The buyer accepts a delivery."""
     agreement = services.get_visible_agreement(db.session, current_user, agreement_id)
-    if not services.may_accept_delivery(current_user, agreement):
+    if not permissions.may_accept_delivery(current_user, agreement):
         abort(403)
     form = AcceptanceForm(prefix=f"accept-{delivery_id}")
     status = 200
@@ -231,7 +231,7 @@ def _payment_message(payment, awards) -> str:
 def amend(agreement_id: int):
     """Record the amended agreement as a new version (only while nothing has been paid)."""
     original = services.get_visible_agreement(db.session, current_user, agreement_id)
-    if not services.may_amend(current_user, original):
+    if not permissions.may_amend(current_user, original):
         abort(403)
     form = AgreementTermsForm()
     status = 200
@@ -261,7 +261,7 @@ def amend(agreement_id: int):
 def terminate(agreement_id: int):
     """Either party or an admin ends the agreement, with a reason."""
     agreement = services.get_visible_agreement(db.session, current_user, agreement_id)
-    if not services.may_terminate(current_user, agreement):
+    if not permissions.may_terminate(current_user, agreement):
         abort(403)
     form = TerminationForm(prefix="terminate")
     status = 200

@@ -9,6 +9,7 @@ from market.awards import queries
 from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.models import AwardStatus
+from market.awards.permissions import recipient_keys_of
 from market.deals.models import Deal, DealIntermediary, DealStage
 from market.deals.payments import record_deal_payment, register_contract
 from market.extensions import db
@@ -147,7 +148,7 @@ def test_enterprise_sees_the_subsidies_of_its_organisation(books):
 
 def test_pending_member_does_not_see_the_organisation_money(books, make_user):
     pending = make_user("enterprise", organisation=books["seller"], membership_status=ApprovalStatus.PENDING)
-    assert queries.recipient_keys_of(pending) == [award_services.person_key(pending.id)]
+    assert recipient_keys_of(pending) == [award_services.person_key(pending.id)]
     assert queries.list_user_money(db.session, pending).rows == []
 
 

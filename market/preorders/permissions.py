@@ -1,0 +1,70 @@
+"""Who may do what on a pre-order agreement: one predicate per action, used by the pages, the API and the services."""
+from sqlalchemy import or_, true
+
+from market.accounts.models import Role, User
+from market.preorders.models import PreorderAgreement
+from market.security import is_member_of
+
+
+def _signed_in(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def may_create_agreement(user: User | None) -> bool:
+    """Approved enterprise members (as buyer or seller), approved brokers and admins record agreements."""
+    return _signed_in(user) and (user.is_admin or (user.role in (Role.ENTERPRISE, Role.BROKER)
+                                                   and user.is_approved_member))
+
+
+def may_view_agreement(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Members of the buyer and the seller, the agreement's broker and admins see an agreement."""
+    return _signed_in(user) and is_party(user, agreement)
+
+
+def is_agreement_broker(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Whether the user is the broker named on the agreement."""
+    return _signed_in(user) and agreement.broker_id is not None and agreement.broker_id == user.id
+
+
+def may_record_delivery(user: User | None, agreement: PreorderAgreement) -> bool:
+    """The seller's members, the agreement's broker and admins record deliveries."""
+    return _signed_in(user) and (user.is_admin or is_member_of(user, agreement.seller_id)
+                                 or is_agreement_broker(user, agreement))
+
+
+def may_accept_delivery(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Only the buyer's members accept deliveries."""
+    return _signed_in(user) and is_member_of(user, agreement.buyer_id)
+
+
+def may_record_payment(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Everyone who sees the agreement may record a payment (the money service checks the same)."""
+    return may_view_agreement(user, agreement)
+
+
+def may_amend(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Those who may record an agreement and see this one may record its amended version."""
+    return may_view_agreement(user, agreement)
+
+
+def may_terminate(user: User | None, agreement: PreorderAgreement) -> bool:
+    """Either party (its members) or an admin may end an agreement."""
+    return _signed_in(user) and (user.is_admin or is_member_of(user, agreement.buyer_id)
+                                 or is_member_of(user, agreement.seller_id))
+
+
+def is_party(user: User, agreement: PreorderAgreement) -> bool:
+    """Buyer and seller members, the agreement's broker and admins."""
+    return (user.is_admin or is_member_of(user, agreement.buyer_id) or is_member_of(user, agreement.seller_id)
+            or (agreement.broker_id is not None and agreement.broker_id == user.id))
+
+
+def visible_agreements(user: User):
+    """The SQL condition of may_view_agreement: the agreements a user may see, for lists."""
+    if user.is_admin:
+        return true()
+    clauses = [PreorderAgreement.broker_id == user.id]
+    if user.is_approved_member and user.organisation_id is not None:
+        clauses += [PreorderAgreement.buyer_id == user.organisation_id,
+                    PreorderAgreement.seller_id == user.organisation_id]
+    return or_(*clauses)
