@@ -114,32 +114,6 @@ def list_stored_rule_sets(session: Session) -> list[StoredRuleSetView]:
     return views
 
 
-def rule_id_clashes(active: Sequence[RuleSet], candidate: RuleSet) -> list[str]:
-    """Rule ids the candidate would put in force on the same day as another active rule set (which the engine
-    refuses); a rule set of the same name is replaced by the candidate and is not compared."""
-    clashes = []
-    for other in active:
-        if other.name == candidate.name:
-            continue
-        for mine in candidate.versions:
-            for theirs in other.versions:
-                if not _windows_overlap(mine, theirs):
-                    continue
-                shared = sorted({r.id for r in mine.rules} & {r.id for r in theirs.rules})
-                for rule_id in shared:
-                    clashes.append(_("规则编号 %(rule)s 同时出现在规则集 %(a)s（%(va)s 版）和 %(b)s（%(vb)s 版）中且生效期重叠，"
-                                     "请改用不同的规则编号。", rule=rule_id, a=candidate.name, va=mine.version,
-                                     b=other.name, vb=theirs.version))
-    return clashes
-
-
-def _windows_overlap(first: RuleSetVersion, second: RuleSetVersion) -> bool:
-    """True when two versions are in force on at least one common day."""
-    first_ends = first.effective_to or dt.date.max
-    second_ends = second.effective_to or dt.date.max
-    return first.effective_from <= second_ends and second.effective_from <= first_ends
-
-
 def count_awards(session: Session, status: AwardStatus) -> int:
     """How many awards have a status."""
     return session.scalar(select(func.count()).select_from(Award).where(Award.status == status)) or 0

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import g, has_request_context
@@ -34,6 +35,7 @@ from market.policy.rules import (
     OrganisationKind,
     RuleSet,
     RuleSetError,
+    RuleSetVersion,
     parse_rule_set,
     parse_rule_set_toml,
 )
@@ -96,8 +98,6 @@ def install_rule_set(session: Session, path: Path = DEFAULT_RULES, actor: User |
                                                                  StoredRuleSet.is_active.is_(True))))
     for older in same_name:
         _require_versions_kept(parse_rule_set(older.content, origin=older.name), rule_set)
-    from market.awards.queries import rule_id_clashes
-
     clashes = rule_id_clashes(active_rule_sets(session), rule_set)
     if clashes:
         raise RuleViolationError("；".join(clashes))
@@ -313,3 +313,29 @@ def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> 
 def _require_admin(actor: User) -> None:
     if actor is None or not actor.is_admin:
         raise PermissionDeniedError(_("只有平台管理员可以操作奖补。"))
+
+
+def rule_id_clashes(active: Sequence[RuleSet], candidate: RuleSet) -> list[str]:
+    """Rule ids the candidate would put in force on the same day as another active rule set (which the engine
+    refuses); a rule set of the same name is replaced by the candidate and is not compared."""
+    clashes = []
+    for other in active:
+        if other.name == candidate.name:
+            continue
+        for mine in candidate.versions:
+            for theirs in other.versions:
+                if not _windows_overlap(mine, theirs):
+                    continue
+                shared = sorted({r.id for r in mine.rules} & {r.id for r in theirs.rules})
+                for rule_id in shared:
+                    clashes.append(_("规则编号 %(rule)s 同时出现在规则集 %(a)s（%(va)s 版）和 %(b)s（%(vb)s 版）中且生效期重叠，"
+                                     "请改用不同的规则编号。", rule=rule_id, a=candidate.name, va=mine.version,
+                                     b=other.name, vb=theirs.version))
+    return clashes
+
+
+def _windows_overlap(first: RuleSetVersion, second: RuleSetVersion) -> bool:
+    """True when two versions are in force on at least one common day."""
+    first_ends = first.effective_to or dt.date.max
+    second_ends = second.effective_to or dt.date.max
+    return first.effective_from <= second_ends and second.effective_from <= first_ends
