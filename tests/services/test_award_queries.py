@@ -199,4 +199,4 @@ def _rule_set(name, rule_id, starts, ends=None):
     (_rule_set("default", "R4", "2025-01-01"), 0),
 ])
 def test_a_rule_id_in_force_twice_on_one_day_is_a_clash(app, candidate, clashes):
-    assert len(queries.rule_id_clashes([load_shipped_rule_set()], candidate)) == clashes
+    assert len(award_services.rule_id_clashes([load_shipped_rule_set()], candidate)) == clashes
