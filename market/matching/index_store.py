@@ -33,6 +33,7 @@ from market.matching.fields import FieldTree
 from market.matching.models import IndexAction, MatchIndexChange
 from market.matching.suggest import FieldSuggester
 from market.taxonomy.models import Field
+from market.text import add_words
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +316,7 @@ class MatchIndexStore:
         tree = self._use_fields(fields)
         for index in self.indexes.values():
             index.field_tree = tree
-            index.segmenter.add_words(tree.vocabulary())
+            add_words(tree.vocabulary())
 
     @property
     def field_tree(self) -> FieldTree:
