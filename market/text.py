@@ -1,11 +1,11 @@
-"""Text analysis shared by search and the matcher: normalising and jieba word segmentation with one domain dictionary."""
+"""Text analysis shared by search and the matcher: normalising, and jieba word segmentation with one tokenizer."""
 from __future__ import annotations
 
 import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 # Function words and boilerplate of technical writing: too common to search by.
 STOPWORDS = frozenset(["的", "了", "和", "与", "及", "或", "在", "对", "等", "是", "为", "以", "于", "其", "中", "一种",
@@ -14,8 +14,10 @@ STOPWORDS = frozenset(["的", "了", "和", "与", "及", "或", "在", "对", "
 _WORD_CHAR = re.compile(r"\w")
 _lock = threading.Lock()
 _tokenizer = None
-_domain_words: set[str] = set()
-_pending_words: set[str] = set()
+# Domain terms (field names, keywords) are kept apart from jieba's dictionary, which never changes: a text
+# cuts into the same words in every process whatever it has learnt, so search index rows and queries agree.
+_domain_terms: set[str] = set()
+_longest_domain_term = 0
 
 
 def normalise(text: str | None) -> str:
@@ -40,36 +42,49 @@ def tokenizer():
 
 
 def add_words(words: Iterable[str]) -> None:
-    """Teach the domain dictionary terms (field names, keywords) so that segmentation keeps them whole."""
+    """Learn domain terms (field names, keywords): words_of(..., domain_terms=True) reports them whole."""
+    global _longest_domain_term
     with _lock:
         for word in words:
             word = normalise(word).strip()
-            if len(word) >= 2 and word not in _domain_words and not any(c.isspace() for c in word):
-                _domain_words.add(word)
-                _pending_words.add(word)
+            if len(word) >= 2 and not any(c.isspace() for c in word):
+                _domain_terms.add(word)
+                _longest_domain_term = max(_longest_domain_term, len(word))
 
 
-def _ready_tokenizer():
-    """The tokenizer with every domain term added so far in its dictionary."""
-    loaded = tokenizer()
-    if _pending_words:
-        with _lock:
-            for word in sorted(_pending_words):
-                if not loaded.FREQ.get(word):
-                    loaded.add_word(word)
-            _pending_words.clear()
-    return loaded
-
-
-def words_of(text: str | None, *, whole_words_only: bool = False) -> list[str]:
-    """Normalised words of a text without punctuation and spaces.
-
-    jieba's search mode (each word, then the dictionary words of two and three characters inside it) unless
-    whole_words_only; no HMM guessing of unknown words, so a word cuts the same way wherever it stands.
-    """
+def words_of(text: str | None, *, whole_words_only: bool = False, domain_terms: bool = False) -> list[str]:
+    """Normalised jieba words of a text (no HMM guessing) without punctuation and spaces; see _search_mode."""
     text = normalise(text)
     if not text.strip():
         return []
-    loaded = _ready_tokenizer()
-    pieces = loaded.cut(text, HMM=False) if whole_words_only else loaded.cut_for_search(text, HMM=False)
+    loaded = tokenizer()
+    whole = list(loaded.cut(text, HMM=False))
+    pieces = whole if whole_words_only else list(_search_mode(whole, loaded.FREQ))
+    if domain_terms:
+        pieces += _domain_terms_spelt(whole)
     return [piece for piece in pieces if _WORD_CHAR.search(piece)]
+
+
+def _search_mode(whole: list[str], dictionary: dict[str, int]) -> Iterator[str]:
+    """jieba's search mode: before each word, the dictionary words of two and three characters inside it."""
+    for word in whole:
+        for size in (2, 3):
+            if len(word) > size:
+                for start in range(len(word) - size + 1):
+                    if dictionary.get(word[start:start + size]):
+                        yield word[start:start + size]
+        yield word
+
+
+def _domain_terms_spelt(whole: list[str]) -> list[str]:
+    """Domain terms spelt by two or more consecutive words, in text order."""
+    found = []
+    for start in range(len(whole)):
+        joined = whole[start]
+        for word in whole[start + 1:]:
+            joined += word
+            if len(joined) > _longest_domain_term:
+                break
+            if joined in _domain_terms:
+                found.append(joined)
+    return found

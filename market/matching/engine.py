@@ -440,7 +440,7 @@ class MatchIndex:
     def _title_words_of(self, slot: int, listing: Listing) -> str:
         words = self._title_words.get(slot)
         if words is None:
-            words = " ".join(words_of(listing.title)) if listing.title else ""
+            words = " ".join(words_of(listing.title, domain_terms=True)) if listing.title else ""
             self._title_words[slot] = words
         return words
 
@@ -459,7 +459,7 @@ class MatchIndex:
         positions = self._pool(slots, text, pool_size)
         pool = [_Candidate(int(slots[i]), self._listings[slots[i]], float(text[i])) for i in positions]
         distribution, inferred = self._field_distribution(query, pool)
-        query_title_words = " ".join(words_of(query.title)) if query.title else ""
+        query_title_words = " ".join(words_of(query.title, domain_terms=True)) if query.title else ""
         weights = self.weights
         field_cache: dict[str, float] = {}
         for candidate in pool:
@@ -493,7 +493,7 @@ class MatchIndex:
     def _query_terms(self, query: Listing) -> list[str]:
         """Candidate terms to highlight: the query's keywords and its words, longest first."""
         words = [normalise(k) for k in query.keywords]
-        words += words_of(query.title) + words_of(query.text)
+        words += words_of(query.title, domain_terms=True) + words_of(query.text, domain_terms=True)
         unique = dict.fromkeys(w for w in words if len(w) >= 2 or w.isascii() and w.isalnum())
         return sorted(unique, key=lambda w: (-len(w), w))
 
