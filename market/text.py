@@ -17,7 +17,7 @@ _tokenizer = None
 # Domain terms (field names, keywords) are kept apart from jieba's dictionary, which never changes: a text
 # cuts into the same words in every process whatever it has learnt, so search index rows and queries agree.
 _domain_terms: set[str] = set()
-_longest_domain_term = 0
+_domain_prefixes: set[str] = set()
 
 
 def normalise(text: str | None) -> str:
@@ -43,13 +43,12 @@ def tokenizer():
 
 def add_words(words: Iterable[str]) -> None:
     """Learn domain terms (field names, keywords): words_of(..., domain_terms=True) reports them whole."""
-    global _longest_domain_term
     with _lock:
         for word in words:
             word = normalise(word).strip()
-            if len(word) >= 2 and not any(c.isspace() for c in word):
+            if len(word) >= 2 and word not in _domain_terms and not any(c.isspace() for c in word):
+                _domain_prefixes.update(word[:end] for end in range(1, len(word)))
                 _domain_terms.add(word)
-                _longest_domain_term = max(_longest_domain_term, len(word))
 
 
 def words_of(text: str | None, *, whole_words_only: bool = False, domain_terms: bool = False) -> list[str]:
@@ -79,12 +78,12 @@ def _search_mode(whole: list[str], dictionary: dict[str, int]) -> Iterator[str]:
 def _domain_terms_spelt(whole: list[str]) -> list[str]:
     """Domain terms spelt by two or more consecutive words, in text order."""
     found = []
-    for start in range(len(whole)):
-        joined = whole[start]
+    for start, first in enumerate(whole):
+        joined = first
         for word in whole[start + 1:]:
-            joined += word
-            if len(joined) > _longest_domain_term:
+            if joined not in _domain_prefixes:
                 break
+            joined += word
             if joined in _domain_terms:
                 found.append(joined)
     return found

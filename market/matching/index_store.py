@@ -314,9 +314,9 @@ class MatchIndexStore:
             self._field_checked_at = time.monotonic()
             return
         tree = self._use_fields(fields)
+        add_words(tree.vocabulary())
         for index in self.indexes.values():
             index.field_tree = tree
-            add_words(tree.vocabulary())
 
     @property
     def field_tree(self) -> FieldTree:
