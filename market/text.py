@@ -78,12 +78,11 @@ def _search_mode(whole: list[str], dictionary: dict[str, int]) -> Iterator[str]:
 def _domain_terms_spelt(whole: list[str]) -> list[str]:
     """Domain terms spelt by two or more consecutive words, in text order."""
     found = []
-    for start, first in enumerate(whole):
-        joined = first
-        for word in whole[start + 1:]:
-            if joined not in _domain_prefixes:
-                break
-            joined += word
+    for start in range(len(whole)):
+        joined, end = whole[start], start + 1
+        while end < len(whole) and joined in _domain_prefixes:
+            joined += whole[end]
+            end += 1
             if joined in _domain_terms:
                 found.append(joined)
     return found
