@@ -9,14 +9,14 @@ MAX_TERM_LENGTH = 40
 FIELD_WEIGHTS = {"title": 4, "keywords": 4, "body": 1}
 
 
-def is_term(word: str) -> bool:
+def _is_term(word: str) -> bool:
     """Whether a normalised word is worth a row in the search table (letters, digits or ideographs, no stop word)."""
     return bool(_TERM.fullmatch(word)) and word not in STOPWORDS and len(word) <= MAX_TERM_LENGTH
 
 
 def segment(text: str, *, for_index: bool = False) -> list[str]:
     """Search terms of a text: its words (search mode for indexing, whole words for queries) that are terms."""
-    return [word for word in words_of(text, whole_words_only=not for_index) if is_term(word)]
+    return [word for word in words_of(text, whole_words_only=not for_index) if _is_term(word)]
 
 
 def listing_terms(title: str, keywords: list[str], body: str) -> dict[str, int]:
