@@ -1,57 +1,22 @@
-"""Chinese full-text search over listings: jieba segmentation into a term table the database can query."""
+"""Chinese full-text search over listings: the shared word segmentation into a term table the database can query."""
 import re
-import threading
-import unicodedata
 from collections import Counter
 
-import jieba
+from market.text import STOPWORDS, normalise, words_of
 
-_tokenizer = jieba.Tokenizer()
-_lock = threading.Lock()
-_ready = False
-_WORD = re.compile(r"[0-9a-z\u3400-\u9fff][0-9a-z\u3400-\u9fff.+#-]*")
-STOPWORDS = frozenset(["的", "了", "和", "与", "及", "或", "在", "对", "等", "是", "为", "以", "于", "其", "中", "一种", "一个", "我们", "进行", "通过", "采用", "可以", "具有", "用于", "技术", "方法"])
+_TERM = re.compile(r"[0-9a-z\u3400-\u9fff][0-9a-z\u3400-\u9fff.+#-]*")
 MAX_TERM_LENGTH = 40
 FIELD_WEIGHTS = {"title": 4, "keywords": 4, "body": 1}
 
 
-def _ensure_ready() -> None:
-    global _ready
-    if not _ready:
-        with _lock:
-            if not _ready:
-                import logging
-
-                jieba.setLogLevel(logging.WARNING)
-                _tokenizer.initialize()
-                _ready = True
-
-
-def add_words(words) -> None:
-    """Teach the segmenter domain words (field names, keywords)."""
-    _ensure_ready()
-    for word in words:
-        word = normalise(word)
-        if 1 < len(word) <= MAX_TERM_LENGTH:
-            _tokenizer.add_word(word, freq=2000)
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width to ASCII) and lower case."""
-    return unicodedata.normalize("NFKC", text or "").lower()
+def _is_term(word: str) -> bool:
+    """Whether a normalised word is worth a row in the search table (letters, digits or ideographs, no stop word)."""
+    return bool(_TERM.fullmatch(word)) and word not in STOPWORDS and len(word) <= MAX_TERM_LENGTH
 
 
 def segment(text: str, *, for_index: bool = False) -> list[str]:
-    """Terms of a text: jieba words (search mode for indexing), without punctuation and stop words."""
-    _ensure_ready()
-    text = normalise(text)
-    pieces = _tokenizer.cut_for_search(text) if for_index else _tokenizer.cut(text)
-    terms = []
-    for piece in pieces:
-        piece = piece.strip()
-        if piece and _WORD.fullmatch(piece) and piece not in STOPWORDS and len(piece) <= MAX_TERM_LENGTH:
-            terms.append(piece)
-    return terms
+    """Search terms of a text: its words (search mode for indexing, whole words for queries) that are terms."""
+    return [word for word in words_of(text, whole_words_only=not for_index) if _is_term(word)]
 
 
 def listing_terms(title: str, keywords: list[str], body: str) -> dict[str, int]:

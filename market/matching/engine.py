@@ -18,9 +18,10 @@ import scipy.sparse as sp
 
 from market.matching import factors
 from market.matching.fields import FieldTree
+from market.matching.ngrams import term_counts
 from market.matching.postings import GrowableArray, PostingSegment, TermVocabulary
-from market.matching.text import WordSegmenter, normalize, term_counts
 from market.matching.weights import DEFAULT_WEIGHTS, FACTORS, MatchWeights
+from market.text import add_words, normalise, words_of
 
 KINDS = ("achievement", "demand")
 FORMAT_VERSION = 1
@@ -133,7 +134,7 @@ class MatchIndex:
         self.weights = weights
         self.delta_limit = delta_limit
         self.segment_size = segment_size
-        self.segmenter = WordSegmenter(self.field_tree.vocabulary())
+        add_words(self.field_tree.vocabulary())
         self._vocabulary = TermVocabulary()
         self._listings: list[Listing | None] = []
         self._slot_of: dict[str, int] = {}
@@ -193,7 +194,7 @@ class MatchIndex:
         self._vocabulary.df.view[ids] += 1
         self._live_count += 1
         self._live_length += length
-        self.segmenter.add_words(listing.keywords)
+        add_words(listing.keywords)
         if len(self._delta_rows) >= self.delta_limit:
             self._freeze_delta()
 
@@ -235,7 +236,7 @@ class MatchIndex:
         self._freeze_delta()
         for listing in items:
             if listing.keywords:
-                self.segmenter.add_words(listing.keywords)
+                add_words(listing.keywords)
         for segment_start in range(0, len(items), self.segment_size):
             self._add_segment(items[segment_start: segment_start + self.segment_size], chunk_size)
         self._delta_start = len(self._listings)
@@ -439,7 +440,7 @@ class MatchIndex:
     def _title_words_of(self, slot: int, listing: Listing) -> str:
         words = self._title_words.get(slot)
         if words is None:
-            words = " ".join(self.segmenter.words(listing.title)) if listing.title else ""
+            words = " ".join(words_of(listing.title, domain_terms=True)) if listing.title else ""
             self._title_words[slot] = words
         return words
 
@@ -458,7 +459,7 @@ class MatchIndex:
         positions = self._pool(slots, text, pool_size)
         pool = [_Candidate(int(slots[i]), self._listings[slots[i]], float(text[i])) for i in positions]
         distribution, inferred = self._field_distribution(query, pool)
-        query_title_words = " ".join(self.segmenter.words(query.title)) if query.title else ""
+        query_title_words = " ".join(words_of(query.title, domain_terms=True)) if query.title else ""
         weights = self.weights
         field_cache: dict[str, float] = {}
         for candidate in pool:
@@ -491,8 +492,8 @@ class MatchIndex:
     # ----- explanations -----------------------------------------------------------------------
     def _query_terms(self, query: Listing) -> list[str]:
         """Candidate terms to highlight: the query's keywords and its words, longest first."""
-        words = [normalize(k) for k in query.keywords]
-        words += self.segmenter.words(query.title) + self.segmenter.words(query.text)
+        words = [normalise(k) for k in query.keywords]
+        words += words_of(query.title, domain_terms=True) + words_of(query.text, domain_terms=True)
         unique = dict.fromkeys(w for w in words if len(w) >= 2 or w.isascii() and w.isalnum())
         return sorted(unique, key=lambda w: (-len(w), w))
 
@@ -508,7 +509,7 @@ class MatchIndex:
         for f in sorted(known, key=lambda f: (-(raw[f] - units[f]), FACTORS.index(f)))[: max(remainder, 0)]:
             units[f] += 1
         contributions = {f: units.get(f, 0) / _SCORE_UNITS for f in FACTORS}
-        haystack = normalize(candidate.listing.indexed_text())
+        haystack = normalise(candidate.listing.indexed_text())
         shared: list[str] = []
         for term in terms:
             if term in haystack and not any(term in longer for longer in shared):
@@ -524,7 +525,7 @@ class MatchIndex:
 
     def warm_up(self) -> None:
         """Load the word segmenter's dictionary now rather than on the first explanation."""
-        self.segmenter.words("预热")
+        words_of("预热")
 
     # ----- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -581,5 +582,5 @@ class MatchIndex:
         index._delta_start = len(index._listings)
         for listing in index._listings:
             if listing is not None and listing.keywords:
-                index.segmenter.add_words(listing.keywords)
+                add_words(listing.keywords)
         return index

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
-from market.matching.text import normalize
+from market.text import normalise
 
 if TYPE_CHECKING:
     from market.matching.engine import Listing
@@ -88,7 +88,7 @@ def mode_fit(query: Listing, candidate: Listing, related_similarity: float) -> f
 
 
 def _region_key(region: str) -> str:
-    key = normalize(region).strip().replace(" ", "")
+    key = normalise(region).strip().replace(" ", "")
     for suffix in _REGION_SUFFIXES:
         if key.endswith(suffix) and len(key) > len(suffix) + 1:
             return key[: -len(suffix)]
@@ -114,8 +114,8 @@ def title_keywords_fit(query: Listing, candidate: Listing, query_title_words: st
     if query_title_words and candidate_title_words:
         parts.append(fuzz.token_set_ratio(query_title_words, candidate_title_words) / 100.0)
     if query.keywords and candidate.keywords:
-        theirs = [normalize(k) for k in candidate.keywords]
-        best = [max(fuzz.ratio(normalize(k), other) for other in theirs) / 100.0 for k in query.keywords]
+        theirs = [normalise(k) for k in candidate.keywords]
+        best = [max(fuzz.ratio(normalise(k), other) for other in theirs) / 100.0 for k in query.keywords]
         parts.append(sum(best) / len(best))
     if not parts:
         return None

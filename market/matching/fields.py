@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 
-from market.matching.text import normalize
+from market.text import normalise
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def _get(node: Any, name: str, default: Any = None) -> Any:
 
 
 def _label_key(label: str) -> str:
-    return normalize(label).strip()
+    return normalise(label).strip()
 
 
 class FieldTree:

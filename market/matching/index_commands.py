@@ -1,4 +1,4 @@
-"""`flask reindex`: rebuild the match indexes from the database, save them, and refresh the broker board's pairs."""
+"""`flask reindex`: rebuild the search table and match indexes from the database; refresh the broker board's pairs."""
 import time
 
 import click
@@ -13,9 +13,14 @@ from market.extensions import db
                    "No notifications are sent.")
 @with_appcontext
 def reindex(pairs_days: int) -> None:
-    """Rebuild the achievement and demand match indexes from the database and save them to MATCH_INDEX_PATH."""
+    """Rebuild the search table and the match indexes (saved to MATCH_INDEX_PATH) from the database."""
+    from market.listings.search_rebuild import rebuild_search_terms
     from market.matching.services import rebuild_indexes, refresh_recent_pairs
 
+    started = time.perf_counter()
+    searchable = rebuild_search_terms(db.session)
+    click.echo(f"search terms: achievements {searchable['achievement']}, demands {searchable['demand']} "
+               f"in {time.perf_counter() - started:.1f}s")
     started = time.perf_counter()
     counts = rebuild_indexes()
     click.echo(f"indexed: achievements {counts['achievement']}, demands {counts['demand']} "

@@ -33,6 +33,7 @@ from market.matching.fields import FieldTree
 from market.matching.models import IndexAction, MatchIndexChange
 from market.matching.suggest import FieldSuggester
 from market.taxonomy.models import Field
+from market.text import add_words
 
 log = logging.getLogger(__name__)
 
@@ -313,9 +314,9 @@ class MatchIndexStore:
             self._field_checked_at = time.monotonic()
             return
         tree = self._use_fields(fields)
+        add_words(tree.vocabulary())
         for index in self.indexes.values():
             index.field_tree = tree
-            index.segmenter.add_words(tree.vocabulary())
 
     @property
     def field_tree(self) -> FieldTree:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from market.matching.text import MAX_TEXTS_PER_CALL, term_counts
+from market.matching.ngrams import MAX_TEXTS_PER_CALL, term_counts
 from market.matching.weights import DEFAULT_WEIGHTS, MatchWeights
 
 

@@ -441,6 +441,27 @@ def test_reindex_command_rebuilds_saves_and_refreshes_pairs(app, make_achievemen
     assert (Path(app.config["MATCH_INDEX_PATH"]) / POINTER_NAME).exists()
 
 
+def test_reindex_command_segments_every_listing_into_the_search_table_again(app, make_achievement, make_demand):
+    from market.listings.models import SearchTerm
+    from market.listings.queries import SearchParams, search_listings
+    from market.matching.index_commands import reindex
+
+    achievement = make_achievement(**HYDROGEN)
+    make_demand(status="draft", **HYDROGEN_NEED)
+    current = {(row.listing_kind, row.listing_id, row.term, row.weight) for row in db.session.scalars(select(SearchTerm))}
+    db.session.execute(SearchTerm.__table__.delete())
+    db.session.add(SearchTerm(listing_kind=ListingKind.ACHIEVEMENT, listing_id=achievement.id, term="过时", weight=1))
+    db.session.commit()
+    assert search_listings(db.session, ListingKind.ACHIEVEMENT, SearchParams(q="变压吸附")).total == 0
+    result = app.test_cli_runner().invoke(reindex, ["--pairs-days", "0"])
+    assert result.exit_code == 0, result.output
+    assert "search terms: achievements 1, demands 1" in result.output
+    db.session.expire_all()
+    rebuilt = {(row.listing_kind, row.listing_id, row.term, row.weight) for row in db.session.scalars(select(SearchTerm))}
+    assert rebuilt == current and {kind for kind, *_ in rebuilt} == {ListingKind.ACHIEVEMENT, ListingKind.DEMAND}
+    assert search_listings(db.session, ListingKind.ACHIEVEMENT, SearchParams(q="变压吸附")).items == [achievement]
+
+
 # ---------------------------------------------------------------------------------------------- field suggestion
 def test_field_suggestion_learns_from_published_listings(make_achievement, make_demand):
     make_achievement(**HYDROGEN)

@@ -19,6 +19,15 @@ def test_engines_import_without_flask_or_sqlalchemy():
     assert result.returncode == 0, result.stderr
 
 
+def test_text_analysis_imports_without_flask_or_sqlalchemy():
+    result = _run(
+        "import sys, market.text, market.listings.search\n"
+        "loaded = sorted({'flask', 'sqlalchemy', 'flask_sqlalchemy', 'werkzeug'} & set(sys.modules))\n"
+        "assert not loaded, loaded"
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_create_app_is_importable_from_the_package_and_builds_an_app():
     result = _run(
         "import sys\n"

@@ -5,9 +5,10 @@ import pytest
 from market.matching.engine import Listing, MatchIndex
 from market.matching.factors import budget_fit, maturity_fit, mode_fit, region_fit
 from market.matching.fields import FieldTree
+from market.matching.ngrams import term_counts
 from market.matching.suggest import FieldSuggester
-from market.matching.text import WordSegmenter, term_counts
 from market.matching.weights import FACTORS, MatchWeights
+from market.text import add_words, words_of
 
 FIELD_NODES = [
     {"code": "energy", "name": "能源和新能源", "parent_code": None, "keywords": ["新能源"]},
@@ -72,8 +73,9 @@ def test_bigrams_do_not_cross_punctuation():
 
 
 def test_segmenter_keeps_domain_terms_whole():
-    segmenter = WordSegmenter(["质子交换膜燃料电池"])
-    assert "质子交换膜燃料电池" in segmenter.words("一种质子交换膜燃料电池的制备方法")
+    assert "钛基双极板涂层" not in words_of("一种钛基双极板涂层的制备方法", domain_terms=True)
+    add_words(["钛基双极板涂层"])
+    assert "钛基双极板涂层" in words_of("一种钛基双极板涂层的制备方法", domain_terms=True)
 
 
 # ----- field tree ------------------------------------------------------------------------------

@@ -1,17 +1,12 @@
-"""Text analysis for the matcher: normalisation, character n-gram term keys, jieba words."""
+"""Character n-gram term keys for the matcher: ideograph unigrams and bigrams, letter and digit runs (vectorised)."""
 from __future__ import annotations
 
-import logging
-import re
-import threading
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
-# jieba reports dictionary loading through its own logger; keep it quiet (never on stdout).
-logging.getLogger("jieba").setLevel(logging.WARNING)
+from market.text import normalise
 
 # Character classes used by the n-gram analyser.
 OTHER, IDEOGRAPH, LETTER, DIGIT = 0, 1, 2, 3
@@ -36,20 +31,13 @@ _IDEOGRAPH_RANGES = (
 )
 
 
-def normalize(text: str | None) -> str:
-    """NFKC (full-width to half-width, compatibility forms) and lower case."""
-    if not text:
-        return ""
-    return unicodedata.normalize("NFKC", text).lower()
-
-
 @lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """(fold, classes): per code point, its NFKC lower-case form when that is one character, and its class."""
+    """(fold, classes): per code point, its normalised form when that is one character, and its class."""
     fold = np.arange(0x110000, dtype=np.uint32)
     classes = np.zeros(0x110000, dtype=np.uint8)
     for cp in range(0x10000):
-        folded = unicodedata.normalize("NFKC", chr(cp)).lower()
+        folded = normalise(chr(cp))
         if len(folded) == 1:
             fold[cp] = ord(folded)
     for cp in range(0x10000):
@@ -100,7 +88,7 @@ def _token_keys(cps: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.nd
 def term_occurrences(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Every term occurrence of the texts: (text index, term key), unordered.
 
-    Texts are folded like normalize() (NFKC, lower case) one code point at a time. Terms are
+    Texts are folded like market.text.normalise() (NFKC, lower case) one code point at a time. Terms are
     ideograph unigrams and bigrams (bigrams never cross punctuation, spaces or other scripts)
     and whole runs of letters or of digits.
     """
@@ -142,71 +130,3 @@ def term_counts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarra
     unique = packed[starts]
     owner_mask = np.uint64((1 << _OWNER_BITS) - 1)
     return (unique & owner_mask).astype(np.int64), unique >> np.uint64(_OWNER_BITS), counts
-
-
-_WORD_CHAR = re.compile(r"\w")
-
-
-_tokenizer_lock = threading.Lock()
-_shared_tokenizer = None
-
-
-def _tokenizer():
-    """The process's private jieba tokenizer (not jieba's global one), loaded on first use."""
-    global _shared_tokenizer
-    with _tokenizer_lock:
-        if _shared_tokenizer is None:
-            import jieba
-
-            logging.getLogger("jieba").setLevel(logging.WARNING)  # jieba sets DEBUG on import
-            tokenizer = jieba.Tokenizer()
-            tokenizer.initialize()
-            _shared_tokenizer = tokenizer
-        return _shared_tokenizer
-
-
-class WordSegmenter:
-    """Chinese word segmentation with a private jieba tokenizer and a domain dictionary.
-
-    The jieba dictionary is loaded once per process and shared by every segmenter (it is large);
-    each segmenter adds its own domain terms to it.
-    """
-
-    def __init__(self, words: Iterable[str] = ()) -> None:
-        """Create the segmenter; the jieba dictionary loads on first use."""
-        self._known: set[str] = set()
-        self._pending: set[str] = set()
-        self.add_words(words)
-
-    def add_words(self, words: Iterable[str]) -> None:
-        """Add domain terms (field names, keywords) so that segmentation keeps them whole."""
-        with _tokenizer_lock:
-            for word in words:
-                word = normalize(word).strip()
-                if len(word) >= 2 and word not in self._known and not any(c.isspace() for c in word):
-                    self._known.add(word)
-                    self._pending.add(word)
-
-    @property
-    def domain_words(self) -> frozenset[str]:
-        """Every domain term added so far (normalised)."""
-        return frozenset(self._known)
-
-    def _ready_tokenizer(self):
-        """The jieba tokenizer with every pending domain term added."""
-        tokenizer = _tokenizer()
-        if self._pending:
-            with _tokenizer_lock:
-                for word in sorted(self._pending):
-                    if word not in tokenizer.FREQ or not tokenizer.FREQ[word]:
-                        tokenizer.add_word(word)
-                self._pending.clear()
-        return tokenizer
-
-    def words(self, text: str) -> list[str]:
-        """Normalised words of a text (jieba search mode, no HMM), without punctuation and spaces."""
-        text = normalize(text)
-        if not text.strip():
-            return []
-        tokenizer = self._ready_tokenizer()
-        return [w for w in tokenizer.cut_for_search(text, HMM=False) if _WORD_CHAR.search(w)]
