@@ -119,13 +119,25 @@ def _code_guess_key() -> str:
     return f"2fa-account:{current_user.get_id()}"
 
 
+_guesses_per_address = limiter.shared_limit(_two_factor_limit, scope="second-factor-upkeep")
+_guesses_per_account = limiter.shared_limit(_two_factor_limit, scope="second-factor-upkeep-account",
+                                            key_func=_code_guess_key)
+"""Code guesses on the two upkeep routes are counted together, per address and per account."""
+
+
+def _require_enrolled() -> None:
+    if not current_user.has_second_factor:
+        raise PermissionDeniedError(_("未启用两步验证。"))
+
+
 @bp.route("/profile/two-factor/recovery-codes", methods=["POST"])
 @login_required
 @recent_login_required(back="accounts.two_factor")
-@limiter.limit(_two_factor_limit)
-@limiter.limit(_two_factor_limit, key_func=_code_guess_key)
+@_guesses_per_address
+@_guesses_per_account
 def replace_recovery_codes():
     """Ten new recovery codes for a current code (the old ones stop working), shown once on this answer."""
+    _require_enrolled()
     form = SecondFactorCodeForm(prefix="renew")
     if form.validate_on_submit():
         try:
@@ -141,10 +153,11 @@ def replace_recovery_codes():
 @bp.route("/profile/two-factor/off", methods=["POST"])
 @login_required
 @recent_login_required(back="accounts.two_factor")
-@limiter.limit(_two_factor_limit)
-@limiter.limit(_two_factor_limit, key_func=_code_guess_key)
+@_guesses_per_address
+@_guesses_per_account
 def turn_off_second_factor():
     """Remove one's own authenticator for a current code, after acknowledging what is lost."""
+    _require_enrolled()
     form = SecondFactorTurnOffForm(prefix="off")
     if form.validate_on_submit():
         try:
