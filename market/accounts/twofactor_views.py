@@ -2,7 +2,7 @@
 re-authentication and the admin's reset."""
 import time
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from markupsafe import Markup
@@ -15,7 +15,7 @@ from market.accounts.forms import (
     SecondFactorTurnOffForm,
 )
 from market.accounts.guards import recent_login_required
-from market.accounts.views import bp
+from market.accounts.views import bp, per_account, two_factor_limit
 from market.errors import DomainError, PermissionDeniedError, ValidationError, json_error, wants_json
 from market.extensions import db, limiter
 from market.formtools import apply_errors
@@ -25,10 +25,6 @@ from market.unit_of_work import savepoint
 
 PENDING_LOGIN_SECONDS = 300
 """How long the code step waits after a correct password."""
-
-
-def _two_factor_limit() -> str:
-    return current_app.config["TWO_FACTOR_RATE_LIMIT"]
 
 
 def _pending_user_key() -> str:
@@ -56,8 +52,8 @@ def begin_login(user, next_url: str):
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_two_factor_limit, methods=["POST"])
-@limiter.limit(_two_factor_limit, methods=["POST"], key_func=_pending_user_key)
+@limiter.limit(two_factor_limit, methods=["POST"])
+@limiter.limit(two_factor_limit, methods=["POST"], key_func=_pending_user_key)
 def login_code():
     """The second login step: a code from the authenticator app or a recovery code."""
     pending = session.get("pending_login")
@@ -115,13 +111,9 @@ def _enrolled_page(*, renew_form=None, off_form=None, recovery_codes=None):
                            recovery_codes=recovery_codes, renew_form=renew_form, off_form=off_form), 422 if failed else 200
 
 
-def _code_guess_key() -> str:
-    return f"2fa-account:{current_user.get_id()}"
-
-
-_guesses_per_address = limiter.shared_limit(_two_factor_limit, scope="second-factor-upkeep")
-_guesses_per_account = limiter.shared_limit(_two_factor_limit, scope="second-factor-upkeep-account",
-                                            key_func=_code_guess_key)
+_guesses_per_address = limiter.shared_limit(two_factor_limit, scope="second-factor-upkeep")
+_guesses_per_account = limiter.shared_limit(two_factor_limit, scope="second-factor-upkeep-account",
+                                            key_func=per_account)
 """Code guesses on the two upkeep routes are counted together, per address and per account."""
 
 
@@ -173,7 +165,7 @@ def turn_off_second_factor():
 
 @bp.route("/reauth", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_two_factor_limit, methods=["POST"])
+@limiter.limit(two_factor_limit, methods=["POST"])
 def reauthenticate():
     """Enter the password (and a code) again before a payout or a password change, then go on."""
     form = ReauthenticateForm(next=request.args.get("next", ""))

@@ -47,6 +47,16 @@ def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
 
 
+def two_factor_limit() -> str:
+    """The limit on password and code checks of signed-in users (re-authentication, the code step, upkeep)."""
+    return current_app.config["TWO_FACTOR_RATE_LIMIT"]
+
+
+def per_account() -> str:
+    """Rate-limit key: the signed-in account, whatever address it comes from."""
+    return f"account:{current_user.get_id()}"
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_register_limit, methods=["POST"])
 def register():
@@ -177,19 +187,11 @@ def change_password():
                            tokens=services.list_api_tokens(db.session, current_user), new_token=None), 422
 
 
-def _sensitive_limit() -> str:
-    return current_app.config["TWO_FACTOR_RATE_LIMIT"]
-
-
-def _account_key() -> str:
-    return f"account:{current_user.get_id()}"
-
-
 @bp.route("/profile/email", methods=["GET", "POST"])
 @login_required
 @recent_login_required(back="accounts.profile")
-@limiter.limit(_sensitive_limit, methods=["POST"])
-@limiter.limit(_sensitive_limit, methods=["POST"], key_func=_account_key)
+@limiter.limit(two_factor_limit, methods=["POST"])
+@limiter.limit(two_factor_limit, methods=["POST"], key_func=per_account)
 def change_email():
     """Ask to change the login e-mail: the same answer whether or not the new address is free (no enumeration)."""
     form = EmailChangeForm()
