@@ -129,6 +129,7 @@ def _instance_secret(instance: Path) -> str:
 def _init_extensions(app: Flask) -> None:
     from market import models  # noqa: F401  (registers every model with the metadata)
     from market.accounts.loading import load_session_user, select_locale
+    from market.accounts.secret_box import install_secret_box
     from market.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -142,6 +143,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = None
     login_manager.user_loader(load_session_user)
+    install_secret_box(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from market.database import configure_sqlite
 

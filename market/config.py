@@ -43,6 +43,9 @@ class Config:
     TRUSTED_PROXY_HOPS = _whole_number("TRUSTED_PROXY_HOPS", "0")
     # 1 sends session cookies over plain HTTP outside demo mode (a test host without TLS only).
     INSECURE_COOKIES = os.environ.get("INSECURE_COOKIES", "") == "1"
+    # Fernet keys encrypting authenticator secrets at rest, comma-separated (the first encrypts, all decrypt);
+    # unset: a key derived from SECRET_KEY (a warning is logged outside demo mode).
+    TOTP_ENCRYPTION_KEY = os.environ.get("TOTP_ENCRYPTION_KEY", "")
     # How long a request waits for a concurrent one with the same Idempotency-Key before answering 409.
     IDEMPOTENCY_WAIT_MS = 5000
 

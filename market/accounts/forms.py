@@ -1,6 +1,7 @@
 """Account forms: shape only (the services hold the rules)."""
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -65,6 +66,14 @@ class PasswordChangeForm(MarketForm):
     new_password = PasswordField(_l("新密码"), validators=[DataRequired(), max_length(128)])
 
 
+class EmailChangeForm(MarketForm):
+    """Ask to change the login e-mail (confirmed through a link mailed to the new address)."""
+
+    new_email = EmailField(_l("新邮箱"), validators=[DataRequired(), Email(message=_l("请输入有效的邮箱地址。")),
+                                                   max_length(254)])
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), max_length(128)])
+
+
 class ProfileEditForm(MarketForm):
     """Name, phone and language."""
 
@@ -83,6 +92,13 @@ class SecondFactorCodeForm(MarketForm):
     """A 6-digit code from the authenticator app, or a recovery code."""
 
     code = StringField(_l("验证码"), validators=[DataRequired(), max_length(20)])
+
+
+class SecondFactorTurnOffForm(SecondFactorCodeForm):
+    """Turn one's authenticator off: a current code and an acknowledgement of what is lost."""
+
+    understood = BooleanField(_l("我已了解关闭两步验证的后果"),
+                              validators=[DataRequired(message=_l("请确认您已了解关闭两步验证的后果。"))])
 
 
 class ReauthenticateForm(MarketForm):

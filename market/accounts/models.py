@@ -1,4 +1,5 @@
-"""Organisations, users, their sessions, second factors, API tokens, password resets and outgoing mail."""
+"""Organisations, users, their sessions, second factors, API tokens, password resets, e-mail changes and outgoing
+mail."""
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -6,6 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.accounts.secret_box import seal, unseal
 from market.extensions import db
 from market.timeutil import utcnow
 
@@ -155,13 +157,23 @@ class SecondFactor(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
-    secret: Mapped[str] = mapped_column(String(64))
+    encrypted_secret: Mapped[str] = mapped_column(String(255))
+    """The base32 secret shared with the app, encrypted (`secret_box`); read and set it through `secret`."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     last_used_step: Mapped[int] = mapped_column(default=0)
     """The 30-second step of the last accepted code: a code is accepted once."""
 
     user: Mapped[User] = relationship(back_populates="second_factor")
+
+    @property
+    def secret(self) -> str | None:
+        """The plain secret (None when the configured keys cannot decrypt it)."""
+        return unseal(self.encrypted_secret)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.encrypted_secret = seal(value)
 
 
 class RecoveryCode(db.Model):
@@ -211,6 +223,22 @@ class PasswordResetToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class EmailChangeLink(db.Model):
+    """A one-time link mailed to a new address to confirm it as the user's login e-mail; only its hash is kept."""
+
+    __tablename__ = "email_change_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    new_email: Mapped[str] = mapped_column(String(254))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from market.accounts.models import (
     ROLE_ORGANISATION_KINDS,
     ApiToken,
     ApprovalStatus,
+    EmailChangeLink,
     Organisation,
     OrganisationKind,
     OutboxMail,
@@ -37,7 +38,8 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _password_profile() -> str:
+def password_profile() -> str:
+    """The password hashing profile of this app (tests use a fast one)."""
     return current_app.config.get("PASSWORD_HASH_PROFILE", "standard")
 
 
@@ -137,7 +139,7 @@ def register_user(
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
 
     # Both branches below do the same work: one password hash, one queued mail, one flush (no enumeration by timing).
-    password_hash = hash_password(password, _password_profile())
+    password_hash = hash_password(password, password_profile())
     if find_user_by_email(session, email) is not None:
         queue_mail(session, email, _("注册提醒"), _("有人尝试用您的邮箱注册晋创谷成果转化平台。如是您本人，请直接登录或重置密码。"))
         session.flush()
@@ -172,7 +174,7 @@ def register_user(
 def authenticate(session: Session, email: str, password: str) -> User:
     """The user for these credentials, or ValidationError with one generic message."""
     user = find_user_by_email(session, email)
-    valid = verify_password(user.password_hash if user else None, password, _password_profile())
+    valid = verify_password(user.password_hash if user else None, password, password_profile())
     demo_refused = user is not None and user.is_demo and not current_app.config["DEMO_MODE"]
     if not valid or user is None or not user.is_active_account or demo_refused:
         audit.info("login failed")
@@ -217,20 +219,29 @@ def end_session(session: Session, token: str | None) -> None:
     session.flush()
 
 
-def _revoke_all_sessions(session: Session, user: User) -> None:
+def revoke_sessions(session: Session, user: User, *, except_token: str | None = None) -> None:
+    """End the user's live sessions: all of them, or all but the one behind a cookie token."""
+    kept = token_digest(except_token) if except_token else None
     for row in session.scalars(select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))):
-        row.revoked_at = utcnow()
+        if row.token_hash != kept:
+            row.revoked_at = utcnow()
+
+
+def void_mailed_links(session: Session, user: User, kinds=(PasswordResetToken, EmailChangeLink)) -> None:
+    """Spend the user's unused mailed links: password resets and pending e-mail changes unless `kinds` says which."""
+    now = utcnow()
+    for model in kinds:
+        for link in session.scalars(select(model).where(model.user_id == user.id, model.used_at.is_(None))):
+            link.used_at = now
 
 
 def _revoke_credentials(session: Session, user: User) -> None:
-    """After a password reset or change: end every session, revoke every API token and every unused reset link."""
-    now = utcnow()
-    _revoke_all_sessions(session, user)
+    """After a password reset or change: end every session, revoke every API token, spend every unused reset link and
+    pending e-mail change (one an intruder started dies with the password they knew)."""
+    revoke_sessions(session, user)
     for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
-        token.revoked_at = now
-    for link in session.scalars(select(PasswordResetToken).where(PasswordResetToken.user_id == user.id,
-                                                                 PasswordResetToken.used_at.is_(None))):
-        link.used_at = now
+        token.revoked_at = utcnow()
+    void_mailed_links(session, user)
 
 
 def request_password_reset(session: Session, email: str, reset_url_for) -> None:
@@ -255,7 +266,7 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     if weak:
         raise ValidationError(weak, {"password": weak})
     row.used_at = utcnow()
-    row.user.password_hash = hash_password(new_password, _password_profile())
+    row.user.password_hash = hash_password(new_password, password_profile())
     _revoke_credentials(session, row.user)
     session.flush()
     audit.info("password reset user_id=%s", row.user_id)
@@ -264,12 +275,12 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
 
 def change_password(session: Session, user: User, *, current_password: str, new_password: str) -> None:
     """Change a password after checking the current one; the user's sessions, API tokens and reset links end."""
-    if not verify_password(user.password_hash, current_password, _password_profile()):
+    if not verify_password(user.password_hash, current_password, password_profile()):
         raise ValidationError(_("当前密码不正确。"), {"current_password": _("当前密码不正确。")})
     weak = check_password_strength(new_password, user.email)
     if weak:
         raise ValidationError(weak, {"new_password": weak})
-    user.password_hash = hash_password(new_password, _password_profile())
+    user.password_hash = hash_password(new_password, password_profile())
     _revoke_credentials(session, user)
     session.flush()
     audit.info("password changed user_id=%s", user.id)
@@ -370,7 +381,7 @@ def create_admin(session: Session, *, email: str, name: str, password: str) -> U
     if find_user_by_email(session, email) is not None:
         raise ValidationError(_("该邮箱已注册。"))
     user = User(email=normalise_email(email), name=name, role=Role.ADMIN,
-                password_hash=hash_password(password, _password_profile()),
+                password_hash=hash_password(password, password_profile()),
                 membership_status=ApprovalStatus.APPROVED)
     session.add(user)
     session.flush()

@@ -1,4 +1,5 @@
-"""Two-factor login: authenticator enrolment (TOTP), single-use recovery codes, admin resets and recent authentication."""
+"""Two-factor login: authenticator enrolment (TOTP), single-use recovery codes, turning it off, admin resets and recent
+authentication."""
 import logging
 import secrets
 import time
@@ -12,7 +13,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import RecoveryCode, SecondFactor, SecondFactorReset, User, UserSession
-from market.accounts.services import get_user, token_digest
+from market.accounts.secret_box import reseal
+from market.accounts.services import get_user, queue_mail, token_digest
 from market.errors import PermissionDeniedError, ValidationError
 from market.security import SECOND_FACTOR_ROLES, is_second_factor_exempt
 from market.timeutil import utcnow
@@ -45,7 +47,9 @@ def start_enrolment(session: Session, user: User) -> SecondFactor:
     if factor is None:
         factor = SecondFactor(secret=pyotp.random_base32())
         user.second_factor = factor
-        session.flush()
+    elif factor.secret is None:  # sealed with a key no longer configured: nothing was confirmed, start afresh
+        factor.secret = pyotp.random_base32()
+    session.flush()
     return factor
 
 
@@ -65,13 +69,15 @@ def _clean_code(code: str | None) -> str:
 
 def _accept_totp(factor: SecondFactor, code: str, now: float) -> bool:
     """Whether a 6-digit code fits the current step (±1) and is newer than the last one accepted."""
-    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+    secret = factor.secret
+    if secret is None or not (len(code) == 6 and code.isascii() and code.isdigit()):
         return False
-    totp = pyotp.TOTP(factor.secret)
+    totp = pyotp.TOTP(secret)
     current = int(now) // TOTP_STEP_SECONDS
     for step in (current - 1, current, current + 1):
         if step > factor.last_used_step and secrets.compare_digest(totp.at(step * TOTP_STEP_SECONDS), code):
             factor.last_used_step = step
+            factor.encrypted_secret = reseal(factor.encrypted_secret)
             return True
     return False
 
@@ -112,6 +118,36 @@ def verify_second_factor(session: Session, user: User, code: str, *, now: float 
     audit.info("second factor %s user_id=%s", "accepted" if accepted else "refused", user.id)
     session.flush()
     return accepted
+
+
+def _require_current_code(session: Session, user: User, code: str, now: float | None) -> None:
+    """Refuse unless the user is enrolled and gives a fresh code from the app or an unused recovery code."""
+    if not user.has_second_factor:
+        raise ValidationError(_("未启用两步验证。"))
+    if not verify_second_factor(session, user, code, now=now):
+        message = _("验证码不正确或已用过。每个验证码只能用一次，请等身份验证器显示下一个验证码。")
+        raise ValidationError(message, {"code": message})
+
+
+def replace_recovery_codes(session: Session, user: User, code: str, *, now: float | None = None) -> list[str]:
+    """Ten new recovery codes for a current code; the old ones stop working. Shown once, stored hashed."""
+    _require_current_code(session, user, code, now)
+    codes = _new_recovery_codes(session, user)
+    session.flush()
+    audit.info("recovery codes replaced user_id=%s", user.id)
+    return codes
+
+
+def turn_off_second_factor(session: Session, user: User, code: str, *, now: float | None = None) -> None:
+    """Remove one's own authenticator and recovery codes for a current code; the user is told by mail."""
+    _require_current_code(session, user, code, now)
+    session.delete(user.second_factor)
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    queue_mail(session, user.email, _("两步验证已关闭"),
+               _("您的晋创谷账号已关闭两步验证，登录时只需要密码。如非本人操作，请立即修改密码并联系平台管理员。"))
+    session.flush()
+    session.refresh(user, ["second_factor"])
+    audit.warning("second factor turned off by its owner user_id=%s", user.id)
 
 
 def count_unused_recovery_codes(session: Session, user: User) -> int:

@@ -1,14 +1,21 @@
-"""Two-factor pages: the code step of login, enrolment with a QR code, re-authentication and the admin's reset."""
+"""Two-factor pages: the code step of login, enrolment with a QR code, new recovery codes, turning it off,
+re-authentication and the admin's reset."""
 import time
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from markupsafe import Markup
 
 from market.accounts import services, twofactor
-from market.accounts.forms import ConfirmActionForm, ReauthenticateForm, SecondFactorCodeForm
-from market.accounts.views import bp
+from market.accounts.forms import (
+    ConfirmActionForm,
+    ReauthenticateForm,
+    SecondFactorCodeForm,
+    SecondFactorTurnOffForm,
+)
+from market.accounts.guards import recent_login_required
+from market.accounts.views import bp, per_account, two_factor_limit
 from market.errors import DomainError, PermissionDeniedError, ValidationError, json_error, wants_json
 from market.extensions import db, limiter
 from market.formtools import apply_errors
@@ -18,10 +25,6 @@ from market.unit_of_work import savepoint
 
 PENDING_LOGIN_SECONDS = 300
 """How long the code step waits after a correct password."""
-
-
-def _two_factor_limit() -> str:
-    return current_app.config["TWO_FACTOR_RATE_LIMIT"]
 
 
 def _pending_user_key() -> str:
@@ -49,8 +52,8 @@ def begin_login(user, next_url: str):
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_two_factor_limit, methods=["POST"])
-@limiter.limit(_two_factor_limit, methods=["POST"], key_func=_pending_user_key)
+@limiter.limit(two_factor_limit, methods=["POST"])
+@limiter.limit(two_factor_limit, methods=["POST"], key_func=_pending_user_key)
 def login_code():
     """The second login step: a code from the authenticator app or a recovery code."""
     pending = session.get("pending_login")
@@ -76,8 +79,7 @@ def two_factor():
     if not twofactor.may_enrol(current_user):
         raise PermissionDeniedError(_("只有平台管理员和技术经理人可以启用两步验证。"))
     if current_user.has_second_factor:
-        return render_template("accounts/two_factor.html", enrolled=True,
-                               codes_left=twofactor.count_unused_recovery_codes(db.session, current_user))
+        return _enrolled_page()
     form = SecondFactorCodeForm()
     if request.method == "POST" and current_user.second_factor is None:
         flash(_("请先扫描二维码，再输入验证码。"), "warning")
@@ -98,9 +100,72 @@ def two_factor():
                            qr=Markup(twofactor.qr_svg(uri)), secret=factor.secret), status
 
 
+def _enrolled_page(*, renew_form=None, off_form=None, recovery_codes=None):
+    """The page of an enrolled user: codes left, new recovery codes, turning the authenticator off."""
+    renew_form = renew_form or SecondFactorCodeForm(formdata=None, prefix="renew")
+    off_form = off_form or SecondFactorTurnOffForm(formdata=None, prefix="off")
+    failed = any(form.errors or getattr(form, "form_errors", None) for form in (renew_form, off_form))
+    codes_left = len(recovery_codes) if recovery_codes else twofactor.count_unused_recovery_codes(db.session,
+                                                                                                   current_user)
+    return render_template("accounts/two_factor.html", enrolled=True, codes_left=codes_left,
+                           recovery_codes=recovery_codes, renew_form=renew_form, off_form=off_form), 422 if failed else 200
+
+
+_guesses_per_address = limiter.shared_limit(two_factor_limit, scope="second-factor-upkeep")
+_guesses_per_account = limiter.shared_limit(two_factor_limit, scope="second-factor-upkeep-account",
+                                            key_func=per_account)
+"""Code guesses on the two upkeep routes are counted together, per address and per account."""
+
+
+def _require_enrolled() -> None:
+    if not current_user.has_second_factor:
+        raise PermissionDeniedError(_("未启用两步验证。"))
+
+
+@bp.route("/profile/two-factor/recovery-codes", methods=["POST"])
+@login_required
+@recent_login_required(back="accounts.two_factor")
+@_guesses_per_address
+@_guesses_per_account
+def replace_recovery_codes():
+    """Ten new recovery codes for a current code (the old ones stop working), shown once on this answer."""
+    _require_enrolled()
+    form = SecondFactorCodeForm(prefix="renew")
+    if form.validate_on_submit():
+        try:
+            with savepoint():
+                codes = twofactor.replace_recovery_codes(db.session, current_user, form.code.data)
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            return _enrolled_page(recovery_codes=codes)
+    return _enrolled_page(renew_form=form)
+
+
+@bp.route("/profile/two-factor/off", methods=["POST"])
+@login_required
+@recent_login_required(back="accounts.two_factor")
+@_guesses_per_address
+@_guesses_per_account
+def turn_off_second_factor():
+    """Remove one's own authenticator for a current code, after acknowledging what is lost."""
+    _require_enrolled()
+    form = SecondFactorTurnOffForm(prefix="off")
+    if form.validate_on_submit():
+        try:
+            with savepoint():
+                twofactor.turn_off_second_factor(db.session, current_user, form.code.data)
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("两步验证已关闭，登录时只需要密码。"), "warning")
+            return redirect(url_for("accounts.profile"))
+    return _enrolled_page(off_form=form)
+
+
 @bp.route("/reauth", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_two_factor_limit, methods=["POST"])
+@limiter.limit(two_factor_limit, methods=["POST"])
 def reauthenticate():
     """Enter the password (and a code) again before a payout or a password change, then go on."""
     form = ReauthenticateForm(next=request.args.get("next", ""))

@@ -1,4 +1,4 @@
-"""Account pages: register, login, logout, password reset, profile, API tokens, organisation pages."""
+"""Account pages: register, login, logout, password reset, profile, e-mail change, API tokens, organisation pages."""
 from flask import (
     Blueprint,
     current_app,
@@ -12,9 +12,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from market.accounts import services
+from market.accounts import email_change, services
 from market.accounts.forms import (
     ApiTokenCreateForm,
+    ConfirmActionForm,
+    EmailChangeForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
@@ -43,6 +45,16 @@ def _login_limit() -> str:
 
 def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def two_factor_limit() -> str:
+    """The limit on password and code checks of signed-in users (re-authentication, the code step, upkeep)."""
+    return current_app.config["TWO_FACTOR_RATE_LIMIT"]
+
+
+def per_account() -> str:
+    """Rate-limit key: the signed-in account, whatever address it comes from."""
+    return f"account:{current_user.get_id()}"
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -173,6 +185,49 @@ def change_password():
     return render_template("accounts/profile.html", form=ProfileEditForm(formdata=None, obj=current_user),
                            password_form=form, token_form=ApiTokenCreateForm(formdata=None),
                            tokens=services.list_api_tokens(db.session, current_user), new_token=None), 422
+
+
+@bp.route("/profile/email", methods=["GET", "POST"])
+@login_required
+@recent_login_required(back="accounts.profile")
+@limiter.limit(two_factor_limit, methods=["POST"])
+@limiter.limit(two_factor_limit, methods=["POST"], key_func=per_account)
+def change_email():
+    """Ask to change the login e-mail: the same answer whether or not the new address is free (no enumeration)."""
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            with savepoint():
+                email_change.request_email_change(
+                    db.session, current_user, current_password=form.current_password.data,
+                    new_email=form.new_email.data,
+                    confirm_url_for=lambda token: external_url("accounts.confirm_email", token=token))
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("如果该邮箱可以使用，确认链接已发送到新邮箱，请在 24 小时内打开。确认之前仍使用当前邮箱登录。"), "info")
+            return redirect(url_for("accounts.profile"))
+    status = 422 if form.errors or getattr(form, "form_errors", None) else 200
+    return render_template("accounts/change_email.html", form=form), status
+
+
+@bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+@login_required
+def confirm_email(token: str):
+    """Confirm a new login e-mail from the mailed link, signed in as the account that asked for it."""
+    form = ConfirmActionForm()
+    if form.validate_on_submit():
+        try:
+            with savepoint():
+                email_change.confirm_email_change(db.session, current_user, token, keep_session=session.get("sid"))
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("登录邮箱已更改，其他设备上的登录已退出。"), "success")
+            return redirect(url_for("accounts.profile"))
+    change = email_change.find_email_change(db.session, current_user, token)
+    status = 404 if change is None else 422 if getattr(form, "form_errors", None) else 200
+    return render_template("accounts/confirm_email.html", change=change, form=form), status
 
 
 @bp.route("/profile/tokens", methods=["POST"])

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
 from market import create_app
+from market.accounts import email_change
 from market.accounts import services as accounts
 from market.accounts.models import ApiToken, ApprovalStatus, SecondFactor, User
 from market.extensions import db
@@ -135,8 +136,15 @@ MATRIX = [
                                                         "new_password": "another-long-password"}),
     Route("POST", "/profile/tokens", signed_in(200), {"name": "同步脚本"}),
     Route("POST", "/profile/tokens/{researcher_token}/revoke", signed_in(404, researcher=302)),
+    Route("GET", "/profile/email", signed_in(200)),
+    Route("POST", "/profile/email", signed_in(302), {"new_email": "moved@example.org", "current_password": PASSWORD}),
+    Route("GET", "/email/confirm/{researcher_email_link}", signed_in(404, researcher=200)),
+    Route("POST", "/email/confirm/{researcher_email_link}", signed_in(404, researcher=302)),
+    Route("GET", "/email/confirm/not-a-token", signed_in(404)),
     Route("GET", "/profile/two-factor", signed_in(403, broker=200, admin=200)),
     Route("POST", "/profile/two-factor", signed_in(403, broker=302, admin=200), {"code": "12345x"}),
+    Route("POST", "/profile/two-factor/recovery-codes", signed_in(403, admin=422), {"renew-code": "12345x"}),
+    Route("POST", "/profile/two-factor/off", signed_in(403, admin=422), {"off-code": "12345x", "off-understood": "y"}),
     Route("GET", "/login/code", expect(302)),
     Route("POST", "/login/code", expect(302), {"code": "123456"}),
     Route("GET", "/reauth", signed_in(200)),
@@ -321,6 +329,9 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
                                        max_bytes=1024 * 1024, is_confidential=confidential).id
 
     tokens = {role: accounts.create_api_token(session, person, "矩阵令牌") for role, person in users.items()}
+    email_links = []
+    email_change.request_email_change(session, researcher, current_password=PASSWORD,
+                                      new_email="moved-researcher@example.org", confirm_url_for=email_links.append)
     published, draft = achievement("published"), achievement("draft", title="未发布的草稿成果")
     ids = {
         "home_org": home.id,
@@ -328,6 +339,7 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
         "pending_user": pending_user.id,
         "enrolled_broker": enrolled_broker.id,
         "admin_user": admin.id,
+        "researcher_email_link": email_links[0],
         "researcher_token": session.scalar(select(ApiToken.id).where(ApiToken.user_id == researcher.id)),
         "tokens": tokens,
         "published_achievement": published,
@@ -353,7 +365,8 @@ def template_database(template_database, tmp_path_factory):
         return None
     folder = tmp_path_factory.mktemp("world")
     shutil.copy(template_database, folder / "world.db")
-    builder = create_app({"TESTING": True, "SECRET_KEY": "world", "PASSWORD_HASH_PROFILE": "fast",
+    # the tests' SECRET_KEY: the authenticator secrets stored here are encrypted with a key derived from it
+    builder = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "PASSWORD_HASH_PROFILE": "fast",
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'world.db'}", "SERVER_NAME": "localhost",
                           "MATCH_INDEX_PATH": str(folder / "match-index")})
     with builder.app_context():

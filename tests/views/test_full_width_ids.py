@@ -15,7 +15,8 @@ world = matrix.world
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 ID_ROWS = [route for route in matrix.MATRIX if route.method == "GET" and "{" in route.path
-           and route.path.split("{")[1].split("}")[0] not in ("valley", "field")]
+           and route.path.split("{")[1].split("}")[0] not in ("valley", "field", "researcher_email_link")]
+"""GET rows whose sample is a database id (valleys and fields have text keys, an e-mail link a random token)."""
 
 
 def status_of(client, path: str, headers: dict | None = None) -> int:
