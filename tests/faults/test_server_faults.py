@@ -46,7 +46,7 @@ def server_writes_cleaned(app):
 @pytest.fixture
 def payment_requests(server_writes_cleaned, registered_deal, signed_agreement):
     """2 × KEYS_PER_KIND keyed payments, half proceeds of one deal and half pre-order payments: (path, token, key, body)."""
-    deal, researcher = registered_deal
+    deal, researcher, _ = registered_deal
     agreement, seller_user = signed_agreement
     deal_token = bearer(researcher)["Authorization"].removeprefix("Bearer ")
     seller_token = bearer(seller_user)["Authorization"].removeprefix("Bearer ")
