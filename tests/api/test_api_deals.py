@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import jsonschema
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from market.accounts.models import ApprovalStatus
 from market.accounts.services import create_api_token
@@ -18,13 +18,13 @@ from market.deals.models import (
     BidVersion,
     Deal,
     DealEvent,
-    DealIntermediary,
     DealStage,
 )
 from market.deals.permissions import can_view_deal
 from market.extensions import db
 from market.listings.vocabulary import ListingStatus
 from market.money import MAX_FEN
+from tests.conftest import deal_clock
 
 WAN = 1_000_000
 JSON = "application/json"
@@ -229,27 +229,19 @@ def test_bid_actions_on_an_unknown_bid_answer_404_and_without_a_token_401(client
 
 
 @pytest.fixture
-def deals(world, make_user, make_organisation, make_achievement):
-    """Three deals: `taiyuan` (the world's achievement, researcher → buyer), `ended` (the same parties,
-    terminated) and `datong` (another university's achievement sold to the outsider, with a broker whose
-    membership is pending named as intermediary)."""
+def deals(world, make_user, make_organisation, make_achievement, make_deal):
+    """Three deals built through the deal services: `taiyuan` (the world's achievement, researcher → buyer), `ended`
+    (the same parties, terminated) and `datong` (another university's achievement sold to the outsider, with a broker
+    named as intermediary whose membership went back to pending afterwards)."""
     datong_researcher = make_user("researcher", organisation=make_organisation("university", region="大同市"))
-    datong_achievement = make_achievement(owner=datong_researcher)
-    pending_broker = make_user("broker", membership_status=ApprovalStatus.PENDING)
-
-    def deal(achievement, transferee, stage=DealStage.INTENT) -> Deal:
-        row = Deal(title=achievement.title, achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                   transferee_id=transferee.organisation_id, stage=stage, mode="assignment",
-                   agreed_amount_fen=100 * WAN)
-        db.session.add(row)
-        db.session.commit()
-        return row
-
-    found = SimpleNamespace(taiyuan=deal(world.achievement, world.buyer),
-                            ended=deal(world.achievement, world.buyer, DealStage.TERMINATED),
-                            datong=deal(datong_achievement, world.outsider),
-                            datong_researcher=datong_researcher, pending_broker=pending_broker)
-    db.session.add(DealIntermediary(deal_id=found.datong.id, user_id=pending_broker.id, share_bp=10_000))
+    pending_broker = make_user("broker")
+    found = SimpleNamespace(
+        taiyuan=make_deal(achievement=world.achievement, buyer=world.buyer, broker=None),
+        ended=make_deal(DealStage.TERMINATED, achievement=world.achievement, buyer=world.buyer, broker=None),
+        datong=make_deal(achievement=make_achievement(owner=datong_researcher), buyer=world.outsider, broker=None,
+                         intermediaries=[(pending_broker, 10_000)]),
+        datong_researcher=datong_researcher, pending_broker=pending_broker)
+    pending_broker.membership_status = ApprovalStatus.PENDING
     db.session.commit()
     return found
 
@@ -328,17 +320,16 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     deal_id = post(client, f"/api/v1/bids/{bid_id}/accept", world.researcher, {"version": 1}).get_json()["id"]
     assert move(client, world.buyer, deal_id, to="negotiation").get_json()["stage"]["code"] == "negotiation"
     assert move(client, world.researcher, deal_id, to="pricing").get_json()["stage"]["code"] == "pricing"
-    noticed = move(client, world.buyer, deal_id, to="notice", notice_days=15)
-    assert noticed.status_code == 200
     today = deal_recording.today()
-    assert noticed.get_json()["notice"] == {"days": 15, "starts_on": today.isoformat(),
-                                            "ends_on": (today + timedelta(days=14)).isoformat()}
-    too_early = move(client, world.buyer, deal_id, to="signed", signed_on=today.isoformat(),
-                     agreed_amount_fen=100 * WAN)
-    assert too_early.status_code == 422 and "signed_on" in too_early.get_json()["fields"]
-    db.session.execute(update(Deal).where(Deal.id == deal_id).values(notice_starts_on=today - timedelta(days=20),
-                                                                      notice_ends_on=today - timedelta(days=6)))
-    db.session.commit()
+    notice_day = today - timedelta(days=20)
+    with deal_clock(notice_day):  # the notice starts 20 days ago, so that it has run out today
+        noticed = move(client, world.buyer, deal_id, to="notice", notice_days=15)
+        assert noticed.status_code == 200
+        assert noticed.get_json()["notice"] == {"days": 15, "starts_on": notice_day.isoformat(),
+                                                "ends_on": (notice_day + timedelta(days=14)).isoformat()}
+        too_early = move(client, world.buyer, deal_id, to="signed", signed_on=notice_day.isoformat(),
+                         agreed_amount_fen=100 * WAN)
+        assert too_early.status_code == 422 and "signed_on" in too_early.get_json()["fields"]
     signed = move(client, world.buyer, deal_id, to="signed", signed_on=(today - timedelta(days=5)).isoformat(),
                   agreed_amount_fen=100 * WAN)
     assert (signed.status_code, signed.get_json()["signed_on"]) == (200, (today - timedelta(days=5)).isoformat())
