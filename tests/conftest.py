@@ -511,6 +511,18 @@ RESIDENT_SINCE = date(2024, 3, 1)
 
 
 @pytest.fixture
+def preorder_parties(make_organisation, make_user):
+    """A seller resident in the 太原 valley since 2024-03-01 and a buyer, a member of each, a broker, an admin and an
+    outsider (the people around a pre-order agreement)."""
+    seller = make_organisation("enterprise", name="晋能储氢装备有限公司", valley_id="taiyuan",
+                               resident_since=RESIDENT_SINCE)
+    buyer = make_organisation("enterprise", name="太原重型机械采购中心")
+    return SimpleNamespace(seller=seller, buyer=buyer, seller_user=make_user("enterprise", organisation=seller),
+                           buyer_user=make_user("enterprise", organisation=buyer), broker=make_user("broker"),
+                           admin=make_user("admin"), outsider=make_user("enterprise"))
+
+
+@pytest.fixture
 def make_agreement(app, make_organisation, make_user):
     """Factory: a signed pre-order agreement recorded by the seller through the contract services, then deliveries
     recorded and accepted and payments made by the buyer, each given as (amount in fen, date) (a delivery may add the

@@ -3,28 +3,15 @@ whose awards."""
 from datetime import date
 from types import SimpleNamespace
 
-import jsonschema
 import pytest
 
-from market.accounts.services import create_api_token
-from market.api.openapi import openapi_document
 from market.deals.payments import record_deal_payment
 from market.extensions import db
 from market.preorders.payments import record_preorder_payment
+from tests.api_requests import bearer, schema_validator
 
 YUAN = 100
 WAN = 10_000 * YUAN
-
-
-def bearer(user) -> dict:
-    """Authorization header with a fresh personal token of the user (none for a visitor)."""
-    return {"Authorization": "Bearer " + create_api_token(db.session, user, "test")} if user else {}
-
-
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    """A validator for one component schema of the OpenAPI document."""
-    schema = {"$ref": f"#/components/schemas/{name}", "components": openapi_document()["components"]}
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
 @pytest.fixture
@@ -59,7 +46,7 @@ def test_a_deals_awards_are_read_by_those_who_see_the_deal(client, books, who, s
     response = client.get(f"/api/v1/deals/{books.deal.id}/awards", headers=bearer(getattr(books, who)))
     assert response.status_code == status
     if status == 200:
-        validator("AwardList").validate(response.get_json())
+        schema_validator("AwardList").validate(response.get_json())
         first, second, third = (f"user-{broker.id}" for broker in books.brokers)
         assert amounts(response) == [(first, 600_000 * YUAN), (second, 360_000 * YUAN), (third, 240_000 * YUAN),
                                      (first, 400_000 * YUAN), (second, 240_000 * YUAN), (third, 160_000 * YUAN)]
@@ -80,7 +67,7 @@ def test_an_agreements_awards_are_read_by_its_parties_and_admins(client, books, 
     response = client.get(f"/api/v1/preorders/{books.agreement.id}/awards", headers=bearer(getattr(books, who)))
     assert response.status_code == status
     if status == 200:
-        validator("AwardList").validate(response.get_json())
+        schema_validator("AwardList").validate(response.get_json())
         assert amounts(response) == [(f"org-{books.agreement.seller_id}", 7_000_000 * YUAN)]
         assert response.get_json()["items"][0]["rule"] == "R1"
 
@@ -126,7 +113,7 @@ def test_a_person_reads_their_own_awards_a_member_their_organisations_and_admins
                           headers=bearer(asker(books, who)))
     assert response.status_code == status
     if status == 200:
-        validator("AwardPage").validate(response.get_json())
+        schema_validator("AwardPage").validate(response.get_json())
         assert [award["granted_fen"] for award in response.get_json()["items"]] == expected
         assert {award["recipient"] for award in response.get_json()["items"]} == {recipient_key(books, recipient)}
     else:

@@ -4,11 +4,9 @@ import json
 import threading
 from datetime import date
 
-import jsonschema
 import pytest
 from sqlalchemy import func, select
 
-from market.accounts.services import create_api_token
 from market.api import money as money_api
 from market.api.models import IdempotencyRecord, IdempotencyState
 from market.api.openapi import openapi_document
@@ -19,20 +17,13 @@ from market.deals.models import Deal, DealPayment, DealStage
 from market.extensions import db
 from market.money import MAX_FEN
 from market.preorders.models import PreorderAgreement, PreorderPayment
+from tests.api_requests import bearer, schema_validator
 
 YUAN = 100
 WAN = 10_000 * YUAN
 JSON = "application/json"
 RACE_THREADS = 10
 RACE_CONFIG = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACE_THREADS + 5, "max_overflow": 0, "pool_timeout": 60}}
-
-
-def bearer(user) -> dict:
-    """Authorization header with a fresh personal token of the user, committed so that request threads on other
-    connections see it (the service only flushes)."""
-    token = create_api_token(db.session, user, "test")
-    db.session.commit()
-    return {"Authorization": "Bearer " + token}
 
 
 def send(client, path: str, headers: dict, body=None, *, raw: bytes | None = None, key: str | None = "key-1",
@@ -50,12 +41,6 @@ def recorded() -> dict[str, int]:
               "policy_events": PolicyEvent, "ledger": LedgerTransaction, "idempotency": IdempotencyRecord}
     db.session.expire_all()
     return {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in models.items()}
-
-
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    """A validator for one component schema of the OpenAPI document."""
-    schema = {"$ref": f"#/components/schemas/{name}", "components": openapi_document()["components"]}
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
 def deal_path(deal) -> str:
@@ -86,7 +71,7 @@ def test_two_proceeds_payments_earn_worked_example_two_in_exact_fen(client, regi
                              (recipients[2], 160_000 * YUAN, "achievement")]
     assert all(type(a["granted_fen"]) is int for a in first.get_json()["awards"] + second.get_json()["awards"])
     for response in (first, second):
-        validator("Payment").validate(response.get_json())
+        schema_validator("Payment").validate(response.get_json())
     assert first.get_json()["amount_fen"] == 600 * WAN and first.get_json()["deal_id"] == deal.id
     stored = db.session.get(Deal, deal.id)
     assert (stored.paid_fen, stored.stage) == (1200 * WAN, DealStage.COMPLETED)
@@ -487,7 +472,7 @@ def test_preorder_payments_earn_worked_example_one_once_per_key(client, signed_a
     second = send(client, path, headers, {"amount_fen": 5000 * WAN, "date": "2025-09-30"}, key="september")
     assert [r.status_code for r in (first, replay, second)] == [201, 201, 201]
     assert replay.get_data() == first.get_data()
-    validator("Payment").validate(first.get_json())
+    schema_validator("Payment").validate(first.get_json())
     assert first.get_json()["agreement_id"] == agreement.id and first.get_json()["deal_id"] is None
     granted = [(a["rule"], a["recipient"], a["granted_fen"], a["capped_by"])
                for a in first.get_json()["awards"] + second.get_json()["awards"]]

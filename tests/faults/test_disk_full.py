@@ -9,8 +9,9 @@ from sqlalchemy.exc import OperationalError
 from market.awards.commands import check_ledger
 from market.errors import STORAGE_FULL_RETRY_AFTER_SECONDS, is_storage_full
 from market.extensions import db
+from tests.api_requests import bearer
 from tests.conftest import POSTGRES_URL
-from tests.faults.keyed import bearer, money_rows, post_keyed
+from tests.faults.keyed import money_rows, post_keyed
 
 MAX_ATTEMPTS = 200
 """¥1 payments made before the storage runs out (a few are enough: the first new page a write needs is refused)."""

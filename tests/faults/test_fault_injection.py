@@ -16,7 +16,8 @@ from market.awards.book_checks import find_book_problems
 from market.awards.models import Award, AwardStatus
 from market.extensions import db
 from market.policy import engine
-from tests.faults.keyed import WAN, bearer, money_rows, post_keyed
+from tests.api_requests import bearer
+from tests.faults.keyed import WAN, money_rows, post_keyed
 
 
 class InjectedFault(RuntimeError):

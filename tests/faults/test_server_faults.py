@@ -16,7 +16,8 @@ from market.awards.book_checks import find_book_problems
 from market.deals.models import DealPayment
 from market.extensions import db
 from market.preorders.models import PreorderPayment
-from tests.faults.keyed import WAN, bearer
+from tests.api_requests import bearer
+from tests.faults.keyed import WAN
 from tests.faults.server import (
     APPLICATION_NAME,
     Outcome,
