@@ -4,6 +4,7 @@ import logging
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,17 @@ class RuleViolationError(DomainError):
 
     status = 422
     code = "rule_violation"
+
+
+STORAGE_FULL_RETRY_AFTER_SECONDS = 60
+PG_DISK_FULL = "53100"
+
+
+def is_storage_full(error: OperationalError) -> bool:
+    """Whether the database refused a write because its storage is full (SQLite SQLITE_FULL, which a
+    `max_page_count` limit also raises; PostgreSQL disk_full)."""
+    return (getattr(error.orig, "sqlite_errorname", None) == "SQLITE_FULL"
+            or getattr(error.orig, "sqlstate", None) == PG_DISK_FULL)
 
 
 def wants_json() -> bool:
@@ -141,3 +153,18 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(500, "server_error", message)
         return render_template("errors/error.html", status=500, message=message), 500
+
+    @app.errorhandler(OperationalError)
+    def handle_storage_full(error: OperationalError):
+        # The unit of work has rolled the request back: nothing of it was saved and a retry may succeed later.
+        if not is_storage_full(error):
+            return handle_unexpected_error(error)
+        request_id = getattr(g, "request_id", "-")
+        log.error("database storage is full, request_id=%s: %s", request_id, error.orig)
+        message = _("存储空间已满，本次操作没有保存，请稍后重试。请求编号：%(rid)s", rid=request_id)
+        if wants_json():
+            response = json_error(503, "storage_full", message)
+        else:
+            response = app.make_response((render_template("errors/error.html", status=503, message=message), 503))
+        response.headers["Retry-After"] = str(STORAGE_FULL_RETRY_AFTER_SECONDS)
+        return response

@@ -403,7 +403,8 @@ def make_deal(deal_world):
     """Factory: a deal brought to a stage through the deal services (bid, acceptance, stage moves, notice, signing,
     registration, a payment), with the dates each stage implies: notice from 20 days ago (15 days), signed 5 days
     ago, registered 4 days ago, paid today. A PERFORMANCE deal has half its value paid unless `paid_fen` says how
-    much; a TERMINATED deal is ended from `terminated_from`; a COMPLETED one is closed by its transferor with a note."""
+    much; a TERMINATED deal is ended from `terminated_from`; a COMPLETED one is closed by its transferor with a note.
+    A given `signed_on` moves the notice to the 20 days before it; `agent` is the agent organisation."""
     from market.deals import recording as deal_recording
     from market.deals.bids import accept_bid, place_bid
     from market.deals.intermediaries import claim_deal, record_intermediary_exception, set_intermediaries
@@ -424,7 +425,7 @@ def make_deal(deal_world):
              amount_fen: int = 100 * WAN, agreed_amount_fen=_UNSET, mode=_UNSET, intermediaries=(),
              reward_rate_bp: int = 0, intermediary_exception: str | None = None, notice_starts_on: date | None = None,
              signed_on: date | None = None, registration_number: str | None = None, registered_on: date | None = None,
-             paid_fen: int | None = None, terminated_from=DealStage.INTENT) -> Deal:
+             paid_fen: int | None = None, terminated_from=DealStage.INTENT, agent=None) -> Deal:
         stage = DealStage(stage)
         achievement = achievement or deal_world.achievement
         owner, buyer = achievement.submitter, buyer or deal_world.buyer
@@ -439,11 +440,12 @@ def make_deal(deal_world):
             update_terms(session, owner, deal_id,
                          agreed_amount_fen=amount_fen if agreed_amount_fen is _UNSET else agreed_amount_fen,
                          mode=None if mode is None else (mode if mode is not _UNSET else "assignment"))
-        if intermediaries:
-            set_intermediaries(session, owner, deal_id, reward_rate_bp=reward_rate_bp,
-                               people=[(str(person.id), share) for person, share in intermediaries])
         if intermediary_exception:
             record_intermediary_exception(session, deal_world.admin, deal_id, reason=intermediary_exception)
+        if intermediaries or agent is not None:
+            set_intermediaries(session, owner, deal_id, reward_rate_bp=reward_rate_bp,
+                               people=[(str(person.id), share) for person, share in intermediaries],
+                               agent_organisation_id=agent.id if agent is not None else None)
         reach = PIPELINE.index(terminated_from if stage == DealStage.TERMINATED else stage)
 
         def reaches(step: DealStage) -> bool:
@@ -454,7 +456,7 @@ def make_deal(deal_world):
         if reaches(DealStage.PRICING):
             advance_deal(session, owner, deal_id, DealStage.PRICING)
         if reaches(DealStage.NOTICE):
-            with deal_clock(notice_starts_on or today - timedelta(days=20)):
+            with deal_clock(notice_starts_on or (signed_on or today) - timedelta(days=20)):
                 start_notice(session, owner, deal_id, notice_days=15)
         if reaches(DealStage.SIGNED):
             sign_deal(session, owner, deal_id, signed_on=signed_on or today - timedelta(days=5),
@@ -479,13 +481,52 @@ def make_deal(deal_world):
     return make
 
 
+@pytest.fixture
+def make_registered_deal(make_deal, make_user, make_organisation, make_achievement):
+    """Factory: by default POLICY.md's worked example 2, a university's achievement sold for ¥12M to a company outside
+    阳泉 (in 忻州), three intermediaries sharing a 20% reward 50/30/20, signed and registered on 2025-03-10, with no
+    deal broker unless `broker` claims it (`brokers` names the intermediaries); built through the deal services. Returns (deal, the transferor's researcher, the intermediaries)."""
+
+    def make(*, value_fen: int = 1200 * WAN, reward_rate_bp: int = 2000, shares=(5000, 3000, 2000), achievement=None,
+             transferee: Organisation | None = None, signed_on: date = date(2025, 3, 10), agent=None,
+             broker: User | None = None, brokers: list[User] | None = None):
+        achievement = achievement or make_achievement()
+        buyer = make_user("enterprise", organisation=transferee or make_organisation("enterprise", region="忻州市"))
+        brokers = brokers or [make_user("broker") for _ in shares]
+        deal = make_deal(DealStage.REGISTERED, achievement=achievement, buyer=buyer, broker=broker, amount_fen=value_fen,
+                         intermediaries=list(zip(brokers, shares)), reward_rate_bp=reward_rate_bp, agent=agent,
+                         signed_on=signed_on, registered_on=signed_on)
+        return deal, achievement.submitter, brokers
+
+    return make
+
+
+@pytest.fixture
+def registered_deal(make_registered_deal):
+    """POLICY.md's worked example 2, registered and unpaid: (deal, the transferor's researcher, the intermediaries)."""
+    return make_registered_deal()
+
+
 RESIDENT_SINCE = date(2024, 3, 1)
+
+
+@pytest.fixture
+def preorder_parties(make_organisation, make_user):
+    """A seller resident in the 太原 valley since 2024-03-01 and a buyer, a member of each, a broker, an admin and an
+    outsider (the people around a pre-order agreement)."""
+    seller = make_organisation("enterprise", name="晋能储氢装备有限公司", valley_id="taiyuan",
+                               resident_since=RESIDENT_SINCE)
+    buyer = make_organisation("enterprise", name="太原重型机械采购中心")
+    return SimpleNamespace(seller=seller, buyer=buyer, seller_user=make_user("enterprise", organisation=seller),
+                           buyer_user=make_user("enterprise", organisation=buyer), broker=make_user("broker"),
+                           admin=make_user("admin"), outsider=make_user("enterprise"))
 
 
 @pytest.fixture
 def make_agreement(app, make_organisation, make_user):
     """Factory: a signed pre-order agreement recorded by the seller through the contract services, then deliveries
-    recorded and accepted and payments made by the buyer, each given as (amount in fen, date). By default the seller
+    recorded and accepted and payments made by the buyer, each given as (amount in fen, date) (a delivery may add the
+    date of its acceptance, by default the day it was delivered). By default the seller
     is an enterprise resident in the 太原 valley since 2024-03-01 (so R1 applies) and the buyer an unrelated one."""
     from market.preorders import services
 
@@ -501,13 +542,23 @@ def make_agreement(app, make_organisation, make_user):
                 "quantity": "1", "unit": "批", "unit_price_fen": value_fen, "value_fen": None,
                 "delivery_schedule": "分批交付", "signed_on": signed_on.isoformat(), "is_related_party": False, **changes}
         agreement = services.create_agreement(db.session, seller, data)
-        for amount_fen, day in deliveries:
+        for amount_fen, day, *accepted_on in deliveries:
             delivery = services.record_delivery(db.session, seller, agreement.id, {
                 "delivered_on": day.isoformat(), "quantity": "1", "amount_fen": amount_fen})
-            services.accept_delivery(db.session, buyer, agreement.id, delivery.id, day.isoformat())
+            services.accept_delivery(db.session, buyer, agreement.id, delivery.id, (accepted_on or [day])[0].isoformat())
         for amount_fen, day in payments:
             services.record_payment(db.session, buyer, agreement.id, amount_fen=amount_fen, paid_on=day.isoformat())
         db.session.commit()  # as the requests that built it would have: other connections (race threads) see it
         return agreement
 
     return make
+
+
+@pytest.fixture
+def signed_agreement(make_agreement, make_organisation, make_user):
+    """POLICY.md's worked example 1: a 太原 resident seller's ¥150M agreement with an unrelated buyer, signed
+    2024-10-15, all of it delivered on 2025-01-10 and accepted on 2025-01-20, unpaid; returns (agreement, the seller's
+    user)."""
+    seller = make_user("enterprise", organisation=make_organisation("enterprise", valley_id="taiyuan",
+                                                                     resident_since=RESIDENT_SINCE))
+    return make_agreement(seller=seller, deliveries=[(15_000 * WAN, date(2025, 1, 10), date(2025, 1, 20))]), seller

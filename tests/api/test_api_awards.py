@@ -3,75 +3,31 @@ whose awards."""
 from datetime import date
 from types import SimpleNamespace
 
-import jsonschema
 import pytest
 
-from market.accounts.services import create_api_token
-from market.api.openapi import openapi_document
-from market.awards import services as award_services
-from market.deals.models import Deal, DealIntermediary, DealStage
-from market.deals.payments import record_deal_payment, register_contract
+from market.deals.payments import record_deal_payment
 from market.extensions import db
-from market.preorders.models import PreorderAgreement, PreorderDelivery
-from market.preorders.payments import record_preorder_payment, register_agreement
+from market.preorders.payments import record_preorder_payment
+from tests.api_requests import bearer, schema_validator
 
 YUAN = 100
 WAN = 10_000 * YUAN
 
 
-def bearer(user) -> dict:
-    """Authorization header with a fresh personal token of the user (none for a visitor)."""
-    return {"Authorization": "Bearer " + create_api_token(db.session, user, "test")} if user else {}
-
-
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    """A validator for one component schema of the OpenAPI document."""
-    schema = {"$ref": f"#/components/schemas/{name}", "components": openapi_document()["components"]}
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
 @pytest.fixture
-def books(make_user, make_organisation, make_achievement):
+def books(make_user, registered_deal, signed_agreement):
     """Worked example 2 on a deal (two ¥6M proceeds payments, three intermediaries) and worked example 1's first
     payment on a pre-order agreement (R1 to the seller); with everyone who might ask for those awards."""
-    researcher = make_user("researcher")
-    achievement = make_achievement(owner=researcher)
-    buyer = make_organisation("enterprise", region="忻州市")
-    brokers = [make_user("broker") for _ in range(3)]
-    deal = Deal(title="制氢工艺转让", achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                transferee_id=buyer.id, stage=DealStage.REGISTERED, agreed_amount_fen=1200 * WAN, reward_rate_bp=2000,
-                signed_on=date(2025, 3, 10), registration_number="REG-AWARDS-1", registered_on=date(2025, 3, 10))
-    deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=s, position=i)
-                           for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
-    db.session.add(deal)
-    db.session.flush()
-    snapshot = award_services.lock_books(db.session)
-    register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
-    db.session.commit()
+    deal, researcher, brokers = registered_deal
     for day in (date(2025, 4, 30), date(2025, 5, 30)):
         record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=day)
-
-    seller = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
-    preorder_buyer = make_organisation("enterprise")
-    seller_user = make_user("enterprise", organisation=seller)
-    agreement = PreorderAgreement(number="YG-AWARDS-1", buyer_id=preorder_buyer.id, seller_id=seller.id,
-                                  product="储氢瓶", quantity=100, unit_price_fen=150 * WAN * 100,
-                                  value_fen=15000 * WAN, signed_on=date(2024, 10, 15), accepted_fen=15000 * WAN,
-                                  created_by_id=seller_user.id)
-    db.session.add(agreement)
-    db.session.flush()
-    db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=100,
-                                    amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20),
-                                    recorded_by_id=seller_user.id))
-    snapshot = award_services.lock_books(db.session)
-    register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
-    db.session.commit()
+    agreement, seller_user = signed_agreement
     record_preorder_payment(db.session, seller_user, agreement.id, amount_fen=7000 * WAN, paid_on=date(2025, 3, 31))
     return SimpleNamespace(
         deal=deal, agreement=agreement, brokers=brokers, researcher=researcher, seller_user=seller_user,
-        seller_colleague=make_user("enterprise", organisation=seller),
-        transferee=make_user("enterprise", organisation=buyer),
-        preorder_buyer=make_user("enterprise", organisation=preorder_buyer),
+        seller_colleague=make_user("enterprise", organisation=seller_user.organisation),
+        transferee=make_user("enterprise", organisation=deal.transferee),
+        preorder_buyer=make_user("enterprise", organisation=agreement.buyer),
         other_broker=make_user("broker"), outsider=make_user("enterprise"), admin=make_user("admin"), visitor=None)
 
 
@@ -90,7 +46,7 @@ def test_a_deals_awards_are_read_by_those_who_see_the_deal(client, books, who, s
     response = client.get(f"/api/v1/deals/{books.deal.id}/awards", headers=bearer(getattr(books, who)))
     assert response.status_code == status
     if status == 200:
-        validator("AwardList").validate(response.get_json())
+        schema_validator("AwardList").validate(response.get_json())
         first, second, third = (f"user-{broker.id}" for broker in books.brokers)
         assert amounts(response) == [(first, 600_000 * YUAN), (second, 360_000 * YUAN), (third, 240_000 * YUAN),
                                      (first, 400_000 * YUAN), (second, 240_000 * YUAN), (third, 160_000 * YUAN)]
@@ -111,7 +67,7 @@ def test_an_agreements_awards_are_read_by_its_parties_and_admins(client, books, 
     response = client.get(f"/api/v1/preorders/{books.agreement.id}/awards", headers=bearer(getattr(books, who)))
     assert response.status_code == status
     if status == 200:
-        validator("AwardList").validate(response.get_json())
+        schema_validator("AwardList").validate(response.get_json())
         assert amounts(response) == [(f"org-{books.agreement.seller_id}", 7_000_000 * YUAN)]
         assert response.get_json()["items"][0]["rule"] == "R1"
 
@@ -157,7 +113,7 @@ def test_a_person_reads_their_own_awards_a_member_their_organisations_and_admins
                           headers=bearer(asker(books, who)))
     assert response.status_code == status
     if status == 200:
-        validator("AwardPage").validate(response.get_json())
+        schema_validator("AwardPage").validate(response.get_json())
         assert [award["granted_fen"] for award in response.get_json()["items"]] == expected
         assert {award["recipient"] for award in response.get_json()["items"]} == {recipient_key(books, recipient)}
     else:

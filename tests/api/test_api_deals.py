@@ -4,13 +4,10 @@ import json
 from datetime import timedelta
 from types import SimpleNamespace
 
-import jsonschema
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from market.accounts.models import ApprovalStatus
-from market.accounts.services import create_api_token
-from market.api.openapi import openapi_document
 from market.awards.models import PolicyEvent
 from market.deals import recording as deal_recording
 from market.deals.models import (
@@ -18,21 +15,17 @@ from market.deals.models import (
     BidVersion,
     Deal,
     DealEvent,
-    DealIntermediary,
     DealStage,
 )
 from market.deals.permissions import can_view_deal
 from market.extensions import db
 from market.listings.vocabulary import ListingStatus
 from market.money import MAX_FEN
+from tests.api_requests import bearer, schema_validator
+from tests.conftest import deal_clock
 
 WAN = 1_000_000
 JSON = "application/json"
-
-
-def bearer(user) -> dict:
-    """Authorization header with a fresh personal token of the user (none for a visitor)."""
-    return {"Authorization": "Bearer " + create_api_token(db.session, user, "test")} if user else {}
 
 
 def post(client, path: str, user, body=None, *, raw: bytes | None = None):
@@ -41,12 +34,6 @@ def post(client, path: str, user, body=None, *, raw: bytes | None = None):
         return client.post(path, headers=bearer(user))
     data = raw if raw is not None else json.dumps(body)
     return client.post(path, data=data, headers={**bearer(user), "Content-Type": JSON})
-
-
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    """A validator for one component schema of the OpenAPI document."""
-    schema = {"$ref": f"#/components/schemas/{name}", "components": openapi_document()["components"]}
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
 def count(model) -> int:
@@ -82,7 +69,7 @@ def test_an_enterprise_bids_and_both_sides_see_the_bid(client, world):
     response = place(client, world)
     assert response.status_code == 201, response.get_json()
     bid = response.get_json()
-    validator("Bid").validate(bid)
+    schema_validator("Bid").validate(bid)
     assert response.headers["Location"] == f"/api/v1/bids/{bid['id']}"
     assert (bid["side"], bid["status"]["code"], bid["rounds"]) == ("buyer", "open", 1)
     assert bid["latest"]["amount_fen"] == 80 * WAN and bid["latest"]["mode"]["code"] == "assignment"
@@ -90,7 +77,7 @@ def test_an_enterprise_bids_and_both_sides_see_the_bid(client, world):
     stored = db.session.get(Bid, bid["id"])
     assert (stored.bidder_id, stored.versions[0].amount_fen) == (world.buyer.id, 80 * WAN)
     owners_view = client.get("/api/v1/bids", headers=bearer(world.owner_colleague)).get_json()
-    validator("BidPage").validate(owners_view)
+    schema_validator("BidPage").validate(owners_view)
     assert [(item["id"], item["side"], item["may"]["accept"]) for item in owners_view["items"]] == [
         (bid["id"], "owner", True)]
     assert client.get("/api/v1/bids", headers=bearer(world.outsider)).get_json()["total"] == 0
@@ -106,7 +93,7 @@ def test_a_bid_is_seen_by_both_organisations_and_admins_only(client, world, who,
     response = client.get(f"/api/v1/bids/{bid_id}", headers=bearer(getattr(world, who)))
     assert response.status_code == status
     if status == 200:
-        validator("Bid").validate(response.get_json())
+        schema_validator("Bid").validate(response.get_json())
         assert [version["number"] for version in response.get_json()["versions"]] == [1]
     else:
         assert set(response.get_json()) == {"error", "message", "fields"}
@@ -182,7 +169,7 @@ def test_rounds_alternate_and_accepting_the_latest_opens_exactly_one_deal(client
     accepted = post(client, f"/api/v1/bids/{bid_id}/accept", world.owner_colleague, {"version": 3})
     assert accepted.status_code == 201, accepted.get_json()
     deal = accepted.get_json()
-    validator("DealDetail").validate(deal)
+    schema_validator("DealDetail").validate(deal)
     assert accepted.headers["Location"] == f"/api/v1/deals/{deal['id']}"
     assert (deal["stage"]["code"], deal["agreed_amount_fen"], deal["mode"]["code"]) == (
         "intent", 100 * WAN, "license_exclusive")
@@ -229,27 +216,19 @@ def test_bid_actions_on_an_unknown_bid_answer_404_and_without_a_token_401(client
 
 
 @pytest.fixture
-def deals(world, make_user, make_organisation, make_achievement):
-    """Three deals: `taiyuan` (the world's achievement, researcher → buyer), `ended` (the same parties,
-    terminated) and `datong` (another university's achievement sold to the outsider, with a broker whose
-    membership is pending named as intermediary)."""
+def deals(world, make_user, make_organisation, make_achievement, make_deal):
+    """Three deals built through the deal services: `taiyuan` (the world's achievement, researcher → buyer), `ended`
+    (the same parties, terminated) and `datong` (another university's achievement sold to the outsider, with a broker
+    named as intermediary whose membership went back to pending afterwards)."""
     datong_researcher = make_user("researcher", organisation=make_organisation("university", region="大同市"))
-    datong_achievement = make_achievement(owner=datong_researcher)
-    pending_broker = make_user("broker", membership_status=ApprovalStatus.PENDING)
-
-    def deal(achievement, transferee, stage=DealStage.INTENT) -> Deal:
-        row = Deal(title=achievement.title, achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                   transferee_id=transferee.organisation_id, stage=stage, mode="assignment",
-                   agreed_amount_fen=100 * WAN)
-        db.session.add(row)
-        db.session.commit()
-        return row
-
-    found = SimpleNamespace(taiyuan=deal(world.achievement, world.buyer),
-                            ended=deal(world.achievement, world.buyer, DealStage.TERMINATED),
-                            datong=deal(datong_achievement, world.outsider),
-                            datong_researcher=datong_researcher, pending_broker=pending_broker)
-    db.session.add(DealIntermediary(deal_id=found.datong.id, user_id=pending_broker.id, share_bp=10_000))
+    pending_broker = make_user("broker")
+    found = SimpleNamespace(
+        taiyuan=make_deal(achievement=world.achievement, buyer=world.buyer, broker=None),
+        ended=make_deal(DealStage.TERMINATED, achievement=world.achievement, buyer=world.buyer, broker=None),
+        datong=make_deal(achievement=make_achievement(owner=datong_researcher), buyer=world.outsider, broker=None,
+                         intermediaries=[(pending_broker, 10_000)]),
+        datong_researcher=datong_researcher, pending_broker=pending_broker)
+    pending_broker.membership_status = ApprovalStatus.PENDING
     db.session.commit()
     return found
 
@@ -257,7 +236,7 @@ def deals(world, make_user, make_organisation, make_achievement):
 def listed(client, user, **query) -> list[int]:
     response = client.get("/api/v1/deals", query_string=query, headers=bearer(user))
     assert response.status_code == 200, response.get_json()
-    validator("DealPage").validate(response.get_json())
+    schema_validator("DealPage").validate(response.get_json())
     return sorted(item["id"] for item in response.get_json()["items"])
 
 
@@ -303,7 +282,7 @@ def test_a_deal_page_answers_each_role_as_the_pages_do(client, world, deals, who
     response = client.get(f"/api/v1/deals/{deals.taiyuan.id}", headers=bearer(user))
     assert response.status_code == status
     if status == 200:
-        validator("DealDetail").validate(response.get_json())
+        schema_validator("DealDetail").validate(response.get_json())
 
 
 def test_the_deal_page_names_the_callers_roles_and_next_step(client, world, deals):
@@ -328,17 +307,16 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     deal_id = post(client, f"/api/v1/bids/{bid_id}/accept", world.researcher, {"version": 1}).get_json()["id"]
     assert move(client, world.buyer, deal_id, to="negotiation").get_json()["stage"]["code"] == "negotiation"
     assert move(client, world.researcher, deal_id, to="pricing").get_json()["stage"]["code"] == "pricing"
-    noticed = move(client, world.buyer, deal_id, to="notice", notice_days=15)
-    assert noticed.status_code == 200
     today = deal_recording.today()
-    assert noticed.get_json()["notice"] == {"days": 15, "starts_on": today.isoformat(),
-                                            "ends_on": (today + timedelta(days=14)).isoformat()}
-    too_early = move(client, world.buyer, deal_id, to="signed", signed_on=today.isoformat(),
-                     agreed_amount_fen=100 * WAN)
-    assert too_early.status_code == 422 and "signed_on" in too_early.get_json()["fields"]
-    db.session.execute(update(Deal).where(Deal.id == deal_id).values(notice_starts_on=today - timedelta(days=20),
-                                                                      notice_ends_on=today - timedelta(days=6)))
-    db.session.commit()
+    notice_day = today - timedelta(days=20)
+    with deal_clock(notice_day):  # the notice starts 20 days ago, so that it has run out today
+        noticed = move(client, world.buyer, deal_id, to="notice", notice_days=15)
+        assert noticed.status_code == 200
+        assert noticed.get_json()["notice"] == {"days": 15, "starts_on": notice_day.isoformat(),
+                                                "ends_on": (notice_day + timedelta(days=14)).isoformat()}
+        too_early = move(client, world.buyer, deal_id, to="signed", signed_on=notice_day.isoformat(),
+                         agreed_amount_fen=100 * WAN)
+        assert too_early.status_code == 422 and "signed_on" in too_early.get_json()["fields"]
     signed = move(client, world.buyer, deal_id, to="signed", signed_on=(today - timedelta(days=5)).isoformat(),
                   agreed_amount_fen=100 * WAN)
     assert (signed.status_code, signed.get_json()["signed_on"]) == (200, (today - timedelta(days=5)).isoformat())
@@ -358,7 +336,7 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     completed = move(client, world.researcher, deal_id, to="completed", note="余款由双方另行结算。")
     assert completed.status_code == 200
     page = completed.get_json()
-    validator("DealDetail").validate(page)
+    schema_validator("DealDetail").validate(page)
     assert (page["stage"]["code"], page["paid_fen"], [p["amount_fen"] for p in page["payments"]]) == (
         "completed", 40 * WAN, [40 * WAN])
     assert [event["action"] for event in page["timeline"]] == [

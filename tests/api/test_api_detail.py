@@ -5,16 +5,7 @@ import pytest
 
 from market.accounts.services import create_api_token, revoke_api_token
 from market.extensions import db
-
-
-@pytest.fixture
-def bearer():
-    """Authorization headers with a fresh personal token of the user."""
-
-    def headers(user) -> dict:
-        return {"Authorization": "Bearer " + create_api_token(db.session, user, "test")}
-
-    return headers
+from tests.api_requests import bearer
 
 
 @pytest.fixture
@@ -46,11 +37,11 @@ VISIBILITY = [
 @pytest.mark.parametrize("viewer, draft_status, sees_confidential", VISIBILITY)
 @pytest.mark.parametrize("status", ["draft", "pending"])
 def test_unpublished_achievement_is_visible_only_to_its_organisation_and_admins(
-        client, make_user, make_achievement, reader, bearer, viewer, draft_status, sees_confidential, status):
+        client, make_user, make_achievement, reader, viewer, draft_status, sees_confidential, status):
     owner = make_user("researcher")
     achievement = make_achievement(owner=owner, status=status)
     user = reader(viewer, owner)
-    response = client.get(f"/api/v1/achievements/{achievement.id}", headers=bearer(user) if user else {})
+    response = client.get(f"/api/v1/achievements/{achievement.id}", headers=bearer(user))
     assert response.status_code == draft_status
     body = response.get_json()
     if draft_status == 404:
@@ -63,11 +54,11 @@ def test_unpublished_achievement_is_visible_only_to_its_organisation_and_admins(
 
 @pytest.mark.parametrize("viewer, draft_status, sees_confidential", VISIBILITY)
 def test_published_achievement_shows_the_confidential_part_only_to_its_organisation_and_admins(
-        client, make_user, make_achievement, reader, bearer, viewer, draft_status, sees_confidential):
+        client, make_user, make_achievement, reader, viewer, draft_status, sees_confidential):
     owner = make_user("researcher")
     achievement = make_achievement(owner=owner)
     user = reader(viewer, owner)
-    response = client.get(f"/api/v1/achievements/{achievement.id}", headers=bearer(user) if user else {})
+    response = client.get(f"/api/v1/achievements/{achievement.id}", headers=bearer(user))
     assert response.status_code == 200
     body = response.get_json()
     assert ("description_confidential" in body) is sees_confidential
@@ -78,11 +69,11 @@ def test_published_achievement_shows_the_confidential_part_only_to_its_organisat
 
 @pytest.mark.parametrize("viewer, draft_status, sees_confidential", VISIBILITY)
 def test_draft_demand_is_visible_only_to_its_organisation_and_admins(
-        client, make_user, make_demand, reader, bearer, viewer, draft_status, sees_confidential):
+        client, make_user, make_demand, reader, viewer, draft_status, sees_confidential):
     owner = make_user("enterprise")
     demand = make_demand(owner=owner, status="draft")
     user = reader(viewer, owner)
-    response = client.get(f"/api/v1/demands/{demand.id}", headers=bearer(user) if user else {})
+    response = client.get(f"/api/v1/demands/{demand.id}", headers=bearer(user))
     assert response.status_code == draft_status
     assert ("review" in response.get_json()) is sees_confidential
 
@@ -117,7 +108,7 @@ def test_demand_detail_has_budget_in_fen_and_an_iso_deadline(client, make_demand
     assert body["urls"]["page"] == f"/demands/{demand.id}"
 
 
-def test_returned_achievement_shows_its_review_notes_to_its_organisation(client, make_user, make_achievement, bearer):
+def test_returned_achievement_shows_its_review_notes_to_its_organisation(client, make_user, make_achievement):
     from market.listings import services as listings
     from market.listings.vocabulary import ListingKind
 

@@ -1,24 +1,13 @@
 """GET /api/v1/demands/<id>/matches and /api/v1/achievements/<id>/matches: who may ask, what the explanation holds."""
 import json
 
-import jsonschema
 import pytest
 
-from market.accounts.services import create_api_token
 from market.api.openapi import openapi_document
 from market.extensions import db
 from market.matching import services
+from tests.api_requests import bearer, schema_validator
 from tests.conftest import HYDROGEN, HYDROGEN_NEED, viewer_of
-
-
-def bearer(user) -> dict:
-    return {"Authorization": "Bearer " + create_api_token(db.session, user, "test")} if user else {}
-
-
-def match_list_validator() -> jsonschema.Draft202012Validator:
-    schema = {"$ref": "#/components/schemas/MatchList", "components": openapi_document()["components"]}
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
 
 # viewer → status for a published demand's matches, and for a draft's
 ACCESS = [
@@ -42,7 +31,7 @@ def test_demand_matches_follow_the_pages_access_rules(client, make_user, make_ac
     private = client.get(f"/api/v1/demands/{draft.id}/matches", headers=headers)
     assert (published.status_code, private.status_code) == (published_status, draft_status)
     if published_status == 200:
-        match_list_validator().validate(published.get_json())
+        schema_validator("MatchList").validate(published.get_json())
         assert [item["listing"]["id"] for item in published.get_json()["items"]] == [achievement.id]
     else:
         body = published.get_json()
@@ -60,7 +49,7 @@ def test_achievement_matches_list_demands_with_the_explanation(client, make_achi
     response = client.get(f"/api/v1/achievements/{achievement.id}/matches", headers=bearer(achievement.submitter))
     assert response.status_code == 200
     body = response.get_json()
-    match_list_validator().validate(body)
+    schema_validator("MatchList").validate(body)
     assert body["listing"]["id"] == achievement.id and body["listing"]["kind"] == "achievement"
     item = body["items"][0]
     assert item["listing"] == {**item["listing"], "id": demand.id, "kind": "demand", "title": demand.title}
@@ -81,7 +70,7 @@ def test_callers_own_feedback_comes_with_the_match(client, make_achievement, mak
     services.save_feedback(db.session, demand.submitter, demand_id=demand.id, achievement_id=achievement.id,
                            verdict="not_relevant", reason="price_mismatch", comment="预算不够")
     body = client.get(f"/api/v1/demands/{demand.id}/matches", headers=bearer(demand.submitter)).get_json()
-    match_list_validator().validate(body)
+    schema_validator("MatchList").validate(body)
     item = body["items"][0]
     assert item["feedback"]["verdict"] == {"code": "not_relevant", "label": "不相关"}
     assert item["feedback"]["reason"]["code"] == "price_mismatch" and item["feedback"]["comment"] == "预算不够"

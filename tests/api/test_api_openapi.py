@@ -13,6 +13,7 @@ from market.demands.services import clean_demand
 from market.errors import ValidationError
 from market.extensions import db
 from market.money import MAX_FEN
+from tests.api_requests import schema_validator
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 VALID_INPUT = {
@@ -26,13 +27,6 @@ CLEAN = {"AchievementInput": clean_achievement, "DemandInput": clean_demand}
 def documented_path(rule: str) -> str:
     """A Werkzeug rule written the OpenAPI way: <int(max=9):demand_id> becomes {demand_id}."""
     return re.sub(r"<(?:[^<>]*:)?([^<>:]+)>", r"{\1}", rule)
-
-
-def schema_validator(name: str) -> jsonschema.Draft202012Validator:
-    """A validator for one component schema, resolving references inside the document."""
-    document = openapi_document()
-    schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
 def test_every_api_route_and_method_is_documented(app):

@@ -4,37 +4,26 @@ import json
 import threading
 from datetime import date
 
-import jsonschema
 import pytest
 from sqlalchemy import func, select
 
-from market.accounts.services import create_api_token
 from market.api import money as money_api
 from market.api.models import IdempotencyRecord, IdempotencyState
 from market.api.openapi import openapi_document
 from market.awards import services as award_services
 from market.awards.ledger import LedgerTransaction
 from market.awards.models import Award, PolicyEvent
-from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
-from market.deals.payments import register_contract
+from market.deals.models import Deal, DealPayment, DealStage
 from market.extensions import db
 from market.money import MAX_FEN
-from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment
-from market.preorders.payments import register_agreement
+from market.preorders.models import PreorderAgreement, PreorderPayment
+from tests.api_requests import bearer, schema_validator
 
 YUAN = 100
 WAN = 10_000 * YUAN
 JSON = "application/json"
 RACE_THREADS = 10
 RACE_CONFIG = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": RACE_THREADS + 5, "max_overflow": 0, "pool_timeout": 60}}
-
-
-def bearer(user) -> dict:
-    """Authorization header with a fresh personal token of the user, committed so that request threads on other
-    connections see it (the service only flushes)."""
-    token = create_api_token(db.session, user, "test")
-    db.session.commit()
-    return {"Authorization": "Bearer " + token}
 
 
 def send(client, path: str, headers: dict, body=None, *, raw: bytes | None = None, key: str | None = "key-1",
@@ -52,34 +41,6 @@ def recorded() -> dict[str, int]:
               "policy_events": PolicyEvent, "ledger": LedgerTransaction, "idempotency": IdempotencyRecord}
     db.session.expire_all()
     return {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in models.items()}
-
-
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    """A validator for one component schema of the OpenAPI document."""
-    schema = {"$ref": f"#/components/schemas/{name}", "components": openapi_document()["components"]}
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
-@pytest.fixture
-def registered_deal(make_user, make_organisation, make_achievement):
-    """Worked example 2: a university's achievement sold for ¥12M to a company outside 阳泉, registered, with three
-    intermediaries sharing a 20% reward 50/30/20; returns (deal, transferor member, brokers)."""
-    researcher = make_user("researcher")
-    achievement = make_achievement(owner=researcher)
-    buyer = make_organisation("enterprise", region="忻州市")
-    brokers = [make_user("broker") for _ in range(3)]
-    deal = Deal(title="焦炉煤气制氢工艺转让", achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                transferee_id=buyer.id, stage=DealStage.REGISTERED, agreed_amount_fen=1200 * WAN, reward_rate_bp=2000,
-                signed_on=date(2025, 3, 10), registration_number=f"REG-API-{achievement.id}",
-                registered_on=date(2025, 3, 10))
-    deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=s, position=i)
-                           for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
-    db.session.add(deal)
-    db.session.flush()
-    snapshot = award_services.lock_books(db.session)
-    register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
-    db.session.commit()
-    return deal, researcher, brokers
 
 
 def deal_path(deal) -> str:
@@ -110,7 +71,7 @@ def test_two_proceeds_payments_earn_worked_example_two_in_exact_fen(client, regi
                              (recipients[2], 160_000 * YUAN, "achievement")]
     assert all(type(a["granted_fen"]) is int for a in first.get_json()["awards"] + second.get_json()["awards"])
     for response in (first, second):
-        validator("Payment").validate(response.get_json())
+        schema_validator("Payment").validate(response.get_json())
     assert first.get_json()["amount_fen"] == 600 * WAN and first.get_json()["deal_id"] == deal.id
     stored = db.session.get(Deal, deal.id)
     assert (stored.paid_fen, stored.stage) == (1200 * WAN, DealStage.COMPLETED)
@@ -165,16 +126,12 @@ def test_the_same_key_with_another_body_is_refused_and_pays_nothing_more(client,
     assert recorded() == before
 
 
-def test_the_same_key_on_another_deal_is_another_request_and_refused(client, registered_deal, make_achievement,
-                                                                     make_organisation):
+def test_the_same_key_on_another_deal_is_another_request_and_refused(client, registered_deal, make_registered_deal,
+                                                                     make_achievement):
     deal, researcher, _ = registered_deal
     headers = bearer(researcher)
-    other = Deal(title="另一项目", achievement_id=make_achievement(owner=researcher).id,
-                 transferor_id=researcher.organisation_id, transferee_id=make_organisation("enterprise").id,
-                 stage=DealStage.REGISTERED, agreed_amount_fen=100 * WAN, signed_on=date(2025, 3, 1),
-                 registration_number="REG-API-OTHER", registered_on=date(2025, 3, 1))
-    db.session.add(other)
-    db.session.commit()
+    other, _, _ = make_registered_deal(achievement=make_achievement(owner=researcher), value_fen=100 * WAN,
+                                       reward_rate_bp=0, shares=(), signed_on=date(2025, 3, 1))
     assert send(client, deal_path(deal), headers, PROCEEDS).status_code == 201
     response = send(client, deal_path(other), headers, PROCEEDS)
     assert (response.status_code, response.get_json()["error"]) == (422, "idempotency_key_reused")
@@ -472,13 +429,11 @@ def test_bad_payment_input_is_refused_and_leaves_the_key_unused(client, register
 
 
 @pytest.fixture
-def deal_people(registered_deal, make_user):
-    """Everyone who might try to record proceeds on the registered deal."""
-    deal, researcher, brokers = registered_deal
-    buyer = db.session.get(Deal, deal.id).transferee
+def deal_people(make_registered_deal, make_user):
+    """Everyone who might try to record proceeds on worked example 2's registered deal, claimed by a broker."""
     deal_broker = make_user("broker")
-    db.session.get(Deal, deal.id).broker_id = deal_broker.id
-    db.session.commit()
+    deal, researcher, brokers = make_registered_deal(broker=deal_broker)
+    buyer = db.session.get(Deal, deal.id).transferee
     return deal, {
         "transferor": researcher, "deal_broker": deal_broker, "admin": make_user("admin"),
         "transferee": make_user("enterprise", organisation=buyer), "intermediary": brokers[0],
@@ -509,26 +464,6 @@ def test_payment_on_an_unknown_deal_is_404_and_records_no_key(client, registered
 # ---------------------------------------------------------------- pre-order payments
 
 
-@pytest.fixture
-def signed_agreement(make_organisation, make_user):
-    """Worked example 1: a resident seller, an unrelated buyer, ¥150M signed 2024-10-15, all delivered and accepted."""
-    seller = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
-    buyer = make_organisation("enterprise")
-    seller_user = make_user("enterprise", organisation=seller)
-    agreement = PreorderAgreement(number="YG-API-001", buyer_id=buyer.id, seller_id=seller.id, product="储氢瓶",
-                                  quantity=100, unit_price_fen=150 * WAN * 100, value_fen=15000 * WAN,
-                                  signed_on=date(2024, 10, 15), accepted_fen=15000 * WAN, created_by_id=seller_user.id)
-    db.session.add(agreement)
-    db.session.flush()
-    db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=100,
-                                    amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20),
-                                    recorded_by_id=seller_user.id))
-    snapshot = award_services.lock_books(db.session)
-    register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
-    db.session.commit()
-    return agreement, seller_user
-
-
 def test_preorder_payments_earn_worked_example_one_once_per_key(client, signed_agreement):
     agreement, seller_user = signed_agreement
     path, headers = f"/api/v1/preorders/{agreement.id}/payments", bearer(seller_user)
@@ -537,7 +472,7 @@ def test_preorder_payments_earn_worked_example_one_once_per_key(client, signed_a
     second = send(client, path, headers, {"amount_fen": 5000 * WAN, "date": "2025-09-30"}, key="september")
     assert [r.status_code for r in (first, replay, second)] == [201, 201, 201]
     assert replay.get_data() == first.get_data()
-    validator("Payment").validate(first.get_json())
+    schema_validator("Payment").validate(first.get_json())
     assert first.get_json()["agreement_id"] == agreement.id and first.get_json()["deal_id"] is None
     granted = [(a["rule"], a["recipient"], a["granted_fen"], a["capped_by"])
                for a in first.get_json()["awards"] + second.get_json()["awards"]]

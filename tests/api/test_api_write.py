@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 from market.accounts.models import ApprovalStatus
-from market.accounts.services import create_api_token
 from market.achievements.models import Achievement
 from market.demands.models import Demand
 from market.extensions import db
 from market.listings.models import ListingEvent
+from tests.api_requests import bearer
 
 ACHIEVEMENT_BODY = {
     "title": "焦炉煤气制氢耦合二氧化碳捕集工艺",
@@ -44,16 +44,6 @@ DEMAND_BODY = {
 }
 
 
-@pytest.fixture
-def bearer():
-    """Authorization headers with a fresh personal token of the user."""
-
-    def headers(user) -> dict:
-        return {"Authorization": "Bearer " + create_api_token(db.session, user, "test")}
-
-    return headers
-
-
 def rows() -> tuple[int, int, int]:
     """How many achievements, demands and listing events exist."""
     return tuple(db.session.scalar(select(func.count()).select_from(model))
@@ -65,7 +55,7 @@ def post(client, path: str, body, headers: dict):
     return client.post(path, data=json.dumps(body), content_type="application/json", headers=headers)
 
 
-def test_researcher_creates_a_draft_achievement_with_a_token(client, make_user, bearer):
+def test_researcher_creates_a_draft_achievement_with_a_token(client, make_user):
     researcher = make_user("researcher")
     response = post(client, "/api/v1/achievements", ACHIEVEMENT_BODY, bearer(researcher))
     assert response.status_code == 201, response.get_json()
@@ -85,7 +75,7 @@ def test_researcher_creates_a_draft_achievement_with_a_token(client, make_user, 
     assert client.get(body["urls"]["api"]).status_code == 404
 
 
-def test_submit_true_sends_the_achievement_to_review(client, make_user, bearer):
+def test_submit_true_sends_the_achievement_to_review(client, make_user):
     researcher = make_user("researcher")
     response = post(client, "/api/v1/achievements", {**ACHIEVEMENT_BODY, "submit": True}, bearer(researcher))
     assert response.status_code == 201
@@ -96,12 +86,12 @@ def test_submit_true_sends_the_achievement_to_review(client, make_user, bearer):
     assert list(actions) == ["create", "submit"]
 
 
-def test_enterprise_user_may_list_an_achievement_too(client, make_user, bearer):
+def test_enterprise_user_may_list_an_achievement_too(client, make_user):
     response = post(client, "/api/v1/achievements", ACHIEVEMENT_BODY, bearer(make_user("enterprise")))
     assert response.status_code == 201
 
 
-def test_enterprise_user_creates_a_demand_with_a_token(client, make_user, bearer):
+def test_enterprise_user_creates_a_demand_with_a_token(client, make_user):
     company = make_user("enterprise")
     response = post(client, "/api/v1/demands", {**DEMAND_BODY, "submit": False}, bearer(company))
     assert response.status_code == 201, response.get_json()
@@ -115,7 +105,7 @@ def test_enterprise_user_creates_a_demand_with_a_token(client, make_user, bearer
     assert body["deadline"] == "2027-06-30"
 
 
-def test_minimal_demand_needs_only_title_description_and_field(client, make_user, bearer):
+def test_minimal_demand_needs_only_title_description_and_field(client, make_user):
     minimal = {"title": "需求", "description": "说明", "field": "energy"}
     response = post(client, "/api/v1/demands", minimal, bearer(make_user("enterprise")))
     assert response.status_code == 201
@@ -130,7 +120,7 @@ def test_minimal_demand_needs_only_title_description_and_field(client, make_user
     ("admin", "/api/v1/achievements"),
     ("admin", "/api/v1/demands"),
 ])
-def test_wrong_role_is_forbidden_and_nothing_is_saved(client, make_user, bearer, role, path):
+def test_wrong_role_is_forbidden_and_nothing_is_saved(client, make_user, role, path):
     body = ACHIEVEMENT_BODY if "achievements" in path else DEMAND_BODY
     before = rows()
     response = post(client, path, body, bearer(make_user(role)))
@@ -140,12 +130,12 @@ def test_wrong_role_is_forbidden_and_nothing_is_saved(client, make_user, bearer,
 
 
 @pytest.mark.parametrize("path", ["/api/v1/achievements", "/api/v1/demands"])
-def test_wrong_role_is_forbidden_before_the_body_is_checked(client, make_user, bearer, path):
+def test_wrong_role_is_forbidden_before_the_body_is_checked(client, make_user, path):
     response = post(client, path, {"title": 1.5}, bearer(make_user("broker")))
     assert response.status_code == 403
 
 
-def test_member_awaiting_approval_may_not_create(client, make_user, bearer):
+def test_member_awaiting_approval_may_not_create(client, make_user):
     pending = make_user("enterprise", membership_status=ApprovalStatus.PENDING)
     before = rows()
     for path, body in (("/api/v1/achievements", ACHIEVEMENT_BODY), ("/api/v1/demands", DEMAND_BODY)):
@@ -169,7 +159,7 @@ def test_write_without_a_valid_token_is_unauthorised_and_saves_nothing(client, h
     assert rows() == before
 
 
-def test_token_of_a_disabled_account_is_refused(client, make_user, bearer):
+def test_token_of_a_disabled_account_is_refused(client, make_user):
     researcher = make_user("researcher")
     headers = bearer(researcher)
     researcher.is_active_account = False
@@ -186,12 +176,12 @@ def test_session_cookie_alone_cannot_write_through_the_api(client, login_as):
 
 
 @pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": True}], indirect=True)
-def test_api_needs_no_csrf_token_because_it_uses_bearer_tokens(client, make_user, bearer):
+def test_api_needs_no_csrf_token_because_it_uses_bearer_tokens(client, make_user):
     response = post(client, "/api/v1/achievements", ACHIEVEMENT_BODY, bearer(make_user("researcher")))
     assert response.status_code == 201
 
 
-def test_put_replaces_a_draft_and_can_submit_it(client, make_user, make_achievement, bearer):
+def test_put_replaces_a_draft_and_can_submit_it(client, make_user, make_achievement):
     owner = make_user("researcher")
     achievement = make_achievement(owner=owner, status="draft")
     changed = {**ACHIEVEMENT_BODY, "title": "新的标题", "price_type": "negotiable", "submit": True}
@@ -204,7 +194,7 @@ def test_put_replaces_a_draft_and_can_submit_it(client, make_user, make_achievem
     assert (stored.price_min_fen, stored.price_max_fen) == (None, None)
 
 
-def test_put_on_a_published_demand_sends_it_back_to_review(client, make_user, make_demand, bearer):
+def test_put_on_a_published_demand_sends_it_back_to_review(client, make_user, make_demand):
     owner = make_user("enterprise")
     demand = make_demand(owner=owner)
     colleague = make_user("enterprise", organisation=owner.organisation)
@@ -219,7 +209,7 @@ def test_put_on_a_published_demand_sends_it_back_to_review(client, make_user, ma
 
 @pytest.mark.parametrize("role", ["researcher", "broker", "enterprise"])
 def test_put_on_another_organisations_listing_answers_404_and_changes_nothing(client, make_user, make_demand,
-                                                                              bearer, role):
+                                                                              role):
     demand = make_demand()
     response = client.put(f"/api/v1/demands/{demand.id}", data=json.dumps({**DEMAND_BODY, "title": "改掉"}),
                           content_type="application/json", headers=bearer(make_user(role)))
@@ -228,7 +218,7 @@ def test_put_on_another_organisations_listing_answers_404_and_changes_nothing(cl
     assert db.session.get(Demand, demand.id).title == "冷轧带钢表面缺陷在线检测"
 
 
-def test_put_with_a_bad_body_changes_nothing(client, make_user, make_achievement, bearer):
+def test_put_with_a_bad_body_changes_nothing(client, make_user, make_achievement):
     owner = make_user("researcher")
     achievement = make_achievement(owner=owner, status="draft")
     response = client.put(f"/api/v1/achievements/{achievement.id}",

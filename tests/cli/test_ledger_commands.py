@@ -10,49 +10,23 @@ from market.awards.commands import check_ledger, policy_cli
 from market.awards.grants import record_startup_grant
 from market.awards.models import Award, StoredRuleSet
 from market.deals.models import Deal, DealIntermediary, DealStage
-from market.deals.payments import record_deal_payment, register_contract
+from market.deals.payments import record_deal_payment
 from market.extensions import db
 from market.policy.rules import SHIPPED_RULE_SETS_DIR
-from market.preorders.models import PreorderAgreement, PreorderDelivery
-from market.preorders.payments import record_preorder_payment, register_agreement
+from market.preorders.payments import record_preorder_payment
 
 WAN = 1_000_000
 
 
 @pytest.fixture
-def books(make_user, make_organisation, make_achievement):
+def books(make_user, make_organisation, registered_deal, signed_agreement):
     """Sound books: a deal with three intermediaries and two payments (the second capped), a pre-order agreement
     paid twice (the second capped), a start-up grant; one award approved and paid, one approved, one reversed."""
-    researcher = make_user("researcher")
-    achievement = make_achievement(owner=researcher)
-    brokers = [make_user("broker") for _ in range(3)]
-    deal = Deal(title="转让", achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                transferee_id=make_organisation("enterprise").id, stage=DealStage.REGISTERED,
-                agreed_amount_fen=1200 * WAN, reward_rate_bp=2000, signed_on=date(2025, 3, 10),
-                registration_number="REG-L-1", registered_on=date(2025, 3, 10))
-    deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=s, position=i)
-                           for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
-    db.session.add(deal)
-    db.session.flush()
-    snapshot = award_services.lock_books(db.session)
-    register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
-    db.session.commit()
+    deal, researcher, _ = registered_deal
     awards = []
     for day in (date(2025, 4, 30), date(2025, 5, 30)):
         awards += record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=day)[1]
-
-    seller = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
-    seller_user = make_user("enterprise", organisation=seller)
-    agreement = PreorderAgreement(number="YG-L-1", buyer_id=make_organisation("enterprise").id, seller_id=seller.id,
-                                  product="储氢瓶", quantity=1, unit_price_fen=15000 * WAN, value_fen=15000 * WAN,
-                                  signed_on=date(2024, 10, 15), accepted_fen=15000 * WAN, created_by_id=seller_user.id)
-    db.session.add(agreement)
-    db.session.flush()
-    db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=1,
-                                    amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20), recorded_by_id=seller_user.id))
-    snapshot = award_services.lock_books(db.session)
-    register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
-    db.session.commit()
+    agreement, seller_user = signed_agreement
     for amount, day in ((7000 * WAN, date(2025, 3, 31)), (5000 * WAN, date(2025, 9, 30))):
         awards += record_preorder_payment(db.session, seller_user, agreement.id, amount_fen=amount, paid_on=day)[1]
 
@@ -65,7 +39,7 @@ def books(make_user, make_organisation, make_achievement):
     award_services.approve_award(db.session, admin, awards[1].id)
     award_services.reverse_award(db.session, admin, awards[2].id, "登记错误")
     db.session.commit()
-    return {"deal": deal, "agreement": agreement, "awards": awards, "achievement": achievement, "startup": startup}
+    return {"deal": deal, "agreement": agreement, "awards": awards, "achievement": deal.achievement, "startup": startup}
 
 
 def run_check(runner):
@@ -81,6 +55,11 @@ def test_sound_books_pass_the_check(runner, books):
 def test_an_empty_database_passes_the_check(runner):
     result = run_check(runner)
     assert (result.exit_code, result.output.strip()) == (0, "ledger OK")
+
+
+def account_mismatches(*accounts: str) -> list[str]:
+    """The start of the problem the check reports for each account whose balance no longer matches its awards."""
+    return [f"account {account} holds " for account in accounts]
 
 
 def _unbalanced_transaction(books):
@@ -101,7 +80,7 @@ def _deal_paid_mismatch(books):
 def _agreement_paid_mismatch(books):
     db.session.execute(text("UPDATE preorder_agreements SET paid_fen = paid_fen + 100, accepted_fen = :v WHERE id = :id"),
                        {"id": books["agreement"].id, "v": 100 * WAN})
-    agreement = f"agreement {books['agreement'].id} (YG-L-1)"
+    agreement = f"agreement {books['agreement'].id} ({books['agreement'].number})"
     return [f"{agreement} says ¥120,000,001.00 (12000000100 fen) was paid but its payments add up to",
             f"{agreement} is paid ¥120,000,001.00 (12000000100 fen), above the accepted ¥1,000,000.00"]
 
@@ -110,18 +89,24 @@ def _status_without_posting(books):
     award = books["awards"][4]
     db.session.execute(text("UPDATE awards SET status = 'paid' WHERE id = :id"), {"id": award.id})
     return [(f"account paid:{award.recipient} holds ¥0.00 (0 fen) but its awards in the matching status add up to "
-            f"¥240,000.00 (24000000 fen)")]
+            f"¥240,000.00 (24000000 fen)"),
+            (f"account awarded:{award.recipient} holds ¥240,000.00 (24000000 fen) but its awards in the matching "
+             f"status add up to ¥0.00 (0 fen)")]
 
 
 def _cap_exceeded(books):
+    capped = db.session.scalars(select(Award.recipient).where(Award.capped_by == "achievement")).all()
     db.session.execute(text("UPDATE awards SET granted_fen = computed_fen WHERE capped_by = 'achievement'"))
     return [(f"rule R2 cap achievement for achievement-{books['achievement'].id} is exceeded: "
-            f"¥2,160,000.00 (216000000 fen) granted, the cap is ¥2,000,000.00 (200000000 fen)")]
+            f"¥2,160,000.00 (216000000 fen) granted, the cap is ¥2,000,000.00 (200000000 fen)"),
+            *account_mismatches(f"proceeds:org-{books['deal'].transferor_id}", *(f"awarded:{key}" for key in capped))]
 
 
 def _yearly_cap_exceeded(books):
     db.session.execute(text("UPDATE awards SET granted_fen = computed_fen WHERE capped_by = 'recipient_calendar_year'"))
-    return [f"rule R1 cap recipient_calendar_year for org-{books['agreement'].seller_id} in 2025 is exceeded"]
+    seller = f"org-{books['agreement'].seller_id}"
+    return [f"rule R1 cap recipient_calendar_year for {seller} in 2025 is exceeded",
+            *account_mismatches("fiscal:province", f"awarded:{seller}")]
 
 
 def _second_startup_grant(books):
@@ -135,7 +120,7 @@ def _second_startup_grant(books):
         "FROM awards WHERE id = :id"), {"id": first.id})
     return [f"rule R4 cap one_time_per_startup for {first.recipient} is exceeded: 2 non-zero grants, at most one allowed",
             (f"account awarded:{first.recipient} holds ¥800,000.00 (80000000 fen) but its awards in the matching status "
-            f"add up to ¥800,001.00 (80000100 fen)")]
+            f"add up to ¥800,001.00 (80000100 fen)"), *account_mismatches("fiscal:province")]
 
 
 def _fourth_intermediary(books, make_user, make_organisation):
@@ -152,19 +137,22 @@ def _fourth_intermediary(books, make_user, make_organisation):
 @pytest.mark.parametrize("corrupt", [_unbalanced_transaction, _deal_paid_mismatch, _agreement_paid_mismatch,
                                      _status_without_posting, _cap_exceeded, _yearly_cap_exceeded,
                                      _second_startup_grant])
-def test_check_fails_and_names_the_broken_invariant(runner, books, corrupt):
+def test_check_fails_and_names_the_broken_invariant(runner, books, corrupt, expect_book_problems):
+    # The books are broken on purpose, by writing rows no service would write, and committed as a faulty release
+    # would; the after-test book check must then find exactly these problems.
     expected = corrupt(books)
+    db.session.commit()
+    expect_book_problems(*expected)
     result = run_check(runner)
     assert result.exit_code == 1
     for sentence in expected:
         assert sentence in result.output
     assert "ledger OK" not in result.output
     assert "problem(s) found in the books" in result.output
-    db.session.rollback()  # the corruption was never committed: undone here, the after-test book check sees sound books
-    assert find_book_problems(db.session) == []
 
 
 def test_a_fourth_intermediary_is_a_problem_unless_an_exception_is_recorded(runner, books, make_user, make_organisation):
+    # A deal row written by hand, as no service would (the services refuse a fourth person); rolled back at the end.
     expected = _fourth_intermediary(books, make_user, make_organisation)
     assert find_book_problems(db.session) == expected
     db.session.execute(text("UPDATE deals SET intermediary_exception = '经管理员批准的第四名技术经理人' WHERE title = '再许可'"))

@@ -1,9 +1,8 @@
-"""Helpers of the fault trials: API tokens, keyed POSTs and a count of everything a money operation writes."""
+"""Helpers of the fault trials: keyed POSTs and a count of everything a money operation writes."""
 import json
 
 from sqlalchemy import func, select
 
-from market.accounts.services import create_api_token
 from market.api.models import IdempotencyRecord
 from market.awards.ledger import LedgerEntry, LedgerTransaction
 from market.awards.models import Award, PolicyEvent, PolicyStateSnapshot
@@ -14,13 +13,6 @@ from market.preorders.models import PreorderPayment
 YUAN = 100
 WAN = 10_000 * YUAN
 JSON = "application/json"
-
-
-def bearer(user) -> dict:
-    """Authorization header with a fresh personal token of the user (committed: other connections see it)."""
-    token = create_api_token(db.session, user, "faults")
-    db.session.commit()
-    return {"Authorization": "Bearer " + token}
 
 
 def post_keyed(client, path: str, headers: dict, body: dict | None, key: str):

@@ -16,7 +16,8 @@ from market.awards.book_checks import find_book_problems
 from market.awards.models import Award, AwardStatus
 from market.extensions import db
 from market.policy import engine
-from tests.faults.keyed import WAN, bearer, money_rows, post_keyed
+from tests.api_requests import bearer
+from tests.faults.keyed import WAN, money_rows, post_keyed
 
 
 class InjectedFault(RuntimeError):
@@ -143,7 +144,7 @@ def step_ids(step: Step) -> str:
 @pytest.mark.parametrize("step", payment_steps("deal_payments"), ids=step_ids)
 def test_a_deal_payment_failing_at_any_step_leaves_nothing_and_the_retry_pays_once(client, registered_deal,
                                                                                    monkeypatch, step):
-    deal, researcher = registered_deal
+    deal, researcher, _ = registered_deal
     headers, path = bearer(researcher), f"/api/v1/deals/{deal.id}/payments"
     body = {"amount_fen": 600 * WAN, "date": "2025-04-30"}
     before = money_rows()
@@ -199,7 +200,7 @@ def test_an_award_payout_failing_at_any_step_leaves_nothing_and_the_retry_pays_o
 @pytest.mark.parametrize("step", [s for s in AWARD_STEPS if not s.after_commit], ids=step_ids)
 def test_an_award_approval_failing_at_any_step_leaves_nothing_and_the_retry_approves_once(
         client, registered_deal, make_user, monkeypatch, step):
-    deal, researcher = registered_deal
+    deal, researcher, _ = registered_deal
     admin = make_user("admin")
     _, awards = policy_payment(researcher, deal.id)
     award_id = next(award.id for award in awards if award.status == AwardStatus.PAYABLE and award.granted_fen)

@@ -16,7 +16,8 @@ from market.awards.book_checks import find_book_problems
 from market.deals.models import DealPayment
 from market.extensions import db
 from market.preorders.models import PreorderPayment
-from tests.faults.keyed import WAN, bearer
+from tests.api_requests import bearer
+from tests.faults.keyed import WAN
 from tests.faults.server import (
     APPLICATION_NAME,
     Outcome,
@@ -46,7 +47,7 @@ def server_writes_cleaned(app):
 @pytest.fixture
 def payment_requests(server_writes_cleaned, registered_deal, signed_agreement):
     """2 × KEYS_PER_KIND keyed payments, half proceeds of one deal and half pre-order payments: (path, token, key, body)."""
-    deal, researcher = registered_deal
+    deal, researcher, _ = registered_deal
     agreement, seller_user = signed_agreement
     deal_token = bearer(researcher)["Authorization"].removeprefix("Bearer ")
     seller_token = bearer(seller_user)["Authorization"].removeprefix("Bearer ")

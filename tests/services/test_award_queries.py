@@ -10,50 +10,27 @@ from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.models import AwardStatus
 from market.awards.permissions import recipient_keys_of
-from market.deals.models import Deal, DealIntermediary, DealStage
-from market.deals.payments import record_deal_payment, register_contract
+from market.deals.payments import record_deal_payment
 from market.extensions import db
 from market.policy.rules import load_shipped_rule_set, parse_rule_set
-from market.preorders.models import PreorderAgreement, PreorderDelivery
-from market.preorders.payments import record_preorder_payment, register_agreement
+from market.preorders.payments import record_preorder_payment
 
 WAN = 1_000_000
 
 
 @pytest.fixture
-def books(make_user, make_organisation, make_achievement):
-    """A deal on a 太原 achievement (R2 to three brokers), a pre-order agreement of a 大同 seller (R1) and a start-up
-    grant to a 晋城 company (R4)."""
-    researcher = make_user("researcher", organisation=make_organisation("university", region="太原市"))
-    achievement = make_achievement(owner=researcher)
-    buyer = make_organisation("enterprise", region="忻州市")
+def books(make_user, make_organisation, make_registered_deal, make_agreement):
+    """Worked example 2 on a 太原 achievement (R2 to three brokers, two payments), worked example 1's first payment on
+    a pre-order agreement of a 大同 seller (R1) and a start-up grant to a 晋城 company (R4)."""
     brokers = [make_user("broker", name=name) for name in ("周立", "吴敏", "郑凯")]
-    deal = Deal(title="制氢工艺转让", achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                transferee_id=buyer.id, stage=DealStage.REGISTERED, agreed_amount_fen=1200 * WAN, reward_rate_bp=2000,
-                signed_on=date(2025, 3, 10), registration_number="REG-Q-1", registered_on=date(2025, 3, 10))
-    deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=s, position=i)
-                           for i, (b, s) in enumerate(zip(brokers, (5000, 3000, 2000)))]
-    db.session.add(deal)
-    db.session.flush()
-    snapshot = award_services.lock_books(db.session)
-    register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
-    db.session.commit()
+    deal, researcher, _ = make_registered_deal(brokers=brokers)
     deal_awards = []
     for day in (date(2025, 4, 30), date(2025, 5, 30)):
         deal_awards += record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=day)[1]
 
     seller = make_organisation("enterprise", name="大同储能科技", valley_id="datong", resident_since=date(2024, 3, 1))
     seller_user = make_user("enterprise", organisation=seller)
-    agreement = PreorderAgreement(number="YG-Q-1", buyer_id=make_organisation("enterprise").id, seller_id=seller.id,
-                                  product="储能柜", quantity=10, unit_price_fen=1500 * WAN, value_fen=15000 * WAN,
-                                  signed_on=date(2024, 10, 15), accepted_fen=15000 * WAN, created_by_id=seller_user.id)
-    db.session.add(agreement)
-    db.session.flush()
-    db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=10,
-                                    amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20), recorded_by_id=seller_user.id))
-    snapshot = award_services.lock_books(db.session)
-    register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
-    db.session.commit()
+    agreement = make_agreement(seller=seller_user, deliveries=[(15000 * WAN, date(2025, 1, 10))])
     _, agreement_awards = record_preorder_payment(db.session, seller_user, agreement.id, amount_fen=7000 * WAN,
                                                   paid_on=date(2025, 3, 31))
 

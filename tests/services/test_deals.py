@@ -44,6 +44,7 @@ from market.errors import (
 from market.extensions import db
 from market.listings.vocabulary import ListingStatus
 from market.notifications.models import Notification
+from tests.conftest import deal_clock
 
 WAN = 1_000_000
 
@@ -325,11 +326,11 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
     deal = accept_bid(db.session, world.researcher, bid.id, version_number=1)
     advance_deal(db.session, world.buyer, deal.id, DealStage.NEGOTIATION)
     advance_deal(db.session, world.researcher, deal.id, DealStage.PRICING)
-    start_notice(db.session, world.buyer, deal.id, notice_days=15)
+    notice_day = today() - timedelta(days=20)
+    with deal_clock(notice_day):  # the notice starts 20 days ago, so that it has run out today
+        start_notice(db.session, world.buyer, deal.id, notice_days=15)
     deal = fresh(deal)
-    assert (deal.notice_starts_on, deal.notice_ends_on) == (today(), today() + timedelta(days=14))
-    deal.notice_starts_on, deal.notice_ends_on = today() - timedelta(days=20), today() - timedelta(days=6)
-    db.session.commit()
+    assert (deal.notice_starts_on, deal.notice_ends_on) == (notice_day, notice_day + timedelta(days=14))
     sign_deal(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=300 * WAN)
     events_before = count(PolicyEvent)
     register_deal(db.session, world.researcher, deal.id, registration_number="２０２５１４０１-０００１",

@@ -2,41 +2,15 @@
 import io
 import zipfile
 
-import openpyxl
 import pytest
-from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
-from market.achievements.models import Achievement
 from market.errors import ValidationError
 from market.extensions import db
 from market.imports import sheets
-from market.imports.services import COLUMNS, MAX_DATA_ROWS, import_achievements
+from market.imports.services import MAX_DATA_ROWS, import_achievements
+from tests.import_sheets import HEADER, ROW, count_achievements, post_file, sheet_row, xlsx_bytes
 
-HEADER = [column.header for column in COLUMNS]
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-ROW = {
-    "source_code": "LIM-001", "title": "煤矸石制备轻质陶粒技术", "summary": "以煤矸石为主要原料烧制轻质陶粒。",
-    "description_public": "", "description_confidential": "", "keywords": "煤矸石、陶粒", "field": "energy",
-    "trl": 5, "stage": "小试", "ip_items": "", "modes": "转让", "price_type": "底价", "price_min_fen": "35.5",
-    "price_max_fen": "", "owners": "", "inventors": "王强", "benefits": "", "scenarios": "",
-}
-
-
-def sheet_row(number: int, **changes) -> list:
-    values = {**ROW, "source_code": f"LIM-{number:04d}", "title": f"{ROW['title']}（{number}）", **changes}
-    return [values[column.key] for column in COLUMNS]
-
-
-def xlsx_bytes(rows) -> bytes:
-    book = openpyxl.Workbook()
-    book.active.append(HEADER)
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def with_sheet_body(data: bytes, rows_xml: bytes) -> bytes:
@@ -51,10 +25,6 @@ def with_sheet_body(data: bytes, rows_xml: bytes) -> bytes:
                 content = head + b"</row>" + rows_xml + tail
             target.writestr(info.filename, content)
     return out.getvalue()
-
-
-def count_achievements() -> int:
-    return db.session.scalar(select(func.count()).select_from(Achievement))
 
 
 @pytest.fixture
@@ -181,8 +151,7 @@ def test_upload_page_shows_the_size_message_for_a_packed_bomb_and_saves_nothing(
     login_as("researcher")
     blank_row = b"<row>" + b"<c><v>0</v></c>" * len(HEADER) + b"</row>"
     bomb = with_sheet_body(xlsx_bytes([]), blank_row * (sheets.MAX_UNPACKED_BYTES // len(blank_row) + 1))
-    boundary, body = encode_multipart(MultiDict({"file": FileStorage(io.BytesIO(bomb), "成果.xlsx")}))
-    response = client.post("/imports/achievements", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    response = post_file(client, bomb, "成果.xlsx")
     assert response.status_code == 422
     assert "工作簿解压后超过 20 MB" in response.get_data(as_text=True)
     assert count_achievements() == 0

@@ -14,9 +14,7 @@ from market.extensions import db
 from market.imports import services, sheets
 from market.imports.services import COLUMNS, SheetRowsError, import_achievements
 from market.listings.models import ListingEvent
-
-HEADER = [column.header for column in COLUMNS]
-KEYS = [column.key for column in COLUMNS]
+from tests.import_sheets import HEADER, KEYS, count_achievements, csv_bytes, xlsx_bytes
 
 GOOD = {
     "source_code": "TY-2024-001",
@@ -46,25 +44,6 @@ def good_row(number: int = 1, **changes) -> list:
     return [values[key] for key in KEYS]
 
 
-def xlsx_bytes(rows, header=HEADER) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def csv_bytes(rows, header=HEADER, encoding="utf-8-sig") -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode(encoding)
-
-
 def with_cell_xml(data: bytes, ref: str, cell_xml: str) -> bytes:
     """The workbook with one cell of the first sheet replaced by raw XML (what Excel writes, openpyxl cannot)."""
     source = zipfile.ZipFile(io.BytesIO(data))
@@ -77,10 +56,6 @@ def with_cell_xml(data: bytes, ref: str, cell_xml: str) -> bytes:
                 assert count == 1
             target.writestr(info, content)
     return out.getvalue()
-
-
-def count_achievements() -> int:
-    return db.session.scalar(select(func.count()).select_from(Achievement))
 
 
 @pytest.fixture

@@ -21,14 +21,13 @@ from market.extensions import db
 from market.preorders.payments import record_preorder_payment
 from market.timeutil import today_in_china
 from tests.conftest import WAN
-from tests.services.test_money_races import RACE_CONFIG, THREADS, _race
+from tests.services.test_money_races import NAIVE_PAUSE_SECONDS, RACE_CONFIG, THREADS, _race
 
 ROUNDS = int(os.environ.get("MARKET_LIMIT_RACE_ROUNDS", "4"))
 PEOPLE_LIMIT = MAX_INTERMEDIARIES_PER_ACHIEVEMENT
 R1_YEARLY_CAP_FEN = 1000 * WAN  # R1 in the default rule set: ¥10,000,000 per seller per calendar year
 AGREEMENTS = 5
 PAYMENT_FEN = 400 * WAN  # 50 payments of ¥4,000,000: ¥200,000,000 paid, a 10% subsidy of ¥20,000,000 computed
-NAIVE_PAUSE_SECONDS = 0.005  # the other work a request does between its read and its write
 
 
 def _distinct_intermediaries(achievement_id: int) -> int:

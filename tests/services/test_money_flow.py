@@ -8,50 +8,22 @@ from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.ledger import LedgerEntry, balances
 from market.awards.models import Award, AwardStatus
-from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
-from market.deals.payments import record_deal_payment, register_contract
+from market.deals.models import Deal, DealPayment, DealStage
+from market.deals.payments import record_deal_payment
 from market.errors import RuleViolationError, ValidationError
 from market.extensions import db
-from market.preorders.models import PreorderAgreement, PreorderDelivery
-from market.preorders.payments import record_preorder_payment, register_agreement
+from market.preorders.payments import record_preorder_payment
 
 YUAN = 100
 WAN = 10_000 * YUAN
-
-
-@pytest.fixture
-def registered_deal(make_user, make_organisation, make_achievement):
-    """A university's achievement sold to a non-resident company with three intermediaries at a 20% reward rate."""
-
-    def make(value_fen=12_000_000 * YUAN, rate_bp=2000, shares=(5000, 3000, 2000), achievement=None,
-             transferee=None, signed_on=date(2025, 3, 10), agent=None):
-        researcher = achievement.submitter if achievement else make_user("researcher")
-        achievement = achievement or make_achievement(owner=researcher)
-        buyer = transferee or make_organisation("enterprise", region="忻州市")
-        brokers = [make_user("broker") for _ in shares]
-        deal = Deal(title="转让", achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                    transferee_id=buyer.id, stage=DealStage.REGISTERED, agreed_amount_fen=value_fen,
-                    reward_rate_bp=rate_bp, signed_on=signed_on, registration_number=f"REG-{achievement.id}-{buyer.id}",
-                    registered_on=signed_on, agent_organisation_id=agent.id if agent else None)
-        deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=s, position=i)
-                               for i, (b, s) in enumerate(zip(brokers, shares))]
-        db.session.add(deal)
-        db.session.flush()
-        snapshot = award_services.lock_books(db.session)
-        deal = db.session.get(Deal, deal.id)
-        register_contract(db.session, snapshot, deal, researcher)
-        db.session.commit()
-        return deal, researcher, brokers
-
-    return make
 
 
 def granted(awards):
     return [(a.recipient, a.granted_fen, a.capped_by) for a in awards]
 
 
-def test_intermediary_reward_is_split_and_capped_per_achievement(registered_deal):
-    deal, researcher, brokers = registered_deal()
+def test_intermediary_reward_is_split_and_capped_per_achievement(make_registered_deal):
+    deal, researcher, brokers = make_registered_deal()
     keys = [award_services.person_key(b.id) for b in brokers]
     _, first = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     assert granted(first) == [(keys[0], 60 * WAN, None), (keys[1], 36 * WAN, None), (keys[2], 24 * WAN, None)]
@@ -64,8 +36,8 @@ def test_intermediary_reward_is_split_and_capped_per_achievement(registered_deal
                                                f"awarded:{keys[2]}": 40 * WAN}
 
 
-def test_payment_above_contract_value_is_refused_and_nothing_recorded(registered_deal):
-    deal, researcher, _ = registered_deal(value_fen=100 * WAN)
+def test_payment_above_contract_value_is_refused_and_nothing_recorded(make_registered_deal):
+    deal, researcher, _ = make_registered_deal(value_fen=100 * WAN)
     with pytest.raises(ValidationError) as error:
         record_deal_payment(db.session, researcher, deal.id, amount_fen=100 * WAN + 1, paid_on=date(2025, 4, 1))
     assert "超过合同金额" in error.value.fields["amount_fen"]
@@ -84,8 +56,8 @@ def test_payment_above_contract_value_is_refused_and_nothing_recorded(registered
     (100, date(2099, 1, 1), "paid_on"),
     (100, None, "paid_on"),
 ])
-def test_bad_deal_payment_is_refused_with_a_field_message(registered_deal, amount, paid_on, field):
-    deal, researcher, _ = registered_deal()
+def test_bad_deal_payment_is_refused_with_a_field_message(make_registered_deal, amount, paid_on, field):
+    deal, researcher, _ = make_registered_deal()
     with pytest.raises(ValidationError) as error:
         record_deal_payment(db.session, researcher, deal.id, amount_fen=amount, paid_on=paid_on)
     assert field in error.value.fields
@@ -93,34 +65,15 @@ def test_bad_deal_payment_is_refused_with_a_field_message(registered_deal, amoun
     assert db.session.scalar(select(func.count()).select_from(DealPayment)) == 0
 
 
-def test_yangquan_agent_reward_is_held_under_the_draft_rule(registered_deal, make_organisation):
+def test_yangquan_agent_reward_is_held_under_the_draft_rule(make_registered_deal, make_organisation):
     buyer = make_organisation("enterprise", region="阳泉市", valley_id="yangquan", resident_since=date(2024, 5, 1))
     agency = make_organisation("agency")
-    deal, researcher, _ = registered_deal(transferee=buyer, rate_bp=0, shares=(), agent=agency)
+    deal, researcher, _ = make_registered_deal(transferee=buyer, reward_rate_bp=0, shares=(), agent=agency)
     _, first = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
     _, second = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 5, 1))
     assert [(a.rule, a.granted_fen, a.status) for a in first] == [("R3", 30 * WAN, AwardStatus.HELD)]
     assert [(a.rule, a.granted_fen, a.capped_by) for a in second] == [("R3", 0, "contract")]
     assert balances(db.session, "held:") == {f"held:{award_services.org_key(agency.id)}": 30 * WAN}
-
-
-@pytest.fixture
-def signed_agreement(make_organisation, make_user):
-    """Worked example 1: a resident seller, an unrelated buyer, ¥150M signed 2024-10-15, all of it delivered and accepted."""
-    seller = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
-    buyer = make_organisation("enterprise")
-    seller_user = make_user("enterprise", organisation=seller)
-    agreement = PreorderAgreement(number="YG-2024-001", buyer_id=buyer.id, seller_id=seller.id, product="储氢瓶",
-                                  quantity=100, unit_price_fen=150 * WAN * 100, value_fen=15000 * WAN,
-                                  signed_on=date(2024, 10, 15), accepted_fen=15000 * WAN, created_by_id=seller_user.id)
-    db.session.add(agreement)
-    db.session.flush()
-    db.session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 1, 10), quantity=100,
-                                    amount_fen=15000 * WAN, accepted_on=date(2025, 1, 20), recorded_by_id=seller_user.id))
-    snapshot = award_services.lock_books(db.session)
-    register_agreement(db.session, snapshot, db.session.get(PreorderAgreement, agreement.id), seller_user)
-    db.session.commit()
-    return agreement, seller_user
 
 
 def test_preorder_subsidy_follows_worked_example_one(signed_agreement):
@@ -157,8 +110,8 @@ def test_startup_grant_is_capped_by_founders_capital_and_minimum_is_refused(app,
                              founders_paid_in_fen=25 * WAN, awarded_fen=100 * WAN)
 
 
-def test_approval_and_payout_move_an_award_through_the_accounts(registered_deal, make_user):
-    deal, researcher, brokers = registered_deal()
+def test_approval_and_payout_move_an_award_through_the_accounts(make_registered_deal, make_user):
+    deal, researcher, brokers = make_registered_deal()
     _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     admin = make_user("admin")
     key = award_services.person_key(brokers[0].id)
@@ -171,8 +124,8 @@ def test_approval_and_payout_move_an_award_through_the_accounts(registered_deal,
         award_services.pay_award(db.session, admin, awards[0].id)
 
 
-def test_reversing_an_award_appends_mirror_entries(registered_deal, make_user):
-    deal, researcher, brokers = registered_deal()
+def test_reversing_an_award_appends_mirror_entries(make_registered_deal, make_user):
+    deal, researcher, brokers = make_registered_deal()
     _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     admin = make_user("admin")
     entries_before = db.session.scalar(select(func.count()).select_from(LedgerEntry))
@@ -184,8 +137,8 @@ def test_reversing_an_award_appends_mirror_entries(registered_deal, make_user):
 @pytest.mark.parametrize("statement", ["UPDATE ledger_entries SET amount_fen = amount_fen + 1",
                                        "DELETE FROM ledger_entries", "UPDATE ledger_transactions SET memo = 'x'",
                                        "DELETE FROM ledger_transactions"])
-def test_ledger_rejects_update_and_delete(registered_deal, statement):
-    deal, researcher, _ = registered_deal()
+def test_ledger_rejects_update_and_delete(make_registered_deal, statement):
+    deal, researcher, _ = make_registered_deal()
     record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     with pytest.raises(Exception, match="append-only"):
         db.session.execute(text(statement))
@@ -193,11 +146,11 @@ def test_ledger_rejects_update_and_delete(registered_deal, statement):
     db.session.rollback()
 
 
-def test_a_new_version_confirming_r3_releases_the_held_awards_in_its_window(registered_deal, make_organisation,
+def test_a_new_version_confirming_r3_releases_the_held_awards_in_its_window(make_registered_deal, make_organisation,
                                                                            make_user, tmp_path):
     buyer = make_organisation("enterprise", region="阳泉市", valley_id="yangquan", resident_since=date(2024, 5, 1))
     agency = make_organisation("agency")
-    deal, researcher, _ = registered_deal(transferee=buyer, rate_bp=0, shares=(), agent=agency)
+    deal, researcher, _ = make_registered_deal(transferee=buyer, reward_rate_bp=0, shares=(), agent=agency)
     _, held = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
     assert held[0].status == AwardStatus.HELD
     default = award_services.DEFAULT_RULES.read_text(encoding="utf-8")

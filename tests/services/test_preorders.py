@@ -32,25 +32,9 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.fixture
-def parties(make_organisation, make_user):
-    """A resident seller, a buyer, a member of each, a broker, an admin and an outsider."""
-
-    class Parties:
-        seller = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
-        buyer = make_organisation("enterprise")
-        seller_user = make_user("enterprise", organisation=seller)
-        buyer_user = make_user("enterprise", organisation=buyer)
-        broker = make_user("broker")
-        admin = make_user("admin")
-        outsider = make_user("enterprise")
-
-    return Parties
-
-
-def agreement_input(parties, **changes) -> dict:
+def agreement_input(preorder_parties, **changes) -> dict:
     """Worked example 1: 100 units at ¥1.5M each, ¥150M, signed 2024-10-15."""
-    data = {"buyer_id": parties.buyer.id, "seller_id": parties.seller.id, "broker_id": None,
+    data = {"buyer_id": preorder_parties.buyer.id, "seller_id": preorder_parties.seller.id, "broker_id": None,
             "number": "YG-2024-001", "product": "车载高压储氢瓶", "description": "70MPa IV型瓶",
             "quantity": "100", "unit": "台", "unit_price_fen": 150 * WAN, "value_fen": None,
             "delivery_schedule": "2025年内分两批交付", "signed_on": "2024-10-15", "is_related_party": False}
@@ -59,26 +43,26 @@ def agreement_input(parties, **changes) -> dict:
 
 
 @pytest.fixture
-def agreement(parties):
+def agreement(preorder_parties):
     """The worked-example agreement, recorded by the seller."""
-    return services.create_agreement(db.session, parties.seller_user, agreement_input(parties))
+    return services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties))
 
 
-def deliver_and_accept(parties, agreement_id, amount_fen, day=date(2025, 1, 10)):
-    delivery = services.record_delivery(db.session, parties.seller_user, agreement_id,
+def deliver_and_accept(preorder_parties, agreement_id, amount_fen, day=date(2025, 1, 10)):
+    delivery = services.record_delivery(db.session, preorder_parties.seller_user, agreement_id,
                                         {"delivered_on": day.isoformat(), "quantity": "10", "amount_fen": amount_fen})
-    return services.accept_delivery(db.session, parties.buyer_user, agreement_id, delivery.id, day.isoformat())
+    return services.accept_delivery(db.session, preorder_parties.buyer_user, agreement_id, delivery.id, day.isoformat())
 
 
-def deliver_through_admin_and_accept(parties, agreement):
+def deliver_through_admin_and_accept(preorder_parties, agreement):
     """Deliver through an admin (the seller here has no members) and accept as the buyer."""
-    delivery = services.record_delivery(db.session, parties.admin, agreement.id,
+    delivery = services.record_delivery(db.session, preorder_parties.admin, agreement.id,
                                         {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": 100 * WAN})
-    services.accept_delivery(db.session, parties.buyer_user, agreement.id, delivery.id, "2025-01-11")
+    services.accept_delivery(db.session, preorder_parties.buyer_user, agreement.id, delivery.id, "2025-01-11")
 
 
-def pay(parties, agreement_id, amount_fen, day):
-    return services.record_payment(db.session, parties.buyer_user, agreement_id, amount_fen=amount_fen,
+def pay(preorder_parties, agreement_id, amount_fen, day):
+    return services.record_payment(db.session, preorder_parties.buyer_user, agreement_id, amount_fen=amount_fen,
                                    paid_on=day.isoformat())
 
 
@@ -86,9 +70,9 @@ def pay(parties, agreement_id, amount_fen, day):
 
 
 @pytest.mark.parametrize("creator", ["seller_user", "buyer_user", "broker", "admin"])
-def test_each_allowed_role_records_an_agreement_and_the_engine_is_told(parties, creator):
-    actor = getattr(parties, creator)
-    agreement = services.create_agreement(db.session, actor, agreement_input(parties))
+def test_each_allowed_role_records_an_agreement_and_the_engine_is_told(preorder_parties, creator):
+    actor = getattr(preorder_parties, creator)
+    agreement = services.create_agreement(db.session, actor, agreement_input(preorder_parties))
     stored = db.session.get(PreorderAgreement, agreement.id)
     assert (stored.value_fen, stored.status, stored.created_by_id) == (15000 * WAN, AgreementStatus.SIGNED, actor.id)
     assert stored.broker_id == (actor.id if creator == "broker" else None)
@@ -96,22 +80,22 @@ def test_each_allowed_role_records_an_agreement_and_the_engine_is_told(parties, 
     assert [event.payload["agreement"] for event in signed] == [f"preorder-{agreement.id}"]
 
 
-def test_an_enterprise_outside_both_parties_cannot_record_their_agreement(parties):
+def test_an_enterprise_outside_both_parties_cannot_record_their_agreement(preorder_parties):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, parties.outsider, agreement_input(parties))
+        services.create_agreement(db.session, preorder_parties.outsider, agreement_input(preorder_parties))
     assert "买方或卖方" in error.value.fields["buyer_id"]
     assert count(PreorderAgreement) == 0
 
 
-def test_a_researcher_may_not_record_agreements(parties, make_user):
+def test_a_researcher_may_not_record_agreements(preorder_parties, make_user):
     with pytest.raises(PermissionDeniedError):
-        services.create_agreement(db.session, make_user("researcher"), agreement_input(parties))
+        services.create_agreement(db.session, make_user("researcher"), agreement_input(preorder_parties))
     assert count(PreorderAgreement) == 0
 
 
-def test_an_explicit_value_different_from_quantity_times_price_is_kept(parties):
-    agreement = services.create_agreement(db.session, parties.seller_user,
-                                          agreement_input(parties, value_fen=14000 * WAN))
+def test_an_explicit_value_different_from_quantity_times_price_is_kept(preorder_parties):
+    agreement = services.create_agreement(db.session, preorder_parties.seller_user,
+                                          agreement_input(preorder_parties, value_fen=14000 * WAN))
     assert (agreement.value_fen, agreement.quantity * agreement.unit_price_fen) == (14000 * WAN, 15000 * WAN)
 
 
@@ -143,48 +127,48 @@ def test_an_explicit_value_different_from_quantity_times_price_is_kept(parties):
     ({"is_related_party": "yes"}, "is_related_party"),
     ({"colour": "red"}, "colour"),
 ])
-def test_bad_agreement_input_is_refused_next_to_the_field_and_nothing_is_saved(parties, changes, field):
+def test_bad_agreement_input_is_refused_next_to_the_field_and_nothing_is_saved(preorder_parties, changes, field):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, parties.seller_user, agreement_input(parties, **changes))
+        services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties, **changes))
     assert field in error.value.fields
     assert (count(PreorderAgreement), count(PolicyEvent)) == (0, 0)
 
 
 @pytest.mark.parametrize("field", ["buyer_id", "seller_id"])
-def test_a_party_id_in_full_width_digits_is_not_an_alias_of_the_party(parties, field):
-    ascii_id = str(agreement_input(parties)[field])
+def test_a_party_id_in_full_width_digits_is_not_an_alias_of_the_party(preorder_parties, field):
+    ascii_id = str(agreement_input(preorder_parties)[field])
     full_width = ascii_id.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, parties.seller_user, agreement_input(parties, **{field: full_width}))
+        services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties, **{field: full_width}))
     assert field in error.value.fields
     assert count(PreorderAgreement) == 0
-    services.create_agreement(db.session, parties.seller_user, agreement_input(parties, **{field: ascii_id}))
+    services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties, **{field: ascii_id}))
     assert count(PreorderAgreement) == 1
 
 
-def test_full_width_quantity_and_date_are_accepted(parties):
-    agreement = services.create_agreement(db.session, parties.seller_user,
-                                          agreement_input(parties, quantity="１００", signed_on="２０２４-１０-１５"))
+def test_full_width_quantity_and_date_are_accepted(preorder_parties):
+    agreement = services.create_agreement(db.session, preorder_parties.seller_user,
+                                          agreement_input(preorder_parties, quantity="１００", signed_on="２０２４-１０-１５"))
     assert (agreement.quantity, agreement.signed_on) == (100, date(2024, 10, 15))
 
 
-def test_buyer_and_seller_must_differ(parties):
+def test_buyer_and_seller_must_differ(preorder_parties):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, parties.seller_user,
-                                  agreement_input(parties, buyer_id=parties.seller.id))
+        services.create_agreement(db.session, preorder_parties.seller_user,
+                                  agreement_input(preorder_parties, buyer_id=preorder_parties.seller.id))
     assert "同一家" in error.value.fields["seller_id"]
 
 
-def test_agreement_numbers_are_unique(parties, agreement):
+def test_agreement_numbers_are_unique(preorder_parties, agreement):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, parties.buyer_user, agreement_input(parties))
+        services.create_agreement(db.session, preorder_parties.buyer_user, agreement_input(preorder_parties))
     assert "已被使用" in error.value.fields["number"]
     assert count(PreorderAgreement) == 1
 
 
-def test_a_named_broker_must_be_an_approved_broker(parties):
+def test_a_named_broker_must_be_an_approved_broker(preorder_parties):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, parties.admin, agreement_input(parties, broker_id=parties.buyer_user.id))
+        services.create_agreement(db.session, preorder_parties.admin, agreement_input(preorder_parties, broker_id=preorder_parties.buyer_user.id))
     assert "broker_id" in error.value.fields
 
 
@@ -197,37 +181,37 @@ def test_resident_unrelated_seller_is_eligible_with_rate_and_cap_from_the_rule_s
     assert outlook.caps == ["每家企业每年 1,000万元"]
 
 
-def test_non_resident_seller_agreement_is_recorded_but_earns_no_subsidy(parties, make_organisation):
+def test_non_resident_seller_agreement_is_recorded_but_earns_no_subsidy(preorder_parties, make_organisation):
     seller = make_organisation("enterprise")
-    agreement = services.create_agreement(db.session, parties.buyer_user, agreement_input(parties, seller_id=seller.id))
+    agreement = services.create_agreement(db.session, preorder_parties.buyer_user, agreement_input(preorder_parties, seller_id=seller.id))
     outlook = services.subsidy_outlook(db.session, agreement)
     assert not outlook.eligible and "未入驻" in outlook.obstacles[0]
-    deliver_through_admin_and_accept(parties, agreement)
-    _, awards = pay(parties, agreement.id, 100 * WAN, date(2025, 3, 1))
+    deliver_through_admin_and_accept(preorder_parties, agreement)
+    _, awards = pay(preorder_parties, agreement.id, 100 * WAN, date(2025, 3, 1))
     assert awards == [] and count(Award) == 0
 
 
-def test_seller_resident_only_after_signing_earns_no_subsidy(parties, make_organisation):
+def test_seller_resident_only_after_signing_earns_no_subsidy(preorder_parties, make_organisation):
     seller = make_organisation("enterprise", valley_id="datong", resident_since=date(2025, 1, 1))
-    agreement = services.create_agreement(db.session, parties.buyer_user, agreement_input(parties, seller_id=seller.id))
+    agreement = services.create_agreement(db.session, preorder_parties.buyer_user, agreement_input(preorder_parties, seller_id=seller.id))
     outlook = services.subsidy_outlook(db.session, agreement)
     assert not outlook.eligible and "晚于协议签订日" in outlook.obstacles[0]
 
 
-def test_agreement_signed_before_the_policy_started_earns_no_subsidy(parties):
-    agreement = services.create_agreement(db.session, parties.seller_user, agreement_input(parties, signed_on="2023-12-20"))
+def test_agreement_signed_before_the_policy_started_earns_no_subsidy(preorder_parties):
+    agreement = services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties, signed_on="2023-12-20"))
     assert "有效期" in services.subsidy_outlook(db.session, agreement).obstacles[0]
-    deliver_and_accept(parties, agreement.id, 100 * WAN)
-    _, awards = pay(parties, agreement.id, 100 * WAN, date(2025, 3, 1))
+    deliver_and_accept(preorder_parties, agreement.id, 100 * WAN)
+    _, awards = pay(preorder_parties, agreement.id, 100 * WAN, date(2025, 3, 1))
     assert awards == [] and count(Award) == 0
 
 
-def test_declared_related_parties_earn_no_subsidy(parties):
-    agreement = services.create_agreement(db.session, parties.seller_user,
-                                          agreement_input(parties, is_related_party=True))
+def test_declared_related_parties_earn_no_subsidy(preorder_parties):
+    agreement = services.create_agreement(db.session, preorder_parties.seller_user,
+                                          agreement_input(preorder_parties, is_related_party=True))
     assert "关联关系" in services.subsidy_outlook(db.session, agreement).obstacles[0]
-    deliver_and_accept(parties, agreement.id, 100 * WAN)
-    _, awards = pay(parties, agreement.id, 100 * WAN, date(2025, 3, 1))
+    deliver_and_accept(preorder_parties, agreement.id, 100 * WAN)
+    _, awards = pay(preorder_parties, agreement.id, 100 * WAN, date(2025, 3, 1))
     assert awards == [] and count(Award) == 0
     assert db.session.get(PreorderAgreement, agreement.id).paid_fen == 100 * WAN
 
@@ -235,42 +219,42 @@ def test_declared_related_parties_earn_no_subsidy(parties):
 # --- deliveries and acceptance -----------------------------------------------------------------------
 
 
-def test_acceptance_raises_the_accepted_amount(parties, agreement):
-    delivery = services.record_delivery(db.session, parties.seller_user, agreement.id,
+def test_acceptance_raises_the_accepted_amount(preorder_parties, agreement):
+    delivery = services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                                         {"delivered_on": "2025-01-10", "quantity": "40", "amount_fen": 6000 * WAN,
                                          "note": "第一批"})
     assert db.session.get(PreorderAgreement, agreement.id).accepted_fen == 0
-    services.accept_delivery(db.session, parties.buyer_user, agreement.id, delivery.id, "2025-01-20")
+    services.accept_delivery(db.session, preorder_parties.buyer_user, agreement.id, delivery.id, "2025-01-20")
     stored = db.session.get(PreorderDelivery, delivery.id)
-    assert (stored.accepted_on, stored.accepted_by_id) == (date(2025, 1, 20), parties.buyer_user.id)
+    assert (stored.accepted_on, stored.accepted_by_id) == (date(2025, 1, 20), preorder_parties.buyer_user.id)
     assert db.session.get(PreorderAgreement, agreement.id).accepted_fen == 6000 * WAN
 
 
 @pytest.mark.parametrize("who", ["broker_of_agreement", "admin"])
-def test_the_agreements_broker_and_admins_record_deliveries(parties, who):
-    agreement = services.create_agreement(db.session, parties.broker, agreement_input(parties))
-    actor = parties.broker if who == "broker_of_agreement" else parties.admin
+def test_the_agreements_broker_and_admins_record_deliveries(preorder_parties, who):
+    agreement = services.create_agreement(db.session, preorder_parties.broker, agreement_input(preorder_parties))
+    actor = preorder_parties.broker if who == "broker_of_agreement" else preorder_parties.admin
     services.record_delivery(db.session, actor, agreement.id,
                              {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
     assert count(PreorderDelivery) == 1
 
 
-def test_the_buyer_cannot_record_a_delivery_and_the_seller_cannot_accept_one(parties, agreement):
+def test_the_buyer_cannot_record_a_delivery_and_the_seller_cannot_accept_one(preorder_parties, agreement):
     with pytest.raises(PermissionDeniedError):
-        services.record_delivery(db.session, parties.buyer_user, agreement.id,
+        services.record_delivery(db.session, preorder_parties.buyer_user, agreement.id,
                                  {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
-    delivery = services.record_delivery(db.session, parties.seller_user, agreement.id,
+    delivery = services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                                         {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
     with pytest.raises(PermissionDeniedError):
-        services.accept_delivery(db.session, parties.seller_user, agreement.id, delivery.id, "2025-01-11")
+        services.accept_delivery(db.session, preorder_parties.seller_user, agreement.id, delivery.id, "2025-01-11")
     assert db.session.get(PreorderAgreement, agreement.id).accepted_fen == 0
 
 
-def test_deliveries_above_the_agreement_value_are_refused(parties, agreement):
-    services.record_delivery(db.session, parties.seller_user, agreement.id,
+def test_deliveries_above_the_agreement_value_are_refused(preorder_parties, agreement):
+    services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                              {"delivered_on": "2025-01-10", "quantity": "90", "amount_fen": 14000 * WAN})
     with pytest.raises(ValidationError) as error:
-        services.record_delivery(db.session, parties.seller_user, agreement.id,
+        services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                                  {"delivered_on": "2025-02-10", "quantity": "10", "amount_fen": 1000 * WAN + 1})
     assert "不能超过协议金额" in error.value.fields["amount_fen"]
     assert count(PreorderDelivery) == 1
@@ -287,85 +271,85 @@ def test_deliveries_above_the_agreement_value_are_refused(parties, agreement):
     ({"amount_fen": "12"}, "amount_fen"),
     ({"note": "注" * 1001}, "note"),
 ])
-def test_bad_delivery_input_is_refused(parties, agreement, changes, field):
+def test_bad_delivery_input_is_refused(preorder_parties, agreement, changes, field):
     data = {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN, **changes}
     with pytest.raises(ValidationError) as error:
-        services.record_delivery(db.session, parties.seller_user, agreement.id, data)
+        services.record_delivery(db.session, preorder_parties.seller_user, agreement.id, data)
     assert field in error.value.fields
     assert count(PreorderDelivery) == 0
 
 
-def test_acceptance_before_delivery_or_twice_is_refused(parties, agreement):
-    delivery = services.record_delivery(db.session, parties.seller_user, agreement.id,
+def test_acceptance_before_delivery_or_twice_is_refused(preorder_parties, agreement):
+    delivery = services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                                         {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
     with pytest.raises(ValidationError) as error:
-        services.accept_delivery(db.session, parties.buyer_user, agreement.id, delivery.id, "2025-01-09")
+        services.accept_delivery(db.session, preorder_parties.buyer_user, agreement.id, delivery.id, "2025-01-09")
     assert "早于交付日期" in error.value.fields["accepted_on"]
-    services.accept_delivery(db.session, parties.buyer_user, agreement.id, delivery.id, "2025-01-10")
+    services.accept_delivery(db.session, preorder_parties.buyer_user, agreement.id, delivery.id, "2025-01-10")
     with pytest.raises(InvalidStateError):
-        services.accept_delivery(db.session, parties.buyer_user, agreement.id, delivery.id, "2025-01-11")
+        services.accept_delivery(db.session, preorder_parties.buyer_user, agreement.id, delivery.id, "2025-01-11")
     assert db.session.get(PreorderAgreement, agreement.id).accepted_fen == WAN
 
 
 # --- payments and the subsidy -----------------------------------------------------------------------
 
 
-def test_worked_example_one_through_deliveries_acceptance_and_payments(parties, agreement):
-    deliver_and_accept(parties, agreement.id, 15000 * WAN)
-    results = [pay(parties, agreement.id, amount, day)[1]
+def test_worked_example_one_through_deliveries_acceptance_and_payments(preorder_parties, agreement):
+    deliver_and_accept(preorder_parties, agreement.id, 15000 * WAN)
+    results = [pay(preorder_parties, agreement.id, amount, day)[1]
                for amount, day in ((7000 * WAN, date(2025, 3, 31)), (5000 * WAN, date(2025, 9, 30)),
                                    (2000 * WAN, date(2026, 2, 1)))]
     assert [(a[0].computed_fen, a[0].granted_fen, a[0].capped_by) for a in results] == [
         (700 * WAN, 700 * WAN, None), (500 * WAN, 300 * WAN, "recipient_calendar_year"), (200 * WAN, 200 * WAN, None)]
-    assert {a[0].recipient for a in results} == {award_services.org_key(parties.seller.id)}
+    assert {a[0].recipient for a in results} == {award_services.org_key(preorder_parties.seller.id)}
     with pytest.raises(ValidationError) as error:
-        pay(parties, agreement.id, 2000 * WAN, date(2026, 3, 1))
+        pay(preorder_parties, agreement.id, 2000 * WAN, date(2026, 3, 1))
     assert "超过协议金额" in error.value.fields["amount_fen"]
     rows = services.payment_rows(db.session, db.session.get(PreorderAgreement, agreement.id))
     assert [(row.payment.amount_fen, row.granted_fen) for row in rows] == [
         (7000 * WAN, 700 * WAN), (5000 * WAN, 300 * WAN), (2000 * WAN, 200 * WAN)]
 
 
-def test_capped_award_is_explained_with_the_cap_read_from_the_rule_set(parties, agreement):
-    deliver_and_accept(parties, agreement.id, 15000 * WAN)
-    pay(parties, agreement.id, 9000 * WAN, date(2025, 3, 31))
-    _, awards = pay(parties, agreement.id, 2000 * WAN, date(2025, 6, 30))
+def test_capped_award_is_explained_with_the_cap_read_from_the_rule_set(preorder_parties, agreement):
+    deliver_and_accept(preorder_parties, agreement.id, 15000 * WAN)
+    pay(preorder_parties, agreement.id, 9000 * WAN, date(2025, 3, 31))
+    _, awards = pay(preorder_parties, agreement.id, 2000 * WAN, date(2025, 6, 30))
     rule_sets = award_services.active_rule_sets(db.session)
     assert services.explain_cap(rule_sets, awards[0]) == "已达年度上限（每家企业每年 1,000万元）"
 
 
-def test_payment_counts_only_against_accepted_deliveries(parties, agreement):
-    services.record_delivery(db.session, parties.seller_user, agreement.id,
+def test_payment_counts_only_against_accepted_deliveries(preorder_parties, agreement):
+    services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                              {"delivered_on": "2025-01-10", "quantity": "10", "amount_fen": 1000 * WAN})
     with pytest.raises(ValidationError) as error:
-        pay(parties, agreement.id, 100 * WAN, date(2025, 3, 1))
+        pay(preorder_parties, agreement.id, 100 * WAN, date(2025, 3, 1))
     assert "已验收" in error.value.fields["amount_fen"]
     assert (count(PreorderPayment), count(Award)) == (0, 0)
 
 
-def test_payment_dated_before_signing_is_refused(parties, agreement):
-    deliver_and_accept(parties, agreement.id, 100 * WAN)
+def test_payment_dated_before_signing_is_refused(preorder_parties, agreement):
+    deliver_and_accept(preorder_parties, agreement.id, 100 * WAN)
     with pytest.raises(ValidationError) as error:
-        pay(parties, agreement.id, 100 * WAN, date(2024, 10, 14))
+        pay(preorder_parties, agreement.id, 100 * WAN, date(2024, 10, 14))
     assert "paid_on" in error.value.fields
     assert count(PreorderPayment) == 0
 
 
-def test_payment_with_an_unreadable_date_is_refused(parties, agreement):
-    deliver_and_accept(parties, agreement.id, 100 * WAN)
+def test_payment_with_an_unreadable_date_is_refused(preorder_parties, agreement):
+    deliver_and_accept(preorder_parties, agreement.id, 100 * WAN)
     with pytest.raises(ValidationError) as error:
-        services.record_payment(db.session, parties.buyer_user, agreement.id, amount_fen=WAN, paid_on="٢٠٢٥-٠٣-٠١")
+        services.record_payment(db.session, preorder_parties.buyer_user, agreement.id, amount_fen=WAN, paid_on="٢٠٢٥-٠٣-٠١")
     assert "paid_on" in error.value.fields
 
 
-def test_agreement_completes_when_fully_paid(parties, agreement):
-    deliver_and_accept(parties, agreement.id, 15000 * WAN)
-    pay(parties, agreement.id, 10000 * WAN, date(2025, 3, 31))
+def test_agreement_completes_when_fully_paid(preorder_parties, agreement):
+    deliver_and_accept(preorder_parties, agreement.id, 15000 * WAN)
+    pay(preorder_parties, agreement.id, 10000 * WAN, date(2025, 3, 31))
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
-    pay(parties, agreement.id, 5000 * WAN, date(2025, 4, 30))
+    pay(preorder_parties, agreement.id, 5000 * WAN, date(2025, 4, 30))
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.COMPLETED
     with pytest.raises(InvalidStateError):
-        services.record_delivery(db.session, parties.seller_user, agreement.id,
+        services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                                  {"delivered_on": "2025-05-10", "quantity": "1", "amount_fen": WAN})
 
 
@@ -380,23 +364,23 @@ def amended_terms(**changes) -> dict:
     return data
 
 
-def test_amendment_is_a_new_version_that_supersedes_the_old_and_keeps_its_deliveries(parties, agreement):
-    delivery = deliver_and_accept(parties, agreement.id, 3000 * WAN)
-    new = services.amend_agreement(db.session, parties.buyer_user, agreement.id, amended_terms())
+def test_amendment_is_a_new_version_that_supersedes_the_old_and_keeps_its_deliveries(preorder_parties, agreement):
+    delivery = deliver_and_accept(preorder_parties, agreement.id, 3000 * WAN)
+    new = services.amend_agreement(db.session, preorder_parties.buyer_user, agreement.id, amended_terms())
     old = db.session.get(PreorderAgreement, agreement.id)
     assert (old.status, new.supersedes_id, new.value_fen) == (AgreementStatus.SUPERSEDED, old.id, 18000 * WAN)
     assert (new.buyer_id, new.seller_id, new.accepted_fen) == (old.buyer_id, old.seller_id, 3000 * WAN)
     assert db.session.get(PreorderDelivery, delivery.id).agreement_id == new.id
     assert services.superseded_by(db.session, old).id == new.id
-    _, awards = pay(parties, new.id, 3000 * WAN, date(2025, 3, 1))
+    _, awards = pay(preorder_parties, new.id, 3000 * WAN, date(2025, 3, 1))
     assert [(a.granted_fen, a.agreement_id) for a in awards] == [(300 * WAN, new.id)]
 
 
-def test_amendment_is_refused_once_something_was_paid(parties, agreement):
-    deliver_and_accept(parties, agreement.id, 100 * WAN)
-    pay(parties, agreement.id, 100 * WAN, date(2025, 3, 1))
+def test_amendment_is_refused_once_something_was_paid(preorder_parties, agreement):
+    deliver_and_accept(preorder_parties, agreement.id, 100 * WAN)
+    pay(preorder_parties, agreement.id, 100 * WAN, date(2025, 3, 1))
     with pytest.raises(InvalidStateError) as error:
-        services.amend_agreement(db.session, parties.seller_user, agreement.id, amended_terms())
+        services.amend_agreement(db.session, preorder_parties.seller_user, agreement.id, amended_terms())
     assert "付款" in error.value.message
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
     assert count(PreorderAgreement) == 1
@@ -407,41 +391,41 @@ def test_amendment_is_refused_once_something_was_paid(parties, agreement):
     ({"signed_on": "2024-10-01"}, "signed_on"),
     ({"quantity": "10"}, "value_fen"),
 ])
-def test_bad_amendment_is_refused(parties, agreement, changes, field):
-    deliver_and_accept(parties, agreement.id, 3000 * WAN)
+def test_bad_amendment_is_refused(preorder_parties, agreement, changes, field):
+    deliver_and_accept(preorder_parties, agreement.id, 3000 * WAN)
     with pytest.raises(ValidationError) as error:
-        services.amend_agreement(db.session, parties.seller_user, agreement.id, amended_terms(**changes))
+        services.amend_agreement(db.session, preorder_parties.seller_user, agreement.id, amended_terms(**changes))
     assert field in error.value.fields
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
 
 
-def test_either_party_ends_an_agreement_with_a_reason_and_both_are_told(parties, agreement):
-    services.terminate_agreement(db.session, parties.buyer_user, agreement.id, "产品指标调整，双方协商解除")
+def test_either_party_ends_an_agreement_with_a_reason_and_both_are_told(preorder_parties, agreement):
+    services.terminate_agreement(db.session, preorder_parties.buyer_user, agreement.id, "产品指标调整，双方协商解除")
     stored = db.session.get(PreorderAgreement, agreement.id)
     assert stored.status == AgreementStatus.TERMINATED
     assert services.termination_reason(db.session, stored) == "产品指标调整，双方协商解除"
     told = set(db.session.scalars(select(Notification.user_id).where(Notification.kind == services.TERMINATION_NOTICE)))
-    assert {parties.seller_user.id, parties.buyer_user.id} <= told
+    assert {preorder_parties.seller_user.id, preorder_parties.buyer_user.id} <= told
     with pytest.raises(InvalidStateError):
-        services.record_delivery(db.session, parties.seller_user, agreement.id,
+        services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                                  {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
 
 
-def test_ending_needs_a_reason_and_a_party_or_admin(parties):
-    agreement = services.create_agreement(db.session, parties.broker, agreement_input(parties))
+def test_ending_needs_a_reason_and_a_party_or_admin(preorder_parties):
+    agreement = services.create_agreement(db.session, preorder_parties.broker, agreement_input(preorder_parties))
     with pytest.raises(ValidationError):
-        services.terminate_agreement(db.session, parties.seller_user, agreement.id, "  ")
+        services.terminate_agreement(db.session, preorder_parties.seller_user, agreement.id, "  ")
     with pytest.raises(PermissionDeniedError):
-        services.terminate_agreement(db.session, parties.broker, agreement.id, "经纪人不能终止")
-    services.terminate_agreement(db.session, parties.admin, agreement.id, "平台核查：重复登记")
+        services.terminate_agreement(db.session, preorder_parties.broker, agreement.id, "经纪人不能终止")
+    services.terminate_agreement(db.session, preorder_parties.admin, agreement.id, "平台核查：重复登记")
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.TERMINATED
 
 
 # --- who sees what --------------------------------------------------------------------------------------
 
 
-def test_other_organisations_and_other_brokers_get_not_found(parties, agreement, make_user):
-    for stranger in (parties.outsider, make_user("broker")):
+def test_other_organisations_and_other_brokers_get_not_found(preorder_parties, agreement, make_user):
+    for stranger in (preorder_parties.outsider, make_user("broker")):
         with pytest.raises(NotFoundError):
             services.get_visible_agreement(db.session, stranger, agreement.id)
         with pytest.raises(NotFoundError):
@@ -450,25 +434,25 @@ def test_other_organisations_and_other_brokers_get_not_found(parties, agreement,
     assert count(PreorderDelivery) == 0
 
 
-def test_lists_show_an_organisations_a_brokers_own_and_for_admins_all(parties, agreement, make_organisation):
+def test_lists_show_an_organisations_a_brokers_own_and_for_admins_all(preorder_parties, agreement, make_organisation):
     other_seller = make_organisation("enterprise", valley_id="datong", resident_since=date(2024, 1, 5))
-    brokered = services.create_agreement(db.session, parties.broker,
-                                         agreement_input(parties, number="YG-2024-002", seller_id=other_seller.id))
+    brokered = services.create_agreement(db.session, preorder_parties.broker,
+                                         agreement_input(preorder_parties, number="YG-2024-002", seller_id=other_seller.id))
 
     def numbers(user, **filters):
         return [a.number for a in services.list_agreements(db.session, user, **filters).items]
 
-    assert sorted(numbers(parties.buyer_user)) == ["YG-2024-001", "YG-2024-002"]
-    assert numbers(parties.seller_user) == ["YG-2024-001"]
-    assert numbers(parties.broker) == ["YG-2024-002"]
-    assert numbers(parties.outsider) == []
-    assert numbers(parties.admin, valley="datong") == [brokered.number]
-    services.terminate_agreement(db.session, parties.admin, agreement.id, "测试")
-    assert numbers(parties.admin, status="terminated") == ["YG-2024-001"]
+    assert sorted(numbers(preorder_parties.buyer_user)) == ["YG-2024-001", "YG-2024-002"]
+    assert numbers(preorder_parties.seller_user) == ["YG-2024-001"]
+    assert numbers(preorder_parties.broker) == ["YG-2024-002"]
+    assert numbers(preorder_parties.outsider) == []
+    assert numbers(preorder_parties.admin, valley="datong") == [brokered.number]
+    services.terminate_agreement(db.session, preorder_parties.admin, agreement.id, "测试")
+    assert numbers(preorder_parties.admin, status="terminated") == ["YG-2024-001"]
 
 
-def test_signed_date_today_is_accepted(parties):
+def test_signed_date_today_is_accepted(preorder_parties):
     today = utcnow().date()
-    agreement = services.create_agreement(db.session, parties.seller_user,
-                                          agreement_input(parties, signed_on=today.isoformat()))
+    agreement = services.create_agreement(db.session, preorder_parties.seller_user,
+                                          agreement_input(preorder_parties, signed_on=today.isoformat()))
     assert agreement.signed_on == today

@@ -6,53 +6,13 @@ import re
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
+from sqlalchemy import select
 
 from market.achievements.models import Achievement
 from market.extensions import db
-from market.imports.services import COLUMNS
+from tests.import_sheets import HEADER, IMPORT_PAGE, count_achievements, csv_bytes, post_file, sheet_row, xlsx_bytes
 
-PAGE = "/imports/achievements"
-HEADER = [column.header for column in COLUMNS]
-ROW = {
-    "source_code": "SX-001", "title": "煤矸石制备轻质陶粒技术", "summary": "以煤矸石为主要原料烧制轻质陶粒。",
-    "description_public": "", "description_confidential": "", "keywords": "煤矸石、陶粒", "field": "energy",
-    "trl": 5, "stage": "小试", "ip_items": "", "modes": "转让", "price_type": "底价", "price_min_fen": "35.5",
-    "price_max_fen": "", "owners": "", "inventors": "王强", "benefits": "", "scenarios": "",
-}
-
-
-def sheet_row(number: int, **changes) -> list:
-    values = {**ROW, "source_code": f"SX-{number:03d}", "title": f"{ROW['title']}（{number}）", **changes}
-    return [values[column.key] for column in COLUMNS]
-
-
-def xlsx_upload(rows) -> bytes:
-    book = openpyxl.Workbook()
-    book.active.append(HEADER)
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def csv_upload(rows, encoding="utf-8-sig") -> bytes:
-    buffer = io.StringIO(newline="")
-    csv.writer(buffer).writerows([HEADER, *rows])
-    return buffer.getvalue().encode(encoding)
-
-
-def post_file(client, data: bytes, filename: str, **fields):
-    """Upload through the form; the body is encoded in memory (the test client would spool big ones to a temp file)."""
-    boundary, body = encode_multipart(MultiDict({"file": FileStorage(io.BytesIO(data), filename), **fields}))
-    return client.post(PAGE, data=body, content_type=f"multipart/form-data; boundary={boundary}")
-
-
-def count_achievements() -> int:
-    return db.session.scalar(select(func.count()).select_from(Achievement))
+PAGE = IMPORT_PAGE
 
 
 def test_visitor_is_sent_to_login(client):
@@ -64,7 +24,7 @@ def test_visitor_is_sent_to_login(client):
 def test_broker_is_forbidden_and_cannot_upload(client, login_as):
     login_as("broker")
     assert client.get(PAGE).status_code == 403
-    assert post_file(client, csv_upload([sheet_row(1)]), "a.csv").status_code == 403
+    assert post_file(client, csv_bytes([sheet_row(1)]), "a.csv").status_code == 403
     assert count_achievements() == 0
 
 
@@ -81,7 +41,7 @@ def test_admin_is_told_imports_go_through_the_organisation_and_nothing_is_saved(
     response = client.get(PAGE)
     assert response.status_code == 200
     assert "平台管理员暂不能代机构批量导入" in response.get_data(as_text=True)
-    response = post_file(client, csv_upload([sheet_row(1)]), "a.csv")
+    response = post_file(client, csv_bytes([sheet_row(1)]), "a.csv")
     assert response.status_code == 403
     assert "平台管理员暂不能代机构批量导入" in response.get_data(as_text=True)
     assert count_achievements() == 0
@@ -112,7 +72,7 @@ def test_unknown_template_format_is_not_found(client, login_as):
 
 def test_good_xlsx_creates_drafts_and_lands_on_the_workspace(client, login_as):
     user = login_as("researcher")
-    response = post_file(client, xlsx_upload([sheet_row(1), sheet_row(2)]), "成果.xlsx")
+    response = post_file(client, xlsx_bytes([sheet_row(1), sheet_row(2)]), "成果.xlsx")
     assert response.status_code == 302 and response.headers["Location"].endswith("/workspace")
     assert "已导入 2 项成果，保存为草稿。" in client.get("/workspace").get_data(as_text=True)
     achievements = db.session.scalars(select(Achievement).order_by(Achievement.id)).all()
@@ -123,7 +83,7 @@ def test_good_xlsx_creates_drafts_and_lands_on_the_workspace(client, login_as):
 
 def test_checkbox_sends_imported_achievements_straight_to_review(client, login_as):
     login_as("enterprise")
-    response = post_file(client, csv_upload([sheet_row(1)], encoding="gbk"), "成果.csv", submit_for_review="y")
+    response = post_file(client, csv_bytes([sheet_row(1)], encoding="gbk"), "成果.csv", submit_for_review="y")
     assert response.status_code == 302
     assert "已导入 1 项成果，并已提交审核。" in client.get("/workspace").get_data(as_text=True)
     assert db.session.scalar(select(Achievement.status)) == "pending"
@@ -131,7 +91,7 @@ def test_checkbox_sends_imported_achievements_straight_to_review(client, login_a
 
 def test_sheet_with_a_bad_row_shows_the_report_and_saves_nothing(client, login_as):
     login_as("researcher")
-    response = post_file(client, xlsx_upload([sheet_row(1), sheet_row(2, trl=9), sheet_row(3, price_min_fen="=1+1")]),
+    response = post_file(client, xlsx_bytes([sheet_row(1), sheet_row(2, trl=9), sheet_row(3, price_min_fen="=1+1")]),
                          "成果.xlsx")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -144,7 +104,7 @@ def test_sheet_with_a_bad_row_shows_the_report_and_saves_nothing(client, login_a
 
 def test_error_report_downloads_as_csv_with_formula_like_cells_defused(client, login_as):
     login_as("researcher")
-    page = post_file(client, csv_upload([sheet_row(1, title="")]), "a.csv").get_data(as_text=True)
+    page = post_file(client, csv_bytes([sheet_row(1, title="")]), "a.csv").get_data(as_text=True)
     report = html.unescape(re.search(r'name="report" type="hidden" value="([^"]*)"', page).group(1))
     response = client.post(f"{PAGE}/errors.csv", data={"report": report})
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -184,7 +144,7 @@ def test_upload_without_a_file_asks_for_one(client, login_as):
 
 def test_reimporting_the_same_sheet_reports_already_imported_rows(client, login_as):
     login_as("researcher")
-    data = csv_upload([sheet_row(1), sheet_row(2)])
+    data = csv_bytes([sheet_row(1), sheet_row(2)])
     assert post_file(client, data, "a.csv").status_code == 302
     response = post_file(client, data, "a.csv")
     assert response.status_code == 422
@@ -196,7 +156,7 @@ def test_reimporting_the_same_sheet_reports_already_imported_rows(client, login_
 
 def test_member_awaiting_approval_is_told_why_nothing_was_imported(client, make_user, login):
     login(make_user("researcher", membership_status="pending"))
-    response = post_file(client, csv_upload([sheet_row(1)]), "a.csv")
+    response = post_file(client, csv_bytes([sheet_row(1)]), "a.csv")
     assert response.status_code == 403
     assert "只有已审核机构的科研人员或企业用户可以发布科技成果" in response.get_data(as_text=True)
     assert count_achievements() == 0
@@ -206,7 +166,7 @@ def test_upload_needs_the_form_token(app, client, login_as):
     login_as("researcher")
     # Switched on after logging in: the test app context (and its cached token in g) outlives a login's new session.
     app.config["WTF_CSRF_ENABLED"] = True
-    data = csv_upload([sheet_row(1)])
+    data = csv_bytes([sheet_row(1)])
     assert post_file(client, data, "a.csv").status_code == 400
     assert count_achievements() == 0
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(PAGE).get_data(as_text=True)).group(1)

@@ -23,8 +23,7 @@ from market.awards.models import (
     StartupGrant,
     StoredRuleSet,
 )
-from market.deals.models import Deal, DealIntermediary, DealStage
-from market.deals.payments import record_deal_payment, register_contract
+from market.deals.payments import record_deal_payment
 from market.extensions import db
 from market.policy.rules import SHIPPED_RULE_SETS_DIR
 from tests.conftest import PASSWORD
@@ -33,27 +32,17 @@ WAN = 1_000_000
 
 
 @pytest.fixture
-def deal_awards(make_user, make_organisation, make_achievement):
+def deal_awards(make_user, make_organisation, make_achievement, make_registered_deal):
     """A registered deal: a university's achievement sold to a 阳泉 company, two brokers (60/40) at 20% and the
     broker's agency as agent; one payment of ¥6M → R2 ¥720,000 / ¥480,000 (payable) and R3 ¥300,000 (held)."""
 
     def make(title="制氢工艺转让", broker=None):
-        researcher = make_user("researcher")
-        achievement = make_achievement(owner=researcher)
         buyer = make_organisation("enterprise", region="阳泉市", valley_id="yangquan", resident_since=date(2024, 5, 1))
         broker = broker or make_user("broker")
         other = make_user("broker")
-        deal = Deal(title=title, achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                    transferee_id=buyer.id, stage=DealStage.REGISTERED, agreed_amount_fen=1200 * WAN,
-                    reward_rate_bp=2000, signed_on=date(2025, 3, 10), registration_number=f"REG-V-{achievement.id}",
-                    registered_on=date(2025, 3, 10), agent_organisation_id=broker.organisation_id)
-        deal.intermediaries = [DealIntermediary(user_id=broker.id, share_bp=6000, position=0),
-                               DealIntermediary(user_id=other.id, share_bp=4000, position=1)]
-        db.session.add(deal)
-        db.session.flush()
-        snapshot = award_services.lock_books(db.session)
-        register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
-        db.session.commit()
+        deal, researcher, _ = make_registered_deal(achievement=make_achievement(title=title), transferee=buyer,
+                                                   shares=(6000, 4000), brokers=[broker, other],
+                                                   agent=broker.organisation)
         _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
         return {"deal": deal, "awards": awards, "broker": broker, "other": other, "researcher": researcher}
 

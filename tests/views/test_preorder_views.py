@@ -42,26 +42,9 @@ def flashed(page: str) -> str:
     return " ".join(re.findall(r'<div class="alert alert-success" role="alert">(.*?)</div>', page))
 
 
-@pytest.fixture
-def parties(make_organisation, make_user):
-    """A resident seller and a buyer with a member each, a broker, an admin and an outsider."""
-
-    class Parties:
-        seller = make_organisation("enterprise", name="晋能储氢装备有限公司", valley_id="taiyuan",
-                                   resident_since=date(2024, 3, 1))
-        buyer = make_organisation("enterprise", name="太原重型机械采购中心")
-        seller_user = make_user("enterprise", organisation=seller)
-        buyer_user = make_user("enterprise", organisation=buyer)
-        broker = make_user("broker")
-        admin = make_user("admin")
-        outsider = make_user("enterprise")
-
-    return Parties
-
-
-def agreement_form(parties, **changes) -> dict:
+def agreement_form(preorder_parties, **changes) -> dict:
     """Worked example 1 as the form sends it: 100 units at 150万元, ¥150M, signed 2024-10-15."""
-    data = {"buyer_id": str(parties.buyer.id), "seller_id": str(parties.seller.id), "broker_id": "",
+    data = {"buyer_id": str(preorder_parties.buyer.id), "seller_id": str(preorder_parties.seller.id), "broker_id": "",
             "number": "YG-2024-001", "product": "车载高压储氢瓶", "description": "70MPa IV型瓶",
             "quantity": "100", "unit": "台", "unit_price_fen": "150", "value_fen": "",
             "delivery_schedule": "2025年内分两批交付", "signed_on": "2024-10-15"}
@@ -70,17 +53,17 @@ def agreement_form(parties, **changes) -> dict:
 
 
 @pytest.fixture
-def agreement(parties):
+def agreement(preorder_parties):
     """The worked-example agreement, recorded through the service."""
-    return services.create_agreement(db.session, parties.seller_user, {
-        "buyer_id": parties.buyer.id, "seller_id": parties.seller.id, "number": "YG-2024-001", "product": "储氢瓶",
+    return services.create_agreement(db.session, preorder_parties.seller_user, {
+        "buyer_id": preorder_parties.buyer.id, "seller_id": preorder_parties.seller.id, "number": "YG-2024-001", "product": "储氢瓶",
         "quantity": "100", "unit": "台", "unit_price_fen": 150 * WAN, "signed_on": "2024-10-15"})
 
 
-def accepted(parties, agreement, amount_fen):
-    delivery = services.record_delivery(db.session, parties.seller_user, agreement.id,
+def accepted(preorder_parties, agreement, amount_fen):
+    delivery = services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                                         {"delivered_on": "2025-01-10", "quantity": "10", "amount_fen": amount_fen})
-    services.accept_delivery(db.session, parties.buyer_user, agreement.id, delivery.id, "2025-01-12")
+    services.accept_delivery(db.session, preorder_parties.buyer_user, agreement.id, delivery.id, "2025-01-12")
 
 
 # --- the list and access ---------------------------------------------------------------------------
@@ -93,8 +76,8 @@ def test_visitors_are_sent_to_login(client, agreement):
 
 
 @pytest.mark.parametrize("who", ["seller_user", "buyer_user", "admin"])
-def test_parties_and_admins_see_the_agreement(client, login, parties, agreement, who):
-    login(getattr(parties, who))
+def test_parties_and_admins_see_the_agreement(client, login, preorder_parties, agreement, who):
+    login(getattr(preorder_parties, who))
     response = client.get(f"/contracts/{agreement.id}")
     assert response.status_code == 200
     page = page_text(response)
@@ -103,8 +86,8 @@ def test_parties_and_admins_see_the_agreement(client, login, parties, agreement,
 
 
 @pytest.mark.parametrize("stranger", ["outsider", "other_broker", "researcher"])
-def test_other_organisations_and_brokers_get_404_everywhere(client, login, make_user, parties, agreement, stranger):
-    users = {"outsider": lambda: parties.outsider, "other_broker": lambda: make_user("broker"),
+def test_other_organisations_and_brokers_get_404_everywhere(client, login, make_user, preorder_parties, agreement, stranger):
+    users = {"outsider": lambda: preorder_parties.outsider, "other_broker": lambda: make_user("broker"),
              "researcher": lambda: make_user("researcher")}
     login(users[stranger]())
     assert client.get(f"/contracts/{agreement.id}").status_code == 404
@@ -117,7 +100,7 @@ def test_other_organisations_and_brokers_get_404_everywhere(client, login, make_
     for action, data in posts.items():
         path = f"/contracts/{agreement.id}/{action}"
         assert client.post(path, data=data).status_code == 404
-    delivery = services.record_delivery(db.session, parties.seller_user, agreement.id,
+    delivery = services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                                         {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
     response = client.post(f"/contracts/{agreement.id}/deliveries/{delivery.id}/accept",
                            data={f"accept-{delivery.id}-accepted_on": "2025-01-11"})
@@ -128,11 +111,11 @@ def test_other_organisations_and_brokers_get_404_everywhere(client, login, make_
     assert count(PreorderPayment) == 0
 
 
-def test_list_shows_the_organisations_agreements_and_filters_for_admins(client, login, parties, agreement):
-    login(parties.buyer_user)
+def test_list_shows_the_organisations_agreements_and_filters_for_admins(client, login, preorder_parties, agreement):
+    login(preorder_parties.buyer_user)
     assert "YG-2024-001" in page_text(client.get("/contracts"))
     client.post("/logout")
-    login(parties.admin)
+    login(preorder_parties.admin)
     assert "YG-2024-001" in page_text(client.get("/contracts?valley=taiyuan&status=signed"))
     assert "YG-2024-001" not in page_text(client.get("/contracts?valley=datong"))
     assert "YG-2024-001" not in page_text(client.get("/contracts?status=completed"))
@@ -146,44 +129,44 @@ def test_a_researcher_may_not_open_the_new_agreement_form(client, login_as):
 # --- creating ----------------------------------------------------------------------------------------
 
 
-def test_recording_an_agreement_redirects_flashes_and_stores_it(client, login, parties):
-    login(parties.buyer_user)
+def test_recording_an_agreement_redirects_flashes_and_stores_it(client, login, preorder_parties):
+    login(preorder_parties.buyer_user)
     assert client.get("/contracts/new").status_code == 200
-    response = client.post("/contracts/new", data=agreement_form(parties))
+    response = client.post("/contracts/new", data=agreement_form(preorder_parties))
     agreement = db.session.scalar(select(PreorderAgreement))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/contracts/{agreement.id}")
     assert (agreement.value_fen, agreement.unit_price_fen, agreement.created_by_id) == (
-        15000 * WAN, 150 * WAN, parties.buyer_user.id)
+        15000 * WAN, 150 * WAN, preorder_parties.buyer_user.id)
     page = page_text(client.get(response.headers["Location"]))
     assert "预约采购协议 YG-2024-001 已登记" in flashed(page)
 
 
-def test_an_explicit_total_that_differs_is_stored_and_pointed_out(client, login, parties):
-    login(parties.seller_user)
-    response = client.post("/contracts/new", data=agreement_form(parties, value_fen="14000"), follow_redirects=True)
+def test_an_explicit_total_that_differs_is_stored_and_pointed_out(client, login, preorder_parties):
+    login(preorder_parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(preorder_parties, value_fen="14000"), follow_redirects=True)
     assert db.session.scalar(select(PreorderAgreement.value_fen)) == 14000 * WAN
     assert "与 数量 × 单价（¥150,000,000.00）不同" in page_text(response)
 
 
-def test_a_broker_records_an_agreement_as_its_broker(client, login, parties):
-    login(parties.broker)
+def test_a_broker_records_an_agreement_as_its_broker(client, login, preorder_parties):
+    login(preorder_parties.broker)
     assert 'name="broker_id"' not in page_text(client.get("/contracts/new"))
-    client.post("/contracts/new", data=agreement_form(parties))
-    assert db.session.scalar(select(PreorderAgreement.broker_id)) == parties.broker.id
+    client.post("/contracts/new", data=agreement_form(preorder_parties))
+    assert db.session.scalar(select(PreorderAgreement.broker_id)) == preorder_parties.broker.id
 
 
-def test_related_party_declaration_shows_that_no_subsidy_is_earned(client, login, parties):
-    login(parties.seller_user)
-    response = client.post("/contracts/new", data=agreement_form(parties, is_related_party="y"), follow_redirects=True)
+def test_related_party_declaration_shows_that_no_subsidy_is_earned(client, login, preorder_parties):
+    login(preorder_parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(preorder_parties, is_related_party="y"), follow_redirects=True)
     assert db.session.scalar(select(PreorderAgreement.is_related_party)) is True
     page = page_text(response)
     assert "本协议不享受后补助" in page and "关联关系" in page
 
 
-def test_non_resident_seller_is_recorded_and_the_page_says_no_subsidy(client, login, parties, make_organisation):
+def test_non_resident_seller_is_recorded_and_the_page_says_no_subsidy(client, login, preorder_parties, make_organisation):
     seller = make_organisation("enterprise")
-    login(parties.buyer_user)
-    response = client.post("/contracts/new", data=agreement_form(parties, seller_id=str(seller.id)),
+    login(preorder_parties.buyer_user)
+    response = client.post("/contracts/new", data=agreement_form(preorder_parties, seller_id=str(seller.id)),
                            follow_redirects=True)
     assert count(PreorderAgreement) == 1
     assert "卖方未入驻任何晋创谷谷区" in page_text(response)
@@ -219,17 +202,17 @@ def test_non_resident_seller_is_recorded_and_the_page_says_no_subsidy(client, lo
     ("buyer_id", "999999"),
     ("broker_id", "abc"),
 ])
-def test_bad_agreement_input_answers_422_next_to_the_field_and_saves_nothing(client, login, parties, name, value):
-    login(parties.seller_user)
-    response = client.post("/contracts/new", data=agreement_form(parties, **{name: value}))
+def test_bad_agreement_input_answers_422_next_to_the_field_and_saves_nothing(client, login, preorder_parties, name, value):
+    login(preorder_parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(preorder_parties, **{name: value}))
     assert response.status_code == 422
     assert field_error(page_text(response), name)
     assert count(PreorderAgreement) == 0
 
 
-def test_every_bad_field_is_reported_in_one_answer(client, login, parties):
-    login(parties.seller_user)
-    response = client.post("/contracts/new", data=agreement_form(parties, unit_price_fen="NaN", quantity="-1",
+def test_every_bad_field_is_reported_in_one_answer(client, login, preorder_parties):
+    login(preorder_parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(preorder_parties, unit_price_fen="NaN", quantity="-1",
                                                                  signed_on=FUTURE, number="YG 1"))
     assert response.status_code == 422
     page = page_text(response)
@@ -238,18 +221,18 @@ def test_every_bad_field_is_reported_in_one_answer(client, login, parties):
     assert field_error(page, "quantity") and field_error(page, "number")
 
 
-def test_full_width_digits_are_accepted(client, login, parties):
-    login(parties.seller_user)
-    response = client.post("/contracts/new", data=agreement_form(parties, quantity="１００", unit_price_fen="１５０",
+def test_full_width_digits_are_accepted(client, login, preorder_parties):
+    login(preorder_parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(preorder_parties, quantity="１００", unit_price_fen="１５０",
                                                                  signed_on="２０２４-１０-１５"))
     assert response.status_code == 302
     stored = db.session.scalar(select(PreorderAgreement))
     assert (stored.quantity, stored.unit_price_fen, stored.signed_on) == (100, 150 * WAN, date(2024, 10, 15))
 
 
-def test_markup_in_free_text_is_stored_as_typed_and_shown_escaped(client, login, parties):
-    login(parties.seller_user)
-    response = client.post("/contracts/new", data=agreement_form(parties, description="<script>alert(1)</script>"),
+def test_markup_in_free_text_is_stored_as_typed_and_shown_escaped(client, login, preorder_parties):
+    login(preorder_parties.seller_user)
+    response = client.post("/contracts/new", data=agreement_form(preorder_parties, description="<script>alert(1)</script>"),
                            follow_redirects=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_text(response)
     assert "<script>alert(1)</script>" not in page_text(response)
@@ -260,22 +243,22 @@ def csrf_token(page: str) -> str:
 
 
 @pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": True}], indirect=True)
-def test_a_post_without_the_csrf_token_saves_nothing_and_one_with_it_works(client, parties):
+def test_a_post_without_the_csrf_token_saves_nothing_and_one_with_it_works(client, preorder_parties):
     token = csrf_token(page_text(client.get("/login")))
-    assert client.post("/login", data={"email": parties.seller_user.email, "password": PASSWORD,
+    assert client.post("/login", data={"email": preorder_parties.seller_user.email, "password": PASSWORD,
                                        "csrf_token": token}).status_code == 302
-    assert client.post("/contracts/new", data=agreement_form(parties)).status_code == 400
+    assert client.post("/contracts/new", data=agreement_form(preorder_parties)).status_code == 400
     assert count(PreorderAgreement) == 0
     token = csrf_token(page_text(client.get("/contracts/new")))
-    assert client.post("/contracts/new", data={**agreement_form(parties), "csrf_token": token}).status_code == 302
+    assert client.post("/contracts/new", data={**agreement_form(preorder_parties), "csrf_token": token}).status_code == 302
     assert count(PreorderAgreement) == 1
 
 
 # --- deliveries and acceptance ------------------------------------------------------------------------
 
 
-def test_seller_records_a_delivery_and_buyer_accepts_it(client, login, parties, agreement):
-    login(parties.seller_user)
+def test_seller_records_a_delivery_and_buyer_accepts_it(client, login, preorder_parties, agreement):
+    login(preorder_parties.seller_user)
     response = client.post(f"/contracts/{agreement.id}/deliveries", data={
         "delivery-delivered_on": "2025-01-10", "delivery-quantity": "40", "delivery-amount_fen": "6000",
         "delivery-note": "第一批"})
@@ -284,7 +267,7 @@ def test_seller_records_a_delivery_and_buyer_accepts_it(client, login, parties, 
     assert (delivery.quantity, delivery.amount_fen, delivery.accepted_on) == (40, 6000 * WAN, None)
     assert "交付已登记" in flashed(page_text(client.get(f"/contracts/{agreement.id}")))
     client.post("/logout")
-    login(parties.buyer_user)
+    login(preorder_parties.buyer_user)
     response = client.post(f"/contracts/{agreement.id}/deliveries/{delivery.id}/accept",
                            data={f"accept-{delivery.id}-accepted_on": "2025-01-20"})
     assert response.status_code == 302
@@ -293,17 +276,17 @@ def test_seller_records_a_delivery_and_buyer_accepts_it(client, login, parties, 
     assert "已验收" in flashed(page_text(client.get(f"/contracts/{agreement.id}")))
 
 
-def test_the_buyer_gets_403_when_recording_a_delivery_and_the_broker_when_ending(client, login, parties):
-    agreement = services.create_agreement(db.session, parties.broker, {
-        "buyer_id": parties.buyer.id, "seller_id": parties.seller.id, "number": "YG-2024-009", "product": "储氢瓶",
+def test_the_buyer_gets_403_when_recording_a_delivery_and_the_broker_when_ending(client, login, preorder_parties):
+    agreement = services.create_agreement(db.session, preorder_parties.broker, {
+        "buyer_id": preorder_parties.buyer.id, "seller_id": preorder_parties.seller.id, "number": "YG-2024-009", "product": "储氢瓶",
         "quantity": "1", "unit": "台", "unit_price_fen": WAN, "signed_on": "2024-10-15"})
-    login(parties.buyer_user)
+    login(preorder_parties.buyer_user)
     response = client.post(f"/contracts/{agreement.id}/deliveries", data={
         "delivery-delivered_on": "2025-01-10", "delivery-quantity": "1", "delivery-amount_fen": "1"})
     assert response.status_code == 403
     assert count(PreorderDelivery) == 0
     client.post("/logout")
-    login(parties.broker)
+    login(preorder_parties.broker)
     assert client.post(f"/contracts/{agreement.id}/terminate", data={"terminate-reason": "x"}).status_code == 403
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
 
@@ -315,8 +298,8 @@ def test_the_buyer_gets_403_when_recording_a_delivery_and_the_broker_when_ending
     ("delivered_on", FUTURE), ("delivered_on", "2024-10-14"), ("delivered_on", ""), ("delivered_on", "<b>"),
     ("note", "注" * 1001),
 ])
-def test_bad_delivery_answers_422_next_to_the_field_and_saves_nothing(client, login, parties, agreement, name, value):
-    login(parties.seller_user)
+def test_bad_delivery_answers_422_next_to_the_field_and_saves_nothing(client, login, preorder_parties, agreement, name, value):
+    login(preorder_parties.seller_user)
     data = {"delivery-delivered_on": "2025-01-10", "delivery-quantity": "1", "delivery-amount_fen": "1",
             f"delivery-{name}": value}
     response = client.post(f"/contracts/{agreement.id}/deliveries", data=data)
@@ -326,10 +309,10 @@ def test_bad_delivery_answers_422_next_to_the_field_and_saves_nothing(client, lo
 
 
 @pytest.mark.parametrize("value", [FUTURE, "2025-01-09", "", "٢٠٢٥-٠١-١٢", "x" * 30])
-def test_bad_acceptance_answers_422_and_nothing_is_accepted(client, login, parties, agreement, value):
-    delivery = services.record_delivery(db.session, parties.seller_user, agreement.id,
+def test_bad_acceptance_answers_422_and_nothing_is_accepted(client, login, preorder_parties, agreement, value):
+    delivery = services.record_delivery(db.session, preorder_parties.seller_user, agreement.id,
                                         {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
-    login(parties.buyer_user)
+    login(preorder_parties.buyer_user)
     name = f"accept-{delivery.id}-accepted_on"
     response = client.post(f"/contracts/{agreement.id}/deliveries/{delivery.id}/accept", data={name: value})
     assert response.status_code == 422
@@ -337,8 +320,8 @@ def test_bad_acceptance_answers_422_and_nothing_is_accepted(client, login, parti
     assert db.session.get(PreorderAgreement, agreement.id).accepted_fen == 0
 
 
-def test_full_width_delivery_input_is_accepted(client, login, parties, agreement):
-    login(parties.seller_user)
+def test_full_width_delivery_input_is_accepted(client, login, preorder_parties, agreement):
+    login(preorder_parties.seller_user)
     response = client.post(f"/contracts/{agreement.id}/deliveries", data={
         "delivery-delivered_on": "２０２５-０１-１０", "delivery-quantity": "１２", "delivery-amount_fen": "１２"})
     assert response.status_code == 302
@@ -348,15 +331,15 @@ def test_full_width_delivery_input_is_accepted(client, login, parties, agreement
 # --- payments: worked example 1 through the pages ----------------------------------------------------------
 
 
-def test_worked_example_one_through_the_pages(client, login, parties):
-    login(parties.seller_user)
-    client.post("/contracts/new", data=agreement_form(parties))
+def test_worked_example_one_through_the_pages(client, login, preorder_parties):
+    login(preorder_parties.seller_user)
+    client.post("/contracts/new", data=agreement_form(preorder_parties))
     agreement = db.session.scalar(select(PreorderAgreement))
     client.post(f"/contracts/{agreement.id}/deliveries", data={
         "delivery-delivered_on": "2025-01-10", "delivery-quantity": "100", "delivery-amount_fen": "15000"})
     delivery = db.session.scalar(select(PreorderDelivery))
     client.post("/logout")
-    login(parties.buyer_user)
+    login(preorder_parties.buyer_user)
     client.post(f"/contracts/{agreement.id}/deliveries/{delivery.id}/accept",
                 data={f"accept-{delivery.id}-accepted_on": "2025-01-20"})
     assert db.session.get(PreorderAgreement, agreement.id).accepted_fen == 15000 * WAN
@@ -385,9 +368,9 @@ def test_worked_example_one_through_the_pages(client, login, parties):
         assert shown in page
 
 
-def test_paying_the_full_value_completes_the_agreement(client, login, parties, agreement):
-    accepted(parties, agreement, 15000 * WAN)
-    login(parties.buyer_user)
+def test_paying_the_full_value_completes_the_agreement(client, login, preorder_parties, agreement):
+    accepted(preorder_parties, agreement, 15000 * WAN)
+    login(preorder_parties.buyer_user)
     response = client.post(f"/contracts/{agreement.id}/payments",
                            data={"payment-amount_fen": "15000", "payment-paid_on": "2025-03-31"}, follow_redirects=True)
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.COMPLETED
@@ -402,10 +385,10 @@ def test_paying_the_full_value_completes_the_agreement(client, login, parties, a
     ("paid_on", FUTURE, "晚于今天"), ("paid_on", "2024-10-14", "早于协议签订日期"), ("paid_on", "", ""),
     ("paid_on", "٢٠٢٥-٠٣-٠١", ""), ("paid_on", "<script>", ""),
 ])
-def test_bad_payment_answers_422_next_to_the_field_and_saves_nothing(client, login, parties, agreement, name, value,
+def test_bad_payment_answers_422_next_to_the_field_and_saves_nothing(client, login, preorder_parties, agreement, name, value,
                                                                      message):
-    accepted(parties, agreement, 100 * WAN)
-    login(parties.buyer_user)
+    accepted(preorder_parties, agreement, 100 * WAN)
+    login(preorder_parties.buyer_user)
     data = {"payment-amount_fen": "10", "payment-paid_on": "2025-03-01", f"payment-{name}": value}
     response = client.post(f"/contracts/{agreement.id}/payments", data=data)
     assert response.status_code == 422
@@ -415,9 +398,9 @@ def test_bad_payment_answers_422_next_to_the_field_and_saves_nothing(client, log
     assert db.session.get(PreorderAgreement, agreement.id).paid_fen == 0
 
 
-def test_full_width_payment_is_accepted(client, login, parties, agreement):
-    accepted(parties, agreement, 100 * WAN)
-    login(parties.buyer_user)
+def test_full_width_payment_is_accepted(client, login, preorder_parties, agreement):
+    accepted(preorder_parties, agreement, 100 * WAN)
+    login(preorder_parties.buyer_user)
     response = client.post(f"/contracts/{agreement.id}/payments",
                            data={"payment-amount_fen": "１２", "payment-paid_on": "２０２５-０３-０１"})
     assert response.status_code == 302
@@ -427,11 +410,11 @@ def test_full_width_payment_is_accepted(client, login, parties, agreement):
 # --- amending and ending ---------------------------------------------------------------------------------
 
 
-def test_amending_creates_a_new_version_and_supersedes_the_old(client, login, parties, agreement):
-    login(parties.buyer_user)
+def test_amending_creates_a_new_version_and_supersedes_the_old(client, login, preorder_parties, agreement):
+    login(preorder_parties.buyer_user)
     form = page_text(client.get(f"/contracts/{agreement.id}/amend"))
     assert 'value="储氢瓶"' in form
-    data = {key: value for key, value in agreement_form(parties, number="YG-2024-001-A", quantity="120",
+    data = {key: value for key, value in agreement_form(preorder_parties, number="YG-2024-001-A", quantity="120",
                                                         signed_on="2024-12-01").items()
             if key not in ("buyer_id", "seller_id", "broker_id")}
     response = client.post(f"/contracts/{agreement.id}/amend", data=data)
@@ -445,9 +428,9 @@ def test_amending_creates_a_new_version_and_supersedes_the_old(client, login, pa
 
 @pytest.mark.parametrize("name, value", [("number", "YG-2024-001"), ("signed_on", FUTURE), ("quantity", "NaN"),
                                          ("unit_price_fen", "١٢"), ("product", "")])
-def test_bad_amendment_answers_422_and_changes_nothing(client, login, parties, agreement, name, value):
-    login(parties.seller_user)
-    data = {key: value for key, value in agreement_form(parties, number="YG-2024-001-A").items()
+def test_bad_amendment_answers_422_and_changes_nothing(client, login, preorder_parties, agreement, name, value):
+    login(preorder_parties.seller_user)
+    data = {key: value for key, value in agreement_form(preorder_parties, number="YG-2024-001-A").items()
             if key not in ("buyer_id", "seller_id", "broker_id")}
     data[name] = value
     response = client.post(f"/contracts/{agreement.id}/amend", data=data)
@@ -457,14 +440,14 @@ def test_bad_amendment_answers_422_and_changes_nothing(client, login, parties, a
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
 
 
-def test_amending_after_a_payment_is_refused_with_a_message(client, login, parties, agreement):
-    accepted(parties, agreement, 100 * WAN)
-    services.record_payment(db.session, parties.buyer_user, agreement.id, amount_fen=100 * WAN, paid_on="2025-03-01")
-    login(parties.seller_user)
+def test_amending_after_a_payment_is_refused_with_a_message(client, login, preorder_parties, agreement):
+    accepted(preorder_parties, agreement, 100 * WAN)
+    services.record_payment(db.session, preorder_parties.buyer_user, agreement.id, amount_fen=100 * WAN, paid_on="2025-03-01")
+    login(preorder_parties.seller_user)
     assert "协议不能再变更" in page_text(client.get(f"/contracts/{agreement.id}"))
     response = client.get(f"/contracts/{agreement.id}/amend")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/contracts/{agreement.id}")
-    data = {key: value for key, value in agreement_form(parties, number="YG-2024-001-A").items()
+    data = {key: value for key, value in agreement_form(preorder_parties, number="YG-2024-001-A").items()
             if key not in ("buyer_id", "seller_id", "broker_id")}
     response = client.post(f"/contracts/{agreement.id}/amend", data=data)
     assert response.status_code == 409
@@ -472,8 +455,8 @@ def test_amending_after_a_payment_is_refused_with_a_message(client, login, parti
     assert count(PreorderAgreement) == 1
 
 
-def test_a_party_ends_the_agreement_with_a_reason(client, login, parties, agreement):
-    login(parties.seller_user)
+def test_a_party_ends_the_agreement_with_a_reason(client, login, preorder_parties, agreement):
+    login(preorder_parties.seller_user)
     response = client.post(f"/contracts/{agreement.id}/terminate", data={"terminate-reason": "买方项目取消"})
     assert response.status_code == 302
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.TERMINATED
@@ -483,8 +466,8 @@ def test_a_party_ends_the_agreement_with_a_reason(client, login, parties, agreem
 
 
 @pytest.mark.parametrize("value", ["", "   ", "因" * 501])
-def test_ending_without_a_proper_reason_answers_422(client, login, parties, agreement, value):
-    login(parties.buyer_user)
+def test_ending_without_a_proper_reason_answers_422(client, login, preorder_parties, agreement, value):
+    login(preorder_parties.buyer_user)
     response = client.post(f"/contracts/{agreement.id}/terminate", data={"terminate-reason": value})
     assert response.status_code == 422
     assert field_error(page_text(response), "terminate-reason")

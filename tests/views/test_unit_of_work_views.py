@@ -93,10 +93,10 @@ def test_a_refused_grant_answers_422_and_commits_none_of_its_partial_writes(clie
     assert db.session.scalar(select(func.count()).select_from(PolicyEvent)) == events_before
 
 
-def test_bulk_approval_keeps_the_approved_awards_when_another_is_refused(client, login_as, make_user):
+def test_bulk_approval_keeps_the_approved_awards_when_another_is_refused(client, login_as, make_registered_deal):
 
     admin = login_as("admin")
-    awards = _payable_awards(make_user)
+    awards = _payable_awards(make_registered_deal)
     payable = [award.id for award in awards if award.status == AwardStatus.PAYABLE]
     response = client.post("/money/awards/approve", data={"award_ids": payable + [payable[0], 999_999],
                                                           "next": "/money/awards"})
@@ -105,23 +105,11 @@ def test_bulk_approval_keeps_the_approved_awards_when_another_is_refused(client,
     assert admin.is_admin
 
 
-def _payable_awards(make_user) -> list[Award]:
-    """A registered deal with one proceeds payment: its payable and held awards (committed)."""
-    from market.awards import services as award_services
-    from market.deals.models import Deal, DealIntermediary, DealStage
-    from market.deals.payments import record_deal_payment, register_contract
+def _payable_awards(make_registered_deal) -> list[Award]:
+    """A registered deal with two intermediaries and one proceeds payment: its payable and held awards (committed)."""
+    from market.deals.payments import record_deal_payment
 
-    researcher = make_user("researcher")
-    brokers = [make_user("broker"), make_user("broker")]
-    buyer = make_user("enterprise").organisation
-    deal = Deal(title="制氢工艺转让", transferor_id=researcher.organisation_id, transferee_id=buyer.id,
-                stage=DealStage.REGISTERED, agreed_amount_fen=1200 * WAN, reward_rate_bp=2000,
-                signed_on=date(2025, 3, 10), registration_number="REG-UOW-1", registered_on=date(2025, 3, 10))
-    deal.intermediaries = [DealIntermediary(user_id=b.id, share_bp=5000, position=i) for i, b in enumerate(brokers)]
-    db.session.add(deal)
-    db.session.flush()
-    snapshot = award_services.lock_books(db.session)
-    register_contract(db.session, snapshot, db.session.get(Deal, deal.id), researcher)
+    deal, researcher, _ = make_registered_deal(shares=(5000, 5000))
     _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     db.session.commit()
     assert any(award.status == AwardStatus.PAYABLE for award in awards)

@@ -1,0 +1,122 @@
+"""Disk full (SQLite `max_page_count`): a keyed payment that runs out of storage partway leaves nothing, answers
+503 with Retry-After and a clear message (no internals), the books stay sound, and once there is room again the
+retry with the same Idempotency-Key pays exactly once."""
+import psycopg
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+
+from market.awards.commands import check_ledger
+from market.errors import STORAGE_FULL_RETRY_AFTER_SECONDS, is_storage_full
+from market.extensions import db
+from tests.api_requests import bearer
+from tests.conftest import POSTGRES_URL
+from tests.faults.keyed import money_rows, post_keyed
+
+MAX_ATTEMPTS = 200
+"""¥1 payments made before the storage runs out (a few are enough: the first new page a write needs is refused)."""
+ROOMY = 1_000_000
+
+
+@pytest.fixture
+def storage_limit(app):
+    """Caps the SQLite database at the pages it has now (every new connection is told); `limit["pages"] = …` and
+    `reconnect()` move the cap."""
+    if POSTGRES_URL:
+        pytest.skip("disk full is simulated with SQLite's max_page_count")
+    limit = {"pages": db.session.execute(text("PRAGMA page_count")).scalar_one()}
+
+    def cap(dbapi_connection, _record):
+        dbapi_connection.execute(f"PRAGMA max_page_count = {limit['pages']}")
+
+    event.listen(db.engine, "connect", cap)
+    reconnect()
+    yield limit
+    event.remove(db.engine, "connect", cap)
+    reconnect()
+
+
+def reconnect() -> None:
+    """Close the pooled connections (the test's setup is committed first), so that the next ones take the cap."""
+    db.session.commit()
+    db.engine.dispose()
+
+
+@pytest.fixture
+def writes(app):
+    """The writes each statement of a request made, and the statement the database refused."""
+    seen = {"writes": [], "refused": None}
+
+    def remember(_connection, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            seen["writes"].append(statement.split("(")[0].strip())
+
+    def refused(context):
+        seen["refused"] = context.statement
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    event.listen(db.engine, "handle_error", refused)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", remember)
+    event.remove(db.engine, "handle_error", refused)
+
+
+def check_ledger_output(runner) -> tuple[int, str]:
+    result = runner.invoke(check_ledger)
+    return result.exit_code, result.output.strip()
+
+
+def test_a_payment_refused_for_full_storage_leaves_nothing_and_the_retry_pays_once(client, runner, registered_deal,
+                                                                                  storage_limit, writes):
+    deal, researcher, _ = registered_deal
+    headers, path = bearer(researcher), f"/api/v1/deals/{deal.id}/payments"
+    for attempt in range(MAX_ATTEMPTS):
+        key, body = f"fill-{attempt}", {"amount_fen": 100, "date": "2025-04-30"}
+        before = money_rows()
+        writes["writes"].clear()
+        failed = post_keyed(client, path, headers, body, key)
+        if failed.status_code != 201:
+            break
+    else:
+        pytest.fail(f"{MAX_ATTEMPTS} payments fitted under a cap of {storage_limit['pages']} pages")
+
+    assert failed.status_code == 503, failed.get_data(as_text=True)
+    assert failed.headers["Retry-After"] == str(STORAGE_FULL_RETRY_AFTER_SECONDS)
+    answer = failed.get_json()
+    assert answer["error"] == "storage_full"
+    assert "存储空间已满" in answer["message"] and "请求编号" in answer["message"]
+    assert not any(word in failed.get_data(as_text=True).lower() for word in ("traceback", "sqlite", "insert", "full'"))
+    assert writes["refused"] is not None and writes["refused"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    assert len(writes["writes"]) > 1, f"the storage ran out at the first write, not partway: {writes['writes']}"
+    assert money_rows() == before, "the refused payment left rows behind"
+    assert check_ledger_output(runner) == (0, "ledger OK")
+
+    storage_limit["pages"] = ROOMY
+    reconnect()
+    retried, again = post_keyed(client, path, headers, body, key), post_keyed(client, path, headers, body, key)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers, retried.get_data(as_text=True)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_data() == retried.get_data()
+    after = money_rows()
+    assert (after["deal_payments"], after["idempotency"]) == (before["deal_payments"] + 1, before["idempotency"] + 1)
+    assert after["paid_fen"] == before["paid_fen"] + 100
+    assert check_ledger_output(runner) == (0, "ledger OK")
+
+
+def test_a_page_refused_for_full_storage_says_so_without_internals(client, login, registered_deal, storage_limit):
+    deal, researcher, _ = registered_deal
+    login(researcher)
+    for attempt in range(MAX_ATTEMPTS):
+        response = client.post(f"/deals/{deal.id}/payments", data={"amount_fen": "0.01", "paid_on": "2025-04-30"})
+        if response.status_code != 302:
+            break
+    else:
+        pytest.fail(f"{MAX_ATTEMPTS} payments fitted under a cap of {storage_limit['pages']} pages")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == str(STORAGE_FULL_RETRY_AFTER_SECONDS)
+    assert "存储空间已满" in page and "sqlite" not in page.lower() and "traceback" not in page.lower()
+
+
+def test_postgresql_disk_full_is_storage_full_and_other_operational_errors_are_not():
+    assert is_storage_full(OperationalError("INSERT …", {}, psycopg.errors.DiskFull("could not extend file")))
+    assert not is_storage_full(OperationalError("SELECT 1", {}, psycopg.OperationalError("connection lost")))
