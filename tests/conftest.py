@@ -485,7 +485,8 @@ def make_deal(deal_world):
 def make_registered_deal(make_deal, make_user, make_organisation, make_achievement):
     """Factory: by default POLICY.md's worked example 2, a university's achievement sold for ¥12M to a company outside
     阳泉 (in 忻州), three intermediaries sharing a 20% reward 50/30/20, signed and registered on 2025-03-10, with no
-    deal broker unless `broker` claims it (`brokers` names the intermediaries); built through the deal services. Returns (deal, the transferor's researcher, the intermediaries)."""
+    deal broker unless `broker` claims it (`brokers` names the intermediaries); built through the deal services.
+    Returns (deal, the transferor's researcher, the intermediaries)."""
 
     def make(*, value_fen: int = 1200 * WAN, reward_rate_bp: int = 2000, shares=(5000, 3000, 2000), achievement=None,
              transferee: Organisation | None = None, signed_on: date = date(2025, 3, 10), agent=None,
@@ -526,8 +527,8 @@ def preorder_parties(make_organisation, make_user):
 def make_agreement(app, make_organisation, make_user):
     """Factory: a signed pre-order agreement recorded by the seller through the contract services, then deliveries
     recorded and accepted and payments made by the buyer, each given as (amount in fen, date) (a delivery may add the
-    date of its acceptance, by default the day it was delivered). By default the seller
-    is an enterprise resident in the 太原 valley since 2024-03-01 (so R1 applies) and the buyer an unrelated one."""
+    date of its acceptance, by default the day it was delivered). By default the seller is an enterprise resident in
+    the 太原 valley since 2024-03-01 (so R1 applies) and the buyer an unrelated one."""
     from market.preorders import services
 
     numbers = iter(range(1, 10_000))

@@ -14,7 +14,8 @@ from tests.conftest import POSTGRES_URL
 from tests.faults.keyed import money_rows, post_keyed
 
 MAX_ATTEMPTS = 200
-"""¥1 payments made before the storage runs out (a few are enough: the first new page a write needs is refused)."""
+"""Small payments made at most until the storage runs out (a few are enough: the first new page a write needs is
+refused)."""
 ROOMY = 1_000_000
 
 
@@ -44,7 +45,7 @@ def reconnect() -> None:
 
 @pytest.fixture
 def writes(app):
-    """The writes each statement of a request made, and the statement the database refused."""
+    """The write statements run (the test clears them before each attempt) and the statement the database refused."""
     seen = {"writes": [], "refused": None}
 
     def remember(_connection, _cursor, statement, *_):
