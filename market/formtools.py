@@ -28,6 +28,10 @@ class MarketForm(FlaskForm):
         return super().validate(extra_validators)
 
 
+class EmptyForm(MarketForm):
+    """CSRF-only form for action buttons."""
+
+
 def _leaf_fields(fields):
     for field in fields:
         if isinstance(field, FieldList):

@@ -8,7 +8,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaFiel
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from market.formtools import MarketForm, max_length, options
+from market.formtools import EmptyForm, MarketForm, max_length, options  # noqa: F401  (EmptyForm: deals.views imports it here)
 from market.listings.vocabulary import IpKind, ReturnReason, choices, label
 
 
@@ -96,9 +96,5 @@ class ListingReturnForm(MarketForm):
     reason = SelectField(_l("退回原因"), choices=options([("", _l("请选择"))] + choices(ReturnReason)),
                          validators=[DataRequired(message=_l("请选择退回原因。"))])
     comment = TextAreaField(_l("修改意见"), validators=[DataRequired(message=_l("请填写退回说明。")), max_length(2000)])
-
-
-class EmptyForm(MarketForm):
-    """CSRF-only form for action buttons."""
 
 
