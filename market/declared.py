@@ -1,6 +1,7 @@
 """Declared inputs: pydantic field types that validate with market.inputs' cleaners (so every rule and Chinese message
 stays in one place), the validation of a whole input into clean values, and the input's JSON schema for OpenAPI."""
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cache
@@ -161,3 +162,43 @@ def components_of(*models: type[BaseModel]) -> dict[str, dict]:
 def json_schema(model: type[BaseModel]) -> dict:
     """The model's JSON schema with its definitions inline under `$defs` (for forms and shape checks)."""
     return model.model_json_schema(schema_generator=OpenApiSchema)
+
+
+@dataclass(frozen=True)
+class FieldLimits:
+    """What a form needs to know of one declared field."""
+
+    required: bool
+    is_list: bool
+    max_length: int | None = None
+    values: tuple = ()
+    """The allowed values: a vocabulary's, or every whole number of a small range."""
+
+
+SMALL_RANGE = 100
+"""Integer ranges up to this many values are offered as choices."""
+
+
+@cache
+def declared_limits(model: type[BaseModel]) -> dict[str, FieldLimits]:
+    """Each field's limits, read from the model's JSON schema (the document the API publishes)."""
+    schema = json_schema(model)
+    definitions = schema.get("$defs", {})
+
+    def resolve(spec: dict) -> dict:
+        return definitions[spec["$ref"].rsplit("/", 1)[-1]] if "$ref" in spec else spec
+
+    limits = {}
+    for name, spec in schema["properties"].items():
+        spec = resolve(spec)
+        types = spec.get("type", [])
+        is_list = "array" in types
+        member = resolve(spec.get("items", {})) if is_list else spec
+        values = tuple(member.get("enum", ()))
+        low, high = member.get("minimum"), member.get("maximum")
+        if not values and "integer" in member.get("type", []) and low is not None and high is not None \
+                and high - low < SMALL_RANGE:
+            values = tuple(range(low, high + 1))
+        limits[name] = FieldLimits(required=name in schema.get("required", ()), is_list=is_list,
+                                   max_length=None if is_list else spec.get("maxLength"), values=values)
+    return limits
