@@ -10,12 +10,10 @@ SUBMIT_DESCRIPTION = "true：保存后直接提交审核；false 或省略：保
 
 
 @cache
-def request_model(content: type[DeclaredInput]) -> type[DeclaredInput]:
-    """The request body of a kind: its content (AchievementContent → AchievementInput) and "submit"."""
-    return create_model(content.__name__.removesuffix("Content") + "Input", __base__=content,
-                        submit=(StrictBool, Field(False, description=SUBMIT_DESCRIPTION)))
+def _request_model(content: type[DeclaredInput], name: str) -> type[DeclaredInput]:
+    return create_model(name, __base__=content, submit=(StrictBool, Field(False, description=SUBMIT_DESCRIPTION)))
 
 
 def listing_request(listing_type: ListingType) -> type[DeclaredInput]:
-    """The request body of the kind's POST and PUT."""
-    return request_model(listing_type.content)
+    """The request body of the kind's POST and PUT: its declared content and "submit" (AchievementInput …)."""
+    return _request_model(listing_type.content, f"{listing_type.kind.value.title()}Input")
