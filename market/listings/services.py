@@ -32,6 +32,7 @@ class Actor(Protocol):
     id: int
     is_admin: bool
     is_authenticated: bool
+    organisation: object
 
 
 def record_listing_change(session: Session, listing) -> None:
