@@ -171,6 +171,7 @@ class FieldLimits:
     required: bool
     is_list: bool
     max_length: int | None = None
+    max_items: int | None = None
     values: tuple = ()
     """The allowed values: a vocabulary's, or every whole number of a small range."""
 
@@ -200,5 +201,6 @@ def declared_limits(model: type[BaseModel]) -> dict[str, FieldLimits]:
                 and high - low < SMALL_RANGE:
             values = tuple(range(low, high + 1))
         limits[name] = FieldLimits(required=name in schema.get("required", ()), is_list=is_list,
-                                   max_length=None if is_list else spec.get("maxLength"), values=values)
+                                   max_length=None if is_list else spec.get("maxLength"),
+                                   max_items=spec.get("maxItems"), values=values)
     return limits

@@ -50,7 +50,8 @@ class DeclaredForm(MarketForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, limits in declared_limits(self.declared_input()).items():
+        self.declared_limits = declared_limits(self.declared_input())
+        for name, limits in self.declared_limits.items():
             if name in self._fields:
                 self._apply_limits(self._fields[name], limits)
 

@@ -38,7 +38,7 @@ def clean_ip_items(errors: FieldErrors, name: str, items) -> list[dict]:
     if items in (None, ""):
         return []
     if not isinstance(items, list) or len(items) > MAX_IP_ITEMS:
-        errors.add(name, _("知识产权最多 20 项。"))
+        errors.add(name, _("知识产权最多 %(n)s 项。", n=MAX_IP_ITEMS))
         return []
     cleaned = []
     for item in items:
@@ -58,7 +58,7 @@ def clean_owners(errors: FieldErrors, name: str, owners) -> list[dict]:
     if owners in (None, ""):
         return []
     if not isinstance(owners, list) or len(owners) > MAX_OWNERS:
-        errors.add(name, _("权利人最多 10 个。"))
+        errors.add(name, _("权利人最多 %(n)s 个。", n=MAX_OWNERS))
         return []
     cleaned = []
     for owner in owners:

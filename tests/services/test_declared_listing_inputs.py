@@ -191,3 +191,11 @@ def test_declared_content_is_a_plain_pydantic_model():
     content = AchievementContent.model_validate({**ACHIEVEMENT, "keywords": "氢，碳"})
     assert (content.title, content.keywords, content.stage, content.modes) == (
         "焦炉煤气制氢工艺", ["氢", "碳"], Stage.PILOT, [TransferMode.ASSIGNMENT])
+
+
+@pytest.mark.parametrize("role, path", [("researcher", "/achievements/new"), ("enterprise", "/demands/new")])
+def test_create_pages_name_the_declared_keyword_count(client, login_as, role, path):
+    login_as(role)
+    page = client.get(path).get_data(as_text=True)
+    assert "用逗号或顿号分隔，最多 10 个。" in page
+    assert 'maxlength="200"' in page
