@@ -1,12 +1,17 @@
 """WTForms pieces for our domain inputs (money in 万元, term lists, ids), the base of every form, and binding service
 errors to form fields."""
+from typing import ClassVar
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField, IntegerField, StringField
+from pydantic import BaseModel
+from wtforms import Field, FieldList, FormField, IntegerField, SelectFieldBase, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, StopValidation
+from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
+from wtforms.validators import Optional as OptionalValidator
 from wtforms.widgets import TextInput
 
+from market.declared import FieldLimits, declared_limits
 from market.errors import DomainError
 from market.inputs import parse_id
 from market.money import MoneyFormatError, parse_yuan
@@ -26,6 +31,49 @@ class MarketForm(FlaskForm):
             if holds_nul(field.raw_data):
                 field.pre_validate = _refuse_control_character
         return super().validate(extra_validators)
+
+
+class DeclaredForm(MarketForm):
+    """A form whose limits come from a declared input (`declared_input()`, read when the form is made): a field named
+    like one of the input's gets DataRequired or Optional (unless it declares its own), the maximum length and the
+    allowed choices (labelled by `choice_label`; `blank_choices` adds a leading empty option)."""
+
+    blank_choices: ClassVar[dict] = {}
+
+    def declared_input(self) -> type[BaseModel]:
+        """The declared input whose limits the form shows and checks."""
+        raise NotImplementedError
+
+    def choice_label(self, name: str, value) -> str:
+        """The label of an allowed value."""
+        return str(value)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.declared_limits = declared_limits(self.declared_input())
+        for name, limits in self.declared_limits.items():
+            if name in self._fields:
+                self._apply_limits(self._fields[name], limits)
+
+    def _apply_limits(self, field: Field, limits: FieldLimits) -> None:
+        added = []
+        declares_presence = any(isinstance(v, (DataRequired, InputRequired, OptionalValidator)) for v in field.validators)
+        if not limits.is_list and not declares_presence:
+            added.append(DataRequired() if limits.required else OptionalValidator())
+        if limits.max_length is not None:
+            added.append(max_length(limits.max_length))
+        if added:
+            field.validators = [*field.validators, *added]
+            for validator in added:
+                for flag, value in getattr(validator, "field_flags", {}).items():
+                    setattr(field.flags, flag, value)
+        if limits.values and isinstance(field, SelectFieldBase):
+            blank = [("", self.blank_choices[field.name])] if field.name in self.blank_choices else []
+            field.choices = options(blank + [(value, self.choice_label(field.name, value)) for value in limits.values])
+
+
+class EmptyForm(MarketForm):
+    """CSRF-only form for action buttons."""
 
 
 def _leaf_fields(fields):

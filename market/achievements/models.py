@@ -23,6 +23,7 @@ class Achievement(ListingMixin, db.Model):
                         name="price_order"),
     )
     kind = ListingKind.ACHIEVEMENT
+    money_range = ("price_min_fen", "price_max_fen")
 
     summary: Mapped[str] = mapped_column(Text)
     description_public: Mapped[str] = mapped_column(Text, default="")

@@ -7,9 +7,9 @@ from market.accounts import services as accounts
 from market.admin.forms import FieldAddForm, FieldRenameForm, ValleyEditForm
 from market.errors import DomainError, ValidationError
 from market.extensions import db
-from market.formtools import apply_errors, options
+from market.formtools import EmptyForm, apply_errors, options
 from market.listings import services as listings
-from market.listings.forms import EmptyForm, ListingReturnForm
+from market.listings.forms import ListingReturnForm
 from market.listings.vocabulary import ListingKind
 from market.pages import stats
 from market.security import admin_required

@@ -1,4 +1,9 @@
-"""The OpenAPI 3.1 document of API v1, written as data; the API checks request bodies against its schemas."""
+"""The OpenAPI 3.1 document of API v1: the listing request bodies are derived from the declared inputs, the rest is
+written as data; the API checks request bodies against these schemas."""
+from market.achievements.services import ACHIEVEMENTS
+from market.api.requests import listing_request
+from market.declared import components_of
+from market.demands.services import DEMANDS
 from market.listings.queries import MAX_PER_PAGE, SORTS
 from market.listings.vocabulary import (
     IpKind,
@@ -22,80 +27,9 @@ def _values(enum_class) -> list[str]:
     return [member.value for member in enum_class]
 
 
-def _money(description: str) -> dict:
-    return {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_FEN, "description": description}
-
-
-def _text(max_length: int, description: str, *, nullable: bool = True) -> dict:
-    return {"type": ["string", "null"] if nullable else "string", "maxLength": max_length, "description": description}
-
-
-def _terms(max_items: int, max_length: int, description: str) -> dict:
-    return {"type": ["array", "null"], "maxItems": max_items, "items": {"type": "string", "maxLength": max_length},
-            "description": description}
-
-
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
-
-SUBMIT = {"type": "boolean", "default": False, "description": "true：保存后直接提交审核；false 或省略：保存为草稿（修改已发布的信息总会重新送审）。"}
-MODES = {"type": "array", "items": {"type": "string", "enum": _values(TransferMode)}, "description": "转化方式代码。"}
-FIELD_CODE = {"type": "string", "maxLength": 120, "description": "领域代码（点分路径，如 energy.hydrogen）。"}
-
-ACHIEVEMENT_INPUT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["title", "summary", "field", "trl", "stage", "modes", "price_type"],
-    "properties": {
-        "title": _text(200, "成果名称（单行）。", nullable=False),
-        "summary": _text(1000, "成果简介。", nullable=False),
-        "description_public": _text(10000, "公开的详细介绍。"),
-        "description_confidential": _text(10000, "保密信息：仅本机构和平台管理员可见。"),
-        "keywords": _terms(10, 30, "关键词。"),
-        "field": FIELD_CODE,
-        "trl": {"type": "integer", "minimum": 1, "maximum": 9, "description": "技术就绪度，须与成熟度阶段一致。"},
-        "stage": {"type": "string", "enum": _values(Stage), "description": "成熟度阶段。"},
-        "ip_items": {
-            "type": ["array", "null"], "maxItems": 20, "description": "知识产权。",
-            "items": {"type": "object", "additionalProperties": False, "required": ["number", "kind"],
-                      "properties": {"number": {"type": "string", "maxLength": 40},
-                                     "kind": {"type": "string", "enum": _values(IpKind)}}},
-        },
-        "modes": {**MODES, "minItems": 1},
-        "price_type": {"type": "string", "enum": _values(PriceType), "description": "价格类型；面议时不保存金额。"},
-        "price_min_fen": _money("参考价或底价（分）；参考价和底价必填。"),
-        "price_max_fen": _money("价格上限（分），不低于下限。"),
-        "owners": {
-            "type": ["array", "null"], "maxItems": 10, "description": "权利人及份额（基点，合计 10000）；省略时为本机构 100%。",
-            "items": {"type": "object", "additionalProperties": False, "required": ["name", "share_bp"],
-                      "properties": {"name": {"type": "string", "maxLength": 120},
-                                     "share_bp": {"type": "integer", "minimum": 1, "maximum": 10000}}},
-        },
-        "inventors": _terms(30, 30, "完成人。"),
-        "benefits": _text(2000, "技术优势。"),
-        "scenarios": _text(2000, "应用场景。"),
-        "submit": SUBMIT,
-    },
-}
-
-DEMAND_INPUT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["title", "description", "field"],
-    "properties": {
-        "title": _text(200, "需求名称（单行）。", nullable=False),
-        "description": _text(10000, "需求描述。", nullable=False),
-        "keywords": _terms(10, 30, "关键词。"),
-        "field": FIELD_CODE,
-        "budget_min_fen": _money("预算下限（分）。"),
-        "budget_max_fen": _money("预算上限（分），不低于下限。"),
-        "wanted_trl_min": {"type": ["integer", "null"], "minimum": 1, "maximum": 9, "description": "期望的最低技术就绪度。"},
-        "modes": {**MODES, "type": ["array", "null"]},
-        "deadline": {"type": ["string", "null"], "format": "date", "description": "截止日期（YYYY-MM-DD）。"},
-        "submit": SUBMIT,
-    },
-}
 
 _CODED = {
     "type": "object", "additionalProperties": False, "required": ["code", "label"],
@@ -420,6 +354,11 @@ def _matches(noun: str, id_name: str, *, title: str, other_title: str) -> dict:
     }
 
 
+def listing_input_components() -> dict[str, dict]:
+    """AchievementInput, DemandInput and what they refer to, generated from the declared inputs."""
+    return components_of(listing_request(ACHIEVEMENTS), listing_request(DEMANDS))
+
+
 def openapi_document() -> dict:
     """The whole OpenAPI 3.1 document of API v1: listings and matches here, deals and money in openapi_money."""
     from market.api.openapi_money import add_deals_and_money
@@ -462,8 +401,7 @@ def _listings_document() -> dict:
         },
         "components": {
             "schemas": {
-                "AchievementInput": ACHIEVEMENT_INPUT,
-                "DemandInput": DEMAND_INPUT,
+                **listing_input_components(),
                 "Achievement": ACHIEVEMENT_OUTPUT,
                 "Demand": DEMAND_OUTPUT,
                 "AchievementPage": _page("Achievement"),

@@ -5,27 +5,31 @@ from flask_babel import gettext as _
 
 
 def shape_errors(schema: dict, data: dict) -> dict[str, str]:
-    """A message per top-level key that is unknown or holds the wrong JSON type (nested members are checked too)."""
+    """A message per top-level key that is unknown or holds the wrong JSON type (nested members are checked too);
+    `$ref`s point into the schema's own `$defs`."""
     errors: dict[str, str] = {}
     properties = schema.get("properties", {})
+    definitions = schema.get("$defs", {})
     for key, value in data.items():
         if key not in properties:
             if schema.get("additionalProperties", True) is False:
                 errors[key] = _("未知字段。")
             continue
-        message = _mismatch(properties[key], value)
+        message = _mismatch(properties[key], value, definitions)
         if message:
             errors[key] = message
     return errors
 
 
-def _mismatch(schema: dict, value) -> str | None:
+def _mismatch(schema: dict, value, definitions: dict) -> str | None:
+    if "$ref" in schema:
+        schema = definitions.get(schema["$ref"].rsplit("/", 1)[-1], {})
     types = schema.get("type", [])
     types = [types] if isinstance(types, str) else types
     if types and not any(_is_json_type(name, value) for name in types):
         return _expected(next(name for name in types if name != "null"))
     if isinstance(value, list) and "items" in schema:
-        return next(filter(None, (_mismatch(schema["items"], item) for item in value)), None)
+        return next(filter(None, (_mismatch(schema["items"], item, definitions) for item in value)), None)
     if isinstance(value, dict) and "properties" in schema:
         properties = schema["properties"]
         for key, member in value.items():
@@ -33,7 +37,7 @@ def _mismatch(schema: dict, value) -> str | None:
                 if schema.get("additionalProperties", True) is False:
                     return _("未知字段：%(key)s。", key=key)
                 continue
-            message = _mismatch(properties[key], member)
+            message = _mismatch(properties[key], member, definitions)
             if message:
                 return f"{key}: {message}"
     return None

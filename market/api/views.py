@@ -2,16 +2,10 @@
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from market.achievements import services as achievements
+from market.achievements.services import ACHIEVEMENTS
 from market.api.auth import AuthenticationError, optional_token_user, require_token_user
-from market.api.openapi import (
-    ACHIEVEMENT_INPUT,
-    DEFAULT_MATCHES,
-    DEMAND_INPUT,
-    MAX_LISTING_ID,
-    openapi_document,
-    search_parameters,
-)
+from market.api.openapi import DEFAULT_MATCHES, MAX_LISTING_ID, openapi_document, search_parameters
+from market.api.requests import listing_request
 from market.api.serializers import (
     achievement_json,
     demand_json,
@@ -20,11 +14,12 @@ from market.api.serializers import (
 )
 from market.api.shape import shape_errors
 from market.api.strictjson import read_json_body
-from market.demands import services as demands
+from market.declared import json_schema
+from market.demands.services import DEMANDS
 from market.errors import ValidationError, json_error
 from market.extensions import csrf, db
 from market.inputs import FieldErrors, clean_int
-from market.listings import queries
+from market.listings import editing, queries
 from market.listings import services as listings
 from market.listings.vocabulary import ListingKind
 from market.matching import services as matching
@@ -99,11 +94,7 @@ def demand_matches(demand_id: int):
 @bp.post("/achievements")
 def create_achievement():
     """List an achievement as a draft, or straight into review with "submit": true."""
-    actor = require_token_user(db.session, request)
-    data = _read_body()
-    achievements.require_achievement_author(actor)
-    submit = _checked(ACHIEVEMENT_INPUT, data, achievements.clean_achievement)
-    achievement = achievements.create_achievement(db.session, actor, data, submit=submit)
+    achievement = _create(ACHIEVEMENTS)
     return _created(achievement_json(achievement, confidential=True), "api.get_achievement",
                     achievement_id=achievement.id)
 
@@ -111,34 +102,40 @@ def create_achievement():
 @bp.post("/demands")
 def create_demand():
     """Post a demand as a draft, or straight into review with "submit": true."""
-    actor = require_token_user(db.session, request)
-    data = _read_body()
-    demands.require_demand_author(actor)
-    submit = _checked(DEMAND_INPUT, data, demands.clean_demand)
-    demand = demands.create_demand(db.session, actor, data, submit=submit)
+    demand = _create(DEMANDS)
     return _created(demand_json(demand, confidential=True), "api.get_demand", demand_id=demand.id)
 
 
 @bp.put(f"/achievements/<{LISTING_ID}:achievement_id>")
 def update_achievement(achievement_id: int):
     """Replace an achievement's content; an edited published achievement goes back to review."""
-    actor = require_token_user(db.session, request)
-    data = _read_body()
-    listings.get_managed_listing(db.session, actor, ListingKind.ACHIEVEMENT, achievement_id)
-    submit = _checked(ACHIEVEMENT_INPUT, data, achievements.clean_achievement)
-    achievement = achievements.update_achievement(db.session, actor, achievement_id, data, submit=submit)
+    achievement = _update(ACHIEVEMENTS, achievement_id)
     return jsonify(achievement_json(achievement, confidential=True))
 
 
 @bp.put(f"/demands/<{LISTING_ID}:demand_id>")
 def update_demand(demand_id: int):
     """Replace a demand's content; an edited published demand goes back to review."""
+    demand = _update(DEMANDS, demand_id)
+    return jsonify(demand_json(demand, confidential=True))
+
+
+def _create(listing_type: editing.ListingType):
+    """401, then 403 for a caller who may not author this kind, before the body is read for its shape and values."""
     actor = require_token_user(db.session, request)
     data = _read_body()
-    listings.get_managed_listing(db.session, actor, ListingKind.DEMAND, demand_id)
-    submit = _checked(DEMAND_INPUT, data, demands.clean_demand)
-    demand = demands.update_demand(db.session, actor, demand_id, data, submit=submit)
-    return jsonify(demand_json(demand, confidential=True))
+    listing_type.require_author(actor)
+    submit = _checked(listing_type, data)
+    return editing.create_listing(db.session, actor, listing_type, data, submit=submit)
+
+
+def _update(listing_type: editing.ListingType, listing_id: int):
+    """401, then 404 for a listing the caller does not manage, before the body is checked."""
+    actor = require_token_user(db.session, request)
+    data = _read_body()
+    listings.get_managed_listing(db.session, actor, listing_type.kind, listing_id)
+    submit = _checked(listing_type, data)
+    return editing.update_listing(db.session, actor, listing_type, listing_id, data, submit=submit)
 
 
 def _search_params(allowed: frozenset[str]) -> queries.SearchParams:
@@ -177,14 +174,15 @@ def _read_body() -> dict:
     return read_json_body(request, current_app.config["API_MAX_BODY_BYTES"])
 
 
-def _checked(schema: dict, data: dict, clean) -> bool:
-    """Refuse wrong JSON types (a string or float where an integer belongs …) together with the service's own
-    findings for the other keys; pops and returns the "submit" flag. Values are left to the service."""
-    errors = shape_errors(schema, data)
+def _checked(listing_type: editing.ListingType, data: dict) -> bool:
+    """Refuse wrong JSON types (a string or float where an integer belongs …) against the kind's request schema,
+    together with the service's own findings for the other keys; pops and returns the "submit" flag."""
+    errors = shape_errors(json_schema(listing_request(listing_type)), data)
     if errors:
         try:
             with savepoint():
-                clean(db.session, {key: value for key, value in data.items() if key not in errors and key != "submit"})
+                editing.clean_listing(db.session, listing_type,
+                                      {key: value for key, value in data.items() if key not in errors and key != "submit"})
         except ValidationError as error:
             errors = {**error.fields, **errors}
         raise ValidationError(_("请修改标出的内容。"), errors)

@@ -53,8 +53,7 @@ from market.errors import (
     ValidationError,
 )
 from market.extensions import db
-from market.formtools import apply_errors, options
-from market.listings.forms import EmptyForm
+from market.formtools import EmptyForm, apply_errors, options
 from market.security import roles_required
 from market.taxonomy import services as taxonomy
 from market.unit_of_work import savepoint

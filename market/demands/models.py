@@ -25,6 +25,7 @@ class Demand(ListingMixin, db.Model):
                         name="budget_order"),
     )
     kind = ListingKind.DEMAND
+    money_range = ("budget_min_fen", "budget_max_fen")
 
     description: Mapped[str] = mapped_column(Text)
     budget_min_fen: Mapped[int | None] = mapped_column(db.BigInteger, index=True)

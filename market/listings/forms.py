@@ -1,5 +1,6 @@
-"""Form pieces shared by the achievement and demand forms."""
+"""Form pieces shared by the achievement and demand forms, and their base, whose limits come from the kind's content."""
 import re
+from typing import ClassVar
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -8,7 +9,14 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaFiel
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from market.formtools import MarketForm, max_length, options
+from market.formtools import (
+    DeclaredForm,
+    MarketForm,
+    TermsField,
+    max_length,
+    options,
+)
+from market.listings.editing import ListingType
 from market.listings.vocabulary import IpKind, ReturnReason, choices, label
 
 
@@ -21,6 +29,39 @@ class MultiCheckboxField(SelectMultipleField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("invalid_choice_message", _l("无效的选项。"))
         super().__init__(*args, **kwargs)
+
+
+class ListingForm(DeclaredForm):
+    """The edit form of a listing kind: fields named like the kind's declared content, whose limits it shows."""
+
+    listing_type: ClassVar[ListingType]
+
+    keywords = TermsField(_l("关键词"))
+    field = SelectField(_l("所属领域"), validators=[DataRequired(message=_l("请选择所属领域。"))], validate_choice=False)
+
+    def declared_input(self):
+        """The kind's declared content."""
+        return self.listing_type.content
+
+    def choice_label(self, name: str, value) -> str:
+        """TRL levels as "TRL 6", vocabulary values by their label."""
+        return f"TRL {value}" if isinstance(value, int) else label(value)
+
+    def to_service_data(self) -> dict:
+        """The values the write service validates."""
+        return {name: self._fields[name].data for name in self.listing_type.content.model_fields}
+
+    def fill_from(self, listing) -> None:
+        """Show an existing listing's values."""
+        for name in self.listing_type.content.model_fields:
+            value = getattr(listing, name)
+            if name == "field":
+                value = value.code if value else ""
+            elif name == "modes":
+                value = [mode.value for mode in value]
+            elif isinstance(self._fields[name], SelectField) and (value is None or isinstance(value, int)):
+                value = "" if value is None else str(value)
+            self._fields[name].data = value
 
 
 def field_choices(fields) -> list:
@@ -96,9 +137,5 @@ class ListingReturnForm(MarketForm):
     reason = SelectField(_l("退回原因"), choices=options([("", _l("请选择"))] + choices(ReturnReason)),
                          validators=[DataRequired(message=_l("请选择退回原因。"))])
     comment = TextAreaField(_l("修改意见"), validators=[DataRequired(message=_l("请填写退回说明。")), max_length(2000)])
-
-
-class EmptyForm(MarketForm):
-    """CSRF-only form for action buttons."""
 
 

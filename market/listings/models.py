@@ -20,21 +20,44 @@ from market.timeutil import utcnow
 LISTING_LIFETIME = timedelta(days=365)
 
 
-def listing_model(kind: ListingKind):
-    """The model class of a listing kind."""
-    from market.achievements.models import Achievement
-    from market.demands.models import Demand
+TITLE_MAX_LENGTH = 200
+"""The one limit of a listing title: the column, the declared inputs (and so forms, services and OpenAPI) use it."""
 
-    return {ListingKind.ACHIEVEMENT: Achievement, ListingKind.DEMAND: Demand}[ListingKind(kind)]
+_MODELS: dict[ListingKind, type] = {}
+
+
+def listing_model(kind: ListingKind):
+    """The model class of a listing kind (each kind's model registers itself when its module is imported)."""
+    return _MODELS[ListingKind(kind)]
 
 
 class ListingMixin:
-    """Columns and status transitions common to achievements and demands."""
+    """Columns and status transitions common to achievements and demands.
+
+    A kind's model declares `kind`, `money_range` (its low and high amount columns) and a `mode_rows` relationship."""
 
     kind: ListingKind
+    money_range: tuple[str, str]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__:
+            _MODELS[cls.kind] = cls
+
+    @classmethod
+    def money_columns(cls) -> tuple:
+        """The low and high amount columns (price for achievements, budget for demands)."""
+        low, high = cls.money_range
+        return getattr(cls, low), getattr(cls, high)
+
+    @classmethod
+    def mode_table(cls) -> tuple:
+        """The model of the transfer-mode rows and its column pointing at the listing."""
+        relationship_ = cls.__mapper__.relationships["mode_rows"]
+        return relationship_.mapper.class_, next(iter(relationship_.remote_side))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
     source_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     keywords: Mapped[list[str]] = mapped_column(db.JSON, default=list)
     status: Mapped[ListingStatus] = mapped_column(String(20), default=ListingStatus.DRAFT, index=True)

@@ -55,21 +55,6 @@ def _public(model):
     return and_(model.status == ListingStatus.PUBLISHED, or_(model.expires_at.is_(None), model.expires_at > now))
 
 
-def _money_columns(model, kind):
-    if kind == ListingKind.ACHIEVEMENT:
-        return model.price_min_fen, model.price_max_fen
-    return model.budget_min_fen, model.budget_max_fen
-
-
-def _mode_table(kind):
-    from market.achievements.models import AchievementMode
-    from market.demands.models import DemandMode
-
-    if kind == ListingKind.ACHIEVEMENT:
-        return AchievementMode, AchievementMode.achievement_id
-    return DemandMode, DemandMode.demand_id
-
-
 def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list:
     model = listing_model(kind)
     conditions = [_public(model)]
@@ -81,13 +66,13 @@ def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list
     if params.stage and kind == ListingKind.ACHIEVEMENT and skip != "stage":
         conditions.append(model.stage == params.stage)
     if params.mode and skip != "mode":
-        mode_model, owner_column = _mode_table(kind)
+        mode_model, owner_column = model.mode_table()
         conditions.append(model.id.in_(select(owner_column).where(mode_model.mode == params.mode)))
     if params.region and skip != "region":
         conditions.append(model.region == params.region)
     if params.organisation_id is not None:
         conditions.append(model.organisation_id == params.organisation_id)
-    low_column, high_column = _money_columns(model, kind)
+    low_column, high_column = model.money_columns()
     if params.min_fen is not None:
         conditions.append(func.coalesce(high_column, low_column) >= params.min_fen)
     if params.max_fen is not None:
@@ -139,7 +124,7 @@ def search_listings(session: Session, kind: ListingKind, params: SearchParams, *
         items = [loaded[listing_id] for listing_id in page_ids]
     else:
         total = session.scalar(select(func.count()).select_from(query.with_only_columns(model.id).subquery())) or 0
-        low_column, high_column = _money_columns(model, kind)
+        low_column, high_column = model.money_columns()
         if sort == "price_asc":
             order = [low_column.is_(None), low_column.asc(), model.id.desc()]
         elif sort == "price_desc":
@@ -168,7 +153,7 @@ def _facets(session: Session, kind: ListingKind, base, model) -> dict[str, dict[
         ids = base("stage").with_only_columns(model.stage).subquery()
         facets["stage"] = {stage: count for stage, count in session.execute(
             select(ids.c.stage, func.count()).group_by(ids.c.stage))}
-    mode_model, owner_column = _mode_table(kind)
+    mode_model, owner_column = model.mode_table()
     ids = base("mode").with_only_columns(model.id).subquery()
     facets["mode"] = {mode: count for mode, count in session.execute(
         select(mode_model.mode, func.count()).join(ids, ids.c.id == owner_column).group_by(mode_model.mode))}

@@ -2,29 +2,45 @@
 import logging
 import secrets
 from pathlib import Path
+from typing import Protocol
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from market.accounts.models import Role, User
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
 from market.inputs import FieldErrors, clean_text
 from market.listings import search
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm, listing_model
 from market.listings.vocabulary import ListingKind, ListingStatus, ReturnReason, label
-from market.matching.services import record_listing_change
 from market.notifications.services import notify
 from market.security import can_manage_listing, can_see_confidential, can_view_listing
 from market.timeutil import utcnow
 from market.unit_of_work import on_commit, on_rollback
 
 audit = logging.getLogger("market.audit")
+listing_changed = Namespace().signal("listing-changed")
+"""Sent with (session, listing) when a listing's public state changed; the matcher keeps its index by it."""
 PDF_MAGIC = b"%PDF-"
 MEGABYTE = 1024 * 1024
 
 
-def get_listing(session: Session, actor: User | None, kind: ListingKind, listing_id: int):
+class Actor(Protocol):
+    """The user acting on a listing (an accounts.models.User; listings only need these parts)."""
+
+    id: int
+    is_admin: bool
+    is_authenticated: bool
+    organisation: object
+
+
+def record_listing_change(session: Session, listing) -> None:
+    """Tell the listeners (the matcher) that a listing was published, edited while published, or taken down."""
+    listing_changed.send(session, listing=listing)
+
+
+def get_listing(session: Session, actor: Actor | None, kind: ListingKind, listing_id: int):
     """A listing the actor may see, or NotFoundError (private listings of others look absent)."""
     listing = session.get(listing_model(kind), listing_id)
     if listing is None or not can_view_listing(actor, listing):
@@ -32,7 +48,7 @@ def get_listing(session: Session, actor: User | None, kind: ListingKind, listing
     return listing
 
 
-def get_managed_listing(session: Session, actor: User | None, kind: ListingKind, listing_id: int):
+def get_managed_listing(session: Session, actor: Actor | None, kind: ListingKind, listing_id: int):
     """A listing the actor manages (its organisation or an admin), or NotFoundError."""
     listing = session.get(listing_model(kind), listing_id)
     if listing is None or not can_manage_listing(actor, listing):
@@ -40,7 +56,7 @@ def get_managed_listing(session: Session, actor: User | None, kind: ListingKind,
     return listing
 
 
-def record_event(session: Session, listing, actor: User | None, action: str, previous: str | None = None,
+def record_event(session: Session, listing, actor: Actor | None, action: str, previous: str | None = None,
                  reason: str | None = None, comment: str = "") -> None:
     """Append a step to the listing's history."""
     session.add(ListingEvent(listing_kind=listing.kind, listing_id=listing.id, actor_id=actor.id if actor else None,
@@ -64,7 +80,7 @@ def index_listing(session: Session, listing) -> None:
                     for term, weight in terms.items())
 
 
-def submit_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+def submit_listing(session: Session, actor: Actor, kind: ListingKind, listing_id: int) -> None:
     """Send a listing to review."""
     listing = get_managed_listing(session, actor, kind, listing_id)
     previous = listing.submit()
@@ -72,7 +88,7 @@ def submit_listing(session: Session, actor: User, kind: ListingKind, listing_id:
     session.flush()
 
 
-def approve_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+def approve_listing(session: Session, actor: Actor, kind: ListingKind, listing_id: int) -> None:
     """Admin publishes a listing under review and tells its submitter."""
     _require_admin(actor)
     listing = session.get(listing_model(kind), listing_id)
@@ -88,7 +104,7 @@ def approve_listing(session: Session, actor: User, kind: ListingKind, listing_id
     audit.info("listing approved kind=%s id=%s by admin_id=%s", kind, listing_id, actor.id)
 
 
-def return_listing(session: Session, actor: User, kind: ListingKind, listing_id: int, reason: str, comment: str) -> None:
+def return_listing(session: Session, actor: Actor, kind: ListingKind, listing_id: int, reason: str, comment: str) -> None:
     """Admin returns a listing with a structured reason and a comment shown to the owner."""
     _require_admin(actor)
     errors = FieldErrors()
@@ -113,7 +129,7 @@ def return_listing(session: Session, actor: User, kind: ListingKind, listing_id:
     session.flush()
 
 
-def withdraw_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+def withdraw_listing(session: Session, actor: Actor, kind: ListingKind, listing_id: int) -> None:
     """The owner takes a listing down (已下架)."""
     listing = get_managed_listing(session, actor, kind, listing_id)
     previous = listing.withdraw()
@@ -122,7 +138,7 @@ def withdraw_listing(session: Session, actor: User, kind: ListingKind, listing_i
     session.flush()
 
 
-def renew_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+def renew_listing(session: Session, actor: Actor, kind: ListingKind, listing_id: int) -> None:
     """The owner extends a published or expired listing for another twelve months."""
     listing = get_managed_listing(session, actor, kind, listing_id)
     previous = listing.renew()
@@ -163,7 +179,7 @@ def list_review_queue(session: Session, kind: ListingKind):
                                 .order_by(model.submitted_at, model.id)))
 
 
-def follow_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+def follow_listing(session: Session, actor: Actor, kind: ListingKind, listing_id: int) -> None:
     """Follow (收藏) a visible listing; following twice changes nothing."""
     listing = get_listing(session, actor, kind, listing_id)
     exists = session.scalar(select(Follow.id).where(Follow.user_id == actor.id, Follow.listing_kind == kind,
@@ -173,14 +189,14 @@ def follow_listing(session: Session, actor: User, kind: ListingKind, listing_id:
     session.flush()
 
 
-def unfollow_listing(session: Session, actor: User, kind: ListingKind, listing_id: int) -> None:
+def unfollow_listing(session: Session, actor: Actor, kind: ListingKind, listing_id: int) -> None:
     """Stop following a listing."""
     session.execute(delete(Follow).where(Follow.user_id == actor.id, Follow.listing_kind == kind,
                                          Follow.listing_id == listing_id))
     session.flush()
 
 
-def is_following(session: Session, actor: User | None, listing) -> bool:
+def is_following(session: Session, actor: Actor | None, listing) -> bool:
     """Whether the actor follows the listing."""
     if actor is None or not actor.is_authenticated:
         return False
@@ -188,7 +204,7 @@ def is_following(session: Session, actor: User | None, listing) -> bool:
                                                   Follow.listing_id == listing.id)) is not None
 
 
-def list_followed(session: Session, actor: User) -> list:
+def list_followed(session: Session, actor: Actor) -> list:
     """The listings the actor follows that are still visible, newest follow first."""
     follows = list(session.scalars(select(Follow).where(Follow.user_id == actor.id).order_by(Follow.id.desc())))
     found = {}
@@ -200,7 +216,7 @@ def list_followed(session: Session, actor: User) -> list:
     return [listing for listing in listings if listing is not None and can_view_listing(actor, listing)]
 
 
-def add_attachment(session: Session, actor: User, kind: ListingKind, listing_id: int, *, filename: str,
+def add_attachment(session: Session, actor: Actor, kind: ListingKind, listing_id: int, *, filename: str,
                    stream, upload_folder: str, max_bytes: int, is_confidential: bool = False) -> Attachment:
     """Store a PDF under a generated name; the original name is kept for display only."""
     listing = get_managed_listing(session, actor, kind, listing_id)
@@ -231,7 +247,7 @@ def add_attachment(session: Session, actor: User, kind: ListingKind, listing_id:
     return attachment
 
 
-def list_attachments(session: Session, actor: User | None, listing) -> list[Attachment]:
+def list_attachments(session: Session, actor: Actor | None, listing) -> list[Attachment]:
     """Attachments of a listing the actor may download."""
     query = select(Attachment).where(Attachment.listing_kind == listing.kind, Attachment.listing_id == listing.id)
     if not can_see_confidential(actor, listing):
@@ -239,7 +255,7 @@ def list_attachments(session: Session, actor: User | None, listing) -> list[Atta
     return list(session.scalars(query.order_by(Attachment.id)))
 
 
-def get_attachment(session: Session, actor: User | None, attachment_id: int) -> Attachment:
+def get_attachment(session: Session, actor: Actor | None, attachment_id: int) -> Attachment:
     """An attachment the actor may download, or NotFoundError."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
@@ -250,7 +266,7 @@ def get_attachment(session: Session, actor: User | None, attachment_id: int) -> 
     return attachment
 
 
-def remove_attachment(session: Session, actor: User, attachment_id: int, upload_folder: str) -> None:
+def remove_attachment(session: Session, actor: Actor, attachment_id: int, upload_folder: str) -> None:
     """Delete an attachment of a listing the actor manages."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
@@ -262,8 +278,8 @@ def remove_attachment(session: Session, actor: User, attachment_id: int, upload_
     on_commit(session, lambda: stored.unlink(missing_ok=True))
 
 
-def _require_admin(actor: User) -> None:
-    if actor is None or actor.role != Role.ADMIN:
+def _require_admin(actor: Actor) -> None:
+    if actor is None or not actor.is_admin:
         raise PermissionDeniedError(_("只有平台管理员可以审核。"))
 
 

@@ -14,8 +14,9 @@ from flask_login import current_user, login_required
 
 from market.errors import ValidationError
 from market.extensions import db
+from market.formtools import EmptyForm
 from market.listings import queries, services
-from market.listings.forms import AttachmentUploadForm, EmptyForm
+from market.listings.forms import AttachmentUploadForm
 from market.listings.vocabulary import ListingKind
 from market.unit_of_work import savepoint
 

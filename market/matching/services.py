@@ -17,6 +17,7 @@ from market.demands.models import Demand
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
 from market.inputs import FieldErrors, clean_text
 from market.listings.models import listing_model
+from market.listings.services import get_listing, listing_changed
 from market.listings.vocabulary import ListingKind, ListingStatus
 from market.matching.engine import Listing, Match
 from market.matching.index_store import engine_listing, record_change, store_for
@@ -91,10 +92,6 @@ def can_use_board(user: User | None) -> bool:
 def get_listing_for_matches(session: Session, actor: User | None, kind: ListingKind, listing_id: int):
     """The listing whose matches the actor asks for: NotFoundError when they may not see it at all,
     PermissionDeniedError when they see the listing but not its matches."""
-    from market.listings.services import (
-        get_listing,  # the listing services call record_listing_change: no cycle at import
-    )
-
     listing = get_listing(session, actor, ListingKind(kind), listing_id)
     if not can_see_matches(actor, listing):
         raise PermissionDeniedError(_("只有发布机构成员、技术经纪人和平台管理员可以查看匹配结果。"))
@@ -356,8 +353,8 @@ def list_pair_feedback(session: Session, pairs: Iterable[tuple[int, int]]) -> di
 def record_listing_change(session: Session, listing) -> None:
     """Tell every process's match index about a listing's change, in the caller's transaction (caller commits).
 
-    Call it after the status change on approve, on edit of a published listing, withdraw, expire, dealt and
-    renew. A published listing is also matched at once: its strong pairs are kept for the broker board and,
+    It receives the listings' `listing_changed` signal, sent after the status change on approve, on edit of a
+    published listing, withdraw, expire, dealt and renew. A published listing is also matched at once: its strong pairs are kept for the broker board and,
     when it was published within the last day, the owners of older listings it matches at or above
     MATCH_NOTIFY_THRESHOLD are notified (once per pair). Any other status takes it out of the indexes.
     """
@@ -367,6 +364,9 @@ def record_listing_change(session: Session, listing) -> None:
     else:
         _retire_pairs(session, listing)
         record_change(session, listing.kind, listing.id, IndexAction.REMOVE)
+
+
+listing_changed.connect(record_listing_change)
 
 
 def _pair_columns(kind: ListingKind):

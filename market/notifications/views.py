@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.extensions import db
-from market.listings.forms import EmptyForm
+from market.formtools import EmptyForm
 from market.notifications import services
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
