@@ -1,32 +1,10 @@
-"""Roles, permission predicates and view decorators."""
+"""Membership and listing permission predicates, and the role decorators of views."""
 from functools import wraps
 
-from flask import abort, current_app
-from flask_babel import gettext as _
+from flask import abort
 from flask_login import current_user
 
 from market.accounts.models import Role, User
-from market.errors import PermissionDeniedError
-
-SECOND_FACTOR_ROLES = frozenset({Role.ADMIN, Role.BROKER})
-"""Who may (and, to approve or pay awards, must) use an authenticator app."""
-
-
-class SecondFactorRequiredError(PermissionDeniedError):
-    """The action needs a confirmed second factor the actor has not set up; pages send the user to enrol."""
-
-    code = "second_factor_required"
-
-
-def is_second_factor_exempt(user: User) -> bool:
-    """Demo accounts in demo mode skip the second factor."""
-    return user.is_demo and current_app.config["DEMO_MODE"]
-
-
-def require_second_factor(user: User) -> None:
-    """Refuse an award approval or payout by someone without a confirmed second factor (pages and API alike)."""
-    if not user.has_second_factor and not is_second_factor_exempt(user):
-        raise SecondFactorRequiredError(_("审批和发放奖补需要先启用两步验证（身份验证器），请在个人资料中设置后再操作。"))
 
 
 def is_member_of(user: User | None, organisation_id: int | None) -> bool:

@@ -12,12 +12,31 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from market.accounts.models import RecoveryCode, SecondFactor, SecondFactorReset, User, UserSession
+from market.accounts.models import RecoveryCode, Role, SecondFactor, SecondFactorReset, User, UserSession
 from market.accounts.secret_box import reseal
 from market.accounts.services import get_user, queue_mail, token_digest
 from market.errors import PermissionDeniedError, ValidationError
-from market.security import SECOND_FACTOR_ROLES, is_second_factor_exempt
 from market.timeutil import utcnow
+
+SECOND_FACTOR_ROLES = frozenset({Role.ADMIN, Role.BROKER})
+"""Who may (and, to approve or pay awards, must) use an authenticator app."""
+
+
+class SecondFactorRequiredError(PermissionDeniedError):
+    """The action needs a confirmed second factor the actor has not set up; pages send the user to enrol."""
+
+    code = "second_factor_required"
+
+
+def is_second_factor_exempt(user: User) -> bool:
+    """Demo accounts in demo mode skip the second factor."""
+    return user.is_demo and current_app.config["DEMO_MODE"]
+
+
+def require_second_factor(user: User) -> None:
+    """Refuse an award approval or payout by someone without a confirmed second factor (pages and API alike)."""
+    if not user.has_second_factor and not is_second_factor_exempt(user):
+        raise SecondFactorRequiredError(_("审批和发放奖补需要先启用两步验证（身份验证器），请在个人资料中设置后再操作。"))
 
 audit = logging.getLogger("market.audit")
 

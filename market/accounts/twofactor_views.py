@@ -9,18 +9,17 @@ from markupsafe import Markup
 
 from market.accounts import services, twofactor
 from market.accounts.forms import (
-    ConfirmActionForm,
     ReauthenticateForm,
     SecondFactorCodeForm,
     SecondFactorTurnOffForm,
 )
 from market.accounts.guards import recent_login_required
+from market.accounts.twofactor import SecondFactorRequiredError
 from market.accounts.views import bp, per_account, two_factor_limit
-from market.errors import DomainError, PermissionDeniedError, ValidationError, json_error, wants_json
+from market.errors import DomainError, PermissionDeniedError, json_error, wants_json
 from market.extensions import db, limiter
 from market.formtools import apply_errors
 from market.safety import safe_next
-from market.security import SecondFactorRequiredError, admin_required
 from market.unit_of_work import savepoint
 
 PENDING_LOGIN_SECONDS = 300
@@ -185,34 +184,6 @@ def reauthenticate():
                 return redirect(safe_next(form.next.data, url_for("accounts.profile")))
     status = 422 if getattr(form, "form_errors", None) or form.errors else 200
     return render_template("accounts/reauth.html", form=form, needs_code=needs_code), status
-
-
-@bp.route("/admin/second-factors")
-@login_required
-@admin_required
-def second_factors():
-    """Users with an authenticator, each with a reset button for a lost phone."""
-    return render_template("accounts/second_factors.html", users=twofactor.list_enrolled_users(db.session),
-                           form=ConfirmActionForm())
-
-
-@bp.route("/admin/second-factors/<int:user_id>/reset", methods=["POST"])
-@login_required
-@admin_required
-def reset_second_factor(user_id: int):
-    """Remove another user's lost authenticator (recorded and logged); one's own is refused."""
-    form = ConfirmActionForm()
-    if not form.validate_on_submit():
-        flash(_("请求无法处理，请检查后重试。"), "error")
-        return redirect(url_for("accounts.second_factors"))
-    try:
-        with savepoint():
-            user = twofactor.reset_second_factor(db.session, current_user, user_id)
-    except ValidationError as error:
-        flash(error.message, "error")
-        return redirect(url_for("accounts.second_factors"))
-    flash(_("已重置 %(name)s 的两步验证，对方下次登录后需重新设置。", name=user.name), "success")
-    return redirect(url_for("accounts.second_factors"))
 
 
 @bp.app_errorhandler(SecondFactorRequiredError)

@@ -1,9 +1,11 @@
-"""Operator pages: dashboard, review queue, member and organisation approval, valleys and the field tree."""
+"""Operator pages: dashboard, review queue, member and organisation approval, valleys, the field tree and second-factor resets."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.accounts import services as accounts
+from market.accounts import twofactor
+from market.accounts.forms import ConfirmActionForm
 from market.admin.forms import FieldAddForm, FieldRenameForm, ValleyEditForm
 from market.errors import DomainError, ValidationError
 from market.extensions import db
@@ -186,3 +188,27 @@ def _kind(kind: str) -> ListingKind:
         return ListingKind(kind)
     except ValueError:
         abort(404)
+
+
+@bp.route("/second-factors")
+def second_factors():
+    """Users with an authenticator, each with a reset button for a lost phone."""
+    return render_template("admin/second_factors.html", users=twofactor.list_enrolled_users(db.session),
+                           form=ConfirmActionForm())
+
+
+@bp.route("/second-factors/<int:user_id>/reset", methods=["POST"])
+def reset_second_factor(user_id: int):
+    """Remove another user's lost authenticator (recorded and logged); one's own is refused."""
+    form = ConfirmActionForm()
+    if not form.validate_on_submit():
+        flash(_("请求无法处理，请检查后重试。"), "error")
+        return redirect(url_for("admin.second_factors"))
+    try:
+        with savepoint():
+            user = twofactor.reset_second_factor(db.session, current_user, user_id)
+    except ValidationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.second_factors"))
+    flash(_("已重置 %(name)s 的两步验证，对方下次登录后需重新设置。", name=user.name), "success")
+    return redirect(url_for("admin.second_factors"))

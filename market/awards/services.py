@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, User
+from market.accounts.twofactor import require_second_factor
 from market.awards.ledger import LedgerTransaction, post_transaction, reverse_transaction
 from market.awards.models import (
     Award,
@@ -40,7 +41,6 @@ from market.policy.rules import (
     parse_rule_set_toml,
 )
 from market.policy.snapshot import state_from_data, state_to_data
-from market.security import require_second_factor
 from market.timeutil import utcnow
 from market.unit_of_work import savepoint
 

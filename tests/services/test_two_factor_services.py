@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from market.accounts import services, twofactor
 from market.accounts.models import RecoveryCode, SecondFactor, SecondFactorReset, UserSession
+from market.accounts.twofactor import SecondFactorRequiredError
 from market.awards.services import approve_award, pay_award
 from market.errors import PermissionDeniedError, ValidationError
 from market.extensions import db
-from market.security import SecondFactorRequiredError
 from market.timeutil import utcnow
 
 

@@ -12,11 +12,6 @@ ALLOWED = {
 }
 """Package pairs that import each other on purpose."""
 
-NOT_YET_REMOVED = {
-    frozenset({"accounts", "security"}),
-}
-"""Cycles still to remove (docs/roadmap.md); a pair leaves this set when its cycle is gone."""
-
 
 def package_imports() -> dict[str, set[str]]:
     """For each top-level package or module of market/, the others it imports (at any depth, lazily too)."""
@@ -43,5 +38,4 @@ def test_no_two_packages_import_each_other():
     edges = package_imports()
     pairs = {frozenset({a, b}) for a, targets in edges.items() for b in targets if a in edges.get(b, set())}
     assert {"awards", "deals", "listings", "accounts"} <= set(edges), "the scan found too little"
-    assert sorted(map(sorted, pairs - ALLOWED - NOT_YET_REMOVED)) == []
-    assert sorted(map(sorted, NOT_YET_REMOVED - pairs)) == [], "a cycle is gone: take it off NOT_YET_REMOVED"
+    assert sorted(map(sorted, pairs - ALLOWED)) == []
