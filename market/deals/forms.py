@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
-from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, options
+from market.awards.payment_input import PaymentInput
+from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
 from market.money import rate_number
 
@@ -161,8 +162,14 @@ class AssignBrokerForm(MarketForm):
     broker = SelectField(_l("项目经纪人"), validate_choice=False)
 
 
-class PaymentForm(MarketForm):
-    """Proceeds received under the registered contract."""
+class PaymentForm(DeclaredForm):
+    """Proceeds received under the registered contract (required fields from the declared payment input)."""
+
+    input_says_missing = True
+
+    def declared_input(self):
+        """The payment input the API and the payment services validate with."""
+        return PaymentInput
 
     amount_fen = WanMoneyField(_l("回款金额（万元）"), description=MONEY_HINT)
     paid_on = StringField(_l("回款日期"), widget=DateInput())
