@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 part for bids, deals, payments and awards, written as data and merged into the API document;
-the deal and money endpoints check request bodies against these schemas (the payment body's comes from its declared
-input)."""
+the deal and money endpoints check request bodies against these schemas (the payment and bid-round bodies' come from
+their declared inputs)."""
 import dataclasses
 import re
 
@@ -13,8 +13,9 @@ from market.api.openapi import (  # shared schema helpers
 )
 from market.awards.models import AwardStatus
 from market.awards.payment_input import PaymentInput
+from market.deals.inputs import BidRoundInput
 from market.deals.labels import EVENT_LABELS
-from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTICE_DAYS, MAX_REASON_CHARS
+from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_NOTICE_DAYS, MAX_REASON_CHARS
 from market.deals.models import BidSide, BidStatus, DealStage
 from market.deals.permissions import DealPermissions
 from market.declared import components_of
@@ -60,17 +61,6 @@ _DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
 _TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 
 # ---------------------------------------------------------------- request bodies
-
-BID_ROUND_INPUT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["amount_fen", "mode"],
-    "properties": {
-        "amount_fen": {**_FEN, "description": "报价金额（分）。"},
-        "mode": {"type": "string", "enum": _values(TransferMode), "description": "转化方式，须为成果提供的方式之一。"},
-        "message": {"type": ["string", "null"], "maxLength": MAX_MESSAGE_CHARS, "description": "留言。"},
-    },
-}
 
 BID_ACCEPT_INPUT = {
     "type": "object",
@@ -260,7 +250,6 @@ AWARD_LIST = {"type": "object", "additionalProperties": False, "required": ["ite
 
 SCHEMAS = {
     "Party": PARTY,
-    "BidRoundInput": BID_ROUND_INPUT,
     "BidAcceptInput": BID_ACCEPT_INPUT,
     "EmptyInput": EMPTY_INPUT,
     "DealStageInput": DEAL_STAGE_INPUT,
@@ -469,7 +458,7 @@ def add_deals_and_money(document: dict) -> dict:
     """Add the bid, deal, payment and award operations to the API document."""
     document["paths"].update(PATHS)
     document["components"]["schemas"].update(SCHEMAS)
-    document["components"]["schemas"].update(components_of(PaymentInput))
+    document["components"]["schemas"].update(components_of(PaymentInput, BidRoundInput))
     document["components"]["responses"].update(
         {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
          for name, description in RESPONSES.items()})

@@ -7,6 +7,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
 from market.awards.payment_input import PaymentInput
+from market.deals.inputs import BidRoundInput
 from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
 from market.money import rate_number
@@ -57,12 +58,18 @@ def user_choices(users, empty_label) -> list:
                                            else user.name) for user in users])
 
 
-class BidForm(MarketForm):
-    """An offer or a counter-offer on an achievement."""
+class BidForm(DeclaredForm):
+    """An offer or a counter-offer on an achievement (required fields and the message's length from the declared
+    bid round)."""
 
     amount_fen = WanMoneyField(_l("报价（万元）"), description=MONEY_HINT)
     mode = SelectField(_l("转化方式"), validate_choice=False)
     message = TextAreaField(_l("留言"), description=_l("说明报价依据、付款方式等，最多 2000 字。"))
+    input_says_missing = True
+
+    def declared_input(self):
+        """The bid round the API and the bid services validate with."""
+        return BidRoundInput
 
 
 class AcceptBidForm(MarketForm):
@@ -165,11 +172,10 @@ class AssignBrokerForm(MarketForm):
 class PaymentForm(DeclaredForm):
     """Proceeds received under the registered contract (required fields from the declared payment input)."""
 
+    amount_fen = WanMoneyField(_l("回款金额（万元）"), description=MONEY_HINT)
+    paid_on = StringField(_l("回款日期"), widget=DateInput())
     input_says_missing = True
 
     def declared_input(self):
         """The payment input the API and the payment services validate with."""
         return PaymentInput
-
-    amount_fen = WanMoneyField(_l("回款金额（万元）"), description=MONEY_HINT)
-    paid_on = StringField(_l("回款日期"), widget=DateInput())
