@@ -8,6 +8,7 @@ from wtforms.widgets import DateInput
 
 from market.awards.payment_input import PaymentInput
 from market.deals.inputs import BidRoundInput
+from market.deals.limits import MAX_MESSAGE_CHARS
 from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
 from market.money import rate_number
@@ -64,7 +65,7 @@ class BidForm(DeclaredForm):
 
     amount_fen = WanMoneyField(_l("报价（万元）"), description=MONEY_HINT)
     mode = SelectField(_l("转化方式"), validate_choice=False)
-    message = TextAreaField(_l("留言"), description=_l("说明报价依据、付款方式等，最多 2000 字。"))
+    message = TextAreaField(_l("留言"), description=_l("说明报价依据、付款方式等，最多 %(n)s 字。", n=MAX_MESSAGE_CHARS))
     input_says_missing = True
 
     def declared_input(self):
