@@ -182,15 +182,17 @@ SMALL_RANGE = 100
 
 @cache
 def declared_limits(model: type[BaseModel]) -> dict[str, FieldLimits]:
-    """Each field's limits, read from the model's JSON schema (the document the API publishes)."""
+    """Each field's limits by field name, read from the model's JSON schema (the document the API publishes)."""
     schema = json_schema(model)
     definitions = schema.get("$defs", {})
 
     def resolve(spec: dict) -> dict:
         return definitions[spec["$ref"].rsplit("/", 1)[-1]] if "$ref" in spec else spec
 
+    field_names = {field.alias or name: name for name, field in model.model_fields.items()}
     limits = {}
-    for name, spec in schema["properties"].items():
+    for key, spec in schema["properties"].items():
+        name = field_names.get(key, key)
         spec = resolve(spec)
         types = spec.get("type", [])
         is_list = "array" in types
@@ -200,7 +202,7 @@ def declared_limits(model: type[BaseModel]) -> dict[str, FieldLimits]:
         if not values and "integer" in member.get("type", []) and low is not None and high is not None \
                 and high - low < SMALL_RANGE:
             values = tuple(range(low, high + 1))
-        limits[name] = FieldLimits(required=name in schema.get("required", ()), is_list=is_list,
+        limits[name] = FieldLimits(required=key in schema.get("required", ()), is_list=is_list,
                                    max_length=None if is_list else spec.get("maxLength"),
                                    max_items=spec.get("maxItems"), values=values)
     return limits

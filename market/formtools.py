@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, StopValidati
 from wtforms.validators import Optional as OptionalValidator
 from wtforms.widgets import TextInput
 
-from market.declared import FieldLimits, declared_limits
+from market.declared import FieldLimits, declared_limits, validate_input
 from market.errors import DomainError
 from market.inputs import parse_id
 from market.money import MoneyFormatError, parse_yuan
@@ -36,9 +36,11 @@ class MarketForm(FlaskForm):
 class DeclaredForm(MarketForm):
     """A form whose limits come from a declared input (`declared_input()`, read when the form is made): a field named
     like one of the input's gets DataRequired or Optional (unless it declares its own), the maximum length and the
-    allowed choices (labelled by `choice_label`; `blank_choices` adds a leading empty option)."""
+    allowed choices (labelled by `choice_label`; `blank_choices` adds a leading empty option). With
+    `input_says_missing` a required field left empty shows the input's own message instead of WTForms'."""
 
     blank_choices: ClassVar[dict] = {}
+    input_says_missing: ClassVar[bool] = False
 
     def declared_input(self) -> type[BaseModel]:
         """The declared input whose limits the form shows and checks."""
@@ -59,7 +61,7 @@ class DeclaredForm(MarketForm):
         added = []
         declares_presence = any(isinstance(v, (DataRequired, InputRequired, OptionalValidator)) for v in field.validators)
         if not limits.is_list and not declares_presence:
-            added.append(DataRequired() if limits.required else OptionalValidator())
+            added.append(self._presence(field.name) if limits.required else OptionalValidator())
         if limits.max_length is not None:
             added.append(max_length(limits.max_length))
         if added:
@@ -70,6 +72,13 @@ class DeclaredForm(MarketForm):
         if limits.values and isinstance(field, SelectFieldBase):
             blank = [("", self.blank_choices[field.name])] if field.name in self.blank_choices else []
             field.choices = options(blank + [(value, self.choice_label(field.name, value)) for value in limits.values])
+
+
+    def _presence(self, name: str) -> DataRequired | InputRequired:
+        if not self.input_says_missing:
+            return DataRequired()
+        _values, errors = validate_input(self.declared_input(), {})
+        return InputRequired(message=errors[name])
 
 
 class EmptyForm(MarketForm):

@@ -11,7 +11,6 @@ from market.api import money
 from market.api.auth import require_token_user
 from market.api.openapi_money import (
     BID_ACCEPT_INPUT,
-    BID_ROUND_INPUT,
     DEAL_STAGE_INPUT,
     EMPTY_INPUT,
     STAGE_FIELDS,
@@ -21,6 +20,7 @@ from market.api.views import bp
 from market.deals import bids as deal_bids
 from market.deals import pipeline as deal_pipeline
 from market.deals.board import deal_awards, deal_events, deal_payments
+from market.deals.inputs import BidRoundInput
 from market.deals.labels import BID_STATUS_LABELS, EVENT_LABELS, STAGE_LABELS
 from market.deals.limits import DEFAULT_NOTICE_DAYS
 from market.deals.models import (
@@ -32,6 +32,7 @@ from market.deals.models import (
 )
 from market.deals.permissions import bid_side, deal_roles, permissions, visible_bids, visible_deals
 from market.deals.pipeline import advance_deal, complete_deal, register_deal, sign_deal, start_notice, terminate_deal
+from market.declared import json_schema
 from market.demands.models import Demand
 from market.errors import NotFoundError, ValidationError
 from market.extensions import db
@@ -225,8 +226,8 @@ def get_bid(bid_id: int):
 
 
 def _round(data: dict) -> dict:
-    money.refuse_shape(BID_ROUND_INPUT, data)
-    return {"amount_fen": data["amount_fen"], "mode": data["mode"], "message": data.get("message") or ""}
+    money.refuse_shape(json_schema(BidRoundInput), data)
+    return {"amount_fen": data["amount_fen"], "mode": data["mode"], "message": data.get("message")}
 
 
 @bp.post("/achievements/<int:achievement_id>/bids")

@@ -20,7 +20,7 @@ from market.api.idempotency import (
     request_fingerprint,
     run_once,
 )
-from market.api.openapi_money import AWARD_RECIPIENT, MAX_API_PAGE, PAYMENT_INPUT
+from market.api.openapi_money import AWARD_RECIPIENT, MAX_API_PAGE
 from market.api.serializers import iso
 from market.api.shape import shape_errors
 from market.api.strictjson import read_json_body
@@ -29,21 +29,20 @@ from market.awards import queries as award_queries
 from market.awards import services as award_services
 from market.awards.labels import award_status_label
 from market.awards.models import Award, AwardStatus
+from market.awards.payment_input import PaymentInput
 from market.awards.permissions import may_read_awards_of, recipient_keys_of
 from market.deals import board as deal_board
 from market.deals import payments as deal_payments
 from market.deals.models import DealPayment
 from market.deals.pipeline import get_deal, record_payment
+from market.declared import json_schema, validate_input
 from market.errors import DomainError, PermissionDeniedError, ValidationError
 from market.extensions import db
-from market.inputs import FieldErrors, clean_choice, clean_date, clean_int
+from market.inputs import FieldErrors, clean_choice, clean_int
 from market.listings.queries import MAX_PER_PAGE
-from market.money import MAX_FEN
 from market.preorders import services as preorders
 from market.preorders.models import PreorderPayment
 
-EARLIEST_PAYMENT_DATE = date(2000, 1, 1)
-LATEST_DATE = date(9999, 12, 31)
 DEFAULT_PER_PAGE = 20
 SERVICE_FIELD_NAMES = {"paid_on": "date"}
 """The payment services name the date `paid_on`; the API body calls it `date`."""
@@ -179,18 +178,14 @@ def payments_with_awards(session: Session, payments: list, awards: list[Award]) 
 
 
 def _checked_payment(data: dict) -> tuple[int, date]:
-    """Amount and date of a payment body; 422 before anything is recorded when they cannot be right."""
-    refuse_shape(PAYMENT_INPUT, data)
-    errors = FieldErrors()
-    amount = data["amount_fen"]
-    if not 0 < amount <= MAX_FEN:
-        errors.add("amount_fen", _("金额必须是大于零的整数（分），且不超过 %(max)s。", max=MAX_FEN))
-    day = clean_date(errors, "date", data["date"], low=EARLIEST_PAYMENT_DATE, high=LATEST_DATE)
-    if day is None and "date" not in errors:
-        errors.add("date", _("请填写付款日期（YYYY-MM-DD）。"))
+    """Amount and date of a payment body, validated by the declared payment input; 422 before anything is
+    recorded when they cannot be right."""
+    refuse_shape(json_schema(PaymentInput), data)
+    values, errors = validate_input(PaymentInput, {"amount_fen": data["amount_fen"], "paid_on": data["date"]})
     if errors:
-        raise ValidationError(_("请修改标出的内容。"), dict(errors))
-    return amount, day
+        raise ValidationError(_("请修改标出的内容。"),
+                              {SERVICE_FIELD_NAMES.get(name, name): message for name, message in errors.items()})
+    return values["amount_fen"], values["paid_on"]
 
 
 def _refusal(error: DomainError) -> StoredResponse:

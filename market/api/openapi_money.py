@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 part for bids, deals, payments and awards, written as data and merged into the API document;
-the deal and money endpoints check request bodies against these schemas."""
+the deal and money endpoints check request bodies against these schemas (the payment and bid-round bodies' come from
+their declared inputs)."""
 import dataclasses
 import re
 
@@ -11,10 +12,13 @@ from market.api.openapi import (  # shared schema helpers
     _values,
 )
 from market.awards.models import AwardStatus
+from market.awards.payment_input import PaymentInput
+from market.deals.inputs import BidRoundInput
 from market.deals.labels import EVENT_LABELS
-from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTICE_DAYS, MAX_REASON_CHARS
+from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_NOTICE_DAYS, MAX_REASON_CHARS
 from market.deals.models import BidSide, BidStatus, DealStage
 from market.deals.permissions import DealPermissions
+from market.declared import components_of
 from market.listings.queries import MAX_PER_PAGE
 from market.listings.vocabulary import TransferMode
 from market.money import MAX_FEN
@@ -57,27 +61,6 @@ _DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
 _TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 
 # ---------------------------------------------------------------- request bodies
-
-PAYMENT_INPUT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["amount_fen", "date"],
-    "properties": {
-        "amount_fen": {**_FEN, "description": "付款金额（整数“分”，JSON 整数，不加引号、不带小数点或指数）。"},
-        "date": {**_DATE, "description": "付款日期（YYYY-MM-DD），不早于签约日期、不晚于今天。"},
-    },
-}
-
-BID_ROUND_INPUT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["amount_fen", "mode"],
-    "properties": {
-        "amount_fen": {**_FEN, "description": "报价金额（分）。"},
-        "mode": {"type": "string", "enum": _values(TransferMode), "description": "转化方式，须为成果提供的方式之一。"},
-        "message": {"type": ["string", "null"], "maxLength": MAX_MESSAGE_CHARS, "description": "留言。"},
-    },
-}
 
 BID_ACCEPT_INPUT = {
     "type": "object",
@@ -267,8 +250,6 @@ AWARD_LIST = {"type": "object", "additionalProperties": False, "required": ["ite
 
 SCHEMAS = {
     "Party": PARTY,
-    "PaymentInput": PAYMENT_INPUT,
-    "BidRoundInput": BID_ROUND_INPUT,
     "BidAcceptInput": BID_ACCEPT_INPUT,
     "EmptyInput": EMPTY_INPUT,
     "DealStageInput": DEAL_STAGE_INPUT,
@@ -477,6 +458,7 @@ def add_deals_and_money(document: dict) -> dict:
     """Add the bid, deal, payment and award operations to the API document."""
     document["paths"].update(PATHS)
     document["components"]["schemas"].update(SCHEMAS)
+    document["components"]["schemas"].update(components_of(PaymentInput, BidRoundInput))
     document["components"]["responses"].update(
         {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
          for name, description in RESPONSES.items()})

@@ -10,8 +10,8 @@ from market.accounts.models import (
     User,
 )
 from market.achievements.models import Achievement
+from market.deals.inputs import BidRoundInput
 from market.deals.labels import BID_STATUS_LABELS
-from market.deals.limits import MAX_MESSAGE_CHARS
 from market.deals.models import (
     Bid,
     BidSide,
@@ -24,20 +24,19 @@ from market.deals.models import (
 from market.deals.permissions import bid_side, can_view_bid
 from market.deals.recording import (
     bid_link,
-    clean_amount,
     deal_link,
     member_ids,
     notify_all,
     raise_if_errors,
     require_approved,
 )
+from market.declared import validate_input
 from market.errors import (
     InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
 )
-from market.inputs import FieldErrors, clean_text
-from market.listings.vocabulary import TransferMode, label
+from market.listings.vocabulary import label
 from market.timeutil import utcnow
 
 audit = logging.getLogger("market.audit")
@@ -55,23 +54,14 @@ def _bid_other_side_members(session: Session, bid: Bid, side: BidSide) -> list[i
     return member_ids(session, other)
 
 
-def _clean_round(errors: FieldErrors, achievement: Achievement, amount_fen, mode, message) -> tuple:
-    amount = clean_amount(errors, "amount_fen", amount_fen, required=True)
-    chosen = None
-    if mode in (None, ""):
-        errors.add("mode", _("请选择转化方式。"))
-    else:
-        try:
-            chosen = TransferMode(mode)
-        except (ValueError, TypeError):
-            errors.add("mode", _("无效的选项。"))
-        else:
-            if achievement.modes and chosen not in achievement.modes:
-                errors.add("mode", _("该成果不提供“%(m)s”方式，可选：%(all)s。", m=label(chosen),
-                                     all="、".join(label(m) for m in achievement.modes)))
-                chosen = None
-    text = clean_text(errors, "message", message, max_len=MAX_MESSAGE_CHARS)
-    return amount, chosen, text
+def _clean_round(achievement: Achievement, amount_fen, mode, message) -> tuple:
+    values, errors = validate_input(BidRoundInput, {"amount_fen": amount_fen, "mode": mode, "message": message})
+    chosen = values.get("mode")
+    if chosen is not None and achievement.modes and chosen not in achievement.modes:
+        errors.add("mode", _("该成果不提供“%(m)s”方式，可选：%(all)s。", m=label(chosen),
+                             all="、".join(label(m) for m in achievement.modes)))
+    raise_if_errors(errors)
+    return values["amount_fen"], chosen, values["message"]
 
 
 def place_bid(session: Session, actor: User, achievement_id: int, *, amount_fen, mode, message="") -> Bid:
@@ -84,9 +74,7 @@ def place_bid(session: Session, actor: User, achievement_id: int, *, amount_fen,
     require_approved(actor)
     if actor.organisation_id == achievement.organisation_id:
         raise PermissionDeniedError(_("不能对本机构的成果报价。"))
-    errors = FieldErrors()
-    amount, chosen, text = _clean_round(errors, achievement, amount_fen, mode, message)
-    raise_if_errors(errors)
+    amount, chosen, text = _clean_round(achievement, amount_fen, mode, message)
     existing = session.scalar(select(Bid.id).where(Bid.achievement_id == achievement.id,
                                                    Bid.bidder_organisation_id == actor.organisation_id,
                                                    Bid.status == BidStatus.OPEN))
@@ -119,9 +107,7 @@ def counter_bid(session: Session, actor: User, bid_id: int, *, amount_fen, mode,
     bid, side = _open_bid_for(session, actor, bid_id)
     if bid.latest.side == side:
         raise InvalidStateError(_("最新一轮是您方提出的，请等待对方答复。"))
-    errors = FieldErrors()
-    amount, chosen, text = _clean_round(errors, bid.achievement, amount_fen, mode, message)
-    raise_if_errors(errors)
+    amount, chosen, text = _clean_round(bid.achievement, amount_fen, mode, message)
     version = BidVersion(bid_id=bid.id, number=bid.latest.number + 1, side=side, author_id=actor.id,
                          amount_fen=amount, mode=chosen, message=text)
     bid.versions.append(version)

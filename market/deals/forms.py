@@ -6,7 +6,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
-from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, options
+from market.awards.payment_input import PaymentInput
+from market.deals.inputs import BidRoundInput
+from market.deals.limits import MAX_MESSAGE_CHARS
+from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
 from market.money import rate_number
 
@@ -56,12 +59,18 @@ def user_choices(users, empty_label) -> list:
                                            else user.name) for user in users])
 
 
-class BidForm(MarketForm):
-    """An offer or a counter-offer on an achievement."""
+class BidForm(DeclaredForm):
+    """An offer or a counter-offer on an achievement (required fields and the message's length from the declared
+    bid round)."""
 
     amount_fen = WanMoneyField(_l("报价（万元）"), description=MONEY_HINT)
     mode = SelectField(_l("转化方式"), validate_choice=False)
-    message = TextAreaField(_l("留言"), description=_l("说明报价依据、付款方式等，最多 2000 字。"))
+    message = TextAreaField(_l("留言"), description=_l("说明报价依据、付款方式等，最多 %(n)s 字。", n=MAX_MESSAGE_CHARS))
+    input_says_missing = True
+
+    def declared_input(self):
+        """The bid round the API and the bid services validate with."""
+        return BidRoundInput
 
 
 class AcceptBidForm(MarketForm):
@@ -161,8 +170,13 @@ class AssignBrokerForm(MarketForm):
     broker = SelectField(_l("项目经纪人"), validate_choice=False)
 
 
-class PaymentForm(MarketForm):
-    """Proceeds received under the registered contract."""
+class PaymentForm(DeclaredForm):
+    """Proceeds received under the registered contract (required fields from the declared payment input)."""
 
     amount_fen = WanMoneyField(_l("回款金额（万元）"), description=MONEY_HINT)
     paid_on = StringField(_l("回款日期"), widget=DateInput())
+    input_says_missing = True
+
+    def declared_input(self):
+        """The payment input the API and the payment services validate with."""
+        return PaymentInput

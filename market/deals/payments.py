@@ -1,6 +1,4 @@
 """Money on deals: registering the transfer contract with the engine and recording proceeds payments."""
-import datetime as dt
-
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -8,6 +6,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.awards import services as award_services
 from market.awards.models import Award
+from market.awards.payment_input import PaymentInput
 from market.deals.models import (
     Deal,
     DealEvent,
@@ -16,13 +15,14 @@ from market.deals.models import (
     DealStage,
 )
 from market.deals.permissions import PAYABLE_STAGES, may_record_payment
+from market.declared import validate_input
 from market.errors import (
     NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
     ValidationError,
 )
-from market.money import MAX_FEN, format_yuan
+from market.money import format_yuan
 from market.policy.events import IntermediaryShare, TransferPaid, TransferSigned
 from market.security import is_member_of
 from market.timeutil import today_in_china, utcnow
@@ -75,14 +75,11 @@ def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_f
         raise NotFoundError(_("项目不存在。"))
     if not may_record_payment(actor, deal):
         raise PermissionDeniedError(_("回款由成果转让方、项目经纪人或平台登记。"))
-    errors = {}
-    if type(amount_fen) is not int or not 0 < amount_fen <= MAX_FEN:
-        errors["amount_fen"] = _("金额必须是大于零的整数（分）。")
-    if not isinstance(paid_on, dt.date) or isinstance(paid_on, dt.datetime):
-        errors["paid_on"] = _("请填写回款日期。")
-    elif paid_on > today_in_china():
+    values, errors = validate_input(PaymentInput, {"amount_fen": amount_fen, "paid_on": paid_on})
+    amount_fen, paid_on = values.get("amount_fen"), values.get("paid_on")
+    if paid_on is not None and paid_on > today_in_china():
         errors["paid_on"] = _("回款日期不能晚于今天。")
-    elif deal.signed_on and paid_on < deal.signed_on:
+    elif paid_on is not None and deal.signed_on and paid_on < deal.signed_on:
         errors["paid_on"] = _("回款日期不能早于签约日期（%(d)s）。", d=deal.signed_on.isoformat())
     if deal.stage not in PAYABLE_STAGES:
         raise RuleViolationError(_("技术合同登记后才能登记回款。"))
@@ -90,7 +87,7 @@ def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_f
         errors["amount_fen"] = _("累计回款将超过合同金额，剩余可登记 %(left)s。",
                                  left=format_yuan(deal.agreed_amount_fen - deal.paid_fen))
     if errors:
-        raise ValidationError(_("请修改标出的内容。"), errors)
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
     event = TransferPaid(id=award_services.next_event_id(snapshot), date=paid_on, contract=contract_key(deal), amount_fen=amount_fen)
     parties = [deal.transferor, deal.transferee] + ([deal.agent_organisation] if deal.agent_organisation else [])
     awards = award_services.apply_policy_event(session, snapshot, event, parties, actor=actor, deal_id=deal.id)

@@ -1,7 +1,7 @@
 """The deal pipeline: moves, terms, public notice, signing, registration, payments, completion."""
 import logging
 import unicodedata
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -275,17 +275,8 @@ def terminate_deal(session: Session, actor: User, deal_id: int, *, reason) -> De
 def record_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> tuple[DealPayment, list[Award]]:
     """Record proceeds (awards are computed at once); a payment that completes the contract value closes the deal."""
     get_deal(session, actor, deal_id)
-    errors = FieldErrors()
-    day = clean_date(errors, "paid_on", paid_on, low=EARLIEST_DATE, high=date(9999, 12, 31))
-    if "paid_on" in errors:
-        errors["paid_on"] = _("回款日期格式应为 YYYY-MM-DD。")
-    elif day is None:
-        errors.add("paid_on", _("请填写回款日期。"))
-    if amount_fen is None:
-        errors.add("amount_fen", _("请填写金额。"))
-    raise_if_errors(errors)
     with savepoint(session):
-        payment, awards = payments.record_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=day)
+        payment, awards = payments.record_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=paid_on)
         deal = session.get(Deal, deal_id)
         if deal.stage == DealStage.PERFORMANCE and deal.paid_fen == deal.agreed_amount_fen:
             _close_deal(session, deal, actor, _("合同金额已全部回款"))

@@ -7,12 +7,14 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.awards import services as award_services
 from market.awards.models import Award
+from market.awards.payment_input import PaymentInput
+from market.declared import validate_input
 from market.errors import (
     NotFoundError,
     RuleViolationError,
     ValidationError,
 )
-from market.money import MAX_FEN, format_yuan
+from market.money import format_yuan
 from market.policy.events import PreorderPaid, PreorderSigned
 from market.preorders.models import AgreementStatus, PreorderAgreement, PreorderPayment
 from market.preorders.permissions import is_party
@@ -47,14 +49,11 @@ def record_preorder_payment(session: Session, actor: User, agreement_id: int, *,
         raise NotFoundError(_("协议不存在。"))
     if agreement.status != AgreementStatus.SIGNED:
         raise RuleViolationError(_("该协议已结束，不能再登记付款。"))
-    errors = {}
-    if type(amount_fen) is not int or not 0 < amount_fen <= MAX_FEN:
-        errors["amount_fen"] = _("金额必须是大于零的整数（分）。")
-    if not isinstance(paid_on, dt.date) or isinstance(paid_on, dt.datetime):
-        errors["paid_on"] = _("请填写付款日期。")
-    elif paid_on > today_in_china():
+    values, errors = validate_input(PaymentInput, {"amount_fen": amount_fen, "paid_on": paid_on})
+    amount_fen, paid_on = values.get("amount_fen"), values.get("paid_on")
+    if paid_on is not None and paid_on > today_in_china():
         errors["paid_on"] = _("付款日期不能晚于今天。")
-    elif paid_on < agreement.signed_on:
+    elif paid_on is not None and paid_on < agreement.signed_on:
         errors["paid_on"] = _("付款日期不能早于协议签订日期（%(d)s）。", d=agreement.signed_on.isoformat())
     if not errors and agreement.paid_fen + amount_fen > agreement.value_fen:
         errors["amount_fen"] = _("累计付款将超过协议金额，剩余 %(left)s。", left=format_yuan(agreement.value_fen - agreement.paid_fen))
@@ -63,7 +62,7 @@ def record_preorder_payment(session: Session, actor: User, agreement_id: int, *,
                                  d=paid_on.isoformat(),
                                  left=format_yuan(max(0, _accepted_by(agreement, paid_on) - agreement.paid_fen)))
     if errors:
-        raise ValidationError(_("请修改标出的内容。"), errors)
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
     event = PreorderPaid(id=award_services.next_event_id(snapshot), date=paid_on, agreement=agreement_key(agreement),
                          amount_fen=amount_fen)
     awards = award_services.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller], actor=actor,
