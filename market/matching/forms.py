@@ -17,7 +17,7 @@ from market.matching.models import (
     Verdict,
     feedback_label,
 )
-from market.matching.services import BOARD_DAYS
+from market.matching.services import BOARD_DAYS, FEEDBACK_COMMENT_MAX_LENGTH
 
 
 def reason_groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -35,7 +35,7 @@ class MatchFeedbackForm(MarketForm):
                          validators=[DataRequired(message=_l("请选择“相关”或“不相关”。"))])
     reason = SelectField(_l("原因"), choices=options((r.value, feedback_label(r)) for r in FeedbackReason),
                          validators=[DataRequired(message=_l("请选择原因。"))])
-    comment = TextAreaField(_l("补充说明（可选）"), validators=[Optional(), max_length(500)])
+    comment = TextAreaField(_l("补充说明（可选）"), validators=[Optional(), max_length(FEEDBACK_COMMENT_MAX_LENGTH)])
     next = HiddenField()
 
 

@@ -8,6 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from market.extensions import db
 from market.timeutil import utcnow
 
+AGREEMENT_NUMBER_MAX_LENGTH = 40
+PRODUCT_MAX_LENGTH = 200
+PRODUCT_DESCRIPTION_MAX_LENGTH = 5000
+UNIT_MAX_LENGTH = 20
+DELIVERY_SCHEDULE_MAX_LENGTH = 5000
+DELIVERY_NOTE_MAX_LENGTH = 1000
+TERMINATION_REASON_MAX_LENGTH = 500
+
 
 class AgreementStatus(StrEnum):
     """Where an agreement stands."""
@@ -32,14 +40,14 @@ class PreorderAgreement(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(40), unique=True)
+    number: Mapped[str] = mapped_column(String(AGREEMENT_NUMBER_MAX_LENGTH), unique=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     broker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    product: Mapped[str] = mapped_column(String(200))
+    product: Mapped[str] = mapped_column(String(PRODUCT_MAX_LENGTH))
     description: Mapped[str] = mapped_column(Text, default="")
     quantity: Mapped[int]
-    unit: Mapped[str] = mapped_column(String(20), default="台")
+    unit: Mapped[str] = mapped_column(String(UNIT_MAX_LENGTH), default="台")
     unit_price_fen: Mapped[int] = mapped_column(db.BigInteger)
     value_fen: Mapped[int] = mapped_column(db.BigInteger)
     delivery_schedule: Mapped[str] = mapped_column(Text, default="")
