@@ -37,7 +37,7 @@ CHECKED_MODULES = [
     MARKET / "matching" / "services.py",
 ]
 
-LIMIT_CALLS = {"max_length": 0, "_at_most": 0}
+LIMIT_CALLS = {"max_length": 0}
 """Form validator helpers and the position of their limit argument."""
 LIMIT_KEYWORDS = {"Length": "max", "clean_text": "max_len", "_clean_line": "max_len", "clean_terms": "max_len"}
 """Validators and cleaners and the keyword that carries their limit."""
