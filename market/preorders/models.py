@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
+from market.money import MAX_FEN
 from market.timeutil import utcnow
 
 AGREEMENT_NUMBER_MAX_LENGTH = 40
@@ -32,8 +33,8 @@ class PreorderAgreement(db.Model):
     __tablename__ = "preorder_agreements"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("unit_price_fen BETWEEN 0 AND 1000000000000000", name="unit_price_range"),
-        CheckConstraint("value_fen > 0 AND value_fen <= 1000000000000000", name="value_range"),
+        CheckConstraint(f"unit_price_fen BETWEEN 0 AND {MAX_FEN}", name="unit_price_range"),
+        CheckConstraint(f"value_fen > 0 AND value_fen <= {MAX_FEN}", name="value_range"),
         CheckConstraint("paid_fen >= 0 AND paid_fen <= value_fen", name="paid_within_value"),
         CheckConstraint("accepted_fen >= 0 AND accepted_fen <= value_fen", name="accepted_within_value"),
         CheckConstraint("buyer_id <> seller_id", name="distinct_parties"),
@@ -76,7 +77,7 @@ class PreorderDelivery(db.Model):
     __tablename__ = "preorder_deliveries"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),
+        CheckConstraint(f"amount_fen > 0 AND amount_fen <= {MAX_FEN}", name="amount_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +96,7 @@ class PreorderPayment(db.Model):
     """A payment (excluding VAT) by the buyer for accepted deliveries: the base of the R1 subsidy."""
 
     __tablename__ = "preorder_payments"
-    __table_args__ = (CheckConstraint("amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),)
+    __table_args__ = (CheckConstraint(f"amount_fen > 0 AND amount_fen <= {MAX_FEN}", name="amount_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("preorder_agreements.id"), index=True)

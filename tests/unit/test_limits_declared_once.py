@@ -16,6 +16,7 @@ from market.admin.forms import TARGET_TEXT_MAX_LENGTH
 from market.awards.forms import INTERMEDIARY_NAME_MAX_LENGTH, RECIPIENT_FILTER_MAX_LENGTH
 from market.awards.services import REVERSAL_REASON_MAX_LENGTH
 from market.extensions import db
+from market.money import MAX_FEN
 from market.preorders.forms import TYPED_VALUE_MAX_LENGTH
 from market.taxonomy.models import FIELD_CODE_PART_MAX_LENGTH
 
@@ -65,7 +66,7 @@ FORM_ONLY_LIMITS = {
 
 
 def literal_limits(source: str) -> list[int]:
-    """Lines of calls whose length limit is a number written in place rather than a named constant."""
+    """Lines of calls whose limit (a length, or the money bound of a check) is written as a number, not a name."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
@@ -74,6 +75,8 @@ def literal_limits(source: str) -> list[int]:
         limits = [keyword.value for keyword in node.keywords if keyword.arg == LIMIT_KEYWORDS.get(name)]
         if name in LIMIT_CALLS and len(node.args) > LIMIT_CALLS[name]:
             limits.append(node.args[LIMIT_CALLS[name]])
+        if name == "CheckConstraint" and node.args and isinstance(node.args[0], ast.Constant):
+            limits += [node.args[0]] if str(MAX_FEN) in node.args[0].value else []
         if any(isinstance(limit, ast.Constant) for limit in limits):
             found.append(node.lineno)
     return found
@@ -160,5 +163,6 @@ def test_the_checks_see_the_limits_they_compare():
     assert service_limits("market.accounts")["phone"] == {30}
     assert column_lengths("market.preorders")["number"] == {40}
     assert ("ValleyEditForm", "name", "StringField", 40) in set(limited_fields("market.admin.forms"))
-    source = 'a = max_length(40)\nb = clean_text(e, "x", v, max_len=LIMIT)\nc = Length(max=60, message=m)\n'
-    assert literal_limits(source) == [1, 3]
+    source = ('a = max_length(40)\nb = clean_text(e, "x", v, max_len=LIMIT)\nc = Length(max=60, message=m)\n'
+              f'd = CheckConstraint("fen <= {MAX_FEN}")\ne = CheckConstraint(f"fen <= {{MAX_FEN}}")\n')
+    assert literal_limits(source) == [1, 3, 4]
