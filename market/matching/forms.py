@@ -11,6 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from market.formtools import DatabaseIdField, MarketForm, max_length, options
+from market.inputs import MAX_PAGE
 from market.matching.models import (
     REASONS_BY_VERDICT,
     FeedbackReason,
@@ -51,4 +52,4 @@ class MatchBoardFilterForm(MarketForm):
                        default=str(BOARD_DAYS[1]))
     min_score = IntegerField(_l("最低匹配度"), validators=[Optional(), NumberRange(min=0, max=100)])
     dismissed = BooleanField(_l("包括被标为不相关的"))
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
