@@ -97,7 +97,8 @@ class AwardActionForm(MarketForm):
 class AwardReverseForm(MarketForm):
     """Reverse an award with a written reason."""
 
-    reason = StringField(_l("冲正原因"), validators=[DataRequired(message=_l("请填写冲正原因。")), Length(max=REVERSAL_REASON_MAX_LENGTH)])
+    reason = StringField(_l("冲正原因"), validators=[DataRequired(message=_l("请填写冲正原因。")),
+                                                 Length(max=REVERSAL_REASON_MAX_LENGTH)])
     next = HiddenField()
 
 

@@ -228,7 +228,8 @@ def parse_search_args(args) -> tuple[SearchParams, dict[str, str]]:
     params = SearchParams(
         q=text("q", SEARCH_TEXT_MAX_LENGTH), field=text("field", FIELD_CODE_MAX_LENGTH),
         valley=text("valley", VALLEY_ID_MAX_LENGTH), stage=stage, mode=mode,
-        region=text("region", REGION_MAX_LENGTH), min_fen=money("min_wan", "min_fen"), max_fen=money("max_wan", "max_fen"),
+        region=text("region", REGION_MAX_LENGTH), min_fen=money("min_wan", "min_fen"),
+        max_fen=money("max_wan", "max_fen"),
         sort=sort, page=number("page", 1, 1, MAX_PAGE), per_page=number("per_page", 20, 1, MAX_PER_PAGE),
     )
     return params, errors

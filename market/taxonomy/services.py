@@ -140,7 +140,8 @@ def add_field(session: Session, actor: User, *, parent_code: str | None, code_su
     if parent is not None and parent.depth >= 2:
         errors["parent"] = _("领域树最多三级。")
     suffix = (code_suffix or "").strip().lower()
-    if not suffix or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in suffix) or len(suffix) > FIELD_CODE_PART_MAX_LENGTH:
+    if not suffix or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in suffix) \
+            or len(suffix) > FIELD_CODE_PART_MAX_LENGTH:
         errors["code"] = _("代码只能由小写字母、数字和连字符组成。")
     name, name_en = _clean_names(errors, name, name_en)
     code = f"{parent.code}.{suffix}" if parent else suffix
