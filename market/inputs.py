@@ -114,6 +114,8 @@ def clean_int(errors: FieldErrors, name: str, value, *, low: int, high: int, req
 
 
 MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+"""The highest page number a paged list accepts."""
 """Largest database id (ids are 32-bit integers in PostgreSQL)."""
 _ASCII_ID = re.compile(r"[0-9]{1,10}")
 

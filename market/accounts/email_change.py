@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from market.accounts.models import EmailChangeLink, User
+from market.accounts.models import EMAIL_MAX_LENGTH, EmailChangeLink, User
 from market.accounts.passwords import verify_password
 from market.accounts.services import (
     find_user_by_email,
@@ -24,7 +24,6 @@ from market.timeutil import utcnow
 audit = logging.getLogger("market.audit")
 
 EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
-MAX_EMAIL_LENGTH = 254
 
 
 def masked_email(email: str) -> str:
@@ -42,7 +41,7 @@ def request_email_change(session: Session, user: User, *, current_password: str,
         raise PermissionDeniedError(_("演示账号不能修改邮箱。"))
     if not verify_password(user.password_hash, current_password, password_profile()):
         raise ValidationError(_("当前密码不正确。"), {"current_password": _("当前密码不正确。")})
-    if "@" not in new_email.strip("@") or len(new_email) > MAX_EMAIL_LENGTH:
+    if "@" not in new_email.strip("@") or len(new_email) > EMAIL_MAX_LENGTH:
         raise ValidationError(_("请输入有效的邮箱地址。"), {"new_email": _("请输入有效的邮箱地址。")})
     if new_email == user.email:
         raise ValidationError(_("新邮箱与当前邮箱相同。"), {"new_email": _("新邮箱与当前邮箱相同。")})

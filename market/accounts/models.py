@@ -11,6 +11,13 @@ from market.accounts.secret_box import seal, unseal
 from market.extensions import db
 from market.timeutil import utcnow
 
+EMAIL_MAX_LENGTH = 254
+PERSON_NAME_MAX_LENGTH = 60
+PHONE_MAX_LENGTH = 30
+ORGANISATION_NAME_MAX_LENGTH = 120
+REGION_MAX_LENGTH = 40
+API_TOKEN_NAME_MAX_LENGTH = 60
+
 
 class OrganisationKind(StrEnum):
     """What an organisation is."""
@@ -63,9 +70,9 @@ class Organisation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str | None] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(ORGANISATION_NAME_MAX_LENGTH), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(String(20))
-    region: Mapped[str] = mapped_column(String(40), default="")
+    region: Mapped[str] = mapped_column(String(REGION_MAX_LENGTH), default="")
     size: Mapped[OrganisationSize | None] = mapped_column(String(20))
     valley_id: Mapped[str | None] = mapped_column(ForeignKey("valleys.id"))
     resident_since: Mapped[date | None]
@@ -89,9 +96,9 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(60))
-    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(PERSON_NAME_MAX_LENGTH))
+    phone: Mapped[str] = mapped_column(String(PHONE_MAX_LENGTH), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(String(20))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
@@ -206,7 +213,7 @@ class ApiToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    name: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(API_TOKEN_NAME_MAX_LENGTH))
     prefix: Mapped[str] = mapped_column(String(12))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -238,7 +245,7 @@ class EmailChangeLink(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    new_email: Mapped[str] = mapped_column(String(254))
+    new_email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
@@ -253,7 +260,7 @@ class OutboxMail(db.Model):
     __tablename__ = "outbox_mails"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

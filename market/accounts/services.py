@@ -10,6 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import (
+    API_TOKEN_NAME_MAX_LENGTH,
+    ORGANISATION_NAME_MAX_LENGTH,
+    PERSON_NAME_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    REGION_MAX_LENGTH,
     ROLE_ORGANISATION_KINDS,
     ApiToken,
     ApprovalStatus,
@@ -31,6 +36,8 @@ audit = logging.getLogger("market.audit")
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
 MIN_PASSWORD_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+"""The longest password the forms accept."""
 
 
 def token_digest(token: str) -> str:
@@ -108,7 +115,7 @@ def register_user(
     """
     email = normalise_email(email)
     errors = FieldErrors()
-    name = clean_text(errors, "name", name, max_len=60, required=True, multiline=False)
+    name = clean_text(errors, "name", name, max_len=PERSON_NAME_MAX_LENGTH, required=True, multiline=False)
     if role not in ROLE_ORGANISATION_KINDS:
         errors["role"] = _("请选择科研人员、企业或技术经理人。")
     weak = check_password_strength(password, email)
@@ -119,8 +126,10 @@ def register_user(
         kind = new_organisation.get("kind")
         if role in ROLE_ORGANISATION_KINDS and kind not in ROLE_ORGANISATION_KINDS[role]:
             errors["organisation_kind"] = _("该身份不能加入此类机构。")
-        org_name = clean_text(errors, "organisation_name", new_organisation.get("name"), max_len=120, multiline=False)
-        region = clean_text(errors, "organisation_region", new_organisation.get("region"), max_len=40, multiline=False)
+        org_name = clean_text(errors, "organisation_name", new_organisation.get("name"),
+                             max_len=ORGANISATION_NAME_MAX_LENGTH, multiline=False)
+        region = clean_text(errors, "organisation_region", new_organisation.get("region"),
+                            max_len=REGION_MAX_LENGTH, multiline=False)
         if not org_name:
             errors.add("organisation_name", _("请填写机构名称。"))
         elif session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == org_name)):
@@ -289,8 +298,8 @@ def change_password(session: Session, user: User, *, current_password: str, new_
 def update_profile(session: Session, user: User, *, name: str, phone: str, locale: str) -> None:
     """Change a user's display name, phone and language."""
     errors = FieldErrors()
-    name = clean_text(errors, "name", name, max_len=60, required=True, multiline=False)
-    phone = clean_text(errors, "phone", phone, max_len=30, multiline=False)
+    name = clean_text(errors, "name", name, max_len=PERSON_NAME_MAX_LENGTH, required=True, multiline=False)
+    phone = clean_text(errors, "phone", phone, max_len=PHONE_MAX_LENGTH, multiline=False)
     if locale not in current_app.config["LANGUAGES"]:
         errors.add("locale", _("无效的选项。"))
     if errors:
@@ -302,7 +311,7 @@ def update_profile(session: Session, user: User, *, name: str, phone: str, local
 def create_api_token(session: Session, user: User, name: str) -> str:
     """Create a personal API token; the plain token is returned once and never stored."""
     errors = FieldErrors()
-    name = clean_text(errors, "name", name, max_len=60, required=True, multiline=False)
+    name = clean_text(errors, "name", name, max_len=API_TOKEN_NAME_MAX_LENGTH, required=True, multiline=False)
     if errors:
         raise ValidationError(_("令牌名称：%(m)s", m=errors["name"]), dict(errors))
     token = "jcg_" + secrets.token_urlsafe(32)

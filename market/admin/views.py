@@ -16,6 +16,7 @@ from market.listings.vocabulary import ListingKind
 from market.pages import stats
 from market.security import admin_required
 from market.taxonomy import services as taxonomy
+from market.taxonomy.models import FIELD_NAME_MAX_LENGTH
 from market.unit_of_work import savepoint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -179,7 +180,7 @@ def rename_field(code: str):
         else:
             flash(_("领域已更名。"), "success")
     else:
-        flash(_("名称为 1 到 60 个字符。"), "error")
+        flash(_("名称为 1 到 %(n)s 个字符。", n=FIELD_NAME_MAX_LENGTH), "error")
     return redirect(url_for("admin.fields"))
 
 

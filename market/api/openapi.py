@@ -4,7 +4,9 @@ from market.achievements.services import ACHIEVEMENTS
 from market.api.requests import listing_request
 from market.declared import components_of
 from market.demands.services import DEMANDS
-from market.listings.queries import MAX_PER_PAGE, SORTS
+from market.inputs import MAX_PAGE
+from market.listings.models import REGION_MAX_LENGTH
+from market.listings.queries import MAX_PER_PAGE, SEARCH_TEXT_MAX_LENGTH, SORTS
 from market.listings.vocabulary import (
     IpKind,
     ListingStatus,
@@ -17,6 +19,7 @@ from market.matching.models import FeedbackReason, Verdict
 from market.matching.services import MAX_TOP as MAX_MATCHES
 from market.matching.weights import FACTORS
 from market.money import MAX_FEN
+from market.taxonomy.models import FIELD_CODE_MAX_LENGTH, VALLEY_ID_MAX_LENGTH
 
 API_PREFIX = "/api/v1"
 MAX_LISTING_ID = 2**31 - 1
@@ -242,19 +245,19 @@ def _query(name: str, schema: dict, description: str) -> dict:
 def search_parameters(*, with_stage: bool) -> list[dict]:
     """The query parameters of a list endpoint; the API refuses any other."""
     parameters = [
-        _query("q", {"type": "string", "maxLength": 100}, "全文检索词（中文分词）。"),
-        _query("field", {"type": "string", "maxLength": 120}, "领域代码；包含其下级领域。"),
-        _query("valley", {"type": "string", "maxLength": 20}, "谷区代码。"),
+        _query("q", {"type": "string", "maxLength": SEARCH_TEXT_MAX_LENGTH}, "全文检索词（中文分词）。"),
+        _query("field", {"type": "string", "maxLength": FIELD_CODE_MAX_LENGTH}, "领域代码；包含其下级领域。"),
+        _query("valley", {"type": "string", "maxLength": VALLEY_ID_MAX_LENGTH}, "谷区代码。"),
     ]
     if with_stage:
         parameters.append(_query("stage", {"type": "string", "enum": _values(Stage)}, "成熟度阶段。"))
     parameters += [
         _query("mode", {"type": "string", "enum": _values(TransferMode)}, "转化方式。"),
-        _query("region", {"type": "string", "maxLength": 40}, "所在地市。"),
+        _query("region", {"type": "string", "maxLength": REGION_MAX_LENGTH}, "所在地市。"),
         _query("min_fen", {"type": "integer", "minimum": 0, "maximum": MAX_FEN}, "金额下限（分）：价格或预算上限不低于此值。"),
         _query("max_fen", {"type": "integer", "minimum": 0, "maximum": MAX_FEN}, "金额上限（分）：价格或预算下限不高于此值。"),
         _query("sort", {"type": "string", "enum": list(SORTS), "default": "relevance"}, "排序。"),
-        _query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "页码。"),
+        _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, "页码。"),
         _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}, "每页条数。"),
     ]
     return parameters

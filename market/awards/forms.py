@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from market.awards.services import REVERSAL_REASON_MAX_LENGTH
 from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, options
 from market.inputs import parse_id
 from market.money import BASIS_POINTS
@@ -31,6 +32,9 @@ PAYMENT_ROWS = 6
 
 INTERMEDIARY_ROWS = 3
 """Intermediaries the calculator offers (the default rule set allows three per achievement)."""
+
+INTERMEDIARY_NAME_MAX_LENGTH = 30
+RECIPIENT_FILTER_MAX_LENGTH = 60
 
 _PERCENT = re.compile(r"(?P<whole>[0-9]{1,3})(?:\.(?P<fraction>[0-9]{1,2}))?", re.ASCII)
 
@@ -74,7 +78,7 @@ class AwardFilterForm(MarketForm):
     rule = SelectField(_l("规则"), validators=[Optional()])
     valley = SelectField(_l("谷区"), validators=[Optional()])
     year = SelectField(_l("年度"), validators=[Optional()])
-    recipient = StringField(_l("领取人"), validators=[Optional(), Length(max=60)],
+    recipient = StringField(_l("领取人"), validators=[Optional(), Length(max=RECIPIENT_FILTER_MAX_LENGTH)],
                             description=_l("名称、邮箱或编号（如 org-3、user-7）"))
 
     def valid_values(self) -> dict[str, str]:
@@ -93,7 +97,8 @@ class AwardActionForm(MarketForm):
 class AwardReverseForm(MarketForm):
     """Reverse an award with a written reason."""
 
-    reason = StringField(_l("冲正原因"), validators=[DataRequired(message=_l("请填写冲正原因。")), Length(max=500)])
+    reason = StringField(_l("冲正原因"), validators=[DataRequired(message=_l("请填写冲正原因。")),
+                                                 Length(max=REVERSAL_REASON_MAX_LENGTH)])
     next = HiddenField()
 
 
@@ -153,7 +158,7 @@ class PaymentRowForm(Form):
 class IntermediaryRowForm(Form):
     """One intermediary of the calculator: a name for the result and an agreed share."""
 
-    name = StringField(_l("姓名"), validators=[Optional(), Length(max=30)])
+    name = StringField(_l("姓名"), validators=[Optional(), Length(max=INTERMEDIARY_NAME_MAX_LENGTH)])
     share_bp = PercentField(_l("分配比例（%）"))
 
 

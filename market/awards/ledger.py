@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, event, func, s
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from market.extensions import db
+from market.money import MAX_FEN
 from market.timeutil import utcnow
 
 
@@ -30,7 +31,7 @@ class LedgerEntry(db.Model):
     """One side of a transaction: positive amounts are debits, negative amounts credits."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (CheckConstraint("amount_fen <> 0 AND amount_fen BETWEEN -1000000000000000 AND 1000000000000000",
+    __table_args__ = (CheckConstraint(f"amount_fen <> 0 AND amount_fen BETWEEN -{MAX_FEN} AND {MAX_FEN}",
                                       name="amount_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
+from market.money import MAX_FEN
 from market.timeutil import utcnow
 
 
@@ -73,7 +74,7 @@ class Award(db.Model):
 
     __tablename__ = "awards"
     __table_args__ = (
-        CheckConstraint("computed_fen BETWEEN 0 AND 1000000000000000", name="computed_range"),
+        CheckConstraint(f"computed_fen BETWEEN 0 AND {MAX_FEN}", name="computed_range"),
         CheckConstraint("granted_fen BETWEEN 0 AND computed_fen", name="granted_within_computed"),
         Index("ix_awards_recipient", "recipient"),
     )
@@ -107,8 +108,8 @@ class StartupGrant(db.Model):
 
     __tablename__ = "startup_grants"
     __table_args__ = (
-        CheckConstraint("founders_paid_in_fen BETWEEN 0 AND 1000000000000000", name="paid_in_range"),
-        CheckConstraint("awarded_fen BETWEEN 0 AND 1000000000000000", name="awarded_range"),
+        CheckConstraint(f"founders_paid_in_fen BETWEEN 0 AND {MAX_FEN}", name="paid_in_range"),
+        CheckConstraint(f"awarded_fen BETWEEN 0 AND {MAX_FEN}", name="awarded_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

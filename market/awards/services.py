@@ -46,6 +46,8 @@ from market.unit_of_work import savepoint
 
 audit = logging.getLogger("market.audit")
 SNAPSHOT_ID = 1
+REVERSAL_REASON_MAX_LENGTH = 500
+"""The part of a reversal reason kept as the ledger memo (the form accepts no more)."""
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "seed_data" / "policies" / "default.toml"
 
 
@@ -302,8 +304,8 @@ def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> 
                                                                       LedgerTransaction.reverses_id.is_(None))
                                        .order_by(LedgerTransaction.id.desc())):
         if transaction.id not in reversed_ids:
-            reverse_transaction(session, transaction, memo=reason.strip()[:500], actor_id=actor.id,
-                                request_id=_request_id())
+            reverse_transaction(session, transaction, memo=reason.strip()[:REVERSAL_REASON_MAX_LENGTH],
+                                actor_id=actor.id, request_id=_request_id())
     award.status = AwardStatus.REVERSED
     session.flush()
     audit.info("award %s reversed by admin_id=%s", award.id, actor.id)

@@ -116,6 +116,7 @@ def awards():
     valley_names = {v.id: v.name for v in valleys}
     return render_template("awards/awards.html", form=form, page=page, totals=totals,
                            grand_total=queries.sum_totals(totals), valley_names=valley_names,
+                           reason_max_length=award_services.REVERSAL_REASON_MAX_LENGTH,
                            here=request.full_path.rstrip("?"))
 
 

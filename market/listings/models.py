@@ -22,6 +22,7 @@ LISTING_LIFETIME = timedelta(days=365)
 
 TITLE_MAX_LENGTH = 200
 """The one limit of a listing title: the column, the declared inputs (and so forms, services and OpenAPI) use it."""
+REGION_MAX_LENGTH = 40
 
 _MODELS: dict[ListingKind, type] = {}
 
@@ -61,7 +62,7 @@ class ListingMixin:
     source_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     keywords: Mapped[list[str]] = mapped_column(db.JSON, default=list)
     status: Mapped[ListingStatus] = mapped_column(String(20), default=ListingStatus.DRAFT, index=True)
-    region: Mapped[str] = mapped_column(String(40), default="")
+    region: Mapped[str] = mapped_column(String(REGION_MAX_LENGTH), default="")
     return_reason: Mapped[str | None] = mapped_column(String(30))
     return_comment: Mapped[str] = mapped_column(Text, default="")
     is_demo: Mapped[bool] = mapped_column(default=False)

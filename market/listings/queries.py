@@ -5,13 +5,15 @@ from dataclasses import field as dc_field
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from market.inputs import MAX_PAGE
 from market.listings import search
-from market.listings.models import SearchTerm, listing_model
+from market.listings.models import REGION_MAX_LENGTH, SearchTerm, listing_model
 from market.listings.vocabulary import ListingKind, ListingStatus, Stage, TransferMode
-from market.taxonomy.models import Field
+from market.taxonomy.models import FIELD_CODE_MAX_LENGTH, VALLEY_ID_MAX_LENGTH, Field
 from market.timeutil import utcnow
 
 MAX_PER_PAGE = 100
+SEARCH_TEXT_MAX_LENGTH = 100
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
 
 
@@ -224,8 +226,10 @@ def parse_search_args(args) -> tuple[SearchParams, dict[str, str]]:
     if sort not in SORTS:
         errors["sort"], sort = _("无效的选项。"), "relevance"
     params = SearchParams(
-        q=text("q", 100), field=text("field", 120), valley=text("valley", 20), stage=stage, mode=mode,
-        region=text("region", 40), min_fen=money("min_wan", "min_fen"), max_fen=money("max_wan", "max_fen"),
-        sort=sort, page=number("page", 1, 1, 100000), per_page=number("per_page", 20, 1, MAX_PER_PAGE),
+        q=text("q", SEARCH_TEXT_MAX_LENGTH), field=text("field", FIELD_CODE_MAX_LENGTH),
+        valley=text("valley", VALLEY_ID_MAX_LENGTH), stage=stage, mode=mode,
+        region=text("region", REGION_MAX_LENGTH), min_fen=money("min_wan", "min_fen"),
+        max_fen=money("max_wan", "max_fen"),
+        sort=sort, page=number("page", 1, 1, MAX_PAGE), per_page=number("per_page", 20, 1, MAX_PER_PAGE),
     )
     return params, errors

@@ -11,13 +11,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from market.formtools import DatabaseIdField, MarketForm, max_length, options
+from market.inputs import MAX_PAGE
 from market.matching.models import (
     REASONS_BY_VERDICT,
     FeedbackReason,
     Verdict,
     feedback_label,
 )
-from market.matching.services import BOARD_DAYS
+from market.matching.services import BOARD_DAYS, FEEDBACK_COMMENT_MAX_LENGTH
 
 
 def reason_groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -35,7 +36,7 @@ class MatchFeedbackForm(MarketForm):
                          validators=[DataRequired(message=_l("请选择“相关”或“不相关”。"))])
     reason = SelectField(_l("原因"), choices=options((r.value, feedback_label(r)) for r in FeedbackReason),
                          validators=[DataRequired(message=_l("请选择原因。"))])
-    comment = TextAreaField(_l("补充说明（可选）"), validators=[Optional(), max_length(500)])
+    comment = TextAreaField(_l("补充说明（可选）"), validators=[Optional(), max_length(FEEDBACK_COMMENT_MAX_LENGTH)])
     next = HiddenField()
 
 
@@ -51,4 +52,4 @@ class MatchBoardFilterForm(MarketForm):
                        default=str(BOARD_DAYS[1]))
     min_score = IntegerField(_l("最低匹配度"), validators=[Optional(), NumberRange(min=0, max=100)])
     dismissed = BooleanField(_l("包括被标为不相关的"))
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])

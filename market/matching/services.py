@@ -38,6 +38,7 @@ from market.taxonomy.services import field_path
 from market.timeutil import utcnow
 
 MAX_TOP = 50
+FEEDBACK_COMMENT_MAX_LENGTH = 500
 """The most matches one request may ask for (pages and API)."""
 PAIRS_PER_LISTING = 20
 """How many of a newly published listing's best matches are kept as pairs for the broker board."""
@@ -319,7 +320,7 @@ def save_feedback(session: Session, actor: User, *, demand_id: int, achievement_
         reason = None
     if verdict is not None and reason is not None and reason not in REASONS_BY_VERDICT[verdict]:
         errors.add("reason", _("该原因与所选判断不符。"))
-    comment = clean_text(errors, "comment", comment, max_len=500)
+    comment = clean_text(errors, "comment", comment, max_len=FEEDBACK_COMMENT_MAX_LENGTH)
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
     feedback = session.scalar(select(MatchFeedback).where(

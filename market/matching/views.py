@@ -34,6 +34,12 @@ def match_reason_groups():
     return reason_groups()
 
 
+@bp.app_template_global("match_comment_max_length")
+def match_comment_max_length() -> int:
+    """The longest feedback comment, for the feedback form's input."""
+    return services.FEEDBACK_COMMENT_MAX_LENGTH
+
+
 @bp.app_template_filter("match_feedback")
 def match_feedback_label(value) -> str:
     """The label of a feedback verdict or reason."""

@@ -1,42 +1,50 @@
 """Pre-order agreement forms: shape only; contracts.services holds the rules."""
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
-from market.formtools import MarketForm, WanMoneyField
+from market.formtools import MarketForm, WanMoneyField, max_length
+from market.preorders.models import (
+    AGREEMENT_NUMBER_MAX_LENGTH,
+    DELIVERY_NOTE_MAX_LENGTH,
+    DELIVERY_SCHEDULE_MAX_LENGTH,
+    PRODUCT_DESCRIPTION_MAX_LENGTH,
+    PRODUCT_MAX_LENGTH,
+    TERMINATION_REASON_MAX_LENGTH,
+    UNIT_MAX_LENGTH,
+)
 
 REQUIRED = _l("此项必填。")
 MONEY_HELP = _l("单位：万元，如 150 或 12.5；也可写成“3500元”。")
 DATE_INPUT = {"type": "date"}
+TYPED_VALUE_MAX_LENGTH = 20
+"""A date or a quantity as typed (the service reads the value and checks its range)."""
 
 
 def _required():
     return InputRequired(message=REQUIRED)
 
 
-def _at_most(n: int):
-    return Length(max=n, message=_l("不能超过 %(n)s 个字符。", n=n))
-
-
 class AgreementTermsForm(MarketForm):
     """What an agreement says (also the form for an amended version, whose parties stay the same)."""
 
-    number = StringField(_l("协议编号"), validators=[_required(), _at_most(40)],
+    number = StringField(_l("协议编号"), validators=[_required(), max_length(AGREEMENT_NUMBER_MAX_LENGTH)],
                          description=_l("合同文本上的编号，平台内唯一，如 YG-2025-018。"))
-    product = StringField(_l("产品名称"), validators=[_required(), _at_most(200)])
-    description = TextAreaField(_l("产品说明"), validators=[Optional(), _at_most(5000)])
-    quantity = StringField(_l("数量"), validators=[_required(), _at_most(20)], render_kw={"inputmode": "numeric"})
-    unit = StringField(_l("计量单位"), validators=[_required(), _at_most(20)], default="台",
+    product = StringField(_l("产品名称"), validators=[_required(), max_length(PRODUCT_MAX_LENGTH)])
+    description = TextAreaField(_l("产品说明"), validators=[Optional(), max_length(PRODUCT_DESCRIPTION_MAX_LENGTH)])
+    quantity = StringField(_l("数量"), validators=[_required(), max_length(TYPED_VALUE_MAX_LENGTH)],
+                           render_kw={"inputmode": "numeric"})
+    unit = StringField(_l("计量单位"), validators=[_required(), max_length(UNIT_MAX_LENGTH)], default="台",
                        description=_l("如 台、套、件、吨。"))
     unit_price_fen = WanMoneyField(_l("单价（万元）"), validators=[_required()], description=MONEY_HELP,
                                    render_kw={"inputmode": "decimal"})
     value_fen = WanMoneyField(_l("协议总金额（万元，可不填）"),
                               description=_l("不填时按 数量 × 单价 计算；协议约定的总金额与之不同时（如含批量折扣）请填写。"),
                               render_kw={"inputmode": "decimal"})
-    delivery_schedule = TextAreaField(_l("交付计划"), validators=[Optional(), _at_most(5000)],
+    delivery_schedule = TextAreaField(_l("交付计划"), validators=[Optional(), max_length(DELIVERY_SCHEDULE_MAX_LENGTH)],
                                       description=_l("分批交付的时间和数量，如“2025年6月前交付40台，12月前交付60台”。"))
-    signed_on = StringField(_l("签订日期"), validators=[_required(), _at_most(20)], render_kw=DATE_INPUT,
-                            description=_l("格式 YYYY-MM-DD，不能晚于今天。"))
+    signed_on = StringField(_l("签订日期"), validators=[_required(), max_length(TYPED_VALUE_MAX_LENGTH)],
+                            render_kw=DATE_INPUT, description=_l("格式 YYYY-MM-DD，不能晚于今天。"))
     is_related_party = BooleanField(_l("买卖双方存在关联关系"),
                                     description=_l("如实声明。存在关联关系的协议可以登记，但不享受预约采购后补助。"))
 
@@ -79,11 +87,13 @@ class AgreementForm(AgreementTermsForm):
 class DeliveryForm(MarketForm):
     """A delivery under an agreement."""
 
-    delivered_on = StringField(_l("交付日期"), validators=[_required(), _at_most(20)], render_kw=DATE_INPUT)
-    quantity = StringField(_l("交付数量"), validators=[_required(), _at_most(20)], render_kw={"inputmode": "numeric"})
+    delivered_on = StringField(_l("交付日期"), validators=[_required(), max_length(TYPED_VALUE_MAX_LENGTH)],
+                               render_kw=DATE_INPUT)
+    quantity = StringField(_l("交付数量"), validators=[_required(), max_length(TYPED_VALUE_MAX_LENGTH)],
+                           render_kw={"inputmode": "numeric"})
     amount_fen = WanMoneyField(_l("交付金额（万元，不含增值税）"), validators=[_required()], description=MONEY_HELP,
                                render_kw={"inputmode": "decimal"})
-    note = TextAreaField(_l("备注"), validators=[Optional(), _at_most(1000)], render_kw={"rows": 2})
+    note = TextAreaField(_l("备注"), validators=[Optional(), max_length(DELIVERY_NOTE_MAX_LENGTH)], render_kw={"rows": 2})
 
     def to_service_data(self) -> dict:
         """The values the delivery service validates."""
@@ -93,7 +103,8 @@ class DeliveryForm(MarketForm):
 class AcceptanceForm(MarketForm):
     """The buyer's acceptance of one delivery."""
 
-    accepted_on = StringField(_l("验收日期"), validators=[_required(), _at_most(20)], render_kw=DATE_INPUT)
+    accepted_on = StringField(_l("验收日期"), validators=[_required(), max_length(TYPED_VALUE_MAX_LENGTH)],
+                              render_kw=DATE_INPUT)
 
 
 class PaymentForm(MarketForm):
@@ -101,12 +112,14 @@ class PaymentForm(MarketForm):
 
     amount_fen = WanMoneyField(_l("付款金额（万元，不含增值税）"), validators=[_required()], description=MONEY_HELP,
                                render_kw={"inputmode": "decimal"})
-    paid_on = StringField(_l("付款日期"), validators=[_required(), _at_most(20)], render_kw=DATE_INPUT)
+    paid_on = StringField(_l("付款日期"), validators=[_required(), max_length(TYPED_VALUE_MAX_LENGTH)],
+                          render_kw=DATE_INPUT)
 
 
 class TerminationForm(MarketForm):
     """Ending an agreement, with a reason."""
 
-    reason = TextAreaField(_l("终止原因"), validators=[_required(), _at_most(500)], render_kw={"rows": 3})
+    reason = TextAreaField(_l("终止原因"), validators=[_required(), max_length(TERMINATION_REASON_MAX_LENGTH)],
+                           render_kw={"rows": 3})
 
 

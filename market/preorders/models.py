@@ -6,7 +6,16 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
+from market.money import MAX_FEN
 from market.timeutil import utcnow
+
+AGREEMENT_NUMBER_MAX_LENGTH = 40
+PRODUCT_MAX_LENGTH = 200
+PRODUCT_DESCRIPTION_MAX_LENGTH = 5000
+UNIT_MAX_LENGTH = 20
+DELIVERY_SCHEDULE_MAX_LENGTH = 5000
+DELIVERY_NOTE_MAX_LENGTH = 1000
+TERMINATION_REASON_MAX_LENGTH = 500
 
 
 class AgreementStatus(StrEnum):
@@ -24,22 +33,22 @@ class PreorderAgreement(db.Model):
     __tablename__ = "preorder_agreements"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("unit_price_fen BETWEEN 0 AND 1000000000000000", name="unit_price_range"),
-        CheckConstraint("value_fen > 0 AND value_fen <= 1000000000000000", name="value_range"),
+        CheckConstraint(f"unit_price_fen BETWEEN 0 AND {MAX_FEN}", name="unit_price_range"),
+        CheckConstraint(f"value_fen > 0 AND value_fen <= {MAX_FEN}", name="value_range"),
         CheckConstraint("paid_fen >= 0 AND paid_fen <= value_fen", name="paid_within_value"),
         CheckConstraint("accepted_fen >= 0 AND accepted_fen <= value_fen", name="accepted_within_value"),
         CheckConstraint("buyer_id <> seller_id", name="distinct_parties"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(40), unique=True)
+    number: Mapped[str] = mapped_column(String(AGREEMENT_NUMBER_MAX_LENGTH), unique=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     broker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    product: Mapped[str] = mapped_column(String(200))
+    product: Mapped[str] = mapped_column(String(PRODUCT_MAX_LENGTH))
     description: Mapped[str] = mapped_column(Text, default="")
     quantity: Mapped[int]
-    unit: Mapped[str] = mapped_column(String(20), default="台")
+    unit: Mapped[str] = mapped_column(String(UNIT_MAX_LENGTH), default="台")
     unit_price_fen: Mapped[int] = mapped_column(db.BigInteger)
     value_fen: Mapped[int] = mapped_column(db.BigInteger)
     delivery_schedule: Mapped[str] = mapped_column(Text, default="")
@@ -68,7 +77,7 @@ class PreorderDelivery(db.Model):
     __tablename__ = "preorder_deliveries"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),
+        CheckConstraint(f"amount_fen > 0 AND amount_fen <= {MAX_FEN}", name="amount_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,7 +96,7 @@ class PreorderPayment(db.Model):
     """A payment (excluding VAT) by the buyer for accepted deliveries: the base of the R1 subsidy."""
 
     __tablename__ = "preorder_payments"
-    __table_args__ = (CheckConstraint("amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),)
+    __table_args__ = (CheckConstraint(f"amount_fen > 0 AND amount_fen <= {MAX_FEN}", name="amount_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("preorder_agreements.id"), index=True)

@@ -32,6 +32,13 @@ from market.notifications.services import notify
 from market.policy import engine
 from market.policy.rules import CapScope, RuleKind, RuleSet
 from market.preorders.models import (
+    AGREEMENT_NUMBER_MAX_LENGTH,
+    DELIVERY_NOTE_MAX_LENGTH,
+    DELIVERY_SCHEDULE_MAX_LENGTH,
+    PRODUCT_DESCRIPTION_MAX_LENGTH,
+    PRODUCT_MAX_LENGTH,
+    TERMINATION_REASON_MAX_LENGTH,
+    UNIT_MAX_LENGTH,
     AgreementStatus,
     PreorderAgreement,
     PreorderDelivery,
@@ -99,7 +106,7 @@ def _clean_line(errors: FieldErrors, name: str, value, *, max_len: int, required
 
 def _clean_number(errors: FieldErrors, value) -> str:
     """The agreement number: letters, digits, Chinese characters and -_/.#·()〔〕【】[] only."""
-    text = _clean_line(errors, "number", value, max_len=40)
+    text = _clean_line(errors, "number", value, max_len=AGREEMENT_NUMBER_MAX_LENGTH)
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text)
@@ -158,13 +165,15 @@ def _clean_terms(errors: FieldErrors, data: dict) -> dict:
     """Number, product, quantity, prices, schedule, signing date and the related-party declaration."""
     terms = {
         "number": _clean_number(errors, data.get("number")),
-        "product": _clean_line(errors, "product", data.get("product"), max_len=200),
-        "description": clean_text(errors, "description", data.get("description"), max_len=5000),
+        "product": _clean_line(errors, "product", data.get("product"), max_len=PRODUCT_MAX_LENGTH),
+        "description": clean_text(errors, "description", data.get("description"),
+                                  max_len=PRODUCT_DESCRIPTION_MAX_LENGTH),
         "quantity": clean_int(errors, "quantity", data.get("quantity"), low=1, high=MAX_QUANTITY, required=True),
-        "unit": _clean_line(errors, "unit", data.get("unit"), max_len=20),
+        "unit": _clean_line(errors, "unit", data.get("unit"), max_len=UNIT_MAX_LENGTH),
         "unit_price_fen": _clean_money(errors, "unit_price_fen", data.get("unit_price_fen")),
         "value_fen": _clean_money(errors, "value_fen", data.get("value_fen"), required=False),
-        "delivery_schedule": clean_text(errors, "delivery_schedule", data.get("delivery_schedule"), max_len=5000),
+        "delivery_schedule": clean_text(errors, "delivery_schedule", data.get("delivery_schedule"),
+                                        max_len=DELIVERY_SCHEDULE_MAX_LENGTH),
         "signed_on": _clean_day(errors, "signed_on", data.get("signed_on"), missing=_("请填写签订日期。"),
                                 future=_("签订日期不能晚于今天。")),
         "is_related_party": _clean_flag(errors, "is_related_party", data.get("is_related_party")),
@@ -324,7 +333,7 @@ def terminate_agreement(session: Session, actor: User, agreement_id: int, reason
         if agreement.status != AgreementStatus.SIGNED:
             raise InvalidStateError(_("只有履行中的协议可以终止。"))
         errors = FieldErrors()
-        reason = clean_text(errors, "reason", reason, max_len=500, required=True)
+        reason = clean_text(errors, "reason", reason, max_len=TERMINATION_REASON_MAX_LENGTH, required=True)
         _refuse(errors)
         agreement.status = AgreementStatus.TERMINATED
         agreement.termination_reason, agreement.terminated_by_id = reason, actor.id
@@ -377,7 +386,7 @@ def _check_delivery(agreement: PreorderAgreement, data: dict) -> tuple[FieldErro
                                    left=format_yuan(agreement.value_fen - done)))
     clean = {"delivered_on": delivered_on, "amount_fen": amount,
              "quantity": clean_int(errors, "quantity", data.get("quantity"), low=1, high=MAX_QUANTITY, required=True),
-             "note": clean_text(errors, "note", data.get("note"), max_len=1000)}
+             "note": clean_text(errors, "note", data.get("note"), max_len=DELIVERY_NOTE_MAX_LENGTH)}
     return errors, clean
 
 

@@ -4,6 +4,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.extensions import db
 
+FIELD_CODE_MAX_LENGTH = 120
+FIELD_CODE_PART_MAX_LENGTH = 30
+"""The longest part of a field code an admin types (the whole dotted code is up to three parts)."""
+FIELD_NAME_MAX_LENGTH = 60
+FIELD_NAME_EN_MAX_LENGTH = 120
+VALLEY_ID_MAX_LENGTH = 20
+VALLEY_NAME_MAX_LENGTH = 40
+VALLEY_DESCRIPTION_MAX_LENGTH = 2000
+MAX_VALLEY_TARGET = 1_000_000
+
 valley_key_fields = Table(
     "valley_key_fields",
     db.metadata,
@@ -18,9 +28,9 @@ class Field(db.Model):
     __tablename__ = "fields"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(120), unique=True)
-    name: Mapped[str] = mapped_column(String(60))
-    name_en: Mapped[str] = mapped_column(String(120), default="")
+    code: Mapped[str] = mapped_column(String(FIELD_CODE_MAX_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(FIELD_NAME_MAX_LENGTH))
+    name_en: Mapped[str] = mapped_column(String(FIELD_NAME_EN_MAX_LENGTH), default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("fields.id"), index=True)
     keywords: Mapped[list[str]] = mapped_column(db.JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
@@ -44,8 +54,8 @@ class Valley(db.Model):
 
     __tablename__ = "valleys"
 
-    id: Mapped[str] = mapped_column(String(20), primary_key=True)
-    name: Mapped[str] = mapped_column(String(40), unique=True)
+    id: Mapped[str] = mapped_column(String(VALLEY_ID_MAX_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(VALLEY_NAME_MAX_LENGTH), unique=True)
     name_en: Mapped[str] = mapped_column(String(80), default="")
     city: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text, default="")

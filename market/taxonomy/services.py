@@ -6,7 +6,16 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
 from market.inputs import FieldErrors, clean_int, clean_text
-from market.taxonomy.models import Field, Valley
+from market.taxonomy.models import (
+    FIELD_CODE_PART_MAX_LENGTH,
+    FIELD_NAME_EN_MAX_LENGTH,
+    FIELD_NAME_MAX_LENGTH,
+    MAX_VALLEY_TARGET,
+    VALLEY_DESCRIPTION_MAX_LENGTH,
+    VALLEY_NAME_MAX_LENGTH,
+    Field,
+    Valley,
+)
 
 MAX_KEY_FIELDS = 3
 
@@ -102,11 +111,11 @@ def update_valley(session: Session, actor: User, valley_id: str, *, name: str, d
     _require_admin(actor)
     valley = get_valley(session, valley_id)
     errors = FieldErrors()
-    name = clean_text(errors, "name", name, max_len=40, required=True, multiline=False)
+    name = clean_text(errors, "name", name, max_len=VALLEY_NAME_MAX_LENGTH, required=True, multiline=False)
     if name and session.scalar(select(Valley.id).where(Valley.name == name, Valley.id != valley.id)):
         errors.add("name", _("该名称已被其他谷区使用。"))
-    description = clean_text(errors, "description", description, max_len=2000)
-    targets = {key: clean_int(errors, key, value, low=0, high=1_000_000, required=True)
+    description = clean_text(errors, "description", description, max_len=VALLEY_DESCRIPTION_MAX_LENGTH)
+    targets = {key: clean_int(errors, key, value, low=0, high=MAX_VALLEY_TARGET, required=True)
                for key, value in (("target_achievements", target_achievements),
                                   ("target_companies", target_companies))}
     fields = _key_fields(session, errors, key_field_codes) if key_field_codes is not None else None
@@ -131,7 +140,8 @@ def add_field(session: Session, actor: User, *, parent_code: str | None, code_su
     if parent is not None and parent.depth >= 2:
         errors["parent"] = _("领域树最多三级。")
     suffix = (code_suffix or "").strip().lower()
-    if not suffix or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in suffix) or len(suffix) > 30:
+    if not suffix or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in suffix) \
+            or len(suffix) > FIELD_CODE_PART_MAX_LENGTH:
         errors["code"] = _("代码只能由小写字母、数字和连字符组成。")
     name, name_en = _clean_names(errors, name, name_en)
     code = f"{parent.code}.{suffix}" if parent else suffix
@@ -162,10 +172,10 @@ def rename_field(session: Session, actor: User, code: str, *, name: str, name_en
 
 
 def _clean_names(errors: FieldErrors, name: str, name_en: str) -> tuple[str, str]:
-    name = clean_text(errors, "name", name, max_len=60, multiline=False)
+    name = clean_text(errors, "name", name, max_len=FIELD_NAME_MAX_LENGTH, multiline=False)
     if not name:
-        errors.add("name", _("名称为 1 到 60 个字符。"))
-    return name, clean_text(errors, "name_en", name_en, max_len=120, multiline=False)
+        errors.add("name", _("名称为 1 到 %(n)s 个字符。", n=FIELD_NAME_MAX_LENGTH))
+    return name, clean_text(errors, "name_en", name_en, max_len=FIELD_NAME_EN_MAX_LENGTH, multiline=False)
 
 
 def _require_admin(actor: User) -> None:
