@@ -104,6 +104,19 @@ def sign_in():
     return do
 
 
+PHONE = {"width": 390, "height": 844}
+"""A phone's viewport: journeys are looked at 1280 and 390 px wide."""
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def save_screenshot(page, name: str) -> None:
+    """Keep a full-page screenshot under test-artifacts/ once the page's fonts have loaded."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
 @pytest.fixture
 def screenshot(request):
     """Save a full-page screenshot of a journey's last page to /tmp/e2e-shots when E2E_SCREENSHOTS is set."""

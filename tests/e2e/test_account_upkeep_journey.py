@@ -1,25 +1,15 @@
 """Journeys: a researcher moves the login to a new e-mail through the mailed link; an admin makes new recovery codes and
 turns the authenticator off after the warning; both pages fit a phone."""
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from market.accounts.models import OutboxMail, SecondFactor, User
-from tests.e2e.conftest import authenticator_code
+from tests.e2e.conftest import PHONE, authenticator_code, save_screenshot
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install playwright").expect
 pytestmark = pytest.mark.e2e
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-
-
-def _shoot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.evaluate("document.fonts.ready.then(() => true)")
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def _fits_a_phone(page, path: str, name: str) -> None:
@@ -28,7 +18,7 @@ def _fits_a_phone(page, path: str, name: str) -> None:
     phone.set_viewport_size(PHONE)
     phone.goto(path)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    _shoot(phone, name)
+    save_screenshot(phone, name)
     phone.close()
 
 
@@ -39,7 +29,7 @@ def test_a_researcher_moves_the_login_to_a_new_address_through_the_mailed_link(o
     page.goto("/profile")
     page.get_by_role("link", name="修改", exact=True).click()
     page.wait_for_url("**/profile/email")
-    _shoot(page, "email-change-1280.png")
+    save_screenshot(page, "email-change-1280.png")
     _fits_a_phone(page, "/profile/email", "email-change-390.png")
     page.fill("input[name=new_email]", "new.address@example.org")
     page.fill("input[name=current_password]", "correct-horse-battery")
@@ -52,7 +42,7 @@ def test_a_researcher_moves_the_login_to_a_new_address_through_the_mailed_link(o
     link = re.search(r"/email/confirm/[\w-]+", body).group()
     page.goto(link)
     expect(page.locator("main")).to_contain_text("把登录邮箱从 old.address@example.org 改为 new.address@example.org？")
-    _shoot(page, "email-confirm-1280.png")
+    save_screenshot(page, "email-confirm-1280.png")
     _fits_a_phone(page, link, "email-confirm-390.png")
     page.get_by_role("button", name="确认更改").click()
     page.wait_for_url("**/profile")
@@ -67,7 +57,7 @@ def test_an_admin_renews_recovery_codes_and_turns_the_authenticator_off(open_pag
     sign_in(page, admin.email)
     page.goto("/profile/two-factor")
     expect(page.locator("#turn-off-second-factor")).to_contain_text("您将不能审批或发放奖补")
-    _shoot(page, "two-factor-upkeep-1280.png")
+    save_screenshot(page, "two-factor-upkeep-1280.png")
     _fits_a_phone(page, "/profile/two-factor", "two-factor-upkeep-390.png")
 
     page.fill("input[name=renew-code]", authenticator_code(admin.email))
@@ -75,13 +65,13 @@ def test_an_admin_renews_recovery_codes_and_turns_the_authenticator_off(open_pag
     expect(page.locator("#recovery-codes code")).to_have_count(10)
     expect(page.locator("main")).to_contain_text("已生成新的恢复码")
     recovery_code = page.locator("#recovery-codes code").first.inner_text()
-    _shoot(page, "two-factor-new-codes-1280.png")
+    save_screenshot(page, "two-factor-new-codes-1280.png")
 
     page.goto("/profile/two-factor")
     page.fill("input[name=off-code]", recovery_code)
     page.locator("#turn-off-second-factor button").click()
     expect(page.locator("#turn-off-second-factor")).to_contain_text("请确认您已了解关闭两步验证的后果。")
-    _shoot(page, "two-factor-off-refused-1280.png")
+    save_screenshot(page, "two-factor-off-refused-1280.png")
     page.check("input[name=off-understood]")
     page.fill("input[name=off-code]", recovery_code)
     page.locator("#turn-off-second-factor button").click()

@@ -2,11 +2,11 @@
 import pytest
 
 from market.achievements.models import Achievement
+from tests.e2e.conftest import PHONE
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install playwright").expect
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 390, "height": 844}
 LONG_TITLE = "基于碳化硅功率器件的兆瓦级矿用防爆变频调速一体化装置及其远程运维平台（ZL202110345678.2）"
 
 

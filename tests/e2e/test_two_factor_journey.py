@@ -1,23 +1,14 @@
 """Journey: a broker enrols an authenticator from the QR page, keeps the recovery codes and logs in with a code."""
 import time
-from pathlib import Path
 
 import pyotp
 import pytest
 
 from market.accounts.models import RecoveryCode, User
+from tests.e2e.conftest import PHONE, save_screenshot
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install playwright").expect
 pytestmark = pytest.mark.e2e
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-
-
-def _shoot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.evaluate("document.fonts.ready.then(() => true)")
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def test_a_broker_enrols_from_the_qr_page_and_logs_in_with_a_code(open_page, sign_in, make_user, fresh_db):
@@ -32,7 +23,7 @@ def test_a_broker_enrols_from_the_qr_page_and_logs_in_with_a_code(open_page, sig
     box = qr.bounding_box()
     assert box["width"] >= 120 and abs(box["width"] - box["height"]) < 2
     secret = page.locator("#totp-secret").inner_text().strip()
-    _shoot(page, "two-factor-enrol-1280.png")
+    save_screenshot(page, "two-factor-enrol-1280.png")
 
     phone = page.context.new_page()
     phone.set_viewport_size(PHONE)
@@ -40,14 +31,14 @@ def test_a_broker_enrols_from_the_qr_page_and_logs_in_with_a_code(open_page, sig
     expect(phone.locator("#totp-qr svg")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert phone.locator("#totp-secret").inner_text().strip() == secret
-    _shoot(phone, "two-factor-enrol-390.png")
+    save_screenshot(phone, "two-factor-enrol-390.png")
     phone.close()
 
     page.fill("input[name=code]", pyotp.TOTP(secret).now())
     page.get_by_role("button", name="确认启用").click()
     codes = page.locator("#recovery-codes code")
     expect(codes).to_have_count(10)
-    _shoot(page, "two-factor-recovery-codes-1280.png")
+    save_screenshot(page, "two-factor-recovery-codes-1280.png")
     assert fresh_db().get(User, broker.id).has_second_factor
     assert fresh_db().query(RecoveryCode).filter_by(user_id=broker.id).count() == 10
 
