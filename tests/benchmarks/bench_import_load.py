@@ -104,6 +104,7 @@ def seed(database_url: str) -> None:
         upgrade()
         load_reference_data(db.session)
         load_demo_data(db.session, PASSWORD, password_profile="fast")
+        db.session.commit()  # outside a request or command nothing else commits
         db.engine.dispose()
 
 
