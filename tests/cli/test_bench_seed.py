@@ -1,5 +1,5 @@
-"""`seed(database_url, count)` in tests/benchmarks/bench_web.py, which ../shared/bin/web-compare seeds through, still
-builds a database the app serves."""
+"""The benchmarks' seeding still builds databases the app serves: `seed(database_url, count)` in bench_web.py, which
+../shared/bin/web-compare seeds through, and the import-load benchmark's demo researchers, who log in."""
 import importlib.util
 from pathlib import Path
 
@@ -45,3 +45,21 @@ def test_seed_fills_a_temporary_sqlite_file_that_the_app_serves(tmp_path):
         assert client.get("/achievements?page=2").status_code == 200
         assert client.get(f"/achievements/{synthetic[-1]}").status_code == 200
         db.engine.dispose()
+
+
+BENCH_IMPORT_LOAD = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_import_load.py"
+
+
+def test_the_import_load_benchmark_seeds_a_researcher_who_can_log_in(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_import_load", BENCH_IMPORT_LOAD)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    bench.seed(url)
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True, "DEMO_MODE": True,
+                      "WTF_CSRF_ENABLED": False, "MATCH_INDEX_PATH": str(tmp_path / "index")})
+    with app.app_context():
+        answer = app.test_client().post("/login", data={"email": bench.RESEARCHER, "password": bench.PASSWORD})
+        db.engine.dispose()
+    assert answer.status_code == 302, "the benchmark logs its researchers in through this form"
