@@ -20,10 +20,10 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from market.awards.services import REVERSAL_REASON_MAX_LENGTH
-from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, options
+from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, max_length, options
 from market.inputs import parse_id
 from market.money import BASIS_POINTS
 
@@ -78,7 +78,7 @@ class AwardFilterForm(MarketForm):
     rule = SelectField(_l("规则"), validators=[Optional()])
     valley = SelectField(_l("谷区"), validators=[Optional()])
     year = SelectField(_l("年度"), validators=[Optional()])
-    recipient = StringField(_l("领取人"), validators=[Optional(), Length(max=RECIPIENT_FILTER_MAX_LENGTH)],
+    recipient = StringField(_l("领取人"), validators=[Optional(), max_length(RECIPIENT_FILTER_MAX_LENGTH)],
                             description=_l("名称、邮箱或编号（如 org-3、user-7）"))
 
     def valid_values(self) -> dict[str, str]:
@@ -98,7 +98,7 @@ class AwardReverseForm(MarketForm):
     """Reverse an award with a written reason."""
 
     reason = StringField(_l("冲正原因"), validators=[DataRequired(message=_l("请填写冲正原因。")),
-                                                 Length(max=REVERSAL_REASON_MAX_LENGTH)])
+                                                 max_length(REVERSAL_REASON_MAX_LENGTH)])
     next = HiddenField()
 
 
@@ -158,7 +158,7 @@ class PaymentRowForm(Form):
 class IntermediaryRowForm(Form):
     """One intermediary of the calculator: a name for the result and an agreed share."""
 
-    name = StringField(_l("姓名"), validators=[Optional(), Length(max=INTERMEDIARY_NAME_MAX_LENGTH)])
+    name = StringField(_l("姓名"), validators=[Optional(), max_length(INTERMEDIARY_NAME_MAX_LENGTH)])
     share_bp = PercentField(_l("分配比例（%）"))
 
 
