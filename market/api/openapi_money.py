@@ -15,7 +15,13 @@ from market.awards.models import AwardStatus
 from market.awards.payment_input import PaymentInput
 from market.deals.inputs import BidRoundInput
 from market.deals.labels import EVENT_LABELS
-from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_NOTICE_DAYS, MAX_REASON_CHARS
+from market.deals.limits import (
+    DEFAULT_NOTICE_DAYS,
+    MAX_NOTICE_DAYS,
+    MAX_REASON_CHARS,
+    REGISTRATION_NUMBER_MAX_LENGTH,
+    REGISTRATION_NUMBER_MIN_LENGTH,
+)
 from market.deals.models import BidSide, BidStatus, DealStage
 from market.deals.permissions import DealPermissions
 from market.declared import components_of
@@ -85,7 +91,8 @@ DEAL_STAGE_INPUT = {
                         "default": DEFAULT_NOTICE_DAYS, "description": "公示天数（notice）。"},
         "signed_on": {**_DATE, "description": "签约日期（signed），须在公示期满之后。"},
         "agreed_amount_fen": {**_FEN, "description": "合同金额（signed，分），须与公示价格一致。"},
-        "registration_number": {"type": "string", "maxLength": 60, "description": "技术合同登记编号（registered）。"},
+        "registration_number": {"type": "string", "minLength": REGISTRATION_NUMBER_MIN_LENGTH,
+                                "maxLength": REGISTRATION_NUMBER_MAX_LENGTH, "description": "技术合同登记编号（registered）。"},
         "registered_on": {**_DATE, "description": "登记日期（registered）。"},
         "note": {"type": ["string", "null"], "maxLength": MAX_REASON_CHARS,
                  "description": "完成说明（completed）；未全部回款时必填。"},

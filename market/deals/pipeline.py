@@ -21,6 +21,8 @@ from market.deals.limits import (
     MAX_NOTICE_DAYS,
     MAX_REASON_CHARS,
     REGISTRATION_NUMBER,
+    REGISTRATION_NUMBER_MAX_LENGTH,
+    REGISTRATION_NUMBER_MIN_LENGTH,
 )
 from market.deals.models import (
     Deal,
@@ -189,12 +191,14 @@ def sign_deal(session: Session, actor: User, deal_id: int, *, signed_on, agreed_
 
 def clean_registration_number(errors: FieldErrors, value) -> str:
     """A technology-contract registration number: letters, digits and hyphens (full-width forms accepted)."""
-    text = clean_text(errors, "registration_number", value, max_len=60, required=True, multiline=False)
+    text = clean_text(errors, "registration_number", value, max_len=REGISTRATION_NUMBER_MAX_LENGTH, required=True,
+                      multiline=False)
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text).upper().replace(" ", "")
     if not REGISTRATION_NUMBER.fullmatch(text):
-        errors.add("registration_number", _("登记编号只能包含字母、数字和连字符，4 到 60 位。"))
+        errors.add("registration_number", _("登记编号只能包含字母、数字和连字符，%(low)s 到 %(high)s 位。",
+                                            low=REGISTRATION_NUMBER_MIN_LENGTH, high=REGISTRATION_NUMBER_MAX_LENGTH))
         return ""
     return text
 
