@@ -43,8 +43,9 @@ class DeclaredForm(MarketForm):
     input_says_missing: ClassVar[bool] = False
 
     def declared_input(self) -> type[BaseModel]:
-        """The declared input whose limits the form shows and checks."""
-        raise NotImplementedError
+        """The declared input whose limits the form shows and checks (looked up when the form is made, so a subclass
+        names its model through this method; a form without one is a programming error)."""
+        raise TypeError(f"{type(self).__name__} names no declared input")
 
     def choice_label(self, name: str, value) -> str:
         """The label of an allowed value."""
@@ -72,7 +73,6 @@ class DeclaredForm(MarketForm):
         if limits.values and isinstance(field, SelectFieldBase):
             blank = [("", self.blank_choices[field.name])] if field.name in self.blank_choices else []
             field.choices = options(blank + [(value, self.choice_label(field.name, value)) for value in limits.values])
-
 
     def _presence(self, name: str) -> DataRequired | InputRequired:
         if not self.input_says_missing:

@@ -143,6 +143,14 @@ def _render_detail(agreement_id: int, status: int = 200, **forms):
     ), status
 
 
+def _agreement_allowing(may, agreement_id: int):
+    """The agreement if the current user sees it (404 otherwise) and the permission `may` lets them act (403)."""
+    agreement = services.get_visible_agreement(db.session, current_user, agreement_id)
+    if not may(current_user, agreement):
+        abort(403)
+    return agreement
+
+
 @bp.route("/<int:agreement_id>")
 @login_required
 def detail(agreement_id: int):
@@ -154,9 +162,7 @@ def detail(agreement_id: int):
 @login_required
 def record_delivery(agreement_id: int):
     """The seller's side records a delivery."""
-    agreement = services.get_visible_agreement(db.session, current_user, agreement_id)
-    if not permissions.may_record_delivery(current_user, agreement):
-        abort(403)
+    agreement = _agreement_allowing(permissions.may_record_delivery, agreement_id)
     form = DeliveryForm(prefix="delivery")
     status = 200
     if form.validate_on_submit():
@@ -177,9 +183,7 @@ def record_delivery(agreement_id: int):
 @login_required
 def accept_delivery(agreement_id: int, delivery_id: int):
     """The buyer accepts a delivery."""
-    agreement = services.get_visible_agreement(db.session, current_user, agreement_id)
-    if not permissions.may_accept_delivery(current_user, agreement):
-        abort(403)
+    _agreement_allowing(permissions.may_accept_delivery, agreement_id)
     form = AcceptanceForm(prefix=f"accept-{delivery_id}")
     status = 200
     if form.validate_on_submit():
@@ -230,9 +234,7 @@ def _payment_message(payment, awards) -> str:
 @login_required
 def amend(agreement_id: int):
     """Record the amended agreement as a new version (only while nothing has been paid)."""
-    original = services.get_visible_agreement(db.session, current_user, agreement_id)
-    if not permissions.may_amend(current_user, original):
-        abort(403)
+    original = _agreement_allowing(permissions.may_amend, agreement_id)
     form = AgreementTermsForm()
     status = 200
     if request.method == "GET":
@@ -260,9 +262,7 @@ def amend(agreement_id: int):
 @login_required
 def terminate(agreement_id: int):
     """Either party or an admin ends the agreement, with a reason."""
-    agreement = services.get_visible_agreement(db.session, current_user, agreement_id)
-    if not permissions.may_terminate(current_user, agreement):
-        abort(403)
+    agreement = _agreement_allowing(permissions.may_terminate, agreement_id)
     form = TerminationForm(prefix="terminate")
     status = 200
     if form.validate_on_submit():

@@ -6,12 +6,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from market import create_app
 from market.awards.ledger import APPEND_ONLY_TABLES, append_only_ddl
 from market.extensions import db
-from tests.conftest import POSTGRES_URL
+from tests.scratch_database import scratch_database_app
 
 MIGRATION_SCHEMA = "migration_check"
 LEDGER_MIGRATION = (Path(__file__).resolve().parents[2] / "market" / "migrations" / "versions"
@@ -25,31 +24,11 @@ EXPECTED_TRIGGERS = {
 @pytest.fixture
 def migrated_app(tmp_path):
     """A fresh database upgraded to the newest migration (on PostgreSQL: a separate schema of the test database)."""
-    options = {}
-    if POSTGRES_URL:
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {MIGRATION_SCHEMA} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {MIGRATION_SCHEMA}"))
-        admin.dispose()
-        url = POSTGRES_URL
-        options = {"connect_args": {"options": f"-csearch_path={MIGRATION_SCHEMA}"}}
-    else:
-        url = f"sqlite:///{tmp_path / 'migrated.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options, "TESTING": True,
-                      "SECRET_KEY": "x", "MATCH_INDEX_PATH": str(tmp_path / "index")})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if POSTGRES_URL:
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {MIGRATION_SCHEMA} CASCADE"))
-        admin.dispose()
+    with scratch_database_app(tmp_path, MIGRATION_SCHEMA) as app:
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield app
 
 
 def test_migrations_produce_the_models_schema(migrated_app):

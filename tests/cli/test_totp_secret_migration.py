@@ -4,12 +4,12 @@ import pyotp
 import pytest
 from cryptography.fernet import Fernet
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from market import create_app
 from market.accounts.passwords import hash_password
 from market.extensions import db
-from tests.conftest import PASSWORD, POSTGRES_URL
+from tests.conftest import PASSWORD
+from tests.scratch_database import scratch_database_app
 
 BEFORE = "b7d2f4a91c3e"
 ENCRYPTING = "adf3e429b163"
@@ -22,40 +22,22 @@ KEY = Fernet.generate_key().decode()
 def old_database(tmp_path):
     """An app on a fresh database migrated up to the revision before encryption, holding one enrolled broker whose
     secret is stored in plain text."""
-    options = {}
-    if POSTGRES_URL:
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        admin.dispose()
-        url, options = POSTGRES_URL, {"connect_args": {"options": f"-csearch_path={SCHEMA}"}}
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options, "TESTING": True,
-                      "SECRET_KEY": "migration-secret", "TOTP_ENCRYPTION_KEY": KEY, "PASSWORD_HASH_PROFILE": "fast",
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False,
-                      "MATCH_INDEX_PATH": str(tmp_path / "index")})
-    with app.app_context():
-        upgrade(revision=BEFORE)
-        with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO users (email, name, phone, password_hash, role, membership_status, locale, "
-                "is_active_account, is_demo, created_at) VALUES ('broker@example.org', '经理人', '', :hash, 'broker', "
-                "'approved', 'zh_CN', TRUE, FALSE, CURRENT_TIMESTAMP)"), {"hash": hash_password(PASSWORD, "fast")})
-            connection.execute(text(
-                "INSERT INTO second_factors (user_id, secret, created_at, confirmed_at, last_used_step) "
-                "SELECT id, :secret, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0 FROM users"), {"secret": SECRET})
-        db.engine.dispose()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if POSTGRES_URL:
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
+    with scratch_database_app(tmp_path, SCHEMA, SECRET_KEY="migration-secret", TOTP_ENCRYPTION_KEY=KEY,
+                              PASSWORD_HASH_PROFILE="fast", WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False,
+                              SESSION_COOKIE_SECURE=False) as app:
+        with app.app_context():
+            upgrade(revision=BEFORE)
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO users (email, name, phone, password_hash, role, membership_status, locale, "
+                    "is_active_account, is_demo, created_at) VALUES ('broker@example.org', '经理人', '', :hash, "
+                    "'broker', 'approved', 'zh_CN', TRUE, FALSE, CURRENT_TIMESTAMP)"),
+                    {"hash": hash_password(PASSWORD, "fast")})
+                connection.execute(text(
+                    "INSERT INTO second_factors (user_id, secret, created_at, confirmed_at, last_used_step) "
+                    "SELECT id, :secret, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0 FROM users"), {"secret": SECRET})
+            db.engine.dispose()
+        yield app
 
 
 def _stored(column: str) -> str:
