@@ -39,6 +39,10 @@ class DeclaredInput(BaseModel):
         """Rules across fields, run on the fields that passed (a subclass adds its own)."""
 
 
+class EmptyInput(DeclaredInput):
+    """An action that takes no fields (a body, if sent, is the empty object {})."""
+
+
 def cleaned_by(clean: Callable, **options) -> BeforeValidator:
     """A pydantic validator running one of market.inputs' cleaners; its message becomes the field's error."""
 

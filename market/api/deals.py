@@ -9,18 +9,13 @@ from market.accounts.models import User
 from market.achievements.models import Achievement
 from market.api import money
 from market.api.auth import require_token_user
-from market.api.openapi_money import (
-    BID_ACCEPT_INPUT,
-    DEAL_STAGE_INPUT,
-    EMPTY_INPUT,
-    STAGE_FIELDS,
-)
+from market.api.openapi_money import DEAL_STAGE_INPUT, STAGE_FIELDS
 from market.api.serializers import coded, iso
 from market.api.views import bp
 from market.deals import bids as deal_bids
 from market.deals import pipeline as deal_pipeline
 from market.deals.board import deal_awards, deal_events, deal_payments
-from market.deals.inputs import BidRoundInput
+from market.deals.inputs import BidAcceptInput, BidRoundInput
 from market.deals.labels import BID_STATUS_LABELS, EVENT_LABELS, STAGE_LABELS
 from market.deals.limits import DEFAULT_NOTICE_DAYS
 from market.deals.models import (
@@ -260,7 +255,7 @@ def accept_bid(bid_id: int):
     actor = require_token_user(db.session, request)
     data = money.read_body()
     deal_bids.get_bid(db.session, actor, bid_id)
-    money.refuse_shape(BID_ACCEPT_INPUT, data)
+    money.refuse_shape(json_schema(BidAcceptInput), data)
     deal = deal_bids.accept_bid(db.session, actor, bid_id, version_number=data["version"])
     response = jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal.id), actor))
     response.status_code = 201
@@ -272,9 +267,8 @@ def accept_bid(bid_id: int):
 def decline_bid(bid_id: int):
     """The achievement's owner declines an open bid."""
     actor = require_token_user(db.session, request)
-    data = money.read_optional_body()
     deal_bids.get_bid(db.session, actor, bid_id)
-    money.refuse_shape(EMPTY_INPUT, data)
+    money.read_optional_body()
     deal_bids.decline_bid(db.session, actor, bid_id)
     return _bid_answer(bid_id, actor)
 
@@ -283,9 +277,8 @@ def decline_bid(bid_id: int):
 def withdraw_bid(bid_id: int):
     """The bidder withdraws an open bid."""
     actor = require_token_user(db.session, request)
-    data = money.read_optional_body()
     deal_bids.get_bid(db.session, actor, bid_id)
-    money.refuse_shape(EMPTY_INPUT, data)
+    money.read_optional_body()
     deal_bids.withdraw_bid(db.session, actor, bid_id)
     return _bid_answer(bid_id, actor)
 

@@ -35,7 +35,7 @@ from market.deals import board as deal_board
 from market.deals import payments as deal_payments
 from market.deals.models import DealPayment
 from market.deals.pipeline import get_deal, record_payment
-from market.declared import json_schema, validate_input
+from market.declared import EmptyInput, json_schema, validate_input
 from market.errors import DomainError, PermissionDeniedError, ValidationError
 from market.extensions import db
 from market.inputs import FieldErrors, clean_choice, clean_int
@@ -60,7 +60,9 @@ def read_optional_body() -> dict:
     """The body of an action that takes no input: none at all, or a JSON object (which must then be empty)."""
     if not request.content_length and "Transfer-Encoding" not in request.headers:
         return {}
-    return read_body()
+    data = read_body()
+    refuse_shape(json_schema(EmptyInput), data)
+    return data
 
 
 def refuse_shape(schema: dict, data: dict) -> None:

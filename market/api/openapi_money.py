@@ -13,18 +13,11 @@ from market.api.openapi import (  # shared schema helpers
 )
 from market.awards.models import AwardStatus
 from market.awards.payment_input import PaymentInput
-from market.deals.inputs import BidRoundInput
+from market.deals.inputs import STAGE_INPUTS, BidAcceptInput, BidRoundInput
 from market.deals.labels import EVENT_LABELS
-from market.deals.limits import (
-    DEFAULT_NOTICE_DAYS,
-    MAX_NOTICE_DAYS,
-    MAX_REASON_CHARS,
-    REGISTRATION_NUMBER_MAX_LENGTH,
-    REGISTRATION_NUMBER_MIN_LENGTH,
-)
 from market.deals.models import BidSide, BidStatus, DealStage
 from market.deals.permissions import DealPermissions
-from market.declared import components_of
+from market.declared import EmptyInput, components_of, json_schema
 from market.listings.queries import MAX_PER_PAGE
 from market.listings.vocabulary import TransferMode
 from market.money import MAX_FEN
@@ -36,17 +29,9 @@ MAX_API_PAGE = 100_000
 AWARD_RECIPIENT = re.compile(r"(?:user|org)-[1-9][0-9]{0,9}", re.ASCII)
 """How an award's recipient is written: user-<id> for a person, org-<id> for an organisation."""
 
-STAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    DealStage.NEGOTIATION: (),
-    DealStage.PRICING: (),
-    DealStage.NOTICE: ("notice_days",),
-    DealStage.SIGNED: ("signed_on", "agreed_amount_fen"),
-    DealStage.REGISTERED: ("registration_number", "registered_on"),
-    DealStage.COMPLETED: ("note",),
-    DealStage.TERMINATED: ("reason",),
-}
-"""The stages a deal may be moved into through the API and the body keys each move takes (performance is reached by
-the first payment)."""
+STAGE_FIELDS: dict[str, tuple[str, ...]] = {str(stage): tuple(model.model_fields) for stage, model in STAGE_INPUTS.items()}
+"""The stages a deal may be moved into through the API and the body keys each move takes (from the moves' declared
+inputs)."""
 
 DEAL_ROLES = ("admin", "broker", "intermediary", "party", "platform_broker", "transferee", "transferor")
 
@@ -68,37 +53,19 @@ _TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 
 # ---------------------------------------------------------------- request bodies
 
-BID_ACCEPT_INPUT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["version"],
-    "properties": {"version": {"type": "integer", "minimum": 1,
-                               "description": "所接受的一轮报价的编号，须为最新一轮（防止接受已被更新的报价）。"}},
-}
+def _deal_stage_input() -> dict:
+    """The body of a stage move: "to" and the fields of every move's declared input, each marked with its stage."""
+    properties = {"to": {"type": "string", "enum": list(STAGE_FIELDS),
+                         "description": "目标阶段；履约/回款阶段由首笔回款自动进入。"}}
+    for stage, model in STAGE_INPUTS.items():
+        for name, spec in json_schema(model)["properties"].items():
+            properties[name] = {**spec, "description": f"{spec.get('description', '')}（{stage}）"}
+    return {"type": "object", "additionalProperties": False, "required": ["to"], "properties": properties,
+            "description": "推进到下一阶段（或终止）。各阶段只接受所列字段：" + "；".join(
+                f"{stage}：{'、'.join(fields) or '无'}" for stage, fields in STAGE_FIELDS.items()) + "。"}
 
-EMPTY_INPUT = {"type": "object", "additionalProperties": False, "properties": {},
-               "description": "无需请求体；如发送，须为空对象 {}。"}
 
-DEAL_STAGE_INPUT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["to"],
-    "description": "推进到下一阶段（或终止）。各阶段只接受所列字段：" + "；".join(
-        f"{stage}：{'、'.join(fields) or '无'}" for stage, fields in STAGE_FIELDS.items()) + "。",
-    "properties": {
-        "to": {"type": "string", "enum": list(STAGE_FIELDS), "description": "目标阶段；履约/回款阶段由首笔回款自动进入。"},
-        "notice_days": {"type": "integer", "minimum": DEFAULT_NOTICE_DAYS, "maximum": MAX_NOTICE_DAYS,
-                        "default": DEFAULT_NOTICE_DAYS, "description": "公示天数（notice）。"},
-        "signed_on": {**_DATE, "description": "签约日期（signed），须在公示期满之后。"},
-        "agreed_amount_fen": {**_FEN, "description": "合同金额（signed，分），须与公示价格一致。"},
-        "registration_number": {"type": "string", "minLength": REGISTRATION_NUMBER_MIN_LENGTH,
-                                "maxLength": REGISTRATION_NUMBER_MAX_LENGTH, "description": "技术合同登记编号（registered）。"},
-        "registered_on": {**_DATE, "description": "登记日期（registered）。"},
-        "note": {"type": ["string", "null"], "maxLength": MAX_REASON_CHARS,
-                 "description": "完成说明（completed）；未全部回款时必填。"},
-        "reason": {"type": "string", "maxLength": MAX_REASON_CHARS, "description": "终止原因（terminated），必填。"},
-    },
-}
+DEAL_STAGE_INPUT = _deal_stage_input()
 
 # ---------------------------------------------------------------- responses
 
@@ -257,8 +224,6 @@ AWARD_LIST = {"type": "object", "additionalProperties": False, "required": ["ite
 
 SCHEMAS = {
     "Party": PARTY,
-    "BidAcceptInput": BID_ACCEPT_INPUT,
-    "EmptyInput": EMPTY_INPUT,
     "DealStageInput": DEAL_STAGE_INPUT,
     "Award": AWARD,
     "AwardList": AWARD_LIST,
@@ -465,7 +430,7 @@ def add_deals_and_money(document: dict) -> dict:
     """Add the bid, deal, payment and award operations to the API document."""
     document["paths"].update(PATHS)
     document["components"]["schemas"].update(SCHEMAS)
-    document["components"]["schemas"].update(components_of(PaymentInput, BidRoundInput))
+    document["components"]["schemas"].update(components_of(PaymentInput, BidRoundInput, BidAcceptInput, EmptyInput))
     document["components"]["responses"].update(
         {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
          for name, description in RESPONSES.items()})

@@ -7,8 +7,16 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
 from market.awards.payment_input import PaymentInput
-from market.deals.inputs import BidRoundInput
-from market.deals.limits import MAX_MESSAGE_CHARS
+from market.deals.inputs import (
+    BidRoundInput,
+    CompletionInput,
+    NoticeInput,
+    RegistrationInput,
+    SigningInput,
+    TerminationInput,
+    TermsInput,
+)
+from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTICE_DAYS
 from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
 from market.money import rate_number
@@ -87,11 +95,15 @@ class ResponseForm(MarketForm):
     achievement_id = SelectField(_l("关联本机构的成果（可不选）"), validate_choice=False)
 
 
-class TermsForm(MarketForm):
+class TermsForm(DeclaredForm):
     """The amount and transfer mode under negotiation."""
 
     agreed_amount_fen = WanMoneyField(_l("协议价格（万元）"), description=MONEY_HINT)
     mode = SelectField(_l("转化方式"), validate_choice=False)
+
+    def declared_input(self):
+        """The terms input of the deal pipeline."""
+        return TermsInput
 
 
 class AdvanceForm(MarketForm):
@@ -100,37 +112,62 @@ class AdvanceForm(MarketForm):
     to = HiddenField()
 
 
-class NoticeForm(MarketForm):
+class NoticeForm(DeclaredForm):
     """Start the public notice."""
 
-    notice_days = StringField(_l("公示天数"), default="15", description=_l("不少于 15 天，不超过 90 天。"),
-                              render_kw={"inputmode": "numeric"})
+    notice_days = StringField(_l("公示天数"), default=str(DEFAULT_NOTICE_DAYS),
+                              description=_l("不少于 %(low)s 天，不超过 %(high)s 天。", low=DEFAULT_NOTICE_DAYS,
+                                             high=MAX_NOTICE_DAYS), render_kw={"inputmode": "numeric"})
+    input_says_missing = True
+
+    def declared_input(self):
+        """The notice input of the deal pipeline."""
+        return NoticeInput
 
 
-class SignForm(MarketForm):
+class SignForm(DeclaredForm):
     """Record the signed contract."""
 
     signed_on = StringField(_l("签约日期"), widget=DateInput())
     agreed_amount_fen = WanMoneyField(_l("合同金额（万元）"), description=MONEY_HINT)
+    input_says_missing = True
+
+    def declared_input(self):
+        """The signing input of the deal pipeline."""
+        return SigningInput
 
 
-class RegisterForm(MarketForm):
+class RegisterForm(DeclaredForm):
     """Record the technology-contract registration."""
 
     registration_number = StringField(_l("技术合同登记编号"), render_kw={"autocomplete": "off"})
     registered_on = StringField(_l("登记日期"), widget=DateInput())
+    input_says_missing = True
+
+    def declared_input(self):
+        """The registration input of the deal pipeline."""
+        return RegistrationInput
 
 
-class CompleteForm(MarketForm):
+class CompleteForm(DeclaredForm):
     """Close a deal in performance."""
 
     note = TextAreaField(_l("说明"), description=_l("未全部回款时必须说明完成原因。"))
 
+    def declared_input(self):
+        """The completion input of the deal pipeline."""
+        return CompletionInput
 
-class TerminateForm(MarketForm):
+
+class TerminateForm(DeclaredForm):
     """End a deal with a reason."""
 
     reason = TextAreaField(_l("终止原因"))
+    input_says_missing = True
+
+    def declared_input(self):
+        """The termination input of the deal pipeline."""
+        return TerminationInput
 
 
 class IntermediariesForm(MarketForm):

@@ -1,6 +1,5 @@
 """The deal pipeline: moves, terms, public notice, signing, registration, payments, completion."""
 import logging
-import unicodedata
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -13,32 +12,31 @@ from market.accounts.models import (
 from market.awards import services as award_services
 from market.awards.models import Award
 from market.deals import payments, recording
-from market.deals.labels import STAGE_LABELS
-from market.deals.limits import (
-    DEFAULT_NOTICE_DAYS,
-    EARLIEST_DATE,
-    EDITABLE_TERMS_STAGES,
-    MAX_NOTICE_DAYS,
-    MAX_REASON_CHARS,
-    REGISTRATION_NUMBER,
-    REGISTRATION_NUMBER_MAX_LENGTH,
-    REGISTRATION_NUMBER_MIN_LENGTH,
+from market.deals.inputs import (
+    CompletionInput,
+    NoticeInput,
+    RegistrationInput,
+    SigningInput,
+    TerminationInput,
+    TermsInput,
 )
+from market.deals.labels import STAGE_LABELS
+from market.deals.limits import DEFAULT_NOTICE_DAYS, EDITABLE_TERMS_STAGES
 from market.deals.models import (
     Deal,
     DealPayment,
     DealStage,
 )
 from market.deals.permissions import EDITORS, can_view_deal, deal_roles, may_move, next_stage
-from market.deals.recording import clean_amount, deal_link, involved_user_ids, notify_all, raise_if_errors, record_step
+from market.deals.recording import deal_link, involved_user_ids, notify_all, raise_if_errors, record_step
+from market.declared import validate_input
 from market.errors import (
     InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
 )
-from market.inputs import FieldErrors, clean_date, clean_int, clean_text
 from market.listings import services as listings
-from market.listings.vocabulary import ListingStatus, TransferMode, label
+from market.listings.vocabulary import ListingStatus, label
 from market.money import format_wan
 from market.timeutil import utcnow
 from market.unit_of_work import savepoint
@@ -85,20 +83,6 @@ def advance_deal(session: Session, actor: User, deal_id: int, target) -> Deal:
     return deal
 
 
-def _clean_mode(errors: FieldErrors, deal: Deal, mode) -> TransferMode | None:
-    if mode in (None, ""):
-        return None
-    try:
-        chosen = TransferMode(mode)
-    except (ValueError, TypeError):
-        errors.add("mode", _("无效的选项。"))
-        return None
-    if deal.achievement is not None and deal.achievement.modes and chosen not in deal.achievement.modes:
-        errors.add("mode", _("该成果不提供“%(m)s”方式。", m=label(chosen)))
-        return None
-    return chosen
-
-
 def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_fen, mode) -> Deal:
     """The parties or the broker set the amount and mode being negotiated (until the notice starts)."""
     deal = get_deal(session, actor, deal_id)
@@ -106,9 +90,11 @@ def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_f
         raise PermissionDeniedError(_("只有项目双方或项目经纪人可以修改交易条件。"))
     if deal.stage not in EDITABLE_TERMS_STAGES:
         raise InvalidStateError(_("公示开始后不能再修改交易条件。"))
-    errors = FieldErrors()
-    amount = clean_amount(errors, "agreed_amount_fen", agreed_amount_fen, required=False)
-    chosen = _clean_mode(errors, deal, mode)
+    values, errors = validate_input(TermsInput, {"agreed_amount_fen": agreed_amount_fen, "mode": mode})
+    amount, chosen = values.get("agreed_amount_fen"), values.get("mode")
+    achievement = deal.achievement
+    if chosen is not None and achievement is not None and achievement.modes and chosen not in achievement.modes:
+        errors.add("mode", _("该成果不提供“%(m)s”方式。", m=label(chosen)))
     raise_if_errors(errors)
     deal.agreed_amount_fen, deal.mode = amount, chosen
     note = "、".join(filter(None, [_format_amount(amount), label(chosen) if chosen else ""]))
@@ -124,16 +110,13 @@ def _format_amount(fen: int | None) -> str:
 def start_notice(session: Session, actor: User, deal_id: int, *, notice_days=DEFAULT_NOTICE_DAYS) -> Deal:
     """Publish the agreed price for public notice (公示) from today for the given number of days."""
     deal = _deal_for_move(session, actor, deal_id, DealStage.NOTICE)
-    errors = FieldErrors()
-    days = clean_int(errors, "notice_days", notice_days, low=DEFAULT_NOTICE_DAYS, high=MAX_NOTICE_DAYS, required=True)
-    if "notice_days" in errors:
-        errors["notice_days"] = _("公示期应为 %(low)s 到 %(high)s 天的整数。", low=DEFAULT_NOTICE_DAYS, high=MAX_NOTICE_DAYS)
+    values, errors = validate_input(NoticeInput, {"notice_days": notice_days})
     if not deal.agreed_amount_fen:
         errors.add("agreed_amount_fen", _("请先在交易条件中填写协议价格。"))
     if deal.mode is None:
         errors.add("mode", _("请先在交易条件中选择转化方式。"))
     raise_if_errors(errors)
-    starts = recording.today()
+    starts, days = recording.today(), values["notice_days"]
     deal.notice_days, deal.notice_starts_on = days, starts
     deal.notice_ends_on = starts + timedelta(days=days - 1)
     previous = deal.advance_to(DealStage.NOTICE)
@@ -167,15 +150,10 @@ def list_public_notices(session: Session) -> list[Deal]:
 def sign_deal(session: Session, actor: User, deal_id: int, *, signed_on, agreed_amount_fen) -> Deal:
     """Record the signed contract after the notice period has passed."""
     deal = _deal_for_move(session, actor, deal_id, DealStage.SIGNED)
-    errors = FieldErrors()
-    day = clean_date(errors, "signed_on", signed_on, low=EARLIEST_DATE, high=recording.today())
-    if "signed_on" in errors and signed_on not in (None, ""):
-        errors["signed_on"] = _("签约日期格式应为 YYYY-MM-DD，且不能晚于今天。")
-    if day is None and "signed_on" not in errors:
-        errors.add("signed_on", _("请填写签约日期。"))
+    values, errors = validate_input(SigningInput, {"signed_on": signed_on, "agreed_amount_fen": agreed_amount_fen})
+    day, amount = values.get("signed_on"), values.get("agreed_amount_fen")
     if day is not None and deal.notice_ends_on is not None and day <= deal.notice_ends_on:
         errors.add("signed_on", _("公示期至 %(d)s 结束，签约日期须在公示期满之后。", d=deal.notice_ends_on.isoformat()))
-    amount = clean_amount(errors, "agreed_amount_fen", agreed_amount_fen, required=True)
     if amount is not None and amount != deal.agreed_amount_fen:
         errors.add("agreed_amount_fen", _("合同金额须与公示价格（%(p)s）一致；价格变更需终止本项目后重新公示。",
                                           p=_format_amount(deal.agreed_amount_fen)))
@@ -189,33 +167,15 @@ def sign_deal(session: Session, actor: User, deal_id: int, *, signed_on, agreed_
     return deal
 
 
-def clean_registration_number(errors: FieldErrors, value) -> str:
-    """A technology-contract registration number: letters, digits and hyphens (full-width forms accepted)."""
-    text = clean_text(errors, "registration_number", value, max_len=REGISTRATION_NUMBER_MAX_LENGTH, required=True,
-                      multiline=False)
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFKC", text).upper().replace(" ", "")
-    if not REGISTRATION_NUMBER.fullmatch(text):
-        errors.add("registration_number", _("登记编号只能包含字母、数字和连字符，%(low)s 到 %(high)s 位。",
-                                            low=REGISTRATION_NUMBER_MIN_LENGTH, high=REGISTRATION_NUMBER_MAX_LENGTH))
-        return ""
-    return text
-
-
 def register_deal(session: Session, actor: User, deal_id: int, *, registration_number, registered_on) -> Deal:
     """Record the technology-contract registration (技术合同登记) and tell the policy engine, under the money lock."""
     snapshot = award_services.lock_books(session)
     with savepoint(session):
         deal = _deal_for_move(session, actor, deal_id, DealStage.REGISTERED)
-        errors = FieldErrors()
-        number = clean_registration_number(errors, registration_number)
-        day = clean_date(errors, "registered_on", registered_on, low=EARLIEST_DATE, high=recording.today())
-        if "registered_on" in errors:
-            errors["registered_on"] = _("登记日期格式应为 YYYY-MM-DD，且不能晚于今天。")
-        elif day is None:
-            errors.add("registered_on", _("请填写登记日期。"))
-        elif deal.signed_on and day < deal.signed_on:
+        values, errors = validate_input(RegistrationInput, {"registration_number": registration_number,
+                                                            "registered_on": registered_on})
+        number, day = values.get("registration_number"), values.get("registered_on")
+        if day is not None and deal.signed_on and day < deal.signed_on:
             errors.add("registered_on", _("登记日期不能早于签约日期（%(d)s）。", d=deal.signed_on.isoformat()))
         if number and session.scalar(select(Deal.id).where(Deal.registration_number == number, Deal.id != deal.id)):
             errors.add("registration_number", _("该登记编号已被其他项目使用。"))
@@ -242,8 +202,8 @@ def _mark_achievement_dealt(session: Session, deal: Deal, actor: User) -> None:
 def complete_deal(session: Session, actor: User, deal_id: int, *, note="") -> Deal:
     """The transferor or an admin closes a deal in performance; a short-paid deal needs a written note."""
     deal = _deal_for_move(session, actor, deal_id, DealStage.COMPLETED)
-    errors = FieldErrors()
-    text = clean_text(errors, "note", note, max_len=MAX_REASON_CHARS)
+    values, errors = validate_input(CompletionInput, {"note": note})
+    text = values.get("note") or ""
     fully_paid = deal.agreed_amount_fen is not None and deal.paid_fen >= deal.agreed_amount_fen
     if not fully_paid and not text and "note" not in errors:
         errors.add("note", _("合同金额尚未全部回款，请说明完成原因。"))
@@ -264,14 +224,11 @@ def _close_deal(session: Session, deal: Deal, actor: User, note: str) -> None:
 def terminate_deal(session: Session, actor: User, deal_id: int, *, reason) -> Deal:
     """Either party, the broker or an admin ends a deal with a written reason."""
     deal = _deal_for_move(session, actor, deal_id, DealStage.TERMINATED)
-    errors = FieldErrors()
-    text = clean_text(errors, "reason", reason, max_len=MAX_REASON_CHARS, required=True)
-    if "reason" in errors and not (reason or "").strip():
-        errors["reason"] = _("请填写终止原因。")
+    values, errors = validate_input(TerminationInput, {"reason": reason})
     raise_if_errors(errors)
     previous = deal.advance_to(DealStage.TERMINATED)
-    deal.termination_reason = text
-    record_step(session, deal, actor, "terminated", previous, note=text)
+    deal.termination_reason = values["reason"]
+    record_step(session, deal, actor, "terminated", previous, note=values["reason"])
     session.flush()
     return deal
 

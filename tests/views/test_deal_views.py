@@ -27,6 +27,7 @@ from market.deals.models import (
 from market.deals.pipeline import register_deal
 from market.extensions import db
 from market.notifications.models import Notification
+from tests.api_requests import bearer
 from tests.conftest import PASSWORD, deal_clock, pass_code_step
 
 WAN = 1_000_000
@@ -436,3 +437,26 @@ def test_a_payment_before_registration_is_explained_and_not_recorded(world, make
     response = client.post(f"/deals/{deal.id}/payments", data={"amount_fen": "10", "paid_on": deal_recording.today().isoformat()})
     assert "技术合同登记后才能登记回款" in flashed_after(client, response)
     assert snapshot(deal.id) == before
+
+
+@pytest.mark.parametrize("stage, role, form, page_data, target, body, field", [
+    (DealStage.PRICING, "researcher", "notice", {"notice_days": "14"}, "notice", {"notice_days": 14}, "notice_days"),
+    (DealStage.NOTICE, "broker", "sign", {"signed_on": "2999-01-01", "agreed_amount_fen": "300"}, "signed",
+     {"signed_on": "2999-01-01", "agreed_amount_fen": 300 * WAN}, "signed_on"),
+    (DealStage.SIGNED, "researcher", "register", {"registration_number": "<b>12</b>", "registered_on": "{today}"},
+     "registered", {"registration_number": "<b>12</b>", "registered_on": "{today}"}, "registration_number"),
+    (DealStage.SIGNED, "researcher", "register", {"registration_number": "SX-1", "registered_on": "2025-02-30"},
+     "registered", {"registration_number": "SX-1", "registered_on": "2025-02-30"}, "registered_on"),
+    (DealStage.NEGOTIATION, "buyer", "terminate", {"reason": "  "}, "terminated", {"reason": "  "}, "reason"),
+])
+def test_the_page_and_the_api_refuse_a_bad_move_with_the_same_message(
+        world, make_deal, stage, role, form, page_data, target, body, field):
+    deal = make_deal(stage)
+    today = deal_recording.today().isoformat()
+    actor = getattr(world, role)
+    page = client_for(world.app, actor).post(f"/deals/{deal.id}/{form}",
+                                             data={k: v.format(today=today) for k, v in page_data.items()})
+    api_body = {"to": target, **{k: v.format(today=today) if isinstance(v, str) else v for k, v in body.items()}}
+    answer = world.app.test_client().post(f"/api/v1/deals/{deal.id}/stage", json=api_body, headers=bearer(actor))
+    assert (page.status_code, answer.status_code) == (422, 422)
+    assert field_message(page_of(page), field) == answer.get_json()["fields"][field] != ""
