@@ -1,7 +1,5 @@
 """Forward pre-order agreements (预约采购协议): who may see and change one, creating, amending and ending it,
 deliveries and their acceptance, payments, and how the subsidy the policy engine granted is explained."""
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,25 +18,26 @@ from market.accounts.models import (
 )
 from market.awards import services as award_services
 from market.awards.models import Award, AwardStatus
+from market.declared import validate_input
 from market.errors import (
     InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
 )
-from market.inputs import FieldErrors, clean_date, clean_int, clean_text, parse_id
-from market.money import MAX_FEN, format_wan, format_yuan
+from market.inputs import FieldErrors
+from market.money import format_wan, format_yuan
 from market.notifications.services import notify
 from market.policy import engine
 from market.policy.rules import CapScope, RuleKind, RuleSet
+from market.preorders.inputs import (
+    AcceptanceInput,
+    AgreementInput,
+    AgreementTermsInput,
+    DeliveryInput,
+    TerminationInput,
+)
 from market.preorders.models import (
-    AGREEMENT_NUMBER_MAX_LENGTH,
-    DELIVERY_NOTE_MAX_LENGTH,
-    DELIVERY_SCHEDULE_MAX_LENGTH,
-    PRODUCT_DESCRIPTION_MAX_LENGTH,
-    PRODUCT_MAX_LENGTH,
-    TERMINATION_REASON_MAX_LENGTH,
-    UNIT_MAX_LENGTH,
     AgreementStatus,
     PreorderAgreement,
     PreorderDelivery,
@@ -60,14 +59,8 @@ from market.preorders.permissions import (
 from market.timeutil import today_in_china
 from market.unit_of_work import savepoint
 
-MAX_QUANTITY = 1_000_000_000
-EARLIEST_DATE = date(2000, 1, 1)
 TERMINATION_NOTICE = "preorder_terminated"
 PER_PAGE = 30
-
-TERMS_KEYS = frozenset({"number", "product", "description", "quantity", "unit", "unit_price_fen", "value_fen",
-                        "delivery_schedule", "signed_on", "is_related_party"})
-PARTY_KEYS = frozenset({"buyer_id", "seller_id", "broker_id"})
 
 AGREEMENT_STATUS_LABELS = {
     AgreementStatus.SIGNED: _l("履行中"),
@@ -75,9 +68,6 @@ AGREEMENT_STATUS_LABELS = {
     AgreementStatus.TERMINATED: _l("已终止"),
     AgreementStatus.SUPERSEDED: _l("已被变更取代"),
 }
-
-_NUMBER_TEXT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff〔〕【】\[\]()\-_/.#·]+")
-_MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
 
 
 def get_visible_agreement(session: Session, user: User | None, agreement_id: int) -> PreorderAgreement:
@@ -88,103 +78,7 @@ def get_visible_agreement(session: Session, user: User | None, agreement_id: int
     return agreement
 
 
-# --- input cleaning -------------------------------------------------------------------------------
-
-
-def _today() -> date:
-    return today_in_china()
-
-
-def _clean_line(errors: FieldErrors, name: str, value, *, max_len: int, required: bool = True) -> str:
-    """One line of text without markup."""
-    text = clean_text(errors, name, value, max_len=max_len, required=required, multiline=False)
-    if text and _MARKUP.search(text):
-        errors.add(name, _("不能包含 HTML 标签。"))
-        return ""
-    return text
-
-
-def _clean_number(errors: FieldErrors, value) -> str:
-    """The agreement number: letters, digits, Chinese characters and -_/.#·()〔〕【】[] only."""
-    text = _clean_line(errors, "number", value, max_len=AGREEMENT_NUMBER_MAX_LENGTH)
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFKC", text)
-    if not _NUMBER_TEXT.fullmatch(text):
-        errors.add("number", _("协议编号只能包含字母、数字、汉字和 - _ / . # · ( ) 〔 〕 【 】 等符号，不能有空格。"))
-        return ""
-    return text
-
-
-def _clean_money(errors: FieldErrors, name: str, value, *, required: bool = True) -> int | None:
-    """A positive amount of integer fen up to MAX_FEN."""
-    if value is None or value == "":
-        if required:
-            errors.add(name, _("请填写金额。"))
-        return None
-    if type(value) is not int:
-        errors.add(name, _("金额必须是以“分”为单位的整数。"))
-        return None
-    if value <= 0:
-        errors.add(name, _("金额必须大于零。"))
-        return None
-    if value > MAX_FEN:
-        errors.add(name, _("金额超出允许的上限。"))
-        return None
-    return value
-
-
-def _clean_day(errors: FieldErrors, name: str, value, *, missing: str, future: str) -> date | None:
-    """A required ISO date, not after today."""
-    day = clean_date(errors, name, value, low=EARLIEST_DATE, high=date.max)
-    if day is None:
-        if name not in errors:
-            errors.add(name, missing)
-        return None
-    if day > _today():
-        errors.add(name, future)
-        return None
-    return day
-
-
-def _clean_flag(errors: FieldErrors, name: str, value) -> bool:
-    if value in (None, ""):
-        return False
-    if not isinstance(value, bool):
-        errors.add(name, _("无效的选项。"))
-        return False
-    return value
-
-
-def _reject_unknown(errors: FieldErrors, data: dict, known: frozenset) -> None:
-    for key in sorted(set(data) - known):
-        errors.add(key, _("未知字段。"))
-
-
-def _clean_terms(errors: FieldErrors, data: dict) -> dict:
-    """Number, product, quantity, prices, schedule, signing date and the related-party declaration."""
-    terms = {
-        "number": _clean_number(errors, data.get("number")),
-        "product": _clean_line(errors, "product", data.get("product"), max_len=PRODUCT_MAX_LENGTH),
-        "description": clean_text(errors, "description", data.get("description"),
-                                  max_len=PRODUCT_DESCRIPTION_MAX_LENGTH),
-        "quantity": clean_int(errors, "quantity", data.get("quantity"), low=1, high=MAX_QUANTITY, required=True),
-        "unit": _clean_line(errors, "unit", data.get("unit"), max_len=UNIT_MAX_LENGTH),
-        "unit_price_fen": _clean_money(errors, "unit_price_fen", data.get("unit_price_fen")),
-        "value_fen": _clean_money(errors, "value_fen", data.get("value_fen"), required=False),
-        "delivery_schedule": clean_text(errors, "delivery_schedule", data.get("delivery_schedule"),
-                                        max_len=DELIVERY_SCHEDULE_MAX_LENGTH),
-        "signed_on": _clean_day(errors, "signed_on", data.get("signed_on"), missing=_("请填写签订日期。"),
-                                future=_("签订日期不能晚于今天。")),
-        "is_related_party": _clean_flag(errors, "is_related_party", data.get("is_related_party")),
-    }
-    if terms["value_fen"] is None and terms["quantity"] and terms["unit_price_fen"]:
-        computed = terms["quantity"] * terms["unit_price_fen"]
-        if computed > MAX_FEN:
-            errors.add("value_fen", _("数量 × 单价超出允许的上限，请检查数量和单价。"))
-        else:
-            terms["value_fen"] = computed
-    return terms
+# --- checks that need stored records -----------------------------------------------------------------
 
 
 def _check_number_free(session: Session, errors: FieldErrors, number: str) -> None:
@@ -192,10 +86,9 @@ def _check_number_free(session: Session, errors: FieldErrors, number: str) -> No
         errors.add("number", _("协议编号“%(n)s”已被使用，请填写另一个编号。", n=number))
 
 
-def _approved_enterprise(session: Session, errors: FieldErrors, name: str, value) -> Organisation | None:
-    organisation_id = parse_id(value)
+def _approved_enterprise(session: Session, errors: FieldErrors, name: str,
+                         organisation_id: int | None) -> Organisation | None:
     if organisation_id is None:
-        errors.add(name, _("请选择企业。"))
         return None
     organisation = session.get(Organisation, organisation_id)
     if (organisation is None or organisation.kind != OrganisationKind.ENTERPRISE
@@ -205,12 +98,8 @@ def _approved_enterprise(session: Session, errors: FieldErrors, name: str, value
     return organisation
 
 
-def _approved_broker(session: Session, errors: FieldErrors, value) -> User | None:
-    if value in (None, ""):
-        return None
-    broker_id = parse_id(value)
+def _approved_broker(session: Session, errors: FieldErrors, broker_id: int | None) -> User | None:
     if broker_id is None:
-        errors.add("broker_id", _("请选择平台上已审核的技术经理人。"))
         return None
     broker = session.get(User, broker_id)
     if broker is None or broker.role != Role.BROKER or not broker.is_approved_member:
@@ -219,18 +108,18 @@ def _approved_broker(session: Session, errors: FieldErrors, value) -> User | Non
     return broker
 
 
-def _clean_parties(session: Session, errors: FieldErrors, actor: User, data: dict) -> dict:
+def _check_parties(session: Session, errors: FieldErrors, actor: User, values: dict) -> dict:
     """Buyer, seller (both approved enterprises, different) and the optional broker; the actor must fit in."""
-    buyer = _approved_enterprise(session, errors, "buyer_id", data.get("buyer_id"))
-    seller = _approved_enterprise(session, errors, "seller_id", data.get("seller_id"))
+    buyer = _approved_enterprise(session, errors, "buyer_id", values.get("buyer_id"))
+    seller = _approved_enterprise(session, errors, "seller_id", values.get("seller_id"))
     if buyer is not None and seller is not None and buyer.id == seller.id:
         errors.add("seller_id", _("买方和卖方不能是同一家企业。"))
     if actor.role == Role.BROKER:
-        if data.get("broker_id") not in (None, "", actor.id, str(actor.id)):
-            errors.add("broker_id", _("技术经理人登记的协议，经纪人即为本人。"))
+        if "broker_id" in errors or values.get("broker_id") not in (None, actor.id):
+            errors["broker_id"] = _("技术经理人登记的协议，经纪人即为本人。")
         broker = actor
     else:
-        broker = _approved_broker(session, errors, data.get("broker_id"))
+        broker = _approved_broker(session, errors, values.get("broker_id"))
     if (actor.role == Role.ENTERPRISE and buyer is not None and seller is not None
             and actor.organisation_id not in (buyer.id, seller.id)):
         errors.add("buyer_id", _("您所在的企业须是协议的买方或卖方。"))
@@ -245,26 +134,28 @@ def _refuse(errors: FieldErrors) -> None:
 # --- agreements -------------------------------------------------------------------------------------
 
 
+def _terms(values: dict) -> dict:
+    """The agreement's terms among checked values."""
+    return {name: values[name] for name in AgreementTermsInput.model_fields}
+
+
 def _check_agreement(session: Session, actor: User, data: dict) -> tuple[FieldErrors, dict, dict]:
-    errors = FieldErrors()
-    _reject_unknown(errors, data, TERMS_KEYS | PARTY_KEYS)
-    terms = _clean_terms(errors, data)
-    parties = _clean_parties(session, errors, actor, data)
-    _check_number_free(session, errors, terms["number"])
-    return errors, terms, parties
+    values, errors = validate_input(AgreementInput, data)
+    parties = _check_parties(session, errors, actor, values)
+    _check_number_free(session, errors, values.get("number"))
+    return errors, values, parties
 
 
 def _check_amendment(session: Session, old: PreorderAgreement, data: dict) -> tuple[FieldErrors, dict]:
-    errors = FieldErrors()
-    _reject_unknown(errors, data, TERMS_KEYS)
-    terms = _clean_terms(errors, data)
-    _check_number_free(session, errors, terms["number"])
-    if terms["signed_on"] and terms["signed_on"] < old.signed_on:
+    values, errors = validate_input(AgreementTermsInput, data)
+    _check_number_free(session, errors, values.get("number"))
+    signed_on, value_fen = values.get("signed_on"), values.get("value_fen")
+    if signed_on and signed_on < old.signed_on:
         errors.add("signed_on", _("变更协议的签订日期不能早于原协议的签订日期（%(d)s）。", d=old.signed_on.isoformat()))
     delivered = delivered_fen(old)
-    if terms["value_fen"] and terms["value_fen"] < delivered:
+    if value_fen and value_fen < delivered:
         errors.add("value_fen", _("变更后的协议金额不能低于已交付金额 %(v)s。", v=format_yuan(delivered)))
-    return errors, terms
+    return errors, values
 
 
 def review_agreement_input(session: Session, actor: User, data: dict,
@@ -280,9 +171,9 @@ def create_agreement(session: Session, actor: User, data: dict) -> PreorderAgree
     with savepoint(session):
         if not may_create_agreement(actor):
             raise PermissionDeniedError(_("只有已审核企业的成员、技术经理人或平台管理员可以登记预约采购协议。"))
-        errors, terms, parties = _check_agreement(session, actor, data)
+        errors, values, parties = _check_agreement(session, actor, data)
         _refuse(errors)
-        agreement = PreorderAgreement(**terms, buyer=parties["buyer"], seller=parties["seller"],
+        agreement = PreorderAgreement(**_terms(values), buyer=parties["buyer"], seller=parties["seller"],
                                       broker=parties["broker"], status=AgreementStatus.SIGNED, accepted_fen=0,
                                       paid_fen=0, created_by_id=actor.id)
         session.add(agreement)
@@ -303,9 +194,9 @@ def amend_agreement(session: Session, actor: User, agreement_id: int, data: dict
             raise InvalidStateError(_("只有履行中的协议可以变更。"))
         if old.paid_fen or old.payments:
             raise InvalidStateError(_("该协议已有付款记录，不能再变更；请按原协议履行，或终止后另签新协议。"))
-        errors, terms = _check_amendment(session, old, data)
+        errors, values = _check_amendment(session, old, data)
         _refuse(errors)
-        new = PreorderAgreement(**terms, buyer=old.buyer, seller=old.seller, broker_id=old.broker_id,
+        new = PreorderAgreement(**_terms(values), buyer=old.buyer, seller=old.seller, broker_id=old.broker_id,
                                 supersedes_id=old.id, status=AgreementStatus.SIGNED, accepted_fen=old.accepted_fen,
                                 paid_fen=0, created_by_id=actor.id)
         session.add(new)
@@ -332,9 +223,9 @@ def terminate_agreement(session: Session, actor: User, agreement_id: int, reason
             raise PermissionDeniedError(_("只有买卖双方的成员或平台管理员可以终止协议。"))
         if agreement.status != AgreementStatus.SIGNED:
             raise InvalidStateError(_("只有履行中的协议可以终止。"))
-        errors = FieldErrors()
-        reason = clean_text(errors, "reason", reason, max_len=TERMINATION_REASON_MAX_LENGTH, required=True)
+        values, errors = validate_input(TerminationInput, {"reason": reason})
         _refuse(errors)
+        reason = values["reason"]
         agreement.status = AgreementStatus.TERMINATED
         agreement.termination_reason, agreement.terminated_by_id = reason, actor.id
         agreement.terminated_on = today_in_china()
@@ -372,22 +263,16 @@ def delivered_fen(agreement: PreorderAgreement) -> int:
 
 
 def _check_delivery(agreement: PreorderAgreement, data: dict) -> tuple[FieldErrors, dict]:
-    errors = FieldErrors()
-    _reject_unknown(errors, data, frozenset({"delivered_on", "quantity", "amount_fen", "note"}))
-    delivered_on = _clean_day(errors, "delivered_on", data.get("delivered_on"), missing=_("请填写交付日期。"),
-                              future=_("交付日期不能晚于今天。"))
+    values, errors = validate_input(DeliveryInput, data)
+    delivered_on, amount = values.get("delivered_on"), values.get("amount_fen")
     if delivered_on and delivered_on < agreement.signed_on:
         errors.add("delivered_on", _("交付日期不能早于协议签订日期（%(d)s）。", d=agreement.signed_on.isoformat()))
-    amount = _clean_money(errors, "amount_fen", data.get("amount_fen"))
     done = delivered_fen(agreement)
     if amount and done + amount > agreement.value_fen:
         errors.add("amount_fen", _("累计交付金额不能超过协议金额 %(value)s：已交付 %(done)s，最多还可登记 %(left)s。",
                                    value=format_yuan(agreement.value_fen), done=format_yuan(done),
                                    left=format_yuan(agreement.value_fen - done)))
-    clean = {"delivered_on": delivered_on, "amount_fen": amount,
-             "quantity": clean_int(errors, "quantity", data.get("quantity"), low=1, high=MAX_QUANTITY, required=True),
-             "note": clean_text(errors, "note", data.get("note"), max_len=DELIVERY_NOTE_MAX_LENGTH)}
-    return errors, clean
+    return errors, values
 
 
 def review_delivery_input(agreement: PreorderAgreement, data: dict) -> dict[str, str]:
@@ -404,9 +289,9 @@ def record_delivery(session: Session, actor: User, agreement_id: int, data: dict
             raise PermissionDeniedError(_("只有卖方成员、协议的技术经理人或平台管理员可以登记交付。"))
         if agreement.status != AgreementStatus.SIGNED:
             raise InvalidStateError(_("该协议已结束，不能再登记交付。"))
-        errors, clean = _check_delivery(agreement, data)
+        errors, values = _check_delivery(agreement, data)
         _refuse(errors)
-        delivery = PreorderDelivery(agreement_id=agreement.id, recorded_by_id=actor.id, **clean)
+        delivery = PreorderDelivery(agreement_id=agreement.id, recorded_by_id=actor.id, **values)
         session.add(delivery)
         session.flush()
     return delivery
@@ -427,9 +312,8 @@ def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_i
             raise InvalidStateError(_("该协议已结束，不能再验收。"))
         if delivery.accepted_on is not None:
             raise InvalidStateError(_("这批交付已经验收过了。"))
-        errors = FieldErrors()
-        day = _clean_day(errors, "accepted_on", accepted_on, missing=_("请填写验收日期。"),
-                         future=_("验收日期不能晚于今天。"))
+        values, errors = validate_input(AcceptanceInput, {"accepted_on": accepted_on})
+        day = values.get("accepted_on")
         if day and day < delivery.delivered_on:
             errors.add("accepted_on", _("验收日期不能早于交付日期（%(d)s）。", d=delivery.delivered_on.isoformat()))
         if agreement.accepted_fen + delivery.amount_fen > agreement.value_fen:

@@ -17,7 +17,6 @@ from market.awards.forms import INTERMEDIARY_NAME_MAX_LENGTH, RECIPIENT_FILTER_M
 from market.awards.services import REVERSAL_REASON_MAX_LENGTH
 from market.extensions import db
 from market.money import MAX_FEN
-from market.preorders.forms import TYPED_VALUE_MAX_LENGTH
 from market.taxonomy.models import FIELD_CODE_PART_MAX_LENGTH
 
 MARKET = Path(__file__).resolve().parents[2] / "market"
@@ -40,9 +39,9 @@ CHECKED_MODULES = [
 
 LIMIT_CALLS = {"max_length": 0}
 """Form validator helpers and the position of their limit argument."""
-LIMIT_KEYWORDS = {"Length": "max", "clean_text": "max_len", "_clean_line": "max_len", "clean_terms": "max_len"}
+LIMIT_KEYWORDS = {"Length": "max", "clean_text": "max_len", "clean_line": "max_len", "clean_terms": "max_len"}
 """Validators and cleaners and the keyword that carries their limit."""
-CLEANERS = {"clean_text", "_clean_line", "clean_terms"}
+CLEANERS = {"clean_text", "clean_line", "clean_terms"}
 
 FORM_ONLY_LIMITS = {
     ("PasswordField", "password"): PASSWORD_MAX_LENGTH,
@@ -51,18 +50,13 @@ FORM_ONLY_LIMITS = {
     ("StringField", "code"): SECOND_FACTOR_CODE_MAX_LENGTH,
     ("StringField", "target_achievements"): TARGET_TEXT_MAX_LENGTH,
     ("StringField", "target_companies"): TARGET_TEXT_MAX_LENGTH,
-    ("StringField", "quantity"): TYPED_VALUE_MAX_LENGTH,
-    ("StringField", "signed_on"): TYPED_VALUE_MAX_LENGTH,
-    ("StringField", "delivered_on"): TYPED_VALUE_MAX_LENGTH,
-    ("StringField", "accepted_on"): TYPED_VALUE_MAX_LENGTH,
-    ("StringField", "paid_on"): TYPED_VALUE_MAX_LENGTH,
     ("StringField", "recipient"): RECIPIENT_FILTER_MAX_LENGTH,
     ("StringField", "name", "IntermediaryRowForm"): INTERMEDIARY_NAME_MAX_LENGTH,
     ("StringField", "reason", "AwardReverseForm"): REVERSAL_REASON_MAX_LENGTH,
     ("StringField", "code", "FieldAddForm"): FIELD_CODE_PART_MAX_LENGTH,
 }
 """Limits a form shows that no text cleaner or column of the same name holds: typed values the service parses
-(dates, quantities, targets), passwords and codes that are checked, not stored, and a field code's typed part."""
+(targets), passwords and codes that are checked, not stored, and a field code's typed part."""
 
 
 def literal_limits(source: str) -> list[int]:
