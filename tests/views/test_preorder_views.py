@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from market.awards.models import Award
+from market.errors import ValidationError
 from market.extensions import db
 from market.preorders import services
 from market.preorders.models import (
@@ -472,3 +473,116 @@ def test_ending_without_a_proper_reason_answers_422(client, login, preorder_part
     assert response.status_code == 422
     assert field_error(page_text(response), "terminate-reason")
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
+
+
+# --- one declared input per write: the page and the service give the same message ------------------------------
+
+
+def stored_state(agreement_id: int) -> tuple:
+    """What a refused write must leave as it was."""
+    agreement = db.session.get(PreorderAgreement, agreement_id)
+    return (count(PreorderAgreement), count(PreorderDelivery), count(PreorderPayment), count(Award), agreement.status,
+            agreement.accepted_fen, agreement.paid_fen)
+
+
+class Write:
+    """One page write of the agreement pages: who makes it, its page form data and the same input for the service."""
+
+    def __init__(self, preorder_parties, agreement):
+        self.parties, self.agreement = preorder_parties, agreement
+
+    def prepare(self, write: str):
+        """The person who makes the write (and what must exist before it)."""
+        if write in ("acceptance", "payment"):
+            delivery = services.record_delivery(db.session, self.parties.seller_user, self.agreement.id,
+                                                {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": 100 * WAN})
+            self.delivery_id = delivery.id
+            if write == "payment":
+                services.accept_delivery(db.session, self.parties.buyer_user, self.agreement.id, delivery.id,
+                                         "2025-01-12")
+        return self.parties.buyer_user if write in ("acceptance", "payment", "termination") else self.parties.seller_user
+
+    def by_service(self, write: str, actor, field: str, value):
+        """Run the write through its service with one field changed."""
+        agreement_id = self.agreement.id
+        if write == "agreement":
+            data = {"buyer_id": self.parties.buyer.id, "seller_id": self.parties.seller.id, "number": "YG-2024-002",
+                    "product": "储氢瓶", "quantity": "100", "unit": "台", "unit_price_fen": 150 * WAN,
+                    "signed_on": "2024-10-15", field: value}
+            return services.create_agreement(db.session, actor, data)
+        if write == "delivery":
+            data = {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN, field: value}
+            return services.record_delivery(db.session, actor, agreement_id, data)
+        if write == "acceptance":
+            return services.accept_delivery(db.session, actor, agreement_id, self.delivery_id, value)
+        if write == "payment":
+            data = {"amount_fen": 10 * WAN, "paid_on": "2025-03-01", field: value}
+            return services.record_payment(db.session, actor, agreement_id, **data)
+        return services.terminate_agreement(db.session, actor, agreement_id, value)
+
+    def on_the_page(self, client, write: str, field: str, value) -> str:
+        """Post the write's form with one field changed; the message shown next to that field (422 expected)."""
+        agreement_id = self.agreement.id
+        if write == "agreement":
+            path, name = "/contracts/new", field
+            data = agreement_form(self.parties, **{"number": "YG-2024-002", field: value})
+        elif write == "acceptance":
+            path = f"/contracts/{agreement_id}/deliveries/{self.delivery_id}/accept"
+            name = f"accept-{self.delivery_id}-{field}"
+            data = {name: value}
+        else:
+            action, prefix, data = {
+                "delivery": ("deliveries", "delivery", {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": "1"}),
+                "payment": ("payments", "payment", {"amount_fen": "10", "paid_on": "2025-03-01"}),
+                "termination": ("terminate", "terminate", {"reason": "x"}),
+            }[write]
+            path, name = f"/contracts/{agreement_id}/{action}", f"{prefix}-{field}"
+            data = {f"{prefix}-{key}": text for key, text in {**data, field: value}.items()}
+        response = client.post(path, data=data)
+        assert response.status_code == 422
+        return field_error(page_text(response), name)
+
+
+@pytest.mark.parametrize("write, field, page_value, service_value, message", [
+    ("agreement", "number", "", "", "此项必填。"),
+    ("agreement", "quantity", "9" * 21, "9" * 21, "不能超过 20 个字符。"),
+    ("agreement", "unit_price_fen", "", None, "请填写金额。"),
+    ("agreement", "signed_on", "", "", "请填写签订日期。"),
+    ("agreement", "signed_on", FUTURE, FUTURE, "签订日期不能晚于今天。"),
+    ("agreement", "seller_id", "", None, "请选择企业。"),
+    ("delivery", "delivered_on", "", "", "请填写交付日期。"),
+    ("delivery", "delivered_on", "2024-10-14", "2024-10-14", "交付日期不能早于协议签订日期（2024-10-15）。"),
+    ("delivery", "quantity", "", "", "此项必填。"),
+    ("delivery", "amount_fen", "", None, "请填写金额。"),
+    ("delivery", "note", "注" * 1001, "注" * 1001, "不能超过 1000 个字符。"),
+    ("acceptance", "accepted_on", "", "", "请填写验收日期。"),
+    ("acceptance", "accepted_on", "x" * 30, "x" * 30, "不能超过 20 个字符。"),
+    ("acceptance", "accepted_on", "2025-01-09", "2025-01-09", "验收日期不能早于交付日期（2025-01-10）。"),
+    ("payment", "amount_fen", "", None, "请填写金额。"),
+    ("payment", "paid_on", "", "", "请填写付款日期（YYYY-MM-DD）。"),
+    ("termination", "reason", "", "", "此项必填。"),
+    ("termination", "reason", "因" * 501, "因" * 501, "不能超过 500 个字符。"),
+])
+def test_each_write_refuses_bad_input_on_the_page_with_its_services_message_and_saves_nothing(
+        client, login, preorder_parties, agreement, write, field, page_value, service_value, message):
+    writes = Write(preorder_parties, agreement)
+    actor = writes.prepare(write)
+    before = stored_state(agreement.id)
+    with pytest.raises(ValidationError) as refused:
+        writes.by_service(write, actor, field, service_value)
+    assert refused.value.fields == {field: message}
+    login(actor)
+    assert writes.on_the_page(client, write, field, page_value) == message
+    assert stored_state(agreement.id) == before
+
+
+def test_the_agreement_page_shows_the_declared_limits_of_its_forms(client, login, preorder_parties, agreement):
+    login(preorder_parties.seller_user)
+    page = page_text(client.get(f"/contracts/{agreement.id}"))
+    assert re.search(r'<input[^>]*maxlength="20"[^>]*name="delivery-quantity"[^>]*required', page)
+    assert re.search(r'<textarea[^>]*maxlength="1000"[^>]*name="delivery-note"', page)
+    assert re.search(r'<textarea[^>]*maxlength="500"[^>]*name="terminate-reason"[^>]*required', page)
+    form = page_text(client.get("/contracts/new"))
+    assert re.search(r'<input[^>]*maxlength="40"[^>]*name="number"[^>]*required', form)
+    assert re.search(r'<select[^>]*name="seller_id"[^>]*required', form)
+    assert not re.search(r'<select[^>]*name="broker_id"[^>]*required', form)
