@@ -62,7 +62,7 @@ class DeclaredForm(MarketForm):
         added = []
         declares_presence = any(isinstance(v, (DataRequired, InputRequired, OptionalValidator)) for v in field.validators)
         if not limits.is_list and not declares_presence:
-            added.append(self._presence(field.name) if limits.required else OptionalValidator())
+            added.append(self._presence(field.short_name) if limits.required else OptionalValidator())
         if limits.max_length is not None:
             added.append(max_length(limits.max_length))
         if added:
@@ -71,8 +71,9 @@ class DeclaredForm(MarketForm):
                 for flag, value in getattr(validator, "field_flags", {}).items():
                     setattr(field.flags, flag, value)
         if limits.values and isinstance(field, SelectFieldBase):
-            blank = [("", self.blank_choices[field.name])] if field.name in self.blank_choices else []
-            field.choices = options(blank + [(value, self.choice_label(field.name, value)) for value in limits.values])
+            blank = [("", self.blank_choices[field.short_name])] if field.short_name in self.blank_choices else []
+            field.choices = options(blank + [(value, self.choice_label(field.short_name, value))
+                                             for value in limits.values])
 
     def _presence(self, name: str) -> DataRequired | InputRequired:
         if not self.input_says_missing:

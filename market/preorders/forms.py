@@ -18,14 +18,10 @@ DATE_INPUT = {"type": "date"}
 
 
 class AgreementPageForm(DeclaredForm):
-    """A declared form shown with a prefix beside the others on the agreement page: the input's message for a missing
-    value is looked up by the field's own name, without the prefix."""
+    """A declared form shown with a prefix beside the others on the agreement page; a missing value shows the input's
+    own message."""
 
     input_says_missing = True
-
-    def _presence(self, name: str):
-        """The presence check of the field named `name` on the page, found in the input without the prefix."""
-        return super()._presence(name.removeprefix(self._prefix))
 
 
 class AgreementTermsForm(DeclaredForm):
