@@ -7,17 +7,18 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from market.accounts.models import EMAIL_MAX_LENGTH, EmailChangeLink, User
+from market.accounts.inputs import EmailChangeInput
+from market.accounts.models import EmailChangeLink, User
 from market.accounts.passwords import verify_password
 from market.accounts.services import (
     find_user_by_email,
-    normalise_email,
     password_profile,
     queue_mail,
     revoke_sessions,
     token_digest,
     void_mailed_links,
 )
+from market.declared import validate_input
 from market.errors import PermissionDeniedError, ValidationError
 from market.timeutil import utcnow
 
@@ -36,13 +37,15 @@ def request_email_change(session: Session, user: User, *, current_password: str,
     """Check the password, then mail a one-time link to a free new address or, when it is taken, a notice to its
     owner; either way the current address is told. Both branches do the same work and answer alike (no enumeration).
     The current address stays the login until the link is used."""
-    new_email = normalise_email(new_email)
     if user.is_demo:
         raise PermissionDeniedError(_("演示账号不能修改邮箱。"))
-    if not verify_password(user.password_hash, current_password, password_profile()):
+    values, errors = validate_input(EmailChangeInput, {"new_email": new_email, "current_password": current_password})
+    if "current_password" in errors or not verify_password(user.password_hash, values["current_password"],
+                                                           password_profile()):
         raise ValidationError(_("当前密码不正确。"), {"current_password": _("当前密码不正确。")})
-    if "@" not in new_email.strip("@") or len(new_email) > EMAIL_MAX_LENGTH:
-        raise ValidationError(_("请输入有效的邮箱地址。"), {"new_email": _("请输入有效的邮箱地址。")})
+    if errors:
+        raise ValidationError(errors["new_email"], dict(errors))
+    new_email = values["new_email"]
     if new_email == user.email:
         raise ValidationError(_("新邮箱与当前邮箱相同。"), {"new_email": _("新邮箱与当前邮箱相同。")})
 

@@ -9,18 +9,23 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from market.accounts.inputs import (
+    ApiTokenInput,
+    Joining,
+    PasswordChangeInput,
+    PasswordResetInput,
+    PasswordResetRequestInput,
+    ProfileInput,
+    SignUpInput,
+    check_password_strength,
+    normalise_email,
+)
 from market.accounts.models import (
-    API_TOKEN_NAME_MAX_LENGTH,
-    ORGANISATION_NAME_MAX_LENGTH,
-    PERSON_NAME_MAX_LENGTH,
-    PHONE_MAX_LENGTH,
-    REGION_MAX_LENGTH,
     ROLE_ORGANISATION_KINDS,
     ApiToken,
     ApprovalStatus,
     EmailChangeLink,
     Organisation,
-    OrganisationKind,
     OutboxMail,
     PasswordResetToken,
     Role,
@@ -28,16 +33,13 @@ from market.accounts.models import (
     UserSession,
 )
 from market.accounts.passwords import hash_password, verify_password
+from market.declared import validate_input
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
-from market.inputs import FieldErrors, clean_text
 from market.timeutil import utcnow
 
 audit = logging.getLogger("market.audit")
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
-MIN_PASSWORD_LENGTH = 10
-PASSWORD_MAX_LENGTH = 128
-"""The longest password the forms accept."""
 
 
 def token_digest(token: str) -> str:
@@ -48,22 +50,6 @@ def token_digest(token: str) -> str:
 def password_profile() -> str:
     """The password hashing profile of this app (tests use a fast one)."""
     return current_app.config.get("PASSWORD_HASH_PROFILE", "standard")
-
-
-def normalise_email(email: str) -> str:
-    """Lower-case and trim an e-mail address."""
-    return email.strip().lower()
-
-
-def check_password_strength(password: str, email: str = "") -> str | None:
-    """A Chinese message when the password is too weak, else None."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return _("密码至少需要 %(n)s 个字符。", n=MIN_PASSWORD_LENGTH)
-    if email and password.lower() == email.lower():
-        return _("密码不能与邮箱相同。")
-    if len(set(password)) < 4:
-        return _("密码过于简单。")
-    return None
 
 
 def queue_mail(session: Session, recipient: str, subject: str, body: str) -> OutboxMail:
@@ -105,67 +91,58 @@ def register_user(
     email: str,
     name: str,
     password: str,
-    role: Role,
-    organisation_id: int | None = None,
-    new_organisation: dict | None = None,
+    role: Role | str,
+    join: Joining | str = Joining.EXISTING,
+    organisation_id: int | str | None = None,
+    organisation_name: str | None = None,
+    organisation_kind: str | None = None,
+    organisation_region: str | None = None,
 ) -> User | None:
     """Create an account joining an organisation or proposing a new one; both await admin approval.
 
     Returns None, and mails the existing owner, when the address is already registered (no enumeration).
     """
-    email = normalise_email(email)
-    errors = FieldErrors()
-    name = clean_text(errors, "name", name, max_len=PERSON_NAME_MAX_LENGTH, required=True, multiline=False)
-    if role not in ROLE_ORGANISATION_KINDS:
-        errors["role"] = _("请选择科研人员、企业或技术经理人。")
-    weak = check_password_strength(password, email)
-    if weak:
-        errors["password"] = weak
+    values, errors = validate_input(SignUpInput, {
+        "email": email, "name": name, "password": password, "role": role, "join": join,
+        "organisation_id": organisation_id, "organisation_name": organisation_name,
+        "organisation_kind": organisation_kind, "organisation_region": organisation_region})
     organisation = None
-    if new_organisation:
-        kind = new_organisation.get("kind")
-        if role in ROLE_ORGANISATION_KINDS and kind not in ROLE_ORGANISATION_KINDS[role]:
-            errors["organisation_kind"] = _("该身份不能加入此类机构。")
-        org_name = clean_text(errors, "organisation_name", new_organisation.get("name"),
-                             max_len=ORGANISATION_NAME_MAX_LENGTH, multiline=False)
-        region = clean_text(errors, "organisation_region", new_organisation.get("region"),
-                            max_len=REGION_MAX_LENGTH, multiline=False)
-        if not org_name:
-            errors.add("organisation_name", _("请填写机构名称。"))
-        elif session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == org_name)):
-            errors["organisation_name"] = _("该机构已存在，请直接选择加入。")
-    elif organisation_id is not None:
-        organisation = session.get(Organisation, organisation_id)
+    if values.get("join") == Joining.NEW:
+        org_name = values.get("organisation_name")
+        if org_name and session.scalar(select(func.count()).select_from(Organisation)
+                                       .where(Organisation.name == org_name)):
+            errors.add("organisation_name", _("该机构已存在，请直接选择加入。"))
+    elif values.get("organisation_id") is not None:
+        organisation = session.get(Organisation, values["organisation_id"])
         if (
             organisation is None
             or organisation.status != ApprovalStatus.APPROVED
-            or organisation.kind not in ROLE_ORGANISATION_KINDS.get(role, set())
+            or organisation.kind not in ROLE_ORGANISATION_KINDS.get(values.get("role"), set())
         ):
-            errors["organisation_id"] = _("请选择有效的机构。")
-    else:
-        errors["organisation_id"] = _("请选择要加入的机构，或申请新建机构。")
+            errors.add("organisation_id", _("请选择有效的机构。"))
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
 
     # Both branches below do the same work: one password hash, one queued mail, one flush (no enumeration by timing).
-    password_hash = hash_password(password, password_profile())
+    email, role = values["email"], values["role"]
+    password_hash = hash_password(values["password"], password_profile())
     if find_user_by_email(session, email) is not None:
         queue_mail(session, email, _("注册提醒"), _("有人尝试用您的邮箱注册晋创谷成果转化平台。如是您本人，请直接登录或重置密码。"))
         session.flush()
         audit.info("registration with existing email")
         return None
 
-    if new_organisation:
+    if values["join"] == Joining.NEW:
         organisation = Organisation(
-            name=org_name,
-            kind=OrganisationKind(new_organisation["kind"]),
-            region=region,
+            name=values["organisation_name"],
+            kind=values["organisation_kind"],
+            region=values["organisation_region"],
             status=ApprovalStatus.PENDING,
         )
         session.add(organisation)
     user = User(
         email=email,
-        name=name,
+        name=values["name"],
         password_hash=password_hash,
         role=role,
         organisation=organisation,
@@ -174,7 +151,7 @@ def register_user(
     session.add(user)
     queue_mail(session, email, _("注册申请已收到"),
                _("您好，%(name)s：您在晋创谷成果转化平台的注册申请已收到，机构审核通过后即可发布信息。如非本人操作，请忽略本邮件。",
-                 name=name))
+                 name=values["name"]))
     session.flush()
     audit.info("user registered user_id=%s role=%s", user.id, role)
     return user
@@ -255,7 +232,10 @@ def _revoke_credentials(session: Session, user: User) -> None:
 
 def request_password_reset(session: Session, email: str, reset_url_for) -> None:
     """Mail a one-hour reset link if the address belongs to an account; silent otherwise."""
-    user = find_user_by_email(session, email)
+    values, errors = validate_input(PasswordResetRequestInput, {"email": email})
+    if errors:
+        raise ValidationError(errors["email"], dict(errors))
+    user = find_user_by_email(session, values["email"])
     if user is not None and user.is_active_account:
         token = secrets.token_urlsafe(32)
         session.add(PasswordResetToken(user_id=user.id, token_hash=token_digest(token),
@@ -271,11 +251,12 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     row = session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token)))
     if row is None or row.used_at is not None or row.expires_at < utcnow():
         raise ValidationError(_("重置链接无效或已过期，请重新申请。"))
-    weak = check_password_strength(new_password, row.user.email)
+    values, errors = validate_input(PasswordResetInput, {"password": new_password})
+    weak = errors.get("password") or check_password_strength(values["password"], row.user.email)
     if weak:
         raise ValidationError(weak, {"password": weak})
     row.used_at = utcnow()
-    row.user.password_hash = hash_password(new_password, password_profile())
+    row.user.password_hash = hash_password(values["password"], password_profile())
     _revoke_credentials(session, row.user)
     session.flush()
     audit.info("password reset user_id=%s", row.user_id)
@@ -284,38 +265,38 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
 
 def change_password(session: Session, user: User, *, current_password: str, new_password: str) -> None:
     """Change a password after checking the current one; the user's sessions, API tokens and reset links end."""
-    if not verify_password(user.password_hash, current_password, password_profile()):
+    values, errors = validate_input(PasswordChangeInput, {"current_password": current_password,
+                                                          "new_password": new_password})
+    if "current_password" in errors or not verify_password(user.password_hash, values["current_password"],
+                                                           password_profile()):
         raise ValidationError(_("当前密码不正确。"), {"current_password": _("当前密码不正确。")})
-    weak = check_password_strength(new_password, user.email)
+    weak = errors.get("new_password") or check_password_strength(values["new_password"], user.email)
     if weak:
         raise ValidationError(weak, {"new_password": weak})
-    user.password_hash = hash_password(new_password, password_profile())
+    user.password_hash = hash_password(values["new_password"], password_profile())
     _revoke_credentials(session, user)
     session.flush()
     audit.info("password changed user_id=%s", user.id)
 
 
 def update_profile(session: Session, user: User, *, name: str, phone: str, locale: str) -> None:
-    """Change a user's display name, phone and language."""
-    errors = FieldErrors()
-    name = clean_text(errors, "name", name, max_len=PERSON_NAME_MAX_LENGTH, required=True, multiline=False)
-    phone = clean_text(errors, "phone", phone, max_len=PHONE_MAX_LENGTH, multiline=False)
-    if locale not in current_app.config["LANGUAGES"]:
+    """Change a user's display name, phone and language (one of the languages this site offers)."""
+    values, errors = validate_input(ProfileInput, {"name": name, "phone": phone, "locale": locale})
+    if "locale" in values and values["locale"] not in current_app.config["LANGUAGES"]:
         errors.add("locale", _("无效的选项。"))
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
-    user.name, user.phone, user.locale = name, phone, locale
+    user.name, user.phone, user.locale = values["name"], values["phone"], values["locale"]
     session.flush()
 
 
 def create_api_token(session: Session, user: User, name: str) -> str:
     """Create a personal API token; the plain token is returned once and never stored."""
-    errors = FieldErrors()
-    name = clean_text(errors, "name", name, max_len=API_TOKEN_NAME_MAX_LENGTH, required=True, multiline=False)
+    values, errors = validate_input(ApiTokenInput, {"name": name})
     if errors:
         raise ValidationError(_("令牌名称：%(m)s", m=errors["name"]), dict(errors))
     token = "jcg_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name, prefix=token[:10], token_hash=token_digest(token)))
+    session.add(ApiToken(user_id=user.id, name=values["name"], prefix=token[:10], token_hash=token_digest(token)))
     session.flush()
     audit.info("api token created user_id=%s", user.id)
     return token

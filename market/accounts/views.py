@@ -25,11 +25,10 @@ from market.accounts.forms import (
     RegisterForm,
 )
 from market.accounts.guards import recent_login_required
-from market.accounts.models import Role
+from market.accounts.inputs import SIGN_UP_ROLES
 from market.errors import DomainError
 from market.extensions import db, limiter
 from market.formtools import apply_errors, options
-from market.inputs import parse_id
 from market.links import external_url
 from market.listings import queries
 from market.listings.vocabulary import ListingKind
@@ -62,22 +61,19 @@ def per_account() -> str:
 def register():
     """Sign up and join or propose an organisation."""
     form = RegisterForm()
-    role = Role(form.role.data) if form.role.data in {r.value for r in Role} else Role.RESEARCHER
     form.organisation_id.choices = options([("", _("请选择"))] + [
-        (str(o.id), o.name) for r in (Role.RESEARCHER, Role.ENTERPRISE, Role.BROKER)
+        (str(o.id), o.name) for r in SIGN_UP_ROLES
         for o in services.list_organisations_for_role(db.session, r)
     ])
     if form.validate_on_submit():
-        new_org = None
-        if form.join.data == "new":
-            new_org = {"name": form.organisation_name.data or "", "kind": form.organisation_kind.data,
-                       "region": form.organisation_region.data or ""}
-        org_id = parse_id(form.organisation_id.data)
         try:
             with savepoint():
                 services.register_user(db.session, email=form.email.data, name=form.name.data,
-                                       password=form.password.data, role=role,
-                                       organisation_id=None if new_org else org_id, new_organisation=new_org)
+                                       password=form.password.data, role=form.role.data, join=form.join.data,
+                                       organisation_id=form.organisation_id.data,
+                                       organisation_name=form.organisation_name.data,
+                                       organisation_kind=form.organisation_kind.data,
+                                       organisation_region=form.organisation_region.data)
         except DomainError as error:
             apply_errors(form, error)
         else:
@@ -118,11 +114,16 @@ def forgot_password():
     """Ask for a reset link (the answer is the same whether or not the address exists)."""
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            db.session, form.email.data,
-            lambda token: external_url("accounts.reset_password", token=token))
-        flash(_("如果该邮箱已注册，重置链接已发送，请在一小时内使用。"), "info")
-        return redirect(url_for("accounts.login"))
+        try:
+            with savepoint():
+                services.request_password_reset(
+                    db.session, form.email.data,
+                    lambda token: external_url("accounts.reset_password", token=token))
+        except DomainError as error:
+            apply_errors(form, error)
+        else:
+            flash(_("如果该邮箱已注册，重置链接已发送，请在一小时内使用。"), "info")
+            return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form)
 
 

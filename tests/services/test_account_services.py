@@ -33,7 +33,7 @@ def count(model, *conditions) -> int:
 def register(**changes):
     """Register with valid defaults, overridden by `changes`."""
     values = {"email": "new.researcher@example.org", "name": "王研究", "password": PASSWORD,
-              "role": Role.RESEARCHER, "organisation_id": None, "new_organisation": None}
+              "role": Role.RESEARCHER, "organisation_id": None}
     values.update(changes)
     return services.register_user(db.session, **values)
 
@@ -49,7 +49,8 @@ def test_registering_to_join_an_approved_organisation_awaits_membership_approval
 
 
 def test_registering_with_a_new_organisation_proposes_it_for_approval(app):
-    user = register(new_organisation={"name": " 晋中职业技术学院 ", "kind": "university", "region": " 晋中市 "})
+    user = register(join="new", organisation_name=" 晋中职业技术学院 ", organisation_kind="university",
+                    organisation_region=" 晋中市 ")
     organisation = user.organisation
     assert (organisation.name, organisation.region, organisation.status) == (
         "晋中职业技术学院", "晋中市", ApprovalStatus.PENDING)
@@ -68,11 +69,12 @@ INVALID_REGISTRATIONS = [
     ({"name": "长" * 61}, {"name"}),
     ({"organisation_id": 999_999}, {"organisation_id"}),
     ({"organisation_id": None}, {"organisation_id"}),
-    ({"new_organisation": {"name": "", "kind": "university"}}, {"organisation_name"}),
-    ({"new_organisation": {"name": "   ", "kind": "university"}}, {"organisation_name"}),
-    ({"new_organisation": {"name": "学院\x07", "kind": "university"}}, {"organisation_name"}),
-    ({"new_organisation": {"name": "某企业", "kind": "enterprise"}}, {"organisation_kind"}),
-    ({"new_organisation": {"name": "新学院", "kind": "university", "region": "太原\x00市"}}, {"organisation_region"}),
+    ({"join": "new", "organisation_name": "", "organisation_kind": "university"}, {"organisation_name"}),
+    ({"join": "new", "organisation_name": "   ", "organisation_kind": "university"}, {"organisation_name"}),
+    ({"join": "new", "organisation_name": "学院\x07", "organisation_kind": "university"}, {"organisation_name"}),
+    ({"join": "new", "organisation_name": "某企业", "organisation_kind": "enterprise"}, {"organisation_kind"}),
+    ({"join": "new", "organisation_name": "新学院", "organisation_kind": "university", "organisation_region": "太原\x00市"},
+     {"organisation_region"}),
     ({"password": "short", "name": ""}, {"password", "name"}),
 ]
 
@@ -102,7 +104,7 @@ def test_joining_a_pending_or_wrong_kind_organisation_is_refused(app, make_organ
 def test_proposing_an_organisation_that_exists_points_to_joining_it(app, make_organisation):
     existing = make_organisation("university")
     with pytest.raises(ValidationError) as refused:
-        register(new_organisation={"name": existing.name, "kind": "university"})
+        register(join="new", organisation_name=existing.name, organisation_kind="university")
     assert refused.value.fields == {"organisation_name": "该机构已存在，请直接选择加入。"}
 
 
@@ -344,7 +346,7 @@ def test_an_api_token_needs_a_clean_name(app, make_user, subtests):
 
 def test_approving_a_member_also_approves_the_organisation_they_proposed(app, make_user):
     admin = make_user("admin")
-    user = register(new_organisation={"name": "新建研究院", "kind": "institute"})
+    user = register(join="new", organisation_name="新建研究院", organisation_kind="institute")
     services.decide_membership(db.session, admin, user.id, approve=True)
     assert user.membership_status == ApprovalStatus.APPROVED
     assert user.organisation.status == ApprovalStatus.APPROVED

@@ -11,10 +11,11 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
 
 from market.accounts.forms import SECOND_FACTOR_CODE_MAX_LENGTH
-from market.accounts.services import PASSWORD_MAX_LENGTH
+from market.accounts.inputs import PASSWORD_MAX_LENGTH
 from market.admin.forms import TARGET_TEXT_MAX_LENGTH
 from market.awards.forms import INTERMEDIARY_NAME_MAX_LENGTH, RECIPIENT_FILTER_MAX_LENGTH
 from market.awards.services import REVERSAL_REASON_MAX_LENGTH
+from market.declared import DeclaredInput, declared_limits
 from market.extensions import db
 from market.money import MAX_FEN
 from market.taxonomy.models import FIELD_CODE_PART_MAX_LENGTH
@@ -45,8 +46,6 @@ CLEANERS = {"clean_text", "clean_line", "clean_terms"}
 
 FORM_ONLY_LIMITS = {
     ("PasswordField", "password"): PASSWORD_MAX_LENGTH,
-    ("PasswordField", "current_password"): PASSWORD_MAX_LENGTH,
-    ("PasswordField", "new_password"): PASSWORD_MAX_LENGTH,
     ("StringField", "code"): SECOND_FACTOR_CODE_MAX_LENGTH,
     ("StringField", "target_achievements"): TARGET_TEXT_MAX_LENGTH,
     ("StringField", "target_companies"): TARGET_TEXT_MAX_LENGTH,
@@ -77,12 +76,18 @@ def literal_limits(source: str) -> list[int]:
 
 
 def service_limits(package: str) -> dict[str, set[int]]:
-    """The lengths the package's services allow each field key (from their text cleaners' calls)."""
+    """The lengths the package's services allow each field key (from their text cleaners' calls and the fields of the
+    declared inputs the package defines)."""
     limits: dict[str, set[int]] = {}
     for path in sorted((MARKET / package.split(".", 1)[1]).glob("*.py")):
         if path.name in ("forms.py", "views.py"):
             continue
         module = importlib.import_module(f"{package}.{path.stem}")
+        for model in vars(module).values():
+            if inspect.isclass(model) and issubclass(model, DeclaredInput) and model.__module__ == module.__name__:
+                for name, field in declared_limits(model).items():
+                    if field.max_length is not None:
+                        limits.setdefault(name, set()).add(field.max_length)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             name = getattr(getattr(node, "func", None), "id", None)
             if name not in CLEANERS or len(node.args) < 2 or not isinstance(node.args[1], ast.Constant):

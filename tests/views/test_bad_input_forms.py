@@ -170,6 +170,7 @@ REGISTRATION_CASES = [
     Case("role admin", {"role": "admin"}, "role", INVALID_CHOICE),
     Case("unknown organisation", {"organisation_id": "999999"}, "organisation_id", "请选择有效的机构。"),
     Case("organisation sql", {"organisation_id": "1 OR 1=1"}, "organisation_id", "请选择要加入的机构，或申请新建机构。"),
+    Case("no organisation chosen", {"organisation_id": ""}, "organisation_id", "请选择要加入的机构，或申请新建机构。"),
     Case("new organisation without name", {"join": "new", "organisation_name": "", "organisation_kind": "university"},
          "organisation_name", "请填写机构名称。"),
     Case("new organisation control character",
@@ -178,6 +179,16 @@ REGISTRATION_CASES = [
     Case("new organisation of wrong kind",
          {"join": "new", "organisation_name": "某公司", "organisation_kind": "enterprise"}, "organisation_kind",
          "该身份不能加入此类机构。"),
+    Case("new organisation of unknown kind",
+         {"join": "new", "organisation_name": "新学院", "organisation_kind": "club"}, "organisation_kind", INVALID_CHOICE),
+    Case("new organisation name oversized",
+         {"join": "new", "organisation_name": "院" * 121, "organisation_kind": "university"}, "organisation_name",
+         too_long(120)),
+    Case("new organisation region oversized",
+         {"join": "new", "organisation_name": "新学院", "organisation_kind": "university", "organisation_region": "市" * 41},
+         "organisation_region", too_long(40)),
+    Case("password is the address", {"password": "wang.yan@example.org"}, "password", "密码不能与邮箱相同。"),
+    Case("password too simple", {"password": "abababababab"}, "password", "密码过于简单。"),
 ]
 
 
@@ -209,7 +220,8 @@ def test_login_refuses_bad_input_and_opens_no_session(client, make_user, subtest
 
 
 def test_password_reset_request_refuses_bad_input(client, subtests):
-    for email, message in (("", REQUIRED), ("   ", REQUIRED), ("a" * 255, too_long(254))):
+    for email, message in (("", REQUIRED), ("   ", REQUIRED), ("a" * 255, too_long(254)),
+                           ("not-an-address", "请输入有效的邮箱地址。"), ("@example.org", "请输入有效的邮箱地址。")):
         with subtests.test(msg=repr(email[:10])):
             assert_refused(client, "/password/forgot", {"email": email}, "email", message, status=200)
 
@@ -246,6 +258,7 @@ PROFILE_CASES = [
     Case("phone oversized", {"phone": "1" * 31}, "phone", too_long(30)),
     Case("phone control character", {"phone": "0351\x0b1234"}, "phone", CONTROL),
     Case("unknown language", {"locale": "xx"}, "locale", INVALID_CHOICE),
+    Case("name invisible", {"name": "\u200b\u200d"}, "name", "请填写可见的文字，不能只有空白或不可见字符。"),
 ]
 
 
@@ -257,6 +270,26 @@ def test_profile_refuses_bad_input(client, login_as, subtests):
             assert_refused(client, "/profile", data, case.field, case.message, status=422, action="")
 
 
+EMAIL_CHANGE_CASES = [
+    Case("new address empty", {"new_email": ""}, "new_email", REQUIRED),
+    Case("new address malformed", {"new_email": "not-an-address"}, "new_email", "请输入有效的邮箱地址。"),
+    Case("new address oversized", {"new_email": "a" * 250 + "@x.org"}, "new_email", too_long(254)),
+    Case("new address is the current one", {"new_email": "{current}"}, "new_email", "新邮箱与当前邮箱相同。"),
+    Case("current password empty", {"current_password": ""}, "current_password", REQUIRED),
+    Case("current password oversized", {"current_password": "p" * 129}, "current_password", too_long(128)),
+    Case("current password wrong", {"current_password": "not-the-password"}, "current_password", "当前密码不正确。"),
+]
+
+
+def test_email_change_refuses_bad_input_and_mails_nothing(client, login_as, subtests):
+    user = login_as("researcher")
+    for case in EMAIL_CHANGE_CASES:
+        with subtests.test(msg=case.name):
+            data = {"new_email": "new.address@example.org", "current_password": PASSWORD, **case.changes}
+            data["new_email"] = data["new_email"].format(current=user.email.upper())
+            assert_refused(client, "/profile/email", data, case.field, case.message, status=422)
+
+
 PASSWORD_CHANGE_CASES = [
     Case("current empty", {"current_password": ""}, "current_password", REQUIRED),
     Case("current wrong", {"current_password": "not-the-password"}, "current_password", "当前密码不正确。"),
@@ -264,14 +297,17 @@ PASSWORD_CHANGE_CASES = [
     Case("new short", {"new_password": "short"}, "new_password", "密码至少需要 10 个字符。"),
     Case("new oversized", {"new_password": "n" * 129}, "new_password", too_long(128)),
     Case("new too simple", {"new_password": "aaaaaaaaaaaaaaa"}, "new_password", "密码过于简单。"),
+    Case("new is the address", {"new_password": "{email}"}, "new_password", "密码不能与邮箱相同。"),
+    Case("current oversized", {"current_password": "c" * 129}, "current_password", too_long(128)),
 ]
 
 
 def test_password_change_refuses_bad_input_and_keeps_the_session(client, login_as, subtests):
-    login_as("researcher")
+    user = login_as("researcher")
     for case in PASSWORD_CHANGE_CASES:
         with subtests.test(msg=case.name):
             data = {"current_password": PASSWORD, "new_password": "another-long-passphrase", **case.changes}
+            data["new_password"] = data["new_password"].format(email=user.email)
             assert_refused(client, "/profile/password", data, case.field, case.message, status=422,
                            action="/profile/password")
             assert client.get("/profile").status_code == 200
