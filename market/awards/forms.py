@@ -1,5 +1,6 @@
-"""Money forms: award filters and actions, start-up grants, rule-set uploads and the what-if calculator (shape only;
-the calculator forms also turn their values into a POLICY.md scenario)."""
+"""Money forms: award filters and actions, start-up grants, rule-set uploads and the what-if calculator (shape only:
+the writes take their required fields and limits from market.awards.inputs; the calculator forms also turn their
+values into a POLICY.md scenario)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,10 +21,11 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.validators import InputRequired, Optional
 
-from market.awards.services import REVERSAL_REASON_MAX_LENGTH
-from market.formtools import MONEY_HINT, MarketForm, WanMoneyField, max_length, options
+from market.awards.inputs import ReversalInput, StartupGrantInput
+from market.declared import EmptyInput
+from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, max_length, options
 from market.inputs import parse_id
 from market.money import BASIS_POINTS
 
@@ -94,12 +96,15 @@ class AwardActionForm(MarketForm):
     next = HiddenField()
 
 
-class AwardReverseForm(MarketForm):
+class AwardReverseForm(DeclaredForm):
     """Reverse an award with a written reason."""
 
-    reason = StringField(_l("冲正原因"), validators=[DataRequired(message=_l("请填写冲正原因。")),
-                                                 max_length(REVERSAL_REASON_MAX_LENGTH)])
+    reason = StringField(_l("冲正原因"))
     next = HiddenField()
+
+    def declared_input(self):
+        """The reversal input of the award services."""
+        return ReversalInput
 
 
 def _required_id(value) -> int:
@@ -127,22 +132,29 @@ class AwardBulkApproveForm(MarketForm):
 # --- admin: start-up grants and rule sets -------------------------------------------------------------------------
 
 
-class StartupGrantForm(MarketForm):
+class StartupGrantForm(DeclaredForm):
     """Record a start-up (registered) capital grant for an enterprise resident in a valley (R4)."""
 
-    organisation_id = SelectField(_l("入驻谷区的初创企业"), coerce=_optional_id,
-                                  validators=[DataRequired(message=_l("请选择企业。"))])
-    granted_on = DateField(_l("支持日期"), validators=[InputRequired(message=_l("请填写日期。"))], format="%Y-%m-%d")
-    founders_paid_in_fen = WanMoneyField(_l("创始人自有资金实缴（万元）"), description=MONEY_HINT,
-                                         validators=[InputRequired(message=_l("请填写创始人实缴金额。"))])
-    awarded_fen = WanMoneyField(_l("拟支持金额（万元）"), description=MONEY_HINT,
-                                validators=[InputRequired(message=_l("请填写拟支持金额。"))])
+    organisation_id = SelectField(_l("入驻谷区的初创企业"), coerce=_optional_id)
+    granted_on = DateField(_l("支持日期"), format="%Y-%m-%d")
+    founders_paid_in_fen = WanMoneyField(_l("创始人自有资金实缴（万元）"), description=MONEY_HINT)
+    awarded_fen = WanMoneyField(_l("拟支持金额（万元）"), description=MONEY_HINT)
+    input_says_missing = True
+
+    def declared_input(self):
+        """The start-up grant input of the grant service."""
+        return StartupGrantInput
 
 
-class RuleSetUploadForm(MarketForm):
-    """Upload a rule-set TOML file (docs/policy-rules.md)."""
+class RuleSetUploadForm(DeclaredForm):
+    """Upload a rule-set TOML file (docs/policy-rules.md): the file is the whole input, checked by the rule-set
+    parser, so the declared input has no field."""
 
     file = FileField(_l("规则集文件（.toml）"), validators=[FileRequired(message=_l("请选择规则集文件。"))])
+
+    def declared_input(self):
+        """No declared field: the upload is the file alone."""
+        return EmptyInput
 
 
 # --- the what-if calculator ---------------------------------------------------------------------------------------

@@ -1,21 +1,19 @@
 """Start-up capital grants (R4), recorded by admins and judged by the engine."""
-import datetime as dt
-
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, OrganisationKind, User
 from market.awards import services as award_services
+from market.awards.inputs import StartupGrantInput
 from market.awards.models import Award, StartupGrant
+from market.declared import validate_input
 from market.errors import (
     NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
     ValidationError,
 )
-from market.money import MAX_FEN
 from market.policy.events import StartupGrant as GrantEvent
-from market.timeutil import today_in_china
 
 
 def record_startup_grant(session: Session, actor: User, organisation_id: int, *, granted_on, founders_paid_in_fen,
@@ -24,17 +22,16 @@ def record_startup_grant(session: Session, actor: User, organisation_id: int, *,
     if not actor.is_admin:
         raise PermissionDeniedError(_("只有平台管理员可以登记注册资本支持。"))
     snapshot = award_services.lock_books(session)
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None or organisation.kind != OrganisationKind.ENTERPRISE:
-        raise NotFoundError(_("企业不存在。"))
-    errors = {}
-    for name, value in (("founders_paid_in_fen", founders_paid_in_fen), ("awarded_fen", awarded_fen)):
-        if type(value) is not int or not 0 <= value <= MAX_FEN:
-            errors[name] = _("金额必须是不小于零的整数（分）。")
-    if not isinstance(granted_on, dt.date) or granted_on > today_in_china():
-        errors["granted_on"] = _("请填写不晚于今天的日期。")
+    values, errors = validate_input(StartupGrantInput, {
+        "organisation_id": organisation_id, "granted_on": granted_on, "founders_paid_in_fen": founders_paid_in_fen,
+        "awarded_fen": awarded_fen})
+    if "organisation_id" in values:
+        organisation = session.get(Organisation, values["organisation_id"])
+        if organisation is None or organisation.kind != OrganisationKind.ENTERPRISE:
+            raise NotFoundError(_("企业不存在。"))
     if errors:
-        raise ValidationError(_("请修改标出的内容。"), errors)
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
+    granted_on = values["granted_on"]
     event = GrantEvent(id=award_services.next_event_id(snapshot), date=granted_on, startup=award_services.org_key(organisation.id),
                        founders_paid_in_fen=founders_paid_in_fen, awarded_fen=awarded_fen)
     awards = award_services.apply_policy_event(session, snapshot, event, [organisation], actor=actor)

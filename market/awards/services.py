@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, User
 from market.accounts.twofactor import require_second_factor
+from market.awards.inputs import ReversalInput
 from market.awards.ledger import LedgerTransaction, post_transaction, reverse_transaction
 from market.awards.models import (
     Award,
@@ -29,7 +30,8 @@ from market.awards.models import (
     PolicyStateSnapshot,
     StoredRuleSet,
 )
-from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError
+from market.declared import validate_input
+from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError, ValidationError
 from market.policy import engine
 from market.policy.events import Organisation as EngineOrganisation
 from market.policy.rules import (
@@ -46,8 +48,6 @@ from market.unit_of_work import savepoint
 
 audit = logging.getLogger("market.audit")
 SNAPSHOT_ID = 1
-REVERSAL_REASON_MAX_LENGTH = 500
-"""The part of a reversal reason kept as the ledger memo (the form accepts no more)."""
 DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "seed_data" / "policies" / "default.toml"
 
 
@@ -293,8 +293,9 @@ def pay_award(session: Session, actor: User, award_id: int) -> Award:
 def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> Award:
     """Admin corrects an award that is not yet paid: its postings are reversed, never edited."""
     _require_admin(actor)
-    if not (reason or "").strip():
-        raise RuleViolationError(_("请填写冲正原因。"), {"reason": _("请填写冲正原因。")})
+    values, errors = validate_input(ReversalInput, {"reason": reason})
+    if errors:
+        raise ValidationError(errors["reason"], dict(errors))
     lock_books(session)
     award = get_award(session, award_id)
     if award.status in (AwardStatus.PAID, AwardStatus.REVERSED, AwardStatus.WAIVED):
@@ -304,8 +305,8 @@ def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> 
                                                                       LedgerTransaction.reverses_id.is_(None))
                                        .order_by(LedgerTransaction.id.desc())):
         if transaction.id not in reversed_ids:
-            reverse_transaction(session, transaction, memo=reason.strip()[:REVERSAL_REASON_MAX_LENGTH],
-                                actor_id=actor.id, request_id=_request_id())
+            reverse_transaction(session, transaction, memo=values["reason"], actor_id=actor.id,
+                                request_id=_request_id())
     award.status = AwardStatus.REVERSED
     session.flush()
     audit.info("award %s reversed by admin_id=%s", award.id, actor.id)

@@ -38,10 +38,11 @@ from market.awards.forms import (
     StartupGrantForm,
 )
 from market.awards.grants import record_startup_grant
+from market.awards.inputs import REVERSAL_REASON_MAX_LENGTH
 from market.awards.labels import CAP_SCOPE_DESCRIPTIONS, RULE_STATUS_LABELS, award_status_label, cap_scope_name
 from market.awards.models import AwardStatus
 from market.awards.permissions import recipient_keys_of
-from market.errors import DomainError, RuleViolationError
+from market.errors import DomainError, RuleViolationError, ValidationError
 from market.extensions import db
 from market.formtools import apply_errors, options
 from market.imports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv
@@ -116,7 +117,7 @@ def awards():
     valley_names = {v.id: v.name for v in valleys}
     return render_template("awards/awards.html", form=form, page=page, totals=totals,
                            grand_total=queries.sum_totals(totals), valley_names=valley_names,
-                           reason_max_length=award_services.REVERSAL_REASON_MAX_LENGTH,
+                           reason_max_length=REVERSAL_REASON_MAX_LENGTH,
                            here=request.full_path.rstrip("?"))
 
 
@@ -161,12 +162,12 @@ def reverse(award_id: int):
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400)
-        flash(_("冲正时请填写原因（不超过 500 字）。"), "error")
+        flash(_("冲正时请填写原因（不超过 %(n)s 字）。", n=REVERSAL_REASON_MAX_LENGTH), "error")
         return _back_to_awards(form.next.data)
     try:
         with savepoint():
             award = award_services.reverse_award(db.session, current_user, award_id, form.reason.data)
-    except RuleViolationError as error:
+    except (RuleViolationError, ValidationError) as error:
         flash(error.message, "error")
     else:
         flash(_("奖补 #%(id)s 已冲正，账务已做反向记录。", id=award.id), "success")

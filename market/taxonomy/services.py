@@ -4,20 +4,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
+from market.declared import validate_input
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
-from market.inputs import FieldErrors, clean_int, clean_text
-from market.taxonomy.models import (
-    FIELD_CODE_PART_MAX_LENGTH,
-    FIELD_NAME_EN_MAX_LENGTH,
-    FIELD_NAME_MAX_LENGTH,
-    MAX_VALLEY_TARGET,
-    VALLEY_DESCRIPTION_MAX_LENGTH,
-    VALLEY_NAME_MAX_LENGTH,
-    Field,
-    Valley,
-)
-
-MAX_KEY_FIELDS = 3
+from market.inputs import FieldErrors
+from market.taxonomy.inputs import FieldAddInput, FieldRenameInput, ValleyEditInput, clean_key_field_codes
+from market.taxonomy.models import Field, Valley
 
 
 def find_field_by_code(session: Session, code: str | None) -> Field | None:
@@ -80,11 +71,7 @@ def get_valley(session: Session, valley_id: str) -> Valley:
     return valley
 
 
-def _key_fields(session: Session, errors: FieldErrors, field_codes: list[str]) -> list[Field]:
-    codes = list(dict.fromkeys(code for code in field_codes if code))
-    if len(codes) > MAX_KEY_FIELDS:
-        errors.add("key_fields", _("每个谷区最多 %(n)s 个重点领域。", n=MAX_KEY_FIELDS))
-        return []
+def _key_fields(session: Session, errors: FieldErrors, codes: list[str]) -> list[Field]:
     fields = [find_field_by_code(session, code) for code in codes]
     if any(field is None for field in fields):
         errors.add("key_fields", _("领域不存在。"))
@@ -97,7 +84,8 @@ def set_valley_key_fields(session: Session, actor: User, valley_id: str, field_c
     _require_admin(actor)
     valley = get_valley(session, valley_id)
     errors = FieldErrors()
-    fields = _key_fields(session, errors, field_codes)
+    codes = clean_key_field_codes(errors, "key_fields", field_codes)
+    fields = _key_fields(session, errors, codes) if codes else []
     if errors:
         raise ValidationError(errors["key_fields"], dict(errors))
     valley.key_fields = fields
@@ -110,19 +98,18 @@ def update_valley(session: Session, actor: User, valley_id: str, *, name: str, d
     """Admin edits a valley's name, description, annual targets and (when given) key fields: all of it or nothing."""
     _require_admin(actor)
     valley = get_valley(session, valley_id)
-    errors = FieldErrors()
-    name = clean_text(errors, "name", name, max_len=VALLEY_NAME_MAX_LENGTH, required=True, multiline=False)
+    values, errors = validate_input(ValleyEditInput, {
+        "name": name, "description": description, "target_achievements": target_achievements,
+        "target_companies": target_companies, "key_fields": key_field_codes})
+    name = values.get("name")
     if name and session.scalar(select(Valley.id).where(Valley.name == name, Valley.id != valley.id)):
         errors.add("name", _("该名称已被其他谷区使用。"))
-    description = clean_text(errors, "description", description, max_len=VALLEY_DESCRIPTION_MAX_LENGTH)
-    targets = {key: clean_int(errors, key, value, low=0, high=MAX_VALLEY_TARGET, required=True)
-               for key, value in (("target_achievements", target_achievements),
-                                  ("target_companies", target_companies))}
-    fields = _key_fields(session, errors, key_field_codes) if key_field_codes is not None else None
+    codes = values.get("key_fields")
+    fields = _key_fields(session, errors, codes) if codes is not None else None
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
-    valley.name, valley.description = name, description
-    valley.target_achievements, valley.target_companies = targets["target_achievements"], targets["target_companies"]
+    valley.name, valley.description = name, values["description"]
+    valley.target_achievements, valley.target_companies = values["target_achievements"], values["target_companies"]
     if fields is not None:
         valley.key_fields = fields
     session.flush()
@@ -133,23 +120,21 @@ def add_field(session: Session, actor: User, *, parent_code: str | None, code_su
               name_en: str = "") -> Field:
     """Admin adds a field under a parent (or at the top); the code is the parent's code plus a suffix."""
     _require_admin(actor)
-    errors = FieldErrors()
+    values, errors = validate_input(FieldAddInput, {"parent": parent_code, "code": code_suffix, "name": name,
+                                                    "name_en": name_en})
+    parent_code = values.get("parent")
     parent = find_field_by_code(session, parent_code) if parent_code else None
     if parent_code and parent is None:
-        errors["parent"] = _("上级领域不存在。")
+        errors.add("parent", _("上级领域不存在。"))
     if parent is not None and parent.depth >= 2:
-        errors["parent"] = _("领域树最多三级。")
-    suffix = (code_suffix or "").strip().lower()
-    if not suffix or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in suffix) \
-            or len(suffix) > FIELD_CODE_PART_MAX_LENGTH:
-        errors["code"] = _("代码只能由小写字母、数字和连字符组成。")
-    name, name_en = _clean_names(errors, name, name_en)
+        errors.add("parent", _("领域树最多三级。"))
+    suffix = values.get("code")
     code = f"{parent.code}.{suffix}" if parent else suffix
     if not errors and find_field_by_code(session, code) is not None:
-        errors["code"] = _("代码已存在。")
+        errors.add("code", _("代码已存在。"))
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
-    field = Field(code=code, name=name, name_en=name_en, parent=parent,
+    field = Field(code=code, name=values["name"], name_en=values["name_en"], parent=parent,
                   position=len(parent.children) if parent else len(list_top_fields(session)))
     session.add(field)
     session.flush()
@@ -162,20 +147,12 @@ def rename_field(session: Session, actor: User, code: str, *, name: str, name_en
     field = find_field_by_code(session, code)
     if field is None:
         raise NotFoundError(_("领域不存在。"))
-    errors = FieldErrors()
-    name, name_en = _clean_names(errors, name, name_en)
+    values, errors = validate_input(FieldRenameInput, {"name": name, "name_en": name_en})
     if errors:
         raise ValidationError(next(iter(errors.values())), dict(errors))
-    field.name, field.name_en = name, name_en
+    field.name, field.name_en = values["name"], values["name_en"]
     session.flush()
     return field
-
-
-def _clean_names(errors: FieldErrors, name: str, name_en: str) -> tuple[str, str]:
-    name = clean_text(errors, "name", name, max_len=FIELD_NAME_MAX_LENGTH, multiline=False)
-    if not name:
-        errors.add("name", _("名称为 1 到 %(n)s 个字符。", n=FIELD_NAME_MAX_LENGTH))
-    return name, clean_text(errors, "name_en", name_en, max_len=FIELD_NAME_EN_MAX_LENGTH, multiline=False)
 
 
 def _require_admin(actor: User) -> None:

@@ -591,6 +591,28 @@ def test_adding_a_field_refuses_bad_input(client, login_as, subtests):
             assert_refused(client, "/admin/fields", data, case.field, case.message, status=422, action="")
 
 
+RENAME_CASES = [
+    Case("name empty", {"name": ""}, "name", "名称为 1 到 60 个字符。"),
+    Case("name oversized", {"name": "长" * 61}, "name", "名称为 1 到 60 个字符。"),
+    Case("name invisible", {"name": "\u200b"}, "name", "名称为 1 到 60 个字符。"),
+    Case("name bell", {"name": "能源\x07"}, "name", CONTROL),
+    Case("english name right-to-left override", {"name_en": "Energy\u202e"}, "name_en",
+         "不能包含改变文字方向的控制字符（如 U+202E）。"),
+]
+
+
+def test_renaming_a_field_refuses_bad_input_and_renames_nothing(client, login_as, subtests):
+    login_as("admin")
+    for case in RENAME_CASES:
+        with subtests.test(msg=case.name):
+            before = database_rows()
+            response = client.post("/admin/fields/energy/rename", data={"name": "能源", "name_en": "Energy",
+                                                                        **case.changes})
+            assert response.status_code == 302
+            assert case.message in flashes(client, response.headers["Location"])
+            assert database_rows() == before
+
+
 # ---------------------------------------------------------------- attachments
 
 SMALL_UPLOADS = {"MAX_ATTACHMENT_BYTES": 4096, "MAX_CONTENT_LENGTH": 64 * 1024}

@@ -2,7 +2,7 @@
 import re
 from datetime import date
 
-from market.awards.services import REVERSAL_REASON_MAX_LENGTH
+from market.awards.inputs import REVERSAL_REASON_MAX_LENGTH
 from market.deals.payments import record_deal_payment
 from market.extensions import db
 from market.matching.services import FEEDBACK_COMMENT_MAX_LENGTH

@@ -171,6 +171,29 @@ def test_reversing_needs_a_reason_and_then_reverses_the_postings(client, login_a
     assert "冲正原因：回款金额登记错误" in client.get("/money/awards").get_data(as_text=True)
 
 
+def ledger_rows(award_id):
+    """The ledger transactions of an award (a refused reversal adds none)."""
+    db.session.expire_all()
+    return db.session.scalars(select(LedgerTransaction.id).where(LedgerTransaction.award_id == award_id)).all()
+
+
+@pytest.mark.parametrize("reason, message", [
+    ("回款\x07登记错误", "包含不允许的控制字符。"),
+    ("\u200b\u200b", "请填写可见的文字，不能只有空白或不可见字符。"),
+    ("错" * 501, "冲正时请填写原因（不超过 500 字）。"),
+])
+def test_a_bad_reversal_reason_is_refused_with_its_message_and_reverses_nothing(client, login_as, deal_awards,
+                                                                                reason, message):
+    award = by_rule(deal_awards()["awards"], "R2")[0]
+    login_as("admin")
+    before = ledger_rows(award.id)
+    response = client.post(f"/money/awards/{award.id}/reverse", data={"reason": reason, "next": "/money/awards"})
+    assert response.status_code == 302
+    assert message in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert status_of(award.id) == AwardStatus.PAYABLE
+    assert ledger_rows(award.id) == before
+
+
 def test_bulk_approval_approves_the_payable_and_lists_the_refused(client, login_as, deal_awards):
     world = deal_awards()
     first, second = by_rule(world["awards"], "R2")
@@ -250,21 +273,41 @@ def test_a_grant_below_the_minimum_is_refused_and_explained(client, login_as, st
     assert db.session.scalar(select(func.count()).select_from(Award)) == 0
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"founders_paid_in_fen": "八十"}, "founders_paid_in_fen"),
-    ({"awarded_fen": "-5"}, "awarded_fen"),
-    ({"granted_on": ""}, "granted_on"),
-    ({"granted_on": "2099-01-01"}, "granted_on"),
-    ({"organisation_id": ""}, "organisation_id"),
+def field_message(page: str, name: str) -> str:
+    """The first error shown under the form field with that name ('' when none)."""
+    match = re.search(rf'name="{name}"(?:(?!<div class="mb-3).)*?<div class="invalid-feedback d-block">([^<]*)</div>',
+                      page, re.DOTALL)
+    return html.unescape(match.group(1)) if match else ""
+
+
+def money_rows() -> tuple[int, int, int]:
+    """How many grants, policy events and awards are stored."""
+    db.session.expire_all()
+    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (StartupGrant, PolicyEvent,
+                                                                                           Award))
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"founders_paid_in_fen": "八十"}, "founders_paid_in_fen", None),
+    ({"awarded_fen": "-5"}, "awarded_fen", "金额不能带正负号，请直接输入数字。"),
+    ({"founders_paid_in_fen": ""}, "founders_paid_in_fen", "请填写创始人实缴金额。"),
+    ({"awarded_fen": ""}, "awarded_fen", "请填写拟支持金额。"),
+    ({"granted_on": ""}, "granted_on", "请填写日期。"),
+    ({"granted_on": "2099-01-01"}, "granted_on", "请填写不晚于今天的日期。"),
+    ({"organisation_id": ""}, "organisation_id", "请选择企业。"),
 ])
-def test_a_bad_grant_form_is_shown_again_with_the_field_marked(client, login_as, startup, changes, field):
+def test_a_bad_grant_form_is_shown_again_with_the_field_marked(client, login_as, startup, changes, field, message):
     login_as("admin")
     data = {"organisation_id": startup.id, "granted_on": "2024-06-01", "founders_paid_in_fen": "80",
             "awarded_fen": "100", **changes}
+    before = money_rows()
     response = client.post("/money/grants/new", data=data)
+    page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert re.search(rf'id="{field}"[^>]*is-invalid|is-invalid[^>]*id="{field}"', response.get_data(as_text=True))
-    assert db.session.scalar(select(func.count()).select_from(StartupGrant)) == 0
+    assert re.search(rf'id="{field}"[^>]*is-invalid|is-invalid[^>]*id="{field}"', page)
+    if message is not None:
+        assert field_message(page, field) == message
+    assert money_rows() == before
 
 
 # --- rule sets ------------------------------------------------------------------------------------------------------
@@ -335,6 +378,14 @@ def test_a_bad_rule_set_file_is_refused_with_a_clear_error(client, login_as, ins
     response = upload(client, text)
     assert response.status_code == 422
     assert message in html.unescape(response.get_data(as_text=True))
+    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 1
+
+
+def test_a_rule_set_upload_without_a_file_is_refused_next_to_the_field(client, login_as, installed):
+    login_as("admin")
+    response = client.post("/money/rules", data={}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert field_message(response.get_data(as_text=True), "file") == "请选择规则集文件。"
     assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 1
 
 

@@ -1,0 +1,85 @@
+"""Declared inputs of the admin's money writes: reversing an award and entering a start-up capital grant, with their
+limits and messages (rules that need stored records — the award's status, the enterprise, the rules in force — stay
+in the services). A rule-set upload declares no field: its only input is the file, which the rule-set parser checks."""
+import datetime as dt
+from typing import Annotated
+
+from flask_babel import gettext as _
+from pydantic import Field
+
+from market.declared import DeclaredInput, cleaned_by
+from market.inputs import MAX_ID, FieldErrors, clean_date, clean_id, clean_text
+from market.money import MAX_FEN
+from market.timeutil import today_in_china
+
+REVERSAL_REASON_MAX_LENGTH = 500
+"""The longest reversal reason, kept whole as the memo of the reversing postings."""
+
+
+def clean_reversal_reason(errors: FieldErrors, name: str, value) -> str:
+    """The written reason for reversing an award (required)."""
+    reason = clean_text(errors, name, value, max_len=REVERSAL_REASON_MAX_LENGTH, required=True)
+    if name in errors and (value is None or isinstance(value, str) and not value.strip()):
+        errors[name] = _("请填写冲正原因。")
+    return reason
+
+
+def clean_enterprise_id(errors: FieldErrors, name: str, value) -> int | None:
+    """The id of the enterprise a grant is for (chosen from a list)."""
+    if value is None or value == "":
+        errors.add(name, _("请选择企业。"))
+        return None
+    return clean_id(errors, name, value)
+
+
+def clean_grant_day(errors: FieldErrors, name: str, value) -> dt.date | None:
+    """The day of a grant: an ISO date not after today."""
+    if value is None or value == "":
+        errors.add(name, _("请填写日期。"))
+        return None
+    found = FieldErrors()
+    day = clean_date(found, name, value, low=dt.date.min, high=today_in_china())
+    if found:
+        errors.add(name, _("请填写不晚于今天的日期。"))
+        return None
+    return day
+
+
+def _grant_amount(errors: FieldErrors, name: str, value, missing: str) -> int | None:
+    """A whole number of fen from 0 to MAX_FEN (an integer, never text, a float or a bool)."""
+    if value is None or value == "":
+        errors.add(name, missing)
+        return None
+    if type(value) is not int or not 0 <= value <= MAX_FEN:
+        errors.add(name, _("金额必须是不小于零的整数（分）。"))
+        return None
+    return value
+
+
+def clean_founders_paid_in(errors: FieldErrors, name: str, value) -> int | None:
+    """The founders' own paid-in capital in fen."""
+    return _grant_amount(errors, name, value, _("请填写创始人实缴金额。"))
+
+
+def clean_proposed_grant(errors: FieldErrors, name: str, value) -> int | None:
+    """The amount proposed for the grant in fen (the rules cap it)."""
+    return _grant_amount(errors, name, value, _("请填写拟支持金额。"))
+
+
+class ReversalInput(DeclaredInput):
+    """Reversing an award that is not paid."""
+
+    reason: Annotated[str, Field(max_length=REVERSAL_REASON_MAX_LENGTH, description="冲正原因，必填；记为反向分录的备注。"),
+                      cleaned_by(clean_reversal_reason)]
+
+
+class StartupGrantInput(DeclaredInput):
+    """A start-up (registered) capital grant for an enterprise resident in a valley (R4), as the admin enters it."""
+
+    organisation_id: Annotated[int, Field(ge=1, le=MAX_ID, description="获得支持的入驻谷区企业的编号。"),
+                               cleaned_by(clean_enterprise_id)]
+    granted_on: Annotated[dt.date, Field(description="支持日期，不晚于今天。"), cleaned_by(clean_grant_day)]
+    founders_paid_in_fen: Annotated[int, Field(ge=0, le=MAX_FEN, description="创始人自有资金实缴（分）。"),
+                                    cleaned_by(clean_founders_paid_in)]
+    awarded_fen: Annotated[int, Field(ge=0, le=MAX_FEN, description="拟支持金额（分），按现行规则封顶。"),
+                           cleaned_by(clean_proposed_grant)]
