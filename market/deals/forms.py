@@ -8,15 +8,20 @@ from wtforms.widgets import DateInput
 
 from market.awards.payment_input import PaymentInput
 from market.deals.inputs import (
+    INTERMEDIARY_ROWS,
     BidRoundInput,
+    BrokerAssignmentInput,
     CompletionInput,
+    ExceptionInput,
+    IntermediariesInput,
     NoticeInput,
     RegistrationInput,
+    ResponseInput,
     SigningInput,
     TerminationInput,
     TermsInput,
 )
-from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTICE_DAYS
+from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTICE_DAYS, MAX_PROPOSAL_CHARS
 from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
 from market.money import rate_number
@@ -87,12 +92,18 @@ class AcceptBidForm(MarketForm):
     version = HiddenField()
 
 
-class ResponseForm(MarketForm):
+class ResponseForm(DeclaredForm):
     """A researcher's proposal (揭榜) to a demand."""
 
-    proposal = TextAreaField(_l("解决方案"), description=_l("技术路线、团队、周期和预期指标，最多 5000 字。"))
+    proposal = TextAreaField(_l("解决方案"), description=_l("技术路线、团队、周期和预期指标，最多 %(n)s 字。",
+                                                        n=MAX_PROPOSAL_CHARS))
     amount_fen = WanMoneyField(_l("报价（万元，可不填）"), description=MONEY_HINT)
     achievement_id = SelectField(_l("关联本机构的成果（可不选）"), validate_choice=False)
+    input_says_missing = True
+
+    def declared_input(self):
+        """The response input the response service validates with."""
+        return ResponseInput
 
 
 class TermsForm(DeclaredForm):
@@ -170,7 +181,7 @@ class TerminateForm(DeclaredForm):
         return TerminationInput
 
 
-class IntermediariesForm(MarketForm):
+class IntermediariesForm(DeclaredForm):
     """Up to three named intermediaries with shares, the agreed reward rate and the agent organisation."""
 
     intermediary_1 = SelectField(_l("中介服务人员 1"), validate_choice=False)
@@ -184,27 +195,40 @@ class IntermediariesForm(MarketForm):
 
     def rows(self) -> list[tuple]:
         """(person id text, share bp) for each of the three rows."""
-        return [(self[f"intermediary_{n}"].data or None, self[f"share_{n}"].data) for n in (1, 2, 3)]
+        return [(self[f"intermediary_{n}"].data or None, self[f"share_{n}"].data) for n in INTERMEDIARY_ROWS]
 
     def fill_from(self, deal) -> None:
         """Show a deal's current intermediaries."""
-        for number, row in enumerate(deal.intermediaries[:3], start=1):
+        for number, row in zip(INTERMEDIARY_ROWS, deal.intermediaries, strict=False):
             self[f"intermediary_{number}"].data = str(row.user_id)
             self[f"share_{number}"].data = row.share_bp
         self.reward_rate.data = deal.reward_rate_bp
         self.agent_organisation.data = str(deal.agent_organisation_id or "")
 
+    def declared_input(self):
+        """The intermediaries input of the deal services."""
+        return IntermediariesInput
 
-class ExceptionForm(MarketForm):
+
+class ExceptionForm(DeclaredForm):
     """An admin's written reason for a fourth intermediary."""
 
     exception_reason = TextAreaField(_l("例外原因"))
+    input_says_missing = True
+
+    def declared_input(self):
+        """The exception input of the deal services."""
+        return ExceptionInput
 
 
-class AssignBrokerForm(MarketForm):
+class AssignBrokerForm(DeclaredForm):
     """An admin assigns a broker."""
 
     broker = SelectField(_l("项目经纪人"), validate_choice=False)
+
+    def declared_input(self):
+        """The broker assignment input of the deal services."""
+        return BrokerAssignmentInput
 
 
 class PaymentForm(DeclaredForm):

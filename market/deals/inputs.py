@@ -2,7 +2,7 @@
 their limits and each move's own messages (rules that need the deal itself stay in the deal modules)."""
 import unicodedata
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from flask_babel import gettext as _
 from pydantic import Field
@@ -11,8 +11,10 @@ from market.deals import recording
 from market.deals.limits import (
     DEFAULT_NOTICE_DAYS,
     EARLIEST_DATE,
+    MAX_INTERMEDIARY_ROWS,
     MAX_MESSAGE_CHARS,
     MAX_NOTICE_DAYS,
+    MAX_PROPOSAL_CHARS,
     MAX_REASON_CHARS,
     REGISTRATION_NUMBER,
     REGISTRATION_NUMBER_MAX_LENGTH,
@@ -21,9 +23,9 @@ from market.deals.limits import (
 from market.deals.models import DealStage
 from market.deals.recording import clean_amount
 from market.declared import DeclaredInput, EmptyInput, cleaned_by, text
-from market.inputs import FieldErrors, clean_date, clean_int, clean_text
+from market.inputs import MAX_ID, FieldErrors, clean_date, clean_id, clean_int, clean_text
 from market.listings.vocabulary import TransferMode
-from market.money import MAX_FEN
+from market.money import BASIS_POINTS, MAX_FEN, rate_number
 
 MAX_ROUND_NUMBER = 2**31 - 1
 
@@ -169,3 +171,136 @@ STAGE_INPUTS: dict[DealStage, type[DeclaredInput]] = {
 }
 """The stages a deal may be moved into by a person and the input each move takes (performance is reached by the first
 payment)."""
+
+
+# ---------------------------------------------------------------- responses, intermediaries and brokers
+
+INTERMEDIARY_ROWS = tuple(range(1, MAX_INTERMEDIARY_ROWS + 1))
+"""The numbers of the intermediary rows (fields intermediary_N and share_N)."""
+
+
+def clean_achievement_choice(errors: FieldErrors, name: str, value) -> int | None:
+    """The id of the achievement a response names (checked against the stored achievement)."""
+    return clean_id(errors, name, value, message=_("请选择本机构已发布的成果。"))
+
+
+def clean_broker_choice(errors: FieldErrors, name: str, value) -> int | None:
+    """The id of a person named as an intermediary or a deal's broker (checked against the stored person)."""
+    return clean_id(errors, name, value, message=_("请选择平台上已审核的技术经理人。"))
+
+
+def clean_agency_choice(errors: FieldErrors, name: str, value) -> int | None:
+    """The id of the agent organisation (checked against the stored organisation)."""
+    return clean_id(errors, name, value, message=_("请选择已审核的技术转移机构。"))
+
+
+def clean_share(errors: FieldErrors, name: str, value) -> int | None:
+    """An intermediary's share in basis points, above 0% and at most 100% (None when left empty)."""
+    if value in (None, ""):
+        return None
+    if type(value) is not int or not 1 <= value <= BASIS_POINTS:
+        errors.add(name, _("分成比例应大于 0% 且不超过 100%。"))
+        return None
+    return value
+
+
+def clean_reward_rate(errors: FieldErrors, name: str, value) -> int | None:
+    """The intermediaries' reward rate in basis points, 0% to 100% (0 when left empty)."""
+    if value in (None, ""):
+        return 0
+    if type(value) is not int or not 0 <= value <= BASIS_POINTS:
+        errors.add(name, _("奖励比例应在 0% 到 100% 之间。"))
+        return None
+    return value
+
+
+def clean_exception_reason(errors: FieldErrors, name: str, value) -> str:
+    """The written reason for an intermediary exception (required)."""
+    reason = clean_text(errors, name, value, max_len=MAX_REASON_CHARS, required=True)
+    if name in errors and (value is None or isinstance(value, str) and not value.strip()):
+        errors[name] = _("请填写例外原因。")
+    return reason
+
+
+def chosen_id(clean, description: str) -> Any:
+    """An optional database id picked from a list, refused by `clean` with its own message."""
+    return Annotated[int | None, Field(None, ge=1, le=MAX_ID, description=description), cleaned_by(clean)]
+
+
+def intermediary_share(number: int) -> Any:
+    """The share of the intermediary of row `number`."""
+    return Annotated[int | None, Field(None, ge=1, le=BASIS_POINTS,
+                                       description=f"中介服务人员 {number} 的分成比例（基点，10000 即 100%）；"
+                                                   "只填一人时可不填，即 100%。"),
+                     cleaned_by(clean_share)]
+
+
+class ResponseInput(DeclaredInput):
+    """A researcher's answer (揭榜) to a demand: the proposal, and optionally a price and an achievement."""
+
+    proposal: text(MAX_PROPOSAL_CHARS, required=True, description="解决方案：技术路线、团队、周期和预期指标。")
+    amount_fen: Annotated[int | None, Field(None, ge=1, le=MAX_FEN, description="报价（分），可不填。"),
+                          cleaned_by(clean_amount, required=False)]
+    achievement_id: chosen_id(clean_achievement_choice, "关联成果的编号（本机构已发布的成果），可不填。")
+
+
+class IntermediariesInput(DeclaredInput):
+    """Up to three intermediaries, each a numbered row of a person and a share, the reward rate and the agent."""
+
+    intermediary_1: chosen_id(clean_broker_choice, "中介服务人员 1（已审核的技术经理人）的编号。")
+    share_1: intermediary_share(1)
+    intermediary_2: chosen_id(clean_broker_choice, "中介服务人员 2（已审核的技术经理人）的编号。")
+    share_2: intermediary_share(2)
+    intermediary_3: chosen_id(clean_broker_choice, "中介服务人员 3（已审核的技术经理人）的编号。")
+    share_3: intermediary_share(3)
+    reward_rate: Annotated[int, Field(0, ge=0, le=BASIS_POINTS,
+                                      description="中介奖励比例（基点，1000 即 10%），按回款金额计提；不填为 0。"),
+                           cleaned_by(clean_reward_rate)]
+    agent_organisation: chosen_id(clean_agency_choice, "代理机构（已审核的技术转移机构）的编号，可不填。")
+
+    @classmethod
+    def check_together(cls, values: dict, errors: FieldErrors) -> None:
+        """Each filled row names a person, no one twice; a sole person's empty share becomes 100%; shares sum to 100%."""
+        rows = _filled_rows(values, errors)
+        if len(rows) == 1 and not _entered(values, errors, f"share_{rows[0]}"):
+            values[f"share_{rows[0]}"] = BASIS_POINTS
+        seen = set()
+        for number in rows:
+            person, share = f"intermediary_{number}", f"share_{number}"
+            if not _entered(values, errors, person):
+                errors.add(person, _("请选择技术经理人。"))
+            elif person not in errors:
+                if values[person] in seen:
+                    errors.add(person, _("同一人不能重复填写。"))
+                seen.add(values[person])
+            if not _entered(values, errors, share):
+                errors.add(share, _("请填写分成比例。"))
+        if rows and not any(f"{field}_{number}" in errors for number in rows for field in ("intermediary", "share")):
+            total = sum(values[f"share_{number}"] for number in rows)
+            if total != BASIS_POINTS:
+                errors.add(f"share_{rows[-1]}",
+                           _("各人分成比例合计须为 100%%（当前 %(p)s%%）。", p=rate_number(total)))
+
+
+def _entered(values: dict, errors: FieldErrors, name: str) -> bool:
+    """Whether a field was filled in (with a value that passed, or one that was refused)."""
+    return name in errors or values.get(name) is not None
+
+
+def _filled_rows(values: dict, errors: FieldErrors) -> list[int]:
+    """The numbers of the intermediary rows where a person or a share was filled in."""
+    return [number for number in INTERMEDIARY_ROWS
+            if _entered(values, errors, f"intermediary_{number}") or _entered(values, errors, f"share_{number}")]
+
+
+class ExceptionInput(DeclaredInput):
+    """An admin's written reason that allows more than three intermediaries for an achievement."""
+
+    exception_reason: Annotated[str, Field(max_length=MAX_REASON_CHARS, description="例外原因，必填。"),
+                                cleaned_by(clean_exception_reason)]
+
+
+class BrokerAssignmentInput(DeclaredInput):
+    """An admin's choice of a deal's broker (none removes the broker)."""
+
+    broker: chosen_id(clean_broker_choice, "项目经纪人（已审核的技术经理人）的编号；不填即取消经纪人。")

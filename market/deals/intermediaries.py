@@ -14,11 +14,11 @@ from market.accounts.models import (
 )
 from market.awards import services as award_services
 from market.deals import payments
+from market.deals.inputs import INTERMEDIARY_ROWS, BrokerAssignmentInput, ExceptionInput, IntermediariesInput
 from market.deals.limits import (
     BEFORE_REGISTRATION,
     MAX_INTERMEDIARIES_PER_ACHIEVEMENT,
     MAX_INTERMEDIARY_ROWS,
-    MAX_REASON_CHARS,
 )
 from market.deals.models import (
     Deal,
@@ -27,13 +27,13 @@ from market.deals.models import (
 from market.deals.permissions import EDITORS, deal_roles
 from market.deals.pipeline import get_deal
 from market.deals.recording import deal_link, raise_if_errors, record_step
+from market.declared import validate_input
 from market.errors import (
     InvalidStateError,
     PermissionDeniedError,
     RuleViolationError,
 )
-from market.inputs import FieldErrors, clean_id, clean_text
-from market.money import BASIS_POINTS, rate_number
+from market.money import rate_number
 from market.notifications.services import notify
 from market.timeutil import utcnow
 from market.unit_of_work import savepoint
@@ -58,42 +58,19 @@ def agency_organisations(session: Session) -> list[Organisation]:
                                 .order_by(Organisation.name)))
 
 
-def _clean_people(session: Session, errors: FieldErrors, rows) -> list[tuple[int, int, int]]:
-    """Rows of (user id, share bp) → [(position, user id, share bp)] of named brokers with shares summing to 100%."""
-    if not isinstance(rows, (list, tuple)) or len(rows) > MAX_INTERMEDIARY_ROWS:
-        errors.add("intermediaries", _("最多填写 %(n)s 名中介服务人员。", n=MAX_INTERMEDIARY_ROWS))
-        return []
-    named = [(index, row) for index, row in enumerate(rows, start=1) if row[0] not in (None, "") or row[1] not in (None, "")]
-    people = []
-    seen = set()
-    for index, (user_id, share_bp) in named:
-        person_field, share_field = f"intermediary_{index}", f"share_{index}"
-        person_id = clean_id(errors, person_field, user_id, message=_("请选择平台上已审核的技术经理人。"))
-        if user_id in (None, ""):
-            errors.add(person_field, _("请选择技术经理人。"))
-        elif person_id is not None:
-            person = session.get(User, person_id)
-            if person is None or person.role != Role.BROKER or not person.is_active or not person.is_approved_member:
-                errors.add(person_field, _("请选择平台上已审核的技术经理人。"))
-                person_id = None
-            elif person_id in seen:
-                errors.add(person_field, _("同一人不能重复填写。"))
-                person_id = None
-        if share_bp in (None, "") and len(named) == 1:
-            share_bp = BASIS_POINTS
-        if share_bp in (None, ""):
-            errors.add(share_field, _("请填写分成比例。"))
-        elif type(share_bp) is not int or not 1 <= share_bp <= BASIS_POINTS:
-            errors.add(share_field, _("分成比例应大于 0% 且不超过 100%。"))
-            share_bp = None
-        if person_id is not None:
-            seen.add(person_id)
-            if type(share_bp) is int:
-                people.append((index, person_id, share_bp))
-    total = sum(share for _index, _person, share in people)
-    if people and len(people) == len(named) and total != BASIS_POINTS:
-        errors.add(f"share_{people[-1][0]}", _("各人分成比例合计须为 100%%（当前 %(p)s%%）。", p=rate_number(total)))
-    return people
+def _is_approved_broker(person: User | None) -> bool:
+    """Whether a person may be named as an intermediary or assigned as a deal's broker."""
+    return person is not None and person.role == Role.BROKER and person.is_active and person.is_approved_member
+
+
+def _numbered_rows(people) -> dict | None:
+    """Rows of (user id, share bp) as the input's numbered fields, or None for more rows than there are numbers."""
+    if not isinstance(people, (list, tuple)) or len(people) > MAX_INTERMEDIARY_ROWS:
+        return None
+    data = {}
+    for number, (user_id, share_bp) in enumerate(people, start=1):
+        data[f"intermediary_{number}"], data[f"share_{number}"] = user_id, share_bp
+    return data
 
 
 def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, reward_rate_bp,
@@ -107,14 +84,16 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
             raise PermissionDeniedError(_("只有项目双方或项目经纪人可以修改中介服务信息。"))
         if deal.stage not in BEFORE_REGISTRATION:
             raise InvalidStateError(_("技术合同登记后不能再修改中介服务信息。"))
-        errors = FieldErrors()
-        rows = _clean_people(session, errors, people)
-        rate = reward_rate_bp
-        if rate in (None, ""):
-            rate = 0
-        if type(rate) is not int or not 0 <= rate <= BASIS_POINTS:
-            errors.add("reward_rate", _("奖励比例应在 0% 到 100% 之间。"))
-        agent_id = clean_id(errors, "agent_organisation", agent_organisation_id, message=_("请选择已审核的技术转移机构。"))
+        rows = _numbered_rows(people)
+        values, errors = validate_input(IntermediariesInput, {**(rows or {}), "reward_rate": reward_rate_bp,
+                                                              "agent_organisation": agent_organisation_id})
+        if rows is None:
+            errors.add("intermediaries", _("最多填写 %(n)s 名中介服务人员。", n=MAX_INTERMEDIARY_ROWS))
+        for index in INTERMEDIARY_ROWS:
+            person_id = values.get(f"intermediary_{index}")
+            if person_id is not None and not _is_approved_broker(session.get(User, person_id)):
+                errors.add(f"intermediary_{index}", _("请选择平台上已审核的技术经理人。"))
+        agent_id = values.get("agent_organisation")
         if agent_id is not None:
             agent = session.get(Organisation, agent_id)
             if agent is None or agent.kind != OrganisationKind.AGENCY or agent.status != ApprovalStatus.APPROVED:
@@ -122,6 +101,9 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
             elif agent_id in (deal.transferor_id, deal.transferee_id):
                 errors.add("agent_organisation", _("代理机构不能是交易一方。"))
         raise_if_errors(errors)
+        rows = [(index, values[f"intermediary_{index}"], values[f"share_{index}"]) for index in INTERMEDIARY_ROWS
+                if values[f"intermediary_{index}"] is not None]
+        rate = values["reward_rate"]
         proposed = [person_id for _index, person_id, _share in rows]
         others = payments.other_intermediaries(session, deal)
         everyone = others | set(proposed)
@@ -152,11 +134,9 @@ def record_intermediary_exception(session: Session, actor: User, deal_id: int, *
         raise PermissionDeniedError(_("只有平台运营人员可以记录例外。"))
     if deal.stage not in BEFORE_REGISTRATION:
         raise InvalidStateError(_("技术合同登记后不能再记录例外。"))
-    errors = FieldErrors()
-    text = clean_text(errors, "exception_reason", reason, max_len=MAX_REASON_CHARS, required=True)
-    if "exception_reason" in errors and not (reason or "").strip():
-        errors["exception_reason"] = _("请填写例外原因。")
+    values, errors = validate_input(ExceptionInput, {"exception_reason": reason})
     raise_if_errors(errors)
+    text = values["exception_reason"]
     deal.intermediary_exception = text
     record_step(session, deal, actor, "exception", deal.stage, note=text)
     session.flush()
@@ -189,12 +169,11 @@ def assign_broker(session: Session, actor: User, deal_id: int, broker_id) -> Dea
         raise PermissionDeniedError(_("只有平台运营人员可以指派经纪人。"))
     if not deal.is_open:
         raise InvalidStateError(_("项目已结束，不能指派经纪人。"))
-    errors = FieldErrors()
-    chosen = clean_id(errors, "broker", broker_id, message=_("请选择平台上已审核的技术经理人。"))
+    values, errors = validate_input(BrokerAssignmentInput, {"broker": broker_id})
     broker = None
-    if chosen is not None:
-        broker = session.get(User, chosen)
-        if broker is None or broker.role != Role.BROKER or not broker.is_active or not broker.is_approved_member:
+    if values.get("broker") is not None:
+        broker = session.get(User, values["broker"])
+        if not _is_approved_broker(broker):
             errors.add("broker", _("请选择平台上已审核的技术经理人。"))
     raise_if_errors(errors)
     deal.broker_id = broker.id if broker else None

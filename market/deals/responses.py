@@ -10,8 +10,8 @@ from market.accounts.models import (
     User,
 )
 from market.achievements.models import Achievement
+from market.deals.inputs import ResponseInput
 from market.deals.labels import RESPONSE_STATUS_LABELS
-from market.deals.limits import MAX_PROPOSAL_CHARS
 from market.deals.models import (
     Deal,
     DealEvent,
@@ -20,14 +20,14 @@ from market.deals.models import (
     ResponseStatus,
 )
 from market.deals.permissions import can_view_response, response_side
-from market.deals.recording import clean_amount, deal_link, member_ids, notify_all, raise_if_errors, require_approved
+from market.deals.recording import deal_link, member_ids, notify_all, raise_if_errors, require_approved
+from market.declared import validate_input
 from market.demands.models import Demand
 from market.errors import (
     InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
 )
-from market.inputs import FieldErrors, clean_id, clean_text
 from market.listings.vocabulary import ListingStatus
 
 audit = logging.getLogger("market.audit")
@@ -68,11 +68,10 @@ def respond_to_demand(session: Session, actor: User, demand_id: int, *, proposal
     require_approved(actor)
     if actor.organisation_id == demand.organisation_id:
         raise PermissionDeniedError(_("不能响应本机构的需求。"))
-    errors = FieldErrors()
-    text = clean_text(errors, "proposal", proposal, max_len=MAX_PROPOSAL_CHARS, required=True)
-    amount = clean_amount(errors, "amount_fen", amount_fen, required=False)
+    values, errors = validate_input(ResponseInput, {"proposal": proposal, "amount_fen": amount_fen,
+                                                    "achievement_id": achievement_id})
     achievement = None
-    chosen_id = clean_id(errors, "achievement_id", achievement_id, message=_("请选择本机构已发布的成果。"))
+    chosen_id = values.get("achievement_id")
     if chosen_id is not None:
         achievement = session.get(Achievement, chosen_id)
         if (achievement is None or achievement.organisation_id != actor.organisation_id
@@ -87,7 +86,7 @@ def respond_to_demand(session: Session, actor: User, demand_id: int, *, proposal
         raise InvalidStateError(_("贵机构已响应该需求，请等待需求方处理。"))
     response = DemandResponse(demand_id=demand.id, responder_organisation_id=actor.organisation_id,
                               responder_id=actor.id, achievement_id=achievement.id if achievement else None,
-                              proposal=text, amount_fen=amount)
+                              proposal=values["proposal"], amount_fen=values["amount_fen"])
     session.add(response)
     session.flush()
     notify_all(session, member_ids(session, demand.organisation_id), actor, "response_received",

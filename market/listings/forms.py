@@ -13,11 +13,11 @@ from market.formtools import (
     DeclaredForm,
     MarketForm,
     TermsField,
-    max_length,
     options,
 )
 from market.listings.editing import ListingType
-from market.listings.vocabulary import IpKind, ReturnReason, choices, label
+from market.listings.services import ListingReturnInput
+from market.listings.vocabulary import IpKind, ReturnReason, label
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -131,11 +131,20 @@ class AttachmentUploadForm(MarketForm):
     is_confidential = BooleanField(_l("仅对本机构和平台可见（保密附件）"))
 
 
-class ListingReturnForm(MarketForm):
-    """Return a listing with a structured reason."""
+class ListingReturnForm(DeclaredForm):
+    """Return a listing with a structured reason (its choices and the comment's limit from the declared return)."""
 
-    reason = SelectField(_l("退回原因"), choices=options([("", _l("请选择"))] + choices(ReturnReason)),
-                         validators=[DataRequired(message=_l("请选择退回原因。"))])
-    comment = TextAreaField(_l("修改意见"), validators=[DataRequired(message=_l("请填写退回说明。")), max_length(2000)])
+    reason = SelectField(_l("退回原因"))
+    comment = TextAreaField(_l("修改意见"), validators=[DataRequired(message=_l("请填写退回说明。"))])
+    blank_choices: ClassVar[dict] = {"reason": _l("请选择")}
+    input_says_missing = True
+
+    def declared_input(self):
+        """The return input the review service validates with."""
+        return ListingReturnInput
+
+    def choice_label(self, name: str, value) -> str:
+        """A reason by its label."""
+        return label(ReturnReason(value))
 
 

@@ -2,13 +2,15 @@
 import logging
 import secrets
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated, Protocol
 
 from blinker import Namespace
 from flask_babel import gettext as _
+from pydantic import Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from market.declared import DeclaredInput, cleaned_by, validate_input
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
 from market.inputs import FieldErrors, clean_text
 from market.listings import search
@@ -24,6 +26,8 @@ listing_changed = Namespace().signal("listing-changed")
 """Sent with (session, listing) when a listing's public state changed; the matcher keeps its index by it."""
 PDF_MAGIC = b"%PDF-"
 MEGABYTE = 1024 * 1024
+RETURN_COMMENT_MAX_LENGTH = 2000
+"""The longest comment a reviewer may send back with a returned listing."""
 
 
 class Actor(Protocol):
@@ -104,19 +108,38 @@ def approve_listing(session: Session, actor: Actor, kind: ListingKind, listing_i
     audit.info("listing approved kind=%s id=%s by admin_id=%s", kind, listing_id, actor.id)
 
 
+def clean_return_reason(errors: FieldErrors, name: str, value) -> ReturnReason | None:
+    """One of the structured reasons for returning a listing."""
+    try:
+        return ReturnReason(value)
+    except (ValueError, TypeError):
+        errors.add(name, _("请选择退回原因。"))
+        return None
+
+
+def clean_return_comment(errors: FieldErrors, name: str, value) -> str:
+    """The comment that tells the submitter what to change (required)."""
+    comment = clean_text(errors, name, value, max_len=RETURN_COMMENT_MAX_LENGTH)
+    if not comment:
+        errors.add(name, _("请填写退回说明，告诉提交人如何修改。"))
+    return comment
+
+
+class ListingReturnInput(DeclaredInput):
+    """A reviewer's return of a listing: a structured reason and a comment for the submitter."""
+
+    reason: Annotated[ReturnReason, Field(description="退回原因。"), cleaned_by(clean_return_reason)]
+    comment: Annotated[str, Field(max_length=RETURN_COMMENT_MAX_LENGTH, description="修改意见，告诉提交人如何修改。"),
+                       cleaned_by(clean_return_comment)]
+
+
 def return_listing(session: Session, actor: Actor, kind: ListingKind, listing_id: int, reason: str, comment: str) -> None:
     """Admin returns a listing with a structured reason and a comment shown to the owner."""
     _require_admin(actor)
-    errors = FieldErrors()
-    try:
-        reason = ReturnReason(reason)
-    except (ValueError, TypeError):
-        errors.add("reason", _("请选择退回原因。"))
-    comment = clean_text(errors, "comment", comment, max_len=2000)
-    if not comment:
-        errors.add("comment", _("请填写退回说明，告诉提交人如何修改。"))
+    values, errors = validate_input(ListingReturnInput, {"reason": reason, "comment": comment})
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
+    reason, comment = values["reason"], values["comment"]
     listing = session.get(listing_model(kind), listing_id)
     if listing is None:
         raise NotFoundError(_("该信息不存在。"))

@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from market.formtools import DatabaseIdField, MarketForm, max_length, options
+from market.formtools import DatabaseIdField, DeclaredForm, MarketForm, options
 from market.inputs import MAX_PAGE
 from market.matching.models import (
     REASONS_BY_VERDICT,
@@ -18,7 +18,7 @@ from market.matching.models import (
     Verdict,
     feedback_label,
 )
-from market.matching.services import BOARD_DAYS, FEEDBACK_COMMENT_MAX_LENGTH
+from market.matching.services import BOARD_DAYS, MatchFeedbackInput
 
 
 def reason_groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -27,17 +27,24 @@ def reason_groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
             for verdict, reasons in REASONS_BY_VERDICT.items()]
 
 
-class MatchFeedbackForm(MarketForm):
+class MatchFeedbackForm(DeclaredForm):
     """Mark a demand × achievement pair relevant or not, with a reason and an optional comment."""
 
     demand_id = DatabaseIdField(validators=[DataRequired()])
     achievement_id = DatabaseIdField(validators=[DataRequired()])
-    verdict = RadioField(_l("判断"), choices=options((v.value, feedback_label(v)) for v in Verdict),
-                         validators=[DataRequired(message=_l("请选择“相关”或“不相关”。"))])
-    reason = SelectField(_l("原因"), choices=options((r.value, feedback_label(r)) for r in FeedbackReason),
-                         validators=[DataRequired(message=_l("请选择原因。"))])
-    comment = TextAreaField(_l("补充说明（可选）"), validators=[Optional(), max_length(FEEDBACK_COMMENT_MAX_LENGTH)])
+    verdict = RadioField(_l("判断"))
+    reason = SelectField(_l("原因"))
+    comment = TextAreaField(_l("补充说明（可选）"))
     next = HiddenField()
+    input_says_missing = True
+
+    def declared_input(self):
+        """The feedback input the matching service validates with."""
+        return MatchFeedbackInput
+
+    def choice_label(self, name: str, value) -> str:
+        """A verdict or a reason by its label."""
+        return feedback_label(Verdict(value) if name == "verdict" else FeedbackReason(value))
 
 
 class MatchBoardFilterForm(MarketForm):

@@ -4,7 +4,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Annotated
 
+import pydantic
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,9 +15,10 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from market.accounts.models import Role, User
 from market.achievements.models import Achievement
+from market.declared import DeclaredInput, cleaned_by, text, validate_input
 from market.demands.models import Demand
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
-from market.inputs import FieldErrors, clean_text
+from market.inputs import FieldErrors
 from market.listings.models import listing_model
 from market.listings.services import get_listing, listing_changed
 from market.listings.vocabulary import ListingKind, ListingStatus
@@ -297,6 +300,40 @@ def _attach_feedback(session: Session, actor: User | None, views: list[MatchView
 
 
 # ----------------------------------------------------------------------------------------------- feedback
+def clean_verdict(errors: FieldErrors, name: str, value) -> Verdict | None:
+    """A judgement of a pair: relevant or not relevant."""
+    try:
+        return Verdict(value)
+    except (ValueError, TypeError):
+        errors.add(name, _("请选择“相关”或“不相关”。"))
+        return None
+
+
+def clean_feedback_reason(errors: FieldErrors, name: str, value) -> FeedbackReason | None:
+    """One of the reasons a pair is (not) relevant."""
+    try:
+        return FeedbackReason(value)
+    except (ValueError, TypeError):
+        errors.add(name, _("请选择原因。"))
+        return None
+
+
+class MatchFeedbackInput(DeclaredInput):
+    """A user's judgement of a demand × achievement pair: the verdict, a reason that goes with it, a comment."""
+
+    verdict: Annotated[Verdict, pydantic.Field(description="判断：相关或不相关。"), cleaned_by(clean_verdict)]
+    reason: Annotated[FeedbackReason, pydantic.Field(description="原因，须与所选判断相符。"),
+                      cleaned_by(clean_feedback_reason)]
+    comment: text(FEEDBACK_COMMENT_MAX_LENGTH, description="补充说明。")
+
+    @classmethod
+    def check_together(cls, values: dict, errors: FieldErrors) -> None:
+        """The reason must be one of the verdict's."""
+        verdict, reason = values.get("verdict"), values.get("reason")
+        if verdict is not None and reason is not None and reason not in REASONS_BY_VERDICT[verdict]:
+            errors.add("reason", _("该原因与所选判断不符。"))
+
+
 def save_feedback(session: Session, actor: User, *, demand_id: int, achievement_id: int, verdict: str,
                   reason: str, comment: str = "") -> MatchFeedback:
     """Record (or change) the actor's verdict on a pair; they must be allowed to see the matches of one side."""
@@ -307,20 +344,7 @@ def save_feedback(session: Session, actor: User, *, demand_id: int, achievement_
         raise NotFoundError(_("该匹配不存在或您无权查看。"))
     if not (can_see_matches(actor, demand) or can_see_matches(actor, achievement)):
         raise PermissionDeniedError(_("只有能查看匹配结果的用户可以反馈。"))
-    errors = FieldErrors()
-    try:
-        verdict = Verdict(verdict)
-    except ValueError:
-        errors.add("verdict", _("请选择“相关”或“不相关”。"))
-        verdict = None
-    try:
-        reason = FeedbackReason(reason)
-    except ValueError:
-        errors.add("reason", _("请选择原因。"))
-        reason = None
-    if verdict is not None and reason is not None and reason not in REASONS_BY_VERDICT[verdict]:
-        errors.add("reason", _("该原因与所选判断不符。"))
-    comment = clean_text(errors, "comment", comment, max_len=FEEDBACK_COMMENT_MAX_LENGTH)
+    values, errors = validate_input(MatchFeedbackInput, {"verdict": verdict, "reason": reason, "comment": comment})
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
     feedback = session.scalar(select(MatchFeedback).where(
@@ -329,7 +353,7 @@ def save_feedback(session: Session, actor: User, *, demand_id: int, achievement_
     if feedback is None:
         feedback = MatchFeedback(user_id=actor.id, demand_id=demand.id, achievement_id=achievement.id)
         session.add(feedback)
-    feedback.verdict, feedback.reason, feedback.comment = verdict, reason, comment
+    feedback.verdict, feedback.reason, feedback.comment = values["verdict"], values["reason"], values["comment"]
     feedback.updated_at = utcnow()
     session.flush()
     return feedback

@@ -214,14 +214,21 @@ def test_a_response_may_name_only_a_published_achievement_of_ones_own_organisati
     assert count(DemandResponse) == 0
 
 
-@pytest.mark.parametrize("proposal, amount, field", [
-    ("", None, "proposal"), ("方" * 5001, None, "proposal"), ("方案\x00", None, "proposal"),
-    ("方案", 0, "amount_fen"), ("方案", -5, "amount_fen"),
+@pytest.mark.parametrize("proposal, amount, achievement, field, message", [
+    ("", None, None, "proposal", "此项必填。"), ("方" * 5001, None, None, "proposal", "不能超过 5000 个字符。"),
+    ("方案\x00", None, None, "proposal", "包含不允许的控制字符。"),
+    ("方案", 0, None, "amount_fen", "金额必须大于零且不超过上限。"),
+    ("方案", -5, None, "amount_fen", "金额必须大于零且不超过上限。"),
+    ("方案", "5", None, "amount_fen", "金额必须大于零且不超过上限。"),
+    ("方案", None, "abc", "achievement_id", "请选择本机构已发布的成果。"),
+    ("方案", None, "١٢", "achievement_id", "请选择本机构已发布的成果。"),
+    ("方案", None, 99_999_999, "achievement_id", "请选择本机构已发布的成果。"),
 ])
-def test_bad_response_is_refused_with_a_field_message(world, demand, proposal, amount, field):
+def test_bad_response_is_refused_with_a_field_message(world, demand, proposal, amount, achievement, field, message):
     with pytest.raises(ValidationError) as error:
-        respond_to_demand(db.session, world.researcher, demand.id, proposal=proposal, amount_fen=amount)
-    assert field in error.value.fields
+        respond_to_demand(db.session, world.researcher, demand.id, proposal=proposal, amount_fen=amount,
+                          achievement_id=achievement)
+    assert error.value.fields == {field: message}
     assert count(DemandResponse) == 0
 
 
@@ -530,19 +537,22 @@ def test_fourth_intermediary_is_allowed_after_an_admin_records_an_exception(worl
     assert fresh(second).stage == DealStage.REGISTERED
 
 
-@pytest.mark.parametrize("rows, rate, field", [
-    ([("1", 5000), ("2", 4000)], 1000, "share_2"),
-    ([("BROKER0", 5000), ("BROKER0", 5000)], 1000, "intermediary_2"),
-    ([("BROKER0", None), ("BROKER1", None)], 1000, "share_1"),
-    ([("", 5000)], 1000, "intermediary_1"),
-    ([("RESEARCHER", 10000)], 1000, "intermediary_1"),
-    ([("١٢", 10000)], 1000, "intermediary_1"),
-    ([("FULL-WIDTH BROKER0", 10000)], 1000, "intermediary_1"),
-    ([("BROKER0", 0)], 1000, "share_1"),
-    ([("BROKER0", 10000)], 10001, "reward_rate"),
-    ([("BROKER0", 10000)], -1, "reward_rate"),
+@pytest.mark.parametrize("rows, rate, field, message", [
+    ([("1", 5000), ("2", 4000)], 1000, "share_2", "各人分成比例合计须为 100%（当前 90%）。"),
+    ([("BROKER0", 5000), ("BROKER0", 5000)], 1000, "intermediary_2", "同一人不能重复填写。"),
+    ([("BROKER0", None), ("BROKER1", None)], 1000, "share_1", "请填写分成比例。"),
+    ([("", 5000)], 1000, "intermediary_1", "请选择技术经理人。"),
+    ([("RESEARCHER", 10000)], 1000, "intermediary_1", "请选择平台上已审核的技术经理人。"),
+    ([("١٢", 10000)], 1000, "intermediary_1", "请选择平台上已审核的技术经理人。"),
+    ([("FULL-WIDTH BROKER0", 10000)], 1000, "intermediary_1", "请选择平台上已审核的技术经理人。"),
+    ([("BROKER0", 0)], 1000, "share_1", "分成比例应大于 0% 且不超过 100%。"),
+    ([("BROKER0", "100")], 1000, "share_1", "分成比例应大于 0% 且不超过 100%。"),
+    ([("BROKER0", 10000)], 10001, "reward_rate", "奖励比例应在 0% 到 100% 之间。"),
+    ([("BROKER0", 10000)], -1, "reward_rate", "奖励比例应在 0% 到 100% 之间。"),
+    ([("BROKER0", 10000)], "10", "reward_rate", "奖励比例应在 0% 到 100% 之间。"),
+    ([("BROKER0", 2500)] * 4, 1000, "intermediaries", "最多填写 3 名中介服务人员。"),
 ])
-def test_bad_intermediaries_are_refused_with_a_field_message(world, make_deal, brokers, rows, rate, field):
+def test_bad_intermediaries_are_refused_with_a_field_message(world, make_deal, brokers, rows, rate, field, message):
     names = {"BROKER0": str(brokers[0].id), "BROKER1": str(brokers[1].id), "RESEARCHER": str(world.researcher.id),
              "1": str(brokers[0].id), "2": str(brokers[1].id),
              "FULL-WIDTH BROKER0": str(brokers[0].id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))}
@@ -551,7 +561,7 @@ def test_bad_intermediaries_are_refused_with_a_field_message(world, make_deal, b
         set_intermediaries(db.session, world.researcher, deal.id,
                            people=[(names.get(person, person), share) for person, share in rows],
                            reward_rate_bp=rate)
-    assert field in error.value.fields
+    assert error.value.fields[field] == message
     assert count(DealIntermediary) == 0
 
 
@@ -608,6 +618,31 @@ def test_an_admin_assigns_a_broker_but_not_a_researcher(world, make_deal):
     assert fresh(deal).broker_id == world.broker.id
     with pytest.raises(PermissionDeniedError):
         assign_broker(db.session, world.broker, deal.id, str(world.other_broker.id))
+
+
+@pytest.mark.parametrize("broker, message", [
+    ("abc", "请选择平台上已审核的技术经理人。"), ("１", "请选择平台上已审核的技术经理人。"),
+    ("RESEARCHER", "请选择平台上已审核的技术经理人。"), (99_999_999, "请选择平台上已审核的技术经理人。"),
+])
+def test_a_bad_broker_assignment_is_refused_with_its_message(world, make_deal, broker, message):
+    deal = make_deal(broker=None)
+    with pytest.raises(ValidationError) as error:
+        assign_broker(db.session, world.admin, deal.id, str(world.researcher.id) if broker == "RESEARCHER" else broker)
+    assert error.value.fields == {"broker": message}
+    assert fresh(deal).broker_id is None
+
+
+@pytest.mark.parametrize("reason, message", [
+    ("", "请填写例外原因。"), ("  \n ", "请填写例外原因。"), (None, "请填写例外原因。"),
+    ("\u200b", "请填写可见的文字，不能只有空白或不可见字符。"), ("原" * 1001, "不能超过 1000 个字符。"),
+    ("原因\x07", "包含不允许的控制字符。"), (5, "应为文本。"),
+])
+def test_an_exception_needs_a_written_reason(world, make_deal, reason, message):
+    deal = make_deal(DealStage.NEGOTIATION)
+    with pytest.raises(ValidationError) as error:
+        record_intermediary_exception(db.session, world.admin, deal.id, reason=reason)
+    assert error.value.fields == {"exception_reason": message}
+    assert not fresh(deal).intermediary_exception
 
 
 def test_board_groups_deals_by_stage_and_filters_by_valley_field_and_broker(world, make_deal, make_user, make_achievement):

@@ -262,20 +262,24 @@ def test_pair_marked_not_relevant_is_dimmed_and_last_for_the_whole_organisation(
     assert not any(m.dismissed for m in outsider)
 
 
-@pytest.mark.parametrize("verdict, reason, comment, field", [
-    ("maybe", "content_fits", "", "verdict"),
-    ("relevant", "", "", "reason"),
-    ("relevant", "price_mismatch", "", "reason"),
-    ("not_relevant", "worth_contacting", "", "reason"),
-    ("relevant", "content_fits", "很长" * 251, "comment"),
+@pytest.mark.parametrize("verdict, reason, comment, fields", [
+    ("maybe", "content_fits", "", {"verdict": "请选择“相关”或“不相关”。"}),
+    (None, "content_fits", "", {"verdict": "请选择“相关”或“不相关”。"}),
+    ("relevant", "", "", {"reason": "请选择原因。"}),
+    ("relevant", ["content_fits"], "", {"reason": "请选择原因。"}),
+    ("relevant", "price_mismatch", "", {"reason": "该原因与所选判断不符。"}),
+    ("not_relevant", "worth_contacting", "", {"reason": "该原因与所选判断不符。"}),
+    ("relevant", "content_fits", "很长" * 251, {"comment": "不能超过 500 个字符。"}),
+    ("relevant", "content_fits", "说明\x00", {"comment": "包含不允许的控制字符。"}),
+    ("", "", 5, {"verdict": "请选择“相关”或“不相关”。", "reason": "请选择原因。", "comment": "应为文本。"}),
 ])
-def test_invalid_feedback_is_refused(make_achievement, make_demand, verdict, reason, comment, field):
+def test_invalid_feedback_is_refused(make_achievement, make_demand, verdict, reason, comment, fields):
     achievement = make_achievement(**HYDROGEN)
     demand = make_demand(**HYDROGEN_NEED)
     with pytest.raises(ValidationError) as refused:
         services.save_feedback(db.session, demand.submitter, demand_id=demand.id, achievement_id=achievement.id,
                                verdict=verdict, reason=reason, comment=comment)
-    assert field in refused.value.fields
+    assert refused.value.fields == fields
     assert db.session.scalar(select(func.count()).select_from(MatchFeedback)) == 0
 
 

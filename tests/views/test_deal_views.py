@@ -10,10 +10,12 @@ from flask_login import login_user
 from sqlalchemy import func, select
 
 from market.awards.models import Award
+from market.deals import forms as deal_forms
 from market.deals import recording as deal_recording
 from market.deals.bids import place_bid
+from market.deals.inputs import IntermediariesInput
 from market.deals.intermediaries import set_intermediaries
-from market.deals.limits import BOARD_STAGES
+from market.deals.limits import BOARD_STAGES, MAX_INTERMEDIARY_ROWS
 from market.deals.models import (
     Bid,
     BidVersion,
@@ -25,6 +27,7 @@ from market.deals.models import (
     DemandResponse,
 )
 from market.deals.pipeline import register_deal
+from market.declared import declared_limits
 from market.extensions import db
 from market.notifications.models import Notification
 from tests.api_requests import bearer
@@ -337,7 +340,10 @@ CASES = (
     + form_case("response", None, "researcher", "/deals/responses/new/{demand}", {"proposal": "方案"}, "amount_fen",
                 MONEY_BAD)
     + form_case("response", None, "researcher", "/deals/responses/new/{demand}", {"amount_fen": "5"}, "proposal",
-                [("", "必填"), ("方" * 5001, "5000")])
+                [("", "必填"), ("方" * 5001, "5000"), ("  ", "必填"), ("方案\x07", "控制字符")])
+    + form_case("response", None, "researcher", "/deals/responses/new/{demand}", {"proposal": "方案"},
+                "achievement_id", [("abc", "本机构已发布的成果"), ("１", "本机构已发布的成果"),
+                                   ("99999999", "本机构已发布的成果")])
     + form_case("terms", DealStage.NEGOTIATION, "buyer", "/deals/{deal}/terms", {"mode": "assignment"},
                 "agreed_amount_fen", MONEY_BAD + [("0", "大于零")])
     + form_case("notice", DealStage.PRICING, "researcher", "/deals/{deal}/notice", {}, "notice_days",
@@ -363,10 +369,18 @@ CASES = (
     + form_case("intermediaries", DealStage.NEGOTIATION, "broker", "/deals/{deal}/intermediaries",
                 {"share_1": "100", "reward_rate": "10"}, "intermediary_1",
                 [("abc", "技术经理人"), ("١٢", "技术经理人"), ("１", "技术经理人"), ("{researcher}", "技术经理人"), ("99999999", "技术经理人")])
+    + form_case("intermediaries", DealStage.NEGOTIATION, "broker", "/deals/{deal}/intermediaries",
+                {"intermediary_1": "{other_broker}", "share_1": "60", "share_2": "40", "reward_rate": "10"},
+                "intermediary_2", [("{other_broker}", "同一人不能重复填写"), ("", "请选择技术经理人")])
+    + form_case("intermediaries", DealStage.NEGOTIATION, "broker", "/deals/{deal}/intermediaries",
+                {"intermediary_1": "{other_broker}", "share_1": "60", "intermediary_2": "{broker}", "reward_rate": "10"},
+                "share_2", [("", "请填写分成比例"), ("30", "合计须为 100%（当前 90%）")])
+    + form_case("intermediaries", DealStage.NEGOTIATION, "broker", "/deals/{deal}/intermediaries", {"reward_rate": "10"},
+                "agent_organisation", [("abc", "技术转移机构"), ("{buyer_organisation}", "技术转移机构")])
     + form_case("exception", DealStage.NEGOTIATION, "admin", "/deals/{deal}/exception", {}, "exception_reason",
-                TEXT_REQUIRED_BAD)
+                TEXT_REQUIRED_BAD + [("  ", "请填写例外原因"), ("\u200b", "可见的文字")])
     + form_case("broker", DealStage.NEGOTIATION, "admin", "/deals/{deal}/broker", {}, "broker",
-                [("abc", "技术经理人"), ("{researcher}", "技术经理人")])
+                [("abc", "技术经理人"), ("{researcher}", "技术经理人"), ("١٢", "技术经理人"), ("99999999", "技术经理人")])
     + form_case("payment", DealStage.PERFORMANCE, "researcher", "/deals/{deal}/payments", {"paid_on": "{today}"},
                 "amount_fen", MONEY_BAD + [("", "请填写金额"), ("301", "超过合同金额")])
     + form_case("payment", DealStage.PERFORMANCE, "researcher", "/deals/{deal}/payments", {"amount_fen": "10"},
@@ -378,7 +392,8 @@ CASES = (
 def test_bad_input_on_a_deal_form_is_shown_next_to_the_field_and_nothing_is_saved(
         world, make_deal, form, stage, role, path, valid, field, bad, message):
     ids = {"achievement": world.achievement.id, "demand": world.demand.id, "today": deal_recording.today().isoformat(),
-           "other_broker": world.other_broker.id, "researcher": world.researcher.id}
+           "other_broker": world.other_broker.id, "researcher": world.researcher.id, "broker": world.broker.id,
+           "buyer_organisation": world.buyer.organisation_id}
     if stage == "bid":
         ids["bid"] = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN,
                                mode="assignment").id
@@ -395,6 +410,22 @@ def test_bad_input_on_a_deal_form_is_shown_next_to_the_field_and_nothing_is_save
     assert response.status_code == 422, page_of(response)[:500]
     assert message in field_message(page_of(response), field)
     assert snapshot(ids.get("deal")) == before
+
+
+@pytest.mark.parametrize("form_class", [deal_forms.ResponseForm, deal_forms.IntermediariesForm,
+                                        deal_forms.ExceptionForm, deal_forms.AssignBrokerForm])
+def test_a_deal_form_shows_the_fields_and_limits_of_its_declared_input(app, form_class):
+    with app.test_request_context():
+        form = form_class(formdata=None)
+    limits = declared_limits(form.declared_input())
+    assert set(limits) <= set(form._fields)
+    assert {name: (bool(form[name].flags.required), getattr(form[name].flags, "maxlength", None))
+            for name in limits} == {name: (limit.required, limit.max_length) for name, limit in limits.items()}
+
+
+def test_the_intermediaries_input_has_a_person_and_a_share_for_each_row():
+    assert [name for name in IntermediariesInput.model_fields if name.startswith(("intermediary_", "share_"))] == [
+        f"{field}_{number}" for number in range(1, MAX_INTERMEDIARY_ROWS + 1) for field in ("intermediary", "share")]
 
 
 @pytest.mark.parametrize("form, path, data, check", [

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from market.extensions import db
 from market.matching import services
-from market.matching.models import MatchFeedback, MatchPair
+from market.matching.forms import MatchFeedbackForm
+from market.matching.models import FeedbackReason, MatchFeedback, MatchPair, Verdict
 from tests.conftest import HYDROGEN, HYDROGEN_NEED, viewer_of
 
 
@@ -102,6 +103,9 @@ def test_feedback_is_stored_changed_and_the_pair_dimmed(client, login, pair):
     ({"verdict": "relevant", "reason": "price_mismatch"}, "该原因与所选判断不符"),
     ({"verdict": "", "reason": "content_fits"}, "请选择“相关”或“不相关”"),
     ({"verdict": "relevant", "reason": "nonsense"}, "反馈未保存"),
+    ({"verdict": "relevant", "reason": ""}, "反馈未保存：请选择原因。"),
+    ({"verdict": "relevant", "reason": "content_fits", "comment": "很长" * 251}, "反馈未保存：不能超过 500 个字符。"),
+    ({"verdict": "relevant", "reason": "content_fits", "comment": "说明\x07"}, "反馈未保存：包含不允许的控制字符。"),
 ])
 def test_invalid_feedback_is_not_stored(client, login, pair, data, message):
     achievement, demand = pair
@@ -111,6 +115,16 @@ def test_invalid_feedback_is_not_stored(client, login, pair, data, message):
                            follow_redirects=True)
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(MatchFeedback)) == 0
+
+
+def test_the_feedback_form_offers_the_declared_verdicts_reasons_and_comment_limit(app):
+    with app.test_request_context():
+        form = MatchFeedbackForm(formdata=None)
+    assert form.declared_input() is services.MatchFeedbackInput
+    assert [choice.value for choice in form.verdict.choices] == [verdict.value for verdict in Verdict]
+    assert [choice.value for choice in form.reason.choices] == [reason.value for reason in FeedbackReason]
+    assert form.verdict.flags.required and form.reason.flags.required and not form.comment.flags.required
+    assert form.comment.flags.maxlength == services.FEEDBACK_COMMENT_MAX_LENGTH
 
 
 def test_feedback_from_another_organisation_is_refused(client, login_as, pair):

@@ -1,13 +1,17 @@
 """The review workflow through the pages: draft, review, return, resubmit, publish, withdraw, renew, expire,
 follows, the workspace and the organisation page. Each step checks status, redirect, flash text and the database."""
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from market.achievements.models import Achievement
 from market.extensions import db
+from market.listings.forms import ListingReturnForm
 from market.listings.models import Follow, ListingEvent
+from market.listings.services import RETURN_COMMENT_MAX_LENGTH, ListingReturnInput
+from market.listings.vocabulary import ReturnReason
 from market.notifications.models import Notification
 from market.timeutil import utcnow
 from tests.conftest import PASSWORD, pass_code_step
@@ -113,6 +117,29 @@ def test_returning_without_a_comment_keeps_the_listing_in_review(client, login_a
     assert response.status_code == 422
     assert "请填写退回说明。" in response.get_data(as_text=True)
     assert stored(listing.id).status == "pending"
+    assert db.session.scalar(select(Notification)) is None
+
+
+def test_the_return_form_offers_the_declared_reasons_and_comment_limit(app):
+    with app.test_request_context():
+        form = ListingReturnForm(formdata=None)
+    assert form.declared_input() is ListingReturnInput
+    assert [choice.value for choice in form.reason.choices] == [""] + [reason.value for reason in ReturnReason]
+    assert form.reason.flags.required and form.comment.flags.required
+    assert form.comment.flags.maxlength == RETURN_COMMENT_MAX_LENGTH
+
+
+def test_a_refused_return_shows_the_message_next_to_the_field_and_saves_nothing(client, login_as, admin_client,
+                                                                                make_achievement):
+    listing = make_achievement(owner=login_as("researcher"), status="pending")
+    events = db.session.scalar(select(func.count()).select_from(ListingEvent))
+    response = admin_client.post(f"/admin/review/achievement/{listing.id}/return",
+                                 data={"reason": "incomplete", "comment": "\u200b"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert re.search(r'name="comment".*?invalid-feedback d-block">请填写退回说明，告诉提交人如何修改。</div>', page, re.DOTALL)
+    assert stored(listing.id).status == "pending"
+    assert db.session.scalar(select(func.count()).select_from(ListingEvent)) == events
     assert db.session.scalar(select(Notification)) is None
 
 
