@@ -67,6 +67,25 @@ def clean_text(errors: FieldErrors, name: str, value, *, max_len: int, required:
     return value
 
 
+def clean_required_text(errors: FieldErrors, name: str, value, *, max_len: int, missing: str) -> str:
+    """Required text (a reason, a note) whose empty value gets its own message, `missing`."""
+    text = clean_text(errors, name, value, max_len=max_len, required=True)
+    if name in errors and (value is None or isinstance(value, str) and not value.strip()):
+        errors[name] = missing
+    return text
+
+
+def clean_required_date(errors: FieldErrors, name: str, value, *, low: date, high: date, malformed: str,
+                        missing: str) -> date | None:
+    """A required date within [low, high], with the caller's messages for a bad and for a missing value."""
+    day = clean_date(errors, name, value, low=low, high=high)
+    if name in errors:
+        errors[name] = malformed
+    elif day is None:
+        errors.add(name, missing)
+    return day
+
+
 def has_visible_content(text: str) -> bool:
     """Whether the text shows anything: a character that is not white space, a format character or ignorable."""
     return any(not (ch.isspace() or unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp", "Cc") or _IGNORABLE.match(ch))

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from pydantic import Field
 
 from market.declared import DeclaredInput, cleaned_by
-from market.inputs import MAX_ID, FieldErrors, clean_date, clean_id, clean_text
+from market.inputs import MAX_ID, FieldErrors, clean_date, clean_id, clean_required_text
 from market.money import MAX_FEN
 from market.timeutil import today_in_china
 
@@ -18,10 +18,7 @@ REVERSAL_REASON_MAX_LENGTH = 500
 
 def clean_reversal_reason(errors: FieldErrors, name: str, value) -> str:
     """The written reason for reversing an award (required)."""
-    reason = clean_text(errors, name, value, max_len=REVERSAL_REASON_MAX_LENGTH, required=True)
-    if name in errors and (value is None or isinstance(value, str) and not value.strip()):
-        errors[name] = _("请填写冲正原因。")
-    return reason
+    return clean_required_text(errors, name, value, max_len=REVERSAL_REASON_MAX_LENGTH, missing=_("请填写冲正原因。"))
 
 
 def clean_enterprise_id(errors: FieldErrors, name: str, value) -> int | None:

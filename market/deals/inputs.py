@@ -23,7 +23,7 @@ from market.deals.limits import (
 from market.deals.models import DealStage
 from market.deals.recording import clean_amount
 from market.declared import DeclaredInput, EmptyInput, cleaned_by, text
-from market.inputs import MAX_ID, FieldErrors, clean_date, clean_id, clean_int, clean_text
+from market.inputs import MAX_ID, FieldErrors, clean_id, clean_int, clean_required_date, clean_required_text, clean_text
 from market.listings.vocabulary import TransferMode
 from market.money import BASIS_POINTS, MAX_FEN, rate_number
 
@@ -53,12 +53,8 @@ def clean_notice_days(errors: FieldErrors, name: str, value) -> int | None:
 
 def clean_signing_date(errors: FieldErrors, name: str, value) -> date | None:
     """The day the contract was signed (not after today)."""
-    day = clean_date(errors, name, value, low=EARLIEST_DATE, high=recording.today())
-    if name in errors:
-        errors[name] = _("签约日期格式应为 YYYY-MM-DD，且不能晚于今天。")
-    elif day is None:
-        errors.add(name, _("请填写签约日期。"))
-    return day
+    return clean_required_date(errors, name, value, low=EARLIEST_DATE, high=recording.today(),
+                               malformed=_("签约日期格式应为 YYYY-MM-DD，且不能晚于今天。"), missing=_("请填写签约日期。"))
 
 
 def clean_registration_number(errors: FieldErrors, name: str, value) -> str:
@@ -76,20 +72,13 @@ def clean_registration_number(errors: FieldErrors, name: str, value) -> str:
 
 def clean_registration_date(errors: FieldErrors, name: str, value) -> date | None:
     """The day the contract was registered (not after today)."""
-    day = clean_date(errors, name, value, low=EARLIEST_DATE, high=recording.today())
-    if name in errors:
-        errors[name] = _("登记日期格式应为 YYYY-MM-DD，且不能晚于今天。")
-    elif day is None:
-        errors.add(name, _("请填写登记日期。"))
-    return day
+    return clean_required_date(errors, name, value, low=EARLIEST_DATE, high=recording.today(),
+                               malformed=_("登记日期格式应为 YYYY-MM-DD，且不能晚于今天。"), missing=_("请填写登记日期。"))
 
 
 def clean_reason(errors: FieldErrors, name: str, value) -> str:
     """The written reason for ending a deal (required)."""
-    reason = clean_text(errors, name, value, max_len=MAX_REASON_CHARS, required=True)
-    if name in errors and (value is None or isinstance(value, str) and not value.strip()):
-        errors[name] = _("请填写终止原因。")
-    return reason
+    return clean_required_text(errors, name, value, max_len=MAX_REASON_CHARS, missing=_("请填写终止原因。"))
 
 
 def clean_round_number(errors: FieldErrors, name: str, value) -> int | None:
@@ -216,10 +205,7 @@ def clean_reward_rate(errors: FieldErrors, name: str, value) -> int | None:
 
 def clean_exception_reason(errors: FieldErrors, name: str, value) -> str:
     """The written reason for an intermediary exception (required)."""
-    reason = clean_text(errors, name, value, max_len=MAX_REASON_CHARS, required=True)
-    if name in errors and (value is None or isinstance(value, str) and not value.strip()):
-        errors[name] = _("请填写例外原因。")
-    return reason
+    return clean_required_text(errors, name, value, max_len=MAX_REASON_CHARS, missing=_("请填写例外原因。"))
 
 
 def chosen_id(clean, description: str) -> Any:
