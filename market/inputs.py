@@ -159,6 +159,20 @@ def clean_id(errors: FieldErrors, name: str, value, *, message: str | None = Non
     return chosen
 
 
+def clean_whole_number(errors: FieldErrors, name: str, value, *, low: int, high: int, invalid: str,
+                       missing: str | None = None, empty: int | None = None) -> int | None:
+    """A JSON or form integer (never text, a float or a bool) within [low, high], refused with `invalid`; an empty
+    value is refused with `missing` when given, else it becomes `empty`."""
+    if value is None or value == "":
+        if missing:
+            errors.add(name, missing)
+        return empty
+    if type(value) is not int or not low <= value <= high:
+        errors.add(name, invalid)
+        return None
+    return value
+
+
 def clean_fen(errors: FieldErrors, name: str, value) -> int | None:
     """An amount in integer fen (0 … 10^15) or None."""
     return clean_int(errors, name, value, low=0, high=MAX_FEN)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from pydantic import Field
 
 from market.declared import DeclaredInput, cleaned_by
-from market.inputs import MAX_ID, FieldErrors, clean_date, clean_id, clean_required_text
+from market.inputs import MAX_ID, FieldErrors, clean_date, clean_id, clean_required_text, clean_whole_number
 from market.money import MAX_FEN
 from market.timeutil import today_in_china
 
@@ -44,13 +44,8 @@ def clean_grant_day(errors: FieldErrors, name: str, value) -> dt.date | None:
 
 def _grant_amount(errors: FieldErrors, name: str, value, missing: str) -> int | None:
     """A whole number of fen from 0 to MAX_FEN (an integer, never text, a float or a bool)."""
-    if value is None or value == "":
-        errors.add(name, missing)
-        return None
-    if type(value) is not int or not 0 <= value <= MAX_FEN:
-        errors.add(name, _("金额必须是不小于零的整数（分）。"))
-        return None
-    return value
+    return clean_whole_number(errors, name, value, low=0, high=MAX_FEN, invalid=_("金额必须是不小于零的整数（分）。"),
+                              missing=missing)
 
 
 def clean_founders_paid_in(errors: FieldErrors, name: str, value) -> int | None:

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from pydantic import Field
 
 from market.declared import DeclaredInput, cleaned_by
-from market.inputs import FieldErrors, clean_date
+from market.inputs import FieldErrors, clean_date, clean_whole_number
 from market.money import MAX_FEN
 
 EARLIEST_PAYMENT_DATE = dt.date(2000, 1, 1)
@@ -16,13 +16,8 @@ MIN_PAYMENT_FEN = 1
 
 def clean_payment_amount(errors: FieldErrors, name: str, value, *, high: int) -> int | None:
     """A whole number of fen from MIN_PAYMENT_FEN to `high` (an integer, never text, a float or a bool)."""
-    if value is None or value == "":
-        errors.add(name, _("请填写金额。"))
-        return None
-    if type(value) is not int or not MIN_PAYMENT_FEN <= value <= high:
-        errors.add(name, _("金额必须是大于零的整数（分）。"))
-        return None
-    return value
+    return clean_whole_number(errors, name, value, low=MIN_PAYMENT_FEN, high=high,
+                              invalid=_("金额必须是大于零的整数（分）。"), missing=_("请填写金额。"))
 
 
 def clean_payment_day(errors: FieldErrors, name: str, value, *, low: dt.date) -> dt.date | None:

@@ -23,7 +23,16 @@ from market.deals.limits import (
 from market.deals.models import DealStage
 from market.deals.recording import clean_amount
 from market.declared import DeclaredInput, EmptyInput, cleaned_by, text
-from market.inputs import MAX_ID, FieldErrors, clean_id, clean_int, clean_required_date, clean_required_text, clean_text
+from market.inputs import (
+    MAX_ID,
+    FieldErrors,
+    clean_id,
+    clean_int,
+    clean_required_date,
+    clean_required_text,
+    clean_text,
+    clean_whole_number,
+)
 from market.listings.vocabulary import TransferMode
 from market.money import BASIS_POINTS, MAX_FEN, rate_number
 
@@ -185,22 +194,14 @@ def clean_agency_choice(errors: FieldErrors, name: str, value) -> int | None:
 
 def clean_share(errors: FieldErrors, name: str, value) -> int | None:
     """An intermediary's share in basis points, above 0% and at most 100% (None when left empty)."""
-    if value in (None, ""):
-        return None
-    if type(value) is not int or not 1 <= value <= BASIS_POINTS:
-        errors.add(name, _("分成比例应大于 0% 且不超过 100%。"))
-        return None
-    return value
+    return clean_whole_number(errors, name, value, low=1, high=BASIS_POINTS,
+                              invalid=_("分成比例应大于 0% 且不超过 100%。"))
 
 
 def clean_reward_rate(errors: FieldErrors, name: str, value) -> int | None:
     """The intermediaries' reward rate in basis points, 0% to 100% (0 when left empty)."""
-    if value in (None, ""):
-        return 0
-    if type(value) is not int or not 0 <= value <= BASIS_POINTS:
-        errors.add(name, _("奖励比例应在 0% 到 100% 之间。"))
-        return None
-    return value
+    return clean_whole_number(errors, name, value, low=0, high=BASIS_POINTS,
+                              invalid=_("奖励比例应在 0% 到 100% 之间。"), empty=0)
 
 
 def clean_exception_reason(errors: FieldErrors, name: str, value) -> str:

@@ -21,7 +21,7 @@ from market.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from market.inputs import FieldErrors
+from market.inputs import FieldErrors, clean_whole_number
 from market.money import MAX_FEN
 from market.notifications.services import notify
 from market.timeutil import today_in_china, utcnow
@@ -62,14 +62,8 @@ def raise_if_errors(errors: FieldErrors) -> None:
 
 def clean_amount(errors: FieldErrors, name: str, value, *, required: bool) -> int | None:
     """A positive amount in integer fen (forms convert 万元 text to fen)."""
-    if value is None or value == "":
-        if required:
-            errors.add(name, _("请填写金额。"))
-        return None
-    if type(value) is not int or not 0 < value <= MAX_FEN:
-        errors.add(name, _("金额必须大于零且不超过上限。"))
-        return None
-    return value
+    return clean_whole_number(errors, name, value, low=1, high=MAX_FEN, invalid=_("金额必须大于零且不超过上限。"),
+                              missing=_("请填写金额。") if required else None)
 
 
 def bid_link(bid: Bid) -> str:
