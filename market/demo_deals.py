@@ -10,11 +10,11 @@ from market.achievements.models import Achievement
 from market.awards import services as award_services
 from market.deals.bids import accept_bid, counter_bid, place_bid
 from market.deals.models import Deal, DealIntermediary, DealStage
-from market.deals.payments import record_deal_payment, register_contract
+from market.deals.payments import confirm_deal_payment, record_deal_payment, register_contract
 from market.deals.pipeline import advance_deal
 from market.listings.vocabulary import ListingStatus
 from market.preorders.models import PreorderAgreement, PreorderDelivery
-from market.preorders.payments import record_preorder_payment, register_agreement
+from market.preorders.payments import confirm_preorder_payment, record_preorder_payment, register_agreement
 
 WAN = 1_000_000  # fen in 10,000 yuan
 
@@ -70,8 +70,9 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
     register_contract(session, snapshot, deal, achievement.submitter)
     session.flush()
     half = deal.agreed_amount_fen // 2
-    record_deal_payment(session, achievement.submitter, deal.id, amount_fen=half, paid_on=date(2025, 8, 15))
-    record_deal_payment(session, achievement.submitter, deal.id, amount_fen=half // 2, paid_on=date(2026, 3, 10))
+    for amount_fen, paid_on in ((half, date(2025, 8, 15)), (half // 2, date(2026, 3, 10))):
+        payment = record_deal_payment(session, achievement.submitter, deal.id, amount_fen=amount_fen, paid_on=paid_on)
+        confirm_deal_payment(session, buyer, payment.id)
     return 1
 
 
@@ -96,6 +97,7 @@ def _paid_preorder(session: Session, enterprises: list[User]) -> None:
     snapshot = award_services.lock_books(session)
     register_agreement(session, snapshot, session.get(PreorderAgreement, agreement.id), seller)
     session.flush()
-    record_preorder_payment(session, buyer, agreement.id, amount_fen=800 * WAN, paid_on=date(2025, 7, 31))
+    payment = record_preorder_payment(session, buyer, agreement.id, amount_fen=800 * WAN, paid_on=date(2025, 7, 31))
+    confirm_preorder_payment(session, seller, payment.id)
 
 

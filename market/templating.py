@@ -6,6 +6,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from market.confirmations.models import STATUS_LABELS, FactStatus
 from market.listings.vocabulary import label
 from market.money import format_rate, format_wan, format_yuan
 
@@ -53,6 +54,7 @@ def register_template_helpers(app: Flask) -> None:
         percent=lambda rate_bp: format_rate(rate_bp) if rate_bp is not None else "",
         date=lambda value: format_date(value, "yyyy-MM-dd") if value else "",
         datetime=lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else "",
+        fact_status=lambda status: STATUS_LABELS[FactStatus(status)],
     )
     app.jinja_env.globals.update(money_range=money_range, url_with=url_with, label=label)
 

@@ -28,6 +28,7 @@ from market.deals.models import PIPELINE, Deal, DealStage
 from market.extensions import db
 from market.seeding import load_reference_data
 from market.timeutil import utcnow
+from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 POSTGRES_URL = os.environ.get("MARKET_TEST_DATABASE_URL", "")
 PASSWORD = "correct-horse-battery"
@@ -411,7 +412,6 @@ def make_deal(deal_world):
     from market.deals.pipeline import (
         advance_deal,
         complete_deal,
-        record_payment,
         register_deal,
         sign_deal,
         start_notice,
@@ -467,8 +467,8 @@ def make_deal(deal_world):
                           registered_on=registered_on or max(today - timedelta(days=4), signed_on or today))
         if reaches(DealStage.PERFORMANCE):
             value = session.get(Deal, deal_id).agreed_amount_fen
-            record_payment(session, owner, deal_id, amount_fen=value // 2 if paid_fen is None else paid_fen,
-                           paid_on=today)
+            record_and_confirm_deal_payment(owner, deal_id, amount_fen=value // 2 if paid_fen is None else paid_fen,
+                                            paid_on=today, confirmer=buyer)
         if stage == DealStage.COMPLETED:
             complete_deal(session, owner, deal_id, note="双方确认项目完成")
         elif stage == DealStage.TERMINATED:
@@ -548,7 +548,8 @@ def make_agreement(app, make_organisation, make_user):
                 "delivered_on": day.isoformat(), "quantity": "1", "amount_fen": amount_fen})
             services.accept_delivery(db.session, buyer, agreement.id, delivery.id, (accepted_on or [day])[0].isoformat())
         for amount_fen, day in payments:
-            services.record_payment(db.session, buyer, agreement.id, amount_fen=amount_fen, paid_on=day.isoformat())
+            record_and_confirm_preorder_payment(buyer, agreement.id, amount_fen=amount_fen, paid_on=day.isoformat(),
+                                                confirmer=seller)
         db.session.commit()  # as the requests that built it would have: other connections (race threads) see it
         return agreement
 

@@ -31,11 +31,13 @@ from market.awards.labels import award_status_label
 from market.awards.models import Award, AwardStatus
 from market.awards.payment_input import PaymentInput
 from market.awards.permissions import may_read_awards_of, recipient_keys_of
+from market.confirmations.inputs import DecisionInput
+from market.confirmations.models import STATUS_LABELS
 from market.deals import board as deal_board
-from market.deals import payments as deal_payments
 from market.deals.models import DealPayment
-from market.deals.pipeline import get_deal, record_payment
-from market.declared import EmptyInput, json_schema, validate_input
+from market.deals.permissions import may_record_payment
+from market.deals.pipeline import decide_payment, get_deal, record_payment
+from market.declared import DeclaredInput, EmptyInput, json_schema, validate_input
 from market.errors import DomainError, PermissionDeniedError, ValidationError
 from market.extensions import db
 from market.inputs import FieldErrors, clean_choice, clean_int
@@ -56,12 +58,12 @@ def read_body() -> dict:
     return read_json_body(request, current_app.config["API_MAX_BODY_BYTES"])
 
 
-def read_optional_body() -> dict:
-    """The body of an action that takes no input: none at all, or a JSON object (which must then be empty)."""
+def read_optional_body(model: type[DeclaredInput] = EmptyInput) -> dict:
+    """The body of an action whose input is all optional: none at all, or a JSON object of the model's shape."""
     if not request.content_length and "Transfer-Encoding" not in request.headers:
         return {}
     data = read_body()
-    refuse_shape(json_schema(EmptyInput), data)
+    refuse_shape(json_schema(model), data)
     return data
 
 
@@ -161,6 +163,12 @@ def payment_json(session: Session, payment: DealPayment | PreorderPayment, award
         "amount_fen": payment.amount_fen,
         "paid_on": iso(payment.paid_on),
         "recorded_by": person_json(session.get(User, payment.recorded_by_id)),
+        "recorded_as": payment.recorded_as,
+        "status": {"code": str(payment.status), "label": str(STATUS_LABELS[payment.status])},
+        "dispute_reason": payment.dispute_reason,
+        "decision_note": payment.decision_note,
+        "decided_by": person_json(session.get(User, payment.decided_by_id) if payment.decided_by_id else None),
+        "decided_at": iso(payment.decided_at),
         "created_at": iso(payment.created_at),
         "awards": awards_json(session, awards),
     }
@@ -196,42 +204,62 @@ def _refusal(error: DomainError) -> StoredResponse:
     return render_json(error.status, {"error": error.code, "message": error.message, "fields": fields})
 
 
-def _record_payment(actor: User, key: str, data: dict, pay: Callable[[int, date], tuple]):
-    """Run a payment once per Idempotency-Key: 201 with the payment and its awards, or the stored answer."""
+def _record_payment(actor: User, key: str, data: dict, pay: Callable[[int, date], DealPayment | PreorderPayment]):
+    """Record a payment once per Idempotency-Key: 201 with the payment waiting for confirmation, or the stored
+    answer."""
     amount, day = _checked_payment(data)
     keyed = KeyedRequest(user_id=actor.id, key=key, method=request.method, path=request.path,
                          fingerprint=request_fingerprint(data))
 
-    def answer(result) -> StoredResponse:
-        payment, awards = result
-        return render_json(201, payment_json(db.session, payment, awards))
+    def answer(payment) -> StoredResponse:
+        return render_json(201, payment_json(db.session, payment, []))
 
     return run_once(db.session, keyed, lambda: pay(amount, day), answer, _refusal)
 
 
 @bp.post("/deals/<int:deal_id>/payments")
 def record_deal_payment(deal_id: int):
-    """Record proceeds received under a registered contract (the transferor's members, the deal's broker and
-    admins); rewards are computed at once."""
+    """Record proceeds received under a registered contract (either party or the deal's broker); they earn rewards
+    when the other side confirms them."""
     actor = require_token_user(db.session, request)
     key = read_idempotency_key(request)
     data = read_body()
     deal = get_deal(db.session, actor, deal_id)
-    if not deal_payments.may_record_payment(actor, deal):
-        raise PermissionDeniedError(_("回款由成果转让方、项目经纪人或平台登记。"))
+    if not may_record_payment(actor, deal):
+        raise PermissionDeniedError(_("回款由成果转让方、受让方或项目经纪人登记。"))
     return _record_payment(actor, key, data, lambda amount, day: record_payment(
         db.session, actor, deal_id, amount_fen=amount, paid_on=day))
 
 
 @bp.post("/preorders/<int:agreement_id>/payments")
 def record_preorder_payment(agreement_id: int):
-    """Record a payment for accepted deliveries of a pre-order agreement; the subsidy is computed at once."""
+    """Record a payment for accepted deliveries of a pre-order agreement; it earns the subsidy when confirmed."""
     actor = require_token_user(db.session, request)
     key = read_idempotency_key(request)
     data = read_body()
     preorders.get_visible_agreement(db.session, actor, agreement_id)
     return _record_payment(actor, key, data, lambda amount, day: preorders.record_payment(
         db.session, actor, agreement_id, amount_fen=amount, paid_on=day))
+
+
+@bp.post("/deal-payments/<int:payment_id>/<decision>")
+def decide_deal_payment(payment_id: int, decision: str):
+    """Confirm, dispute, withdraw or (admins) refuse a recorded proceeds payment; a confirmation answers with the
+    awards it earned."""
+    actor = require_token_user(db.session, request)
+    data = read_optional_body(DecisionInput)
+    payment, awards = decide_payment(db.session, actor, payment_id, decision, reason=data.get("reason", ""))
+    return jsonify(payment_json(db.session, payment, awards))
+
+
+@bp.post("/preorder-payments/<int:payment_id>/<decision>")
+def decide_preorder_payment(payment_id: int, decision: str):
+    """Confirm, dispute, withdraw or (admins) refuse a recorded pre-order payment; a confirmation answers with the
+    subsidy lines it earned."""
+    actor = require_token_user(db.session, request)
+    data = read_optional_body(DecisionInput)
+    payment, awards = preorders.decide_payment(db.session, actor, payment_id, decision, reason=data.get("reason", ""))
+    return jsonify(payment_json(db.session, payment, awards))
 
 
 # ---------------------------------------------------------------- awards

@@ -15,12 +15,15 @@ from market.awards.ledger import balances, find_ledger_problems
 from market.awards.models import Award, AwardStatus, PolicyEvent
 from market.awards.queries import load_rule_catalog
 from market.awards.services import active_rule_sets
+from market.confirmations.models import FactStatus
 from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
 from market.money import format_yuan
 from market.policy.engine import rules_in_force
 from market.policy.rules import CapScope, RuleKind, RuleSet, RuleSetError
 from market.preorders.models import PreorderAgreement, PreorderPayment
 from market.timeutil import today_in_china
+
+UNCOUNTED = (FactStatus.REFUSED, FactStatus.WITHDRAWN)
 
 ACCOUNT_OF_STATUS = {
     AwardStatus.PAYABLE: "awarded",
@@ -85,10 +88,28 @@ def _payer_account_problems(session: Session) -> list[str]:
     return _compare(expected, actual, "granted awards (negated)")
 
 
+def _judged(model) -> list:
+    """The condition of a payment the engine judged and nobody took back (what paid totals count)."""
+    return [model.policy_event_id.is_not(None), model.status.not_in(UNCOUNTED)]
+
+
+def _confirmation_problems(session: Session, model, name: str) -> list[str]:
+    """A confirmed payment the engine never judged, or a refused/withdrawn one whose awards still stand."""
+    problems = [f"{name} {payment_id} is confirmed but was never judged"
+                for (payment_id,) in session.execute(select(model.id).where(
+                    model.status == FactStatus.CONFIRMED, model.policy_event_id.is_(None)))]
+    standing = select(model.id).join(Award, Award.policy_event_id == model.policy_event_id).where(
+        model.status.in_(UNCOUNTED), Award.status.not_in((AwardStatus.REVERSED, AwardStatus.WAIVED)))
+    problems += [f"{name} {payment_id} was taken back but its awards stand"
+                 for payment_id in sorted(set(session.scalars(standing)))]
+    return problems
+
+
 def _deal_payment_problems(session: Session) -> list[str]:
-    """Deal.paid_fen equals the sum of its payments and stays within the agreed amount."""
-    paid = dict(session.execute(select(DealPayment.deal_id, func.sum(DealPayment.amount_fen)).group_by(DealPayment.deal_id)).all())
-    problems = []
+    """Deal.paid_fen equals the sum of its judged payments and stays within the agreed amount."""
+    paid = dict(session.execute(select(DealPayment.deal_id, func.sum(DealPayment.amount_fen))
+                                .where(*_judged(DealPayment)).group_by(DealPayment.deal_id)).all())
+    problems = _confirmation_problems(session, DealPayment, "deal payment")
     for deal_id, paid_fen, agreed_fen in session.execute(select(Deal.id, Deal.paid_fen, Deal.agreed_amount_fen)
                                                           .order_by(Deal.id)):
         recorded = int(paid.get(deal_id) or 0)
@@ -102,10 +123,10 @@ def _deal_payment_problems(session: Session) -> list[str]:
 
 
 def _agreement_payment_problems(session: Session) -> list[str]:
-    """PreorderAgreement.paid_fen equals the sum of its payments, and paid ≤ accepted ≤ value."""
+    """PreorderAgreement.paid_fen equals the sum of its judged payments, and paid ≤ accepted ≤ value."""
     paid = dict(session.execute(select(PreorderPayment.agreement_id, func.sum(PreorderPayment.amount_fen))
-                                .group_by(PreorderPayment.agreement_id)).all())
-    problems = []
+                                .where(*_judged(PreorderPayment)).group_by(PreorderPayment.agreement_id)).all())
+    problems = _confirmation_problems(session, PreorderPayment, "pre-order payment")
     rows = session.execute(select(PreorderAgreement.id, PreorderAgreement.number, PreorderAgreement.paid_fen,
                                   PreorderAgreement.accepted_fen, PreorderAgreement.value_fen).order_by(PreorderAgreement.id))
     for agreement_id, number, paid_fen, accepted_fen, value_fen in rows:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from flask import g, has_request_context
@@ -239,6 +239,16 @@ def get_award(session: Session, award_id: int) -> Award:
     return award
 
 
+APPROVAL_CHECKS: list[Callable[[Session, Award], str | None]] = []
+"""Checks the features that earn awards add: each returns why an award may not be approved yet, or None."""
+
+
+def add_approval_check(check: Callable[[Session, Award], str | None]) -> Callable[[Session, Award], str | None]:
+    """Register a check approve_award runs (used as a decorator by the modules whose facts earn awards)."""
+    APPROVAL_CHECKS.append(check)
+    return check
+
+
 def approve_award(session: Session, actor: User, award_id: int) -> Award:
     """Admin approves a payable award: awarded → entitled."""
     _require_admin(actor)
@@ -247,6 +257,10 @@ def approve_award(session: Session, actor: User, award_id: int) -> Award:
     award = get_award(session, award_id)
     if award.status != AwardStatus.PAYABLE:
         raise RuleViolationError(_("只有待审批的奖补可以审批（当前：%(s)s）。", s=award.status))
+    for check in APPROVAL_CHECKS:
+        reason = check(session, award)
+        if reason:
+            raise RuleViolationError(reason)
     award.status, award.approved_at, award.approved_by_id = AwardStatus.APPROVED, utcnow(), actor.id
     if award.granted_fen:
         post_transaction(session, "approval", [(f"awarded:{award.recipient}", -award.granted_fen),

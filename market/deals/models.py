@@ -12,6 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.confirmations.models import Confirmable
 from market.errors import InvalidStateError
 from market.extensions import db
 from market.listings.vocabulary import TransferMode
@@ -233,8 +234,8 @@ class DealEvent(db.Model):
     actor = relationship("User")
 
 
-class DealPayment(db.Model):
-    """Proceeds received under a deal's registered contract."""
+class DealPayment(Confirmable, db.Model):
+    """Proceeds received under a deal's registered contract, recorded by one side and confirmed by the other."""
 
     __tablename__ = "deal_payments"
     __table_args__ = (CheckConstraint("amount_fen > 0 AND amount_fen <= 1000000000000000", name="amount_range"),
@@ -247,3 +248,5 @@ class DealPayment(db.Model):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     policy_event_id: Mapped[int | None] = mapped_column(ForeignKey("policy_events.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deal = relationship("Deal")

@@ -1,12 +1,16 @@
-"""Money on deals: registering the transfer contract with the engine and recording proceeds payments."""
+"""Money on deals: registering the transfer contract with the engine, and proceeds payments that one side records
+and the other confirms (only a confirmed payment is told to the engine)."""
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.awards import services as award_services
-from market.awards.models import Award
+from market.awards.models import Award, AwardStatus
 from market.awards.payment_input import PaymentInput
+from market.confirmations import services as confirmations
+from market.confirmations.models import COUNTED_STATUSES, FactStatus
+from market.confirmations.table import FactKind
 from market.deals.models import (
     Deal,
     DealEvent,
@@ -14,18 +18,20 @@ from market.deals.models import (
     DealPayment,
     DealStage,
 )
-from market.deals.permissions import PAYABLE_STAGES, may_record_payment
+from market.deals.permissions import PAYABLE_STAGES, can_view_deal, earns_from_payments, fact_roles
+from market.deals.recording import member_ids, notify_all
 from market.declared import validate_input
 from market.errors import (
+    InvalidStateError,
     NotFoundError,
-    PermissionDeniedError,
     RuleViolationError,
     ValidationError,
 )
 from market.money import format_yuan
 from market.policy.events import IntermediaryShare, TransferPaid, TransferSigned
-from market.security import is_member_of
 from market.timeutil import today_in_china, utcnow
+
+KIND = FactKind.DEAL_PAYMENT
 
 
 def contract_key(deal: Deal) -> str:
@@ -66,15 +72,27 @@ def register_contract(session: Session, snapshot, deal: Deal, actor: User) -> No
     award_services.apply_policy_event(session, snapshot, event, parties, actor=actor, deal_id=deal.id)
 
 
-def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> tuple[DealPayment, list[Award]]:
-    """Record proceeds received under a registered contract; rewards are computed at once, under the money lock
-    (held until the unit of work commits)."""
-    snapshot = award_services.lock_books(session)
+def _counted_total(session: Session, deal: Deal) -> int:
+    """Proceeds recorded on the deal and not refused or withdrawn (what may still be recorded is the rest)."""
+    total = session.scalar(select(func.coalesce(func.sum(DealPayment.amount_fen), 0))
+                           .where(DealPayment.deal_id == deal.id, DealPayment.status.in_(COUNTED_STATUSES)))
+    return int(total)
+
+
+def _event(session: Session, deal: Deal, actor: User, action: str, amount_fen: int, previous: str | None = None) -> None:
+    session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action=action, from_stage=previous or deal.stage,
+                          to_stage=deal.stage, note=format_yuan(amount_fen)))
+    deal.updated_at = utcnow()
+
+
+def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> DealPayment:
+    """Record proceeds received under a registered contract; they earn nothing until the other side confirms them."""
+    award_services.lock_books(session)
     deal = session.get(Deal, deal_id)
-    if deal is None or not (may_record_payment(actor, deal) or is_member_of(actor, deal.transferee_id)):
+    if deal is None or not can_view_deal(actor, deal):
         raise NotFoundError(_("项目不存在。"))
-    if not may_record_payment(actor, deal):
-        raise PermissionDeniedError(_("回款由成果转让方、项目经纪人或平台登记。"))
+    role = confirmations.require_recording_role(KIND, fact_roles(actor, deal),
+                                                _("回款由成果转让方、受让方或项目经纪人登记。"))
     values, errors = validate_input(PaymentInput, {"amount_fen": amount_fen, "paid_on": paid_on})
     amount_fen, paid_on = values.get("amount_fen"), values.get("paid_on")
     if paid_on is not None and paid_on > today_in_china():
@@ -83,23 +101,113 @@ def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_f
         errors["paid_on"] = _("回款日期不能早于签约日期（%(d)s）。", d=deal.signed_on.isoformat())
     if deal.stage not in PAYABLE_STAGES:
         raise RuleViolationError(_("技术合同登记后才能登记回款。"))
-    if not errors and deal.paid_fen + amount_fen > deal.agreed_amount_fen:
-        errors["amount_fen"] = _("累计回款将超过合同金额，剩余可登记 %(left)s。",
-                                 left=format_yuan(deal.agreed_amount_fen - deal.paid_fen))
+    counted = _counted_total(session, deal)
+    if not errors and counted + amount_fen > deal.agreed_amount_fen:
+        errors["amount_fen"] = _("累计回款（含待确认）将超过合同金额，剩余可登记 %(left)s。",
+                                 left=format_yuan(deal.agreed_amount_fen - counted))
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
-    event = TransferPaid(id=award_services.next_event_id(snapshot), date=paid_on, contract=contract_key(deal), amount_fen=amount_fen)
+    payment = DealPayment(deal_id=deal.id, paid_on=paid_on, amount_fen=amount_fen, recorded_by_id=actor.id,
+                          recorded_as=role.value, status=FactStatus.RECORDED)
+    session.add(payment)
+    _event(session, deal, actor, "payment_recorded", amount_fen)
+    confirming = deal.transferor_id if role.value == "transferee" else deal.transferee_id
+    notify_all(session, member_ids(session, confirming), actor, "payment_awaits_confirmation",
+               _("回款待您确认：%(t)s", t=deal.title), f"/deals/{deal.id}", body=format_yuan(amount_fen))
+    session.flush()
+    return payment
+
+
+def get_payment(session: Session, actor: User, payment_id: int) -> DealPayment:
+    """A payment of a deal the actor may see, or NotFoundError."""
+    payment = session.get(DealPayment, payment_id)
+    if payment is None or not can_view_deal(actor, payment.deal):
+        raise NotFoundError(_("回款记录不存在。"))
+    return payment
+
+
+def confirm_deal_payment(session: Session, actor: User, payment_id: int, *, note="") -> tuple[DealPayment, list[Award]]:
+    """The other side (or an admin) confirms a payment: the engine judges it on its own date and the deal is paid."""
+    snapshot = award_services.lock_books(session)
+    payment = get_payment(session, actor, payment_id)
+    deal = payment.deal
+    confirmations.confirm(KIND, payment, actor, fact_roles(actor, deal), beneficiary=earns_from_payments(actor, deal),
+                          note=confirmations.optional_note(note))
+    if payment.policy_event_id is not None:
+        session.flush()
+        return payment, []
+    if deal.stage not in PAYABLE_STAGES:
+        raise InvalidStateError(_("项目已结束，不能再确认回款。"))
+    event = TransferPaid(id=award_services.next_event_id(snapshot), date=payment.paid_on, contract=contract_key(deal),
+                         amount_fen=payment.amount_fen)
     parties = [deal.transferor, deal.transferee] + ([deal.agent_organisation] if deal.agent_organisation else [])
     awards = award_services.apply_policy_event(session, snapshot, event, parties, actor=actor, deal_id=deal.id)
-    payment = DealPayment(deal_id=deal.id, paid_on=paid_on, amount_fen=amount_fen, recorded_by_id=actor.id,
-                          policy_event_id=snapshot.last_event_id)
-    session.add(payment)
-    deal.paid_fen += amount_fen
+    payment.policy_event_id = snapshot.last_event_id
+    deal.paid_fen += payment.amount_fen
     previous = deal.stage
     if deal.stage == DealStage.REGISTERED:
         deal.advance_to(DealStage.PERFORMANCE)
-    deal.updated_at = utcnow()
-    session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action="payment", from_stage=previous,
-                          to_stage=deal.stage, note=format_yuan(amount_fen)))
+    _event(session, deal, actor, "payment", payment.amount_fen, previous)
     session.flush()
     return payment, awards
+
+
+def dispute_deal_payment(session: Session, actor: User, payment_id: int, *, reason) -> DealPayment:
+    """The side that would confirm says the payment is wrong; an admin settles it."""
+    payment = get_payment(session, actor, payment_id)
+    confirmations.dispute(KIND, payment, actor, fact_roles(actor, payment.deal), reason)
+    _event(session, payment.deal, actor, "payment_disputed", payment.amount_fen)
+    session.flush()
+    return payment
+
+
+def _undo_judged(session: Session, actor: User, payment: DealPayment, reason: str) -> None:
+    """Take back a payment the engine judged before confirmations existed: its awards are reversed."""
+    if payment.policy_event_id is None:
+        return
+    awards = session.scalars(select(Award).where(Award.policy_event_id == payment.policy_event_id))
+    for award in awards:
+        if award.status == AwardStatus.PAID:
+            raise RuleViolationError(_("该回款产生的奖补已发放，不能撤销。"))
+        if award.status not in (AwardStatus.REVERSED, AwardStatus.WAIVED):
+            award_services.reverse_award(session, actor, award.id, reason)
+    payment.deal.paid_fen -= payment.amount_fen
+
+
+def withdraw_deal_payment(session: Session, actor: User, payment_id: int) -> DealPayment:
+    """The recorder takes back a payment nobody has confirmed."""
+    payment = get_payment(session, actor, payment_id)
+    if payment.policy_event_id is not None:
+        raise RuleViolationError(_("该回款已计入奖补，撤销须由平台运营人员驳回。"))
+    confirmations.withdraw(payment, actor)
+    _event(session, payment.deal, actor, "payment_withdrawn", payment.amount_fen)
+    session.flush()
+    return payment
+
+
+def refuse_deal_payment(session: Session, actor: User, payment_id: int, *, reason) -> DealPayment:
+    """An admin settles an unconfirmed or disputed payment as wrong."""
+    award_services.lock_books(session)
+    payment = get_payment(session, actor, payment_id)
+    confirmations.refuse(payment, actor, fact_roles(actor, payment.deal), reason)
+    _undo_judged(session, actor, payment, payment.decision_note)
+    _event(session, payment.deal, actor, "payment_refused", payment.amount_fen)
+    session.flush()
+    return payment
+
+
+def payment_choices(actor: User, payment: DealPayment) -> confirmations.DecisionChoices:
+    """The decisions the payment's page offers the actor."""
+    deal = payment.deal
+    return confirmations.decision_choices(KIND, payment, actor, fact_roles(actor, deal),
+                                          beneficiary=earns_from_payments(actor, deal),
+                                          may_withdraw=payment.policy_event_id is None)
+
+
+@award_services.add_approval_check
+def payment_awaits_confirmation(session: Session, award: Award) -> str | None:
+    """An award earned by a deal payment that is not confirmed yet cannot be approved."""
+    payment = session.scalar(select(DealPayment).where(DealPayment.policy_event_id == award.policy_event_id))
+    if payment is not None and payment.status != FactStatus.CONFIRMED:
+        return _("产生该奖补的回款尚未确认。")
+    return None

@@ -7,6 +7,8 @@ from sqlalchemy import false, or_, select, true
 
 from market.accounts.models import Role, User
 from market.achievements.models import Achievement
+from market.confirmations.services import recording_role
+from market.confirmations.table import FactKind, FactRole
 from market.deals.limits import BEFORE_REGISTRATION, EDITABLE_TERMS_STAGES
 from market.deals.models import PIPELINE, Bid, BidSide, Deal, DealIntermediary, DealStage, DemandResponse
 from market.demands.models import Demand
@@ -65,9 +67,20 @@ def deal_roles(user: User | None, deal: Deal) -> set[str]:
     return roles
 
 
-def may_record_payment(user: User, deal: Deal) -> bool:
-    """The transferor's members, the deal's broker and admins record proceeds."""
-    return user.is_admin or is_member_of(user, deal.transferor_id) or (deal.broker_id is not None and deal.broker_id == user.id)
+def fact_roles(user: User | None, deal: Deal) -> set[FactRole]:
+    """The roles of the confirmation table the user holds on a deal."""
+    return {FactRole(role) for role in deal_roles(user, deal) & {"transferor", "transferee", "broker", "admin"}}
+
+
+def earns_from_payments(user: User, deal: Deal) -> bool:
+    """Whether the deal's payments earn the user a reward (a named intermediary or a member of the agent)."""
+    return (any(row.user_id == user.id for row in deal.intermediaries)
+            or (deal.agent_organisation_id is not None and is_member_of(user, deal.agent_organisation_id)))
+
+
+def may_record_payment(user: User | None, deal: Deal) -> bool:
+    """The parties and the deal's broker record proceeds (the confirmation table's recorders)."""
+    return recording_role(FactKind.DEAL_PAYMENT, fact_roles(user, deal)) is not None
 
 
 def bid_side(user: User | None, bid: Bid) -> BidSide | None:

@@ -11,6 +11,7 @@ from market.accounts.models import (
 )
 from market.awards import services as award_services
 from market.awards.models import Award
+from market.confirmations.models import STATUS_LABELS
 from market.deals import payments, recording
 from market.deals.inputs import (
     CompletionInput,
@@ -204,6 +205,8 @@ def complete_deal(session: Session, actor: User, deal_id: int, *, note="") -> De
     deal = _deal_for_move(session, actor, deal_id, DealStage.COMPLETED)
     values, errors = validate_input(CompletionInput, {"note": note})
     text = values.get("note") or ""
+    if any(payment.is_open for payment in session.scalars(select(DealPayment).where(DealPayment.deal_id == deal.id))):
+        raise InvalidStateError(_("还有待确认或有异议的回款，处理后才能完成项目。"))
     fully_paid = deal.agreed_amount_fen is not None and deal.paid_fen >= deal.agreed_amount_fen
     if not fully_paid and not text and "note" not in errors:
         errors.add("note", _("合同金额尚未全部回款，请说明完成原因。"))
@@ -233,16 +236,44 @@ def terminate_deal(session: Session, actor: User, deal_id: int, *, reason) -> De
     return deal
 
 
-def record_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> tuple[DealPayment, list[Award]]:
-    """Record proceeds (awards are computed at once); a payment that completes the contract value closes the deal."""
+def record_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> DealPayment:
+    """Record proceeds; they wait for the other side's confirmation (its members are told)."""
     get_deal(session, actor, deal_id)
     with savepoint(session):
-        payment, awards = payments.record_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=paid_on)
-        deal = session.get(Deal, deal_id)
+        return payments.record_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=paid_on)
+
+
+def confirm_payment(session: Session, actor: User, payment_id: int, *, note="") -> tuple[DealPayment, list[Award]]:
+    """Confirm proceeds (awards are computed now); a payment that completes the contract value closes the deal."""
+    with savepoint(session):
+        payment, awards = payments.confirm_deal_payment(session, actor, payment_id, note=note)
+        deal = payment.deal
         if deal.stage == DealStage.PERFORMANCE and deal.paid_fen == deal.agreed_amount_fen:
             _close_deal(session, deal, actor, _("合同金额已全部回款"))
         else:
             notify_all(session, involved_user_ids(session, deal), actor, "deal_payment",
-                        _("项目回款：%(t)s", t=deal.title), deal_link(deal), body=_format_amount(amount_fen))
+                       _("项目回款已确认：%(t)s", t=deal.title), deal_link(deal), body=_format_amount(payment.amount_fen))
         session.flush()
     return payment, awards
+
+
+def decide_payment(session: Session, actor: User, payment_id: int, decision: str, *,
+                   reason="") -> tuple[DealPayment, list[Award]]:
+    """Confirm, dispute, withdraw or refuse (an admin) a recorded payment; everyone involved is told. Returns the
+    payment and the awards a confirmation earned."""
+    if decision == "confirm":
+        return confirm_payment(session, actor, payment_id, note=reason)
+    if decision == "dispute":
+        payment = payments.dispute_deal_payment(session, actor, payment_id, reason=reason)
+    elif decision == "withdraw":
+        payment = payments.withdraw_deal_payment(session, actor, payment_id)
+    elif decision == "refuse":
+        payment = payments.refuse_deal_payment(session, actor, payment_id, reason=reason)
+    else:
+        raise NotFoundError(_("没有这项操作。"))
+    deal = payment.deal
+    notify_all(session, involved_user_ids(session, deal), actor, "deal_payment_" + decision,
+               _("回款记录%(s)s：%(t)s", s=STATUS_LABELS[payment.status], t=deal.title), deal_link(deal),
+               body=payment.dispute_reason or payment.decision_note)
+    session.flush()
+    return payment, []

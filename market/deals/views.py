@@ -1,6 +1,6 @@
 """Deal pages: bids and counter-offers, responses to demands, the deal page with its pipeline, the broker board and
 the public notice."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -9,10 +9,12 @@ from sqlalchemy import select
 from market.accounts.models import Role
 from market.achievements.models import Achievement
 from market.awards import queries as award_queries
+from market.confirmations.forms import DecisionForm
 from market.deals import bids as deal_bids
 from market.deals import board as deal_board
 from market.deals import forms as deal_forms
 from market.deals import intermediaries as deal_intermediaries
+from market.deals import payments as payment_services
 from market.deals import pipeline as deal_pipeline
 from market.deals import recording as deal_recording
 from market.deals import responses as deal_responses
@@ -47,6 +49,7 @@ from market.deals.pipeline import (
 from market.deals.responses import get_response, respond_to_demand, respondable_achievements
 from market.demands.models import Demand
 from market.errors import (
+    DomainError,
     InvalidStateError,
     NotFoundError,
     RuleViolationError,
@@ -205,7 +208,8 @@ def _render_deal(deal_id: int, status: int = 200, **given):
     return render_template(
         "deals/detail.html", deal=deal, may=permissions(current_user, deal),
         roles=deal_roles(current_user, deal), forms=_deal_forms(deal, **given),
-        events=deal_events(db.session, deal), payments=payments, awards_by_event=by_event,
+        events=deal_events(db.session, deal), payments=payments, awards_by_event=by_event, decision=DecisionForm(),
+        payment_choices={payment.id: payment_services.payment_choices(current_user, payment) for payment in payments},
         other_awards=[a for a in awards if a.policy_event_id not in paid_events],
         recipients=award_queries.recipient_labels(db.session, {a.recipient for a in awards}),
         pipeline=PIPELINE, today=deal_recording.today(), notice_public=notice_is_public(deal),
@@ -347,14 +351,35 @@ def assign_broker(deal_id: int):
 @bp.route("/<int:deal_id>/payments", methods=["POST"])
 @login_required
 def record_payment(deal_id: int):
-    """Record proceeds received; awards are computed at once."""
-
-    def recorded(result) -> str:
-        _payment, awards = result
-        return _("回款已登记，产生 %(n)s 条奖补记录。", n=len(awards)) if awards else _("回款已登记。")
-
+    """Record proceeds received; they earn nothing until the other side confirms them."""
     return _deal_action(deal_id, "payment", deal_forms.PaymentForm(), lambda form: deal_pipeline.record_payment(
-        db.session, current_user, deal_id, amount_fen=form.amount_fen.data, paid_on=form.paid_on.data), recorded)
+        db.session, current_user, deal_id, amount_fen=form.amount_fen.data, paid_on=form.paid_on.data),
+        _("回款已登记，等待另一方确认。"))
+
+
+DECISION_DONE = {"confirm": _l("回款已确认。"), "dispute": _l("已提出异议，平台运营人员将处理。"),
+                 "withdraw": _l("回款记录已撤回。"), "refuse": _l("回款记录已驳回。")}
+
+
+@bp.route("/payments/<int:payment_id>/<decision>", methods=["POST"])
+@login_required
+def decide_payment(payment_id: int, decision: str):
+    """Confirm, dispute, withdraw or (admins) refuse a recorded payment."""
+    payment = payment_services.get_payment(db.session, current_user, payment_id)
+    if decision not in DECISION_DONE:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("；".join(message for messages in form.errors.values() for message in messages), "error")
+    else:
+        try:
+            with savepoint():
+                deal_pipeline.decide_payment(db.session, current_user, payment_id, decision, reason=form.reason.data)
+        except DomainError as error:
+            flash("；".join(error.fields.values()) or error.message, "error")
+        else:
+            flash(str(DECISION_DONE[decision]), "success")
+    return redirect(url_for("deals.detail", deal_id=payment.deal_id, _anchor="payments"))
 
 
 # ---------------------------------------------------------------- bids

@@ -5,6 +5,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.confirmations.models import Confirmable
 from market.extensions import db
 from market.money import MAX_FEN
 from market.timeutil import utcnow
@@ -68,7 +69,7 @@ class PreorderAgreement(db.Model):
     seller = relationship("Organisation", foreign_keys=[seller_id])
     broker = relationship("User", foreign_keys=[broker_id])
     deliveries: Mapped[list["PreorderDelivery"]] = relationship(order_by="PreorderDelivery.id")
-    payments: Mapped[list["PreorderPayment"]] = relationship(order_by="PreorderPayment.id")
+    payments: Mapped[list["PreorderPayment"]] = relationship(order_by="PreorderPayment.id", back_populates="agreement")
 
 
 class PreorderDelivery(db.Model):
@@ -92,8 +93,9 @@ class PreorderDelivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class PreorderPayment(db.Model):
-    """A payment (excluding VAT) by the buyer for accepted deliveries: the base of the R1 subsidy."""
+class PreorderPayment(Confirmable, db.Model):
+    """A payment (excluding VAT) by the buyer for accepted deliveries, confirmed by the seller: the base of the R1
+    subsidy."""
 
     __tablename__ = "preorder_payments"
     __table_args__ = (CheckConstraint(f"amount_fen > 0 AND amount_fen <= {MAX_FEN}", name="amount_range"),)
@@ -105,3 +107,5 @@ class PreorderPayment(db.Model):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     policy_event_id: Mapped[int | None] = mapped_column(ForeignKey("policy_events.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agreement = relationship("PreorderAgreement", back_populates="payments")

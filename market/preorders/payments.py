@@ -1,13 +1,18 @@
-"""Money on forward pre-order agreements: signing is told to the engine; paid deliveries earn the R1 subsidy."""
+"""Money on forward pre-order agreements: signing is told to the engine; paid deliveries, recorded by the buyer and
+confirmed by the seller, earn the R1 subsidy."""
 import datetime as dt
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.awards import services as award_services
-from market.awards.models import Award
+from market.awards.models import Award, AwardStatus
 from market.awards.payment_input import PaymentInput
+from market.confirmations import services as confirmations
+from market.confirmations.models import COUNTED_STATUSES, FactStatus
+from market.confirmations.table import FactKind
 from market.declared import validate_input
 from market.errors import (
     NotFoundError,
@@ -17,8 +22,10 @@ from market.errors import (
 from market.money import format_yuan
 from market.policy.events import PreorderPaid, PreorderSigned
 from market.preorders.models import AgreementStatus, PreorderAgreement, PreorderPayment
-from market.preorders.permissions import is_party
+from market.preorders.permissions import fact_roles, is_party
 from market.timeutil import today_in_china
+
+KIND = FactKind.PREORDER_PAYMENT
 
 
 def agreement_key(agreement: PreorderAgreement) -> str:
@@ -40,13 +47,20 @@ def _accepted_by(agreement: PreorderAgreement, day: dt.date) -> int:
     return sum(d.amount_fen for d in agreement.deliveries if d.accepted_on is not None and d.accepted_on <= day)
 
 
+def _counted_total(agreement: PreorderAgreement) -> int:
+    """Payments recorded on the agreement and not refused or withdrawn."""
+    return sum(p.amount_fen for p in agreement.payments if p.status in COUNTED_STATUSES)
+
+
 def record_preorder_payment(session: Session, actor: User, agreement_id: int, *, amount_fen,
-                            paid_on) -> tuple[PreorderPayment, list[Award]]:
-    """Record a payment for accepted deliveries; the subsidy is computed at once, under the money lock."""
-    snapshot = award_services.lock_books(session)
+                            paid_on) -> PreorderPayment:
+    """Record a payment for accepted deliveries; it earns the subsidy only when the seller (or an admin) confirms it."""
+    award_services.lock_books(session)
     agreement = session.get(PreorderAgreement, agreement_id)
     if agreement is None or not is_party(actor, agreement):
         raise NotFoundError(_("协议不存在。"))
+    role = confirmations.require_recording_role(KIND, fact_roles(actor, agreement),
+                                                _("付款由采购方或协议经纪人登记，供货方确认。"))
     if agreement.status != AgreementStatus.SIGNED:
         raise RuleViolationError(_("该协议已结束，不能再登记付款。"))
     values, errors = validate_input(PaymentInput, {"amount_fen": amount_fen, "paid_on": paid_on})
@@ -55,23 +69,103 @@ def record_preorder_payment(session: Session, actor: User, agreement_id: int, *,
         errors["paid_on"] = _("付款日期不能晚于今天。")
     elif paid_on is not None and paid_on < agreement.signed_on:
         errors["paid_on"] = _("付款日期不能早于协议签订日期（%(d)s）。", d=agreement.signed_on.isoformat())
-    if not errors and agreement.paid_fen + amount_fen > agreement.value_fen:
-        errors["amount_fen"] = _("累计付款将超过协议金额，剩余 %(left)s。", left=format_yuan(agreement.value_fen - agreement.paid_fen))
-    elif not errors and agreement.paid_fen + amount_fen > _accepted_by(agreement, paid_on):
+    counted = _counted_total(agreement)
+    if not errors and counted + amount_fen > agreement.value_fen:
+        errors["amount_fen"] = _("累计付款（含待确认）将超过协议金额，剩余 %(left)s。", left=format_yuan(agreement.value_fen - counted))
+    elif not errors and counted + amount_fen > _accepted_by(agreement, paid_on):
         errors["amount_fen"] = _("付款只能针对付款日前已验收的交付，截至 %(d)s 已验收未付金额为 %(left)s。",
                                  d=paid_on.isoformat(),
-                                 left=format_yuan(max(0, _accepted_by(agreement, paid_on) - agreement.paid_fen)))
+                                 left=format_yuan(max(0, _accepted_by(agreement, paid_on) - counted)))
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
-    event = PreorderPaid(id=award_services.next_event_id(snapshot), date=paid_on, agreement=agreement_key(agreement),
-                         amount_fen=amount_fen)
-    awards = award_services.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller], actor=actor,
-                                       agreement_id=agreement.id)
     payment = PreorderPayment(agreement_id=agreement.id, paid_on=paid_on, amount_fen=amount_fen,
-                              recorded_by_id=actor.id, policy_event_id=snapshot.last_event_id)
+                              recorded_by_id=actor.id, recorded_as=role.value, status=FactStatus.RECORDED)
     session.add(payment)
-    agreement.paid_fen += amount_fen
+    session.flush()
+    return payment
+
+
+def get_payment(session: Session, actor: User, payment_id: int) -> PreorderPayment:
+    """A payment of an agreement the actor may see, or NotFoundError."""
+    payment = session.get(PreorderPayment, payment_id)
+    if payment is None or not is_party(actor, payment.agreement):
+        raise NotFoundError(_("付款记录不存在。"))
+    return payment
+
+
+def confirm_preorder_payment(session: Session, actor: User, payment_id: int, *,
+                             note="") -> tuple[PreorderPayment, list[Award]]:
+    """The seller (or an admin) confirms a payment: the engine judges it on its own date."""
+    snapshot = award_services.lock_books(session)
+    payment = get_payment(session, actor, payment_id)
+    agreement = payment.agreement
+    # The seller earns R1 but confirms only what the buyer, who pays, asserted (the table's rule).
+    confirmations.confirm(KIND, payment, actor, fact_roles(actor, agreement), beneficiary=False,
+                          note=confirmations.optional_note(note))
+    if payment.policy_event_id is not None:
+        session.flush()
+        return payment, []
+    if agreement.status != AgreementStatus.SIGNED:
+        raise RuleViolationError(_("该协议已结束，不能再确认付款。"))
+    event = PreorderPaid(id=award_services.next_event_id(snapshot), date=payment.paid_on,
+                         agreement=agreement_key(agreement), amount_fen=payment.amount_fen)
+    awards = award_services.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller],
+                                               actor=actor, agreement_id=agreement.id)
+    payment.policy_event_id = snapshot.last_event_id
+    agreement.paid_fen += payment.amount_fen
     if agreement.paid_fen == agreement.value_fen:
         agreement.status = AgreementStatus.COMPLETED
     session.flush()
     return payment, awards
+
+
+def dispute_preorder_payment(session: Session, actor: User, payment_id: int, *, reason) -> PreorderPayment:
+    """The seller says the payment is wrong; an admin settles it."""
+    payment = get_payment(session, actor, payment_id)
+    confirmations.dispute(KIND, payment, actor, fact_roles(actor, payment.agreement), reason)
+    session.flush()
+    return payment
+
+
+def withdraw_preorder_payment(session: Session, actor: User, payment_id: int) -> PreorderPayment:
+    """The recorder takes back a payment nobody has confirmed."""
+    payment = get_payment(session, actor, payment_id)
+    if payment.policy_event_id is not None:
+        raise RuleViolationError(_("该付款已计入补助，撤销须由平台运营人员驳回。"))
+    confirmations.withdraw(payment, actor)
+    session.flush()
+    return payment
+
+
+def refuse_preorder_payment(session: Session, actor: User, payment_id: int, *, reason) -> PreorderPayment:
+    """An admin settles an unconfirmed or disputed payment as wrong (a payment judged before confirmations existed
+    has its subsidy reversed)."""
+    award_services.lock_books(session)
+    payment = get_payment(session, actor, payment_id)
+    confirmations.refuse(payment, actor, fact_roles(actor, payment.agreement), reason)
+    if payment.policy_event_id is not None:
+        for award in session.scalars(select(Award).where(Award.policy_event_id == payment.policy_event_id)):
+            if award.status == AwardStatus.PAID:
+                raise RuleViolationError(_("该付款产生的补助已发放，不能撤销。"))
+            if award.status not in (AwardStatus.REVERSED, AwardStatus.WAIVED):
+                award_services.reverse_award(session, actor, award.id, payment.decision_note)
+        payment.agreement.paid_fen -= payment.amount_fen
+        if payment.agreement.status == AgreementStatus.COMPLETED:
+            payment.agreement.status = AgreementStatus.SIGNED
+    session.flush()
+    return payment
+
+
+def payment_choices(actor: User, payment: PreorderPayment) -> confirmations.DecisionChoices:
+    """The decisions the agreement page offers the actor on a payment."""
+    return confirmations.decision_choices(KIND, payment, actor, fact_roles(actor, payment.agreement),
+                                          beneficiary=False, may_withdraw=payment.policy_event_id is None)
+
+
+@award_services.add_approval_check
+def payment_awaits_confirmation(session: Session, award: Award) -> str | None:
+    """A subsidy earned by a pre-order payment that is not confirmed yet cannot be approved."""
+    payment = session.scalar(select(PreorderPayment).where(PreorderPayment.policy_event_id == award.policy_event_id))
+    if payment is not None and payment.status != FactStatus.CONFIRMED:
+        return _("产生该补助的付款尚未确认。")
+    return None

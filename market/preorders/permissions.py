@@ -2,6 +2,8 @@
 from sqlalchemy import or_, true
 
 from market.accounts.models import Role, User
+from market.confirmations.services import recording_role
+from market.confirmations.table import FactKind, FactRole
 from market.preorders.models import PreorderAgreement
 from market.security import is_member_of
 
@@ -37,9 +39,25 @@ def may_accept_delivery(user: User | None, agreement: PreorderAgreement) -> bool
     return _signed_in(user) and is_member_of(user, agreement.buyer_id)
 
 
+def fact_roles(user: User | None, agreement: PreorderAgreement) -> set[FactRole]:
+    """The roles of the confirmation table the user holds on an agreement."""
+    if not _signed_in(user):
+        return set()
+    roles = set()
+    if user.is_admin:
+        roles.add(FactRole.ADMIN)
+    if is_member_of(user, agreement.buyer_id):
+        roles.add(FactRole.BUYER)
+    if is_member_of(user, agreement.seller_id):
+        roles.add(FactRole.SELLER)
+    if is_agreement_broker(user, agreement):
+        roles.add(FactRole.BROKER)
+    return roles
+
+
 def may_record_payment(user: User | None, agreement: PreorderAgreement) -> bool:
-    """Everyone who sees the agreement may record a payment (the money service checks the same)."""
-    return may_view_agreement(user, agreement)
+    """The buyer's members and the agreement's broker record payments (the confirmation table's recorders)."""
+    return recording_role(FactKind.PREORDER_PAYMENT, fact_roles(user, agreement)) is not None
 
 
 def may_amend(user: User | None, agreement: PreorderAgreement) -> bool:

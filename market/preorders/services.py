@@ -18,6 +18,7 @@ from market.accounts.models import (
 )
 from market.awards import services as award_services
 from market.awards.models import Award, AwardStatus
+from market.confirmations.models import COUNTED_STATUSES, STATUS_LABELS
 from market.declared import validate_input
 from market.errors import (
     InvalidStateError,
@@ -30,6 +31,7 @@ from market.money import format_wan, format_yuan
 from market.notifications.services import notify
 from market.policy import engine
 from market.policy.rules import CapScope, RuleKind, RuleSet
+from market.preorders import payments as money
 from market.preorders.inputs import (
     AcceptanceInput,
     AgreementInput,
@@ -192,7 +194,7 @@ def amend_agreement(session: Session, actor: User, agreement_id: int, data: dict
             raise PermissionDeniedError(_("您无权变更该协议。"))
         if old.status != AgreementStatus.SIGNED:
             raise InvalidStateError(_("只有履行中的协议可以变更。"))
-        if old.paid_fen or old.payments:
+        if old.paid_fen or any(payment.status in COUNTED_STATUSES for payment in old.payments):
             raise InvalidStateError(_("该协议已有付款记录，不能再变更；请按原协议履行，或终止后另签新协议。"))
         errors, values = _check_amendment(session, old, data)
         _refuse(errors)
@@ -236,11 +238,16 @@ def terminate_agreement(session: Session, actor: User, agreement_id: int, reason
     return agreement
 
 
+def _members(session: Session, *organisation_ids: int) -> set[int]:
+    """The approved members (not admins) of the organisations."""
+    return set(session.scalars(select(User.id).where(
+        User.organisation_id.in_(organisation_ids), User.membership_status == ApprovalStatus.APPROVED,
+        User.role != Role.ADMIN)))
+
+
 def _people_to_tell(session: Session, agreement: PreorderAgreement) -> set[int]:
-    members = set(session.scalars(select(User.id).where(
-        User.organisation_id.in_([agreement.buyer_id, agreement.seller_id]),
-        User.membership_status == ApprovalStatus.APPROVED, User.role != Role.ADMIN)))
-    return members | ({agreement.broker_id} if agreement.broker_id else set())
+    return _members(session, agreement.buyer_id, agreement.seller_id) | (
+        {agreement.broker_id} if agreement.broker_id else set())
 
 
 def termination_reason(session: Session, agreement: PreorderAgreement) -> str:
@@ -328,11 +335,41 @@ def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_i
 # --- payments ---------------------------------------------------------------------------------------
 
 
-def record_payment(session: Session, actor: User, agreement_id: int, *, amount_fen,
-                   paid_on) -> tuple[PreorderPayment, list[Award]]:
-    """Record a payment from form input (date as text); the money service checks it and computes the subsidy."""
+def record_payment(session: Session, actor: User, agreement_id: int, *, amount_fen, paid_on) -> PreorderPayment:
+    """Record a payment from form input; the seller's members are asked to confirm it."""
     with savepoint(session):
-        return record_preorder_payment(session, actor, agreement_id, amount_fen=amount_fen, paid_on=paid_on)
+        payment = record_preorder_payment(session, actor, agreement_id, amount_fen=amount_fen, paid_on=paid_on)
+        agreement = payment.agreement
+        title = _("预约采购付款待您确认：%(n)s", n=agreement.number)
+        for user_id in sorted(_members(session, agreement.seller_id) - {actor.id}):
+            notify(session, user_id, "payment_awaits_confirmation", title, body=format_yuan(payment.amount_fen),
+                   link=agreement_path(agreement))
+        return payment
+
+
+def decide_payment(session: Session, actor: User, payment_id: int, decision: str, *,
+                   reason="") -> tuple[PreorderPayment, list[Award]]:
+    """Confirm, dispute, withdraw or refuse (an admin) a recorded payment; both sides and the broker are told.
+    Returns the payment and the subsidy lines a confirmation earned."""
+    awards: list[Award] = []
+    with savepoint(session):
+        if decision == "confirm":
+            payment, awards = money.confirm_preorder_payment(session, actor, payment_id, note=reason)
+        elif decision == "dispute":
+            payment = money.dispute_preorder_payment(session, actor, payment_id, reason=reason)
+        elif decision == "withdraw":
+            payment = money.withdraw_preorder_payment(session, actor, payment_id)
+        elif decision == "refuse":
+            payment = money.refuse_preorder_payment(session, actor, payment_id, reason=reason)
+        else:
+            raise NotFoundError(_("没有这项操作。"))
+        agreement = payment.agreement
+        title = _("预约采购付款%(s)s：%(n)s", s=STATUS_LABELS[payment.status], n=agreement.number)
+        for user_id in sorted(_people_to_tell(session, agreement) - {actor.id}):
+            notify(session, user_id, "preorder_payment_" + decision, title,
+                   body=payment.dispute_reason or payment.decision_note, link=agreement_path(agreement))
+        session.flush()
+    return payment, awards
 
 
 @dataclass

@@ -2,10 +2,13 @@
 subsidies, amending and ending it."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from market.accounts.models import Role
 from market.awards.services import active_rule_sets
+from market.confirmations.forms import DecisionForm
+from market.confirmations.models import COUNTED_STATUSES
 from market.errors import DomainError, NotFoundError, PermissionDeniedError
 from market.extensions import db
 from market.formtools import apply_errors, options
@@ -20,6 +23,7 @@ from market.preorders.forms import (
     TerminationForm,
 )
 from market.preorders.models import AgreementStatus, PreorderAgreement
+from market.preorders.payments import get_payment, payment_choices
 from market.taxonomy.services import list_valleys
 from market.timeutil import today_in_china
 from market.unit_of_work import savepoint
@@ -139,7 +143,8 @@ def _render_detail(agreement_id: int, status: int = 200, **forms):
         can_pay=permissions.may_record_payment(user, agreement), can_amend=permissions.may_amend(user, agreement),
         can_terminate=permissions.may_terminate(user, agreement),
         delivery_form=delivery_form, acceptance_forms=acceptance_forms, payment_form=payment_form,
-        termination_form=termination_form,
+        termination_form=termination_form, decision=DecisionForm(),
+        payment_choices={row.payment.id: payment_choices(user, row.payment) for row in rows},
     ), status
 
 
@@ -202,32 +207,59 @@ def accept_delivery(agreement_id: int, delivery_id: int):
 @bp.route("/<int:agreement_id>/payments", methods=["POST"])
 @login_required
 def record_payment(agreement_id: int):
-    """Record a payment; the subsidy it earns is computed at once."""
+    """Record a payment; it earns the subsidy when the seller confirms it."""
     services.get_visible_agreement(db.session, current_user, agreement_id)
     form = PaymentForm(prefix="payment")
     status = 200
     if form.validate_on_submit():
         try:
             with savepoint():
-                payment, awards = services.record_payment(db.session, current_user, agreement_id,
-                                                          amount_fen=form.amount_fen.data, paid_on=form.paid_on.data)
+                payment = services.record_payment(db.session, current_user, agreement_id,
+                                                  amount_fen=form.amount_fen.data, paid_on=form.paid_on.data)
         except DomainError as error:
             status = _show_refusal(form, error)
         else:
-            flash(_payment_message(payment, awards), "success")
+            flash(_("付款 %(v)s 已登记，等待供货方确认。", v=format_yuan(payment.amount_fen)), "success")
             return redirect(url_for("preorders.detail", agreement_id=agreement_id, _anchor="payments"))
     return _render_detail(agreement_id, _form_status(form, status), payment=form)
 
 
-def _payment_message(payment, awards) -> str:
+def _confirmation_message(payment, awards) -> str:
     granted = [award for award in awards if award.status != "waived"]
     if not granted:
-        return _("付款 %(v)s 已登记；本协议不产生后补助。", v=format_yuan(payment.amount_fen))
+        return _("付款 %(v)s 已确认；本协议不产生后补助。", v=format_yuan(payment.amount_fen))
     rule_sets = active_rule_sets(db.session)
     notes = "；".join(filter(None, (services.explain_cap(rule_sets, award) for award in granted)))
-    message = _("付款 %(v)s 已登记，后补助 %(s)s。", v=format_yuan(payment.amount_fen),
+    message = _("付款 %(v)s 已确认，后补助 %(s)s。", v=format_yuan(payment.amount_fen),
                 s=format_yuan(sum(award.granted_fen for award in granted)))
     return f"{message}{notes}" if notes else message
+
+
+DECISION_DONE = {"dispute": _l("已提出异议，平台运营人员将处理。"), "withdraw": _l("付款记录已撤回。"),
+                 "refuse": _l("付款记录已驳回。")}
+
+
+@bp.route("/payments/<int:payment_id>/<decision>", methods=["POST"])
+@login_required
+def decide_payment(payment_id: int, decision: str):
+    """Confirm, dispute, withdraw or (admins) refuse a recorded payment."""
+    payment = get_payment(db.session, current_user, payment_id)
+    if decision != "confirm" and decision not in DECISION_DONE:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("；".join(message for messages in form.errors.values() for message in messages), "error")
+    else:
+        try:
+            with savepoint():
+                payment, awards = services.decide_payment(db.session, current_user, payment_id, decision,
+                                                          reason=form.reason.data)
+        except DomainError as error:
+            flash("；".join(error.fields.values()) or error.message, "error")
+        else:
+            flash(_confirmation_message(payment, awards) if decision == "confirm" else str(DECISION_DONE[decision]),
+                  "success")
+    return redirect(url_for("preorders.detail", agreement_id=payment.agreement_id, _anchor="payments"))
 
 
 @bp.route("/<int:agreement_id>/amend", methods=["GET", "POST"])
@@ -238,7 +270,7 @@ def amend(agreement_id: int):
     form = AgreementTermsForm()
     status = 200
     if request.method == "GET":
-        if original.status != AgreementStatus.SIGNED or original.payments:
+        if original.status != AgreementStatus.SIGNED or any(p.status in COUNTED_STATUSES for p in original.payments):
             flash(_("只有尚未登记付款的履行中协议可以变更。"), "warning")
             return redirect(url_for("preorders.detail", agreement_id=original.id))
         form.fill_from(original)

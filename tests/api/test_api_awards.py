@@ -5,10 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from market.deals.payments import record_deal_payment
-from market.extensions import db
-from market.preorders.payments import record_preorder_payment
 from tests.api_requests import bearer, schema_validator
+from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -20,9 +18,9 @@ def books(make_user, registered_deal, signed_agreement):
     payment on a pre-order agreement (R1 to the seller); with everyone who might ask for those awards."""
     deal, researcher, brokers = registered_deal
     for day in (date(2025, 4, 30), date(2025, 5, 30)):
-        record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=day)
+        record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=day)
     agreement, seller_user = signed_agreement
-    record_preorder_payment(db.session, seller_user, agreement.id, amount_fen=7000 * WAN, paid_on=date(2025, 3, 31))
+    record_and_confirm_preorder_payment(seller_user, agreement.id, amount_fen=7000 * WAN, paid_on=date(2025, 3, 31))
     return SimpleNamespace(
         deal=deal, agreement=agreement, brokers=brokers, researcher=researcher, seller_user=seller_user,
         seller_colleague=make_user("enterprise", organisation=seller_user.organisation),

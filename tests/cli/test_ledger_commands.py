@@ -10,10 +10,9 @@ from market.awards.commands import check_ledger, policy_cli
 from market.awards.grants import record_startup_grant
 from market.awards.models import Award, StoredRuleSet
 from market.deals.models import Deal, DealIntermediary, DealStage
-from market.deals.payments import record_deal_payment
 from market.extensions import db
 from market.policy.rules import SHIPPED_RULE_SETS_DIR
-from market.preorders.payments import record_preorder_payment
+from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 WAN = 1_000_000
 
@@ -25,10 +24,10 @@ def books(make_user, make_organisation, registered_deal, signed_agreement):
     deal, researcher, _ = registered_deal
     awards = []
     for day in (date(2025, 4, 30), date(2025, 5, 30)):
-        awards += record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=day)[1]
+        awards += record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=day)[1]
     agreement, seller_user = signed_agreement
     for amount, day in ((7000 * WAN, date(2025, 3, 31)), (5000 * WAN, date(2025, 9, 30))):
-        awards += record_preorder_payment(db.session, seller_user, agreement.id, amount_fen=amount, paid_on=day)[1]
+        awards += record_and_confirm_preorder_payment(seller_user, agreement.id, amount_fen=amount, paid_on=day)[1]
 
     admin = make_user("admin")
     startup = make_organisation("enterprise", valley_id="jincheng", resident_since=date(2024, 1, 5))

@@ -6,9 +6,9 @@ import pytest
 
 from market.awards import services as award_services
 from market.awards.models import AwardStatus
-from market.deals.payments import record_deal_payment
 from market.extensions import db
 from tests.faults.keyed import WAN
+from tests.payments import record_and_confirm_deal_payment
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def approved_award(registered_deal, make_user):
     """A paid deal's first payable award, approved by an admin (with a second factor); returns (award id, admin)."""
     deal, researcher, _ = registered_deal
     admin = make_user("admin")
-    _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    _, awards = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     payable = next(award for award in awards if award.status == AwardStatus.PAYABLE and award.granted_fen)
     award_services.approve_award(db.session, admin, payable.id)
     db.session.commit()

@@ -224,6 +224,6 @@ def test_an_award_approval_failing_at_any_step_leaves_nothing_and_the_retry_appr
 
 def policy_payment(actor, deal_id: int):
     """Proceeds recorded straight through the service (the setup of the approval trial)."""
-    from market.deals.payments import record_deal_payment
+    from tests.payments import record_and_confirm_deal_payment
 
-    return record_deal_payment(db.session, actor, deal_id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    return record_and_confirm_deal_payment(actor, deal_id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))

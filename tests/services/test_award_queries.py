@@ -10,10 +10,9 @@ from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.models import AwardStatus
 from market.awards.permissions import recipient_keys_of
-from market.deals.payments import record_deal_payment
 from market.extensions import db
 from market.policy.rules import load_shipped_rule_set, parse_rule_set
-from market.preorders.payments import record_preorder_payment
+from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 WAN = 1_000_000
 
@@ -26,12 +25,12 @@ def books(make_user, make_organisation, make_registered_deal, make_agreement):
     deal, researcher, _ = make_registered_deal(brokers=brokers)
     deal_awards = []
     for day in (date(2025, 4, 30), date(2025, 5, 30)):
-        deal_awards += record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=day)[1]
+        deal_awards += record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=day)[1]
 
     seller = make_organisation("enterprise", name="大同储能科技", valley_id="datong", resident_since=date(2024, 3, 1))
     seller_user = make_user("enterprise", organisation=seller)
     agreement = make_agreement(seller=seller_user, deliveries=[(15000 * WAN, date(2025, 1, 10))])
-    _, agreement_awards = record_preorder_payment(db.session, seller_user, agreement.id, amount_fen=7000 * WAN,
+    _, agreement_awards = record_and_confirm_preorder_payment(seller_user, agreement.id, amount_fen=7000 * WAN,
                                                   paid_on=date(2025, 3, 31))
 
     admin = make_user("admin")

@@ -24,6 +24,7 @@ from market.deals.models import (
 from market.deals.pipeline import (
     advance_deal,
     complete_deal,
+    confirm_payment,
     get_deal,
     get_public_notice,
     record_payment,
@@ -344,14 +345,18 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
                   registered_on=today())
     assert count(PolicyEvent) == events_before + 1
     assert fresh(deal).registration_number == "20251401-0001"
-    record_payment(db.session, world.researcher, deal.id, amount_fen=100 * WAN, paid_on=today())
+    first = record_payment(db.session, world.researcher, deal.id, amount_fen=100 * WAN, paid_on=today())
+    assert fresh(deal).stage == DealStage.REGISTERED and fresh(deal).paid_fen == 0
+    confirm_payment(db.session, world.buyer, first.id)
     assert fresh(deal).stage == DealStage.PERFORMANCE
-    record_payment(db.session, world.researcher, deal.id, amount_fen=200 * WAN, paid_on=today())
+    second = record_payment(db.session, world.buyer, deal.id, amount_fen=200 * WAN, paid_on=today())
+    confirm_payment(db.session, world.researcher, second.id)
     deal = fresh(deal)
     assert deal.stage == DealStage.COMPLETED and deal.completed_at is not None
     assert deal.achievement.status == ListingStatus.DEALT
     actions = db.session.scalars(select(DealEvent.action).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)).all()
-    assert actions == ["opened", "stage", "stage", "notice", "signed", "registered", "payment", "payment", "completed"]
+    assert actions == ["opened", "stage", "stage", "notice", "signed", "registered", "payment_recorded", "payment",
+                       "payment_recorded", "payment", "completed"]
 
 
 def test_notice_needs_an_agreed_price_and_mode(world, make_deal):

@@ -26,6 +26,7 @@ from market.money import MAX_FEN
 from market.preorders import payments as preorder_payments
 from market.preorders.services import record_payment as record_preorder_payment
 from tests.api_requests import bearer
+from tests.payments import member_of
 
 BAD_PAYMENTS = [({"amount_fen": 0, "date": "2025-04-30"}, "amount_fen"),
                 ({"amount_fen": MAX_FEN + 1, "date": "2025-04-30"}, "amount_fen"),
@@ -71,10 +72,11 @@ def test_a_bad_deal_payment_gets_the_same_message_from_the_service_and_the_api(c
 @pytest.mark.parametrize("body, field", BAD_PAYMENTS)
 def test_a_bad_preorder_payment_gets_the_same_message_from_the_service_and_the_api(client, signed_agreement, body,
                                                                                    field):
-    agreement, seller = signed_agreement
-    by_service = service_refusal(lambda **payment: record_preorder_payment(db.session, seller, agreement.id, **payment),
+    agreement, _seller = signed_agreement
+    buyer = member_of(agreement.buyer_id)
+    by_service = service_refusal(lambda **payment: record_preorder_payment(db.session, buyer, agreement.id, **payment),
                                  body)
-    by_api = api_refusal(client, f"/api/v1/preorders/{agreement.id}/payments", bearer(seller), body)
+    by_api = api_refusal(client, f"/api/v1/preorders/{agreement.id}/payments", bearer(buyer), body)
     assert set(by_api) == {field}
     assert by_service == by_api
 
@@ -98,15 +100,16 @@ def test_changing_the_declared_amount_limit_changes_services_api_and_openapi(cli
         monkeypatch.setattr(module, "PaymentInput", SmallPayment)
     assert openapi_document()["components"]["schemas"]["PaymentInput"]["properties"]["amount_fen"]["maximum"] == 500
     deal, researcher, _ = registered_deal
-    agreement, seller = signed_agreement
+    agreement, _seller = signed_agreement
+    buyer = member_of(agreement.buyer_id)
     body = {"amount_fen": 501, "date": "2025-04-30"}
     message = "金额必须是大于零的整数（分）。"
     assert service_refusal(lambda **payment: record_deal_payment(db.session, researcher, deal.id, **payment),
                            body) == {"amount_fen": message}
-    assert service_refusal(lambda **payment: record_preorder_payment(db.session, seller, agreement.id, **payment),
+    assert service_refusal(lambda **payment: record_preorder_payment(db.session, buyer, agreement.id, **payment),
                            body) == {"amount_fen": message}
     assert api_refusal(client, f"/api/v1/deals/{deal.id}/payments", bearer(researcher), body) == {"amount_fen": message}
-    assert api_refusal(client, f"/api/v1/preorders/{agreement.id}/payments", bearer(seller),
+    assert api_refusal(client, f"/api/v1/preorders/{agreement.id}/payments", bearer(buyer),
                        body) == {"amount_fen": message}
     assert client.post(f"/api/v1/deals/{deal.id}/payments", data=json.dumps({**body, "amount_fen": 500}),
                        content_type="application/json",

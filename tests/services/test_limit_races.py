@@ -18,9 +18,9 @@ from market.deals.intermediaries import set_intermediaries
 from market.deals.limits import MAX_INTERMEDIARIES_PER_ACHIEVEMENT
 from market.deals.models import Deal, DealIntermediary
 from market.extensions import db
-from market.preorders.payments import record_preorder_payment
 from market.timeutil import today_in_china
 from tests.conftest import WAN
+from tests.payments import record_and_confirm_preorder_payment
 from tests.services.test_money_races import NAIVE_PAUSE_SECONDS, RACE_CONFIG, THREADS, _race
 
 ROUNDS = int(os.environ.get("MARKET_LIMIT_RACE_ROUNDS", "4"))
@@ -136,7 +136,7 @@ def test_parallel_preorder_payments_never_exceed_the_r1_yearly_cap(app, cap_worl
 
         def pay(index: int, buyer_id=buyer.id, agreement_ids=agreement_ids, today=today):
             actor = db.session.get(User, buyer_id)
-            record_preorder_payment(db.session, actor, agreement_ids[index % AGREEMENTS], amount_fen=PAYMENT_FEN,
+            record_and_confirm_preorder_payment(actor, agreement_ids[index % AGREEMENTS], amount_fen=PAYMENT_FEN,
                                     paid_on=today)
 
         outcomes = _race(app, pay)

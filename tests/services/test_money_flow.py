@@ -9,10 +9,9 @@ from market.awards.grants import record_startup_grant
 from market.awards.ledger import LedgerEntry, balances
 from market.awards.models import Award, AwardStatus
 from market.deals.models import Deal, DealPayment, DealStage
-from market.deals.payments import record_deal_payment
 from market.errors import RuleViolationError, ValidationError
 from market.extensions import db
-from market.preorders.payments import record_preorder_payment
+from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -25,9 +24,9 @@ def granted(awards):
 def test_intermediary_reward_is_split_and_capped_per_achievement(make_registered_deal):
     deal, researcher, brokers = make_registered_deal()
     keys = [award_services.person_key(b.id) for b in brokers]
-    _, first = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    _, first = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     assert granted(first) == [(keys[0], 60 * WAN, None), (keys[1], 36 * WAN, None), (keys[2], 24 * WAN, None)]
-    _, second = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 5, 30))
+    _, second = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 5, 30))
     assert [a.granted_fen for a in second] == [40 * WAN, 24 * WAN, 16 * WAN]
     assert {a.capped_by for a in second} == {"achievement"}
     assert db.session.get(Deal, deal.id).paid_fen == 1200 * WAN
@@ -39,7 +38,7 @@ def test_intermediary_reward_is_split_and_capped_per_achievement(make_registered
 def test_payment_above_contract_value_is_refused_and_nothing_recorded(make_registered_deal):
     deal, researcher, _ = make_registered_deal(value_fen=100 * WAN)
     with pytest.raises(ValidationError) as error:
-        record_deal_payment(db.session, researcher, deal.id, amount_fen=100 * WAN + 1, paid_on=date(2025, 4, 1))
+        record_and_confirm_deal_payment(researcher, deal.id, amount_fen=100 * WAN + 1, paid_on=date(2025, 4, 1))
     assert "超过合同金额" in error.value.fields["amount_fen"]
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(DealPayment)) == 0
@@ -59,7 +58,7 @@ def test_payment_above_contract_value_is_refused_and_nothing_recorded(make_regis
 def test_bad_deal_payment_is_refused_with_a_field_message(make_registered_deal, amount, paid_on, field):
     deal, researcher, _ = make_registered_deal()
     with pytest.raises(ValidationError) as error:
-        record_deal_payment(db.session, researcher, deal.id, amount_fen=amount, paid_on=paid_on)
+        record_and_confirm_deal_payment(researcher, deal.id, amount_fen=amount, paid_on=paid_on)
     assert field in error.value.fields
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(DealPayment)) == 0
@@ -69,8 +68,8 @@ def test_yangquan_agent_reward_is_held_under_the_draft_rule(make_registered_deal
     buyer = make_organisation("enterprise", region="阳泉市", valley_id="yangquan", resident_since=date(2024, 5, 1))
     agency = make_organisation("agency")
     deal, researcher, _ = make_registered_deal(transferee=buyer, reward_rate_bp=0, shares=(), agent=agency)
-    _, first = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
-    _, second = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 5, 1))
+    _, first = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
+    _, second = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 5, 1))
     assert [(a.rule, a.granted_fen, a.status) for a in first] == [("R3", 30 * WAN, AwardStatus.HELD)]
     assert [(a.rule, a.granted_fen, a.capped_by) for a in second] == [("R3", 0, "contract")]
     assert balances(db.session, "held:") == {f"held:{award_services.org_key(agency.id)}": 30 * WAN}
@@ -78,23 +77,23 @@ def test_yangquan_agent_reward_is_held_under_the_draft_rule(make_registered_deal
 
 def test_preorder_subsidy_follows_worked_example_one(signed_agreement):
     agreement, user = signed_agreement
-    results = [record_preorder_payment(db.session, user, agreement.id, amount_fen=amount, paid_on=day)[1]
+    results = [record_and_confirm_preorder_payment(user, agreement.id, amount_fen=amount, paid_on=day)[1]
                for amount, day in ((7000 * WAN, date(2025, 3, 31)), (5000 * WAN, date(2025, 9, 30)),
                                    (2000 * WAN, date(2026, 2, 1)))]
     assert [(a[0].granted_fen, a[0].capped_by) for a in results] == [
         (700 * WAN, None), (300 * WAN, "recipient_calendar_year"), (200 * WAN, None)]
     with pytest.raises(ValidationError) as error:
-        record_preorder_payment(db.session, user, agreement.id, amount_fen=2000 * WAN, paid_on=date(2026, 3, 1))
+        record_and_confirm_preorder_payment(user, agreement.id, amount_fen=2000 * WAN, paid_on=date(2026, 3, 1))
     assert "超过协议金额" in error.value.fields["amount_fen"]
 
 
 def test_preorder_payment_counts_only_against_deliveries_accepted_by_its_date(signed_agreement):
     agreement, user = signed_agreement
     with pytest.raises(ValidationError) as error:
-        record_preorder_payment(db.session, user, agreement.id, amount_fen=100 * WAN, paid_on=date(2025, 1, 15))
+        record_and_confirm_preorder_payment(user, agreement.id, amount_fen=100 * WAN, paid_on=date(2025, 1, 15))
     assert "已验收" in error.value.fields["amount_fen"]
     db.session.rollback()
-    payment, _ = record_preorder_payment(db.session, user, agreement.id, amount_fen=100 * WAN, paid_on=date(2025, 1, 20))
+    payment, _ = record_and_confirm_preorder_payment(user, agreement.id, amount_fen=100 * WAN, paid_on=date(2025, 1, 20))
     assert payment.amount_fen == 100 * WAN
 
 
@@ -112,7 +111,7 @@ def test_startup_grant_is_capped_by_founders_capital_and_minimum_is_refused(app,
 
 def test_approval_and_payout_move_an_award_through_the_accounts(make_registered_deal, make_user):
     deal, researcher, brokers = make_registered_deal()
-    _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    _, awards = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     admin = make_user("admin")
     key = award_services.person_key(brokers[0].id)
     award_services.approve_award(db.session, admin, awards[0].id)
@@ -126,7 +125,7 @@ def test_approval_and_payout_move_an_award_through_the_accounts(make_registered_
 
 def test_reversing_an_award_appends_mirror_entries(make_registered_deal, make_user):
     deal, researcher, brokers = make_registered_deal()
-    _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    _, awards = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     admin = make_user("admin")
     entries_before = db.session.scalar(select(func.count()).select_from(LedgerEntry))
     award_services.reverse_award(db.session, admin, awards[1].id, "回款登记错误")
@@ -139,7 +138,7 @@ def test_reversing_an_award_appends_mirror_entries(make_registered_deal, make_us
                                        "DELETE FROM ledger_transactions"])
 def test_ledger_rejects_update_and_delete(make_registered_deal, statement):
     deal, researcher, _ = make_registered_deal()
-    record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     with pytest.raises(Exception, match="append-only"):
         db.session.execute(text(statement))
         db.session.flush()
@@ -151,7 +150,7 @@ def test_a_new_version_confirming_r3_releases_the_held_awards_in_its_window(make
     buyer = make_organisation("enterprise", region="阳泉市", valley_id="yangquan", resident_since=date(2024, 5, 1))
     agency = make_organisation("agency")
     deal, researcher, _ = make_registered_deal(transferee=buyer, reward_rate_bp=0, shares=(), agent=agency)
-    _, held = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
+    _, held = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
     assert held[0].status == AwardStatus.HELD
     default = award_services.DEFAULT_RULES.read_text(encoding="utf-8")
     block = default[default.index("\n[[versions]]\n"):]

@@ -13,10 +13,10 @@ from market.accounts.models import User
 from market.awards.ledger import post_transaction
 from market.awards.models import Award, AwardStatus, PolicyEvent
 from market.deals.models import Deal, DealPayment
-from market.deals.payments import record_deal_payment
 from market.errors import DomainError
 from market.extensions import db
 from market.unit_of_work import unit_of_work
+from tests.payments import record_and_confirm_deal_payment
 
 THREADS = 50
 ROUNDS = int(os.environ.get("MARKET_RACE_ROUNDS", "20"))
@@ -67,7 +67,7 @@ def test_parallel_payments_never_exceed_the_reward_cap_or_the_contract_value(app
 
         def pay(index: int, deal_id=deal.id, researcher_id=researcher.id):
             actor = db.session.get(User, researcher_id)
-            record_deal_payment(db.session, actor, deal_id, amount_fen=100 * WAN, paid_on=date(2025, 2, 1))
+            record_and_confirm_deal_payment(actor, deal_id, amount_fen=100 * WAN, paid_on=date(2025, 2, 1))
 
         outcomes = _race(app, pay)
         assert not [o for o in outcomes if o.startswith("error")], outcomes

@@ -23,6 +23,7 @@ from market.preorders.models import (
     PreorderPayment,
 )
 from market.timeutil import utcnow
+from tests.payments import record_and_confirm_preorder_payment
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -61,9 +62,10 @@ def deliver_through_admin_and_accept(preorder_parties, agreement):
     services.accept_delivery(db.session, preorder_parties.buyer_user, agreement.id, delivery.id, "2025-01-11")
 
 
-def pay(preorder_parties, agreement_id, amount_fen, day):
-    return services.record_payment(db.session, preorder_parties.buyer_user, agreement_id, amount_fen=amount_fen,
-                                   paid_on=day.isoformat())
+def pay(preorder_parties, agreement_id, amount_fen, day, confirmer=None):
+    return record_and_confirm_preorder_payment(preorder_parties.buyer_user, agreement_id, amount_fen=amount_fen,
+                                               paid_on=day.isoformat(),
+                                               confirmer=confirmer or preorder_parties.seller_user)
 
 
 # --- creating -------------------------------------------------------------------------------------
@@ -187,7 +189,7 @@ def test_non_resident_seller_agreement_is_recorded_but_earns_no_subsidy(preorder
     outlook = services.subsidy_outlook(db.session, agreement)
     assert not outlook.eligible and "未入驻" in outlook.obstacles[0]
     deliver_through_admin_and_accept(preorder_parties, agreement)
-    _, awards = pay(preorder_parties, agreement.id, 100 * WAN, date(2025, 3, 1))
+    _, awards = pay(preorder_parties, agreement.id, 100 * WAN, date(2025, 3, 1), confirmer=preorder_parties.admin)
     assert awards == [] and count(Award) == 0
 
 

@@ -3,11 +3,11 @@ import re
 from datetime import date
 
 from market.awards.inputs import REVERSAL_REASON_MAX_LENGTH
-from market.deals.payments import record_deal_payment
 from market.extensions import db
 from market.matching.services import FEEDBACK_COMMENT_MAX_LENGTH
 from market.taxonomy.models import FIELD_NAME_EN_MAX_LENGTH, FIELD_NAME_MAX_LENGTH
 from tests.conftest import HYDROGEN, HYDROGEN_NEED, WAN
+from tests.payments import record_and_confirm_deal_payment
 
 
 def maxlength_of(page: str, name: str) -> set[str]:
@@ -37,7 +37,7 @@ def test_reversal_reason_shows_the_reason_limit(client, login_as, make_organisat
     broker = make_user("broker")
     deal, researcher, _ = make_registered_deal(achievement=make_achievement(title="制氢工艺转让"), transferee=buyer,
                                                shares=(10000,), brokers=[broker], agent=broker.organisation)
-    record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     db.session.commit()
     login_as("admin")
     page = client.get("/money/awards").get_data(as_text=True)

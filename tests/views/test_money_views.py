@@ -23,10 +23,10 @@ from market.awards.models import (
     StartupGrant,
     StoredRuleSet,
 )
-from market.deals.payments import record_deal_payment
 from market.extensions import db
 from market.policy.rules import SHIPPED_RULE_SETS_DIR
 from tests.conftest import PASSWORD
+from tests.payments import record_and_confirm_deal_payment
 
 WAN = 1_000_000
 
@@ -43,7 +43,7 @@ def deal_awards(make_user, make_organisation, make_achievement, make_registered_
         deal, researcher, _ = make_registered_deal(achievement=make_achievement(title=title), transferee=buyer,
                                                    shares=(6000, 4000), brokers=[broker, other],
                                                    agent=broker.organisation)
-        _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+        _, awards = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
         return {"deal": deal, "awards": awards, "broker": broker, "other": other, "researcher": researcher}
 
     return make

@@ -107,10 +107,10 @@ def test_bulk_approval_keeps_the_approved_awards_when_another_is_refused(client,
 
 def _payable_awards(make_registered_deal) -> list[Award]:
     """A registered deal with two intermediaries and one proceeds payment: its payable and held awards (committed)."""
-    from market.deals.payments import record_deal_payment
+    from tests.payments import record_and_confirm_deal_payment
 
     deal, researcher, _ = make_registered_deal(shares=(5000, 5000))
-    _, awards = record_deal_payment(db.session, researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    _, awards = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
     db.session.commit()
     assert any(award.status == AwardStatus.PAYABLE for award in awards)
     return awards

@@ -1,0 +1,92 @@
+"""Who records each money-earning fact and who confirms it: the one declaration the services enforce and the docs show."""
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FactRole(StrEnum):
+    """A role someone acts in when recording or confirming a fact."""
+
+    TRANSFEROR = "transferor"
+    TRANSFEREE = "transferee"
+    BUYER = "buyer"
+    SELLER = "seller"
+    BROKER = "broker"
+    ORGANISATION = "organisation"
+    ADMIN = "admin"
+
+
+class FactKind(StrEnum):
+    """The facts and steps of the table."""
+
+    DEAL_BROKER = "deal_broker"
+    EARLY_STAGES = "early_stages"
+    DEAL_TERMS = "deal_terms"
+    NOTICE = "notice"
+    SIGNING = "signing"
+    REGISTRATION = "registration"
+    DEAL_PAYMENT = "deal_payment"
+    PREORDER_AGREEMENT = "preorder_agreement"
+    DELIVERY = "delivery"
+    PREORDER_PAYMENT = "preorder_payment"
+    ORGANISATION_VERIFICATION = "organisation_verification"
+    RESIDENCY = "residency"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One row: what is recorded, by whom, and who confirms it for each recorder (empty: nobody needs to)."""
+
+    kind: FactKind
+    name: str
+    records: str
+    confirms: str
+    confirmed_by: dict[FactRole, frozenset[FactRole]]
+    enforced: bool
+
+
+def _roles(*roles: FactRole) -> frozenset[FactRole]:
+    return frozenset(roles)
+
+
+R = FactRole
+FACTS: tuple[Fact, ...] = (
+    Fact(FactKind.DEAL_BROKER, "a broker on a deal", "a party invites, or the broker asks",
+         "the broker accepts / both parties accept", {}, False),
+    Fact(FactKind.EARLY_STAGES, "moves 意向 → 洽谈 → 协议定价", "either party or the deal's accepted broker",
+         "– (all are told)", {}, True),
+    Fact(FactKind.DEAL_TERMS, "terms: price, mode, reward rate, intermediaries and shares, agent, 佣金",
+         "a party or the broker", "the transferor and the transferee; each named intermediary for their share", {},
+         False),
+    Fact(FactKind.NOTICE, "start of 公示 (terms then lock; a change needs a new notice)",
+         "a party or the broker, once terms are accepted", "the other party", {}, False),
+    Fact(FactKind.SIGNING, "signing (date, amount = the noticed amount)", "the transferor or the broker",
+         "the transferee", {}, False),
+    Fact(FactKind.REGISTRATION, "technology contract registration (number, date, certificate PDF)",
+         "the transferor or the broker", "an admin", {}, False),
+    Fact(FactKind.DEAL_PAYMENT, "proceeds payment (amount, date, bank receipt or invoice)",
+         "the transferee, the transferor or the broker",
+         "the transferee (payer) when the transferor or broker recorded it, the transferor when the transferee did; "
+         "or an admin against the evidence",
+         {R.TRANSFEROR: _roles(R.TRANSFEREE, R.ADMIN), R.BROKER: _roles(R.TRANSFEREE, R.ADMIN),
+          R.TRANSFEREE: _roles(R.TRANSFEROR, R.ADMIN)}, True),
+    Fact(FactKind.PREORDER_AGREEMENT, "pre-order agreement", "either party or its broker", "the other party", {},
+         False),
+    Fact(FactKind.DELIVERY, "delivery / acceptance", "the seller or its broker / –", "the buyer accepts", {}, True),
+    Fact(FactKind.PREORDER_PAYMENT, "pre-order payment (with evidence)", "the buyer or its broker",
+         "the seller, or an admin against the evidence",
+         {R.BUYER: _roles(R.SELLER, R.ADMIN), R.BROKER: _roles(R.SELLER, R.ADMIN)}, True),
+    Fact(FactKind.ORGANISATION_VERIFICATION,
+         "organisation verification (统一社会信用代码 with its GB 32100 check character, business licence PDF)",
+         "the organisation", "an admin", {R.ORGANISATION: _roles(R.ADMIN)}, False),
+    Fact(FactKind.RESIDENCY, "valley residency (valley, entry date, 入驻 agreement PDF)", "an admin",
+         "– (kept as history: a change appends)", {}, False),
+)
+FACT_BY_KIND = {fact.kind: fact for fact in FACTS}
+
+
+def markdown_table() -> str:
+    """The table as docs/confirmations.md shows it, with whether the services enforce each row yet."""
+    lines = ["| fact or step | records / proposes | confirms / verifies | enforced |", "|---|---|---|---|"]
+    lines += [f"| {fact.name} | {fact.records} | {fact.confirms} | {'yes' if fact.enforced else 'not yet'} |"
+              for fact in FACTS]
+    return "\n".join(lines)

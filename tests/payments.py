@@ -1,0 +1,44 @@
+"""Payments as the two sides make them in tests: one side records, the other confirms (awards come with the
+confirmation)."""
+from sqlalchemy import select
+
+from market.accounts.models import ApprovalStatus, User
+from market.confirmations.table import FactRole
+from market.deals import payments as deal_payments
+from market.deals.models import Deal
+from market.extensions import db
+from market.preorders import services as preorders
+from market.preorders.models import PreorderAgreement
+from market.preorders.permissions import fact_roles
+
+
+def member_of(organisation_id: int, *, besides: User | None = None) -> User:
+    """An approved member of an organisation other than `besides` (the tests' parties each have one)."""
+    query = select(User).where(User.organisation_id == organisation_id,
+                               User.membership_status == ApprovalStatus.APPROVED).order_by(User.id)
+    return next(user for user in db.session.scalars(query) if besides is None or user.id != besides.id)
+
+
+def record_and_confirm_deal_payment(recorder: User, deal_id: int, *, amount_fen, paid_on, confirmer: User | None = None):
+    """Record proceeds as `recorder`; confirm them as `confirmer`, by default a member of the side that did not
+    record them (the money services only: a full payment does not close the deal). Returns (payment, awards)."""
+    payment = deal_payments.record_deal_payment(db.session, recorder, deal_id, amount_fen=amount_fen, paid_on=paid_on)
+    if confirmer is None:
+        deal = db.session.get(Deal, deal_id)
+        other = deal.transferor_id if payment.recorded_as == "transferee" else deal.transferee_id
+        confirmer = member_of(other, besides=recorder)
+    return deal_payments.confirm_deal_payment(db.session, confirmer, payment.id)
+
+
+def record_and_confirm_preorder_payment(party: User, agreement_id: int, *, amount_fen, paid_on,
+                                        confirmer: User | None = None):
+    """A pre-order payment recorded by the buyer's side and confirmed by the seller's: `party` records it when it
+    may (the buyer or the broker) and otherwise confirms it (the seller), the other side being a member of the other
+    organisation unless `confirmer` is given. Returns (payment, awards)."""
+    agreement = db.session.get(PreorderAgreement, agreement_id)
+    recorder = party
+    if FactRole.SELLER in fact_roles(party, agreement) and FactRole.BUYER not in fact_roles(party, agreement):
+        recorder, confirmer = member_of(agreement.buyer_id), confirmer or party
+    payment = preorders.record_payment(db.session, recorder, agreement_id, amount_fen=amount_fen, paid_on=paid_on)
+    confirmer = confirmer or member_of(agreement.seller_id, besides=recorder)
+    return preorders.decide_payment(db.session, confirmer, payment.id, "confirm")
