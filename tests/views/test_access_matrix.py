@@ -118,6 +118,8 @@ MATRIX = [
     *[Route("POST", path, expect(400, visitor=401), json={})  # a payment without its Idempotency-Key
       for path in ("/api/v1/deals/999999/payments", "/api/v1/preorders/999999/payments", "/api/v1/awards/999999/pay")],
     Route("POST", "/api/v1/awards/999999/approve", expect(403, visitor=401, admin=404), json={}),
+    *[Route("POST", f"/api/v1/{kind}-payments/999999/{decision}", expect(404, visitor=401), json={})
+      for kind in ("deal", "preorder") for decision in ("confirm", "dispute", "withdraw", "refuse")],
     # accounts
     Route("GET", "/register", expect(200)),
     Route("POST", "/register", expect(302), {"email": "new-member@example.org", "name": "新成员", "password": PASSWORD,
@@ -227,6 +229,8 @@ MATRIX = [
     *[Route("POST", f"/deals/999999/{action}", signed_in(404))
       for action in ("notice", "advance", "broker", "claim", "complete", "exception", "intermediaries", "payments",
                      "register", "sign", "terminate", "terms")],
+    *[Route("POST", f"/{prefix}/payments/999999/{decision}", signed_in(404), {"reason": "核对"})
+      for prefix in ("deals", "contracts") for decision in ("confirm", "dispute", "withdraw", "refuse")],
     Route("GET", "/deals/bids/new/{published_achievement}", signed_in(403, enterprise=200)),
     Route("POST", "/deals/bids/new/999999", signed_in(403, enterprise=404)),
     Route("GET", "/deals/bids/999999", signed_in(404)),

@@ -232,7 +232,16 @@ def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, ma
         assert message in flashed_after(owner, owner.post(f"/deals/{deal.id}/{path}", data=data))
     response = owner.post(f"/deals/{deal.id}/payments", data={"amount_fen": "600", "paid_on": today})
     page = flashed_after(owner, response)
-    assert "回款已登记" in page and "赵中介" in page and "¥720,000.00" in page
+    assert "回款已登记，等待另一方确认" in page and "另一方确认后才计算奖补" in page and "¥720,000.00" not in page
+    payment = db.session.scalar(select(DealPayment).where(DealPayment.deal_id == deal.id))
+    assert f"/deals/payments/{payment.id}/confirm" not in page  # the recorder is not offered a confirmation
+    assert f"/deals/payments/{payment.id}/withdraw" in page
+    refused = owner.post(f"/deals/payments/{payment.id}/confirm", data={"reason": ""})
+    assert "不能确认自己登记的记录" in flashed_after(owner, refused)
+    payer = client_for(world.app, world.buyer)
+    assert f"/deals/payments/{payment.id}/confirm" in page_of(payer.get(f"/deals/{deal.id}"))
+    page = flashed_after(payer, payer.post(f"/deals/payments/{payment.id}/confirm", data={"reason": ""}))
+    assert "回款已确认" in page and "赵中介" in page and "¥720,000.00" in page and "已确认" in page
     db.session.expire_all()
     stored = db.session.get(Deal, deal.id)
     assert (stored.stage, stored.paid_fen) == (DealStage.PERFORMANCE, 600 * WAN)

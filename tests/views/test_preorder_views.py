@@ -347,10 +347,18 @@ def test_worked_example_one_through_the_pages(client, login, preorder_parties):
 
     messages = []
     for amount, day in (("7000", "2025-03-31"), ("5000", "2025-09-30"), ("2000", "2026-02-01")):
+        login(preorder_parties.buyer_user)
         response = client.post(f"/contracts/{agreement.id}/payments",
                                data={"payment-amount_fen": amount, "payment-paid_on": day})
         assert response.status_code == 302 and response.headers["Location"].endswith("#payments")
+        assert "等待供货方确认" in flashed(page_text(client.get(f"/contracts/{agreement.id}")))
+        payment = db.session.scalar(select(PreorderPayment).order_by(PreorderPayment.id.desc()))
+        client.post("/logout")
+        login(preorder_parties.seller_user)
+        response = client.post(f"/contracts/payments/{payment.id}/confirm", data={"reason": ""})
+        assert response.status_code == 302 and response.headers["Location"].endswith("#payments")
         messages.append(flashed(page_text(client.get(f"/contracts/{agreement.id}"))))
+        client.post("/logout")
     assert "后补助 ¥7,000,000.00" in messages[0]
     assert "后补助 ¥3,000,000.00" in messages[1] and "已达年度上限（每家企业每年 1,000万元）" in messages[1]
     assert "后补助 ¥2,000,000.00" in messages[2]
@@ -359,6 +367,7 @@ def test_worked_example_one_through_the_pages(client, login, preorder_parties):
         (700 * WAN, 700 * WAN, None, agreement.id), (500 * WAN, 300 * WAN, "recipient_calendar_year", agreement.id),
         (200 * WAN, 200 * WAN, None, agreement.id)]
 
+    login(preorder_parties.buyer_user)
     response = client.post(f"/contracts/{agreement.id}/payments",
                            data={"payment-amount_fen": "2000", "payment-paid_on": "2026-03-01"})
     assert response.status_code == 422
@@ -372,8 +381,12 @@ def test_worked_example_one_through_the_pages(client, login, preorder_parties):
 def test_paying_the_full_value_completes_the_agreement(client, login, preorder_parties, agreement):
     accepted(preorder_parties, agreement, 15000 * WAN)
     login(preorder_parties.buyer_user)
-    response = client.post(f"/contracts/{agreement.id}/payments",
-                           data={"payment-amount_fen": "15000", "payment-paid_on": "2025-03-31"}, follow_redirects=True)
+    client.post(f"/contracts/{agreement.id}/payments", data={"payment-amount_fen": "15000", "payment-paid_on": "2025-03-31"})
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
+    payment = db.session.scalar(select(PreorderPayment))
+    client.post("/logout")
+    login(preorder_parties.seller_user)
+    response = client.post(f"/contracts/payments/{payment.id}/confirm", data={"reason": ""}, follow_redirects=True)
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.COMPLETED
     page = page_text(response)
     assert "协议已完成" in page and 'name="payment-amount_fen"' not in page
