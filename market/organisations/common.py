@@ -28,3 +28,11 @@ def notify_members(session: Session, organisation: Organisation, kind: str, titl
                                                     User.is_active_account.is_(True)).order_by(User.id))
     for user_id in members:
         notify(session, user_id, kind, title, body=body, link=verification_path(organisation.id))
+
+
+def list_organisations(session: Session, *, name_contains: str = "") -> list[Organisation]:
+    """Every organisation (for the admin's list), by name, optionally those whose name contains a text."""
+    query = select(Organisation).order_by(Organisation.name)
+    if name_contains:
+        query = query.where(Organisation.name.contains(name_contains, autoescape=True))
+    return list(session.scalars(query))
