@@ -79,8 +79,8 @@ def refuse_verification(session: Session, actor: User, verification_id: int, *, 
     values, errors = validate_input(VerificationRefuseInput, {"reason": reason})
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
-    _decide(verification, actor, VerificationStatus.REFUSED)
     verification.refusal_reason = values["reason"]
+    _decide(verification, actor, VerificationStatus.REFUSED)
     session.flush()
     notify_members(session, verification.organisation, "organisation_verification_refused",
                    _("机构认证未通过：%(name)s", name=verification.organisation.name), body=values["reason"])
