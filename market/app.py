@@ -163,11 +163,12 @@ def _register_blueprints(app: Flask) -> None:
     from market.listings.views import bp as listings_bp
     from market.matching.views import bp as matching_bp
     from market.notifications.views import bp as notifications_bp
+    from market.organisations.views import bp as organisations_bp
     from market.pages.views import bp as pages_bp
     from market.preorders.views import bp as preorders_bp
 
     for blueprint in (pages_bp, accounts_bp, achievements_bp, demands_bp, listings_bp, notifications_bp, admin_bp, imports_bp,
-                      deals_bp, preorders_bp, awards_bp, matching_bp, api_bp):
+                      deals_bp, preorders_bp, awards_bp, matching_bp, organisations_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

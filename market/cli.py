@@ -30,7 +30,8 @@ def seed(demo: bool):
     counts = load_reference_data(db.session)
     if demo:
         counts |= load_demo_data(db.session, current_app.config["DEMO_PASSWORD"],
-                                 password_profile=current_app.config["PASSWORD_HASH_PROFILE"])
+                                 password_profile=current_app.config["PASSWORD_HASH_PROFILE"],
+                                 upload_folder=current_app.config["UPLOAD_FOLDER"])
         counts["deals"] = load_demo_deals(db.session)
     click.echo("added: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
 

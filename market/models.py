@@ -2,8 +2,10 @@
 from market.accounts.models import (  # noqa: F401
     ApiToken,
     Organisation,
+    OrganisationVerification,
     OutboxMail,
     PasswordResetToken,
+    Residency,
     User,
     UserSession,
 )

@@ -3,6 +3,7 @@
 Every record is matched by its stable key (field code, valley id, organisation slug, e-mail, listing key), so
 loading twice changes nothing.
 """
+import io
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -15,8 +16,11 @@ from market.accounts.models import (
     Organisation,
     OrganisationKind,
     OrganisationSize,
+    OrganisationVerification,
+    Residency,
     Role,
     User,
+    VerificationStatus,
 )
 from market.accounts.passwords import hash_password
 from market.achievements.models import Achievement
@@ -25,11 +29,26 @@ from market.demands.models import Demand
 from market.listings.models import LISTING_LIFETIME, ListingEvent
 from market.listings.services import index_listing
 from market.listings.vocabulary import ListingStatus, PriceType, ReturnReason, Stage
+from market.organisations.credit_code import credit_code_problem
+from market.organisations.inputs import EVIDENCE_PDF_MAX_BYTES
 from market.taxonomy.models import Field, Valley
 from market.taxonomy.services import valley_id_for
+from market.timeutil import utcnow
+from market.uploads import store_pdf
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
 DEMO_RETURN_COMMENT = "请补充关键技术指标和已完成的验证情况后重新提交。"
+SEED_RESIDENCY_NOTE = "示例数据：入驻信息随演示数据载入。"
+SAMPLE_LICENCE_PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+    b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+    b"/Resources << /Font << /F1 5 0 R >> >> >> endobj\n"
+    b"4 0 obj << /Length 62 >> stream\nBT /F1 18 Tf 72 760 Td (Sample business licence - demo data) Tj ET\n"
+    b"endstream endobj\n5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n"
+    b"trailer << /Root 1 0 R >>\n%%EOF\n"
+)
+"""The stand-in business licence of the demo organisations (示例)."""
 
 
 def _read(path: Path):
@@ -74,11 +93,14 @@ def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str
     return counts
 
 
-def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_DIR, password_profile: str = "standard") -> dict[str, int]:
-    """Demo organisations, users, achievements and demands, all marked as demo (示例)."""
-    counts = {"organisations": 0, "users": 0, "achievements": 0, "demands": 0}
+def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_DIR, password_profile: str = "standard",
+                   upload_folder: str | None = None) -> dict[str, int]:
+    """Demo organisations (with their residency history and, given an upload folder for the sample licences, their
+    verification), users, achievements and demands, all marked as demo (示例)."""
+    counts = {"organisations": 0, "users": 0, "achievements": 0, "demands": 0, "residencies": 0, "verifications": 0}
     organisations = {org.slug: org for org in session.scalars(select(Organisation).where(Organisation.slug.is_not(None)))}
-    for row in _read(seed_dir / "organisations.yaml"):
+    organisation_rows = _read(seed_dir / "organisations.yaml")
+    for row in organisation_rows:
         org = organisations.get(row["key"])
         if org is None:
             org = Organisation(slug=row["key"], name=row["name"], kind=OrganisationKind(row["kind"]))
@@ -91,6 +113,11 @@ def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_D
         org.description, org.website = row.get("description", ""), row.get("website", "")
         org.status, org.is_demo = ApprovalStatus.APPROVED, True
     session.flush()
+    for row in organisation_rows:
+        counts["residencies"] += _seed_residency(session, organisations[row["key"]])
+        if upload_folder and row.get("credit_code"):
+            counts["verifications"] += _seed_verification(session, organisations[row["key"]], str(row["credit_code"]),
+                                                          upload_folder)
 
     users = {user.email: user for user in session.scalars(select(User))}
     password_hash = None
@@ -115,6 +142,33 @@ def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_D
         counts["demands"] += _load_demand(session, row, organisations, users, fields)
     session.flush()
     return counts
+
+
+def _seed_residency(session: Session, org: Organisation) -> int:
+    """The first row of a demo organisation's residency history, from its current valley and entry day."""
+    if org.valley_id is None or org.resident_since is None or org.residencies:
+        return 0
+    session.add(Residency(organisation=org, valley_id=org.valley_id, since=org.resident_since,
+                          note=SEED_RESIDENCY_NOTE))
+    session.flush()
+    return 1
+
+
+def _seed_verification(session: Session, org: Organisation, credit_code: str, upload_folder: str) -> int:
+    """A demo organisation verified under its (fictional) credit code, with a sample licence PDF."""
+    if session.scalar(select(OrganisationVerification.id).where(OrganisationVerification.organisation_id == org.id)):
+        return 0
+    if credit_code_problem(credit_code) is not None:
+        raise ValueError(f"seed organisation {org.slug}: credit code {credit_code} is not valid")
+    stored = store_pdf(session, filename="示例营业执照.pdf", stream=io.BytesIO(SAMPLE_LICENCE_PDF),
+                       upload_folder=upload_folder, max_bytes=EVIDENCE_PDF_MAX_BYTES)
+    session.add(OrganisationVerification(
+        organisation=org, credit_code=credit_code, licence_stored_name=stored.stored_name,
+        licence_original_name=stored.original_name, licence_size_bytes=stored.size_bytes,
+        status=VerificationStatus.VERIFIED, decided_at=utcnow()))
+    org.verification_status, org.credit_code = VerificationStatus.VERIFIED, credit_code
+    session.flush()
+    return 1
 
 
 def _published_at(day: date | None) -> datetime | None:

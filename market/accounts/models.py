@@ -1,10 +1,10 @@
-"""Organisations, users, their sessions, second factors, API tokens, password resets, e-mail changes and outgoing
-mail."""
+"""Organisations (with their verification and valley residency history), users, their sessions, second factors, API
+tokens, password resets, e-mail changes and outgoing mail."""
 from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.accounts.secret_box import seal, unseal
@@ -17,6 +17,12 @@ PHONE_MAX_LENGTH = 30
 ORGANISATION_NAME_MAX_LENGTH = 120
 REGION_MAX_LENGTH = 40
 API_TOKEN_NAME_MAX_LENGTH = 60
+CREDIT_CODE_LENGTH = 18
+"""A 统一社会信用代码 (GB 32100-2015) has 18 characters, the last one a check character."""
+VERIFICATION_REASON_MAX_LENGTH = 500
+RESIDENCY_NOTE_MAX_LENGTH = 500
+STORED_FILE_NAME_MAX_LENGTH = 80
+ORIGINAL_FILE_NAME_MAX_LENGTH = 255
 
 
 class OrganisationKind(StrEnum):
@@ -46,6 +52,15 @@ class ApprovalStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class VerificationStatus(StrEnum):
+    """Where an organisation's verification stands: unverified → submitted → verified | refused (then resubmitted)."""
+
+    UNVERIFIED = "unverified"
+    SUBMITTED = "submitted"
+    VERIFIED = "verified"
+    REFUSED = "refused"
+
+
 class Role(StrEnum):
     """What a user does on the platform."""
 
@@ -66,7 +81,11 @@ class Organisation(db.Model):
     """A university, institute, enterprise, transfer agency or investor."""
 
     __tablename__ = "organisations"
-    __table_args__ = (CheckConstraint("resident_since IS NULL OR valley_id IS NOT NULL", name="residency_needs_valley"),)
+    __table_args__ = (
+        CheckConstraint("resident_since IS NULL OR valley_id IS NOT NULL", name="residency_needs_valley"),
+        CheckConstraint("verification_status IN ('unverified', 'submitted', 'verified', 'refused')",
+                        name="verification_status_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -81,13 +100,88 @@ class Organisation(db.Model):
     status: Mapped[ApprovalStatus] = mapped_column(String(20), default=ApprovalStatus.PENDING)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verification_status: Mapped[VerificationStatus] = mapped_column(String(20), default=VerificationStatus.UNVERIFIED,
+                                                                    server_default=VerificationStatus.UNVERIFIED.value)
+    credit_code: Mapped[str | None] = mapped_column(String(CREDIT_CODE_LENGTH), unique=True)
+    """The 统一社会信用代码 an admin verified (None until then); one organisation per code."""
 
     valley = relationship("Valley")
     members: Mapped[list["User"]] = relationship(back_populates="organisation")
+    residencies: Mapped[list["Residency"]] = relationship(back_populates="organisation", order_by="Residency.id")
+
+    @property
+    def is_verified(self) -> bool:
+        """Whether an admin verified the organisation's credit code and business licence."""
+        return self.verification_status == VerificationStatus.VERIFIED
 
     def is_resident_on(self, day: date) -> bool:
-        """Whether the organisation was resident in a valley on the given day."""
-        return self.valley_id is not None and self.resident_since is not None and self.resident_since <= day
+        """Whether any recorded residency of the organisation covers the given day."""
+        return any(residency.covers(day) for residency in self.residencies)
+
+
+class OrganisationVerification(db.Model):
+    """One submission of an organisation's credit code and business licence PDF, and an admin's decision on it."""
+
+    __tablename__ = "organisation_verifications"
+    __table_args__ = (
+        CheckConstraint("status IN ('submitted', 'verified', 'refused')", name="status_known"),
+        CheckConstraint("status <> 'refused' OR refusal_reason <> ''", name="refusal_has_reason"),
+        CheckConstraint("licence_size_bytes > 0", name="licence_size_positive"),
+        Index("ix_organisation_verifications_status", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    credit_code: Mapped[str] = mapped_column(String(CREDIT_CODE_LENGTH))
+    licence_stored_name: Mapped[str] = mapped_column(String(STORED_FILE_NAME_MAX_LENGTH), unique=True)
+    licence_original_name: Mapped[str] = mapped_column(String(ORIGINAL_FILE_NAME_MAX_LENGTH))
+    licence_size_bytes: Mapped[int]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[VerificationStatus] = mapped_column(String(20), default=VerificationStatus.SUBMITTED)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str] = mapped_column(Text, default="")
+
+    organisation: Mapped[Organisation] = relationship()
+    submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+
+class Residency(db.Model):
+    """A period of an organisation's residency in a valley, recorded by an admin; a change appends a new row, and the
+    open row is closed once (its `until` filled in), never rewritten."""
+
+    __tablename__ = "residencies"
+    __table_args__ = (
+        CheckConstraint("until IS NULL OR until >= since", name="until_not_before_since"),
+        CheckConstraint("(evidence_stored_name IS NULL) = (evidence_size_bytes IS NULL)", name="evidence_complete"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    valley_id: Mapped[str] = mapped_column(ForeignKey("valleys.id"))
+    since: Mapped[date]
+    until: Mapped[date | None]
+    """The last day of residency (inclusive); None while the residency lasts."""
+    note: Mapped[str] = mapped_column(Text, default="")
+    evidence_stored_name: Mapped[str | None] = mapped_column(String(STORED_FILE_NAME_MAX_LENGTH), unique=True)
+    """The 入驻 agreement PDF (optional), stored under a generated name."""
+    evidence_original_name: Mapped[str] = mapped_column(String(ORIGINAL_FILE_NAME_MAX_LENGTH), default="")
+    evidence_size_bytes: Mapped[int | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship(back_populates="residencies")
+    valley = relationship("Valley")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    ended_by = relationship("User", foreign_keys=[ended_by_id])
+
+    def covers(self, day: date) -> bool:
+        """Whether the organisation was resident on the given day under this row."""
+        return self.since <= day and (self.until is None or day <= self.until)
 
 
 class User(UserMixin, db.Model):

@@ -1,4 +1,5 @@
-"""Operator pages: dashboard, review queue, member and organisation approval, valleys, the field tree and second-factor resets."""
+"""Operator pages: dashboard, review queue, member and organisation approval, valleys, the field tree and second-factor
+resets (organisation verification and residency pages are in market/admin/organisations.py)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,6 +14,7 @@ from market.formtools import EmptyForm, apply_errors, options
 from market.listings import services as listings
 from market.listings.forms import ListingReturnForm
 from market.listings.vocabulary import ListingKind
+from market.organisations import verification
 from market.pages import stats
 from market.security import admin_required
 from market.taxonomy import services as taxonomy
@@ -44,6 +46,7 @@ def dashboard():
         pending_demands=len(listings.list_review_queue(db.session, ListingKind.DEMAND)),
         pending_members=len(accounts.list_pending_members(db.session)),
         pending_organisations=len(accounts.list_pending_organisations(db.session)),
+        pending_verifications=len(verification.list_verification_queue(db.session)),
     )
 
 
@@ -213,3 +216,6 @@ def reset_second_factor(user_id: int):
         return redirect(url_for("admin.second_factors"))
     flash(_("已重置 %(name)s 的两步验证，对方下次登录后需重新设置。", name=user.name), "success")
     return redirect(url_for("admin.second_factors"))
+
+
+from market.admin import organisations  # noqa: F401  registers the organisation pages on this blueprint; imported last

@@ -1,7 +1,5 @@
 """The listing workflow shared by achievements and demands: review, withdrawal, renewal, expiry, follows, files."""
 import logging
-import secrets
-from pathlib import Path
 from typing import Annotated, Protocol
 
 from blinker import Namespace
@@ -19,13 +17,11 @@ from market.listings.vocabulary import ListingKind, ListingStatus, ReturnReason,
 from market.notifications.services import notify
 from market.security import can_manage_listing, can_see_confidential, can_view_listing
 from market.timeutil import utcnow
-from market.unit_of_work import on_commit, on_rollback
+from market.uploads import delete_after_commit, store_pdf
 
 audit = logging.getLogger("market.audit")
 listing_changed = Namespace().signal("listing-changed")
 """Sent with (session, listing) when a listing's public state changed; the matcher keeps its index by it."""
-PDF_MAGIC = b"%PDF-"
-MEGABYTE = 1024 * 1024
 RETURN_COMMENT_MAX_LENGTH = 2000
 """The longest comment a reviewer may send back with a returned listing."""
 
@@ -243,29 +239,11 @@ def add_attachment(session: Session, actor: Actor, kind: ListingKind, listing_id
                    stream, upload_folder: str, max_bytes: int, is_confidential: bool = False) -> Attachment:
     """Store a PDF under a generated name; the original name is kept for display only."""
     listing = get_managed_listing(session, actor, kind, listing_id)
-    display_name = (filename or "").replace("\\", "/").split("/")[-1].strip()[:255] or "attachment.pdf"
-    name_errors = FieldErrors()
-    clean_text(name_errors, "file", display_name, max_len=255, multiline=False)
-    if name_errors:
-        raise ValidationError(_("文件名包含不允许的字符。"), {"file": _("文件名包含不允许的字符。")})
-    if not display_name.lower().endswith(".pdf"):
-        raise ValidationError(_("只能上传 PDF 文件。"), {"file": _("只能上传 PDF 文件。")})
-    data = stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        limit = f"{max_bytes // MEGABYTE} MB" if max_bytes >= MEGABYTE else f"{max_bytes // 1024} KB"
-        raise ValidationError(_("文件不能超过 %(size)s。", size=limit), {"file": _("文件不能超过 %(size)s。", size=limit)})
-    if not data.startswith(PDF_MAGIC):
-        raise ValidationError(_("文件内容不是 PDF。"), {"file": _("文件内容不是 PDF。")})
-    stored_name = secrets.token_hex(16) + ".pdf"
-    folder = Path(upload_folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / stored_name
-    path.write_bytes(data)
-    attachment = Attachment(listing_kind=kind, listing_id=listing.id, stored_name=stored_name,
-                            original_name=display_name, size_bytes=len(data), is_confidential=is_confidential,
-                            uploaded_by_id=actor.id)
+    stored = store_pdf(session, filename=filename, stream=stream, upload_folder=upload_folder, max_bytes=max_bytes)
+    attachment = Attachment(listing_kind=kind, listing_id=listing.id, stored_name=stored.stored_name,
+                            original_name=stored.original_name, size_bytes=stored.size_bytes,
+                            is_confidential=is_confidential, uploaded_by_id=actor.id)
     session.add(attachment)
-    on_rollback(session, lambda: path.unlink(missing_ok=True))
     session.flush()
     return attachment
 
@@ -295,10 +273,9 @@ def remove_attachment(session: Session, actor: Actor, attachment_id: int, upload
     if attachment is None:
         raise NotFoundError(_("文件不存在。"))
     get_managed_listing(session, actor, attachment.listing_kind, attachment.listing_id)
-    stored = Path(upload_folder) / attachment.stored_name
     session.delete(attachment)
     session.flush()
-    on_commit(session, lambda: stored.unlink(missing_ok=True))
+    delete_after_commit(session, upload_folder, attachment.stored_name)
 
 
 def _require_admin(actor: Actor) -> None:

@@ -1,7 +1,7 @@
 """The demo data loads completely, meets PRODUCT.md's minimums, and loading it twice changes nothing."""
 from sqlalchemy import func, select
 
-from market.accounts.models import Organisation, OrganisationKind, Role, User
+from market.accounts.models import Organisation, OrganisationKind, Role, User, VerificationStatus
 from market.achievements.models import Achievement
 from market.awards.models import Award
 from market.demands.models import Demand
@@ -26,8 +26,13 @@ def _fingerprint() -> dict:
 
 
 def test_demo_data_meets_the_product_minimums_and_loading_twice_changes_nothing(app):
-    counts = load_demo_data(db.session, "demo-password-1", password_profile="fast")
+    counts = load_demo_data(db.session, "demo-password-1", password_profile="fast",
+                            upload_folder=app.config["UPLOAD_FOLDER"])
     assert counts["achievements"] >= 200 and counts["demands"] >= 80
+    assert counts["residencies"] >= 8 and counts["verifications"] >= 8
+    resident = db.session.scalars(select(Organisation).where(Organisation.resident_since.is_not(None))).all()
+    assert resident and all(org.is_resident_on(org.resident_since) for org in resident)
+    assert _count(Organisation, Organisation.verification_status == VerificationStatus.VERIFIED) == counts["verifications"]
     assert _count(Organisation, Organisation.kind.in_([OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE])) >= 10
     assert _count(Organisation, Organisation.kind == OrganisationKind.ENTERPRISE) >= 30
     assert _count(Organisation, Organisation.kind == OrganisationKind.AGENCY) >= 3
@@ -42,7 +47,8 @@ def test_demo_data_meets_the_product_minimums_and_loading_twice_changes_nothing(
     assert load_demo_deals(db.session) >= 4
     assert db.session.scalar(select(func.count()).select_from(Award).where(Award.granted_fen > 0)) >= 4
     before = _fingerprint()
-    again = load_demo_data(db.session, "demo-password-1", password_profile="fast")
+    again = load_demo_data(db.session, "demo-password-1", password_profile="fast",
+                           upload_folder=app.config["UPLOAD_FOLDER"])
     assert set(again.values()) == {0}
     assert load_demo_deals(db.session) == 0
     assert _fingerprint() == before

@@ -30,7 +30,7 @@ FORMS_AND_THEIR_RULES = {
 """Each form module and the package whose services and columns hold the rules its fields show."""
 
 CHECKED_MODULES = [
-    *(path for package in ("accounts", "admin", "preorders", "awards", "taxonomy")
+    *(path for package in ("accounts", "admin", "preorders", "awards", "taxonomy", "organisations")
       for path in sorted((MARKET / package).glob("*.py"))),
     MARKET / "matching" / "forms.py",
     MARKET / "matching" / "services.py",

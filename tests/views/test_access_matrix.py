@@ -19,6 +19,7 @@ from market.accounts.models import ApiToken, ApprovalStatus, SecondFactor, User
 from market.extensions import db
 from market.listings import services as listings
 from market.listings.vocabulary import ListingKind
+from market.organisations import residency, verification
 from market.seeding import load_reference_data
 from market.taxonomy.services import list_valleys
 from market.timeutil import utcnow
@@ -66,12 +67,13 @@ class Route:
     form: dict | None = None
     upload: bool = False
     json: dict | None = None
+    upload_field: str = "file"
 
     def body(self) -> dict | None:
         """The form data, with a fresh PDF stream when the route takes an upload."""
         data = dict(self.form or {})
         if self.upload:
-            data["file"] = (io.BytesIO(PDF), "report.pdf")
+            data[self.upload_field] = (io.BytesIO(PDF), "report.pdf")
         return data or None
 
 
@@ -157,6 +159,22 @@ MATRIX = [
     Route("GET", "/organisations/{home_org}", expect(200)),
     Route("GET", "/organisations/{pending_org}", expect(404)),
     Route("GET", "/organisations/999999", expect(404)),
+    # organisation verification and residency: the matrix enterprise has a submission and a residency with its PDFs
+    Route("GET", "/organisations/{enterprise_org}/verification", signed_in(404, enterprise=200, admin=200)),
+    Route("POST", "/organisations/{home_org}/verification", signed_in(404, researcher=302, admin=403),
+          {"credit_code": "12100000400000624D"}, upload=True, upload_field="licence"),
+    Route("GET", "/organisations/verifications/{enterprise_verification}/licence",
+          signed_in(404, enterprise=200, admin=200)),
+    Route("GET", "/organisations/residencies/{enterprise_residency}/agreement",
+          signed_in(404, enterprise=200, admin=200)),
+    Route("GET", "/admin/verifications", admin_only()),
+    Route("POST", "/admin/verifications/{enterprise_verification}/verify", admin_only(302)),
+    Route("POST", "/admin/verifications/{enterprise_verification}/refuse", admin_only(302), {"reason": "执照不清晰"}),
+    Route("GET", "/admin/organisations", admin_only()),
+    Route("GET", "/admin/organisations/{enterprise_org}", admin_only()),
+    Route("POST", "/admin/organisations/{home_org}/residencies", admin_only(302),
+          {"valley": "{valley}", "since": "2024-05-01"}),
+    Route("POST", "/admin/organisations/{enterprise_org}/residencies/end", admin_only(302), {"until": "2025-01-31"}),
     # achievements
     Route("GET", "/achievements", expect(200)),
     Route("POST", "/achievements", expect(405)),
@@ -337,8 +355,16 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
     email_change.request_email_change(session, researcher, current_password=PASSWORD,
                                       new_email="moved-researcher@example.org", confirm_url_for=email_links.append)
     published, draft = achievement("published"), achievement("draft", title="未发布的草稿成果")
+    submission = verification.submit_verification(session, company, company.organisation_id,
+                                                  credit_code="91330100716105852F", filename="执照.pdf",
+                                                  stream=io.BytesIO(PDF), upload_folder=upload_folder)
+    stay = residency.record_residency(session, admin, company.organisation_id, valley="yangquan", since="2024-09-02",
+                                      filename="入驻协议.pdf", stream=io.BytesIO(PDF), upload_folder=upload_folder)
     ids = {
         "home_org": home.id,
+        "enterprise_org": company.organisation_id,
+        "enterprise_verification": submission.id,
+        "enterprise_residency": stay.id,
         "pending_org": pending_org.id,
         "pending_user": pending_user.id,
         "enrolled_broker": enrolled_broker.id,
