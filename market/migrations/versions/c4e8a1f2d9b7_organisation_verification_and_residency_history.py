@@ -1,7 +1,7 @@
 """organisation verification (credit code, business licence, admin decision) and valley residency as history
 
 Revision ID: c4e8a1f2d9b7
-Revises: adf3e429b163
+Revises: 58179dbcfa45
 Create Date: 2026-12-20 10:00:00
 
 Existing organisations start unverified; each current residency (a valley and an entry day) becomes the first row of
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4e8a1f2d9b7'
-down_revision = 'adf3e429b163'
+down_revision = '58179dbcfa45'
 branch_labels = None
 depends_on = None
 
