@@ -225,7 +225,9 @@ MATRIX = [
     Route("GET", "/deals/999999", signed_in(404)),
     Route("GET", "/deals/999999/notice", expect(404)),
     *[Route("POST", f"/deals/999999/{action}", signed_in(404))
-      for action in ("notice", "advance", "broker", "claim", "complete", "exception", "intermediaries", "payments",
+      for action in ("notice", "advance", "broker/ask", "broker/invite", "broker/propose", "broker/remove",
+                     "broker-requests/999999/accept", "broker-requests/999999/decline",
+                     "broker-requests/999999/withdraw", "complete", "exception", "intermediaries", "payments",
                      "register", "sign", "terminate", "terms")],
     Route("GET", "/deals/bids/new/{published_achievement}", signed_in(403, enterprise=200)),
     Route("POST", "/deals/bids/new/999999", signed_in(403, enterprise=404)),
