@@ -248,6 +248,12 @@ def broker_request_answers(user: User | None, deal: Deal, request: DealBrokerReq
     return answers
 
 
+def may_see_broker_request(user: User | None, deal: Deal, request: DealBrokerRequest) -> bool:
+    """The parties and admins see every request of a deal; a broker sees those naming him and those he started."""
+    roles = deal_roles(user, deal)
+    return bool({"party", "admin"} & roles) or (bool(roles) and user.id in (request.broker_id, request.initiated_by_id))
+
+
 def may_withdraw_broker_request(user: User | None, deal: Deal, request: DealBrokerRequest) -> bool:
     """The initiator withdraws a pending request (any admin an admin's proposal)."""
     if user is None or not request.is_pending or not deal.is_open or not deal_roles(user, deal):

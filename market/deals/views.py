@@ -37,6 +37,7 @@ from market.deals.permissions import (
     broker_request_actions,
     can_view_deal,
     deal_roles,
+    may_see_broker_request,
     permissions,
     response_side,
 )
@@ -222,7 +223,8 @@ def _render_deal(deal_id: int, status: int = 200, **given):
         recipients=award_queries.recipient_labels(db.session, {a.recipient for a in awards}),
         pipeline=PIPELINE, today=deal_recording.today(), notice_public=notice_is_public(deal),
         broker_requests=[(request, broker_request_actions(current_user, deal, request))
-                         for request in deal_brokers.pending_broker_requests(deal)],
+                         for request in deal_brokers.pending_broker_requests(deal)
+                         if may_see_broker_request(current_user, deal, request)],
         broker_request_kinds=BROKER_REQUEST_KIND_LABELS,
     ), status
 
