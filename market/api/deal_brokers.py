@@ -2,9 +2,9 @@
 services as the deal page."""
 from flask import jsonify, request
 
+from market.api import deals as deal_data
 from market.api import money
 from market.api.auth import require_token_user
-from market.api.deals import deal_detail_json
 from market.api.views import bp
 from market.deals import brokers
 from market.deals.inputs import BrokerDeclineInput, BrokerInvitationInput, BrokerRemovalInput
@@ -15,7 +15,7 @@ from market.extensions import db
 
 def _deal_answer(deal_id: int, actor, status: int = 200):
     db.session.expire_all()
-    response = jsonify(deal_detail_json(db.session, get_deal(db.session, actor, deal_id), actor))
+    response = jsonify(deal_data.deal_detail_json(db.session, get_deal(db.session, actor, deal_id), actor))
     response.status_code = status
     return response
 
