@@ -55,9 +55,14 @@ def pending_broker_requests(deal: Deal) -> list[DealBrokerRequest]:
 
 
 def _locked_deal(session: Session, actor: User, deal_id: int) -> Deal:
-    """The deal, its row locked (PostgreSQL) so that answers on the same deal run one after another."""
+    """The deal, its row locked so that answers on the same deal run one after another (on SQLite a write takes the
+    database's write lock, as `awards.services.lock_books` does)."""
     deal = get_deal(session, actor, deal_id)
-    session.execute(select(Deal.id).where(Deal.id == deal.id).with_for_update())
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Deal).where(Deal.id == deal.id).values(updated_at=utcnow())
+                        .execution_options(synchronize_session=False))
+    else:
+        session.execute(select(Deal.id).where(Deal.id == deal.id).with_for_update())
     session.refresh(deal)
     session.expire(deal, ["broker_requests"])
     return deal

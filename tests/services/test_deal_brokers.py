@@ -3,6 +3,7 @@ accepted by the broker, proposed by an admin and accepted by all three; removal 
 import pytest
 from sqlalchemy import select
 
+from market.accounts.models import User
 from market.deals.brokers import (
     accept_broker_request,
     ask_to_join_deal,
@@ -18,6 +19,9 @@ from market.deals.pipeline import update_terms
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
 from market.extensions import db
 from market.notifications.models import Notification
+from tests.services.test_money_races import RACE_CONFIG, THREADS, _race
+
+RACE_ROUNDS = 2
 
 
 @pytest.fixture
@@ -272,3 +276,45 @@ def test_an_admin_removes_a_broker_who_joined_before_requests_existed(world, mak
     remove_broker(db.session, world.admin, deal.id, reason="核实后该经纪人未提供服务")
     assert fresh(deal).broker_id is None
     assert timeline(deal, "broker")[-1] == f"移除项目经纪人 {world.other_broker.name}：核实后该经纪人未提供服务"
+
+
+# ---------------------------------------------------------------- answers arriving at once
+
+
+@pytest.mark.parametrize("app", [RACE_CONFIG], indirect=True)
+def test_parallel_acceptances_seat_exactly_one_broker(app, world, make_deal, make_user):
+    brokers = [make_user("broker") for _ in range(THREADS)]
+    for _round in range(RACE_ROUNDS):
+        deal = make_deal(broker=None)
+        invitations = [invite_broker(db.session, world.researcher, deal.id, broker_id=broker.id).id
+                       for broker in brokers]
+        db.session.commit()
+
+        def accept(index: int, deal_id=deal.id, invitations=invitations):
+            accept_broker_request(db.session, db.session.get(User, brokers[index].id), deal_id, invitations[index])
+
+        outcomes = _race(app, accept)
+        assert outcomes.count("ok") == 1, outcomes
+        assert all(o.startswith("refused") for o in outcomes if o != "ok"), outcomes
+        winner = brokers[outcomes.index("ok")]
+        assert fresh(deal).broker_id == winner.id
+        statuses = db.session.scalars(select(DealBrokerRequest.status).where(DealBrokerRequest.deal_id == deal.id))
+        assert sorted(statuses) == ["accepted"] + ["superseded"] * (THREADS - 1)
+
+
+@pytest.mark.parametrize("app", [RACE_CONFIG], indirect=True)
+def test_both_parties_accepting_at_once_seat_the_broker(app, world, make_deal):
+    parties = (world.researcher.id, world.buyer.id)
+    for _round in range(RACE_ROUNDS):
+        deal = make_deal(broker=None)
+        request_id = ask_to_join_deal(db.session, world.other_broker, deal.id).id
+        db.session.commit()
+
+        def accept(index: int, deal_id=deal.id, request_id=request_id):
+            accept_broker_request(db.session, db.session.get(User, parties[index % 2]), deal_id, request_id)
+
+        outcomes = _race(app, accept)
+        assert outcomes.count("ok") == 2, outcomes
+        assert all(o.startswith("refused") for o in outcomes if o != "ok"), outcomes
+        assert fresh(deal).broker_id == world.other_broker.id
+        assert status_of(db.session.get(DealBrokerRequest, request_id)) == BrokerRequestStatus.ACCEPTED
