@@ -9,6 +9,7 @@ from market.accounts.models import OrganisationKind, Role, User
 from market.achievements.models import Achievement
 from market.awards import services as award_services
 from market.deals.bids import accept_bid, counter_bid, place_bid
+from market.deals.brokers import accept_broker_request, ask_to_join_deal, invite_broker
 from market.deals.models import Deal, DealIntermediary, DealStage
 from market.deals.payments import confirm_deal_payment, record_deal_payment, register_contract
 from market.deals.pipeline import advance_deal
@@ -45,6 +46,8 @@ def load_demo_deals(session: Session) -> int:
         for step in (DealStage.NEGOTIATION, DealStage.PRICING)[: [DealStage.INTENT, DealStage.NEGOTIATION,
                                                                   DealStage.PRICING].index(target)]:
             advance_deal(session, buyer, deal.id, step)
+        if target == DealStage.NEGOTIATION:
+            ask_to_join_deal(session, brokers[1], deal.id)
         created += 1
     open_bid_buyer, open_bid_achievement = enterprises[0], achievements[3]
     place_bid(session, open_bid_buyer, open_bid_achievement.id, amount_fen=open_bid_achievement.price_min_fen,
@@ -55,9 +58,10 @@ def load_demo_deals(session: Session) -> int:
 
 
 def _registered_deal_with_proceeds(session: Session, achievement: Achievement, buyer: User, brokers: list[User]) -> int:
-    """A contract signed and registered in 2025 with three intermediaries and two proceeds payments."""
+    """A contract signed and registered in 2025 with three intermediaries and two proceeds payments; its broker
+    joined on the transferor's invitation."""
     deal = Deal(title=achievement.title, achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                transferee_id=buyer.organisation_id, broker_id=brokers[0].id, stage=DealStage.REGISTERED,
+                transferee_id=buyer.organisation_id, stage=DealStage.REGISTERED,
                 agreed_amount_fen=achievement.price_max_fen or achievement.price_min_fen, reward_rate_bp=1500,
                 signed_on=date(2025, 6, 18), registration_number="2025140100000186", registered_on=date(2025, 6, 25),
                 notice_starts_on=date(2025, 5, 20), notice_ends_on=date(2025, 6, 3))
@@ -65,6 +69,8 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
                            for position, (broker, share) in enumerate(zip(brokers, (5000, 3000, 2000)))]
     session.add(deal)
     session.flush()
+    invitation = invite_broker(session, achievement.submitter, deal.id, broker_id=brokers[0].id)
+    accept_broker_request(session, brokers[0], deal.id, invitation.id)
     snapshot = award_services.lock_books(session)
     deal = session.get(Deal, deal.id)
     register_contract(session, snapshot, deal, achievement.submitter)

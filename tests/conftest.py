@@ -408,7 +408,8 @@ def make_deal(deal_world):
     A given `signed_on` moves the notice to the 20 days before it; `agent` is the agent organisation."""
     from market.deals import recording as deal_recording
     from market.deals.bids import accept_bid, place_bid
-    from market.deals.intermediaries import claim_deal, record_intermediary_exception, set_intermediaries
+    from market.deals.brokers import accept_broker_request, invite_broker
+    from market.deals.intermediaries import record_intermediary_exception, set_intermediaries
     from market.deals.pipeline import (
         advance_deal,
         complete_deal,
@@ -435,7 +436,8 @@ def make_deal(deal_world):
                         mode="assignment" if mode in (_UNSET, None) else mode)
         deal_id = accept_bid(session, owner, bid.id, version_number=1).id
         if broker is not None:
-            claim_deal(session, broker, deal_id)
+            invitation = invite_broker(session, owner, deal_id, broker_id=broker.id)
+            accept_broker_request(session, broker, deal_id, invitation.id)
         if agreed_amount_fen is not _UNSET or mode is None:
             update_terms(session, owner, deal_id,
                          agreed_amount_fen=amount_fen if agreed_amount_fen is _UNSET else agreed_amount_fen,

@@ -15,17 +15,34 @@ from market.api.views import bp
 from market.deals import bids as deal_bids
 from market.deals import pipeline as deal_pipeline
 from market.deals.board import deal_awards, deal_events, deal_payments
+from market.deals.brokers import pending_broker_requests
 from market.deals.inputs import BidAcceptInput, BidRoundInput
-from market.deals.labels import BID_STATUS_LABELS, EVENT_LABELS, STAGE_LABELS
+from market.deals.labels import (
+    BID_STATUS_LABELS,
+    BROKER_REQUEST_KIND_LABELS,
+    BROKER_REQUEST_STATUS_LABELS,
+    EVENT_LABELS,
+    STAGE_LABELS,
+)
 from market.deals.limits import DEFAULT_NOTICE_DAYS
 from market.deals.models import (
     Bid,
     BidSide,
     BidStatus,
     Deal,
+    DealBrokerRequest,
     DealStage,
 )
-from market.deals.permissions import bid_side, deal_roles, permissions, visible_bids, visible_deals
+from market.deals.permissions import (
+    awaiting_consent,
+    bid_side,
+    broker_request_actions,
+    deal_roles,
+    may_see_broker_request,
+    permissions,
+    visible_bids,
+    visible_deals,
+)
 from market.deals.pipeline import advance_deal, complete_deal, register_deal, sign_deal, start_notice, terminate_deal
 from market.declared import json_schema
 from market.demands.models import Demand
@@ -110,6 +127,24 @@ def deal_json(deal: Deal, actor: User) -> dict:
     }
 
 
+def broker_request_json(request: DealBrokerRequest, deal: Deal, actor: User) -> dict:
+    """A pending broker request: who is named, who started it, who has accepted, who is awaited and what the caller
+    may answer."""
+    return {
+        "id": request.id,
+        "kind": {"code": str(request.kind), "label": str(BROKER_REQUEST_KIND_LABELS[request.kind])},
+        "status": {"code": str(request.status), "label": str(BROKER_REQUEST_STATUS_LABELS[request.status])},
+        "broker": money.person_json(request.broker),
+        "initiated_by": money.person_json(request.initiated_by),
+        "broker_accepted_at": iso(request.broker_accepted_at),
+        "transferor_accepted_by": money.person_json(request.transferor_accepted_by),
+        "transferee_accepted_by": money.person_json(request.transferee_accepted_by),
+        "awaiting": sorted(awaiting_consent(request)),
+        "may": dict(vars(broker_request_actions(actor, deal, request))),
+        "created_at": iso(request.created_at),
+    }
+
+
 def deal_detail_json(session: Session, deal: Deal, actor: User) -> dict:
     """The deal page as data: the deal, its intermediaries, payments with their awards, other awards, the timeline
     and what the caller may do now."""
@@ -126,6 +161,8 @@ def deal_detail_json(session: Session, deal: Deal, actor: User) -> dict:
                       "label": str(EVENT_LABELS.get(event.action, event.action)),
                       "from_stage": event.from_stage, "to_stage": event.to_stage, "note": event.note or "",
                       "actor": money.person_json(event.actor)} for event in deal_events(session, deal)],
+        "broker_requests": [broker_request_json(request, deal, actor) for request in pending_broker_requests(deal)
+                            if may_see_broker_request(actor, deal, request)],
         "may": {name: (str(value) if name == "advance_to" and value is not None else value)
                 for name, value in vars(allowed).items()},
     })

@@ -13,10 +13,17 @@ from market.api.openapi import (  # shared schema helpers
 )
 from market.awards.models import AwardStatus
 from market.awards.payment_input import PaymentInput
-from market.deals.inputs import STAGE_INPUTS, BidAcceptInput, BidRoundInput
+from market.deals.inputs import (
+    STAGE_INPUTS,
+    BidAcceptInput,
+    BidRoundInput,
+    BrokerDeclineInput,
+    BrokerInvitationInput,
+    BrokerRemovalInput,
+)
 from market.deals.labels import EVENT_LABELS
-from market.deals.models import BidSide, BidStatus, DealStage
-from market.deals.permissions import DealPermissions
+from market.deals.models import BidSide, BidStatus, BrokerRequestKind, BrokerRequestStatus, DealStage
+from market.deals.permissions import PARTY_SIDES, BrokerRequestActions, DealPermissions
 from market.declared import EmptyInput, components_of, json_schema
 from market.listings.queries import MAX_PER_PAGE
 from market.listings.vocabulary import TransferMode
@@ -196,6 +203,27 @@ _PERMISSIONS = {field.name: ({"type": ["string", "null"], "enum": [*_values(Deal
                              if field.name == "advance_to" else {"type": "boolean"})
                 for field in dataclasses.fields(DealPermissions)}
 
+_BROKER_REQUEST_PROPERTIES = {
+    "id": {"type": "integer"},
+    "kind": _coded(_values(BrokerRequestKind)),
+    "status": _coded(_values(BrokerRequestStatus)),
+    "broker": _ref("Party"),
+    "initiated_by": _ref("Party"),
+    "broker_accepted_at": _TIMESTAMP,
+    "transferor_accepted_by": _nullable(_ref("Party")),
+    "transferee_accepted_by": _nullable(_ref("Party")),
+    "awaiting": {"type": "array", "items": {"type": "string", "enum": ["broker", *PARTY_SIDES]},
+                 "description": "仍需确认的各方：经纪人；经纪人申请和平台推荐还需转让方、受让方各一名成员。"},
+    "may": {"type": "object", "additionalProperties": False,
+            "required": [field.name for field in dataclasses.fields(BrokerRequestActions)],
+            "properties": {field.name: {"type": "boolean"} for field in dataclasses.fields(BrokerRequestActions)},
+            "description": "调用者现在可以做的答复。"},
+    "created_at": _TIMESTAMP,
+}
+
+BROKER_REQUEST = {"type": "object", "additionalProperties": False, "required": list(_BROKER_REQUEST_PROPERTIES),
+                  "properties": _BROKER_REQUEST_PROPERTIES}
+
 _DETAIL_PROPERTIES = {
     "intermediaries": {"type": "array", "items": {
         "type": "object", "additionalProperties": False, "required": ["user", "share_bp", "position"],
@@ -210,6 +238,8 @@ _DETAIL_PROPERTIES = {
                        "label": {"type": "string"}, "from_stage": {"type": ["string", "null"]},
                        "to_stage": {"type": ["string", "null"]}, "note": {"type": "string"},
                        "actor": _nullable(_ref("Party"))}}},
+    "broker_requests": {"type": "array", "items": _ref("BrokerRequest"),
+                        "description": "待确认的经纪人邀请、申请和推荐（交易双方和平台看到全部，经纪人看到与本人有关的）。"},
     "may": {"type": "object", "additionalProperties": False, "required": list(_PERMISSIONS),
             "properties": _PERMISSIONS, "description": "调用者现在可以做的操作（与项目页面相同）。"},
 }
@@ -234,6 +264,7 @@ SCHEMAS = {
     "BidPage": _page("Bid"),
     "Deal": DEAL,
     "DealDetail": DEAL_DETAIL,
+    "BrokerRequest": BROKER_REQUEST,
     "DealPage": _page("Deal"),
 }
 
@@ -304,6 +335,21 @@ def _bid_action(action: str, summary: str, body: str | None, ok: dict) -> dict:
             "post": _operation(f"{action}_bid", summary, "bids",
                                {**ok, **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415",
                                                 "422:DealUnprocessable")}, **extra)}
+
+
+def _broker_action(operation_id: str, summary: str, body: str | None, description: str, *, created: bool = False,
+                   request: bool = False) -> dict:
+    """A deal-broker operation answering with the deal page as data."""
+    ok = {"201": _json(_ref("DealDetail"), "项目（含待确认的经纪人请求）。")} if created else {
+        "200": _json(_ref("DealDetail"), "项目（含待确认的经纪人请求）。")}
+    parameters = [_id("deal_id"), _id("request_id")] if request else [_id("deal_id")]
+    return {"parameters": parameters,
+            "post": _operation(operation_id, summary, "deals",
+                               {**ok, **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415",
+                                                "422:DealUnprocessable")},
+                               requestBody=_body(body or "EmptyInput", required=body is not None
+                                                 and body != "BrokerDeclineInput"),
+                               description=description)}
 
 
 def _payments(noun: str, id_name: str, title: str) -> dict:
@@ -386,6 +432,29 @@ PATHS = {
                         "签约须在公示期满后；技术合同登记（转让方、项目经纪人或平台）时按政策规则登记合同；"
                         "完成由转让方或平台操作；终止须填写原因。"),
     },
+    f"{API_PREFIX}/deals/{{deal_id}}/broker/ask": _broker_action(
+        "ask_to_join_deal", "技术经理人申请担任项目经纪人", None,
+        "仅限已审核、且不属于交易任何一方的技术经理人，项目尚无经纪人时；转让方和受让方各一名成员同意后才成为经纪人。",
+        created=True),
+    f"{API_PREFIX}/deals/{{deal_id}}/broker/invite": _broker_action(
+        "invite_broker", "交易一方邀请技术经理人", "BrokerInvitationInput",
+        "交易双方机构的成员邀请已审核的技术经理人（视为本方同意）；经纪人接受后成为项目经纪人。", created=True),
+    f"{API_PREFIX}/deals/{{deal_id}}/broker/propose": _broker_action(
+        "propose_broker", "平台推荐技术经理人", "BrokerInvitationInput",
+        "仅限平台管理员；经纪人、转让方和受让方都同意后才成为项目经纪人。", created=True),
+    f"{API_PREFIX}/deals/{{deal_id}}/broker/remove": _broker_action(
+        "remove_broker", "移除项目经纪人", "BrokerRemovalInput",
+        "交易双方机构的成员或平台管理员，须填写原因；原因会告知该经纪人。"),
+    f"{API_PREFIX}/deals/{{deal_id}}/broker-requests/{{request_id}}/accept": _broker_action(
+        "accept_broker_request", "同意经纪人邀请、申请或推荐", None,
+        "被邀请的经纪人，或尚未同意的一方的成员；发起人不能答复自己的请求。各方都同意后经纪人加入项目，"
+        "同一项目的其他待确认请求随之结束。", request=True),
+    f"{API_PREFIX}/deals/{{deal_id}}/broker-requests/{{request_id}}/decline": _broker_action(
+        "decline_broker_request", "拒绝经纪人邀请、申请或推荐", "BrokerDeclineInput",
+        "需要确认的任何一方都可拒绝，请求随之结束；原因可不填。", request=True),
+    f"{API_PREFIX}/deals/{{deal_id}}/broker-requests/{{request_id}}/withdraw": _broker_action(
+        "withdraw_broker_request", "撤回本人发起的经纪人邀请、申请或推荐", "BrokerDeclineInput",
+        "仅限发起人（平台推荐可由任一平台管理员撤回）；原因可不填。", request=True),
     f"{API_PREFIX}/deals/{{deal_id}}/payments": _payments("deal", "deal_id", "回款"),
     f"{API_PREFIX}/preorders/{{agreement_id}}/payments": _payments("preorder", "agreement_id", "预约采购付款"),
     f"{API_PREFIX}/deals/{{deal_id}}/awards": _awards_of(
@@ -430,7 +499,9 @@ def add_deals_and_money(document: dict) -> dict:
     """Add the bid, deal, payment and award operations to the API document."""
     document["paths"].update(PATHS)
     document["components"]["schemas"].update(SCHEMAS)
-    document["components"]["schemas"].update(components_of(PaymentInput, BidRoundInput, BidAcceptInput, EmptyInput))
+    document["components"]["schemas"].update(components_of(PaymentInput, BidRoundInput, BidAcceptInput, EmptyInput,
+                                                             BrokerInvitationInput, BrokerDeclineInput,
+                                                             BrokerRemovalInput))
     document["components"]["responses"].update(
         {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
          for name, description in RESPONSES.items()})

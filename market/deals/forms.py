@@ -10,7 +10,9 @@ from market.awards.payment_input import PaymentInput
 from market.deals.inputs import (
     INTERMEDIARY_ROWS,
     BidRoundInput,
-    BrokerAssignmentInput,
+    BrokerDeclineInput,
+    BrokerInvitationInput,
+    BrokerRemovalInput,
     CompletionInput,
     ExceptionInput,
     IntermediariesInput,
@@ -221,14 +223,36 @@ class ExceptionForm(DeclaredForm):
         return ExceptionInput
 
 
-class AssignBrokerForm(DeclaredForm):
-    """An admin assigns a broker."""
+class BrokerInvitationForm(DeclaredForm):
+    """A party invites, or an admin proposes, an approved broker."""
 
-    broker = SelectField(_l("项目经纪人"), validate_choice=False)
+    broker = SelectField(_l("技术经理人"), validate_choice=False)
+    input_says_missing = True
 
     def declared_input(self):
-        """The broker assignment input of the deal services."""
-        return BrokerAssignmentInput
+        """The invitation input of the broker services."""
+        return BrokerInvitationInput
+
+
+class BrokerDeclineForm(DeclaredForm):
+    """Declining or withdrawing a broker request, with an optional reason."""
+
+    reason = TextAreaField(_l("原因（可不填）"))
+
+    def declared_input(self):
+        """The decline input of the broker services."""
+        return BrokerDeclineInput
+
+
+class BrokerRemovalForm(DeclaredForm):
+    """Removing the deal's broker with a reason."""
+
+    reason = TextAreaField(_l("移除原因"))
+    input_says_missing = True
+
+    def declared_input(self):
+        """The removal input of the broker services."""
+        return BrokerRemovalInput
 
 
 class PaymentForm(DeclaredForm):

@@ -287,7 +287,34 @@ class ExceptionInput(DeclaredInput):
                                 cleaned_by(clean_exception_reason)]
 
 
-class BrokerAssignmentInput(DeclaredInput):
-    """An admin's choice of a deal's broker (none removes the broker)."""
+def clean_invited_broker(errors: FieldErrors, name: str, value) -> int | None:
+    """The id of the broker a party invites or an admin proposes (required)."""
+    if value is None or value == "":
+        errors.add(name, _("请选择技术经理人。"))
+        return None
+    return clean_broker_choice(errors, name, value)
 
-    broker: chosen_id(clean_broker_choice, "项目经纪人（已审核的技术经理人）的编号；不填即取消经纪人。")
+
+def clean_removal_reason(errors: FieldErrors, name: str, value) -> str:
+    """The written reason for removing a deal's broker (required; the broker is shown it)."""
+    return clean_required_text(errors, name, value, max_len=MAX_REASON_CHARS, missing=_("请填写移除原因。"))
+
+
+class BrokerInvitationInput(DeclaredInput):
+    """A party's invitation, or an admin's proposal, of an approved broker for a deal."""
+
+    broker: Annotated[int, Field(ge=1, le=MAX_ID, description="受邀的技术经理人（已审核）的编号。"),
+                      cleaned_by(clean_invited_broker)]
+
+
+class BrokerDeclineInput(DeclaredInput):
+    """Declining or withdrawing a broker request, with an optional reason shown to the others."""
+
+    reason: text(MAX_REASON_CHARS, description="原因（可不填），会告知其他相关人员。")
+
+
+class BrokerRemovalInput(DeclaredInput):
+    """Removing a deal's broker: the reason is required and told to the broker."""
+
+    reason: Annotated[str, Field(max_length=MAX_REASON_CHARS, description="移除原因，必填，会告知该经纪人。"),
+                      cleaned_by(clean_removal_reason)]

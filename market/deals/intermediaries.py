@@ -1,8 +1,8 @@
-"""Intermediaries, the agent, brokers claiming and being assigned to deals."""
+"""Intermediaries and shares, the agent, the intermediary exception, and who may be named (approved brokers)."""
 import logging
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import (
@@ -14,7 +14,7 @@ from market.accounts.models import (
 )
 from market.awards import services as award_services
 from market.deals import payments
-from market.deals.inputs import INTERMEDIARY_ROWS, BrokerAssignmentInput, ExceptionInput, IntermediariesInput
+from market.deals.inputs import INTERMEDIARY_ROWS, ExceptionInput, IntermediariesInput
 from market.deals.limits import (
     BEFORE_REGISTRATION,
     MAX_INTERMEDIARIES_PER_ACHIEVEMENT,
@@ -26,7 +26,7 @@ from market.deals.models import (
 )
 from market.deals.permissions import EDITORS, deal_roles
 from market.deals.pipeline import get_deal
-from market.deals.recording import deal_link, raise_if_errors, record_step
+from market.deals.recording import raise_if_errors, record_step
 from market.declared import validate_input
 from market.errors import (
     InvalidStateError,
@@ -34,8 +34,6 @@ from market.errors import (
     RuleViolationError,
 )
 from market.money import rate_number
-from market.notifications.services import notify
-from market.timeutil import utcnow
 from market.unit_of_work import savepoint
 
 audit = logging.getLogger("market.audit")
@@ -58,7 +56,7 @@ def agency_organisations(session: Session) -> list[Organisation]:
                                 .order_by(Organisation.name)))
 
 
-def _is_approved_broker(person: User | None) -> bool:
+def is_approved_broker(person: User | None) -> bool:
     """Whether a person may be named as an intermediary or assigned as a deal's broker."""
     return person is not None and person.role == Role.BROKER and person.is_active and person.is_approved_member
 
@@ -91,7 +89,7 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
             errors.add("intermediaries", _("最多填写 %(n)s 名中介服务人员。", n=MAX_INTERMEDIARY_ROWS))
         for index in INTERMEDIARY_ROWS:
             person_id = values.get(f"intermediary_{index}")
-            if person_id is not None and not _is_approved_broker(session.get(User, person_id)):
+            if person_id is not None and not is_approved_broker(session.get(User, person_id)):
                 errors.add(f"intermediary_{index}", _("请选择平台上已审核的技术经理人。"))
         agent_id = values.get("agent_organisation")
         if agent_id is not None:
@@ -141,45 +139,4 @@ def record_intermediary_exception(session: Session, actor: User, deal_id: int, *
     record_step(session, deal, actor, "exception", deal.stage, note=text)
     session.flush()
     audit.info("intermediary exception on deal %s by admin_id=%s", deal.id, actor.id)
-    return deal
-
-
-def claim_deal(session: Session, actor: User, deal_id: int) -> Deal:
-    """A broker takes an unassigned open deal as its broker."""
-    deal = get_deal(session, actor, deal_id)
-    if "platform_broker" not in deal_roles(actor, deal):
-        raise PermissionDeniedError(_("只有技术经理人可以认领项目。"))
-    if not deal.is_open:
-        raise InvalidStateError(_("项目已结束，不能认领。"))
-    claimed = session.execute(update(Deal).where(Deal.id == deal.id, Deal.broker_id.is_(None))
-                              .values(broker_id=actor.id, updated_at=utcnow())
-                              .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
-        raise InvalidStateError(_("该项目已有经纪人。"))
-    session.refresh(deal)
-    record_step(session, deal, actor, "broker", deal.stage, note=_("%(n)s 认领为项目经纪人", n=actor.name))
-    session.flush()
-    return deal
-
-
-def assign_broker(session: Session, actor: User, deal_id: int, broker_id) -> Deal:
-    """An admin assigns (or, with no broker, removes) a deal's broker."""
-    deal = get_deal(session, actor, deal_id)
-    if not actor.is_admin:
-        raise PermissionDeniedError(_("只有平台运营人员可以指派经纪人。"))
-    if not deal.is_open:
-        raise InvalidStateError(_("项目已结束，不能指派经纪人。"))
-    values, errors = validate_input(BrokerAssignmentInput, {"broker": broker_id})
-    broker = None
-    if values.get("broker") is not None:
-        broker = session.get(User, values["broker"])
-        if not _is_approved_broker(broker):
-            errors.add("broker", _("请选择平台上已审核的技术经理人。"))
-    raise_if_errors(errors)
-    deal.broker_id = broker.id if broker else None
-    record_step(session, deal, actor, "broker", deal.stage,
-            note=_("指派 %(n)s 为项目经纪人", n=broker.name) if broker else _("取消项目经纪人"))
-    if broker is not None and broker.id != actor.id:
-        notify(session, broker.id, "deal_assigned", _("您被指派为项目经纪人：%(t)s", t=deal.title), link=deal_link(deal))
-    session.flush()
     return deal

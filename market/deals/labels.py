@@ -5,6 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 from market.deals.models import (
     BidStatus,
+    BrokerRequestKind,
+    BrokerRequestStatus,
     DealStage,
     ResponseStatus,
 )
@@ -40,6 +42,22 @@ EVENT_LABELS = {
     "intermediaries": _l("修改中介服务信息"),
     "exception": _l("记录中介人数例外"),
     "broker": _l("经纪人变更"),
+    "broker_request": _l("经纪人邀请与申请"),
+}
+
+BROKER_REQUEST_KIND_LABELS = {
+    BrokerRequestKind.INVITE: _l("交易方邀请"),
+    BrokerRequestKind.ASK: _l("经纪人申请加入"),
+    BrokerRequestKind.ADMIN_PROPOSAL: _l("平台推荐"),
+}
+
+BROKER_REQUEST_STATUS_LABELS = {
+    BrokerRequestStatus.PENDING: _l("待确认"),
+    BrokerRequestStatus.ACCEPTED: _l("已生效"),
+    BrokerRequestStatus.DECLINED: _l("已拒绝"),
+    BrokerRequestStatus.WITHDRAWN: _l("已撤回"),
+    BrokerRequestStatus.SUPERSEDED: _l("已由其他经纪人加入"),
+    BrokerRequestStatus.REMOVED: _l("已移出"),
 }
 
 BID_STATUS_LABELS = {

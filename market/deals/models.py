@@ -179,6 +179,8 @@ class Deal(db.Model):
     agent_organisation = relationship("Organisation", foreign_keys=[agent_organisation_id])
     intermediaries: Mapped[list["DealIntermediary"]] = relationship(order_by="DealIntermediary.position",
                                                                      cascade="all, delete-orphan")
+    broker_requests: Mapped[list["DealBrokerRequest"]] = relationship(order_by="DealBrokerRequest.id",
+                                                                      back_populates="deal")
 
     def advance_to(self, target: DealStage) -> DealStage:
         """Move one step along the pipeline (or terminate from any open stage)."""
@@ -215,6 +217,65 @@ class DealIntermediary(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     user = relationship("User")
+
+
+class BrokerRequestKind(StrEnum):
+    """Who started a request for a broker to join a deal."""
+
+    INVITE = "invite"
+    ASK = "ask"
+    ADMIN_PROPOSAL = "admin_proposal"
+
+
+class BrokerRequestStatus(StrEnum):
+    """Where a request for a broker to join a deal stands."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"
+    REMOVED = "removed"
+
+
+class DealBrokerRequest(db.Model):
+    """A party's invitation, a broker's request to join or an admin's proposal: the broker joins the deal once the
+    broker and every side that must consent have accepted."""
+
+    __tablename__ = "deal_broker_requests"
+    __table_args__ = (
+        CheckConstraint("kind IN ('invite', 'ask', 'admin_proposal')", name="kind_known"),
+        CheckConstraint("status IN ('pending', 'accepted', 'declined', 'withdrawn', 'superseded', 'removed')",
+                        name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    broker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    initiated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[BrokerRequestKind] = mapped_column(String(20))
+    status: Mapped[BrokerRequestStatus] = mapped_column(String(20), default=BrokerRequestStatus.PENDING)
+    transferor_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    transferor_accepted_at: Mapped[datetime | None]
+    transferee_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    transferee_accepted_at: Mapped[datetime | None]
+    broker_accepted_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deal: Mapped[Deal] = relationship(back_populates="broker_requests")
+    broker = relationship("User", foreign_keys=[broker_id])
+    initiated_by = relationship("User", foreign_keys=[initiated_by_id])
+    transferor_accepted_by = relationship("User", foreign_keys=[transferor_accepted_by_id])
+    transferee_accepted_by = relationship("User", foreign_keys=[transferee_accepted_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        """Still waiting for someone's answer."""
+        return self.status == BrokerRequestStatus.PENDING
 
 
 class DealEvent(db.Model):

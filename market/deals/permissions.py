@@ -10,7 +10,17 @@ from market.achievements.models import Achievement
 from market.confirmations.services import recording_role
 from market.confirmations.table import FactKind, FactRole
 from market.deals.limits import BEFORE_REGISTRATION, EDITABLE_TERMS_STAGES
-from market.deals.models import PIPELINE, Bid, BidSide, Deal, DealIntermediary, DealStage, DemandResponse
+from market.deals.models import (
+    PIPELINE,
+    Bid,
+    BidSide,
+    BrokerRequestKind,
+    Deal,
+    DealBrokerRequest,
+    DealIntermediary,
+    DealStage,
+    DemandResponse,
+)
 from market.demands.models import Demand
 from market.security import is_member_of
 
@@ -32,6 +42,12 @@ EDITORS = {"party", "broker"}
 
 PAYABLE_STAGES = (DealStage.REGISTERED, DealStage.PERFORMANCE)
 """Stages in which proceeds are recorded."""
+
+PARTY_SIDES = ("transferor", "transferee")
+"""The two parties of a deal, as roles and as the prefixes of a broker request's acceptance columns."""
+
+BOTH_PARTIES_CONSENT = (BrokerRequestKind.ASK, BrokerRequestKind.ADMIN_PROPOSAL)
+"""Broker requests that need one member of each party to accept (an invitation counts as its party's consent)."""
 
 
 
@@ -175,8 +191,10 @@ class DealPermissions:
     terminate: bool = False
     edit_intermediaries: bool = False
     record_exception: bool = False
-    claim: bool = False
-    assign_broker: bool = False
+    ask_broker: bool = False
+    invite_broker: bool = False
+    propose_broker: bool = False
+    remove_broker: bool = False
     record_payment: bool = False
 
     @property
@@ -202,8 +220,71 @@ def permissions(user: User | None, deal: Deal) -> DealPermissions:
     allowed.terminate = may_move(user, deal, DealStage.TERMINATED)
     allowed.edit_intermediaries = deal.stage in BEFORE_REGISTRATION and bool(EDITORS & roles)
     allowed.record_exception = deal.stage in BEFORE_REGISTRATION and "admin" in roles
-    allowed.claim = deal.broker_id is None and "platform_broker" in roles
-    allowed.assign_broker = "admin" in roles
+    without_broker = deal.broker_id is None
+    allowed.ask_broker = (without_broker and "platform_broker" in roles and "party" not in roles
+                          and user.id not in pending_broker_ids(deal))
+    allowed.invite_broker = without_broker and "party" in roles
+    allowed.propose_broker = without_broker and "admin" in roles
+    allowed.remove_broker = not without_broker and bool({"party", "admin"} & roles)
     allowed.record_payment = (deal.stage in PAYABLE_STAGES and user is not None
                               and may_record_payment(user, deal))
     return allowed
+
+
+# ---------------------------------------------------------------- brokers joining a deal
+
+
+def pending_broker_ids(deal: Deal) -> set[int]:
+    """The brokers with a pending invitation, request or proposal on the deal."""
+    return {request.broker_id for request in deal.broker_requests if request.is_pending}
+
+
+def awaiting_consent(request: DealBrokerRequest) -> set[str]:
+    """Who must still accept a pending broker request: "broker", and for a request to join or an admin's proposal
+    each party ("transferor", "transferee") that has not accepted yet."""
+    waiting = set() if request.broker_accepted_at else {"broker"}
+    if request.kind in BOTH_PARTIES_CONSENT:
+        waiting |= {side for side in PARTY_SIDES if getattr(request, f"{side}_accepted_by_id") is None}
+    return waiting
+
+
+def broker_request_answers(user: User | None, deal: Deal, request: DealBrokerRequest) -> set[str]:
+    """The parts of a pending broker request the user may accept (or decline) now: "broker" for the named broker,
+    a party for its members while that party has not accepted; never anything for the request's own initiator."""
+    if user is None or not request.is_pending or not deal.is_open or user.id == request.initiated_by_id:
+        return set()
+    roles = deal_roles(user, deal)
+    waiting = awaiting_consent(request)
+    answers = {side for side in PARTY_SIDES if side in roles and side in waiting}
+    if "broker" in waiting and user.id == request.broker_id and "platform_broker" in roles:
+        answers.add("broker")
+    return answers
+
+
+def may_see_broker_request(user: User | None, deal: Deal, request: DealBrokerRequest) -> bool:
+    """The parties and admins see every request of a deal; a broker sees those naming him and those he started."""
+    roles = deal_roles(user, deal)
+    return bool({"party", "admin"} & roles) or (bool(roles) and user.id in (request.broker_id, request.initiated_by_id))
+
+
+def may_withdraw_broker_request(user: User | None, deal: Deal, request: DealBrokerRequest) -> bool:
+    """The initiator withdraws a pending request (any admin an admin's proposal)."""
+    if user is None or not request.is_pending or not deal.is_open or not deal_roles(user, deal):
+        return False
+    return user.id == request.initiated_by_id or (request.kind == BrokerRequestKind.ADMIN_PROPOSAL and _is_admin(user))
+
+
+@dataclass
+class BrokerRequestActions:
+    """What the user may do with one pending broker request on the deal page."""
+
+    accept: bool = False
+    decline: bool = False
+    withdraw: bool = False
+
+
+def broker_request_actions(user: User | None, deal: Deal, request: DealBrokerRequest) -> BrokerRequestActions:
+    """The answers to offer the user on a broker request (the services check the same again)."""
+    answers = bool(broker_request_answers(user, deal, request))
+    return BrokerRequestActions(accept=answers, decline=answers,
+                                withdraw=may_withdraw_broker_request(user, deal, request))

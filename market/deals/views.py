@@ -12,8 +12,8 @@ from market.awards import queries as award_queries
 from market.confirmations.forms import DecisionForm
 from market.deals import bids as deal_bids
 from market.deals import board as deal_board
+from market.deals import brokers as deal_brokers
 from market.deals import forms as deal_forms
-from market.deals import intermediaries as deal_intermediaries
 from market.deals import payments as payment_services
 from market.deals import pipeline as deal_pipeline
 from market.deals import recording as deal_recording
@@ -23,18 +23,26 @@ from market.deals.board import BoardFilters, deal_awards, deal_events, deal_paym
 from market.deals.intermediaries import (
     agency_organisations,
     broker_users,
-    claim_deal,
     record_intermediary_exception,
     set_intermediaries,
 )
 from market.deals.labels import (
     BID_STATUS_LABELS,
+    BROKER_REQUEST_KIND_LABELS,
     EVENT_LABELS,
     RESPONSE_STATUS_LABELS,
     STAGE_LABELS,
 )
 from market.deals.models import PIPELINE, BidSide, BidStatus, Deal, ResponseStatus
-from market.deals.permissions import bid_side, can_view_deal, deal_roles, permissions, response_side
+from market.deals.permissions import (
+    bid_side,
+    broker_request_actions,
+    can_view_deal,
+    deal_roles,
+    may_see_broker_request,
+    permissions,
+    response_side,
+)
 from market.deals.pipeline import (
     advance_deal,
     complete_deal,
@@ -171,7 +179,10 @@ def _deal_forms(deal: Deal, **given) -> dict:
         "terminate": deal_forms.TerminateForm(formdata=None),
         "intermediaries": deal_forms.IntermediariesForm(formdata=None),
         "exception": deal_forms.ExceptionForm(formdata=None),
-        "broker": deal_forms.AssignBrokerForm(formdata=None, broker=str(deal.broker_id or "")),
+        "invite": deal_forms.BrokerInvitationForm(formdata=None),
+        "propose": deal_forms.BrokerInvitationForm(formdata=None),
+        "decline": deal_forms.BrokerDeclineForm(formdata=None),
+        "remove_broker": deal_forms.BrokerRemovalForm(formdata=None),
         "payment": deal_forms.PaymentForm(formdata=None, paid_on=today),
         "action": EmptyForm(formdata=None),
     }
@@ -185,7 +196,7 @@ def _set_choices(deal: Deal, forms: dict) -> None:
     modes = deal.achievement.modes if deal.achievement else []
     if "terms" in forms:
         forms["terms"].mode.choices = deal_forms.mode_choices(modes)
-    if "intermediaries" in forms or "broker" in forms:
+    if {"intermediaries", "invite", "propose"} & set(forms):
         brokers = broker_users(db.session)
         if "intermediaries" in forms:
             form = forms["intermediaries"]
@@ -193,8 +204,10 @@ def _set_choices(deal: Deal, forms: dict) -> None:
                 form[f"intermediary_{number}"].choices = deal_forms.user_choices(brokers, _l("（不填）"))
             form.agent_organisation.choices = options(
                 [("", _l("（无）"))] + [(o.id, o.name) for o in agency_organisations(db.session)])
-        if "broker" in forms:
-            forms["broker"].broker.choices = deal_forms.user_choices(brokers, _l("（暂不指派）"))
+        outside = [broker for broker in brokers if broker.organisation_id not in (deal.transferor_id, deal.transferee_id)]
+        for name in ("invite", "propose"):
+            if name in forms:
+                forms[name].broker.choices = deal_forms.user_choices(outside, _l("（请选择）"))
 
 
 def _render_deal(deal_id: int, status: int = 200, **given):
@@ -213,6 +226,10 @@ def _render_deal(deal_id: int, status: int = 200, **given):
         other_awards=[a for a in awards if a.policy_event_id not in paid_events],
         recipients=award_queries.recipient_labels(db.session, {a.recipient for a in awards}),
         pipeline=PIPELINE, today=deal_recording.today(), notice_public=notice_is_public(deal),
+        broker_requests=[(request, broker_request_actions(current_user, deal, request))
+                         for request in deal_brokers.pending_broker_requests(deal)
+                         if may_see_broker_request(current_user, deal, request)],
+        broker_request_kinds=BROKER_REQUEST_KIND_LABELS,
     ), status
 
 
@@ -226,7 +243,8 @@ def detail(deal_id: int):
 FORM_SHOWN_WHEN = {
     "terms": "edit_terms", "notice": "start_notice", "sign": "sign", "register": "register", "complete": "complete",
     "terminate": "terminate", "intermediaries": "edit_intermediaries", "exception": "record_exception",
-    "broker": "assign_broker", "payment": "record_payment",
+    "invite": "invite_broker", "propose": "propose_broker", "remove_broker": "remove_broker",
+    "payment": "record_payment",
 }
 """Which permission shows each form on the deal page (a refused form that is not shown is explained in a message)."""
 
@@ -332,20 +350,64 @@ def intermediary_exception(deal_id: int):
         db.session, current_user, deal_id, reason=form.exception_reason.data), _("例外原因已记录。"))
 
 
-@bp.route("/<int:deal_id>/claim", methods=["POST"])
+@bp.route("/<int:deal_id>/broker/ask", methods=["POST"])
 @login_required
-def claim(deal_id: int):
-    """A broker claims the deal."""
-    return _deal_action(deal_id, "action", EmptyForm(), lambda form: claim_deal(
-        db.session, current_user, deal_id), _("您已成为该项目的经纪人。"))
+def ask_to_join(deal_id: int):
+    """A broker asks to become the deal's broker."""
+    return _deal_action(deal_id, "action", EmptyForm(), lambda form: deal_brokers.ask_to_join_deal(
+        db.session, current_user, deal_id), _("已提交申请，待转让方和受让方确认。"))
 
 
-@bp.route("/<int:deal_id>/broker", methods=["POST"])
+@bp.route("/<int:deal_id>/broker/invite", methods=["POST"])
 @login_required
-def assign_broker(deal_id: int):
-    """An admin assigns the broker."""
-    return _deal_action(deal_id, "broker", deal_forms.AssignBrokerForm(), lambda form: deal_intermediaries.assign_broker(
-        db.session, current_user, deal_id, form.broker.data), _("项目经纪人已更新。"))
+def invite_broker(deal_id: int):
+    """A party invites an approved broker."""
+    return _deal_action(deal_id, "invite", deal_forms.BrokerInvitationForm(), lambda form: deal_brokers.invite_broker(
+        db.session, current_user, deal_id, broker_id=form.broker.data), _("邀请已发出，待经纪人确认。"))
+
+
+@bp.route("/<int:deal_id>/broker/propose", methods=["POST"])
+@login_required
+def propose_broker(deal_id: int):
+    """An admin proposes an approved broker."""
+    return _deal_action(deal_id, "propose", deal_forms.BrokerInvitationForm(), lambda form: deal_brokers.propose_broker(
+        db.session, current_user, deal_id, broker_id=form.broker.data), _("已推荐，待经纪人和交易双方确认。"))
+
+
+@bp.route("/<int:deal_id>/broker/remove", methods=["POST"])
+@login_required
+def remove_broker(deal_id: int):
+    """A party or an admin removes the deal's broker with a reason."""
+    return _deal_action(deal_id, "remove_broker", deal_forms.BrokerRemovalForm(), lambda form: deal_brokers.remove_broker(
+        db.session, current_user, deal_id, reason=form.reason.data), _("已移除项目经纪人。"))
+
+
+def _broker_answer(deal) -> str:
+    return _("%(n)s 已成为项目经纪人。", n=deal.broker.name) if deal.broker else _("已确认，待其他各方确认。")
+
+
+@bp.route("/<int:deal_id>/broker-requests/<int:request_id>/accept", methods=["POST"])
+@login_required
+def accept_broker_request(deal_id: int, request_id: int):
+    """Accept an invitation, a request to join or a proposal."""
+    return _deal_action(deal_id, "action", EmptyForm(), lambda form: deal_brokers.accept_broker_request(
+        db.session, current_user, deal_id, request_id), lambda request: _broker_answer(request.deal))
+
+
+@bp.route("/<int:deal_id>/broker-requests/<int:request_id>/decline", methods=["POST"])
+@login_required
+def decline_broker_request(deal_id: int, request_id: int):
+    """Decline an invitation, a request to join or a proposal."""
+    return _deal_action(deal_id, "decline", deal_forms.BrokerDeclineForm(), lambda form: deal_brokers.decline_broker_request(
+        db.session, current_user, deal_id, request_id, reason=form.reason.data), _("已拒绝。"))
+
+
+@bp.route("/<int:deal_id>/broker-requests/<int:request_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_broker_request(deal_id: int, request_id: int):
+    """Withdraw one's own invitation, request to join or proposal."""
+    return _deal_action(deal_id, "decline", deal_forms.BrokerDeclineForm(), lambda form: deal_brokers.withdraw_broker_request(
+        db.session, current_user, deal_id, request_id, reason=form.reason.data), _("已撤回。"))
 
 
 @bp.route("/<int:deal_id>/payments", methods=["POST"])

@@ -291,8 +291,61 @@ def test_the_deal_page_names_the_callers_roles_and_next_step(client, world, deal
     assert (page["may"]["advance_to"], page["may"]["terminate"], page["may"]["record_payment"]) == (
         "negotiation", True, False)
     broker_page = client.get(f"/api/v1/deals/{deals.taiyuan.id}", headers=bearer(world.broker)).get_json()
-    assert (broker_page["your_roles"], broker_page["may"]["claim"]) == (["platform_broker"], True)
+    assert (broker_page["your_roles"], broker_page["may"]["ask_broker"], broker_page["may"]["invite_broker"]) == (
+        ["platform_broker"], True, False)
+    assert (page["may"]["ask_broker"], page["may"]["invite_broker"]) == (False, True)
     assert client.get("/api/v1/deals/999999", headers=bearer(world.admin)).status_code == 404
+
+
+# ---------------------------------------------------------------- the deal's broker
+
+
+def test_a_broker_asks_over_the_api_and_joins_only_when_both_parties_accept(client, world, deals):
+    deal_id = deals.taiyuan.id
+    asked = post(client, f"/api/v1/deals/{deal_id}/broker/ask", world.broker)
+    assert asked.status_code == 201, asked.get_json()
+    page = asked.get_json()
+    schema_validator("DealDetail").validate(page)
+    (request,) = page["broker_requests"]
+    assert (request["kind"]["code"], request["awaiting"], request["may"]) == (
+        "ask", ["transferee", "transferor"], {"accept": False, "decline": False, "withdraw": True})
+    accept = f"/api/v1/deals/{deal_id}/broker-requests/{request['id']}/accept"
+    refused = post(client, accept, world.broker)
+    assert (refused.status_code, refused.get_json()["error"]) == (403, "forbidden")
+    assert post(client, f"/api/v1/deals/{deal_id}/broker/ask", world.broker).status_code == 409
+    first = post(client, accept, world.owner_colleague)
+    assert first.status_code == 200 and first.get_json()["broker"] is None
+    assert first.get_json()["broker_requests"][0]["awaiting"] == ["transferee"]
+    assert post(client, accept, world.researcher).status_code == 403
+    joined = post(client, accept, world.buyer, {})
+    assert joined.status_code == 200
+    assert (joined.get_json()["broker"], joined.get_json()["broker_requests"]) == (
+        {"id": world.broker.id, "name": world.broker.name}, [])
+    assert db.session.get(Deal, deal_id).broker_id == world.broker.id
+    removed = post(client, f"/api/v1/deals/{deal_id}/broker/remove", world.buyer, {"reason": "经纪人长期未跟进"})
+    assert removed.status_code == 200 and removed.get_json()["broker"] is None
+
+
+def test_an_invitation_over_the_api_is_declined_by_the_broker(client, world, deals):
+    deal_id = deals.taiyuan.id
+    bad = post(client, f"/api/v1/deals/{deal_id}/broker/invite", world.researcher, {"broker": str(world.broker.id)})
+    assert (bad.status_code, list(bad.get_json()["fields"])) == (422, ["broker"])
+    outsider = post(client, f"/api/v1/deals/{deal_id}/broker/invite", world.researcher, {"broker": world.buyer.id})
+    assert outsider.get_json()["fields"] == {"broker": "请选择平台上已审核的技术经理人。"}
+    invited = post(client, f"/api/v1/deals/{deal_id}/broker/invite", world.researcher, {"broker": world.broker.id})
+    assert invited.status_code == 201
+    (request,) = invited.get_json()["broker_requests"]
+    assert request["awaiting"] == ["broker"] and request["transferor_accepted_by"]["id"] == world.researcher.id
+    brokers_view = client.get(f"/api/v1/deals/{deal_id}", headers=bearer(world.broker)).get_json()
+    assert brokers_view["broker_requests"][0]["may"] == {"accept": True, "decline": True, "withdraw": False}
+    declined = post(client, f"/api/v1/deals/{deal_id}/broker-requests/{request['id']}/decline", world.broker,
+                    {"reason": "档期已满"})
+    assert declined.status_code == 200 and declined.get_json()["broker_requests"] == []
+    assert db.session.get(Deal, deal_id).broker_id is None
+    assert post(client, f"/api/v1/deals/{deal_id}/broker-requests/{request['id']}/accept",
+                world.broker).status_code == 409
+    assert post(client, f"/api/v1/deals/{deal_id}/broker/propose", world.researcher,
+                {"broker": world.broker.id}).status_code == 403
 
 
 # ---------------------------------------------------------------- stage moves

@@ -9,7 +9,7 @@ from market.awards.models import PolicyEvent
 from market.deals import board as deal_board
 from market.deals.bids import accept_bid, counter_bid, decline_bid, get_bid, place_bid, withdraw_bid
 from market.deals.board import BoardFilters
-from market.deals.intermediaries import assign_broker, claim_deal, record_intermediary_exception, set_intermediaries
+from market.deals.intermediaries import record_intermediary_exception, set_intermediaries
 from market.deals.models import (
     Bid,
     BidSide,
@@ -603,38 +603,6 @@ def test_an_agency_may_be_named_as_agent_but_not_a_company(world, make_deal, mak
 
 
 # ---------------------------------------------------------------- brokers and the board
-
-
-def test_a_broker_claims_an_unassigned_deal_once(world, make_deal):
-    deal = make_deal(broker=None)
-    with pytest.raises(PermissionDeniedError):
-        claim_deal(db.session, world.researcher, deal.id)
-    claim_deal(db.session, world.other_broker, deal.id)
-    with pytest.raises(InvalidStateError):
-        claim_deal(db.session, world.broker, deal.id)
-    assert fresh(deal).broker_id == world.other_broker.id
-
-
-def test_an_admin_assigns_a_broker_but_not_a_researcher(world, make_deal):
-    deal = make_deal(broker=None)
-    with pytest.raises(ValidationError):
-        assign_broker(db.session, world.admin, deal.id, str(world.researcher.id))
-    assign_broker(db.session, world.admin, deal.id, str(world.broker.id))
-    assert fresh(deal).broker_id == world.broker.id
-    with pytest.raises(PermissionDeniedError):
-        assign_broker(db.session, world.broker, deal.id, str(world.other_broker.id))
-
-
-@pytest.mark.parametrize("broker, message", [
-    ("abc", "请选择平台上已审核的技术经理人。"), ("１", "请选择平台上已审核的技术经理人。"),
-    ("RESEARCHER", "请选择平台上已审核的技术经理人。"), (99_999_999, "请选择平台上已审核的技术经理人。"),
-])
-def test_a_bad_broker_assignment_is_refused_with_its_message(world, make_deal, broker, message):
-    deal = make_deal(broker=None)
-    with pytest.raises(ValidationError) as error:
-        assign_broker(db.session, world.admin, deal.id, str(world.researcher.id) if broker == "RESEARCHER" else broker)
-    assert error.value.fields == {"broker": message}
-    assert fresh(deal).broker_id is None
 
 
 @pytest.mark.parametrize("reason, message", [

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from market.accounts.models import Organisation, OrganisationKind, Role, User, VerificationStatus
 from market.achievements.models import Achievement
 from market.awards.models import Award
+from market.deals.models import Deal, DealBrokerRequest
 from market.demands.models import Demand
 from market.demo_deals import load_demo_deals
 from market.extensions import db
@@ -46,6 +47,11 @@ def test_demo_data_meets_the_product_minimums_and_loading_twice_changes_nothing(
     assert _count(Achievement, Achievement.is_demo.is_(False)) == 0
     assert load_demo_deals(db.session) >= 4
     assert db.session.scalar(select(func.count()).select_from(Award).where(Award.granted_fen > 0)) >= 4
+    requests = db.session.execute(select(DealBrokerRequest.kind, DealBrokerRequest.status, Deal.broker_id)
+                                  .join(Deal, Deal.id == DealBrokerRequest.deal_id).order_by(DealBrokerRequest.id)).all()
+    assert sorted((kind, status, broker is not None) for kind, status, broker in requests) == [
+        ("ask", "pending", False), ("invite", "accepted", True)]
+    assert db.session.scalar(select(func.count()).select_from(Deal).where(Deal.broker_id.is_not(None))) == 1
     before = _fingerprint()
     again = load_demo_data(db.session, "demo-password-1", password_profile="fast",
                            upload_folder=app.config["UPLOAD_FOLDER"])

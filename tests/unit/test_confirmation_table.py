@@ -9,7 +9,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "confirmations.md"
 
 def test_the_documented_table_is_the_declared_one():
     text = DOC.read_text(encoding="utf-8")
-    shown = re.search(r"<!-- table:start -->\n(.*?)\n<!-- table:end -->", text, re.S).group(1)
+    shown = re.search(r"<!-- table:start -->\n(.*?)\n<!-- table:end -->", text, re.DOTALL).group(1)
     assert shown == markdown_table()
 
 

@@ -116,7 +116,10 @@ MATRIX = [
                    "/api/v1/preorders/999999/awards")],
     *[Route("POST", path, expect(404, visitor=401), json={})
       for path in ("/api/v1/bids/999999/accept", "/api/v1/bids/999999/counter", "/api/v1/bids/999999/decline",
-                   "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage")],
+                   "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage",
+                   *(f"/api/v1/deals/999999/broker/{action}" for action in ("ask", "invite", "propose", "remove")),
+                   *(f"/api/v1/deals/999999/broker-requests/999999/{action}"
+                     for action in ("accept", "decline", "withdraw")))],
     *[Route("POST", path, expect(400, visitor=401), json={})  # a payment without its Idempotency-Key
       for path in ("/api/v1/deals/999999/payments", "/api/v1/preorders/999999/payments", "/api/v1/awards/999999/pay")],
     Route("POST", "/api/v1/awards/999999/approve", expect(403, visitor=401, admin=404), json={}),
@@ -245,7 +248,9 @@ MATRIX = [
     Route("GET", "/deals/999999", signed_in(404)),
     Route("GET", "/deals/999999/notice", expect(404)),
     *[Route("POST", f"/deals/999999/{action}", signed_in(404))
-      for action in ("notice", "advance", "broker", "claim", "complete", "exception", "intermediaries", "payments",
+      for action in ("notice", "advance", "broker/ask", "broker/invite", "broker/propose", "broker/remove",
+                     "broker-requests/999999/accept", "broker-requests/999999/decline",
+                     "broker-requests/999999/withdraw", "complete", "exception", "intermediaries", "payments",
                      "register", "sign", "terminate", "terms")],
     *[Route("POST", f"/{prefix}/payments/999999/{decision}", signed_in(404), {"reason": "核对"})
       for prefix in ("deals", "contracts") for decision in ("confirm", "dispute", "withdraw", "refuse")],

@@ -20,6 +20,7 @@ from market.deals.models import (
     Bid,
     BidVersion,
     Deal,
+    DealBrokerRequest,
     DealEvent,
     DealIntermediary,
     DealPayment,
@@ -269,12 +270,54 @@ def test_fourth_intermediary_is_refused_on_the_page_until_an_admin_records_an_ex
     assert [row.user_id for row in db.session.get(Deal, deal.id).intermediaries] == [brokers[3].id]
 
 
-def test_broker_claims_a_deal_from_its_page(world, make_deal):
+def test_a_broker_asks_from_the_deal_page_and_joins_when_both_parties_accept(world, make_deal):
     deal = make_deal(broker=None)
-    client = client_for(world.app, world.other_broker)
-    assert "认领为项目经纪人" in page_of(client.get(f"/deals/{deal.id}"))
-    assert "您已成为该项目的经纪人" in flashed_after(client, client.post(f"/deals/{deal.id}/claim"))
+    broker = client_for(world.app, world.other_broker)
+    assert "申请担任项目经纪人" in page_of(broker.get(f"/deals/{deal.id}"))
+    assert "已提交申请，待转让方和受让方确认" in flashed_after(broker, broker.post(f"/deals/{deal.id}/broker/ask"))
+    request = db.session.scalar(select(DealBrokerRequest).where(DealBrokerRequest.deal_id == deal.id))
+    accept = f"/deals/{deal.id}/broker-requests/{request.id}/accept"
+    assert accept not in page_of(broker.get(f"/deals/{deal.id}"))
+    assert broker.post(accept).status_code == 403
+    owner, buyer = client_for(world.app, world.researcher), client_for(world.app, world.buyer)
+    assert accept in page_of(owner.get(f"/deals/{deal.id}"))
+    assert "已确认，待其他各方确认" in flashed_after(owner, owner.post(accept))
+    assert accept not in page_of(owner.get(f"/deals/{deal.id}"))
+    assert db.session.get(Deal, deal.id).broker_id is None
+    assert f"{world.other_broker.name} 已成为项目经纪人" in flashed_after(buyer, buyer.post(accept))
+    db.session.expire_all()
     assert db.session.get(Deal, deal.id).broker_id == world.other_broker.id
+
+
+def test_a_party_invites_from_the_deal_page_and_the_broker_declines_with_a_reason(world, make_deal):
+    deal = make_deal(broker=None)
+    owner = client_for(world.app, world.researcher)
+    page = page_of(owner.get(f"/deals/{deal.id}"))
+    assert "邀请项目经纪人" in page and "申请担任项目经纪人" not in page
+    sent = owner.post(f"/deals/{deal.id}/broker/invite", data={"broker": str(world.other_broker.id)})
+    assert "邀请已发出，待经纪人确认" in flashed_after(owner, sent)
+    request = db.session.scalar(select(DealBrokerRequest).where(DealBrokerRequest.deal_id == deal.id))
+    broker = client_for(world.app, world.other_broker)
+    assert f"/deals/{deal.id}/broker-requests/{request.id}/decline" in page_of(broker.get(f"/deals/{deal.id}"))
+    declined = broker.post(f"/deals/{deal.id}/broker-requests/{request.id}/decline", data={"reason": "近期档期已满"})
+    assert "已拒绝" in flashed_after(broker, declined)
+    db.session.expire_all()
+    assert (db.session.get(DealBrokerRequest, request.id).status, db.session.get(Deal, deal.id).broker_id) == (
+        "declined", None)
+    assert "近期档期已满" in db.session.scalars(select(DealEvent.note).where(DealEvent.deal_id == deal.id)).all()[-1]
+
+
+def test_a_party_removes_the_broker_from_the_deal_page(world, make_deal):
+    deal = make_deal()
+    buyer = client_for(world.app, world.buyer)
+    refused = buyer.post(f"/deals/{deal.id}/broker/remove", data={"reason": ""})
+    assert refused.status_code == 422 and "请填写移除原因" in field_message(page_of(refused), "reason")
+    removed = buyer.post(f"/deals/{deal.id}/broker/remove", data={"reason": "经纪人长期未跟进"})
+    assert "已移除项目经纪人" in flashed_after(buyer, removed)
+    db.session.expire_all()
+    assert db.session.get(Deal, deal.id).broker_id is None
+    assert client_for(world.app, world.other_broker).post(f"/deals/{deal.id}/broker/remove",
+                                                          data={"reason": "x"}).status_code == 403
 
 
 def test_completing_marks_the_achievement_dealt(world, make_deal):
@@ -388,8 +431,13 @@ CASES = (
                 "agent_organisation", [("abc", "技术转移机构"), ("{buyer_organisation}", "技术转移机构")])
     + form_case("exception", DealStage.NEGOTIATION, "admin", "/deals/{deal}/exception", {}, "exception_reason",
                 TEXT_REQUIRED_BAD + [("  ", "请填写例外原因"), ("\u200b", "可见的文字")])
-    + form_case("broker", DealStage.NEGOTIATION, "admin", "/deals/{deal}/broker", {}, "broker",
-                [("abc", "技术经理人"), ("{researcher}", "技术经理人"), ("١٢", "技术经理人"), ("99999999", "技术经理人")])
+    + form_case("invite", DealStage.NEGOTIATION, "researcher", "/deals/{deal}/broker/invite", {}, "broker",
+                [("abc", "技术经理人"), ("{researcher}", "技术经理人"), ("١٢", "技术经理人"), ("99999999", "技术经理人"),
+                 ("", "请选择技术经理人")])
+    + form_case("propose", DealStage.NEGOTIATION, "admin", "/deals/{deal}/broker/propose", {}, "broker",
+                [("abc", "技术经理人"), ("{researcher}", "技术经理人"), ("", "请选择技术经理人")])
+    + form_case("remove_broker", DealStage.NEGOTIATION, "buyer", "/deals/{deal}/broker/remove", {}, "reason",
+                TEXT_REQUIRED_BAD + [("  ", "请填写移除原因")])
     + form_case("payment", DealStage.PERFORMANCE, "researcher", "/deals/{deal}/payments", {"paid_on": "{today}"},
                 "amount_fen", MONEY_BAD + [("", "请填写金额"), ("301", "超过合同金额")])
     + form_case("payment", DealStage.PERFORMANCE, "researcher", "/deals/{deal}/payments", {"amount_fen": "10"},
@@ -412,7 +460,7 @@ def test_bad_input_on_a_deal_form_is_shown_next_to_the_field_and_nothing_is_save
                       registered_on=deal_recording.today())
         ids["deal"] = deal.id
     elif stage is not None:
-        ids["deal"] = make_deal(stage).id
+        ids["deal"] = make_deal(stage, **({"broker": None} if form in ("invite", "propose") else {})).id
     data = {key: value.format(**ids) for key, value in {**valid, field: bad}.items()}
     before = snapshot(ids.get("deal"))
     response = client_for(world.app, getattr(world, role)).post(path.format(**ids), data=data)
@@ -422,7 +470,8 @@ def test_bad_input_on_a_deal_form_is_shown_next_to_the_field_and_nothing_is_save
 
 
 @pytest.mark.parametrize("form_class", [deal_forms.ResponseForm, deal_forms.IntermediariesForm,
-                                        deal_forms.ExceptionForm, deal_forms.AssignBrokerForm])
+                                        deal_forms.ExceptionForm, deal_forms.BrokerInvitationForm,
+                                        deal_forms.BrokerRemovalForm])
 def test_a_deal_form_shows_the_fields_and_limits_of_its_declared_input(app, form_class):
     with app.test_request_context():
         form = form_class(formdata=None)
