@@ -25,6 +25,7 @@ from market.demands.models import Demand
 from market.listings.models import LISTING_LIFETIME, ListingEvent
 from market.listings.services import index_listing
 from market.listings.vocabulary import ListingStatus, PriceType, ReturnReason, Stage
+from market.policy.rules import shipped_rule_set_paths
 from market.taxonomy.models import Field, Valley
 from market.taxonomy.services import valley_id_for
 
@@ -38,7 +39,7 @@ def _read(path: Path):
 
 
 def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str, int]:
-    """Field tree, valleys and the default policy rule set (needed in every installation)."""
+    """Field tree, valleys and the default policy rule set, each publication in turn (needed in every installation)."""
     counts = {"fields": 0, "valleys": 0}
     existing = {field.code: field for field in session.scalars(select(Field))}
 
@@ -70,7 +71,8 @@ def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str
     session.flush()
     ensure_books(session)
     session.flush()
-    install_rule_set(session, seed_dir / "policies" / "default.toml")
+    for path in shipped_rule_set_paths("default", seed_dir / "policies"):
+        install_rule_set(session, path)
     return counts
 
 
