@@ -13,6 +13,8 @@ from market.extensions import db
 from tests.conftest import WAN, deal_clock
 
 RATE_REFUSED = "奖励比例不得超过 30%（现行规则：中介服务利益共享奖励，2027.1 版）。"
+LATE_2026 = date(2026, 12, 2)
+"""A day under version 2024.1, which sets no maximum (the tests hold whatever the real date)."""
 
 
 @pytest.fixture
@@ -34,7 +36,8 @@ def set_rate(world, deal: Deal, actor, rate_bp: int) -> Deal:
 
 def test_before_2027_a_deal_may_agree_a_rate_above_30_percent(world, make_deal):
     deal = make_deal(DealStage.NEGOTIATION)
-    set_rate(world, deal, world.researcher, 5000)
+    with deal_clock(LATE_2026):
+        set_rate(world, deal, world.researcher, 5000)
     assert fresh(deal).reward_rate_bp == 5000
 
 
@@ -54,8 +57,9 @@ def test_a_rate_at_the_maximum_is_accepted(world, make_deal):
 
 
 def test_signing_in_2027_checks_the_rate_again_against_the_version_in_force_that_day(world, make_deal):
-    deal = make_deal(DealStage.NOTICE, intermediaries=[(world.broker, 10000)], reward_rate_bp=4000,
-                     notice_starts_on=date(2026, 12, 1))
+    with deal_clock(LATE_2026):
+        deal = make_deal(DealStage.NOTICE, intermediaries=[(world.broker, 10000)], reward_rate_bp=4000,
+                         notice_starts_on=date(2026, 12, 1))
     with deal_clock(date(2027, 1, 10)):
         with pytest.raises(ValidationError) as refused:
             sign_deal(db.session, world.researcher, deal.id, signed_on=date(2027, 1, 5), agreed_amount_fen=100 * WAN)

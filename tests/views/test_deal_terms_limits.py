@@ -37,8 +37,11 @@ def test_a_reward_rate_above_the_maximum_is_refused_next_to_the_field(world, mak
 
 def test_before_2027_the_page_shows_no_maximum(world, make_deal):
     deal = make_deal(DealStage.NEGOTIATION)
-    page = page_of(client_for(world.app, world.researcher).get(f"/deals/{deal.id}"))
-    assert 'id="reward-rate-limit"' not in page
+    client = client_for(world.app, world.researcher)
+    with deal_clock(date(2026, 12, 31)):
+        assert 'id="reward-rate-limit"' not in page_of(client.get(f"/deals/{deal.id}"))
+    with deal_clock(date(2027, 1, 1)):
+        assert "奖励比例不得超过 30%（现行规则：中介服务利益共享奖励，2027.1 版）。" in page_of(client.get(f"/deals/{deal.id}"))
 
 
 def test_a_university_deal_shows_the_inventors_share_in_its_terms(world, make_deal):
