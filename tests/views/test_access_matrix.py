@@ -114,7 +114,7 @@ MATRIX = [
                    "/api/v1/preorders/999999/awards")],
     *[Route("POST", path, expect(404, visitor=401), json={})
       for path in ("/api/v1/bids/999999/accept", "/api/v1/bids/999999/counter", "/api/v1/bids/999999/decline",
-                   "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage")],
+                   "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage", "/api/v1/deals/999999/terms")],
     *[Route("POST", path, expect(400, visitor=401), json={})  # a payment without its Idempotency-Key
       for path in ("/api/v1/deals/999999/payments", "/api/v1/preorders/999999/payments", "/api/v1/awards/999999/pay")],
     Route("POST", "/api/v1/awards/999999/approve", expect(403, visitor=401, admin=404), json={}),
