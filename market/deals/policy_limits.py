@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from market.awards import services as award_services
+from market.awards.labels import inventor_share_finding_text
 from market.deals import recording
 from market.deals.models import Deal
 from market.inputs import FieldErrors
@@ -60,8 +61,7 @@ def check_inventor_share(session: Session, errors: FieldErrors, name: str, deal:
     limits = proceeds_split_limits_on(award_services.active_rule_sets(session), day)
     for finding in check_proceeds_split(limits, OrganisationKind(deal.transferor.kind), share_bp):
         if finding.level is FindingLevel.ERROR:
-            errors.add(name, _("发明人（团队）收益比例不得低于净收入的 %(floor)s%%（促进科技成果转化法第四十五条）。",
-                               floor=rate_number(limits.inventor_floor_bp)))
+            errors.add(name, inventor_share_finding_text(finding.code, limits, share_bp) or finding.message)
 
 
 def inventor_share_warning(session: Session, deal: Deal) -> str | None:
@@ -71,8 +71,7 @@ def inventor_share_warning(session: Session, deal: Deal) -> str | None:
     limits = proceeds_split_limits_on(award_services.active_rule_sets(session), terms_day(deal))
     for finding in check_proceeds_split(limits, OrganisationKind(deal.transferor.kind), deal.inventor_share_bp):
         if finding.level is FindingLevel.WARNING:
-            return _("发明人（团队）收益比例 %(share)s%% 低于山西省对高校、科研院所建议的 %(line)s%%，请确认。",
-                     share=rate_number(deal.inventor_share_bp), line=rate_number(limits.inventor_warning_below_bp))
+            return inventor_share_finding_text(finding.code, limits, deal.inventor_share_bp) or finding.message
     return None
 
 

@@ -390,7 +390,7 @@ def test_either_party_terminates_a_deal_with_a_reason(client, world, deals):
 
 
 @pytest.mark.parametrize("body, field, message", [
-    ({"inventor_share": 4900}, "inventor_share", "发明人（团队）收益比例不得低于净收入的 50%（促进科技成果转化法第四十五条）。"),
+    ({"inventor_share": 4900}, "inventor_share", "成果完成人（团队）所得比例 49% 低于法定下限 50%（《促进科技成果转化法》第四十五条），该分配方案不合规。"),
     ({"inventor_share": "70"}, "inventor_share", None),
     ({"inventor_share": 10001}, "inventor_share", None),
     ({"reward_rate": 1000}, "reward_rate", None),

@@ -12,6 +12,7 @@ from market.errors import ValidationError
 from market.extensions import db
 from tests.conftest import WAN, deal_clock
 
+FLOOR_REFUSED = "成果完成人（团队）所得比例 49% 低于法定下限 50%（《促进科技成果转化法》第四十五条），该分配方案不合规。"
 RATE_REFUSED = "奖励比例不得超过 30%（现行规则：中介服务利益共享奖励，2027.1 版）。"
 LATE_2026 = date(2026, 12, 2)
 """A day under version 2024.1, which sets no maximum (the tests hold whatever the real date)."""
@@ -96,7 +97,7 @@ def test_an_inventors_share_below_the_statutory_floor_is_refused(world, make_dea
     with pytest.raises(ValidationError) as refused:
         update_terms(db.session, world.researcher, deal.id, agreed_amount_fen=100 * WAN, mode="assignment",
                      inventor_share_bp=4900)
-    assert refused.value.fields == {"inventor_share": "发明人（团队）收益比例不得低于净收入的 50%（促进科技成果转化法第四十五条）。"}
+    assert refused.value.fields == {"inventor_share": FLOOR_REFUSED}
     assert fresh(deal).inventor_share_bp is None
 
 
@@ -106,7 +107,7 @@ def test_an_inventors_share_below_the_recommended_line_is_accepted_with_a_warnin
                  inventor_share_bp=6000)
     deal = fresh(deal)
     assert deal.inventor_share_bp == 6000
-    assert inventor_share_warning(db.session, deal) == "发明人（团队）收益比例 60% 低于山西省对高校、科研院所建议的 70%，请确认。"
+    assert inventor_share_warning(db.session, deal) == "成果完成人（团队）所得比例 60% 低于山西省公立单位应达到的 70%，请核实。"
     start_notice(db.session, world.researcher, deal.id)
     assert fresh(deal).stage == DealStage.NOTICE
 

@@ -54,7 +54,7 @@ def test_a_university_deal_shows_the_inventors_share_in_its_terms(world, make_de
                                                             "inventor_share": "49"})
     assert response.status_code == 422
     assert field_message(page_of(response), "inventor_share") == (
-        "发明人（团队）收益比例不得低于净收入的 50%（促进科技成果转化法第四十五条）。")
+        "成果完成人（团队）所得比例 49% 低于法定下限 50%（《促进科技成果转化法》第四十五条），该分配方案不合规。")
     assert stored(deal).inventor_share_bp is None
 
     response = client.post(f"/deals/{deal.id}/notice", data={"notice_days": "15"})
@@ -65,7 +65,7 @@ def test_a_university_deal_shows_the_inventors_share_in_its_terms(world, make_de
     response = client.post(f"/deals/{deal.id}/terms", data={"agreed_amount_fen": "100", "mode": "assignment",
                                                             "inventor_share": "６０%"})
     page = html.unescape(flashed_after(client, response))
-    warning = "发明人（团队）收益比例 60% 低于山西省对高校、科研院所建议的 70%，请确认。"
+    warning = "成果完成人（团队）所得比例 60% 低于山西省公立单位应达到的 70%，请核实。"
     assert "交易条件已更新。" + warning in page
     shown = page[page.index('id="inventor-share"'):]
     assert shown.startswith('id="inventor-share">60%') and warning in shown

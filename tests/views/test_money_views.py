@@ -559,7 +559,8 @@ def test_calculator_follows_worked_example_four(calculate):
     ("university", "45", "error"),
     ("university", "60", "warning"),
     ("university", "70", "ok"),
-    ("institute", "45", "info"),
+    ("institute", "45", "error"),
+    ("enterprise", "45", "info"),
 ])
 def test_calculator_checks_the_inventors_statutory_share(calculate, kind, share, level):
     status, page = calculate("transfer", {"transferor_kind": kind, "signed_on": "2025-03-10", "value_fen": "100",
