@@ -63,6 +63,7 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
     deal = Deal(title=achievement.title, achievement_id=achievement.id, transferor_id=achievement.organisation_id,
                 transferee_id=buyer.organisation_id, stage=DealStage.REGISTERED,
                 agreed_amount_fen=achievement.price_max_fen or achievement.price_min_fen, reward_rate_bp=1500,
+                inventor_share_bp=7000,
                 signed_on=date(2025, 6, 18), registration_number="2025140100000186", registered_on=date(2025, 6, 25),
                 notice_starts_on=date(2025, 5, 20), notice_ends_on=date(2025, 6, 3))
     deal.intermediaries = [DealIntermediary(user_id=broker.id, share_bp=share, position=position)

@@ -31,6 +31,7 @@ from market.listings.services import index_listing
 from market.listings.vocabulary import ListingStatus, PriceType, ReturnReason, Stage
 from market.organisations.credit_code import credit_code_problem
 from market.organisations.inputs import EVIDENCE_PDF_MAX_BYTES
+from market.policy.rules import shipped_rule_set_paths
 from market.taxonomy.models import Field, Valley
 from market.taxonomy.services import valley_id_for
 from market.timeutil import utcnow
@@ -57,7 +58,7 @@ def _read(path: Path):
 
 
 def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str, int]:
-    """Field tree, valleys and the default policy rule set (needed in every installation)."""
+    """Field tree, valleys and the default policy rule set, each publication in turn (needed in every installation)."""
     counts = {"fields": 0, "valleys": 0}
     existing = {field.code: field for field in session.scalars(select(Field))}
 
@@ -89,7 +90,8 @@ def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str
     session.flush()
     ensure_books(session)
     session.flush()
-    install_rule_set(session, seed_dir / "policies" / "default.toml")
+    for path in shipped_rule_set_paths("default", seed_dir / "policies"):
+        install_rule_set(session, path)
     return counts
 
 

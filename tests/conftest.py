@@ -26,6 +26,7 @@ from market.accounts.passwords import hash_password
 from market.awards.book_checks import find_book_problems
 from market.deals.models import PIPELINE, Deal, DealStage
 from market.extensions import db
+from market.policy.statutory import INVENTOR_SHARE_KINDS
 from market.seeding import load_reference_data
 from market.timeutil import utcnow
 from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
@@ -405,7 +406,8 @@ def make_deal(deal_world):
     registration, a payment), with the dates each stage implies: notice from 20 days ago (15 days), signed 5 days
     ago, registered 4 days ago, paid today. A PERFORMANCE deal has half its value paid unless `paid_fen` says how
     much; a TERMINATED deal is ended from `terminated_from`; a COMPLETED one is closed by its transferor with a note.
-    A given `signed_on` moves the notice to the 20 days before it; `agent` is the agent organisation."""
+    A given `signed_on` moves the notice to the 20 days before it; `agent` is the agent organisation. A university's or
+    institute's deal records `inventor_share_bp` (70% unless told; None leaves it unrecorded)."""
     from market.deals import recording as deal_recording
     from market.deals.bids import accept_bid, place_bid
     from market.deals.brokers import accept_broker_request, invite_broker
@@ -426,7 +428,8 @@ def make_deal(deal_world):
              amount_fen: int = 100 * WAN, agreed_amount_fen=_UNSET, mode=_UNSET, intermediaries=(),
              reward_rate_bp: int = 0, intermediary_exception: str | None = None, notice_starts_on: date | None = None,
              signed_on: date | None = None, registration_number: str | None = None, registered_on: date | None = None,
-             paid_fen: int | None = None, terminated_from=DealStage.INTENT, agent=None) -> Deal:
+             paid_fen: int | None = None, terminated_from=DealStage.INTENT, agent=None,
+             inventor_share_bp: int | None = 7000) -> Deal:
         stage = DealStage(stage)
         achievement = achievement or deal_world.achievement
         owner, buyer = achievement.submitter, buyer or deal_world.buyer
@@ -434,14 +437,17 @@ def make_deal(deal_world):
         session, today = db.session, deal_recording.today()
         bid = place_bid(session, buyer, achievement.id, amount_fen=amount_fen,
                         mode="assignment" if mode in (_UNSET, None) else mode)
-        deal_id = accept_bid(session, owner, bid.id, version_number=1).id
+        deal = accept_bid(session, owner, bid.id, version_number=1)
+        deal_id = deal.id
+        share = inventor_share_bp if deal.transferor.kind in INVENTOR_SHARE_KINDS else None
         if broker is not None:
             invitation = invite_broker(session, owner, deal_id, broker_id=broker.id)
             accept_broker_request(session, broker, deal_id, invitation.id)
-        if agreed_amount_fen is not _UNSET or mode is None:
+        if agreed_amount_fen is not _UNSET or mode is None or share is not None:
             update_terms(session, owner, deal_id,
                          agreed_amount_fen=amount_fen if agreed_amount_fen is _UNSET else agreed_amount_fen,
-                         mode=None if mode is None else (mode if mode is not _UNSET else "assignment"))
+                         mode=None if mode is None else (mode if mode is not _UNSET else "assignment"),
+                         inventor_share_bp=share)
         if intermediary_exception:
             record_intermediary_exception(session, deal_world.admin, deal_id, reason=intermediary_exception)
         if intermediaries or agent is not None:

@@ -16,7 +16,7 @@ from market.deals import bids as deal_bids
 from market.deals import pipeline as deal_pipeline
 from market.deals.board import deal_awards, deal_events, deal_payments
 from market.deals.brokers import pending_broker_requests
-from market.deals.inputs import BidAcceptInput, BidRoundInput
+from market.deals.inputs import BidAcceptInput, BidRoundInput, TermsInput
 from market.deals.labels import (
     BID_STATUS_LABELS,
     BROKER_REQUEST_KIND_LABELS,
@@ -113,6 +113,7 @@ def deal_json(deal: Deal, actor: User) -> dict:
         "agreed_amount_fen": deal.agreed_amount_fen,
         "paid_fen": deal.paid_fen,
         "reward_rate_bp": deal.reward_rate_bp,
+        "inventor_share_bp": deal.inventor_share_bp,
         "notice": {"days": deal.notice_days, "starts_on": iso(deal.notice_starts_on),
                    "ends_on": iso(deal.notice_ends_on)},
         "signed_on": iso(deal.signed_on),
@@ -353,6 +354,20 @@ def _target_stage(data: dict) -> DealStage:
     if unused:
         raise ValidationError(_("请修改标出的内容。"), unused)
     return DealStage(target)
+
+
+@bp.post("/deals/<int:deal_id>/terms")
+def update_deal_terms(deal_id: int):
+    """Set the amount, mode and (universities and institutes) inventors' share under negotiation; the same rules as
+    the deal page's terms form."""
+    actor = require_token_user(db.session, request)
+    data = money.read_body()
+    deal_pipeline.get_deal(db.session, actor, deal_id)
+    money.refuse_shape(json_schema(TermsInput), data)
+    deal_pipeline.update_terms(db.session, actor, deal_id, agreed_amount_fen=data.get("agreed_amount_fen"),
+                               mode=data.get("mode"), inventor_share_bp=data.get("inventor_share"))
+    db.session.expire_all()
+    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
 
 
 @bp.post("/deals/<int:deal_id>/stage")

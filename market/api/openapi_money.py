@@ -20,6 +20,7 @@ from market.deals.inputs import (
     BrokerDeclineInput,
     BrokerInvitationInput,
     BrokerRemovalInput,
+    TermsInput,
 )
 from market.deals.labels import EVENT_LABELS
 from market.deals.models import BidSide, BidStatus, BrokerRequestKind, BrokerRequestStatus, DealStage
@@ -182,6 +183,8 @@ _DEAL_PROPERTIES = {
     "agreed_amount_fen": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_FEN},
     "paid_fen": _FEN_OUT,
     "reward_rate_bp": {"type": "integer", "minimum": 0, "maximum": 10_000},
+    "inventor_share_bp": {"type": ["integer", "null"], "minimum": 0, "maximum": 10_000,
+                          "description": "发明人（团队）收益比例（基点，占净收入）：转让方为高校或科研院所时记录；其他为 null。"},
     "notice": {"type": "object", "additionalProperties": False, "required": ["days", "starts_on", "ends_on"],
                "properties": {"days": {"type": "integer"}, "starts_on": _DATE_OR_NULL, "ends_on": _DATE_OR_NULL}},
     "signed_on": _DATE_OR_NULL,
@@ -455,6 +458,16 @@ PATHS = {
     f"{API_PREFIX}/deals/{{deal_id}}/broker-requests/{{request_id}}/withdraw": _broker_action(
         "withdraw_broker_request", "撤回本人发起的经纪人邀请、申请或推荐", "BrokerDeclineInput",
         "仅限发起人（平台推荐可由任一平台管理员撤回）；原因可不填。", request=True),
+    f"{API_PREFIX}/deals/{{deal_id}}/terms": {
+        "parameters": [_id("deal_id")],
+        "post": _operation(
+            "update_deal_terms", "修改交易条件：协议价格、转化方式、发明人收益比例", "deals",
+            {"200": _json(_ref("DealDetail"), "修改后的项目。"),
+             **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DealUnprocessable")},
+            requestBody=_body("TermsInput"),
+            description="与项目页面调用同一服务：交易双方或项目经纪人在公示前修改；省略的字段为未定。转让方为高校或"
+                        "科研院所时须在公示前填写发明人收益比例，低于法定下限的拒绝。"),
+    },
     f"{API_PREFIX}/deals/{{deal_id}}/payments": _payments("deal", "deal_id", "回款"),
     f"{API_PREFIX}/preorders/{{agreement_id}}/payments": _payments("preorder", "agreement_id", "预约采购付款"),
     f"{API_PREFIX}/deals/{{deal_id}}/awards": _awards_of(
@@ -499,8 +512,8 @@ def add_deals_and_money(document: dict) -> dict:
     """Add the bid, deal, payment and award operations to the API document."""
     document["paths"].update(PATHS)
     document["components"]["schemas"].update(SCHEMAS)
-    document["components"]["schemas"].update(components_of(PaymentInput, BidRoundInput, BidAcceptInput, EmptyInput,
-                                                             BrokerInvitationInput, BrokerDeclineInput,
+    document["components"]["schemas"].update(components_of(PaymentInput, BidRoundInput, BidAcceptInput, TermsInput,
+                                                             EmptyInput, BrokerInvitationInput, BrokerDeclineInput,
                                                              BrokerRemovalInput))
     document["components"]["responses"].update(
         {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}

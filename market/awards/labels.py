@@ -1,8 +1,11 @@
-"""The one wording of award statuses, rule statuses and cap scopes, for pages, exports and the API."""
+"""The one wording of award statuses, rule statuses, cap scopes and statutory findings, for pages, exports and the
+API."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from market.awards.models import AwardStatus
-from market.policy.rules import CapScope, RuleStatus
+from market.money import format_rate
+from market.policy.rules import CapScope, ProceedsSplitLimits, RuleStatus
 
 AWARD_STATUS_LABELS = {
     AwardStatus.PAYABLE: _l("待审批"),
@@ -50,3 +53,16 @@ def cap_scope_name(scope: str) -> str:
     """The short name of a cap scope (the raw value when unknown)."""
     found = CAP_SCOPE_NAMES.get(scope)
     return str(found) if found is not None else str(scope)
+
+
+def inventor_share_finding_text(code: str, limits: ProceedsSplitLimits, share_bp: int) -> str | None:
+    """A statutory finding on the inventors' share in the user's language (the calculator and deals), or None for a
+    code without its own wording."""
+    share = format_rate(share_bp)
+    if code == "below_statutory_floor":
+        return _("成果完成人（团队）所得比例 %(share)s 低于法定下限 %(floor)s（《促进科技成果转化法》第四十五条），该分配方案不合规。",
+                 share=share, floor=format_rate(limits.inventor_floor_bp))
+    if code == "below_recommended_share":
+        return _("成果完成人（团队）所得比例 %(share)s 低于山西省公立单位应达到的 %(line)s，请核实。", share=share,
+                 line=format_rate(limits.inventor_warning_below_bp))
+    return None

@@ -41,6 +41,7 @@ from market.policy.rules import (
     RuleSetVersion,
     parse_rule_set,
     parse_rule_set_toml,
+    shipped_rule_set_paths,
 )
 from market.policy.snapshot import state_from_data, state_to_data
 from market.timeutil import utcnow
@@ -48,7 +49,8 @@ from market.unit_of_work import savepoint
 
 audit = logging.getLogger("market.audit")
 SNAPSHOT_ID = 1
-DEFAULT_RULES = Path(__file__).resolve().parent.parent.parent / "seed_data" / "policies" / "default.toml"
+DEFAULT_RULES = shipped_rule_set_paths()[-1]
+"""The newest shipped publication of the default rule set."""
 
 
 def _request_id() -> str:

@@ -39,7 +39,13 @@ from market.awards.forms import (
 )
 from market.awards.grants import record_startup_grant
 from market.awards.inputs import REVERSAL_REASON_MAX_LENGTH
-from market.awards.labels import CAP_SCOPE_DESCRIPTIONS, RULE_STATUS_LABELS, award_status_label, cap_scope_name
+from market.awards.labels import (
+    CAP_SCOPE_DESCRIPTIONS,
+    RULE_STATUS_LABELS,
+    award_status_label,
+    cap_scope_name,
+    inventor_share_finding_text,
+)
 from market.awards.models import AwardStatus
 from market.awards.permissions import recipient_keys_of
 from market.errors import DomainError, RuleViolationError, ValidationError
@@ -55,7 +61,12 @@ from market.policy.rules import (
     parse_rule_set_toml,
 )
 from market.policy.scenario import ScenarioError, parse_scenario, run_scenario
-from market.policy.statutory import FindingLevel, check_proceeds_split, proceeds_split_limits_on
+from market.policy.statutory import (
+    INVENTOR_SHARE_KINDS,
+    FindingLevel,
+    check_proceeds_split,
+    proceeds_split_limits_on,
+)
 from market.security import admin_required
 from market.taxonomy.services import list_valleys
 from market.unit_of_work import savepoint
@@ -505,21 +516,14 @@ def _statutory_findings(scenario: CalculatorScenario, rule_sets) -> list[tuple[s
         return []
     limits = proceeds_split_limits_on(rule_sets, scenario.signed_on)
     kind = OrganisationKind(scenario.transferor_kind)
-    if limits is None or kind not in limits.applies_to_kinds:
+    if limits is None or kind not in limits.applies_to_kinds | INVENTOR_SHARE_KINDS:
         return [("info", _("该转让方类型不适用法定收益分配比例核对。"))]
-    share = format_rate(scenario.inventor_share_bp)
     findings = check_proceeds_split(limits, kind, scenario.inventor_share_bp)
     if not findings:
-        return [("ok", _("成果完成人（团队）所得比例 %(share)s，符合法定要求（不低于 %(floor)s）。", share=share,
-                         floor=format_rate(limits.inventor_floor_bp)))]
-    texts = {
-        "below_statutory_floor": _("成果完成人（团队）所得比例 %(share)s 低于法定下限 %(floor)s（《促进科技成果转化法》"
-                                   "第四十五条），该分配方案不合规。", share=share,
-                                   floor=format_rate(limits.inventor_floor_bp)),
-        "below_recommended_share": _("成果完成人（团队）所得比例 %(share)s 低于山西省公立单位应达到的 %(line)s，请核实。",
-                                     share=share, line=format_rate(limits.inventor_warning_below_bp)),
-    }
-    return [("error" if finding.level is FindingLevel.ERROR else "warning", texts.get(finding.code, finding.message))
+        return [("ok", _("成果完成人（团队）所得比例 %(share)s，符合法定要求（不低于 %(floor)s）。",
+                         share=format_rate(scenario.inventor_share_bp), floor=format_rate(limits.inventor_floor_bp)))]
+    return [("error" if finding.level is FindingLevel.ERROR else "warning",
+             inventor_share_finding_text(finding.code, limits, scenario.inventor_share_bp) or finding.message)
             for finding in findings]
 
 

@@ -109,10 +109,12 @@ class ResponseForm(DeclaredForm):
 
 
 class TermsForm(DeclaredForm):
-    """The amount and transfer mode under negotiation."""
+    """The amount, transfer mode and (universities and institutes) inventors' share under negotiation."""
 
     agreed_amount_fen = WanMoneyField(_l("协议价格（万元）"), description=MONEY_HINT)
     mode = SelectField(_l("转化方式"), validate_choice=False)
+    inventor_share = PercentField(_l("发明人（团队）收益比例（%）"),
+                                  description=_l("占转让净收入的比例，如 70 表示 70%；公示前须填写。"))
 
     def declared_input(self):
         """The terms input of the deal pipeline."""

@@ -112,13 +112,25 @@ class BidAcceptInput(DeclaredInput):
                        cleaned_by(clean_round_number)]
 
 
+def clean_inventor_share(errors: FieldErrors, name: str, value) -> int | None:
+    """The inventors' share of net income in basis points, 0% to 100% (None when left empty)."""
+    return clean_whole_number(errors, name, value, low=0, high=BASIS_POINTS,
+                              invalid=_("发明人收益比例应在 0% 到 100% 之间。"))
+
+
 class TermsInput(DeclaredInput):
-    """The amount and transfer mode under negotiation (either may be left open)."""
+    """The amount, transfer mode and (universities and institutes) inventors' share under negotiation (each may be
+    left open until the notice)."""
 
     agreed_amount_fen: Annotated[int | None, Field(None, ge=1, le=MAX_FEN, description="协议价格（分）。"),
                                  cleaned_by(clean_amount, required=False)]
     mode: Annotated[TransferMode | None, Field(None, description="转化方式，须为成果提供的方式之一。"),
                     cleaned_by(clean_mode, required=False)]
+    inventor_share: Annotated[int | None, Field(None, ge=0, le=BASIS_POINTS,
+                                                description="发明人（团队）收益比例（基点，5000 即 50%，占净收入）；"
+                                                            "转让方为高校或科研院所时须在公示前填写，不得低于法定下限，"
+                                                            "其他转让方不填。"),
+                              cleaned_by(clean_inventor_share)]
 
 
 class NoticeInput(DeclaredInput):

@@ -13,7 +13,7 @@ from market.accounts.models import (
     User,
 )
 from market.awards import services as award_services
-from market.deals import payments
+from market.deals import payments, policy_limits
 from market.deals.inputs import INTERMEDIARY_ROWS, ExceptionInput, IntermediariesInput
 from market.deals.limits import (
     BEFORE_REGISTRATION,
@@ -73,8 +73,9 @@ def _numbered_rows(people) -> dict | None:
 
 def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, reward_rate_bp,
                        agent_organisation_id=None) -> Deal:
-    """Name up to three intermediaries with shares, the reward rate and the agent; at most three distinct people
-    per achievement over all its deals unless an admin recorded an exception (checked under the money lock)."""
+    """Name up to three intermediaries with shares, the reward rate (at most the maximum of the rule set in force on
+    the signing date, or today before signing) and the agent; at most three distinct people per achievement over all
+    its deals unless an admin recorded an exception (checked under the money lock)."""
     award_services.lock_books(session)
     with savepoint(session):
         deal = get_deal(session, actor, deal_id)
@@ -98,6 +99,8 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
                 errors.add("agent_organisation", _("请选择已审核的技术转移机构。"))
             elif agent_id in (deal.transferor_id, deal.transferee_id):
                 errors.add("agent_organisation", _("代理机构不能是交易一方。"))
+        policy_limits.check_reward_rate(session, errors, "reward_rate", values.get("reward_rate"),
+                                        policy_limits.terms_day(deal))
         raise_if_errors(errors)
         rows = [(index, values[f"intermediary_{index}"], values[f"share_{index}"]) for index in INTERMEDIARY_ROWS
                 if values[f"intermediary_{index}"] is not None]

@@ -140,6 +140,8 @@ class Deal(db.Model):
     __table_args__ = (
         CheckConstraint(f"agreed_amount_fen IS NULL OR agreed_amount_fen {MONEY_RANGE}", name="agreed_range"),
         CheckConstraint("reward_rate_bp BETWEEN 0 AND 10000", name="reward_rate_range"),
+        CheckConstraint("inventor_share_bp IS NULL OR inventor_share_bp BETWEEN 0 AND 10000",
+                        name="inventor_share_range"),
         CheckConstraint(f"paid_fen {MONEY_RANGE}", name="paid_range"),
         CheckConstraint("agreed_amount_fen IS NULL OR paid_fen <= agreed_amount_fen", name="paid_within_value"),
     )
@@ -158,6 +160,8 @@ class Deal(db.Model):
     mode: Mapped[TransferMode | None] = mapped_column(String(30))
     agreed_amount_fen: Mapped[int | None] = mapped_column(db.BigInteger)
     reward_rate_bp: Mapped[int] = mapped_column(default=0)
+    inventor_share_bp: Mapped[int | None]
+    """The inventors' share of the transferor's net income (universities and institutes; 促进科技成果转化法 Art. 45)."""
     notice_days: Mapped[int] = mapped_column(default=15)
     notice_starts_on: Mapped[date | None]
     notice_ends_on: Mapped[date | None]

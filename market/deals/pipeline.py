@@ -12,7 +12,7 @@ from market.accounts.models import (
 from market.awards import services as award_services
 from market.awards.models import Award
 from market.confirmations.models import STATUS_LABELS
-from market.deals import payments, recording
+from market.deals import payments, policy_limits, recording
 from market.deals.inputs import (
     CompletionInput,
     NoticeInput,
@@ -38,7 +38,7 @@ from market.errors import (
 )
 from market.listings import services as listings
 from market.listings.vocabulary import ListingStatus, label
-from market.money import format_wan
+from market.money import format_wan, rate_number
 from market.timeutil import utcnow
 from market.unit_of_work import savepoint
 
@@ -84,21 +84,25 @@ def advance_deal(session: Session, actor: User, deal_id: int, target) -> Deal:
     return deal
 
 
-def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_fen, mode) -> Deal:
-    """The parties or the broker set the amount and mode being negotiated (until the notice starts)."""
+def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_fen, mode, inventor_share_bp=None) -> Deal:
+    """The parties or the broker set the amount, mode and (universities and institutes) the inventors' share being
+    negotiated (until the notice starts)."""
     deal = get_deal(session, actor, deal_id)
     if not EDITORS & deal_roles(actor, deal):
         raise PermissionDeniedError(_("只有项目双方或项目经纪人可以修改交易条件。"))
     if deal.stage not in EDITABLE_TERMS_STAGES:
         raise InvalidStateError(_("公示开始后不能再修改交易条件。"))
-    values, errors = validate_input(TermsInput, {"agreed_amount_fen": agreed_amount_fen, "mode": mode})
-    amount, chosen = values.get("agreed_amount_fen"), values.get("mode")
+    values, errors = validate_input(TermsInput, {"agreed_amount_fen": agreed_amount_fen, "mode": mode,
+                                                 "inventor_share": inventor_share_bp})
+    amount, chosen, share = values.get("agreed_amount_fen"), values.get("mode"), values.get("inventor_share")
     achievement = deal.achievement
     if chosen is not None and achievement is not None and achievement.modes and chosen not in achievement.modes:
         errors.add("mode", _("该成果不提供“%(m)s”方式。", m=label(chosen)))
+    policy_limits.check_inventor_share(session, errors, "inventor_share", deal, share, policy_limits.terms_day(deal))
     raise_if_errors(errors)
-    deal.agreed_amount_fen, deal.mode = amount, chosen
-    note = "、".join(filter(None, [_format_amount(amount), label(chosen) if chosen else ""]))
+    deal.agreed_amount_fen, deal.mode, deal.inventor_share_bp = amount, chosen, share
+    shown_share = _("发明人收益 %(p)s%%", p=rate_number(share)) if share is not None else ""
+    note = "、".join(filter(None, [_format_amount(amount), label(chosen) if chosen else "", shown_share]))
     record_step(session, deal, actor, "terms", deal.stage, note=note)
     session.flush()
     return deal
@@ -116,6 +120,7 @@ def start_notice(session: Session, actor: User, deal_id: int, *, notice_days=DEF
         errors.add("agreed_amount_fen", _("请先在交易条件中填写协议价格。"))
     if deal.mode is None:
         errors.add("mode", _("请先在交易条件中选择转化方式。"))
+    policy_limits.require_inventor_share(errors, deal)
     raise_if_errors(errors)
     starts, days = recording.today(), values["notice_days"]
     deal.notice_days, deal.notice_starts_on = days, starts
@@ -158,6 +163,14 @@ def sign_deal(session: Session, actor: User, deal_id: int, *, signed_on, agreed_
     if amount is not None and amount != deal.agreed_amount_fen:
         errors.add("agreed_amount_fen", _("合同金额须与公示价格（%(p)s）一致；价格变更需终止本项目后重新公示。",
                                           p=_format_amount(deal.agreed_amount_fen)))
+    policy_limits.require_inventor_share(errors, deal)
+    if day is not None:
+        limit = policy_limits.reward_rate_limit(session, day)
+        if limit is not None and deal.reward_rate_bp > limit.max_bp:
+            errors.add("reward_rate", _("签约日 %(d)s 的现行规则规定：%(rule)s本项目的奖励比例为 %(rate)s%%，请先修改中介服务信息。",
+                                        d=day.isoformat(), rule=policy_limits.reward_rate_message(limit),
+                                        rate=rate_number(deal.reward_rate_bp)))
+        policy_limits.check_inventor_share(session, errors, "inventor_share", deal, deal.inventor_share_bp, day)
     raise_if_errors(errors)
     if deal.notice_ends_on is None or recording.today() <= deal.notice_ends_on:
         raise InvalidStateError(_("公示期尚未结束，不能签约。"))

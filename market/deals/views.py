@@ -16,6 +16,7 @@ from market.deals import brokers as deal_brokers
 from market.deals import forms as deal_forms
 from market.deals import payments as payment_services
 from market.deals import pipeline as deal_pipeline
+from market.deals import policy_limits
 from market.deals import recording as deal_recording
 from market.deals import responses as deal_responses
 from market.deals.bids import get_bid, place_bid
@@ -170,7 +171,7 @@ def _deal_forms(deal: Deal, **given) -> dict:
     today = deal_recording.today().isoformat()
     forms = {
         "terms": deal_forms.TermsForm(formdata=None, agreed_amount_fen=deal.agreed_amount_fen,
-                                      mode=deal.mode or ""),
+                                      mode=deal.mode or "", inventor_share=deal.inventor_share_bp),
         "advance": deal_forms.AdvanceForm(formdata=None),
         "notice": deal_forms.NoticeForm(formdata=None),
         "sign": deal_forms.SignForm(formdata=None, signed_on=today, agreed_amount_fen=deal.agreed_amount_fen),
@@ -230,6 +231,9 @@ def _render_deal(deal_id: int, status: int = 200, **given):
                          for request in deal_brokers.pending_broker_requests(deal)
                          if may_see_broker_request(current_user, deal, request)],
         broker_request_kinds=BROKER_REQUEST_KIND_LABELS,
+        needs_inventor_share=policy_limits.needs_inventor_share(deal),
+        inventor_share_warning=policy_limits.inventor_share_warning(db.session, deal),
+        rate_limit=policy_limits.reward_rate_limit(db.session, policy_limits.terms_day(deal)),
     ), status
 
 
@@ -279,8 +283,14 @@ def _deal_action(deal_id: int, name: str, form, call, success):
 def update_terms(deal_id: int):
     """Change the amount and mode under negotiation."""
     return _deal_action(deal_id, "terms", deal_forms.TermsForm(), lambda form: deal_pipeline.update_terms(
-        db.session, current_user, deal_id, agreed_amount_fen=form.agreed_amount_fen.data, mode=form.mode.data),
-        _("交易条件已更新。"))
+        db.session, current_user, deal_id, agreed_amount_fen=form.agreed_amount_fen.data, mode=form.mode.data,
+        inventor_share_bp=form.inventor_share.data), _terms_saved)
+
+
+def _terms_saved(deal: Deal) -> str:
+    """The message after saving the terms, with the inventors' share warning when there is one."""
+    warning = policy_limits.inventor_share_warning(db.session, deal)
+    return _("交易条件已更新。") + (warning or "")
 
 
 @bp.route("/<int:deal_id>/advance", methods=["POST"])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
-from market.money import BASIS_POINTS, MAX_FEN, apply_rate, format_yuan, split_by_shares
+from market.money import BASIS_POINTS, MAX_FEN, apply_rate, format_rate, format_yuan, split_by_shares
 from market.policy.events import (
     Event,
     IntermediaryShare,
@@ -31,6 +31,7 @@ from market.policy.rules import (
     RuleSet,
     RuleSetError,
     RuleSetVersion,
+    reward_rate_limit_on,
 )
 
 PROCEEDS_PAYER = "proceeds:transferor"
@@ -427,6 +428,12 @@ def _transfer_signed(ctx: _Context) -> EventOutcome:
         raise _Rejected(f"Contract {contract}: transferor and transferee must be different organisations.")
     value = _require_money(event.value_fen, "value_fen", event, positive=True)
     rate = _require_rate(event.reward_rate_bp, "reward_rate_bp", event)
+    limit = reward_rate_limit_on(ctx.rule_sets, event.date)
+    if limit is not None and rate > limit.max_bp:
+        raise _Rejected(
+            f"Contract {contract}: the reward rate of {format_rate(rate)} is above the maximum of "
+            f"{format_rate(limit.max_bp)} set by rule {limit.rule.id} (version {limit.version}) on {event.date.isoformat()}."
+        )
     registered = _require_bool(event.registered, "registered", event)
     intermediaries = _require_intermediaries(event)
     agent = None if event.agent is None else _require_id(event.agent, "agent", event)

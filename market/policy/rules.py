@@ -127,6 +127,7 @@ class Rule:
     max_amount_fen: int | None = None
     max_share_of_capital_bp: int | None = None
     max_people_per_achievement: int | None = None
+    max_reward_rate_bp: int | None = None
     conditions: Conditions = field(default_factory=Conditions)
 
 
@@ -220,12 +221,19 @@ _KIND_REQUIRED = {
     RuleKind.CITY_AGENT_REWARD: {"rate_bp"},
     RuleKind.STARTUP_CAPITAL: {"min_amount_fen", "max_amount_fen", "max_share_of_capital_bp"},
 }
+_KIND_OPTIONAL = {
+    RuleKind.PREORDER_SUBSIDY: set(),
+    RuleKind.INTERMEDIARY_SHARE: {"max_reward_rate_bp"},
+    RuleKind.CITY_AGENT_REWARD: set(),
+    RuleKind.STARTUP_CAPITAL: set(),
+}
 _KIND_SPECIFIC = {
     "rate_bp",
     "min_amount_fen",
     "max_amount_fen",
     "max_share_of_capital_bp",
     "max_people_per_achievement",
+    "max_reward_rate_bp",
 }
 _RULE_KEYS = {
     "id",
@@ -255,11 +263,40 @@ def load_rule_set(path: str | Path) -> RuleSet:
     return parse_rule_set_toml(text, origin=str(path))
 
 
-def load_shipped_rule_set(name: str = "default") -> RuleSet:
-    """Read a rule set shipped in seed_data/policies/ by name (default → default.toml)."""
+def shipped_rule_set_paths(name: str = "default", folder: Path = SHIPPED_RULE_SETS_DIR) -> list[Path]:
+    """The shipped publications of a rule set, oldest first: <name>.toml, then each <name>-<version>.toml that
+    republishes it with one more version (a publication keeps every earlier version unchanged)."""
     if not _IDENTIFIER.fullmatch(name):
         raise RuleSetError(f"{name!r} is not a rule-set name")
-    return load_rule_set(SHIPPED_RULE_SETS_DIR / f"{name}.toml")
+    paths = [folder / f"{name}.toml", *folder.glob(f"{name}-*.toml")]
+    return sorted(paths, key=lambda path: len(load_rule_set(path).versions))
+
+
+def load_shipped_rule_set(name: str = "default") -> RuleSet:
+    """Read the newest shipped publication of a rule set (default → default.toml and its republications)."""
+    return load_rule_set(shipped_rule_set_paths(name)[-1])
+
+
+@dataclass(frozen=True)
+class RewardRateLimit:
+    """The highest intermediary reward rate a deal may agree, and the rule that sets it."""
+
+    max_bp: int
+    rule: Rule
+    rule_set: str
+    version: str
+
+
+def reward_rate_limit_on(rule_sets: Sequence[RuleSet], day: dt.date) -> RewardRateLimit | None:
+    """The tightest max_reward_rate_bp of the intermediary_share rules in force on a day (None: no maximum)."""
+    found = None
+    for rule_set in rule_sets:
+        version = rule_set.version_on(day)
+        for rule in version.rules if version is not None else ():
+            maximum = rule.max_reward_rate_bp if rule.kind is RuleKind.INTERMEDIARY_SHARE else None
+            if maximum is not None and (found is None or maximum < found.max_bp):
+                found = RewardRateLimit(maximum, rule, rule_set.name, version.version)
+    return found
 
 
 def parse_rule_set_toml(text: str, origin: str = "rule set") -> RuleSet:
@@ -333,11 +370,11 @@ def _parse_rule(reader: _Reader, raw: Mapping[str, Any], where: str) -> Rule:
     kind = reader.choice(raw["kind"], RuleKind, f"{where}.kind")
     rule_id = reader.identifier(raw["id"], f"{where}.id")
     where = f"{where} ({rule_id})"
-    required = _KIND_REQUIRED[kind]
+    required, optional = _KIND_REQUIRED[kind], _KIND_OPTIONAL[kind]
     for key in sorted(_KIND_SPECIFIC):
         if key in required and key not in raw:
             reader.fail(where, f"a {kind} rule needs {key}")
-        if key not in required and key in raw:
+        if key not in required | optional and key in raw:
             reader.fail(where, f"a {kind} rule does not use {key}")
     recipient = reader.choice(raw["recipient"], RecipientRole, f"{where}.recipient")
     if recipient not in _KIND_RECIPIENTS[kind]:
@@ -373,6 +410,9 @@ def _parse_rule(reader: _Reader, raw: Mapping[str, Any], where: str) -> Rule:
         ),
         max_people_per_achievement=_optional(
             raw, "max_people_per_achievement", lambda v, w: reader.integer(v, w, 1, 1000), where
+        ),
+        max_reward_rate_bp=_optional(
+            raw, "max_reward_rate_bp", lambda v, w: reader.integer(v, w, 1, BASIS_POINTS), where
         ),
         conditions=_parse_conditions(reader, raw.get("conditions", {}), kind, f"{where}.conditions"),
     )

@@ -12,6 +12,10 @@ from enum import StrEnum
 from market.money import BASIS_POINTS
 from market.policy.rules import OrganisationKind, ProceedsSplitLimits, RuleSet
 
+INVENTOR_SHARE_KINDS = frozenset({OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE})
+"""Transferors bound by the inventors' share of net income (促进科技成果转化法 Art. 45: universities and state-funded
+research institutes; POLICY.md settled question 9), whatever a rule-set version's applies_to_kinds lists."""
+
 
 class FindingLevel(StrEnum):
     """How serious a statutory finding is: an error blocks, a warning is shown."""
@@ -52,7 +56,7 @@ def check_proceeds_split(
         return (
             SplitFinding(FindingLevel.ERROR, "invalid_share", "The inventors' share must be 0 to 10000 basis points."),
         )
-    if limits is None or transferor_kind not in limits.applies_to_kinds:
+    if limits is None or transferor_kind not in limits.applies_to_kinds | INVENTOR_SHARE_KINDS:
         return ()
     if inventor_share_bp < limits.inventor_floor_bp:
         return (

@@ -360,6 +360,11 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     deal_id = post(client, f"/api/v1/bids/{bid_id}/accept", world.researcher, {"version": 1}).get_json()["id"]
     assert move(client, world.buyer, deal_id, to="negotiation").get_json()["stage"]["code"] == "negotiation"
     assert move(client, world.researcher, deal_id, to="pricing").get_json()["stage"]["code"] == "pricing"
+    unrecorded = move(client, world.buyer, deal_id, to="notice", notice_days=15)
+    assert unrecorded.status_code == 422 and "inventor_share" in unrecorded.get_json()["fields"]
+    terms = post(client, f"/api/v1/deals/{deal_id}/terms", world.researcher,
+                 {"agreed_amount_fen": 100 * WAN, "mode": "assignment", "inventor_share": 7000})
+    assert (terms.status_code, terms.get_json()["inventor_share_bp"]) == (200, 7000)
     today = deal_recording.today()
     notice_day = today - timedelta(days=20)
     with deal_clock(notice_day):  # the notice starts 20 days ago, so that it has run out today
@@ -393,7 +398,7 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     assert (page["stage"]["code"], page["paid_fen"], [p["amount_fen"] for p in page["payments"]]) == (
         "completed", 40 * WAN, [40 * WAN])
     assert [event["action"] for event in page["timeline"]] == [
-        "opened", "stage", "stage", "notice", "signed", "registered", "payment", "completed"]
+        "opened", "stage", "stage", "terms", "notice", "signed", "registered", "payment", "completed"]
     assert world.achievement.status == ListingStatus.DEALT
     assert move(client, world.researcher, deal_id, to="terminated", reason="x").status_code == 409
 
@@ -435,3 +440,22 @@ def test_either_party_terminates_a_deal_with_a_reason(client, world, deals):
     assert response.status_code == 200
     assert (response.get_json()["stage"]["code"], response.get_json()["termination_reason"]) == (
         "terminated", "预算调整，暂停合作。")
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({"inventor_share": 4900}, "inventor_share", "成果完成人（团队）所得比例 49% 低于法定下限 50%（《促进科技成果转化法》第四十五条），该分配方案不合规。"),
+    ({"inventor_share": "70"}, "inventor_share", None),
+    ({"inventor_share": 10001}, "inventor_share", None),
+    ({"reward_rate": 1000}, "reward_rate", None),
+])
+def test_terms_over_the_api_are_refused_with_the_field_named(client, world, body, field, message):
+    bid_id = place(client, world, {"amount_fen": 100 * WAN, "mode": "assignment"}).get_json()["id"]
+    deal_id = post(client, f"/api/v1/bids/{bid_id}/accept", world.researcher, {"version": 1}).get_json()["id"]
+    refused = post(client, f"/api/v1/deals/{deal_id}/terms", world.buyer,
+                   {"agreed_amount_fen": 100 * WAN, "mode": "assignment", **body})
+    assert refused.status_code == 422
+    assert field in refused.get_json()["fields"]
+    if message is not None:
+        assert refused.get_json()["fields"][field] == message
+    db.session.expire_all()
+    assert db.session.get(Deal, deal_id).inventor_share_bp is None

@@ -11,7 +11,7 @@ from market.awards.grants import record_startup_grant
 from market.awards.models import Award, StoredRuleSet
 from market.deals.models import Deal, DealIntermediary, DealStage
 from market.extensions import db
-from market.policy.rules import SHIPPED_RULE_SETS_DIR
+from market.policy.rules import shipped_rule_set_paths
 from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 WAN = 1_000_000
@@ -167,7 +167,7 @@ def test_the_check_leaves_the_database_unchanged(runner, books):
 
 # --- policy install ---------------------------------------------------------------------------------------------
 
-SHIPPED = (SHIPPED_RULE_SETS_DIR / "default.toml").read_text(encoding="utf-8")
+SHIPPED = shipped_rule_set_paths()[-1].read_text(encoding="utf-8")
 NEXT_VERSION = """
 [[versions]]
 version = "2029.1"
@@ -199,15 +199,15 @@ def install(runner, app, tmp_path):
 def test_policy_install_adds_a_new_copy_and_keeps_the_old_one(install):
     result = install(SHIPPED + NEXT_VERSION)
     assert result.exit_code == 0, result.output
-    assert "installed as copy" in result.output and "(2 versions)" in result.output
+    assert "installed as copy" in result.output and "(3 versions)" in result.output
     rows = db.session.scalars(select(StoredRuleSet).order_by(StoredRuleSet.id)).all()
-    assert [(row.is_active, len(row.content["versions"])) for row in rows] == [(False, 1), (True, 2)]
+    assert [(row.is_active, len(row.content["versions"])) for row in rows] == [(False, 1), (False, 2), (True, 3)]
 
 
 def test_policy_install_of_the_same_file_changes_nothing(install):
     result = install(SHIPPED)
     assert (result.exit_code, "unchanged" in result.output) == (0, True)
-    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 1
+    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 2
 
 
 @pytest.mark.parametrize("content, message", [
@@ -219,4 +219,4 @@ def test_policy_install_refuses_a_bad_file_with_status_two(install, content, mes
     result = install(content)
     assert result.exit_code == 2
     assert message in result.output
-    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 1
+    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 2

@@ -168,7 +168,7 @@ def _rule_set(name, rule_id, starts, ends=None):
 
 
 @pytest.mark.parametrize("candidate, clashes", [
-    (_rule_set("city", "R4", "2025-01-01"), 1),
+    (_rule_set("city", "R4", "2025-01-01"), 2),  # overlaps both versions 2024.1 and 2027.1
     (_rule_set("city", "C4", "2025-01-01"), 0),
     (_rule_set("city", "R4", "2029-01-01"), 0),
     (_rule_set("city", "R4", "2020-01-01", "2023-12-31"), 0),

@@ -32,6 +32,7 @@ from market.deals.pipeline import (
     sign_deal,
     start_notice,
     terminate_deal,
+    update_terms,
 )
 from market.deals.recording import today
 from market.deals.responses import accept_response, decline_response, respond_to_demand
@@ -334,6 +335,8 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
     deal = accept_bid(db.session, world.researcher, bid.id, version_number=1)
     advance_deal(db.session, world.buyer, deal.id, DealStage.NEGOTIATION)
     advance_deal(db.session, world.researcher, deal.id, DealStage.PRICING)
+    update_terms(db.session, world.researcher, deal.id, agreed_amount_fen=300 * WAN, mode="assignment",
+                 inventor_share_bp=7000)
     notice_day = today() - timedelta(days=20)
     with deal_clock(notice_day):  # the notice starts 20 days ago, so that it has run out today
         start_notice(db.session, world.buyer, deal.id, notice_days=15)
@@ -355,8 +358,8 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
     assert deal.stage == DealStage.COMPLETED and deal.completed_at is not None
     assert deal.achievement.status == ListingStatus.DEALT
     actions = db.session.scalars(select(DealEvent.action).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)).all()
-    assert actions == ["opened", "stage", "stage", "notice", "signed", "registered", "payment_recorded", "payment",
-                       "payment_recorded", "payment", "completed"]
+    assert actions == ["opened", "stage", "stage", "terms", "notice", "signed", "registered", "payment_recorded",
+                       "payment", "payment_recorded", "payment", "completed"]
 
 
 def test_notice_needs_an_agreed_price_and_mode(world, make_deal):

@@ -153,9 +153,9 @@ def test_a_new_version_confirming_r3_releases_the_held_awards_in_its_window(make
     _, held = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
     assert held[0].status == AwardStatus.HELD
     default = award_services.DEFAULT_RULES.read_text(encoding="utf-8")
-    block = default[default.index("\n[[versions]]\n"):]
-    confirming = (block.replace('version = "2024.1"', 'version = "2025.1"')
-                  .replace("effective_from = 2024-01-01", "effective_from = 2025-01-01")
+    block = default[default.rindex("\n[[versions]]\n"):]
+    confirming = (block.replace('version = "2027.1"', 'version = "2025.1"')
+                  .replace("effective_from = 2027-01-01", "effective_from = 2025-01-01")
                   .replace('status = "draft"', 'status = "confirmed"'))
     path = tmp_path / "default.toml"
     path.write_text(default + "\n" + confirming, encoding="utf-8")

@@ -23,7 +23,6 @@ from market.policy.events import (
     TransferSigned,
 )
 from market.policy.rules import (
-    SHIPPED_RULE_SETS_DIR,
     CapScope,
     OrganisationKind,
     RuleSetError,
@@ -32,6 +31,7 @@ from market.policy.rules import (
     load_shipped_rule_set,
     parse_rule_set,
     parse_rule_set_toml,
+    shipped_rule_set_paths,
 )
 from market.policy.statutory import FindingLevel, check_proceeds_split, proceeds_split_limits_on
 
@@ -106,15 +106,25 @@ def summary(awards):
 
 def test_default_rule_set_holds_r1_to_r4_in_force_2024_to_2028(default_rules):
     (rule_set,) = default_rules
-    (version,) = rule_set.versions
-    assert (version.effective_from, version.effective_to) == (D("2024-01-01"), D("2028-12-31"))
-    assert [(r.id, r.kind.value, r.status) for r in version.rules] == [
-        ("R1", "preorder_subsidy", RuleStatus.CONFIRMED),
-        ("R2", "intermediary_share", RuleStatus.CONFIRMED),
-        ("R3", "city_agent_reward", RuleStatus.DRAFT),
-        ("R4", "startup_capital", RuleStatus.CONFIRMED),
-    ]
-    assert len({r.stacking_group for r in version.rules}) == 4
+    first, second = rule_set.versions
+    assert (first.effective_from, first.effective_to) == (D("2024-01-01"), D("2028-12-31"))
+    assert (second.effective_from, second.effective_to) == (D("2027-01-01"), D("2028-12-31"))
+    for version in (first, second):
+        assert [(r.id, r.kind.value, r.status) for r in version.rules] == [
+            ("R1", "preorder_subsidy", RuleStatus.CONFIRMED),
+            ("R2", "intermediary_share", RuleStatus.CONFIRMED),
+            ("R3", "city_agent_reward", RuleStatus.DRAFT),
+            ("R4", "startup_capital", RuleStatus.CONFIRMED),
+        ]
+        assert len({r.stacking_group for r in version.rules}) == 4
+    assert [r.max_reward_rate_bp for r in first.rules] == [None, None, None, None]
+    assert [r.max_reward_rate_bp for r in second.rules] == [None, 3000, None, None]
+
+
+def test_the_republished_rule_set_keeps_the_first_version_unchanged(default_rules):
+    first_file, newest_file = shipped_rule_set_paths()
+    assert first_file.name == "default.toml" and newest_file.name == "default-2027.1.toml"
+    assert load_rule_set(first_file).versions == default_rules[0].versions[:1]
 
 
 # --- worked examples (POLICY.md) -----------------------------------------------------------------
@@ -568,7 +578,8 @@ def test_an_award_carries_its_rule_set_version_and_payer(default_rules):
         (OrganisationKind.UNIVERSITY, 6999, [(FindingLevel.WARNING, "below_recommended_share")]),
         (OrganisationKind.UNIVERSITY, 7000, []),
         (OrganisationKind.UNIVERSITY, 10000, []),
-        (OrganisationKind.INSTITUTE, 4000, []),
+        (OrganisationKind.INSTITUTE, 4000, [(FindingLevel.ERROR, "below_statutory_floor")]),
+        (OrganisationKind.ENTERPRISE, 4000, []),
         (OrganisationKind.UNIVERSITY, 10001, [(FindingLevel.ERROR, "invalid_share")]),
         (OrganisationKind.UNIVERSITY, -1, [(FindingLevel.ERROR, "invalid_share")]),
     ],
@@ -660,7 +671,7 @@ def test_a_bad_rule_set_is_refused_with_the_place_named(text, problem):
 
 def test_a_rule_set_stored_as_json_reads_back_the_same(default_rules):
     (rule_set,) = default_rules
-    data = tomllib.loads(SHIPPED_RULE_SETS_DIR.joinpath("default.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads(shipped_rule_set_paths()[-1].read_text(encoding="utf-8"))
     stored = json.loads(json.dumps(data, default=str))  # dates become ISO text, as in a JSON column
     assert stored["versions"][0]["effective_from"] == "2024-01-01"
     assert parse_rule_set(stored) == rule_set
@@ -669,7 +680,9 @@ def test_a_rule_set_stored_as_json_reads_back_the_same(default_rules):
 def test_version_on_respects_the_window(default_rules):
     (rule_set,) = default_rules
     assert rule_set.version_on(D("2024-01-01")) is rule_set.versions[0]
-    assert rule_set.version_on(D("2028-12-31")) is rule_set.versions[0]
+    assert rule_set.version_on(D("2026-12-31")) is rule_set.versions[0]
+    assert rule_set.version_on(D("2027-01-01")) is rule_set.versions[1]
+    assert rule_set.version_on(D("2028-12-31")) is rule_set.versions[1]
     assert rule_set.version_on(D("2023-12-31")) is None
     assert rule_set.version_on(D("2029-01-01")) is None
 

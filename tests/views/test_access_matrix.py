@@ -116,7 +116,7 @@ MATRIX = [
                    "/api/v1/preorders/999999/awards")],
     *[Route("POST", path, expect(404, visitor=401), json={})
       for path in ("/api/v1/bids/999999/accept", "/api/v1/bids/999999/counter", "/api/v1/bids/999999/decline",
-                   "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage",
+                   "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage", "/api/v1/deals/999999/terms",
                    *(f"/api/v1/deals/999999/broker/{action}" for action in ("ask", "invite", "propose", "remove")),
                    *(f"/api/v1/deals/999999/broker-requests/999999/{action}"
                      for action in ("accept", "decline", "withdraw")))],

@@ -217,7 +217,7 @@ def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, ma
     deal = make_deal(DealStage.PRICING, agreed_amount_fen=None, mode=None)
     owner = client_for(world.app, world.researcher)
     steps = [
-        ("terms", {"agreed_amount_fen": "1200", "mode": "assignment"}, "交易条件已更新"),
+        ("terms", {"agreed_amount_fen": "1200", "mode": "assignment", "inventor_share": "70"}, "交易条件已更新"),
         ("intermediaries", {"intermediary_1": str(first.id), "share_1": "６０", "intermediary_2": str(second.id),
                             "share_2": "40%", "reward_rate": "20"}, "中介服务信息已保存"),
         ("notice", {"notice_days": "15"}, "已开始公示"),

@@ -24,7 +24,7 @@ from market.awards.models import (
     StoredRuleSet,
 )
 from market.extensions import db
-from market.policy.rules import SHIPPED_RULE_SETS_DIR
+from market.policy.rules import shipped_rule_set_paths
 from tests.conftest import PASSWORD
 from tests.payments import record_and_confirm_deal_payment
 
@@ -312,7 +312,7 @@ def test_a_bad_grant_form_is_shown_again_with_the_field_marked(client, login_as,
 
 # --- rule sets ------------------------------------------------------------------------------------------------------
 
-SHIPPED = (SHIPPED_RULE_SETS_DIR / "default.toml").read_text(encoding="utf-8")
+SHIPPED = shipped_rule_set_paths()[-1].read_text(encoding="utf-8")
 NEW_VERSION = """
 [[versions]]
 version = "2029.1"
@@ -339,14 +339,18 @@ def upload(client, text, name="rules.toml"):
 
 @pytest.fixture
 def installed(app):
-    """The shipped rule set as seeding installs it (the test database is seeded with it: this checks it is there)."""
-    assert [row.name for row in db.session.scalars(select(StoredRuleSet))] == ["default"]
+    """The shipped rule set as seeding installs it, each publication in turn (the test database is seeded with it: this
+    checks it is there)."""
+    rows = db.session.scalars(select(StoredRuleSet).order_by(StoredRuleSet.id))
+    assert [(row.name, row.is_active, len(row.content["versions"])) for row in rows] == [
+        ("default", False, 1), ("default", True, 2)]
 
 
 def test_rule_set_page_lists_the_stored_rules_with_their_caps(client, login_as, installed):
     login_as("admin")
     page = client.get("/money/rules").get_data(as_text=True)
-    assert "版本 2024.1" in page and "生效中" in page
+    assert "版本 2024.1" in page and "版本 2027.1" in page and "生效中" in page
+    assert "奖励比例不得超过 30%" in page
     assert 'data-fen="1000000000"' in page and 'data-fen="200000000"' in page
     assert "征求意见稿" in page
 
@@ -355,16 +359,16 @@ def test_uploading_a_new_version_installs_it(client, login_as, installed):
     login_as("admin")
     response = upload(client, SHIPPED + NEW_VERSION)
     assert response.status_code == 302
-    assert "已加载（共 2 个版本）" in client.get("/money/rules").get_data(as_text=True)
+    assert "已加载（共 3 个版本）" in client.get("/money/rules").get_data(as_text=True)
     active = db.session.scalars(select(StoredRuleSet).where(StoredRuleSet.is_active.is_(True))).all()
-    assert [len(row.content["versions"]) for row in active] == [2]
+    assert [len(row.content["versions"]) for row in active] == [3]
 
 
 def test_uploading_the_same_file_again_changes_nothing(client, login_as, installed):
     login_as("admin")
     upload(client, SHIPPED)
     assert "未做更改" in client.get("/money/rules").get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 1
+    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 2
 
 
 @pytest.mark.parametrize("text, message", [
@@ -378,7 +382,7 @@ def test_a_bad_rule_set_file_is_refused_with_a_clear_error(client, login_as, ins
     response = upload(client, text)
     assert response.status_code == 422
     assert message in html.unescape(response.get_data(as_text=True))
-    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 1
+    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 2
 
 
 def test_a_rule_set_upload_without_a_file_is_refused_next_to_the_field(client, login_as, installed):
@@ -386,7 +390,7 @@ def test_a_rule_set_upload_without_a_file_is_refused_next_to_the_field(client, l
     response = client.post("/money/rules", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert field_message(response.get_data(as_text=True), "file") == "请选择规则集文件。"
-    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 1
+    assert db.session.scalar(select(func.count()).select_from(StoredRuleSet)) == 2
 
 
 def test_a_rule_set_file_that_is_not_utf8_is_refused(client, login_as, installed):
@@ -555,7 +559,8 @@ def test_calculator_follows_worked_example_four(calculate):
     ("university", "45", "error"),
     ("university", "60", "warning"),
     ("university", "70", "ok"),
-    ("institute", "45", "info"),
+    ("institute", "45", "error"),
+    ("enterprise", "45", "info"),
 ])
 def test_calculator_checks_the_inventors_statutory_share(calculate, kind, share, level):
     status, page = calculate("transfer", {"transferor_kind": kind, "signed_on": "2025-03-10", "value_fen": "100",
