@@ -61,11 +61,19 @@ STORAGE_FULL_RETRY_AFTER_SECONDS = 60
 PG_DISK_FULL = "53100"
 
 
-def is_storage_full(error: OperationalError) -> bool:
+def is_storage_full(error: BaseException) -> bool:
     """Whether the database refused a write because its storage is full (SQLite SQLITE_FULL, which a
-    `max_page_count` limit also raises; PostgreSQL disk_full)."""
-    return (getattr(error.orig, "sqlite_errorname", None) == "SQLITE_FULL"
-            or getattr(error.orig, "sqlstate", None) == PG_DISK_FULL)
+    `max_page_count` limit also raises; PostgreSQL disk_full), also when that refusal is what a later error (SQLite
+    dropping the savepoints of the transaction it rolled back) was raised while handling."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        orig = getattr(error, "orig", None)
+        if (getattr(orig, "sqlite_errorname", None) == "SQLITE_FULL"
+                or getattr(orig, "sqlstate", None) == PG_DISK_FULL):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def wants_json() -> bool:
