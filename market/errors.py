@@ -61,11 +61,24 @@ STORAGE_FULL_RETRY_AFTER_SECONDS = 60
 PG_DISK_FULL = "53100"
 
 
-def is_storage_full(error: OperationalError) -> bool:
-    """Whether the database refused a write because its storage is full (SQLite SQLITE_FULL, which a
-    `max_page_count` limit also raises; PostgreSQL disk_full)."""
-    return (getattr(error.orig, "sqlite_errorname", None) == "SQLITE_FULL"
-            or getattr(error.orig, "sqlstate", None) == PG_DISK_FULL)
+def storage_full_error(error: BaseException) -> BaseException | None:
+    """The database's refusal of a write for full storage (SQLite SQLITE_FULL, which a `max_page_count` limit also
+    raises; PostgreSQL disk_full) that `error` is or was raised while handling (SQLite may roll the whole transaction
+    back, and rolling back to a savepoint then fails), or None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        orig = getattr(error, "orig", None)
+        if (getattr(orig, "sqlite_errorname", None) == "SQLITE_FULL"
+                or getattr(orig, "sqlstate", None) == PG_DISK_FULL):
+            return orig
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether the database refused a write because its storage is full (see storage_full_error)."""
+    return storage_full_error(error) is not None
 
 
 def wants_json() -> bool:
@@ -157,10 +170,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def handle_storage_full(error: OperationalError):
         # The unit of work has rolled the request back: nothing of it was saved and a retry may succeed later.
-        if not is_storage_full(error):
+        refusal = storage_full_error(error)
+        if refusal is None:
             return handle_unexpected_error(error)
         request_id = getattr(g, "request_id", "-")
-        log.error("database storage is full, request_id=%s: %s", request_id, error.orig)
+        log.error("database storage is full, request_id=%s: %s", request_id, refusal)
         message = _("存储空间已满，本次操作没有保存，请稍后重试。请求编号：%(rid)s", rid=request_id)
         if wants_json():
             response = json_error(503, "storage_full", message)

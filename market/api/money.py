@@ -1,4 +1,5 @@
-"""JSON API v1 for money: proceeds and pre-order payments behind an Idempotency-Key, and the awards they earned.
+"""JSON API v1 for money: proceeds and pre-order payments one side records (behind an Idempotency-Key) and the other
+confirms, which earns the awards; and the awards.
 
 Also the JSON shapes of payments and awards and the query-string and paging helpers the deal endpoints share.
 """
@@ -44,6 +45,7 @@ from market.inputs import FieldErrors, clean_choice, clean_int
 from market.listings.queries import MAX_PER_PAGE
 from market.preorders import services as preorders
 from market.preorders.models import PreorderPayment
+from market.preorders.permissions import may_record_payment as may_record_preorder_payment
 
 DEFAULT_PER_PAGE = 20
 SERVICE_FIELD_NAMES = {"paid_on": "date"}
@@ -233,11 +235,14 @@ def record_deal_payment(deal_id: int):
 
 @bp.post("/preorders/<int:agreement_id>/payments")
 def record_preorder_payment(agreement_id: int):
-    """Record a payment for accepted deliveries of a pre-order agreement; it earns the subsidy when confirmed."""
+    """Record a payment for accepted deliveries of a pre-order agreement (the buyer's members or the agreement's
+    broker); it earns the subsidy when the seller confirms it."""
     actor = require_token_user(db.session, request)
     key = read_idempotency_key(request)
     data = read_body()
-    preorders.get_visible_agreement(db.session, actor, agreement_id)
+    agreement = preorders.get_visible_agreement(db.session, actor, agreement_id)
+    if not may_record_preorder_payment(actor, agreement):
+        raise PermissionDeniedError(_("付款由采购方或协议经纪人登记，供货方确认。"))
     return _record_payment(actor, key, data, lambda amount, day: preorders.record_payment(
         db.session, actor, agreement_id, amount_fen=amount, paid_on=day))
 

@@ -13,6 +13,9 @@ from market.api.openapi import (  # shared schema helpers
 )
 from market.awards.models import AwardStatus
 from market.awards.payment_input import PaymentInput
+from market.confirmations.inputs import DecisionInput
+from market.confirmations.models import FactStatus
+from market.confirmations.table import FactRole
 from market.deals.inputs import (
     STAGE_INPUTS,
     BidAcceptInput,
@@ -109,21 +112,29 @@ AWARD = {
     },
 }
 
-PAYMENT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["id", "deal_id", "agreement_id", "amount_fen", "paid_on", "recorded_by", "created_at", "awards"],
-    "properties": {
-        "id": {"type": "integer"},
-        "deal_id": {"type": ["integer", "null"]},
-        "agreement_id": {"type": ["integer", "null"]},
-        "amount_fen": _FEN,
-        "paid_on": _DATE,
-        "recorded_by": _nullable(_ref("Party")),
-        "created_at": _TIMESTAMP,
-        "awards": {"type": "array", "items": _ref("Award"), "description": "该笔付款产生的奖补（金额均为整数分）。"},
-    },
+_PAYMENT_PROPERTIES = {
+    "id": {"type": "integer"},
+    "deal_id": {"type": ["integer", "null"]},
+    "agreement_id": {"type": ["integer", "null"]},
+    "amount_fen": _FEN,
+    "paid_on": _DATE,
+    "recorded_by": _nullable(_ref("Party")),
+    "recorded_as": {"type": ["string", "null"], "enum": [*_values(FactRole), None],
+                    "description": "登记人登记时的身份；确认前已计入奖补的旧记录为 null。"},
+    "status": {**_coded(_values(FactStatus)),
+               "description": "recorded：待对方确认；confirmed：已确认并计入奖补；disputed：有异议，待平台处理；"
+                              "refused：已被平台驳回；withdrawn：登记人已撤回。"},
+    "dispute_reason": {"type": "string", "description": "对方提出异议的理由。"},
+    "decision_note": {"type": "string", "description": "确认时的说明或驳回理由。"},
+    "decided_by": _nullable(_ref("Party")),
+    "decided_at": _TIMESTAMP,
+    "created_at": _TIMESTAMP,
+    "awards": {"type": "array", "items": _ref("Award"),
+               "description": "该笔付款产生的奖补（金额均为整数分）；登记时为空，确认后才计算。"},
 }
+
+PAYMENT = {"type": "object", "additionalProperties": False, "required": list(_PAYMENT_PROPERTIES),
+           "properties": _PAYMENT_PROPERTIES}
 
 BID_VERSION = {
     "type": "object",
@@ -282,6 +293,10 @@ RESPONSES = {
                           "整数，日期为 YYYY-MM-DD），政策或交易规则不允许（rule_violation），或该 Idempotency-Key 已用于"
                           "另一个请求（idempotency_key_reused）。校验失败的请求不占用幂等键；业务规则拒绝的答复会保存并在重试时原样返回。",
     "DealConflict": "当前状态不允许此操作（invalid_state），如报价已被处理、不是您方答复的轮次、项目阶段不符。",
+    "DecisionConflict": "该付款已处理（invalid_state：已确认、驳回或撤回，或已有异议），不能再作此决定；"
+                        "或项目、协议的状态不允许。",
+    "DecisionUnprocessable": "JSON 不可接受（invalid_json）、内容未通过校验（validation_failed：提出异议或驳回须写明理由），"
+                             "或交易规则不允许（rule_violation）。",
     "DealUnprocessable": "JSON 不可接受（invalid_json）、内容未通过校验（validation_failed），或交易规则不允许"
                          "（rule_violation，如同一成果的中介人数上限）。",
 }
@@ -355,17 +370,38 @@ def _broker_action(operation_id: str, summary: str, body: str | None, descriptio
                                description=description)}
 
 
-def _payments(noun: str, id_name: str, title: str) -> dict:
+def _payments(noun: str, id_name: str, title: str, who: str) -> dict:
     return {
         "parameters": [_id(id_name)],
         "post": _operation(
             f"record_{noun}_payment", f"登记{title}（需要 Idempotency-Key）", "money",
-            {"201": _json(_ref("Payment"), "已登记的付款及其产生的奖补。", headers=_REPLAYED),
+            {"201": _json(_ref("Payment"), "已登记、待对方确认的付款（awards 为空）。", headers=_REPLAYED),
              **_errors("400:IdempotencyBadRequest", "401", "403", "404", "409:MoneyConflict", "413", "415",
                        "422:MoneyUnprocessable")},
             parameters=[_IDEMPOTENCY_KEY], requestBody=_body("PaymentInput"),
-            description="金额为整数“分”；奖补按政策规则即时计算。付款与奖补在同一事务中保存，"
-                        "同一 Idempotency-Key 的重试不会重复登记。"),
+            description=f"金额为整数“分”。{who}登记后状态为 recorded（待确认），不计算奖补；"
+                        "奖补在另一方确认时按付款日期计算。同一 Idempotency-Key 的重试不会重复登记。"),
+    }
+
+
+DECISIONS = ("confirm", "dispute", "withdraw", "refuse")
+"""The decisions on a recorded payment (the last path segment of its decision route)."""
+
+
+def _decisions(noun: str, title: str, who: str) -> dict:
+    decision = {"name": "decision", "in": "path", "required": True,
+                "schema": {"type": "string", "enum": list(DECISIONS)},
+                "description": "confirm：确认；dispute：提出异议（须写理由）；withdraw：登记人撤回；"
+                               "refuse：平台管理员驳回（须写理由）。其他值为 404。"}
+    return {
+        "parameters": [_id("payment_id"), decision],
+        "post": _operation(
+            f"decide_{noun}_payment", f"确认、异议、撤回或驳回一笔{title}", "money",
+            {"200": _json(_ref("Payment"), "作出决定后的付款；确认时含其产生的奖补。"),
+             **_errors("400", "401", "403", "404", "409:DecisionConflict", "413", "415", "422:DecisionUnprocessable")},
+            requestBody=_body("DecisionInput", required=False),
+            description=f"{who}登记人本人不能确认（403）；已确认、驳回或撤回的付款再作决定为 409。"
+                        "确认时按付款日期计算奖补并记账，与确认在同一事务中保存。"),
     }
 
 
@@ -468,8 +504,15 @@ PATHS = {
             description="与项目页面调用同一服务：交易双方或项目经纪人在公示前修改；省略的字段为未定。转让方为高校或"
                         "科研院所时须在公示前填写发明人收益比例，低于法定下限的拒绝。"),
     },
-    f"{API_PREFIX}/deals/{{deal_id}}/payments": _payments("deal", "deal_id", "回款"),
-    f"{API_PREFIX}/preorders/{{agreement_id}}/payments": _payments("preorder", "agreement_id", "预约采购付款"),
+    f"{API_PREFIX}/deals/{{deal_id}}/payments": _payments(
+        "deal", "deal_id", "回款", "回款由成果转让方、受让方的成员或项目经纪人登记（平台管理员不登记）；"),
+    f"{API_PREFIX}/preorders/{{agreement_id}}/payments": _payments(
+        "preorder", "agreement_id", "预约采购付款", "付款由采购方的成员或协议经纪人登记（供货方和平台管理员不登记）；"),
+    f"{API_PREFIX}/deal-payments/{{payment_id}}/{{decision}}": _decisions(
+        "deal", "回款", "转让方或项目经纪人登记的回款由受让方确认，受让方登记的由转让方确认，平台管理员也可确认；"
+        "有异议的只能由平台管理员确认或驳回。"),
+    f"{API_PREFIX}/preorder-payments/{{payment_id}}/{{decision}}": _decisions(
+        "preorder", "预约采购付款", "由供货方或平台管理员确认；有异议的只能由平台管理员确认或驳回。"),
     f"{API_PREFIX}/deals/{{deal_id}}/awards": _awards_of(
         "deal", "deal_id", "项目", "能查看项目的人都可查看（与项目页面相同）；否则 404。"),
     f"{API_PREFIX}/preorders/{{agreement_id}}/awards": _awards_of(
@@ -512,9 +555,9 @@ def add_deals_and_money(document: dict) -> dict:
     """Add the bid, deal, payment and award operations to the API document."""
     document["paths"].update(PATHS)
     document["components"]["schemas"].update(SCHEMAS)
-    document["components"]["schemas"].update(components_of(PaymentInput, BidRoundInput, BidAcceptInput, TermsInput,
-                                                             EmptyInput, BrokerInvitationInput, BrokerDeclineInput,
-                                                             BrokerRemovalInput))
+    document["components"]["schemas"].update(components_of(PaymentInput, DecisionInput, BidRoundInput, BidAcceptInput,
+                                                             TermsInput, EmptyInput, BrokerInvitationInput,
+                                                             BrokerDeclineInput, BrokerRemovalInput))
     document["components"]["responses"].update(
         {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
          for name, description in RESPONSES.items()})

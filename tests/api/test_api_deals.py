@@ -388,7 +388,15 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     paid = client.post(f"/api/v1/deals/{deal_id}/payments", data=json.dumps(
         {"amount_fen": 40 * WAN, "date": (today - timedelta(days=3)).isoformat()}),
         headers={**bearer(world.researcher), "Content-Type": JSON, "Idempotency-Key": "first-proceeds"})
-    assert paid.status_code == 201
+    assert (paid.status_code, paid.get_json()["status"]["code"], paid.get_json()["awards"]) == (201, "recorded", [])
+    waiting = move(client, world.researcher, deal_id, to="completed", note="余款由双方另行结算。")
+    assert waiting.status_code == 409, "a deal is not completed while a payment waits for confirmation"
+    confirm_path = f"/api/v1/deal-payments/{paid.get_json()['id']}/confirm"
+    assert post(client, confirm_path, world.researcher).status_code == 403
+    confirmed = post(client, confirm_path, world.buyer)
+    assert (confirmed.status_code, confirmed.get_json()["status"]["code"]) == (200, "confirmed")
+    assert count(PolicyEvent) == events_before + 2
+    assert post(client, confirm_path, world.buyer).status_code == 409
     unexplained = move(client, world.researcher, deal_id, to="completed")
     assert unexplained.status_code == 422 and "note" in unexplained.get_json()["fields"]
     completed = move(client, world.researcher, deal_id, to="completed", note="余款由双方另行结算。")
@@ -398,7 +406,8 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     assert (page["stage"]["code"], page["paid_fen"], [p["amount_fen"] for p in page["payments"]]) == (
         "completed", 40 * WAN, [40 * WAN])
     assert [event["action"] for event in page["timeline"]] == [
-        "opened", "stage", "stage", "terms", "notice", "signed", "registered", "payment", "completed"]
+        "opened", "stage", "stage", "terms", "notice", "signed", "registered", "payment_recorded", "payment",
+        "completed"]
     assert world.achievement.status == ListingStatus.DEALT
     assert move(client, world.researcher, deal_id, to="terminated", reason="x").status_code == 409
 

@@ -1,5 +1,7 @@
-"""POST /api/v1/deals/<id>/payments and /api/v1/preorders/<id>/payments: exact awards, a required Idempotency-Key
-(replay, reuse with another body, concurrent duplicates, failures), and bad input refused with nothing recorded."""
+"""POST /api/v1/deals/<id>/payments and /api/v1/preorders/<id>/payments record a payment behind a required
+Idempotency-Key (replay, reuse with another body, concurrent duplicates, failures; bad input refused with nothing
+recorded); the other side's POST /api/v1/deal-payments/<id>/confirm (or /preorder-payments/…) earns the exact awards,
+once."""
 import json
 import threading
 from datetime import date
@@ -18,6 +20,7 @@ from market.extensions import db
 from market.money import MAX_FEN
 from market.preorders.models import PreorderAgreement, PreorderPayment
 from tests.api_requests import bearer, schema_validator
+from tests.payments import member_of
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -47,18 +50,47 @@ def deal_path(deal) -> str:
     return f"/api/v1/deals/{deal.id}/payments"
 
 
+def decide(client, person, payment_id: int, decision: str = "confirm", *, kind: str = "deal", body=None):
+    """POST a decision on a recorded payment (no Idempotency-Key: a decision is made once, a repeat is a 409)."""
+    data = {} if body is None else {"data": json.dumps(body), "content_type": JSON}
+    return client.post(f"/api/v1/{kind}-payments/{payment_id}/{decision}", headers=bearer(person), **data)
+
+
+def transferee_of(deal):
+    """A member of the deal's transferee (who confirms what the transferor records)."""
+    return member_of(db.session.get(Deal, deal.id).transferee_id)
+
+
+def payment_statuses() -> list[str]:
+    db.session.expire_all()
+    return [str(status) for status in db.session.scalars(select(DealPayment.status).order_by(DealPayment.id))]
+
+
 PROCEEDS = {"amount_fen": 600 * WAN, "date": "2025-04-30"}
 
 
 # ---------------------------------------------------------------- awards in exact fen
 
 
-def test_two_proceeds_payments_earn_worked_example_two_in_exact_fen(client, registered_deal):
+def test_two_proceeds_payments_earn_worked_example_two_in_exact_fen_when_confirmed(client, registered_deal):
     deal, researcher, brokers = registered_deal
     headers = bearer(researcher)
-    first = send(client, deal_path(deal), headers, PROCEEDS, key="proceeds-1")
-    second = send(client, deal_path(deal), headers, {"amount_fen": 600 * WAN, "date": "2025-05-30"}, key="proceeds-2")
-    assert (first.status_code, second.status_code) == (201, 201), (first.get_json(), second.get_json())
+    awards_before = recorded()["awards"]
+    first_record = send(client, deal_path(deal), headers, PROCEEDS, key="proceeds-1")
+    second_record = send(client, deal_path(deal), headers, {"amount_fen": 600 * WAN, "date": "2025-05-30"},
+                         key="proceeds-2")
+    assert (first_record.status_code, second_record.status_code) == (201, 201), second_record.get_json()
+    for response in (first_record, second_record):
+        schema_validator("Payment").validate(response.get_json())
+        assert (response.get_json()["status"]["code"], response.get_json()["recorded_as"]) == ("recorded", "transferor")
+        assert response.get_json()["awards"] == [] and response.get_json()["decided_by"] is None
+    assert recorded()["awards"] == awards_before and db.session.get(Deal, deal.id).paid_fen == 0
+    transferee = transferee_of(deal)
+    first = decide(client, transferee, first_record.get_json()["id"])
+    second = decide(client, transferee, second_record.get_json()["id"])
+    assert (first.status_code, second.status_code) == (200, 200), (first.get_json(), second.get_json())
+    assert first.get_json()["status"]["code"] == "confirmed"
+    assert first.get_json()["decided_by"] == {"id": transferee.id, "name": transferee.name}
     recipients = [f"user-{broker.id}" for broker in brokers]
     first_awards = [(a["recipient"], a["computed_fen"], a["granted_fen"], a["capped_by"])
                     for a in first.get_json()["awards"]]
@@ -78,10 +110,14 @@ def test_two_proceeds_payments_earn_worked_example_two_in_exact_fen(client, regi
     assert db.session.scalar(select(func.sum(Award.granted_fen)).where(Award.deal_id == deal.id)) == 2_000_000 * YUAN
 
 
-def test_the_first_payment_moves_a_registered_deal_into_performance(client, registered_deal):
+def test_the_first_confirmed_payment_moves_a_registered_deal_into_performance(client, registered_deal):
     deal, researcher, _ = registered_deal
     response = send(client, deal_path(deal), bearer(researcher), {"amount_fen": 100 * WAN, "date": "2025-04-01"})
     assert response.status_code == 201
+    db.session.expire_all()
+    assert db.session.get(Deal, deal.id).stage == DealStage.REGISTERED
+    assert decide(client, transferee_of(deal), response.get_json()["id"]).status_code == 200
+    db.session.expire_all()
     assert db.session.get(Deal, deal.id).stage == DealStage.PERFORMANCE
 
 
@@ -99,10 +135,15 @@ def test_replay_returns_the_identical_response_and_records_one_payment(client, r
     assert again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
     assert recorded() == after_first
-    assert after_first["payments"] == 1 and after_first["awards"] == 3 and after_first["idempotency"] == 1
+    assert after_first["payments"] == 1 and after_first["awards"] == 0 and after_first["idempotency"] == 1
     record = db.session.scalar(select(IdempotencyRecord))
     assert (record.state, record.response_status, record.method, record.path) == (
         IdempotencyState.DONE, 201, "POST", deal_path(deal))
+    assert decide(client, transferee_of(deal), first.get_json()["id"]).status_code == 200
+    after_confirmation = recorded()
+    late = send(client, deal_path(deal), headers, PROCEEDS, key="pay-2025-04-30")
+    assert (late.status_code, late.get_data()) == (201, first.get_data()), "a replay answers what was stored"
+    assert recorded() == after_confirmation and after_confirmation["awards"] == 3
 
 
 def test_the_same_body_with_its_keys_in_another_order_is_the_same_request(client, registered_deal):
@@ -175,8 +216,8 @@ def test_a_key_of_100_visible_characters_is_accepted(client, registered_deal):
 
 
 def test_the_key_is_required_on_preorder_payments_too(client, signed_agreement):
-    agreement, seller_user = signed_agreement
-    response = send(client, f"/api/v1/preorders/{agreement.id}/payments", bearer(seller_user),
+    agreement, _ = signed_agreement
+    response = send(client, f"/api/v1/preorders/{agreement.id}/payments", bearer(member_of(agreement.buyer_id)),
                     {"amount_fen": 100 * WAN, "date": "2025-03-31"}, key=None)
     assert (response.status_code, response.get_json()["error"]) == (400, "idempotency_key_required")
 
@@ -203,9 +244,40 @@ def test_a_payment_dated_before_signing_names_the_date_field_of_the_body(client,
     assert set(response.get_json()["fields"]) == {"date"}
 
 
-def test_a_server_failure_releases_the_key_so_that_the_retry_pays_exactly_once(client, registered_deal, monkeypatch):
+def test_a_server_failure_releases_the_key_so_that_the_retry_records_exactly_once(client, registered_deal,
+                                                                                monkeypatch):
+    from market.deals import pipeline
+
     deal, researcher, _ = registered_deal
     headers = bearer(researcher)
+    original = pipeline.payments.record_deal_payment
+    failures = iter([RuntimeError("connection lost")])
+
+    def failing_once_after_the_row(*args, **kwargs):
+        payment = original(*args, **kwargs)
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return payment
+
+    monkeypatch.setattr(pipeline.payments, "record_deal_payment", failing_once_after_the_row)
+    before = recorded()
+    failed = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
+    assert failed.status_code == 500
+    assert failed.get_json()["error"] == "server_error"
+    assert recorded() == before
+    retried = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
+    replayed = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
+    assert (retried.status_code, replayed.status_code) == (201, 201)
+    assert replayed.get_data() == retried.get_data()
+    assert recorded()["payments"] == 1 and recorded()["awards"] == 0
+
+
+def test_a_server_failure_while_judging_a_confirmation_leaves_it_unconfirmed_and_the_retry_judges_once(
+        client, registered_deal, monkeypatch):
+    deal, researcher, _ = registered_deal
+    payment_id = send(client, deal_path(deal), bearer(researcher), PROCEEDS, key="to-confirm").get_json()["id"]
+    transferee = transferee_of(deal)
     original = award_services.apply_policy_event
     failures = iter([RuntimeError("connection lost")])
 
@@ -217,15 +289,15 @@ def test_a_server_failure_releases_the_key_so_that_the_retry_pays_exactly_once(c
 
     monkeypatch.setattr(award_services, "apply_policy_event", failing_once)
     before = recorded()
-    failed = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
-    assert failed.status_code == 500
-    assert failed.get_json()["error"] == "server_error"
-    assert recorded() == before
-    retried = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
-    replayed = send(client, deal_path(deal), headers, PROCEEDS, key="retry-me")
-    assert (retried.status_code, replayed.status_code) == (201, 201)
-    assert replayed.get_data() == retried.get_data()
-    assert recorded()["payments"] == 1 and recorded()["awards"] == 3
+    failed = decide(client, transferee, payment_id)
+    assert (failed.status_code, failed.get_json()["error"]) == (500, "server_error")
+    assert recorded() == before and payment_statuses() == ["recorded"]
+    assert db.session.get(Deal, deal.id).paid_fen == 0
+    retried, again = decide(client, transferee, payment_id), decide(client, transferee, payment_id)
+    assert retried.status_code == 200 and len(retried.get_json()["awards"]) == 3, retried.get_json()
+    assert (again.status_code, again.get_json()["error"]) == (409, "invalid_state")
+    assert recorded()["awards"] == before["awards"] + 3 and recorded()["policy_events"] == before["policy_events"] + 1
+    assert db.session.get(Deal, deal.id).paid_fen == 600 * WAN
 
 
 def test_a_failure_after_the_payment_but_before_the_commit_leaves_nothing_and_the_retry_pays_once(
@@ -248,7 +320,8 @@ def test_a_failure_after_the_payment_but_before_the_commit_leaves_nothing_and_th
     assert "Idempotent-Replayed" not in retried.headers and replayed.headers["Idempotent-Replayed"] == "true"
     assert replayed.get_data() == retried.get_data()
     counts = recorded()
-    assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 3, 1)
+    assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 0, 1)
+    assert payment_statuses() == ["recorded"]
 
 
 def _race(app, count: int, request) -> list:
@@ -288,8 +361,26 @@ def test_concurrent_duplicates_record_exactly_one_payment(app, registered_deal):
     for conflict in (r for r in responses if r.status_code == 409):
         assert conflict.get_json()["error"] == "request_in_progress"
     counts = recorded()
-    assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 3, 1)
-    assert db.session.get(Deal, deal.id).paid_fen == 600 * WAN
+    assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 0, 1)
+    assert payment_statuses() == ["recorded"] and db.session.get(Deal, deal.id).paid_fen == 0
+
+
+@pytest.mark.parametrize("app", [RACE_CONFIG], indirect=True)
+def test_concurrent_confirmations_judge_the_payment_exactly_once(app, registered_deal, make_user):
+    deal, researcher, _ = registered_deal
+    payment_id = send(app.test_client(), deal_path(deal), bearer(researcher), PROCEEDS).get_json()["id"]
+    confirmers = [bearer(transferee_of(deal)), bearer(make_user("admin"))]
+    before = recorded()
+    path = f"/api/v1/deal-payments/{payment_id}/confirm"
+    tokens = iter(confirmers * RACE_THREADS)  # the transferee and an admin, alternately
+    responses = _race(app, RACE_THREADS, lambda client: client.post(path, headers=next(tokens)))
+    assert all(not isinstance(response, Exception) for response in responses), responses
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [409] * (RACE_THREADS - 1), statuses
+    assert {response.get_json()["error"] for response in responses if response.status_code == 409} == {"invalid_state"}
+    counts = recorded()
+    assert (counts["awards"], counts["policy_events"]) == (before["awards"] + 3, before["policy_events"] + 1)
+    assert payment_statuses() == ["confirmed"] and db.session.get(Deal, deal.id).paid_fen == 600 * WAN
 
 
 @pytest.mark.parametrize("app, release_after, expected", [
@@ -325,7 +416,7 @@ def test_a_duplicate_while_the_first_still_runs_waits_and_replays_or_gets_409(ap
     assert duplicate.status_code == 201 and duplicate.headers["Idempotent-Replayed"] == "true"
     assert duplicate.get_data() == first[0].get_data()
     counts = recorded()
-    assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 3, 1)
+    assert (counts["payments"], counts["awards"], counts["idempotency"]) == (1, 0, 1)
 
 
 @pytest.mark.parametrize("failing", ["answer", "store_response"])
@@ -425,7 +516,7 @@ def test_bad_payment_input_is_refused_and_leaves_the_key_unused(client, register
     assert send(client, deal_path(deal), headers, PROCEEDS, key="fix-and-retry").status_code == 201
 
 
-# ---------------------------------------------------------------- who may record
+# ---------------------------------------------------------------- who may record and who confirms
 
 
 @pytest.fixture
@@ -441,17 +532,37 @@ def deal_people(make_registered_deal, make_user):
     }
 
 
-@pytest.mark.parametrize("who, status", [
-    ("transferor", 201), ("deal_broker", 201), ("admin", 201), ("transferee", 403), ("intermediary", 403),
-    ("other_broker", 403), ("outsider", 404), ("visitor", 401),
+@pytest.mark.parametrize("who, status, recorded_as", [
+    ("transferor", 201, "transferor"), ("deal_broker", 201, "broker"), ("transferee", 201, "transferee"),
+    ("admin", 403, None), ("intermediary", 403, None), ("other_broker", 403, None), ("outsider", 404, None),
+    ("visitor", 401, None),
 ])
-def test_proceeds_are_recorded_by_the_transferor_the_deal_broker_and_admins(client, deal_people, who, status):
+def test_proceeds_are_recorded_by_either_party_and_the_deal_broker_but_not_by_admins(client, deal_people, who,
+                                                                                    status, recorded_as):
     deal, people = deal_people
     person = people[who]
     response = send(client, deal_path(deal), bearer(person) if person else {}, PROCEEDS)
     assert response.status_code == status, response.get_json()
+    if status == 201:
+        assert (response.get_json()["recorded_as"], response.get_json()["status"]["code"]) == (recorded_as, "recorded")
     counts = recorded()
-    assert (counts["payments"], counts["idempotency"]) == ((1, 1) if status == 201 else (0, 0))
+    assert (counts["payments"], counts["idempotency"], counts["awards"]) == ((1, 1, 0) if status == 201 else (0, 0, 0))
+
+
+def test_the_recorders_own_confirmation_is_403_and_a_second_confirmation_409(client, registered_deal):
+    deal, researcher, _ = registered_deal
+    payment_id = send(client, deal_path(deal), bearer(researcher), PROCEEDS).get_json()["id"]
+    before = recorded()
+    own = decide(client, researcher, payment_id)
+    assert (own.status_code, own.get_json()["error"]) == (403, "forbidden")
+    assert "另一方" in own.get_json()["message"]
+    assert recorded() == before and payment_statuses() == ["recorded"]
+    assert db.session.get(Deal, deal.id).paid_fen == 0
+    assert decide(client, transferee_of(deal), payment_id).status_code == 200
+    judged = recorded()
+    second = decide(client, transferee_of(deal), payment_id)
+    assert (second.status_code, second.get_json()["error"]) == (409, "invalid_state")
+    assert recorded() == judged and judged["awards"] == before["awards"] + 3
 
 
 def test_payment_on_an_unknown_deal_is_404_and_records_no_key(client, registered_deal):
@@ -464,28 +575,53 @@ def test_payment_on_an_unknown_deal_is_404_and_records_no_key(client, registered
 # ---------------------------------------------------------------- pre-order payments
 
 
-def test_preorder_payments_earn_worked_example_one_once_per_key(client, signed_agreement):
+def preorder_path(agreement) -> str:
+    return f"/api/v1/preorders/{agreement.id}/payments"
+
+
+def test_preorder_payments_are_recorded_once_per_key_and_earn_worked_example_one_when_confirmed(
+        client, signed_agreement):
     agreement, seller_user = signed_agreement
-    path, headers = f"/api/v1/preorders/{agreement.id}/payments", bearer(seller_user)
-    first = send(client, path, headers, {"amount_fen": 7000 * WAN, "date": "2025-03-31"}, key="march")
+    path, headers = preorder_path(agreement), bearer(member_of(agreement.buyer_id))
+    march = send(client, path, headers, {"amount_fen": 7000 * WAN, "date": "2025-03-31"}, key="march")
     replay = send(client, path, headers, {"amount_fen": 7000 * WAN, "date": "2025-03-31"}, key="march")
-    second = send(client, path, headers, {"amount_fen": 5000 * WAN, "date": "2025-09-30"}, key="september")
-    assert [r.status_code for r in (first, replay, second)] == [201, 201, 201]
-    assert replay.get_data() == first.get_data()
+    september = send(client, path, headers, {"amount_fen": 5000 * WAN, "date": "2025-09-30"}, key="september")
+    assert [r.status_code for r in (march, replay, september)] == [201, 201, 201]
+    assert replay.get_data() == march.get_data()
+    schema_validator("Payment").validate(march.get_json())
+    assert march.get_json()["agreement_id"] == agreement.id and march.get_json()["deal_id"] is None
+    assert (march.get_json()["recorded_as"], march.get_json()["status"]["code"]) == ("buyer", "recorded")
+    assert recorded()["awards"] == 0 and db.session.get(PreorderAgreement, agreement.id).paid_fen == 0
+    seller = bearer(seller_user)
+    first = client.post(f"/api/v1/preorder-payments/{march.get_json()['id']}/confirm", headers=seller)
+    second = client.post(f"/api/v1/preorder-payments/{september.get_json()['id']}/confirm", headers=seller)
+    assert (first.status_code, second.status_code) == (200, 200), (first.get_json(), second.get_json())
     schema_validator("Payment").validate(first.get_json())
-    assert first.get_json()["agreement_id"] == agreement.id and first.get_json()["deal_id"] is None
+    again = client.post(f"/api/v1/preorder-payments/{march.get_json()['id']}/confirm", headers=seller)
+    assert (again.status_code, again.get_json()["error"]) == (409, "invalid_state")
     granted = [(a["rule"], a["recipient"], a["granted_fen"], a["capped_by"])
                for a in first.get_json()["awards"] + second.get_json()["awards"]]
     seller = f"org-{agreement.seller_id}"
     assert granted == [("R1", seller, 7_000_000 * YUAN, None), ("R1", seller, 3_000_000 * YUAN,
                                                                  "recipient_calendar_year")]
+    db.session.expire_all()
     assert db.session.get(PreorderAgreement, agreement.id).paid_fen == 12000 * WAN
-    assert recorded()["preorder_payments"] == 2
+    assert (recorded()["preorder_payments"], recorded()["awards"]) == (2, 2)
+
+
+@pytest.mark.parametrize("who, status", [("seller", 403), ("admin", 403), ("outsider", 404)])
+def test_preorder_payments_are_not_recorded_by_the_seller_or_admins(client, signed_agreement, make_user, who, status):
+    agreement, seller_user = signed_agreement
+    person = {"seller": seller_user, "admin": make_user("admin"), "outsider": make_user("enterprise")}[who]
+    response = send(client, preorder_path(agreement), bearer(person), {"amount_fen": 100 * WAN, "date": "2025-03-31"})
+    assert response.status_code == status, response.get_json()
+    counts = recorded()
+    assert (counts["preorder_payments"], counts["idempotency"]) == (0, 0)
 
 
 def test_preorder_payment_beyond_the_accepted_deliveries_is_refused_and_replayed(client, signed_agreement):
-    agreement, seller_user = signed_agreement
-    path, headers = f"/api/v1/preorders/{agreement.id}/payments", bearer(seller_user)
+    agreement, _ = signed_agreement
+    path, headers = preorder_path(agreement), bearer(member_of(agreement.buyer_id))
     body = {"amount_fen": 15000 * WAN + 1, "date": "2025-03-31"}
     first, again = send(client, path, headers, body), send(client, path, headers, body)
     assert (first.status_code, again.status_code) == (422, 422)
@@ -512,3 +648,4 @@ def test_the_payment_operations_document_the_required_key_and_integer_money():
     assert schema["additionalProperties"] is False and set(schema["required"]) == {"amount_fen", "date"}
     amount = schema["properties"]["amount_fen"]
     assert (amount["type"], amount["minimum"], amount["maximum"]) == ("integer", 1, MAX_FEN)
+

@@ -1,5 +1,5 @@
 """A real gunicorn (2 workers, 127.0.0.1, a free port) on the test's database, and clients that post keyed payments
-to it and retry every key until it is answered without a server error. Used by the fault trials that kill workers
+(and then their confirmations) to it and retry every request until it is answered without a server error. Used by the fault trials that kill workers
 and terminate database connections (tests/faults/test_server_faults.py)."""
 import json
 import os
@@ -76,6 +76,12 @@ def settled(status: int) -> bool:
     return 0 < status < 500 and status != 409
 
 
+def decided(status: int) -> bool:
+    """An answer to a confirmation the client may stop at: not a server error, no broken connection (a 409 says the
+    payment was already confirmed, e.g. by an attempt whose answer was lost)."""
+    return 0 < status < 500
+
+
 def burst(base: str, requests: list[tuple[str, str, str, dict]], clients: int, outcome: Outcome,
           on_progress=None) -> None:
     """Each (path, token, key, body) posted once, spread over `clients` threads; `on_progress(sent)` after each."""
@@ -99,15 +105,16 @@ def burst(base: str, requests: list[tuple[str, str, str, dict]], clients: int, o
         thread.join(timeout=120)
 
 
-def retry_until_settled(base: str, outcome: Outcome, deadline: float) -> list[str]:
-    """Retry every unsettled key with its key and body until it settles or the deadline passes; the keys left."""
+def retry_until_settled(base: str, outcome: Outcome, deadline: float, done=settled) -> list[str]:
+    """Retry every unsettled key with its key and body until it settles (`done`) or the deadline passes; the keys
+    left."""
     for key, (status, (path, token, body)) in sorted(outcome.final.items()):
-        while not settled(status) and time.monotonic() < deadline:
+        while not done(status) and time.monotonic() < deadline:
             time.sleep(0.2 if status == 409 else 0.05)
             status, _ = post(base, path, token, key, body)
             outcome.retried[status] += 1
             outcome.final[key] = (status, (path, token, body))
-    return [key for key, (status, _) in outcome.final.items() if not settled(status)]
+    return [key for key, (status, _) in outcome.final.items() if not done(status)]
 
 
 def replays(base: str, outcome: Outcome) -> Counter:

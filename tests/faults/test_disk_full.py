@@ -1,17 +1,21 @@
-"""Disk full (SQLite `max_page_count`): a keyed payment that runs out of storage partway leaves nothing, answers
-503 with Retry-After and a clear message (no internals), the books stay sound, and once there is room again the
-retry with the same Idempotency-Key pays exactly once."""
+"""Disk full (SQLite `max_page_count`): recording a keyed payment, or confirming one (which earns its awards), that
+runs out of storage partway leaves nothing, answers 503 with Retry-After and a clear message (no internals), the books
+stay sound, and once there is room again the retry records (with the same Idempotency-Key) or judges exactly once."""
+from datetime import date
+
 import psycopg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from market.awards.commands import check_ledger
+from market.deals.payments import record_deal_payment
 from market.errors import STORAGE_FULL_RETRY_AFTER_SECONDS, is_storage_full
 from market.extensions import db
 from tests.api_requests import bearer
 from tests.conftest import POSTGRES_URL
 from tests.faults.keyed import money_rows, post_keyed
+from tests.payments import member_of
 
 MAX_ATTEMPTS = 200
 """Small payments made at most until the storage runs out (a few are enough: the first new page a write needs is
@@ -67,8 +71,22 @@ def check_ledger_output(runner) -> tuple[int, str]:
     return result.exit_code, result.output.strip()
 
 
-def test_a_payment_refused_for_full_storage_leaves_nothing_and_the_retry_pays_once(client, runner, registered_deal,
-                                                                                  storage_limit, writes):
+def assert_refused_for_full_storage(failed, writes, before: dict, runner) -> None:
+    """A 503 with Retry-After and a clear message, refused partway (not at the first write), nothing left, books sound."""
+    assert failed.status_code == 503, failed.get_data(as_text=True)
+    assert failed.headers["Retry-After"] == str(STORAGE_FULL_RETRY_AFTER_SECONDS)
+    answer = failed.get_json()
+    assert answer["error"] == "storage_full"
+    assert "存储空间已满" in answer["message"] and "请求编号" in answer["message"]
+    assert not any(word in failed.get_data(as_text=True).lower() for word in ("traceback", "sqlite", "insert", "full'"))
+    assert writes["refused"] is not None and writes["refused"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    assert len(writes["writes"]) > 1, f"the storage ran out at the first write, not partway: {writes['writes']}"
+    assert money_rows() == before, "the refused request left rows behind"
+    assert check_ledger_output(runner) == (0, "ledger OK")
+
+
+def test_recording_a_payment_refused_for_full_storage_leaves_nothing_and_the_retry_records_once(
+        client, runner, registered_deal, storage_limit, writes):
     deal, researcher, _ = registered_deal
     headers, path = bearer(researcher), f"/api/v1/deals/{deal.id}/payments"
     for attempt in range(MAX_ATTEMPTS):
@@ -80,17 +98,7 @@ def test_a_payment_refused_for_full_storage_leaves_nothing_and_the_retry_pays_on
             break
     else:
         pytest.fail(f"{MAX_ATTEMPTS} payments fitted under a cap of {storage_limit['pages']} pages")
-
-    assert failed.status_code == 503, failed.get_data(as_text=True)
-    assert failed.headers["Retry-After"] == str(STORAGE_FULL_RETRY_AFTER_SECONDS)
-    answer = failed.get_json()
-    assert answer["error"] == "storage_full"
-    assert "存储空间已满" in answer["message"] and "请求编号" in answer["message"]
-    assert not any(word in failed.get_data(as_text=True).lower() for word in ("traceback", "sqlite", "insert", "full'"))
-    assert writes["refused"] is not None and writes["refused"].lstrip().upper().startswith(("INSERT", "UPDATE"))
-    assert len(writes["writes"]) > 1, f"the storage ran out at the first write, not partway: {writes['writes']}"
-    assert money_rows() == before, "the refused payment left rows behind"
-    assert check_ledger_output(runner) == (0, "ledger OK")
+    assert_refused_for_full_storage(failed, writes, before, runner)
 
     storage_limit["pages"] = ROOMY
     reconnect()
@@ -100,7 +108,42 @@ def test_a_payment_refused_for_full_storage_leaves_nothing_and_the_retry_pays_on
     assert again.get_data() == retried.get_data()
     after = money_rows()
     assert (after["deal_payments"], after["idempotency"]) == (before["deal_payments"] + 1, before["idempotency"] + 1)
+    assert after["payment_statuses"] == before["payment_statuses"] + ["recorded"]
+    assert (after["paid_fen"], after["awards"]) == (before["paid_fen"], before["awards"]), "recording judged it"
+    assert check_ledger_output(runner) == (0, "ledger OK")
+
+
+def test_confirming_a_payment_refused_for_full_storage_leaves_it_unconfirmed_and_the_retry_judges_once(
+        client, runner, registered_deal, storage_limit, writes):
+    deal, researcher, _ = registered_deal
+    storage_limit["pages"] = ROOMY
+    reconnect()
+    payment_ids = [record_deal_payment(db.session, researcher, deal.id, amount_fen=100, paid_on=date(2025, 4, 30)).id
+                   for _ in range(MAX_ATTEMPTS)]
+    storage_limit["pages"] = db.session.execute(text("PRAGMA page_count")).scalar_one()
+    reconnect()
+    headers = bearer(member_of(deal.transferee_id))
+    for payment_id in payment_ids:
+        path = f"/api/v1/deal-payments/{payment_id}/confirm"
+        before = money_rows()
+        writes["writes"].clear()
+        failed = client.post(path, headers=headers)
+        if failed.status_code != 200:
+            break
+    else:
+        pytest.fail(f"{MAX_ATTEMPTS} confirmations fitted under a cap of {storage_limit['pages']} pages")
+    assert_refused_for_full_storage(failed, writes, before, runner)
+    assert "recorded" in before["payment_statuses"]
+
+    storage_limit["pages"] = ROOMY
+    reconnect()
+    retried, again = client.post(path, headers=headers), client.post(path, headers=headers)
+    assert retried.status_code == 200 and retried.get_json()["awards"], retried.get_data(as_text=True)
+    assert (again.status_code, again.get_json()["error"]) == (409, "invalid_state")
+    after = money_rows()
     assert after["paid_fen"] == before["paid_fen"] + 100
+    assert after["policy_events"] == before["policy_events"] + 1 and after["awards"] > before["awards"]
+    assert after["payment_statuses"].count("confirmed") == before["payment_statuses"].count("confirmed") + 1
     assert check_ledger_output(runner) == (0, "ledger OK")
 
 
@@ -121,3 +164,15 @@ def test_a_page_refused_for_full_storage_says_so_without_internals(client, login
 def test_postgresql_disk_full_is_storage_full_and_other_operational_errors_are_not():
     assert is_storage_full(OperationalError("INSERT …", {}, psycopg.errors.DiskFull("could not extend file")))
     assert not is_storage_full(OperationalError("SELECT 1", {}, psycopg.OperationalError("connection lost")))
+
+
+def test_an_error_raised_while_handling_a_full_storage_is_still_storage_full():
+    try:
+        try:
+            raise OperationalError("INSERT …", {}, psycopg.errors.DiskFull("could not extend file"))
+        except OperationalError:
+            raise OperationalError("ROLLBACK TO SAVEPOINT sa_savepoint_1", {},
+                                   psycopg.OperationalError("no such savepoint")) from None
+    except OperationalError as error:
+        assert error.__cause__ is None and error.__context__ is not None
+        assert is_storage_full(error)

@@ -1,6 +1,7 @@
-"""An exception injected at each step of a money operation (deal and pre-order payments with an Idempotency-Key,
-award approval and payout): the request answers a generic 500 with a request id, the database holds nothing of the
-failed attempt, the books are sound, and the retry with the same key succeeds exactly once."""
+"""An exception injected at each step of a money operation (recording deal and pre-order payments with an
+Idempotency-Key, confirming them, award approval and payout): the request answers a generic 500 with a request id,
+the database holds nothing of the failed attempt, the books are sound, and the retry succeeds exactly once (a keyed
+request replays its answer; a confirmation, which earns the awards, is judged once and a repeat is a 409)."""
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from market.extensions import db
 from market.policy import engine
 from tests.api_requests import bearer
 from tests.faults.keyed import WAN, money_rows, post_keyed
+from tests.payments import member_of
 
 
 class InjectedFault(RuntimeError):
@@ -48,11 +50,20 @@ COMMIT = Step("the commit itself", at_commit=True)
 LOST_ANSWER = Step("after the commit (answer lost)", after_commit=True)
 
 
-def payment_steps(table: str) -> list[Step]:
-    """The steps of a keyed payment, in the order they run."""
-    return [CLAIM, LOCK, JUDGEMENT, EVENT, Step(f"storing the payment row ({table})", statement=f"INSERT INTO {table}"),
-            AWARDS, POSTINGS, STATE, Step("building the answer", target=(money_api, "payment_json")), STORE, COMMIT,
-            LOST_ANSWER]
+ANSWER = Step("building the answer", target=(money_api, "payment_json"))
+
+
+def recording_steps(table: str) -> list[Step]:
+    """The steps of recording a payment with a key, in the order they run (the books are locked to count what was
+    recorded; nothing is judged)."""
+    return [CLAIM, LOCK, Step(f"storing the payment row ({table})", statement=f"INSERT INTO {table}"), ANSWER, STORE,
+            COMMIT, LOST_ANSWER]
+
+
+def confirmation_steps(table: str) -> list[Step]:
+    """The steps of confirming a recorded payment, in the order they run: the engine judges it then."""
+    return [LOCK, JUDGEMENT, EVENT, AWARDS, POSTINGS, STATE,
+            Step(f"storing the confirmation ({table})", statement=f"UPDATE {table}"), ANSWER, COMMIT, LOST_ANSWER]
 
 
 AWARD_STEPS = [LOCK, Step("the award's status", statement="UPDATE awards"), POSTINGS,
@@ -126,57 +137,127 @@ def assert_failed_cleanly(response, injection: Injection, before: dict) -> None:
     assert find_book_problems(db.session) == []
 
 
-def assert_retries_succeed_once(send, expected_status: int, injection: Injection) -> None:
+def assert_retries_succeed_once(send, expected_status: int, injection: Injection):
     """The retry with the same key succeeds (replayed only if the failed attempt had committed) and a second
-    retry replays it byte for byte."""
+    retry replays it byte for byte; returns the retry's answer."""
     retried, again = send(), send()
     assert retried.status_code == expected_status, retried.get_data(as_text=True)
     assert ("Idempotent-Replayed" in retried.headers) == injection.step.after_commit
     assert again.status_code == expected_status and again.headers.get("Idempotent-Replayed") == "true"
     assert again.get_data() == retried.get_data()
     assert find_book_problems(db.session) == []
+    return retried
 
 
 def step_ids(step: Step) -> str:
     return step.name
 
 
-@pytest.mark.parametrize("step", payment_steps("deal_payments"), ids=step_ids)
-def test_a_deal_payment_failing_at_any_step_leaves_nothing_and_the_retry_pays_once(client, registered_deal,
-                                                                                   monkeypatch, step):
+def assert_confirmation_judged_once(send, injection: Injection) -> dict:
+    """The retried confirmation is judged (unless the failed attempt had committed it) and a repeat is a 409 that
+    changes nothing; returns the rows after."""
+    retried = send()
+    if injection.step.after_commit:
+        assert retried.status_code == 409 and retried.get_json()["error"] == "invalid_state", retried.get_json()
+    else:
+        assert retried.status_code == 200 and retried.get_json()["awards"], retried.get_data(as_text=True)
+    judged = money_rows()
+    again = send()
+    assert (again.status_code, again.get_json()["error"]) == (409, "invalid_state")
+    assert money_rows() == judged
+    assert find_book_problems(db.session) == []
+    return judged
+
+
+def confirm(client, kind: str, payment_id: int, person):
+    return client.post(f"/api/v1/{kind}-payments/{payment_id}/confirm", headers=bearer(person))
+
+
+DEAL_PROCEEDS = {"amount_fen": 600 * WAN, "date": "2025-04-30"}
+PREORDER_PAYMENT = {"amount_fen": 5000 * WAN, "date": "2025-02-01"}
+
+
+@pytest.mark.parametrize("step", recording_steps("deal_payments"), ids=step_ids)
+def test_recording_a_deal_payment_failing_at_any_step_leaves_nothing_and_the_retry_records_once(
+        client, registered_deal, monkeypatch, step):
     deal, researcher, _ = registered_deal
     headers, path = bearer(researcher), f"/api/v1/deals/{deal.id}/payments"
-    body = {"amount_fen": 600 * WAN, "date": "2025-04-30"}
     before = money_rows()
     injection = Injection(monkeypatch, step)
     try:
-        failed = post_keyed(client, path, headers, body, "fault-deal-1")
+        failed = post_keyed(client, path, headers, DEAL_PROCEEDS, "fault-deal-1")
     finally:
         injection.remove()
     assert_failed_cleanly(failed, injection, before)
-    assert_retries_succeed_once(lambda: post_keyed(client, path, headers, body, "fault-deal-1"), 201, injection)
+    retried = assert_retries_succeed_once(lambda: post_keyed(client, path, headers, DEAL_PROCEEDS, "fault-deal-1"),
+                                          201, injection)
     after = money_rows()
-    assert (after["deal_payments"], after["idempotency"], after["awards"]) == (1, 1, 3)
-    assert after["paid_fen"] == 600 * WAN
+    assert (after["deal_payments"], after["idempotency"], after["payment_statuses"]) == (1, 1, ["recorded"])
+    assert (after["awards"], after["paid_fen"]) == (before["awards"], 0), "recording judged the payment"
+    confirmed = confirm(client, "deal", retried.get_json()["id"], member_of(deal.transferee_id))
+    assert confirmed.status_code == 200 and len(confirmed.get_json()["awards"]) == 3, "the recorded payment earns"
+    assert money_rows()["paid_fen"] == 600 * WAN
 
 
-@pytest.mark.parametrize("step", payment_steps("preorder_payments"), ids=step_ids)
-def test_a_preorder_payment_failing_at_any_step_leaves_nothing_and_the_retry_pays_once(client, signed_agreement,
-                                                                                       monkeypatch, step):
+@pytest.mark.parametrize("step", confirmation_steps("deal_payments"), ids=step_ids)
+def test_confirming_a_deal_payment_failing_at_any_step_leaves_it_unconfirmed_and_the_retry_judges_once(
+        client, registered_deal, monkeypatch, step):
+    deal, researcher, _ = registered_deal
+    recorded = post_keyed(client, f"/api/v1/deals/{deal.id}/payments", bearer(researcher), DEAL_PROCEEDS, "to-confirm")
+    assert recorded.status_code == 201, recorded.get_json()
+    transferee, payment_id = member_of(deal.transferee_id), recorded.get_json()["id"]
+    before = money_rows()
+    injection = Injection(monkeypatch, step)
+    try:
+        failed = confirm(client, "deal", payment_id, transferee)
+    finally:
+        injection.remove()
+    assert (before["payment_statuses"], before["paid_fen"]) == (["recorded"], 0)
+    assert_failed_cleanly(failed, injection, before)
+    after = assert_confirmation_judged_once(lambda: confirm(client, "deal", payment_id, transferee), injection)
+    assert (after["deal_payments"], after["payment_statuses"], after["paid_fen"]) == (1, ["confirmed"], 600 * WAN)
+    assert after["awards"] == before["awards"] + 3 and after["policy_events"] == before["policy_events"] + 1
+
+
+@pytest.mark.parametrize("step", recording_steps("preorder_payments"), ids=step_ids)
+def test_recording_a_preorder_payment_failing_at_any_step_leaves_nothing_and_the_retry_records_once(
+        client, signed_agreement, monkeypatch, step):
+    agreement, _ = signed_agreement
+    headers, path = bearer(member_of(agreement.buyer_id)), f"/api/v1/preorders/{agreement.id}/payments"
+    before = money_rows()
+    injection = Injection(monkeypatch, step)
+    try:
+        failed = post_keyed(client, path, headers, PREORDER_PAYMENT, "fault-preorder-1")
+    finally:
+        injection.remove()
+    assert_failed_cleanly(failed, injection, before)
+    assert_retries_succeed_once(lambda: post_keyed(client, path, headers, PREORDER_PAYMENT, "fault-preorder-1"), 201,
+                                injection)
+    after = money_rows()
+    assert (after["preorder_payments"], after["idempotency"], after["payment_statuses"]) == (1, 1, ["recorded"])
+    assert (after["awards"], after["agreement_paid_fen"]) == (before["awards"], 0), "recording judged the payment"
+
+
+@pytest.mark.parametrize("step", confirmation_steps("preorder_payments"), ids=step_ids)
+def test_confirming_a_preorder_payment_failing_at_any_step_leaves_it_unconfirmed_and_the_retry_judges_once(
+        client, signed_agreement, monkeypatch, step):
     agreement, seller_user = signed_agreement
-    headers, path = bearer(seller_user), f"/api/v1/preorders/{agreement.id}/payments"
-    body = {"amount_fen": 5000 * WAN, "date": "2025-02-01"}
+    recorded = post_keyed(client, f"/api/v1/preorders/{agreement.id}/payments", bearer(member_of(agreement.buyer_id)),
+                          PREORDER_PAYMENT, "to-confirm")
+    assert recorded.status_code == 201, recorded.get_json()
+    payment_id = recorded.get_json()["id"]
     before = money_rows()
     injection = Injection(monkeypatch, step)
     try:
-        failed = post_keyed(client, path, headers, body, "fault-preorder-1")
+        failed = confirm(client, "preorder", payment_id, seller_user)
     finally:
         injection.remove()
+    assert (before["payment_statuses"], before["agreement_paid_fen"]) == (["recorded"], 0)
     assert_failed_cleanly(failed, injection, before)
-    assert_retries_succeed_once(lambda: post_keyed(client, path, headers, body, "fault-preorder-1"), 201, injection)
-    after = money_rows()
-    assert (after["preorder_payments"], after["idempotency"]) == (1, 1)
+    after = assert_confirmation_judged_once(lambda: confirm(client, "preorder", payment_id, seller_user), injection)
+    assert (after["payment_statuses"], after["agreement_paid_fen"]) == (["confirmed"], 5000 * WAN)
     assert after["awards"] > before["awards"], "the payment earned no subsidy: the trial tested nothing"
+    assert after["policy_events"] == before["policy_events"] + 1
 
 
 @pytest.mark.parametrize("step", [CLAIM, *AWARD_STEPS], ids=step_ids)
