@@ -64,7 +64,7 @@ def check_may_confirm(kind: FactKind, record, actor: User, roles: set[FactRole],
         raise PermissionDeniedError(_("您是该记录所产生奖励的受益人，不能确认它。"))
     allowed = confirmers(kind, record)
     if not allowed & roles:
-        raise PermissionDeniedError(_("该记录须由%(who)s确认。", who="、".join(role_name(r) for r in sorted(allowed))))
+        raise PermissionDeniedError(_("该记录须由%(who)s确认。", who=_("、").join(role_name(r) for r in sorted(allowed))))
 
 
 def check_may_dispute(kind: FactKind, record, actor: User, roles: set[FactRole]) -> None:
