@@ -63,6 +63,21 @@ def expire_listings():
     click.echo(f"expired: {expire(db.session)}")
 
 
+@click.command("remind-confirmations")
+@with_appcontext
+def remind_confirmations():
+    """Remind the side that must confirm each payment recorded long enough ago and still unconfirmed (run daily; each
+    payment at most once a day)."""
+    from market.deals.payments import remind_deal_payment_confirmations
+    from market.preorders.services import remind_payment_confirmations
+    from market.timeutil import utcnow
+
+    now = utcnow()
+    deals = remind_deal_payment_confirmations(db.session, now)
+    preorders = remind_payment_confirmations(db.session, now)
+    click.echo(f"reminded: deal payments {deals}, pre-order payments {preorders}")
+
+
 @click.command("send-mail")
 @with_appcontext
 def send_mail():
@@ -101,6 +116,6 @@ def register_commands(app: Flask) -> None:
     from market.matching.commands import match_eval, suggest_field
     from market.matching.index_commands import reindex
 
-    for command in (init_db, seed, create_admin, expire_listings, send_mail, check_ledger, reindex, match_eval,
+    for command in (init_db, seed, create_admin, expire_listings, remind_confirmations, send_mail, check_ledger, reindex, match_eval,
                     suggest_field, policy_cli, backup, restore):
         app.cli.add_command(command)

@@ -24,7 +24,7 @@ from market.api.idempotency import (
 from market.api.openapi_money import AWARD_RECIPIENT, MAX_API_PAGE
 from market.api.serializers import iso
 from market.api.shape import shape_errors
-from market.api.strictjson import read_json_body
+from market.api.strictjson import JsonBodyError, read_json_body
 from market.api.views import bp
 from market.awards import queries as award_queries
 from market.awards import services as award_services
@@ -32,9 +32,11 @@ from market.awards.labels import award_status_label
 from market.awards.models import Award, AwardStatus
 from market.awards.payment_input import PaymentInput
 from market.awards.permissions import may_read_awards_of, recipient_keys_of
+from market.confirmations.evidence import EVIDENCE_FIELD, EvidenceUpload
 from market.confirmations.inputs import DecisionInput
 from market.confirmations.models import STATUS_LABELS
 from market.deals import board as deal_board
+from market.deals import payments as deal_payments
 from market.deals.models import DealPayment
 from market.deals.permissions import may_record_payment
 from market.deals.pipeline import decide_payment, get_deal, record_payment
@@ -43,6 +45,7 @@ from market.errors import DomainError, PermissionDeniedError, ValidationError
 from market.extensions import db
 from market.inputs import FieldErrors, clean_choice, clean_int
 from market.listings.queries import MAX_PER_PAGE
+from market.preorders import payments as preorder_payments
 from market.preorders import services as preorders
 from market.preorders.models import PreorderPayment
 from market.preorders.permissions import may_record_payment as may_record_preorder_payment
@@ -172,6 +175,8 @@ def payment_json(session: Session, payment: DealPayment | PreorderPayment, award
         "decided_by": person_json(session.get(User, payment.decided_by_id) if payment.decided_by_id else None),
         "decided_at": iso(payment.decided_at),
         "created_at": iso(payment.created_at),
+        "evidence": ({"filename": payment.evidence_original_name, "uploaded_at": iso(payment.evidence_uploaded_at)}
+                     if payment.has_evidence else None),
         "awards": awards_json(session, awards),
     }
 
@@ -265,6 +270,34 @@ def decide_preorder_payment(payment_id: int, decision: str):
     data = read_optional_body(DecisionInput)
     payment, awards = preorders.decide_payment(db.session, actor, payment_id, decision, reason=data.get("reason", ""))
     return jsonify(payment_json(db.session, payment, awards))
+
+
+def _evidence_upload() -> EvidenceUpload:
+    """The evidence PDF of a multipart body (415 for any other body; a missing file is refused by the service)."""
+    if request.mimetype != "multipart/form-data":
+        raise JsonBodyError(415, "unsupported_media_type",
+                            _("请以 multipart/form-data 上传凭证，文件字段名为 %(f)s。", f=EVIDENCE_FIELD))
+    upload = request.files.get(EVIDENCE_FIELD)
+    return EvidenceUpload(getattr(upload, "filename", None), getattr(upload, "stream", None),
+                          current_app.config["UPLOAD_FOLDER"])
+
+
+@bp.post("/deal-payments/<int:payment_id>/evidence")
+def attach_deal_payment_evidence(payment_id: int):
+    """The recorder attaches the bank receipt or invoice (PDF) to a proceeds payment that waits for a decision."""
+    actor = require_token_user(db.session, request)
+    upload = _evidence_upload()
+    payment = deal_payments.attach_deal_payment_evidence(db.session, actor, payment_id, upload)
+    return jsonify(payment_json(db.session, payment, []))
+
+
+@bp.post("/preorder-payments/<int:payment_id>/evidence")
+def attach_preorder_payment_evidence(payment_id: int):
+    """The recorder attaches the bank receipt or invoice (PDF) to a pre-order payment that waits for a decision."""
+    actor = require_token_user(db.session, request)
+    upload = _evidence_upload()
+    payment = preorder_payments.attach_preorder_payment_evidence(db.session, actor, payment_id, upload)
+    return jsonify(payment_json(db.session, payment, []))
 
 
 # ---------------------------------------------------------------- awards

@@ -13,7 +13,8 @@ from market.api.openapi import (  # shared schema helpers
 )
 from market.awards.models import AwardStatus
 from market.awards.payment_input import PaymentInput
-from market.confirmations.inputs import DecisionInput
+from market.confirmations.evidence import EVIDENCE_FIELD
+from market.confirmations.inputs import EVIDENCE_PDF_MAX_BYTES, DecisionInput
 from market.confirmations.models import FactStatus
 from market.confirmations.table import FactRole
 from market.deals.inputs import (
@@ -32,6 +33,7 @@ from market.declared import EmptyInput, components_of, json_schema
 from market.listings.queries import MAX_PER_PAGE
 from market.listings.vocabulary import TransferMode
 from market.money import MAX_FEN
+from market.uploads import size_text
 
 API_PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1
@@ -129,6 +131,11 @@ _PAYMENT_PROPERTIES = {
     "decided_by": _nullable(_ref("Party")),
     "decided_at": _TIMESTAMP,
     "created_at": _TIMESTAMP,
+    "evidence": _nullable({"type": "object", "additionalProperties": False, "required": ["filename", "uploaded_at"],
+                           "properties": {"filename": {"type": "string", "description": "上传时的文件名。"},
+                                          "uploaded_at": _TIMESTAMP},
+                           "description": "付款凭证（银行回单或发票 PDF）；文件本身在页面上由双方、经纪人和平台"
+                                          "管理员下载。没有凭证时为 null，平台管理员不能单独确认。"}),
     "awards": {"type": "array", "items": _ref("Award"),
                "description": "该笔付款产生的奖补（金额均为整数分）；登记时为空，确认后才计算。"},
 }
@@ -294,9 +301,11 @@ RESPONSES = {
                           "另一个请求（idempotency_key_reused）。校验失败的请求不占用幂等键；业务规则拒绝的答复会保存并在重试时原样返回。",
     "DealConflict": "当前状态不允许此操作（invalid_state），如报价已被处理、不是您方答复的轮次、项目阶段不符。",
     "DecisionConflict": "该付款已处理（invalid_state：已确认、驳回或撤回，或已有异议），不能再作此决定；"
-                        "或项目、协议的状态不允许。",
+                        "或项目、协议的状态不允许；平台管理员确认没有凭证的付款也为 invalid_state。",
     "DecisionUnprocessable": "JSON 不可接受（invalid_json）、内容未通过校验（validation_failed：提出异议或驳回须写明理由），"
                              "或交易规则不允许（rule_violation）。",
+    "EvidenceMediaType": "请求体不是 multipart/form-data（unsupported_media_type）。",
+    "EvidenceUnprocessable": "没有选择文件，或文件不是 PDF、文件名不允许、超过大小上限（validation_failed，字段 evidence）。",
     "DealUnprocessable": "JSON 不可接受（invalid_json）、内容未通过校验（validation_failed），或交易规则不允许"
                          "（rule_violation，如同一成果的中介人数上限）。",
 }
@@ -402,6 +411,23 @@ def _decisions(noun: str, title: str, who: str) -> dict:
             requestBody=_body("DecisionInput", required=False),
             description=f"{who}登记人本人不能确认（403）；已确认、驳回或撤回的付款再作决定为 409。"
                         "确认时按付款日期计算奖补并记账，与确认在同一事务中保存。"),
+    }
+
+
+def _evidence(noun: str, title: str) -> dict:
+    return {
+        "parameters": [_id("payment_id")],
+        "post": _operation(
+            f"attach_{noun}_payment_evidence", f"为{title}上传凭证（银行回单或发票 PDF）", "money",
+            {"200": _json(_ref("Payment"), "带凭证的付款（awards 为空）。"),
+             **_errors("401", "403", "404", "409:DecisionConflict", "413", "415:EvidenceMediaType",
+                       "422:EvidenceUnprocessable")},
+            requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": [EVIDENCE_FIELD],
+                "properties": {EVIDENCE_FIELD: {"type": "string", "format": "binary",
+                                                "description": f"PDF 文件，不超过 {size_text(EVIDENCE_PDF_MAX_BYTES)}。"}}}}}},
+            description="仅限登记人本人（其他能查看付款的人为 403），且付款待确认或有异议时（已处理的为 409）；"
+                        "再次上传替换原凭证。平台管理员只能确认带凭证的付款，对方确认不需要凭证。"),
     }
 
 
@@ -513,6 +539,8 @@ PATHS = {
         "有异议的只能由平台管理员确认或驳回。"),
     f"{API_PREFIX}/preorder-payments/{{payment_id}}/{{decision}}": _decisions(
         "preorder", "预约采购付款", "由供货方或平台管理员确认；有异议的只能由平台管理员确认或驳回。"),
+    f"{API_PREFIX}/deal-payments/{{payment_id}}/evidence": _evidence("deal", "回款"),
+    f"{API_PREFIX}/preorder-payments/{{payment_id}}/evidence": _evidence("preorder", "预约采购付款"),
     f"{API_PREFIX}/deals/{{deal_id}}/awards": _awards_of(
         "deal", "deal_id", "项目", "能查看项目的人都可查看（与项目页面相同）；否则 404。"),
     f"{API_PREFIX}/preorders/{{agreement_id}}/awards": _awards_of(

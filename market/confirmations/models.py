@@ -6,6 +6,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from market.accounts.models import ORIGINAL_FILE_NAME_MAX_LENGTH, STORED_FILE_NAME_MAX_LENGTH
+
 
 class FactStatus(StrEnum):
     """Where a recorded fact stands."""
@@ -40,8 +42,23 @@ class Confirmable:
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     dispute_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     decision_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    last_reminded_at: Mapped[datetime | None]
 
     @property
     def is_open(self) -> bool:
         """Whether the fact still waits for a decision."""
         return self.status in OPEN_STATUSES
+
+
+class Evidenced:
+    """Columns of the one evidence PDF a fact may carry (a bank receipt or an invoice), mixed into its model."""
+
+    evidence_stored_name: Mapped[str | None] = mapped_column(String(STORED_FILE_NAME_MAX_LENGTH))
+    evidence_original_name: Mapped[str | None] = mapped_column(String(ORIGINAL_FILE_NAME_MAX_LENGTH))
+    evidence_uploaded_at: Mapped[datetime | None]
+    evidence_uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def has_evidence(self) -> bool:
+        """Whether an evidence PDF is attached."""
+        return self.evidence_stored_name is not None

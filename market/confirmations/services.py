@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from market.accounts.models import User
+from market.confirmations.evidence import check_admin_evidence
 from market.confirmations.inputs import DecisionInput
 from market.confirmations.models import OPEN_STATUSES, STATUS_LABELS, FactStatus
 from market.confirmations.table import FACT_BY_KIND, FactKind, FactRole
@@ -55,8 +56,8 @@ def _status_text(status: str) -> str:
 
 
 def check_may_confirm(kind: FactKind, record, actor: User, roles: set[FactRole], *, beneficiary: bool) -> None:
-    """Refuse a confirmation by the recorder, by a beneficiary of what the fact earns, or by someone the table does
-    not name."""
+    """Refuse a confirmation by the recorder, by a beneficiary of what the fact earns, by someone the table does not
+    name, or by an admin (confirming alone) without the fact's evidence."""
     _require_open(record)
     if record.recorded_by_id == actor.id:
         raise PermissionDeniedError(_("不能确认自己登记的记录，须由另一方确认。"))
@@ -65,6 +66,8 @@ def check_may_confirm(kind: FactKind, record, actor: User, roles: set[FactRole],
     allowed = confirmers(kind, record)
     if not allowed & roles:
         raise PermissionDeniedError(_("该记录须由%(who)s确认。", who=_("、").join(role_name(r) for r in sorted(allowed))))
+    if allowed & roles == {FactRole.ADMIN}:
+        check_admin_evidence(kind, record)
 
 
 def check_may_dispute(kind: FactKind, record, actor: User, roles: set[FactRole]) -> None:

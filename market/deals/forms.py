@@ -7,6 +7,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
 from market.awards.payment_input import PaymentInput
+from market.confirmations.forms import evidence_field
 from market.deals.inputs import (
     INTERMEDIARY_ROWS,
     BidRoundInput,
@@ -262,6 +263,7 @@ class PaymentForm(DeclaredForm):
 
     amount_fen = WanMoneyField(_l("回款金额（万元）"), description=MONEY_HINT)
     paid_on = StringField(_l("回款日期"), widget=DateInput())
+    evidence = evidence_field(optional=True)
     input_says_missing = True
 
     def declared_input(self):

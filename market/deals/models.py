@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.confirmations.models import Confirmable
+from market.confirmations.models import Confirmable, Evidenced
 from market.errors import InvalidStateError
 from market.extensions import db
 from market.listings.vocabulary import TransferMode
@@ -299,7 +299,7 @@ class DealEvent(db.Model):
     actor = relationship("User")
 
 
-class DealPayment(Confirmable, db.Model):
+class DealPayment(Confirmable, Evidenced, db.Model):
     """Proceeds received under a deal's registered contract, recorded by one side and confirmed by the other."""
 
     __tablename__ = "deal_payments"

@@ -1,5 +1,7 @@
 """Money on deals: registering the transfer contract with the engine, and proceeds payments that one side records
-and the other confirms (only a confirmed payment is told to the engine)."""
+(with its bank receipt or invoice) and the other confirms (only a confirmed payment is told to the engine)."""
+from datetime import datetime
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -9,7 +11,9 @@ from market.awards import services as award_services
 from market.awards.models import Award, AwardStatus
 from market.awards.payment_input import PaymentInput
 from market.confirmations import services as confirmations
+from market.confirmations.evidence import EvidenceUpload, attach_evidence, store_evidence
 from market.confirmations.models import COUNTED_STATUSES, FactStatus
+from market.confirmations.reminders import REMINDER_AFTER_DAYS, reminder_due
 from market.confirmations.table import FactKind
 from market.deals.models import (
     Deal,
@@ -18,7 +22,13 @@ from market.deals.models import (
     DealPayment,
     DealStage,
 )
-from market.deals.permissions import PAYABLE_STAGES, can_view_deal, earns_from_payments, fact_roles
+from market.deals.permissions import (
+    PAYABLE_STAGES,
+    can_view_deal,
+    earns_from_payments,
+    fact_roles,
+    may_see_payment_evidence,
+)
 from market.deals.recording import member_ids, notify_all
 from market.declared import validate_input
 from market.errors import (
@@ -28,6 +38,7 @@ from market.errors import (
     ValidationError,
 )
 from market.money import format_yuan
+from market.notifications.services import notify
 from market.policy.events import IntermediaryShare, TransferPaid, TransferSigned
 from market.timeutil import today_in_china, utcnow
 
@@ -85,8 +96,15 @@ def _event(session: Session, deal: Deal, actor: User, action: str, amount_fen: i
     deal.updated_at = utcnow()
 
 
-def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> DealPayment:
-    """Record proceeds received under a registered contract; they earn nothing until the other side confirms them."""
+def confirming_organisation(deal: Deal, recorded_as: str | None) -> int:
+    """The party whose members confirm a payment: the transferor when the transferee recorded it, else the payer."""
+    return deal.transferor_id if recorded_as == "transferee" else deal.transferee_id
+
+
+def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on,
+                        evidence: EvidenceUpload | None = None) -> DealPayment:
+    """Record proceeds received under a registered contract, with their receipt or invoice when given; they earn
+    nothing until the other side confirms them."""
     award_services.lock_books(session)
     deal = session.get(Deal, deal_id)
     if deal is None or not can_view_deal(actor, deal):
@@ -109,10 +127,11 @@ def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_f
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
     payment = DealPayment(deal_id=deal.id, paid_on=paid_on, amount_fen=amount_fen, recorded_by_id=actor.id,
                           recorded_as=role.value, status=FactStatus.RECORDED)
+    if evidence is not None and evidence.given:
+        store_evidence(session, payment, actor, evidence)
     session.add(payment)
     _event(session, deal, actor, "payment_recorded", amount_fen)
-    confirming = deal.transferor_id if role.value == "transferee" else deal.transferee_id
-    notify_all(session, member_ids(session, confirming), actor, "payment_awaits_confirmation",
+    notify_all(session, member_ids(session, confirming_organisation(deal, role.value)), actor, "payment_awaits_confirmation",
                _("回款待您确认：%(t)s", t=deal.title), f"/deals/{deal.id}", body=format_yuan(amount_fen))
     session.flush()
     return payment
@@ -124,6 +143,37 @@ def get_payment(session: Session, actor: User, payment_id: int) -> DealPayment:
     if payment is None or not can_view_deal(actor, payment.deal):
         raise NotFoundError(_("回款记录不存在。"))
     return payment
+
+
+def attach_deal_payment_evidence(session: Session, actor: User, payment_id: int,
+                                 upload: EvidenceUpload) -> DealPayment:
+    """The recorder attaches the receipt or invoice to a payment that still waits for a decision."""
+    payment = get_payment(session, actor, payment_id)
+    attach_evidence(session, payment, actor, upload)
+    return payment
+
+
+def get_payment_evidence(session: Session, actor: User | None, payment_id: int) -> DealPayment:
+    """A payment whose evidence the actor may download (parties, the deal's broker, admins), or NotFoundError."""
+    payment = session.get(DealPayment, payment_id)
+    if payment is None or not payment.has_evidence or not may_see_payment_evidence(actor, payment.deal):
+        raise NotFoundError(_("文件不存在。"))
+    return payment
+
+
+def remind_deal_payment_confirmations(session: Session, now: datetime) -> int:
+    """Remind the confirming party's members of each payment recorded REMINDER_AFTER_DAYS days ago or more and still
+    unconfirmed (once a day); returns how many payments were reminded of."""
+    due = session.scalars(select(DealPayment).where(reminder_due(DealPayment, now)).order_by(DealPayment.id)).all()
+    for payment in due:
+        deal = payment.deal
+        for user_id in member_ids(session, confirming_organisation(deal, payment.recorded_as)):
+            notify(session, user_id, "payment_confirmation_reminder",
+                   _("回款已登记 %(n)s 天以上，仍待您确认：%(t)s", n=REMINDER_AFTER_DAYS, t=deal.title),
+                   body=format_yuan(payment.amount_fen), link=f"/deals/{deal.id}#payment-{payment.id}")
+        payment.last_reminded_at = now
+    session.flush()
+    return len(due)
 
 
 def confirm_deal_payment(session: Session, actor: User, payment_id: int, *, note="") -> tuple[DealPayment, list[Award]]:

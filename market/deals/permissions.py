@@ -94,6 +94,12 @@ def earns_from_payments(user: User, deal: Deal) -> bool:
             or (deal.agent_organisation_id is not None and is_member_of(user, deal.agent_organisation_id)))
 
 
+def may_see_payment_evidence(user: User | None, deal: Deal) -> bool:
+    """Members of the parties, the deal's broker and admins see a payment's receipt or invoice (not every broker
+    who tracks deals)."""
+    return bool(deal_roles(user, deal) & {"party", "broker", "admin"})
+
+
 def may_record_payment(user: User | None, deal: Deal) -> bool:
     """The parties and the deal's broker record proceeds (the confirmation table's recorders)."""
     return recording_role(FactKind.DEAL_PAYMENT, fact_roles(user, deal)) is not None

@@ -249,11 +249,14 @@ def terminate_deal(session: Session, actor: User, deal_id: int, *, reason) -> De
     return deal
 
 
-def record_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on) -> DealPayment:
-    """Record proceeds; they wait for the other side's confirmation (its members are told)."""
+def record_payment(session: Session, actor: User, deal_id: int, *, amount_fen, paid_on,
+                   evidence=None) -> DealPayment:
+    """Record proceeds (with their receipt or invoice when given); they wait for the other side's confirmation (its
+    members are told)."""
     get_deal(session, actor, deal_id)
     with savepoint(session):
-        return payments.record_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=paid_on)
+        return payments.record_deal_payment(session, actor, deal_id, amount_fen=amount_fen, paid_on=paid_on,
+                                            evidence=evidence)
 
 
 def confirm_payment(session: Session, actor: User, payment_id: int, *, note="") -> tuple[DealPayment, list[Award]]:

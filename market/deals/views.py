@@ -9,7 +9,7 @@ from sqlalchemy import select
 from market.accounts.models import Role
 from market.achievements.models import Achievement
 from market.awards import queries as award_queries
-from market.confirmations.forms import DecisionForm
+from market.confirmations.forms import DecisionForm, evidence_upload
 from market.deals import bids as deal_bids
 from market.deals import board as deal_board
 from market.deals import brokers as deal_brokers
@@ -41,6 +41,7 @@ from market.deals.permissions import (
     can_view_deal,
     deal_roles,
     may_see_broker_request,
+    may_see_payment_evidence,
     permissions,
     response_side,
 )
@@ -224,6 +225,7 @@ def _render_deal(deal_id: int, status: int = 200, **given):
         roles=deal_roles(current_user, deal), forms=_deal_forms(deal, **given),
         events=deal_events(db.session, deal), payments=payments, awards_by_event=by_event, decision=DecisionForm(),
         payment_choices={payment.id: payment_services.payment_choices(current_user, payment) for payment in payments},
+        may_see_evidence=may_see_payment_evidence(current_user, deal),
         other_awards=[a for a in awards if a.policy_event_id not in paid_events],
         recipients=award_queries.recipient_labels(db.session, {a.recipient for a in awards}),
         pipeline=PIPELINE, today=deal_recording.today(), notice_public=notice_is_public(deal),
@@ -425,8 +427,8 @@ def withdraw_broker_request(deal_id: int, request_id: int):
 def record_payment(deal_id: int):
     """Record proceeds received; they earn nothing until the other side confirms them."""
     return _deal_action(deal_id, "payment", deal_forms.PaymentForm(), lambda form: deal_pipeline.record_payment(
-        db.session, current_user, deal_id, amount_fen=form.amount_fen.data, paid_on=form.paid_on.data),
-        _("回款已登记，等待另一方确认。"))
+        db.session, current_user, deal_id, amount_fen=form.amount_fen.data, paid_on=form.paid_on.data,
+        evidence=evidence_upload(form.evidence.data)), _("回款已登记，等待另一方确认。"))
 
 
 DECISION_DONE = {"confirm": _l("回款已确认。"), "dispute": _l("已提出异议，平台运营人员将处理。"),
@@ -665,3 +667,5 @@ def withdraw_response(response_id: int):
     return _response_action(response_id, lambda: deal_responses.withdraw_response(db.session, current_user, response_id),
                             _("响应已撤回。"))
 
+
+from market.deals import evidence_views  # noqa: F401  registers the payment evidence routes on this blueprint; imported last

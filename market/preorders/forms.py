@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from market.awards.payment_input import PaymentInput
+from market.confirmations.forms import evidence_field
 from market.formtools import DeclaredForm, WanMoneyField
 from market.preorders.inputs import (
     AcceptanceInput,
@@ -118,6 +119,7 @@ class PaymentForm(AgreementPageForm):
     amount_fen = WanMoneyField(_l("付款金额（万元，不含增值税）"), description=MONEY_HELP,
                                render_kw={"inputmode": "decimal"})
     paid_on = StringField(_l("付款日期"), render_kw=DATE_INPUT)
+    evidence = evidence_field(optional=True)
 
     def declared_input(self):
         """The payment input the API and the payment services validate with."""

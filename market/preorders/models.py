@@ -5,7 +5,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from market.confirmations.models import Confirmable
+from market.confirmations.models import Confirmable, Evidenced
 from market.extensions import db
 from market.money import MAX_FEN
 from market.timeutil import utcnow
@@ -93,7 +93,7 @@ class PreorderDelivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class PreorderPayment(Confirmable, db.Model):
+class PreorderPayment(Confirmable, Evidenced, db.Model):
     """A payment (excluding VAT) by the buyer for accepted deliveries, confirmed by the seller: the base of the R1
     subsidy."""
 

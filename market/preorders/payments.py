@@ -1,5 +1,5 @@
-"""Money on forward pre-order agreements: signing is told to the engine; paid deliveries, recorded by the buyer and
-confirmed by the seller, earn the R1 subsidy."""
+"""Money on forward pre-order agreements: signing is told to the engine; paid deliveries, recorded by the buyer (with
+their bank receipt or invoice) and confirmed by the seller, earn the R1 subsidy."""
 import datetime as dt
 
 from flask_babel import gettext as _
@@ -11,6 +11,7 @@ from market.awards import services as award_services
 from market.awards.models import Award, AwardStatus
 from market.awards.payment_input import PaymentInput
 from market.confirmations import services as confirmations
+from market.confirmations.evidence import EvidenceUpload, attach_evidence, store_evidence
 from market.confirmations.models import COUNTED_STATUSES, FactStatus
 from market.confirmations.table import FactKind
 from market.declared import validate_input
@@ -22,7 +23,7 @@ from market.errors import (
 from market.money import format_yuan
 from market.policy.events import PreorderPaid, PreorderSigned
 from market.preorders.models import AgreementStatus, PreorderAgreement, PreorderPayment
-from market.preorders.permissions import fact_roles, is_party
+from market.preorders.permissions import fact_roles, is_party, may_view_agreement
 from market.timeutil import today_in_china
 
 KIND = FactKind.PREORDER_PAYMENT
@@ -52,9 +53,10 @@ def _counted_total(agreement: PreorderAgreement) -> int:
     return sum(p.amount_fen for p in agreement.payments if p.status in COUNTED_STATUSES)
 
 
-def record_preorder_payment(session: Session, actor: User, agreement_id: int, *, amount_fen,
-                            paid_on) -> PreorderPayment:
-    """Record a payment for accepted deliveries; it earns the subsidy only when the seller (or an admin) confirms it."""
+def record_preorder_payment(session: Session, actor: User, agreement_id: int, *, amount_fen, paid_on,
+                            evidence: EvidenceUpload | None = None) -> PreorderPayment:
+    """Record a payment for accepted deliveries (with its receipt or invoice when given); it earns the subsidy only
+    when the seller (or an admin, against the evidence) confirms it."""
     award_services.lock_books(session)
     agreement = session.get(PreorderAgreement, agreement_id)
     if agreement is None or not is_party(actor, agreement):
@@ -80,6 +82,8 @@ def record_preorder_payment(session: Session, actor: User, agreement_id: int, *,
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
     payment = PreorderPayment(agreement_id=agreement.id, paid_on=paid_on, amount_fen=amount_fen,
                               recorded_by_id=actor.id, recorded_as=role.value, status=FactStatus.RECORDED)
+    if evidence is not None and evidence.given:
+        store_evidence(session, payment, actor, evidence)
     session.add(payment)
     session.flush()
     return payment
@@ -90,6 +94,23 @@ def get_payment(session: Session, actor: User, payment_id: int) -> PreorderPayme
     payment = session.get(PreorderPayment, payment_id)
     if payment is None or not is_party(actor, payment.agreement):
         raise NotFoundError(_("付款记录不存在。"))
+    return payment
+
+
+def attach_preorder_payment_evidence(session: Session, actor: User, payment_id: int,
+                                     upload: EvidenceUpload) -> PreorderPayment:
+    """The recorder attaches the receipt or invoice to a payment that still waits for a decision."""
+    payment = get_payment(session, actor, payment_id)
+    attach_evidence(session, payment, actor, upload)
+    return payment
+
+
+def get_payment_evidence(session: Session, actor: User | None, payment_id: int) -> PreorderPayment:
+    """A payment whose evidence the actor may download (the parties' members, the agreement's broker, admins), or
+    NotFoundError."""
+    payment = session.get(PreorderPayment, payment_id)
+    if payment is None or not payment.has_evidence or not may_view_agreement(actor, payment.agreement):
+        raise NotFoundError(_("文件不存在。"))
     return payment
 
 

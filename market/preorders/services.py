@@ -2,7 +2,7 @@
 deliveries and their acceptance, payments, and how the subsidy the policy engine granted is explained."""
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +19,7 @@ from market.accounts.models import (
 from market.awards import services as award_services
 from market.awards.models import Award, AwardStatus
 from market.confirmations.models import COUNTED_STATUSES, STATUS_LABELS
+from market.confirmations.reminders import REMINDER_AFTER_DAYS, reminder_due
 from market.declared import validate_input
 from market.errors import (
     InvalidStateError,
@@ -335,16 +336,35 @@ def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_i
 # --- payments ---------------------------------------------------------------------------------------
 
 
-def record_payment(session: Session, actor: User, agreement_id: int, *, amount_fen, paid_on) -> PreorderPayment:
-    """Record a payment from form input; the seller's members are asked to confirm it."""
+def record_payment(session: Session, actor: User, agreement_id: int, *, amount_fen, paid_on,
+                   evidence=None) -> PreorderPayment:
+    """Record a payment from form input (with its receipt or invoice when given); the seller's members are asked to
+    confirm it."""
     with savepoint(session):
-        payment = record_preorder_payment(session, actor, agreement_id, amount_fen=amount_fen, paid_on=paid_on)
+        payment = record_preorder_payment(session, actor, agreement_id, amount_fen=amount_fen, paid_on=paid_on,
+                                          evidence=evidence)
         agreement = payment.agreement
         title = _("预约采购付款待您确认：%(n)s", n=agreement.number)
         for user_id in sorted(_members(session, agreement.seller_id) - {actor.id}):
             notify(session, user_id, "payment_awaits_confirmation", title, body=format_yuan(payment.amount_fen),
                    link=agreement_path(agreement))
         return payment
+
+
+def remind_payment_confirmations(session: Session, now: datetime) -> int:
+    """Remind the seller's members of each payment recorded REMINDER_AFTER_DAYS days ago or more and still
+    unconfirmed (once a day); returns how many payments were reminded of."""
+    due = session.scalars(select(PreorderPayment).where(reminder_due(PreorderPayment, now))
+                          .order_by(PreorderPayment.id)).all()
+    for payment in due:
+        agreement = payment.agreement
+        for user_id in sorted(_members(session, agreement.seller_id)):
+            notify(session, user_id, "payment_confirmation_reminder",
+                   _("付款已登记 %(n)s 天以上，仍待您确认：%(a)s", n=REMINDER_AFTER_DAYS, a=agreement.number),
+                   body=format_yuan(payment.amount_fen), link=agreement_path(agreement))
+        payment.last_reminded_at = now
+    session.flush()
+    return len(due)
 
 
 def decide_payment(session: Session, actor: User, payment_id: int, decision: str, *,

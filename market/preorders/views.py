@@ -1,13 +1,13 @@
 """Pre-order agreement pages: the list, recording an agreement, its page with deliveries, acceptance, payments and
 subsidies, amending and ending it."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from market.accounts.models import Role
 from market.awards.services import active_rule_sets
-from market.confirmations.forms import DecisionForm
+from market.confirmations.forms import DecisionForm, EvidenceForm, evidence_upload
 from market.confirmations.models import COUNTED_STATUSES
 from market.errors import DomainError, NotFoundError, PermissionDeniedError
 from market.extensions import db
@@ -23,7 +23,12 @@ from market.preorders.forms import (
     TerminationForm,
 )
 from market.preorders.models import AgreementStatus, PreorderAgreement
-from market.preorders.payments import get_payment, payment_choices
+from market.preorders.payments import (
+    attach_preorder_payment_evidence,
+    get_payment,
+    get_payment_evidence,
+    payment_choices,
+)
 from market.taxonomy.services import list_valleys
 from market.timeutil import today_in_china
 from market.unit_of_work import savepoint
@@ -215,7 +220,8 @@ def record_payment(agreement_id: int):
         try:
             with savepoint():
                 payment = services.record_payment(db.session, current_user, agreement_id,
-                                                  amount_fen=form.amount_fen.data, paid_on=form.paid_on.data)
+                                                  amount_fen=form.amount_fen.data, paid_on=form.paid_on.data,
+                                                  evidence=evidence_upload(form.evidence.data))
         except DomainError as error:
             status = _show_refusal(form, error)
         else:
@@ -260,6 +266,36 @@ def decide_payment(payment_id: int, decision: str):
             flash(_confirmation_message(payment, awards) if decision == "confirm" else str(DECISION_DONE[decision]),
                   "success")
     return redirect(url_for("preorders.detail", agreement_id=payment.agreement_id, _anchor="payments"))
+
+
+@bp.route("/payments/<int:payment_id>/evidence", methods=["POST"])
+@login_required
+def attach_payment_evidence(payment_id: int):
+    """The recorder attaches the bank receipt or invoice to a payment that waits for a decision."""
+    payment = get_payment(db.session, current_user, payment_id)
+    form = EvidenceForm()
+    if not form.validate_on_submit():
+        flash("；".join(message for messages in form.errors.values() for message in messages), "error")
+    else:
+        try:
+            with savepoint():
+                attach_preorder_payment_evidence(db.session, current_user, payment_id,
+                                                 evidence_upload(form.evidence.data))
+        except DomainError as error:
+            flash("；".join(error.fields.values()) or error.message, "error")
+        else:
+            flash(_("凭证已上传。"), "success")
+    return redirect(url_for("preorders.detail", agreement_id=payment.agreement_id, _anchor=f"payment-{payment.id}"))
+
+
+@bp.route("/payments/<int:payment_id>/evidence")
+@login_required
+def payment_evidence(payment_id: int):
+    """A payment's receipt or invoice, for the agreement's parties, its broker and admins (404 for everyone else)."""
+    payment = get_payment_evidence(db.session, current_user, payment_id)
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], payment.evidence_stored_name,
+                               as_attachment=True, download_name=payment.evidence_original_name,
+                               mimetype="application/pdf")
 
 
 @bp.route("/<int:agreement_id>/amend", methods=["GET", "POST"])

@@ -21,7 +21,7 @@ from market.errors import InvalidStateError, NotFoundError, PermissionDeniedErro
 from market.extensions import db
 from market.preorders import payments as preorder_payments
 from market.preorders.models import PreorderAgreement
-from tests.payments import member_of
+from tests.payments import member_of, with_evidence
 
 WAN = 1_000_000
 PAID_ON = date(2025, 4, 30)
@@ -127,6 +127,9 @@ def test_an_admin_may_confirm_a_disputed_payment_against_the_evidence(registered
     deal, researcher, _ = registered_deal
     payment = record(researcher, deal)
     dispute_deal_payment(db.session, member_of(deal.transferee_id), payment.id, reason="金额有误")
+    with pytest.raises(InvalidStateError, match="回款凭证"):
+        confirm_deal_payment(db.session, deal_world.admin, payment.id, note="核对银行回单无误")
+    with_evidence(payment)
     _, awards = confirm_deal_payment(db.session, deal_world.admin, payment.id, note="核对银行回单无误")
     assert awards and payment.decision_note == "核对银行回单无误" and payment.decided_by_id == deal_world.admin.id
 
@@ -167,7 +170,7 @@ def test_awards_of_a_payment_recorded_before_confirmations_wait_for_an_admin(reg
         award_services.approve_award(db.session, deal_world.admin, awards[0].id)
     with pytest.raises(PermissionDeniedError):
         confirm_deal_payment(db.session, member_of(deal.transferee_id), payment.id)
-    confirm_deal_payment(db.session, deal_world.admin, payment.id)
+    confirm_deal_payment(db.session, deal_world.admin, with_evidence(payment).id)
     assert award_services.approve_award(db.session, deal_world.admin, awards[0].id).status == AwardStatus.APPROVED
 
 
