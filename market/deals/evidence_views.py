@@ -21,7 +21,10 @@ def evidence_max_size() -> str:
     return size_text(EVIDENCE_PDF_MAX_BYTES)
 
 
-bp.add_app_template_global(may_attach_evidence)
+@bp.app_template_global("may_attach_evidence")
+def current_user_may_attach_evidence(record) -> bool:
+    """Whether the signed-in user may attach the evidence of the record now (its recorder, while it is open)."""
+    return may_attach_evidence(current_user, record)
 
 
 @bp.route("/payments/<int:payment_id>/evidence", methods=["POST"])

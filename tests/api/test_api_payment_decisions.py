@@ -17,6 +17,7 @@ from tests.api.test_api_payments_idempotency import (  # noqa: F401  (deal_peopl
     transferee_of,
 )
 from tests.api_requests import bearer, schema_validator
+from tests.api.test_api_payment_evidence import upload_evidence
 from tests.payments import member_of
 
 WAN = 1_000_000
@@ -33,6 +34,8 @@ def test_the_other_side_confirms_never_the_recorder_and_a_second_confirmation_is
     deal, people = deal_people
     people["transferor_colleague"] = make_user("researcher", organisation=people["transferor"].organisation)
     payment_id = send(client, deal_path(deal), bearer(people[recorder]), PROCEEDS).get_json()["id"]
+    if confirmer == "admin":  # an admin confirms against the evidence its recorder attached
+        assert upload_evidence(client, people[recorder], payment_id).status_code == 200
     before = recorded()
     response = decide(client, people[confirmer], payment_id)
     assert response.status_code == status, response.get_json()
@@ -75,7 +78,11 @@ def test_a_disputed_payment_is_confirmed_only_by_an_admin(client, registered_dea
     assert disputed.status_code == 200 and disputed.get_json()["status"]["code"] == "disputed"
     assert disputed.get_json()["dispute_reason"] == "尚未收到这笔款项" and disputed.get_json()["awards"] == []
     assert decide(client, transferee, payment_id).status_code == 403
-    confirmed = decide(client, make_user("admin"), payment_id, body={"reason": "已核对银行回单"})
+    admin = make_user("admin")
+    without = decide(client, admin, payment_id, body={"reason": "已核对银行回单"})
+    assert (without.status_code, without.get_json()["message"]) == (409, "平台确认须有回款凭证（银行回单或发票）。")
+    assert upload_evidence(client, researcher, payment_id).status_code == 200
+    confirmed = decide(client, admin, payment_id, body={"reason": "已核对银行回单"})
     assert confirmed.status_code == 200 and len(confirmed.get_json()["awards"]) == 3
     assert confirmed.get_json()["decision_note"] == "已核对银行回单"
 

@@ -125,6 +125,8 @@ MATRIX = [
     Route("POST", "/api/v1/awards/999999/approve", expect(403, visitor=401, admin=404), json={}),
     *[Route("POST", f"/api/v1/{kind}-payments/999999/{decision}", expect(404, visitor=401), json={})
       for kind in ("deal", "preorder") for decision in ("confirm", "dispute", "withdraw", "refuse")],
+    *[Route("POST", f"/api/v1/{kind}-payments/999999/evidence", expect(404, visitor=401), upload=True,
+            upload_field="evidence") for kind in ("deal", "preorder")],
     # accounts
     Route("GET", "/register", expect(200)),
     Route("POST", "/register", expect(302), {"email": "new-member@example.org", "name": "新成员", "password": PASSWORD,
@@ -254,6 +256,11 @@ MATRIX = [
                      "register", "sign", "terminate", "terms")],
     *[Route("POST", f"/{prefix}/payments/999999/{decision}", signed_in(404), {"reason": "核对"})
       for prefix in ("deals", "contracts") for decision in ("confirm", "dispute", "withdraw", "refuse")],
+    # a payment's evidence PDF: the parties, the deal's or agreement's broker and admins (tests/views/
+    # test_payment_evidence_views.py holds real payments); unknown ids check the login gate
+    *[Route("GET", f"/{prefix}/payments/999999/evidence", signed_in(404)) for prefix in ("deals", "contracts")],
+    *[Route("POST", f"/{prefix}/payments/999999/evidence", signed_in(404), upload=True, upload_field="evidence")
+      for prefix in ("deals", "contracts")],
     Route("GET", "/deals/bids/new/{published_achievement}", signed_in(403, enterprise=200)),
     Route("POST", "/deals/bids/new/999999", signed_in(403, enterprise=404)),
     Route("GET", "/deals/bids/999999", signed_in(404)),
