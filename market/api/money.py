@@ -204,10 +204,15 @@ def _checked_payment(data: dict) -> tuple[int, date]:
     return values["amount_fen"], values["paid_on"]
 
 
-def _refusal(error: DomainError) -> StoredResponse:
+def _refusal(error: DomainError, renamed: dict[str, str] = SERVICE_FIELD_NAMES) -> StoredResponse:
     """A domain refusal as the stored JSON error body (service field names mapped to the body's)."""
-    fields = {SERVICE_FIELD_NAMES.get(name, name): message for name, message in error.fields.items()}
+    fields = {renamed.get(name, name): message for name, message in error.fields.items()}
     return render_json(error.status, {"error": error.code, "message": error.message, "fields": fields})
+
+
+def _payout_refusal(error: DomainError) -> StoredResponse:
+    """A refused payout as the stored JSON error body (the payout body names its fields as the service does)."""
+    return _refusal(error, {})
 
 
 def _record_payment(actor: User, key: str, data: dict, pay: Callable[[int, date], DealPayment | PreorderPayment]):
@@ -348,4 +353,4 @@ def pay_award(award_id: int):
                          fingerprint=request_fingerprint(data))
     return run_once(db.session, keyed, lambda: award_services.pay_award(
         db.session, actor, award_id, voucher_reference=data["voucher_reference"], paid_on=data["paid_on"]),
-        lambda award: render_json(200, awards_json(db.session, [award])[0]), _refusal)
+        lambda award: render_json(200, awards_json(db.session, [award])[0]), _payout_refusal)
