@@ -28,6 +28,7 @@ from market.api.strictjson import JsonBodyError, read_json_body
 from market.api.views import bp
 from market.awards import queries as award_queries
 from market.awards import services as award_services
+from market.awards.inputs import PayoutInput
 from market.awards.labels import award_status_label
 from market.awards.models import Award, AwardStatus
 from market.awards.payment_input import PaymentInput
@@ -156,6 +157,9 @@ def awards_json(session: Session, awards: list[Award]) -> list[dict]:
         "agreement_id": award.agreement_id,
         "approved_at": iso(award.approved_at),
         "paid_at": iso(award.paid_at),
+        "paid_on": iso(award.paid_on),
+        "voucher_reference": award.voucher_reference,
+        "voucher_file_name": award.voucher_original_name,
     } for award in awards]
 
 
@@ -205,10 +209,15 @@ def _checked_payment(data: dict) -> tuple[int, date]:
     return values["amount_fen"], values["paid_on"]
 
 
-def _refusal(error: DomainError) -> StoredResponse:
+def _refusal(error: DomainError, renamed: dict[str, str] = SERVICE_FIELD_NAMES) -> StoredResponse:
     """A domain refusal as the stored JSON error body (service field names mapped to the body's)."""
-    fields = {SERVICE_FIELD_NAMES.get(name, name): message for name, message in error.fields.items()}
+    fields = {renamed.get(name, name): message for name, message in error.fields.items()}
     return render_json(error.status, {"error": error.code, "message": error.message, "fields": fields})
+
+
+def _payout_refusal(error: DomainError) -> StoredResponse:
+    """A refused payout as the stored JSON error body (the payout body names its fields as the service does)."""
+    return _refusal(error, {})
 
 
 def _record_payment(actor: User, key: str, data: dict, pay: Callable[[int, date], DealPayment | PreorderPayment]):
@@ -367,11 +376,14 @@ def approve_award(award_id: int):
 
 @bp.post("/awards/<int:award_id>/pay")
 def pay_award(award_id: int):
-    """Record the payout of an approved award once per Idempotency-Key: admins with a second factor."""
+    """Record the payout of an approved award with its voucher reference and payout date, once per Idempotency-Key:
+    admins with a second factor."""
     actor = require_token_user(db.session, request)
     key = read_idempotency_key(request)
-    data = read_optional_body()
+    data = read_body()
+    refuse_shape(json_schema(PayoutInput), data)
     keyed = KeyedRequest(user_id=actor.id, key=key, method=request.method, path=request.path,
                          fingerprint=request_fingerprint(data))
-    return run_once(db.session, keyed, lambda: award_services.pay_award(db.session, actor, award_id),
-                    lambda award: render_json(200, awards_json(db.session, [award])[0]), _refusal)
+    return run_once(db.session, keyed, lambda: award_services.pay_award(
+        db.session, actor, award_id, voucher_reference=data["voucher_reference"], paid_on=data["paid_on"]),
+        lambda award: render_json(200, awards_json(db.session, [award])[0]), _payout_refusal)

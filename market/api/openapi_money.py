@@ -11,6 +11,7 @@ from market.api.openapi import (  # shared schema helpers
     _ref,
     _values,
 )
+from market.awards.inputs import PayoutInput
 from market.awards.models import AwardStatus
 from market.awards.payment_input import PaymentInput
 from market.confirmations.evidence import EVIDENCE_FIELD
@@ -90,7 +91,7 @@ AWARD = {
     "additionalProperties": False,
     "required": ["id", "rule", "rule_kind", "rule_set", "rule_set_version", "recipient", "recipient_name", "payer",
                  "computed_fen", "granted_fen", "status", "capped_by", "waived_by", "note", "event_date", "deal_id",
-                 "agreement_id", "approved_at", "paid_at"],
+                 "agreement_id", "approved_at", "paid_at", "paid_on", "voucher_reference", "voucher_file_name"],
     "properties": {
         "id": {"type": "integer"},
         "rule": {"type": "string", "description": "规则编号（如 R1、R2）。"},
@@ -111,6 +112,10 @@ AWARD = {
         "agreement_id": {"type": ["integer", "null"]},
         "approved_at": _TIMESTAMP,
         "paid_at": _TIMESTAMP,
+        "paid_on": {**_DATE_OR_NULL, "description": "发放日期（登记发放时填写；此前登记的发放为 null）。"},
+        "voucher_reference": {"type": ["string", "null"], "description": "付款凭证号（登记发放时填写）。"},
+        "voucher_file_name": {"type": ["string", "null"],
+                              "description": "上传的付款凭证 PDF 的文件名（平台管理员和领取人可在网页下载）；未上传为 null。"},
     },
 }
 
@@ -569,8 +574,9 @@ PATHS = {
             "pay_award", "登记奖补发放（需要 Idempotency-Key）", "money",
             {"200": _json(_ref("Award"), "已登记发放的奖补。", headers=_REPLAYED),
              **_errors("400:IdempotencyBadRequest", "401", "403", "404", "409:MoneyConflict", "413", "415", "422")},
-            parameters=[_IDEMPOTENCY_KEY], requestBody=_body("EmptyInput", required=False),
+            parameters=[_IDEMPOTENCY_KEY], requestBody=_body("PayoutInput"),
             description="仅限已启用两步验证的平台管理员；未启用时为 403（error 为 second_factor_required）。"
+                        "须填写付款凭证号和发放日期（不晚于今天，不早于审批日期）；付款凭证 PDF 在网页上上传。"
                         "同一 Idempotency-Key 的重试不会重复登记。"),
     },
 }
@@ -583,7 +589,7 @@ def add_deals_and_money(document: dict) -> dict:
     """Add the bid, deal, payment and award operations to the API document."""
     document["paths"].update(PATHS)
     document["components"]["schemas"].update(SCHEMAS)
-    document["components"]["schemas"].update(components_of(PaymentInput, DecisionInput, BidRoundInput, BidAcceptInput,
+    document["components"]["schemas"].update(components_of(PaymentInput, PayoutInput, DecisionInput, BidRoundInput, BidAcceptInput,
                                                              TermsInput, EmptyInput, BrokerInvitationInput,
                                                              BrokerDeclineInput, BrokerRemovalInput))
     document["components"]["responses"].update(

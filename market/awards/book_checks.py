@@ -31,7 +31,7 @@ ACCOUNT_OF_STATUS = {
     AwardStatus.APPROVED: "entitled",
     AwardStatus.PAID: "paid",
 }
-"""Where the granted amount of an award in each status sits in the ledger (waived and reversed: nowhere)."""
+"""Where the granted amount of an award in each status sits in the ledger (waived, nil and reversed: nowhere)."""
 
 
 def find_book_problems(session: Session) -> list[str]:
@@ -44,7 +44,24 @@ def find_book_problems(session: Session) -> list[str]:
         *_agreement_payment_problems(session),
         *_cap_problems(session),
         *_intermediary_limit_problems(session),
+        *_nil_award_problems(session),
+        *_payout_voucher_problems(session),
     ]
+
+
+def _nil_award_problems(session: Session) -> list[str]:
+    """An award granted nothing never waits in the approval queue, and a nil award grants nothing."""
+    waiting = session.scalars(select(Award.id).where(Award.granted_fen == 0,
+                                                     Award.status.in_((AwardStatus.PAYABLE, AwardStatus.HELD))))
+    granting = session.scalars(select(Award.id).where(Award.status == AwardStatus.NIL, Award.granted_fen != 0))
+    return ([f"award {award_id} grants nothing but waits for approval" for award_id in waiting]
+            + [f"award {award_id} is nil but grants money" for award_id in granting])
+
+
+def _payout_voucher_problems(session: Session) -> list[str]:
+    """A payout recorded from now on names its voucher and date (older payouts have none)."""
+    return [f"award {award_id} names a voucher but no payout date" for award_id in session.scalars(
+        select(Award.id).where(Award.voucher_reference.is_not(None), Award.paid_on.is_(None)))]
 
 
 def _money(fen: int) -> str:
@@ -99,7 +116,7 @@ def _confirmation_problems(session: Session, model, name: str) -> list[str]:
                 for (payment_id,) in session.execute(select(model.id).where(
                     model.status == FactStatus.CONFIRMED, model.policy_event_id.is_(None)))]
     standing = select(model.id).join(Award, Award.policy_event_id == model.policy_event_id).where(
-        model.status.in_(UNCOUNTED), Award.status.not_in((AwardStatus.REVERSED, AwardStatus.WAIVED)))
+        model.status.in_(UNCOUNTED), Award.status.not_in((AwardStatus.REVERSED, AwardStatus.WAIVED, AwardStatus.NIL)))
     problems += [f"{name} {payment_id} was taken back but its awards stand"
                  for payment_id in sorted(set(session.scalars(standing)))]
     return problems

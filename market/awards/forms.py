@@ -23,11 +23,12 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional
 
-from market.awards.inputs import ReversalInput, StartupGrantInput
+from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, ReversalInput, StartupGrantInput
 from market.declared import EmptyInput
 from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, max_length, options
 from market.inputs import parse_id
 from market.money import BASIS_POINTS
+from market.uploads import size_text
 
 PAYMENT_ROWS = 6
 """Payment lines the calculator offers."""
@@ -94,6 +95,20 @@ class AwardActionForm(MarketForm):
     """Approve or record a payout (CSRF and where to go back to)."""
 
     next = HiddenField()
+
+
+class AwardPayoutForm(DeclaredForm):
+    """Record the payout of an approved award: voucher reference, payout date and the optional voucher PDF."""
+
+    input_says_missing = True
+    voucher_reference = StringField(_l("付款凭证号"))
+    paid_on = StringField(_l("发放日期"), render_kw={"type": "date"})
+    voucher = FileField(_l("付款凭证（PDF，可选，不超过 %(size)s）", size=size_text(VOUCHER_PDF_MAX_BYTES)))
+    next = HiddenField()
+
+    def declared_input(self):
+        """The payout input of the award services."""
+        return PayoutInput
 
 
 class AwardReverseForm(DeclaredForm):

@@ -1,4 +1,5 @@
-"""Declared inputs of the admin's money writes: reversing an award and entering a start-up capital grant, with their
+"""Declared inputs of the admin's money writes: recording a payout, reversing an award and entering a start-up capital
+grant, with their
 limits and messages (rules that need stored records — the award's status, the enterprise, the rules in force — stay
 in the services). A rule-set upload declares no field: its only input is the file, which the rule-set parser checks."""
 import datetime as dt
@@ -8,9 +9,15 @@ from flask_babel import gettext as _
 from pydantic import Field
 
 from market.declared import DeclaredInput, cleaned_by
-from market.inputs import MAX_ID, FieldErrors, clean_date, clean_id, clean_required_text, clean_whole_number
+from market.inputs import MAX_ID, FieldErrors, clean_date, clean_id, clean_required_text, clean_text, clean_whole_number
 from market.money import MAX_FEN
 from market.timeutil import today_in_china
+from market.uploads import MEGABYTE
+
+VOUCHER_REFERENCE_MAX_LENGTH = 60
+"""The longest payout voucher reference (the bank's 付款凭证号 or the treasury's document number)."""
+VOUCHER_PDF_MAX_BYTES = 10 * MEGABYTE
+"""The largest payout voucher PDF."""
 
 REVERSAL_REASON_MAX_LENGTH = 500
 """The longest reversal reason, kept whole as the memo of the reversing postings."""
@@ -19,6 +26,27 @@ REVERSAL_REASON_MAX_LENGTH = 500
 def clean_reversal_reason(errors: FieldErrors, name: str, value) -> str:
     """The written reason for reversing an award (required)."""
     return clean_required_text(errors, name, value, max_len=REVERSAL_REASON_MAX_LENGTH, missing=_("请填写冲正原因。"))
+
+
+def clean_voucher_reference(errors: FieldErrors, name: str, value) -> str:
+    """The payout voucher's reference: one line, trimmed, required."""
+    text = clean_text(errors, name, value, max_len=VOUCHER_REFERENCE_MAX_LENGTH, required=True, multiline=False)
+    if name in errors and (value is None or isinstance(value, str) and not value.strip()):
+        errors[name] = _("请填写付款凭证号。")
+    return text
+
+
+def clean_payout_day(errors: FieldErrors, name: str, value) -> dt.date | None:
+    """The day the payout was made: an ISO date not after today (the service checks it is not before approval)."""
+    if value is None or value == "":
+        errors.add(name, _("请填写发放日期。"))
+        return None
+    found = FieldErrors()
+    day = clean_date(found, name, value, low=dt.date.min, high=today_in_china())
+    if found:
+        errors.add(name, _("发放日期应为不晚于今天的日期。"))
+        return None
+    return day
 
 
 def clean_enterprise_id(errors: FieldErrors, name: str, value) -> int | None:
@@ -63,6 +91,16 @@ class ReversalInput(DeclaredInput):
 
     reason: Annotated[str, Field(max_length=REVERSAL_REASON_MAX_LENGTH, description="冲正原因，必填；记为反向分录的备注。"),
                       cleaned_by(clean_reversal_reason)]
+
+
+class PayoutInput(DeclaredInput):
+    """The payout of an approved award as the admin records it (the voucher PDF, optional, is a file, not a field)."""
+
+    voucher_reference: Annotated[str, Field(max_length=VOUCHER_REFERENCE_MAX_LENGTH,
+                                            description="付款凭证号（如银行付款凭证号），必填。"),
+                                 cleaned_by(clean_voucher_reference)]
+    paid_on: Annotated[dt.date, Field(description="发放日期，不晚于今天，也不早于审批日期。"),
+                       cleaned_by(clean_payout_day)]
 
 
 class StartupGrantInput(DeclaredInput):

@@ -11,6 +11,7 @@ AWARD_STATUS_LABELS = {
     AwardStatus.PAYABLE: _l("待审批"),
     AwardStatus.HELD: _l("暂缓发放"),
     AwardStatus.WAIVED: _l("不重复享受"),
+    AwardStatus.NIL: _l("核定为零"),
     AwardStatus.APPROVED: _l("已审批待发放"),
     AwardStatus.PAID: _l("已发放"),
     AwardStatus.REVERSED: _l("已冲正"),

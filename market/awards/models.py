@@ -12,9 +12,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.awards.inputs import VOUCHER_REFERENCE_MAX_LENGTH
 from market.extensions import db
 from market.money import MAX_FEN
 from market.timeutil import utcnow
+from market.uploads import ORIGINAL_NAME_MAX_LENGTH
 
 
 class StoredRuleSet(db.Model):
@@ -59,11 +61,13 @@ class PolicyStateSnapshot(db.Model):
 
 
 class AwardStatus(StrEnum):
-    """An award's life: computed payable → approved → paid; held until its rule is confirmed; waived by stacking."""
+    """An award's life: computed payable → approved → paid; held until its rule is confirmed; waived by stacking;
+    nil when a cap (or a zero computation) left nothing to grant."""
 
     PAYABLE = "payable"
     HELD = "held"
     WAIVED = "waived"
+    NIL = "nil"
     APPROVED = "approved"
     PAID = "paid"
     REVERSED = "reversed"
@@ -98,6 +102,10 @@ class Award(db.Model):
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     paid_at: Mapped[datetime | None]
+    paid_on: Mapped[date | None]
+    voucher_reference: Mapped[str | None] = mapped_column(String(VOUCHER_REFERENCE_MAX_LENGTH))
+    voucher_stored_name: Mapped[str | None] = mapped_column(String(64))
+    voucher_original_name: Mapped[str | None] = mapped_column(String(ORIGINAL_NAME_MAX_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     policy_event = relationship("PolicyEvent")

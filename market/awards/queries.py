@@ -152,6 +152,21 @@ def explain_capped_by(rule: Rule | None, capped_by: str | None, granted_fen: int
     return _("受%(cap)s限制", cap=reason)
 
 
+def explain_nil(rule: Rule | None, capped_by: str | None) -> str:
+    """Why an award was granted nothing, naming the cap that made it 0 (e.g. "已达年度上限 …，本次核定为 0")."""
+    if capped_by == "max_amount_fen":
+        limit = format_yuan(rule.max_amount_fen) if rule and rule.max_amount_fen is not None else ""
+        return _("受单个企业支持上限 %(limit)s 限制，本次核定为 0", limit=limit)
+    if capped_by == "max_share_of_capital_bp":
+        share = format_rate(rule.max_share_of_capital_bp) if rule and rule.max_share_of_capital_bp else ""
+        return _("支持资金不得超过实缴资本（含本次支持）的 %(share)s，本次核定为 0", share=share)
+    if capped_by == CapScope.ONE_TIME_PER_STARTUP:
+        return _("该企业已获得过一次性注册资本支持（每家初创企业仅限一次），本次核定为 0")
+    if capped_by:
+        return _("已达%(cap)s，本次核定为 0", cap=describe_cap(rule, capped_by))
+    return _("计算金额为 0，本次核定为 0")
+
+
 def explain_held(rule: Rule | None, rule_id: str, version: str) -> str:
     """Why an award is held: its rule is not confirmed in the version in force on the award's date."""
     status = RULE_STATUS_LABELS.get(rule.status, rule.status) if rule else _("未确认")
@@ -161,13 +176,16 @@ def explain_held(rule: Rule | None, rule_id: str, version: str) -> str:
 
 
 def explain_award(catalog: RuleCatalog, award: Award) -> str:
-    """The note shown next to an award: held reason, cap explanation, or the rule that won under stacking."""
+    """The note shown next to an award: held reason, cap explanation (the cap that made it 0), or the rule that won
+    under stacking."""
     rule = catalog.rule_of(award)
     notes = []
     if award.status == AwardStatus.HELD:
         notes.append(explain_held(rule, award.rule, award.rule_set_version))
     if award.status == AwardStatus.WAIVED and award.waived_by:
         notes.append(_("从优不重复：已按规则 %(rule)s 享受", rule=award.waived_by))
+    if award.status == AwardStatus.NIL:
+        return explain_nil(rule, award.capped_by)
     capped = explain_capped_by(rule, award.capped_by, award.granted_fen)
     if capped:
         notes.append(capped)

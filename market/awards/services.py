@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, User
 from market.accounts.twofactor import require_second_factor
-from market.awards.inputs import ReversalInput
+from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, ReversalInput
 from market.awards.ledger import LedgerTransaction, post_transaction, reverse_transaction
 from market.awards.models import (
     Award,
@@ -30,6 +30,7 @@ from market.awards.models import (
     PolicyStateSnapshot,
     StoredRuleSet,
 )
+from market.awards.permissions import may_read_awards_of
 from market.declared import validate_input
 from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError, ValidationError
 from market.policy import engine
@@ -44,8 +45,9 @@ from market.policy.rules import (
     shipped_rule_set_paths,
 )
 from market.policy.snapshot import state_from_data, state_to_data
-from market.timeutil import utcnow
+from market.timeutil import CHINA_OFFSET, utcnow
 from market.unit_of_work import savepoint
+from market.uploads import store_pdf
 
 audit = logging.getLogger("market.audit")
 SNAPSHOT_ID = 1
@@ -200,11 +202,19 @@ def _payload(event) -> dict:
     return json.loads(json.dumps(data, default=lambda value: value.isoformat() if isinstance(value, dt.date) else str(value)))
 
 
+def stored_status(status: AwardStatus, granted_fen: int) -> AwardStatus:
+    """The status an award line is kept in: a line granted nothing is final (nil) instead of waiting for approval."""
+    if granted_fen == 0 and status in (AwardStatus.PAYABLE, AwardStatus.HELD):
+        return AwardStatus.NIL
+    return status
+
+
 def _store_award(session: Session, record: PolicyEvent, line: engine.Award, day: dt.date, actor: User | None,
                  deal_id: int | None, agreement_id: int | None) -> Award:
     award = Award(policy_event_id=record.id, rule=line.rule, rule_kind=line.kind.value if line.kind else "",
                   rule_set=line.rule_set, rule_set_version=line.version, recipient=line.recipient, payer=line.payer,
-                  computed_fen=line.computed_fen, granted_fen=line.granted_fen, status=AwardStatus(line.status.value),
+                  computed_fen=line.computed_fen, granted_fen=line.granted_fen,
+                  status=stored_status(AwardStatus(line.status.value), line.granted_fen),
                   capped_by=line.capped_by, waived_by=line.waived_by, event_date=day, deal_id=deal_id,
                   agreement_id=agreement_id)
     session.add(award)
@@ -224,7 +234,7 @@ def _release_confirmed_awards(session: Session, actor: User | None) -> None:
         entry = engine.find_rule(rule_sets, award.rule, award.event_date)
         if entry is None or not entry.rule.status.is_payable:
             continue
-        award.status = AwardStatus.PAYABLE
+        award.status = stored_status(AwardStatus.PAYABLE, award.granted_fen)
         if award.granted_fen:
             post_transaction(session, "release", [(f"held:{award.recipient}", -award.granted_fen),
                                                   (f"awarded:{award.recipient}", award.granted_fen)],
@@ -288,21 +298,51 @@ def approve_awards(session: Session, actor: User, award_ids: list[int]) -> tuple
     return approved, refused
 
 
-def pay_award(session: Session, actor: User, award_id: int) -> Award:
-    """Admin records the payout of an approved award: entitled → paid."""
+def pay_award(session: Session, actor: User, award_id: int, *, voucher_reference, paid_on, filename: str | None = None,
+              stream=None, upload_folder: str | None = None) -> Award:
+    """Admin records the payout of an approved award with its voucher (reference, date, optional PDF):
+    entitled → paid."""
     _require_admin(actor)
     require_second_factor(actor)
+    values, errors = validate_input(PayoutInput, {"voucher_reference": voucher_reference, "paid_on": paid_on})
     lock_books(session)
     award = get_award(session, award_id)
     if award.status != AwardStatus.APPROVED:
         raise RuleViolationError(_("只有已审批的奖补可以登记发放。"))
+    approved_on = (award.approved_at + CHINA_OFFSET).date() if award.approved_at else None
+    if values.get("paid_on") and approved_on and values["paid_on"] < approved_on:
+        errors.add("paid_on", _("发放日期不能早于审批日期 %(day)s。", day=approved_on.isoformat()))
+    has_file = stream is not None and bool(filename)
+    if has_file and not upload_folder:
+        raise RuntimeError("pay_award needs the upload folder to store a voucher PDF")
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
+    if has_file:
+        stored = store_pdf(session, filename=filename, stream=stream, upload_folder=upload_folder,
+                           max_bytes=VOUCHER_PDF_MAX_BYTES, field="voucher", default_name="voucher.pdf")
+        award.voucher_stored_name, award.voucher_original_name = stored.stored_name, stored.original_name
     award.status, award.paid_at = AwardStatus.PAID, utcnow()
+    award.voucher_reference, award.paid_on = values["voucher_reference"], values["paid_on"]
     if award.granted_fen:
         post_transaction(session, "payout", [(f"entitled:{award.recipient}", -award.granted_fen),
                                              (f"paid:{award.recipient}", award.granted_fen)],
-                         award_id=award.id, actor_id=actor.id, request_id=_request_id())
+                         memo=_voucher_memo(award), award_id=award.id, actor_id=actor.id, request_id=_request_id())
     session.flush()
-    audit.info("award %s paid by admin_id=%s", award.id, actor.id)
+    audit.info("award %s paid by admin_id=%s voucher=%s", award.id, actor.id, award.voucher_reference)
+    return award
+
+
+def _voucher_memo(award: Award) -> str:
+    """The payout posting's memo: the voucher reference and the payout date."""
+    return f"voucher {award.voucher_reference} {award.paid_on.isoformat()}"
+
+
+def get_voucher(session: Session, actor: User | None, award_id: int) -> Award:
+    """A paid award whose voucher PDF the actor may download (admins and the award's recipient), or NotFoundError."""
+    award = session.get(Award, award_id)
+    if (award is None or not award.voucher_stored_name or actor is None or not actor.is_authenticated
+            or not may_read_awards_of(actor, award.recipient)):
+        raise NotFoundError(_("文件不存在。"))
     return award
 
 

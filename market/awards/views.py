@@ -11,11 +11,13 @@ import openpyxl
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
     send_file,
+    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -32,13 +34,14 @@ from market.awards.forms import (
     AwardActionForm,
     AwardBulkApproveForm,
     AwardFilterForm,
+    AwardPayoutForm,
     AwardReverseForm,
     CalculatorScenario,
     RuleSetUploadForm,
     StartupGrantForm,
 )
 from market.awards.grants import record_startup_grant
-from market.awards.inputs import REVERSAL_REASON_MAX_LENGTH
+from market.awards.inputs import REVERSAL_REASON_MAX_LENGTH, VOUCHER_REFERENCE_MAX_LENGTH
 from market.awards.labels import (
     CAP_SCOPE_DESCRIPTIONS,
     RULE_STATUS_LABELS,
@@ -129,6 +132,7 @@ def awards():
     return render_template("awards/awards.html", form=form, page=page, totals=totals,
                            grand_total=queries.sum_totals(totals), valley_names=valley_names,
                            reason_max_length=REVERSAL_REASON_MAX_LENGTH,
+                           voucher_max_length=VOUCHER_REFERENCE_MAX_LENGTH, payout_form=AwardPayoutForm(),
                            here=request.full_path.rstrip("?"))
 
 
@@ -160,8 +164,32 @@ def approve(award_id: int):
 @admin_required
 @recent_login_required(back="awards.awards")
 def pay(award_id: int):
-    """Record the payout of an approved award (approved → paid)."""
-    return _award_action(award_services.pay_award, award_id, _("奖补 #%(id)s 已登记发放，金额 %(amount)s。"))
+    """Record the payout of an approved award with its voucher (approved → paid)."""
+    form = AwardPayoutForm()
+    upload = form.voucher.data
+    try:
+        with savepoint():
+            award = award_services.pay_award(
+                db.session, current_user, award_id, voucher_reference=form.voucher_reference.data,
+                paid_on=form.paid_on.data, filename=getattr(upload, "filename", None),
+                stream=getattr(upload, "stream", None), upload_folder=current_app.config["UPLOAD_FOLDER"])
+    except ValidationError as error:
+        flash(_("未登记发放：%(why)s", why="；".join(error.fields.values()) or error.message), "error")
+    except RuleViolationError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("奖补 #%(id)s 已登记发放，金额 %(amount)s，付款凭证号 %(ref)s。", id=award.id,
+                amount=format_yuan(award.granted_fen), ref=award.voucher_reference), "success")
+    return _back_to_awards(form.next.data)
+
+
+@bp.route("/awards/<int:award_id>/voucher")
+@login_required
+def voucher(award_id: int):
+    """A payout's voucher PDF, for admins and the award's recipient (its members for an organisation)."""
+    award = award_services.get_voucher(db.session, current_user, award_id)
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], award.voucher_stored_name, as_attachment=True,
+                               download_name=award.voucher_original_name, mimetype="application/pdf")
 
 
 @bp.route("/awards/<int:award_id>/reverse", methods=["POST"])

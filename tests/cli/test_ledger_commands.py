@@ -12,6 +12,7 @@ from market.awards.models import Award, StoredRuleSet
 from market.deals.models import Deal, DealIntermediary, DealStage
 from market.extensions import db
 from market.policy.rules import shipped_rule_set_paths
+from market.timeutil import today_in_china
 from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 WAN = 1_000_000
@@ -34,7 +35,8 @@ def books(make_user, make_organisation, registered_deal, signed_agreement):
     awards += record_startup_grant(db.session, admin, startup.id, granted_on=date(2024, 6, 1),
                                    founders_paid_in_fen=80 * WAN, awarded_fen=100 * WAN)[1]
     award_services.approve_award(db.session, admin, awards[0].id)
-    award_services.pay_award(db.session, admin, awards[0].id)
+    award_services.pay_award(db.session, admin, awards[0].id, voucher_reference="BOC-2025-0001",
+                                   paid_on=today_in_china())
     award_services.approve_award(db.session, admin, awards[1].id)
     award_services.reverse_award(db.session, admin, awards[2].id, "登记错误")
     db.session.commit()

@@ -17,6 +17,7 @@ from market.awards.book_checks import find_book_problems
 from market.awards.models import Award, AwardStatus
 from market.extensions import db
 from market.policy import engine
+from market.timeutil import today_in_china
 from tests.api_requests import bearer
 from tests.faults.keyed import WAN, money_rows, post_keyed
 from tests.payments import member_of
@@ -260,6 +261,9 @@ def test_confirming_a_preorder_payment_failing_at_any_step_leaves_it_unconfirmed
     assert after["policy_events"] == before["policy_events"] + 1
 
 
+PAYOUT = {"voucher_reference": "BOC-2025-0009", "paid_on": today_in_china().isoformat()}
+
+
 @pytest.mark.parametrize("step", [CLAIM, *AWARD_STEPS], ids=step_ids)
 def test_an_award_payout_failing_at_any_step_leaves_nothing_and_the_retry_pays_once(client, approved_award,
                                                                                    monkeypatch, step):
@@ -268,11 +272,11 @@ def test_an_award_payout_failing_at_any_step_leaves_nothing_and_the_retry_pays_o
     before = money_rows()
     injection = Injection(monkeypatch, step)
     try:
-        failed = post_keyed(client, path, headers, None, "fault-payout-1")
+        failed = post_keyed(client, path, headers, PAYOUT, "fault-payout-1")
     finally:
         injection.remove()
     assert_failed_cleanly(failed, injection, before)
-    assert_retries_succeed_once(lambda: post_keyed(client, path, headers, None, "fault-payout-1"), 200, injection)
+    assert_retries_succeed_once(lambda: post_keyed(client, path, headers, PAYOUT, "fault-payout-1"), 200, injection)
     db.session.expire_all()
     assert db.session.get(Award, award_id).status == AwardStatus.PAID
     assert money_rows()["idempotency"] == 1

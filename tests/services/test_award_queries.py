@@ -12,6 +12,7 @@ from market.awards.models import AwardStatus
 from market.awards.permissions import recipient_keys_of
 from market.extensions import db
 from market.policy.rules import load_shipped_rule_set, parse_rule_set
+from market.timeutil import today_in_china
 from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 WAN = 1_000_000
@@ -55,7 +56,8 @@ def test_totals_are_per_valley_and_year_split_by_status(books):
     admin, deal_awards = books["admin"], books["deal_awards"]
     award_services.approve_award(db.session, admin, deal_awards[0].id)
     award_services.approve_award(db.session, admin, deal_awards[1].id)
-    award_services.pay_award(db.session, admin, deal_awards[1].id)
+    award_services.pay_award(db.session, admin, deal_awards[1].id, voucher_reference="BOC-2025-0001",
+                                   paid_on=today_in_china())
     award_services.reverse_award(db.session, admin, deal_awards[5].id, "重复登记")
     totals = {(row.valley_id, row.year): row for row in queries.award_totals(db.session, queries.AwardFilters())}
     assert set(totals) == {("taiyuan", 2025), ("datong", 2025), ("jincheng", 2024)}
@@ -109,7 +111,8 @@ def test_broker_money_is_grouped_per_deal_with_due_held_and_paid(books):
     broker, admin = books["brokers"][0], books["admin"]
     first, second = books["deal_awards"][0], books["deal_awards"][3]
     award_services.approve_award(db.session, admin, first.id)
-    award_services.pay_award(db.session, admin, first.id)
+    award_services.pay_award(db.session, admin, first.id, voucher_reference="BOC-2025-0001",
+                                   paid_on=today_in_china())
     money = queries.list_user_money(db.session, broker)
     assert [group.source.key for group in money.groups] == [("deal", books["deal"].id)]
     assert [row.award.id for row in money.rows] == [first.id, second.id]

@@ -11,6 +11,7 @@ from market.awards.models import Award, AwardStatus
 from market.deals.models import Deal, DealPayment, DealStage
 from market.errors import RuleViolationError, ValidationError
 from market.extensions import db
+from market.timeutil import today_in_china
 from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 YUAN = 100
@@ -116,11 +117,13 @@ def test_approval_and_payout_move_an_award_through_the_accounts(make_registered_
     key = award_services.person_key(brokers[0].id)
     award_services.approve_award(db.session, admin, awards[0].id)
     assert balances(db.session, f"entitled:{key}") == {f"entitled:{key}": 60 * WAN}
-    award_services.pay_award(db.session, admin, awards[0].id)
+    award_services.pay_award(db.session, admin, awards[0].id, voucher_reference="BOC-2025-0001",
+                                   paid_on=today_in_china())
     assert balances(db.session, f"paid:{key}") == {f"paid:{key}": 60 * WAN}
     assert balances(db.session, f"awarded:{key}") == {f"awarded:{key}": 0}
     with pytest.raises(RuleViolationError):
-        award_services.pay_award(db.session, admin, awards[0].id)
+        award_services.pay_award(db.session, admin, awards[0].id, voucher_reference="BOC-2025-0001",
+                                   paid_on=today_in_china())
 
 
 def test_reversing_an_award_appends_mirror_entries(make_registered_deal, make_user):

@@ -3,6 +3,7 @@ resets and recent authentication."""
 import logging
 import time
 from datetime import timedelta
+from functools import partial
 
 import pyotp
 import pytest
@@ -14,7 +15,7 @@ from market.accounts.twofactor import SecondFactorRequiredError
 from market.awards.services import approve_award, pay_award
 from market.errors import PermissionDeniedError, ValidationError
 from market.extensions import db
-from market.timeutil import utcnow
+from market.timeutil import today_in_china, utcnow
 
 
 def count(model, *conditions) -> int:
@@ -78,7 +79,8 @@ def test_a_recovery_code_works_once(app, make_user):
 
 def test_approving_and_paying_awards_need_a_second_factor(app, make_user):
     admin = make_user("admin", second_factor=False)
-    for action in (approve_award, pay_award):
+    payout = partial(pay_award, voucher_reference="BOC-1", paid_on=today_in_china())
+    for action in (approve_award, payout):
         with pytest.raises(SecondFactorRequiredError) as refused:
             action(db.session, admin, 999_999)
         assert refused.value.message.startswith("审批和发放奖补需要先启用两步验证")

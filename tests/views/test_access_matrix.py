@@ -5,6 +5,7 @@ import re
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pyotp
@@ -16,13 +17,15 @@ from market import create_app
 from market.accounts import email_change
 from market.accounts import services as accounts
 from market.accounts.models import ApiToken, ApprovalStatus, SecondFactor, User
+from market.awards import services as award_services
+from market.awards.grants import record_startup_grant
 from market.extensions import db
 from market.listings import services as listings
 from market.listings.vocabulary import ListingKind
 from market.organisations import residency, verification
 from market.seeding import load_reference_data
 from market.taxonomy.services import list_valleys
-from market.timeutil import utcnow
+from market.timeutil import today_in_china, utcnow
 from tests.conftest import ACHIEVEMENT_INPUT, DEMAND_INPUT, PASSWORD
 
 ROLES = ("visitor", "researcher", "enterprise", "broker", "admin", "outsider")
@@ -287,6 +290,8 @@ MATRIX = [
     Route("POST", "/money/awards/approve", admin_only(302)),
     Route("POST", "/money/awards/999999/approve", admin_only(404)),
     Route("POST", "/money/awards/999999/pay", admin_only(404)),
+    Route("GET", "/money/awards/{enterprise_paid_award}/voucher", signed_in(404, enterprise=200, admin=200)),
+    Route("GET", "/money/awards/999999/voucher", signed_in(404)),
     Route("POST", "/money/awards/999999/reverse", admin_only(302)),
     Route("GET", "/money/grants/new", admin_only()),
     Route("POST", "/money/grants/new", admin_only(422)),
@@ -373,6 +378,7 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
     stay = residency.record_residency(session, admin, company.organisation_id, valley="yangquan", since="2024-09-02",
                                       filename="入驻协议.pdf", stream=io.BytesIO(PDF), upload_folder=upload_folder)
     ids = {
+        "enterprise_paid_award": _paid_startup_award(session, admin, company.organisation_id, upload_folder),
         "home_org": home.id,
         "enterprise_org": company.organisation_id,
         "enterprise_verification": submission.id,
@@ -397,6 +403,17 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
     }
     session.commit()
     return {role: person.email for role, person in users.items()}, ids
+
+
+def _paid_startup_award(session, admin, organisation_id: int, upload_folder: str) -> int:
+    """A start-up grant to the matrix enterprise (resident since its residency), approved and paid with a voucher
+    PDF; returns the award's id."""
+    _, awards = record_startup_grant(session, admin, organisation_id, granted_on=date(2024, 10, 1),
+                                     founders_paid_in_fen=50_000_000, awarded_fen=50_000_000)
+    award_services.approve_award(session, admin, awards[0].id)
+    award_services.pay_award(session, admin, awards[0].id, voucher_reference="MATRIX-0001", paid_on=today_in_china(),
+                             filename="付款凭证.pdf", stream=io.BytesIO(PDF), upload_folder=upload_folder)
+    return awards[0].id
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from market.awards.models import (
 )
 from market.extensions import db
 from market.policy.rules import shipped_rule_set_paths
+from market.timeutil import today_in_china
 from tests.conftest import PASSWORD
 from tests.payments import record_and_confirm_deal_payment
 
@@ -141,8 +142,10 @@ def test_recording_a_payout_moves_an_approved_award_to_paid(client, login_as, de
     award = by_rule(world["awards"], "R2")[1]
     admin = login_as("admin")
     award_services.approve_award(db.session, admin, award.id)
-    client.post(f"/money/awards/{award.id}/pay", data={"next": "/money/awards"})
+    client.post(f"/money/awards/{award.id}/pay", data={"next": "/money/awards", "voucher_reference": " BOC-2025-0010 ",
+                                                       "paid_on": today_in_china().isoformat()})
     assert status_of(award.id) == AwardStatus.PAID
+    assert db.session.get(Award, award.id).voucher_reference == "BOC-2025-0010"
     assert balances(db.session, f"paid:{award.recipient}") == {f"paid:{award.recipient}": 48 * 10_000 * 100}
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from market.accounts.models import RecoveryCode, SecondFactor, SecondFactorReset, User, UserSession
 from market.awards.models import AwardStatus
 from market.extensions import db
-from market.timeutil import utcnow
+from market.timeutil import today_in_china, utcnow
 from tests.conftest import PASSWORD
 from tests.views.test_money_views import by_rule, deal_awards, status_of  # noqa: F401  (deal_awards is a fixture)
 
@@ -142,8 +142,8 @@ def _bearer(user, key: str | None = None) -> dict:
 def test_the_api_refuses_approval_and_payout_by_an_admin_without_a_second_factor(client, make_user, deal_awards):  # noqa: F811
     award = by_rule(deal_awards()["awards"], "R2")[0]
     headers = _bearer(make_user("admin", second_factor=False), key="payout-1")
-    for action in ("approve", "pay"):
-        response = client.post(f"/api/v1/awards/{award.id}/{action}", headers=headers)
+    for action, body in (("approve", None), ("pay", {"voucher_reference": "BOC-1", "paid_on": "2025-05-01"})):
+        response = client.post(f"/api/v1/awards/{award.id}/{action}", headers=headers, json=body)
         assert response.status_code == 403, action
         body = response.get_json()
         assert body["error"] == "second_factor_required"
@@ -157,8 +157,9 @@ def test_the_api_lets_an_admin_with_a_second_factor_approve_and_pay_once(client,
     approved = client.post(f"/api/v1/awards/{award.id}/approve", headers=_bearer(admin))
     assert approved.status_code == 200 and approved.get_json()["status"]["code"] == "approved"
     headers = _bearer(admin, key="payout-7")
-    paid = client.post(f"/api/v1/awards/{award.id}/pay", headers=headers)
-    again = client.post(f"/api/v1/awards/{award.id}/pay", headers=headers)
+    voucher = {"voucher_reference": "BOC-2025-0007", "paid_on": today_in_china().isoformat()}
+    paid = client.post(f"/api/v1/awards/{award.id}/pay", headers=headers, json=voucher)
+    again = client.post(f"/api/v1/awards/{award.id}/pay", headers=headers, json=voucher)
     assert paid.status_code == again.status_code == 200
     assert paid.get_data() == again.get_data() and again.headers["Idempotent-Replayed"] == "true"
     assert status_of(award.id) == AwardStatus.PAID
@@ -176,7 +177,8 @@ def test_a_payout_needs_a_login_younger_than_ten_minutes(client, login, make_use
     login(admin)
     assert client.post(f"/money/awards/{award.id}/approve", data={"next": "/money/awards"}).status_code == 302
     _age_login(admin, 11)
-    response = client.post(f"/money/awards/{award.id}/pay", data={"next": "/money/awards?status=approved"})
+    voucher = {"voucher_reference": "BOC-2025-0008", "paid_on": today_in_china().isoformat()}
+    response = client.post(f"/money/awards/{award.id}/pay", data={"next": "/money/awards?status=approved", **voucher})
     assert response.headers["Location"] == "/reauth?next=/money/awards?status%3Dapproved"
     assert status_of(award.id) == AwardStatus.APPROVED
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -186,7 +188,7 @@ def test_a_payout_needs_a_login_younger_than_ten_minutes(client, login, make_use
     confirmed = client.post("/reauth", data={"password": PASSWORD, "code": fresh_code(admin),
                                              "next": "/money/awards?status=approved"})
     assert confirmed.headers["Location"] == "/money/awards?status=approved"
-    assert client.post(f"/money/awards/{award.id}/pay", data={"next": "/money/awards"}).status_code == 302
+    assert client.post(f"/money/awards/{award.id}/pay", data={"next": "/money/awards", **voucher}).status_code == 302
     assert status_of(award.id) == AwardStatus.PAID
 
 
