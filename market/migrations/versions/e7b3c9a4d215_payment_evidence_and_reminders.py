@@ -1,7 +1,7 @@
 """payments carry their evidence PDF (bank receipt or invoice); reminders of pending confirmations are dated
 
 Revision ID: e7b3c9a4d215
-Revises: c4e8a1f27d90
+Revises: d5f1a2b3c4e6
 Create Date: 2026-12-02 18:40:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e7b3c9a4d215'
-down_revision = 'c4e8a1f27d90'
+down_revision = 'd5f1a2b3c4e6'
 branch_labels = None
 depends_on = None
 
