@@ -92,7 +92,7 @@ class AwardFilterForm(MarketForm):
 
 
 class AwardActionForm(MarketForm):
-    """Approve or record a payout (CSRF and where to go back to)."""
+    """Approve an award (CSRF and where to go back to)."""
 
     next = HiddenField()
 

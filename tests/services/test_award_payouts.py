@@ -11,6 +11,7 @@ from market.awards import queries
 from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, VOUCHER_REFERENCE_MAX_LENGTH
+from market.awards.labels import award_status_label
 from market.awards.ledger import LedgerTransaction, balances
 from market.awards.models import Award, AwardStatus
 from market.errors import NotFoundError, RuleViolationError, ValidationError
@@ -179,6 +180,5 @@ def test_an_award_capped_to_zero_is_nil_and_names_the_cap(make_registered_deal, 
     assert "nil" not in note
 
 
-def test_a_nil_award_is_labelled_as_earning_nothing(granted_startup):
-    from market.awards.labels import award_status_label
+def test_a_nil_award_is_labelled_as_earning_nothing():
     assert award_status_label(AwardStatus.NIL) == "核定为零"
