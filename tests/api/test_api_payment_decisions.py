@@ -5,6 +5,7 @@ import pytest
 
 from market.api.openapi import openapi_document
 from market.confirmations.models import FactStatus
+from tests.api.test_api_payment_evidence import upload_evidence
 from tests.api.test_api_payments_idempotency import (  # noqa: F401  (deal_people is a fixture)
     PROCEEDS,
     deal_path,
@@ -17,7 +18,6 @@ from tests.api.test_api_payments_idempotency import (  # noqa: F401  (deal_peopl
     transferee_of,
 )
 from tests.api_requests import bearer, schema_validator
-from tests.api.test_api_payment_evidence import upload_evidence
 from tests.payments import member_of
 
 WAN = 1_000_000

@@ -95,7 +95,7 @@ def test_a_preorder_payment_recorded_with_its_invoice_is_downloaded_by_the_selle
 
 
 def test_a_preorder_payment_without_evidence_has_nothing_to_download(app, signed_agreement):
-    agreement, seller = signed_agreement
+    agreement, _seller = signed_agreement
     buyer_user = member_of(agreement.buyer_id)
     buyer = client_for(app, buyer_user)
     flashed_after(buyer, buyer.post(f"/contracts/{agreement.id}/payments", data={
