@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.deals.labels import TERMS_ROLE_LABELS
 from market.deals.models import Deal, DealStage, DealTermsConsent, TermsRole
-from market.deals.permissions import TermsSeat, missing_terms_seats, seats_held, terms_locked
+from market.deals.permissions import TermsSeat, missing_terms_seats, seats_held, terms_locked, terms_seats
 from market.errors import InvalidStateError
 
 audit = logging.getLogger("market.audit")
@@ -30,6 +30,20 @@ def seat_name(session: Session, seat: TermsSeat) -> str:
         return str(TERMS_ROLE_LABELS[role])
     person = session.get(User, user_id)
     return _("中介服务人员%(name)s", name=person.name if person is not None else f"#{user_id}")
+
+
+def acceptances(deal: Deal) -> list[tuple[TermsSeat, DealTermsConsent | None]]:
+    """Each seat the current terms need with its acceptance of the current version (None: still to accept)."""
+    current = {}
+    for consent in deal.terms_consents:
+        if consent.terms_version == deal.terms_version:
+            current[(consent.role, consent.user_id if consent.role == TermsRole.INTERMEDIARY else None)] = consent
+    return [(seat, current.get(seat)) for seat in terms_seats(deal)]
+
+
+def acceptance_rows(session: Session, deal: Deal) -> list[tuple[str, DealTermsConsent | None]]:
+    """The acceptances as the deal page lists them: the seat's name and its acceptance."""
+    return [(seat_name(session, seat), consent) for seat, consent in acceptances(deal)]
 
 
 def require_terms_accepted(session: Session, deal: Deal) -> None:
