@@ -407,12 +407,15 @@ def make_deal(deal_world):
     ago, registered 4 days ago, paid today. A PERFORMANCE deal has half its value paid unless `paid_fen` says how
     much; a TERMINATED deal is ended from `terminated_from`; a COMPLETED one is closed by its transferor with a note.
     A given `signed_on` moves the notice to the 20 days before it; `agent` is the agent organisation. A university's or
-    institute's deal records `inventor_share_bp` (70% unless told; None leaves it unrecorded)."""
+    institute's deal records `inventor_share_bp` (70% unless told; None leaves it unrecorded). Both parties and the
+    named intermediaries accept the terms unless `terms_accepted` is false (a deal that reaches the notice needs it)."""
     from market.deals import recording as deal_recording
     from market.deals.bids import accept_bid, place_bid
     from market.deals.brokers import accept_broker_request, invite_broker
     from market.deals.intermediaries import record_intermediary_exception, set_intermediaries
+    from market.deals.permissions import may_accept_terms
     from market.deals.pipeline import (
+        accept_terms,
         advance_deal,
         complete_deal,
         register_deal,
@@ -424,12 +427,20 @@ def make_deal(deal_world):
 
     numbers = iter(range(1, 10_000))
 
+    def accept_all_terms(session, deal_id: int, owner: User, buyer: User) -> None:
+        """Both parties and every named intermediary accept the current terms (those who have not yet)."""
+        deal = session.get(Deal, deal_id)
+        people = [owner, buyer] + [row.user for row in deal.intermediaries]
+        for person in people:
+            if may_accept_terms(person, deal):
+                accept_terms(session, person, deal_id, deal.terms_version)
+
     def make(stage=DealStage.INTENT, *, achievement=None, buyer: User | None = None, broker=_UNSET,
              amount_fen: int = 100 * WAN, agreed_amount_fen=_UNSET, mode=_UNSET, intermediaries=(),
              reward_rate_bp: int = 0, intermediary_exception: str | None = None, notice_starts_on: date | None = None,
              signed_on: date | None = None, registration_number: str | None = None, registered_on: date | None = None,
              paid_fen: int | None = None, terminated_from=DealStage.INTENT, agent=None,
-             inventor_share_bp: int | None = 7000) -> Deal:
+             inventor_share_bp: int | None = 7000, terms_accepted: bool = True) -> Deal:
         stage = DealStage(stage)
         achievement = achievement or deal_world.achievement
         owner, buyer = achievement.submitter, buyer or deal_world.buyer
@@ -454,6 +465,8 @@ def make_deal(deal_world):
             set_intermediaries(session, owner, deal_id, reward_rate_bp=reward_rate_bp,
                                people=[(str(person.id), share) for person, share in intermediaries],
                                agent_organisation_id=agent.id if agent is not None else None)
+        if terms_accepted:
+            accept_all_terms(session, deal_id, owner, buyer)
         reach = PIPELINE.index(terminated_from if stage == DealStage.TERMINATED else stage)
 
         def reaches(step: DealStage) -> bool:

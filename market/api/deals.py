@@ -14,9 +14,10 @@ from market.api.serializers import coded, iso
 from market.api.views import bp
 from market.deals import bids as deal_bids
 from market.deals import pipeline as deal_pipeline
+from market.deals import terms as deal_terms
 from market.deals.board import deal_awards, deal_events, deal_payments
 from market.deals.brokers import pending_broker_requests
-from market.deals.inputs import BidAcceptInput, BidRoundInput, TermsInput
+from market.deals.inputs import BidAcceptInput, BidRoundInput, NoticeWithdrawalInput, TermsAcceptanceInput, TermsInput
 from market.deals.labels import (
     BID_STATUS_LABELS,
     BROKER_REQUEST_KIND_LABELS,
@@ -40,6 +41,7 @@ from market.deals.permissions import (
     deal_roles,
     may_see_broker_request,
     permissions,
+    terms_locked,
     visible_bids,
     visible_deals,
 )
@@ -164,10 +166,21 @@ def deal_detail_json(session: Session, deal: Deal, actor: User) -> dict:
                       "actor": money.person_json(event.actor)} for event in deal_events(session, deal)],
         "broker_requests": [broker_request_json(request, deal, actor) for request in pending_broker_requests(deal)
                             if may_see_broker_request(actor, deal, request)],
+        "terms": terms_json(session, deal),
         "may": {name: (str(value) if name == "advance_to" and value is not None else value)
                 for name, value in vars(allowed).items()},
     })
     return data
+
+
+def terms_json(session: Session, deal: Deal) -> dict:
+    """The current version of the terms and, for each side that must accept it, who accepted and when."""
+    return {"version": deal.terms_version, "locked": terms_locked(deal),
+            "acceptances": [{"role": str(role), "intermediary": money.person_json(session.get(User, user_id))
+                             if user_id is not None else None,
+                             "accepted_by": money.person_json(consent.user) if consent else None,
+                             "accepted_at": iso(consent.at) if consent else None}
+                            for (role, user_id), consent in deal_terms.acceptances(deal)]}
 
 
 # ---------------------------------------------------------------- reads
@@ -366,6 +379,30 @@ def update_deal_terms(deal_id: int):
     money.refuse_shape(json_schema(TermsInput), data)
     deal_pipeline.update_terms(db.session, actor, deal_id, agreed_amount_fen=data.get("agreed_amount_fen"),
                                mode=data.get("mode"), inventor_share_bp=data.get("inventor_share"))
+    db.session.expire_all()
+    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+
+
+@bp.post("/deals/<int:deal_id>/terms/accept")
+def accept_deal_terms(deal_id: int):
+    """Accept the version of the terms the caller was shown; the same rules as the deal page."""
+    actor = require_token_user(db.session, request)
+    data = money.read_body()
+    deal_pipeline.get_deal(db.session, actor, deal_id)
+    money.refuse_shape(json_schema(TermsAcceptanceInput), data)
+    deal_pipeline.accept_terms(db.session, actor, deal_id, data.get("version"))
+    db.session.expire_all()
+    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+
+
+@bp.post("/deals/<int:deal_id>/notice/withdraw")
+def withdraw_deal_notice(deal_id: int):
+    """A party takes the notice down with a reason; the same rules as the deal page."""
+    actor = require_token_user(db.session, request)
+    data = money.read_body()
+    deal_pipeline.get_deal(db.session, actor, deal_id)
+    money.refuse_shape(json_schema(NoticeWithdrawalInput), data)
+    deal_pipeline.withdraw_notice(db.session, actor, deal_id, reason=data.get("reason"))
     db.session.expire_all()
     return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
 

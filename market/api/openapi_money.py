@@ -25,10 +25,12 @@ from market.deals.inputs import (
     BrokerDeclineInput,
     BrokerInvitationInput,
     BrokerRemovalInput,
+    NoticeWithdrawalInput,
+    TermsAcceptanceInput,
     TermsInput,
 )
 from market.deals.labels import EVENT_LABELS
-from market.deals.models import BidSide, BidStatus, BrokerRequestKind, BrokerRequestStatus, DealStage
+from market.deals.models import BidSide, BidStatus, BrokerRequestKind, BrokerRequestStatus, DealStage, TermsRole
 from market.deals.permissions import PARTY_SIDES, BrokerRequestActions, DealPermissions
 from market.declared import EmptyInput, components_of, json_schema
 from market.listings.queries import MAX_PER_PAGE
@@ -266,6 +268,19 @@ _DETAIL_PROPERTIES = {
                        "actor": _nullable(_ref("Party"))}}},
     "broker_requests": {"type": "array", "items": _ref("BrokerRequest"),
                         "description": "待确认的经纪人邀请、申请和推荐（交易双方和平台看到全部，经纪人看到与本人有关的）。"},
+    "terms": {"type": "object", "additionalProperties": False, "required": ["version", "locked", "acceptances"],
+              "description": "交易条件的当前版本及各方确认情况：任何一项条件变更都产生新版本，此前的确认随之失效；"
+                             "转让方、受让方和每位指名的中介服务人员（就其分成）都确认当前版本后才能开始公示。",
+              "properties": {
+                  "version": {"type": "integer", "minimum": 1},
+                  "locked": {"type": "boolean", "description": "公示开始至签约期间交易条件锁定。"},
+                  "acceptances": {"type": "array", "items": {
+                      "type": "object", "additionalProperties": False,
+                      "required": ["role", "intermediary", "accepted_by", "accepted_at"],
+                      "properties": {"role": {"type": "string", "enum": _values(TermsRole)},
+                                     "intermediary": _nullable(_ref("Party")),
+                                     "accepted_by": _nullable(_ref("Party")),
+                                     "accepted_at": _TIMESTAMP}}}}},
     "may": {"type": "object", "additionalProperties": False, "required": list(_PERMISSIONS),
             "properties": _PERMISSIONS, "description": "调用者现在可以做的操作（与项目页面相同）。"},
 }
@@ -532,8 +547,29 @@ PATHS = {
             {"200": _json(_ref("DealDetail"), "修改后的项目。"),
              **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DealUnprocessable")},
             requestBody=_body("TermsInput"),
-            description="与项目页面调用同一服务：交易双方或项目经纪人在公示前修改；省略的字段为未定。转让方为高校或"
+            description="与项目页面调用同一服务：交易双方或项目经纪人在公示前修改（公示开始至签约期间锁定，为 409），"
+                        "每次变更产生新版本，须各方重新确认；省略的字段为未定。转让方为高校或"
                         "科研院所时须在公示前填写发明人收益比例，低于法定下限的拒绝。"),
+    },
+    f"{API_PREFIX}/deals/{{deal_id}}/terms/accept": {
+        "parameters": [_id("deal_id")],
+        "post": _operation(
+            "accept_deal_terms", "确认当前版本的交易条件", "deals",
+            {"200": _json(_ref("DealDetail"), "确认后的项目。"),
+             **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DealUnprocessable")},
+            requestBody=_body("TermsAcceptanceInput"),
+            description="转让方、受让方的成员为本方确认，指名的中介服务人员为本人分成确认；version 须为调用者看到的"
+                        "当前版本（项目详情 terms.version），条件已变更时为 409，须查看新条件后再确认。修改条件的交易一方"
+                        "成员视为本方已确认，项目经纪人修改的不代任何一方确认。公示开始后不再确认。"),
+    },
+    f"{API_PREFIX}/deals/{{deal_id}}/notice/withdraw": {
+        "parameters": [_id("deal_id")],
+        "post": _operation(
+            "withdraw_deal_notice", "撤回公示（公示 → 协议定价）", "deals",
+            {"200": _json(_ref("DealDetail"), "撤回公示后的项目。"),
+             **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DealUnprocessable")},
+            requestBody=_body("NoticeWithdrawalInput"),
+            description="仅限交易双方机构的成员，须填写原因（告知各相关方）。撤回后可修改交易条件，经各方确认后重新公示。"),
     },
     f"{API_PREFIX}/deals/{{deal_id}}/payments": _payments(
         "deal", "deal_id", "回款", "回款由成果转让方、受让方的成员或项目经纪人登记（平台管理员不登记）；"),
@@ -589,8 +625,9 @@ def add_deals_and_money(document: dict) -> dict:
     """Add the bid, deal, payment and award operations to the API document."""
     document["paths"].update(PATHS)
     document["components"]["schemas"].update(SCHEMAS)
-    document["components"]["schemas"].update(components_of(PaymentInput, PayoutInput, DecisionInput, BidRoundInput, BidAcceptInput,
-                                                             TermsInput, EmptyInput, BrokerInvitationInput,
+    document["components"]["schemas"].update(components_of(PaymentInput, PayoutInput, DecisionInput, BidRoundInput,
+                                                             BidAcceptInput, TermsInput, TermsAcceptanceInput,
+                                                             NoticeWithdrawalInput, EmptyInput, BrokerInvitationInput,
                                                              BrokerDeclineInput, BrokerRemovalInput))
     document["components"]["responses"].update(
         {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}

@@ -55,10 +55,13 @@ FACTS: tuple[Fact, ...] = (
     Fact(FactKind.EARLY_STAGES, "moves 意向 → 洽谈 → 协议定价", "either party or the deal's accepted broker",
          "– (all are told)", {}, True),
     Fact(FactKind.DEAL_TERMS, "terms: price, mode, reward rate, intermediaries and shares, agent, 佣金",
-         "a party or the broker", "the transferor and the transferee; each named intermediary for their share", {},
-         False),
+         "a party or the broker (each change is a new version that voids earlier acceptances)",
+         "the transferor and the transferee (a party member's own change counts for his side, the broker's for neither "
+         "party); each named intermediary for their share", {}, True),
     Fact(FactKind.NOTICE, "start of 公示 (terms then lock; a change needs a new notice)",
-         "a party or the broker, once terms are accepted", "the other party", {}, False),
+         "a party or the broker, once terms are accepted",
+         "– (both parties and every named intermediary accepted the noticed version; a party may withdraw the "
+         "notice with a reason, which reopens the terms)", {}, True),
     Fact(FactKind.SIGNING, "signing (date, amount = the noticed amount)", "the transferor or the broker",
          "the transferee", {}, False),
     Fact(FactKind.REGISTRATION, "technology contract registration (number, date, certificate PDF)",

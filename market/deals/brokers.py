@@ -24,7 +24,7 @@ from market.deals.permissions import (
     pending_broker_ids,
 )
 from market.deals.pipeline import get_deal
-from market.deals.recording import deal_link, raise_if_errors, record_step
+from market.deals.recording import deal_link, lock_deal, raise_if_errors, record_step
 from market.declared import validate_input
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError
 from market.notifications.services import notify
@@ -57,13 +57,7 @@ def pending_broker_requests(deal: Deal) -> list[DealBrokerRequest]:
 def _locked_deal(session: Session, actor: User, deal_id: int) -> Deal:
     """The deal, its row locked so that answers on the same deal run one after another (on SQLite a write takes the
     database's write lock, as `awards.services.lock_books` does)."""
-    deal = get_deal(session, actor, deal_id)
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Deal).where(Deal.id == deal.id).values(updated_at=utcnow())
-                        .execution_options(synchronize_session=False))
-    else:
-        session.execute(select(Deal.id).where(Deal.id == deal.id).with_for_update())
-    session.refresh(deal)
+    deal = lock_deal(session, get_deal(session, actor, deal_id))
     session.expire(deal, ["broker_requests"])
     return deal
 

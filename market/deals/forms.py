@@ -18,10 +18,12 @@ from market.deals.inputs import (
     ExceptionInput,
     IntermediariesInput,
     NoticeInput,
+    NoticeWithdrawalInput,
     RegistrationInput,
     ResponseInput,
     SigningInput,
     TerminationInput,
+    TermsAcceptanceInput,
     TermsInput,
 )
 from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTICE_DAYS, MAX_PROPOSAL_CHARS
@@ -173,6 +175,28 @@ class CompleteForm(DeclaredForm):
     def declared_input(self):
         """The completion input of the deal pipeline."""
         return CompletionInput
+
+
+class TermsAcceptanceForm(DeclaredForm):
+    """Accept the version of the terms the page showed."""
+
+    version = HiddenField()
+    input_says_missing = True
+
+    def declared_input(self):
+        """The terms acceptance input of the deal pipeline."""
+        return TermsAcceptanceInput
+
+
+class NoticeWithdrawalForm(DeclaredForm):
+    """Take the public notice down with a reason."""
+
+    reason = TextAreaField(_l("撤回原因"))
+    input_says_missing = True
+
+    def declared_input(self):
+        """The notice withdrawal input of the deal pipeline."""
+        return NoticeWithdrawalInput
 
 
 class TerminateForm(DeclaredForm):

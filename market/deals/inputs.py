@@ -90,6 +90,16 @@ def clean_reason(errors: FieldErrors, name: str, value) -> str:
     return clean_required_text(errors, name, value, max_len=MAX_REASON_CHARS, missing=_("请填写终止原因。"))
 
 
+def clean_notice_withdrawal_reason(errors: FieldErrors, name: str, value) -> str:
+    """The written reason for taking a notice down (required; everyone involved is told)."""
+    return clean_required_text(errors, name, value, max_len=MAX_REASON_CHARS, missing=_("请填写撤回公示的原因。"))
+
+
+def clean_terms_version(errors: FieldErrors, name: str, value) -> int | None:
+    """The number of the terms version being accepted (the one the person was shown)."""
+    return clean_int(errors, name, value, low=1, high=MAX_ROUND_NUMBER, required=True)
+
+
 def clean_round_number(errors: FieldErrors, name: str, value) -> int | None:
     """The number of the bid round being accepted."""
     return clean_int(errors, name, value, low=1, high=MAX_ROUND_NUMBER, required=True)
@@ -168,6 +178,20 @@ class TerminationInput(DeclaredInput):
     """Ending a deal."""
 
     reason: Annotated[str, Field(max_length=MAX_REASON_CHARS, description="终止原因，必填。"), cleaned_by(clean_reason)]
+
+
+class TermsAcceptanceInput(DeclaredInput):
+    """Accepting a version of a deal's terms."""
+
+    version: Annotated[int, Field(ge=1, le=MAX_ROUND_NUMBER, description="所确认的交易条件版本号（页面显示的版本）。"),
+                       cleaned_by(clean_terms_version)]
+
+
+class NoticeWithdrawalInput(DeclaredInput):
+    """Taking a public notice down so the terms may change."""
+
+    reason: Annotated[str, Field(max_length=MAX_REASON_CHARS, description="撤回公示的原因，必填，会告知各相关方。"),
+                      cleaned_by(clean_notice_withdrawal_reason)]
 
 
 STAGE_INPUTS: dict[DealStage, type[DeclaredInput]] = {

@@ -13,10 +13,11 @@ from market.accounts.models import (
     User,
 )
 from market.awards import services as award_services
-from market.deals import payments, policy_limits
+from market.deals import payments, policy_limits, terms
 from market.deals.inputs import INTERMEDIARY_ROWS, ExceptionInput, IntermediariesInput
 from market.deals.limits import (
     BEFORE_REGISTRATION,
+    EDITABLE_TERMS_STAGES,
     MAX_INTERMEDIARIES_PER_ACHIEVEMENT,
     MAX_INTERMEDIARY_ROWS,
 )
@@ -25,8 +26,8 @@ from market.deals.models import (
     DealIntermediary,
 )
 from market.deals.permissions import EDITORS, deal_roles
-from market.deals.pipeline import get_deal
-from market.deals.recording import raise_if_errors, record_step
+from market.deals.pipeline import get_deal, terms_changed_title
+from market.deals.recording import lock_deal, raise_if_errors, record_step
 from market.declared import validate_input
 from market.errors import (
     InvalidStateError,
@@ -73,15 +74,17 @@ def _numbered_rows(people) -> dict | None:
 
 def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, reward_rate_bp,
                        agent_organisation_id=None) -> Deal:
-    """Name up to three intermediaries with shares, the reward rate (at most the maximum of the rule set in force on
-    the signing date, or today before signing) and the agent; at most three distinct people per achievement over all
-    its deals unless an admin recorded an exception (checked under the money lock)."""
+    """Name up to three intermediaries with shares, the reward rate (at most the maximum of the rule set in force
+    today) and the agent, until the notice starts; at most three distinct people per achievement over all its deals
+    unless an admin recorded an exception (checked under the money lock). A change makes a new version of the terms."""
     award_services.lock_books(session)
     with savepoint(session):
         deal = get_deal(session, actor, deal_id)
         if not EDITORS & deal_roles(actor, deal):
             raise PermissionDeniedError(_("只有项目双方或项目经纪人可以修改中介服务信息。"))
-        if deal.stage not in BEFORE_REGISTRATION:
+        lock_deal(session, deal)
+        terms.refuse_if_locked(deal)
+        if deal.stage not in EDITABLE_TERMS_STAGES:
             raise InvalidStateError(_("技术合同登记后不能再修改中介服务信息。"))
         rows = _numbered_rows(people)
         values, errors = validate_input(IntermediariesInput, {**(rows or {}), "reward_rate": reward_rate_bp,
@@ -114,6 +117,10 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
                         "确有需要的，请平台运营人员记录例外原因后再添加。",
                         n=MAX_INTERMEDIARIES_PER_ACHIEVEMENT, k=len(others))
             raise RuleViolationError(message, {f"intermediary_{newcomers[0]}": message})
+        before = ([(row.user_id, row.share_bp) for row in deal.intermediaries], deal.reward_rate_bp,
+                  deal.agent_organisation_id)
+        if before == ([(person_id, share) for _index, person_id, share in rows], rate, agent_id):
+            return deal
         deal.intermediaries.clear()
         session.flush()
         deal.intermediaries = [DealIntermediary(user_id=person_id, share_bp=share, position=index)
@@ -121,9 +128,12 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
         deal.reward_rate_bp = rate
         deal.agent_organisation_id = agent_id
         session.flush()
+        version = terms.new_terms_version(session, deal, actor)
         names = "、".join(f"{session.get(User, person_id).name} {rate_number(share)}%" for _index, person_id, share in rows)
         record_step(session, deal, actor, "intermediaries", deal.stage,
-                note=_("%(people)s；奖励比例 %(rate)s%%", people=names or _("无"), rate=rate_number(rate)))
+                    note=_("第 %(n)s 版：%(people)s；奖励比例 %(rate)s%%", n=version, people=names or _("无"),
+                           rate=rate_number(rate)),
+                    notify_title=terms_changed_title(deal))
         session.flush()
     return deal
 

@@ -9,6 +9,7 @@ from market.deals.models import (
     BrokerRequestStatus,
     DealStage,
     ResponseStatus,
+    TermsRole,
 )
 
 audit = logging.getLogger("market.audit")
@@ -29,7 +30,9 @@ EVENT_LABELS = {
     "opened": _l("项目创建"),
     "stage": _l("阶段变更"),
     "terms": _l("修改交易条件"),
+    "terms_accepted": _l("确认交易条件"),
     "notice": _l("开始公示"),
+    "notice_withdrawn": _l("撤回公示"),
     "signed": _l("签约"),
     "registered": _l("技术合同登记"),
     "payment_recorded": _l("登记回款（待确认）"),
@@ -43,6 +46,12 @@ EVENT_LABELS = {
     "exception": _l("记录中介人数例外"),
     "broker": _l("经纪人变更"),
     "broker_request": _l("经纪人邀请与申请"),
+}
+
+TERMS_ROLE_LABELS = {
+    TermsRole.TRANSFEROR: _l("转让方"),
+    TermsRole.TRANSFEREE: _l("受让方"),
+    TermsRole.INTERMEDIARY: _l("中介服务人员"),
 }
 
 BROKER_REQUEST_KIND_LABELS = {

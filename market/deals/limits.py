@@ -23,5 +23,7 @@ REGISTRATION_NUMBER_MAX_LENGTH = 60
 REGISTRATION_NUMBER = re.compile(
     rf"[A-Z0-9][A-Z0-9-]{{{REGISTRATION_NUMBER_MIN_LENGTH - 1},{REGISTRATION_NUMBER_MAX_LENGTH - 1}}}", re.ASCII)
 EDITABLE_TERMS_STAGES = (DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING)
+TERMS_LOCKED_STAGES = (DealStage.NOTICE, DealStage.SIGNED)
+"""From the notice to signing the terms stand as noticed (withdrawing the notice reopens them)."""
 BEFORE_REGISTRATION = (DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING, DealStage.NOTICE, DealStage.SIGNED)
 BOARD_STAGES = PIPELINE + [DealStage.TERMINATED]

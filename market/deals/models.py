@@ -9,6 +9,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -144,6 +145,7 @@ class Deal(db.Model):
                         name="inventor_share_range"),
         CheckConstraint(f"paid_fen {MONEY_RANGE}", name="paid_range"),
         CheckConstraint("agreed_amount_fen IS NULL OR paid_fen <= agreed_amount_fen", name="paid_within_value"),
+        CheckConstraint("terms_version >= 1", name="terms_version_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,6 +171,8 @@ class Deal(db.Model):
     registration_number: Mapped[str | None] = mapped_column(String(60), unique=True)
     registered_on: Mapped[date | None]
     paid_fen: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    terms_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    """The number of the current terms; every change of a term adds one and voids the acceptances of earlier ones."""
     intermediary_exception: Mapped[str] = mapped_column(Text, default="")
     termination_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -185,6 +189,8 @@ class Deal(db.Model):
                                                                      cascade="all, delete-orphan")
     broker_requests: Mapped[list["DealBrokerRequest"]] = relationship(order_by="DealBrokerRequest.id",
                                                                       back_populates="deal")
+    terms_consents: Mapped[list["DealTermsConsent"]] = relationship(order_by="DealTermsConsent.id",
+                                                                    viewonly=True)
 
     def advance_to(self, target: DealStage) -> DealStage:
         """Move one step along the pipeline (or terminate from any open stage)."""
@@ -197,6 +203,15 @@ class Deal(db.Model):
         if target not in PIPELINE or PIPELINE.index(target) != PIPELINE.index(previous) + 1:
             raise InvalidStateError(f"deal {self.id} cannot move from {previous} to {target}")
         self.stage = target
+        return previous
+
+    def withdraw_notice(self) -> DealStage:
+        """Take the public notice down: back to pricing, with no notice dates."""
+        previous = self.stage
+        if previous != DealStage.NOTICE:
+            raise InvalidStateError(f"deal {self.id} is not in its notice")
+        self.stage = DealStage.PRICING
+        self.notice_starts_on = self.notice_ends_on = None
         return previous
 
     @property
@@ -219,6 +234,37 @@ class DealIntermediary(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     share_bp: Mapped[int]
     position: Mapped[int] = mapped_column(default=0)
+
+    user = relationship("User")
+
+
+class TermsRole(StrEnum):
+    """The capacity in which someone accepts a deal's terms."""
+
+    TRANSFEROR = "transferor"
+    TRANSFEREE = "transferee"
+    INTERMEDIARY = "intermediary"
+
+
+class DealTermsConsent(db.Model):
+    """One acceptance of one version of a deal's terms: a member for the transferor or the transferee, or a named
+    intermediary for his share."""
+
+    __tablename__ = "deal_terms_consents"
+    __table_args__ = (
+        UniqueConstraint("deal_id", "terms_version", "role", "user_id", name="one_acceptance_per_person"),
+        CheckConstraint("role IN ('transferor', 'transferee', 'intermediary')", name="role_known"),
+        CheckConstraint("terms_version >= 1", name="version_positive"),
+        Index("one_acceptance_per_party", "deal_id", "terms_version", "role", unique=True,
+              sqlite_where=text("role <> 'intermediary'"), postgresql_where=text("role <> 'intermediary'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    terms_version: Mapped[int]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[TermsRole] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user = relationship("User")
 

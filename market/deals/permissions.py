@@ -9,7 +9,7 @@ from market.accounts.models import Role, User
 from market.achievements.models import Achievement
 from market.confirmations.services import recording_role
 from market.confirmations.table import FactKind, FactRole
-from market.deals.limits import BEFORE_REGISTRATION, EDITABLE_TERMS_STAGES
+from market.deals.limits import BEFORE_REGISTRATION, EDITABLE_TERMS_STAGES, TERMS_LOCKED_STAGES
 from market.deals.models import (
     PIPELINE,
     Bid,
@@ -20,6 +20,7 @@ from market.deals.models import (
     DealIntermediary,
     DealStage,
     DemandResponse,
+    TermsRole,
 )
 from market.demands.models import Demand
 from market.security import is_member_of
@@ -38,7 +39,10 @@ MOVERS = {
 """Who may move a deal into each stage (performance is reached by the first payment only)."""
 
 EDITORS = {"party", "broker"}
-"""Who may change a deal's terms and its intermediaries before registration."""
+"""Who may change a deal's terms and its intermediaries until the notice starts."""
+
+TermsSeat = tuple[TermsRole, int | None]
+"""Someone whose acceptance the terms need: a party (no person: any member may accept for it) or a named intermediary."""
 
 PAYABLE_STAGES = (DealStage.REGISTERED, DealStage.PERFORMANCE)
 """Stages in which proceeds are recorded."""
@@ -196,6 +200,8 @@ class DealPermissions:
     complete: bool = False
     terminate: bool = False
     edit_intermediaries: bool = False
+    accept_terms: bool = False
+    withdraw_notice: bool = False
     record_exception: bool = False
     ask_broker: bool = False
     invite_broker: bool = False
@@ -224,7 +230,9 @@ def permissions(user: User | None, deal: Deal) -> DealPermissions:
     allowed.register = step == DealStage.REGISTERED and may_move(user, deal, step)
     allowed.complete = step == DealStage.COMPLETED and may_move(user, deal, step)
     allowed.terminate = may_move(user, deal, DealStage.TERMINATED)
-    allowed.edit_intermediaries = deal.stage in BEFORE_REGISTRATION and bool(EDITORS & roles)
+    allowed.edit_intermediaries = deal.stage in EDITABLE_TERMS_STAGES and bool(EDITORS & roles)
+    allowed.accept_terms = may_accept_terms(user, deal)
+    allowed.withdraw_notice = deal.stage == DealStage.NOTICE and "party" in roles
     allowed.record_exception = deal.stage in BEFORE_REGISTRATION and "admin" in roles
     without_broker = deal.broker_id is None
     allowed.ask_broker = (without_broker and "platform_broker" in roles and "party" not in roles
@@ -235,6 +243,54 @@ def permissions(user: User | None, deal: Deal) -> DealPermissions:
     allowed.record_payment = (deal.stage in PAYABLE_STAGES and user is not None
                               and may_record_payment(user, deal))
     return allowed
+
+
+# ---------------------------------------------------------------- consent to the terms
+
+
+def terms_seats(deal: Deal) -> list[TermsSeat]:
+    """Whose acceptance the current terms need: both parties and each named intermediary (for his share)."""
+    return [(TermsRole.TRANSFEROR, None), (TermsRole.TRANSFEREE, None)] + [
+        (TermsRole.INTERMEDIARY, row.user_id) for row in deal.intermediaries]
+
+
+def accepted_terms_seats(deal: Deal) -> set[TermsSeat]:
+    """The seats that accepted the current version of the terms."""
+    return {(TermsRole(consent.role), consent.user_id if consent.role == TermsRole.INTERMEDIARY else None)
+            for consent in deal.terms_consents if consent.terms_version == deal.terms_version}
+
+
+def missing_terms_seats(deal: Deal) -> list[TermsSeat]:
+    """The seats that must still accept the current version, in the order the page shows them."""
+    accepted = accepted_terms_seats(deal)
+    return [seat for seat in terms_seats(deal) if seat not in accepted]
+
+
+def seats_held(user: User | None, deal: Deal) -> list[TermsSeat]:
+    """The seats the user accepts for: his party (as its approved member) and his own share as a named intermediary."""
+    roles = deal_roles(user, deal)
+    if not roles:
+        return []
+    return [seat for seat in terms_seats(deal)
+            if (seat[1] is None and seat[0] in roles) or (seat[1] is not None and seat[1] == user.id)]
+
+
+def seats_to_accept(user: User | None, deal: Deal) -> list[TermsSeat]:
+    """The seats the user may accept the current terms for now (before the notice, not yet accepted)."""
+    if user is None or not deal.is_open or deal.stage not in EDITABLE_TERMS_STAGES:
+        return []
+    missing = set(missing_terms_seats(deal))
+    return [seat for seat in seats_held(user, deal) if seat in missing]
+
+
+def may_accept_terms(user: User | None, deal: Deal) -> bool:
+    """Whether the user still has to accept the current terms."""
+    return bool(seats_to_accept(user, deal))
+
+
+def terms_locked(deal: Deal) -> bool:
+    """Whether the terms stand as noticed (from the notice to signing)."""
+    return deal.stage in TERMS_LOCKED_STAGES
 
 
 # ---------------------------------------------------------------- brokers joining a deal

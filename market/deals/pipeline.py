@@ -12,13 +12,15 @@ from market.accounts.models import (
 from market.awards import services as award_services
 from market.awards.models import Award
 from market.confirmations.models import STATUS_LABELS
-from market.deals import payments, policy_limits, recording
+from market.deals import payments, policy_limits, recording, terms
 from market.deals.inputs import (
     CompletionInput,
     NoticeInput,
+    NoticeWithdrawalInput,
     RegistrationInput,
     SigningInput,
     TerminationInput,
+    TermsAcceptanceInput,
     TermsInput,
 )
 from market.deals.labels import STAGE_LABELS
@@ -28,8 +30,16 @@ from market.deals.models import (
     DealPayment,
     DealStage,
 )
-from market.deals.permissions import EDITORS, can_view_deal, deal_roles, may_move, next_stage
-from market.deals.recording import deal_link, involved_user_ids, notify_all, raise_if_errors, record_step
+from market.deals.permissions import (
+    EDITORS,
+    can_view_deal,
+    deal_roles,
+    may_move,
+    next_stage,
+    seats_held,
+    seats_to_accept,
+)
+from market.deals.recording import deal_link, involved_user_ids, lock_deal, notify_all, raise_if_errors, record_step
 from market.declared import validate_input
 from market.errors import (
     InvalidStateError,
@@ -55,9 +65,11 @@ def get_deal(session: Session, actor: User | None, deal_id: int) -> Deal:
     return deal
 
 
-def _deal_for_move(session: Session, actor: User, deal_id: int, target: DealStage) -> Deal:
-    """Load a deal and check the actor may move it into target from its current stage."""
+def _deal_for_move(session: Session, actor: User, deal_id: int, target: DealStage, *, locked: bool = False) -> Deal:
+    """Load a deal (its row locked if asked) and check the actor may move it into target from its current stage."""
     deal = get_deal(session, actor, deal_id)
+    if locked:
+        lock_deal(session, deal)
     if not may_move(actor, deal, target):
         raise PermissionDeniedError(_("您无权将项目推进到“%(s)s”阶段。", s=STAGE_LABELS[target]))
     if not deal.is_open:
@@ -86,10 +98,12 @@ def advance_deal(session: Session, actor: User, deal_id: int, target) -> Deal:
 
 def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_fen, mode, inventor_share_bp=None) -> Deal:
     """The parties or the broker set the amount, mode and (universities and institutes) the inventors' share being
-    negotiated (until the notice starts)."""
+    negotiated (until the notice starts); a change makes a new version of the terms for everyone to accept."""
     deal = get_deal(session, actor, deal_id)
     if not EDITORS & deal_roles(actor, deal):
         raise PermissionDeniedError(_("只有项目双方或项目经纪人可以修改交易条件。"))
+    lock_deal(session, deal)
+    terms.refuse_if_locked(deal)
     if deal.stage not in EDITABLE_TERMS_STAGES:
         raise InvalidStateError(_("公示开始后不能再修改交易条件。"))
     values, errors = validate_input(TermsInput, {"agreed_amount_fen": agreed_amount_fen, "mode": mode,
@@ -100,10 +114,44 @@ def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_f
         errors.add("mode", _("该成果不提供“%(m)s”方式。", m=label(chosen)))
     policy_limits.check_inventor_share(session, errors, "inventor_share", deal, share, policy_limits.terms_day(deal))
     raise_if_errors(errors)
+    if (deal.agreed_amount_fen, deal.mode, deal.inventor_share_bp) == (amount, chosen, share):
+        return deal
     deal.agreed_amount_fen, deal.mode, deal.inventor_share_bp = amount, chosen, share
+    version = terms.new_terms_version(session, deal, actor)
     shown_share = _("发明人收益 %(p)s%%", p=rate_number(share)) if share is not None else ""
     note = "、".join(filter(None, [_format_amount(amount), label(chosen) if chosen else "", shown_share]))
-    record_step(session, deal, actor, "terms", deal.stage, note=note)
+    record_step(session, deal, actor, "terms", deal.stage, note=_("第 %(n)s 版：%(terms)s", n=version, terms=note),
+                notify_title=terms_changed_title(deal))
+    session.flush()
+    return deal
+
+
+def terms_changed_title(deal: Deal) -> str:
+    """What everyone involved is told when a term changes."""
+    return _("交易条件已变更为第 %(n)s 版，请查看并确认：%(t)s", n=deal.terms_version, t=deal.title)
+
+
+def accept_terms(session: Session, actor: User, deal_id: int, version) -> Deal:
+    """A member of a party accepts the current terms for it, a named intermediary for his share; a version other than
+    the current one is refused (nobody accepts terms they were not shown)."""
+    deal = get_deal(session, actor, deal_id)
+    values, errors = validate_input(TermsAcceptanceInput, {"version": version})
+    raise_if_errors(errors)
+    lock_deal(session, deal)
+    if not seats_held(actor, deal):
+        raise PermissionDeniedError(_("只有项目双方的成员和指名的中介服务人员可以确认交易条件。"))
+    if not deal.is_open or deal.stage not in EDITABLE_TERMS_STAGES:
+        raise InvalidStateError(_("公示开始后不再确认交易条件。"))
+    if values["version"] != deal.terms_version:
+        raise InvalidStateError(_("交易条件已变更为第 %(n)s 版（您确认的是第 %(v)s 版），请查看最新条件后再确认。",
+                                  n=deal.terms_version, v=values["version"]))
+    seats = seats_to_accept(actor, deal)
+    if not seats:
+        raise InvalidStateError(_("您已确认第 %(n)s 版交易条件。", n=deal.terms_version))
+    terms.record_acceptance(session, deal, actor, seats)
+    record_step(session, deal, actor, "terms_accepted", deal.stage,
+                note=_("第 %(n)s 版，%(who)s", n=deal.terms_version,
+                       who=_("、").join(terms.seat_name(session, seat) for seat in seats)))
     session.flush()
     return deal
 
@@ -113,8 +161,9 @@ def _format_amount(fen: int | None) -> str:
 
 
 def start_notice(session: Session, actor: User, deal_id: int, *, notice_days=DEFAULT_NOTICE_DAYS) -> Deal:
-    """Publish the agreed price for public notice (公示) from today for the given number of days."""
-    deal = _deal_for_move(session, actor, deal_id, DealStage.NOTICE)
+    """Publish the agreed price for public notice (公示) from today for the given number of days, once both parties and
+    every named intermediary accepted the current terms (which then lock)."""
+    deal = _deal_for_move(session, actor, deal_id, DealStage.NOTICE, locked=True)
     values, errors = validate_input(NoticeInput, {"notice_days": notice_days})
     if not deal.agreed_amount_fen:
         errors.add("agreed_amount_fen", _("请先在交易条件中填写协议价格。"))
@@ -122,12 +171,31 @@ def start_notice(session: Session, actor: User, deal_id: int, *, notice_days=DEF
         errors.add("mode", _("请先在交易条件中选择转化方式。"))
     policy_limits.require_inventor_share(errors, deal)
     raise_if_errors(errors)
+    terms.require_terms_accepted(session, deal)
     starts, days = recording.today(), values["notice_days"]
     deal.notice_days, deal.notice_starts_on = days, starts
     deal.notice_ends_on = starts + timedelta(days=days - 1)
     previous = deal.advance_to(DealStage.NOTICE)
     record_step(session, deal, actor, "notice", previous,
             note=_("公示期 %(a)s 至 %(b)s", a=starts.isoformat(), b=deal.notice_ends_on.isoformat()))
+    session.flush()
+    return deal
+
+
+def withdraw_notice(session: Session, actor: User, deal_id: int, *, reason) -> Deal:
+    """A party takes the notice down with a written reason: the deal returns to pricing, its terms may change again,
+    and a new notice is needed."""
+    deal = get_deal(session, actor, deal_id)
+    if "party" not in deal_roles(actor, deal):
+        raise PermissionDeniedError(_("只有项目双方可以撤回公示。"))
+    values, errors = validate_input(NoticeWithdrawalInput, {"reason": reason})
+    raise_if_errors(errors)
+    lock_deal(session, deal)
+    if deal.stage != DealStage.NOTICE:
+        raise InvalidStateError(_("项目不在公示期，没有可撤回的公示。"))
+    previous = deal.withdraw_notice()
+    record_step(session, deal, actor, "notice_withdrawn", previous, note=values["reason"],
+                notify_title=_("公示已撤回，交易条件可重新协商：%(t)s", t=deal.title))
     session.flush()
     return deal
 
@@ -161,7 +229,7 @@ def sign_deal(session: Session, actor: User, deal_id: int, *, signed_on, agreed_
     if day is not None and deal.notice_ends_on is not None and day <= deal.notice_ends_on:
         errors.add("signed_on", _("公示期至 %(d)s 结束，签约日期须在公示期满之后。", d=deal.notice_ends_on.isoformat()))
     if amount is not None and amount != deal.agreed_amount_fen:
-        errors.add("agreed_amount_fen", _("合同金额须与公示价格（%(p)s）一致；价格变更需终止本项目后重新公示。",
+        errors.add("agreed_amount_fen", _("合同金额须与公示价格（%(p)s）一致；价格变更需撤回公示，经各方确认后重新公示。",
                                           p=_format_amount(deal.agreed_amount_fen)))
     policy_limits.require_inventor_share(errors, deal)
     if day is not None:

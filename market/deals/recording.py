@@ -3,7 +3,7 @@ import logging
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from market.accounts.models import (
@@ -27,6 +27,18 @@ from market.notifications.services import notify
 from market.timeutil import today_in_china, utcnow
 
 audit = logging.getLogger("market.audit")
+
+def lock_deal(session: Session, deal: Deal) -> Deal:
+    """Lock the deal's row so that writes on the same deal run one after another (on SQLite a write takes the
+    database's write lock, as `awards.services.lock_books` does), then reload it."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Deal).where(Deal.id == deal.id).values(updated_at=utcnow())
+                        .execution_options(synchronize_session=False))
+    else:
+        session.execute(select(Deal.id).where(Deal.id == deal.id).with_for_update())
+    session.refresh(deal)
+    return deal
+
 
 def today() -> date:
     """The current date as the deal services count it (the same clock the payment rules use)."""

@@ -19,6 +19,7 @@ from market.deals import pipeline as deal_pipeline
 from market.deals import policy_limits
 from market.deals import recording as deal_recording
 from market.deals import responses as deal_responses
+from market.deals import terms as deal_terms
 from market.deals.bids import get_bid, place_bid
 from market.deals.board import BoardFilters, deal_awards, deal_events, deal_payments, listing_panel, my_deals
 from market.deals.intermediaries import (
@@ -179,6 +180,8 @@ def _deal_forms(deal: Deal, **given) -> dict:
         "register": deal_forms.RegisterForm(formdata=None, registered_on=today),
         "complete": deal_forms.CompleteForm(formdata=None),
         "terminate": deal_forms.TerminateForm(formdata=None),
+        "accept_terms": deal_forms.TermsAcceptanceForm(formdata=None, version=deal.terms_version),
+        "withdraw_notice": deal_forms.NoticeWithdrawalForm(formdata=None),
         "intermediaries": deal_forms.IntermediariesForm(formdata=None),
         "exception": deal_forms.ExceptionForm(formdata=None),
         "invite": deal_forms.BrokerInvitationForm(formdata=None),
@@ -236,6 +239,7 @@ def _render_deal(deal_id: int, status: int = 200, **given):
         needs_inventor_share=policy_limits.needs_inventor_share(deal),
         inventor_share_warning=policy_limits.inventor_share_warning(db.session, deal),
         rate_limit=policy_limits.reward_rate_limit(db.session, policy_limits.terms_day(deal)),
+        terms_acceptances=deal_terms.acceptance_rows(db.session, deal),
     ), status
 
 
@@ -250,7 +254,7 @@ FORM_SHOWN_WHEN = {
     "terms": "edit_terms", "notice": "start_notice", "sign": "sign", "register": "register", "complete": "complete",
     "terminate": "terminate", "intermediaries": "edit_intermediaries", "exception": "record_exception",
     "invite": "invite_broker", "propose": "propose_broker", "remove_broker": "remove_broker",
-    "payment": "record_payment",
+    "payment": "record_payment", "accept_terms": "accept_terms", "withdraw_notice": "withdraw_notice",
 }
 """Which permission shows each form on the deal page (a refused form that is not shown is explained in a message)."""
 
@@ -309,6 +313,23 @@ def start_notice(deal_id: int):
     """Start the public notice."""
     return _deal_action(deal_id, "notice", deal_forms.NoticeForm(), lambda form: deal_pipeline.start_notice(
         db.session, current_user, deal_id, notice_days=form.notice_days.data), _("已开始公示。"))
+
+
+@bp.route("/<int:deal_id>/terms/accept", methods=["POST"])
+@login_required
+def accept_terms(deal_id: int):
+    """Accept the version of the terms the page showed."""
+    return _deal_action(deal_id, "accept_terms", deal_forms.TermsAcceptanceForm(), lambda form: deal_pipeline.accept_terms(
+        db.session, current_user, deal_id, form.version.data), _("已确认交易条件。"))
+
+
+@bp.route("/<int:deal_id>/notice/withdraw", methods=["POST"])
+@login_required
+def withdraw_notice(deal_id: int):
+    """A party takes the notice down with a reason."""
+    return _deal_action(deal_id, "withdraw_notice", deal_forms.NoticeWithdrawalForm(), lambda form: (
+        deal_pipeline.withdraw_notice(db.session, current_user, deal_id, reason=form.reason.data)),
+        _("公示已撤回，可修改交易条件后重新公示。"))
 
 
 @bp.route("/<int:deal_id>/sign", methods=["POST"])

@@ -365,6 +365,19 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     terms = post(client, f"/api/v1/deals/{deal_id}/terms", world.researcher,
                  {"agreed_amount_fen": 100 * WAN, "mode": "assignment", "inventor_share": 7000})
     assert (terms.status_code, terms.get_json()["inventor_share_bp"]) == (200, 7000)
+    shown = terms.get_json()["terms"]
+    assert (shown["version"], shown["locked"]) == (2, False)
+    assert [(row["role"], row["accepted_by"] and row["accepted_by"]["id"]) for row in shown["acceptances"]] == [
+        ("transferor", world.researcher.id), ("transferee", None)]
+    unaccepted = move(client, world.buyer, deal_id, to="notice", notice_days=15)
+    assert unaccepted.status_code == 409 and "受让方" in unaccepted.get_json()["message"]
+    accept = f"/api/v1/deals/{deal_id}/terms/accept"
+    assert post(client, accept, world.buyer, {"version": 1}).status_code == 409, "a stale version is refused"
+    assert post(client, accept, world.buyer, {"version": "2", "extra": 1}).status_code == 422
+    assert post(client, accept, world.researcher, {"version": 2}).status_code == 409, "already accepted"
+    accepted = post(client, accept, world.buyer, {"version": 2})
+    assert accepted.status_code == 200 and accepted.get_json()["may"]["accept_terms"] is False
+    assert all(row["accepted_at"] for row in accepted.get_json()["terms"]["acceptances"])
     today = deal_recording.today()
     notice_day = today - timedelta(days=20)
     with deal_clock(notice_day):  # the notice starts 20 days ago, so that it has run out today
@@ -372,6 +385,10 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
         assert noticed.status_code == 200
         assert noticed.get_json()["notice"] == {"days": 15, "starts_on": notice_day.isoformat(),
                                                 "ends_on": (notice_day + timedelta(days=14)).isoformat()}
+        assert noticed.get_json()["terms"]["locked"] is True
+        locked = post(client, f"/api/v1/deals/{deal_id}/terms", world.researcher,
+                      {"agreed_amount_fen": 90 * WAN, "mode": "assignment", "inventor_share": 7000})
+        assert locked.status_code == 409 and "公示后交易条件已锁定" in locked.get_json()["message"]
         too_early = move(client, world.buyer, deal_id, to="signed", signed_on=notice_day.isoformat(),
                          agreed_amount_fen=100 * WAN)
         assert too_early.status_code == 422 and "signed_on" in too_early.get_json()["fields"]
@@ -406,7 +423,7 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     assert (page["stage"]["code"], page["paid_fen"], [p["amount_fen"] for p in page["payments"]]) == (
         "completed", 40 * WAN, [40 * WAN])
     assert [event["action"] for event in page["timeline"]] == [
-        "opened", "stage", "stage", "terms", "notice", "signed", "registered", "payment_recorded", "payment",
+        "opened", "stage", "stage", "terms", "terms_accepted", "notice", "signed", "registered", "payment_recorded", "payment",
         "completed"]
     assert world.achievement.status == ListingStatus.DEALT
     assert move(client, world.researcher, deal_id, to="terminated", reason="x").status_code == 409
@@ -468,3 +485,23 @@ def test_terms_over_the_api_are_refused_with_the_field_named(client, world, body
         assert refused.get_json()["fields"][field] == message
     db.session.expire_all()
     assert db.session.get(Deal, deal_id).inventor_share_bp is None
+
+
+def test_a_party_withdraws_the_notice_over_the_api_and_the_terms_reopen(client, world, make_deal):
+    deal = make_deal(DealStage.NOTICE, achievement=world.achievement, buyer=world.buyer, broker=world.broker)
+    version = deal.terms_version
+    withdraw = f"/api/v1/deals/{deal.id}/notice/withdraw"
+    assert post(client, withdraw, world.broker, {"reason": "价格需重新商定"}).status_code == 403
+    assert post(client, withdraw, world.outsider, {"reason": "价格需重新商定"}).status_code == 404
+    missing = post(client, withdraw, world.buyer, {"reason": ""})
+    assert missing.status_code == 422 and missing.get_json()["fields"] == {"reason": "请填写撤回公示的原因。"}
+    assert post(client, withdraw, world.buyer, {"reason": "x", "to": "pricing"}).status_code == 422
+    withdrawn = post(client, withdraw, world.buyer, {"reason": "价格需重新商定"})
+    assert withdrawn.status_code == 200
+    body = withdrawn.get_json()
+    assert (body["stage"]["code"], body["notice"]["starts_on"], body["terms"]["locked"]) == ("pricing", None, False)
+    assert body["timeline"][-1]["action"] == "notice_withdrawn" and body["timeline"][-1]["note"] == "价格需重新商定"
+    assert post(client, withdraw, world.buyer, {"reason": "再次撤回"}).status_code == 409
+    changed = post(client, f"/api/v1/deals/{deal.id}/terms", world.buyer,
+                   {"agreed_amount_fen": 90 * WAN, "mode": "assignment", "inventor_share": 7000})
+    assert changed.status_code == 200 and changed.get_json()["terms"]["version"] == version + 1

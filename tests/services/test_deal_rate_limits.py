@@ -6,9 +6,9 @@ import pytest
 
 from market.deals.intermediaries import set_intermediaries
 from market.deals.models import Deal, DealStage
-from market.deals.pipeline import register_deal, sign_deal, start_notice, update_terms
+from market.deals.pipeline import accept_terms, register_deal, sign_deal, start_notice, update_terms
 from market.deals.policy_limits import inventor_share_warning
-from market.errors import ValidationError
+from market.errors import InvalidStateError, ValidationError
 from market.extensions import db
 from tests.conftest import WAN, deal_clock
 
@@ -72,10 +72,12 @@ def test_signing_in_2027_checks_the_rate_again_against_the_version_in_force_that
 
 
 def test_a_signed_deal_is_judged_by_its_signing_date_not_today(world, make_deal):
-    deal = make_deal(DealStage.SIGNED, intermediaries=[(world.broker, 10000)], reward_rate_bp=1000,
+    deal = make_deal(DealStage.SIGNED, intermediaries=[(world.broker, 10000)], reward_rate_bp=4500,
                      signed_on=date(2026, 11, 20))
     with deal_clock(date(2027, 2, 1)):
-        set_rate(world, deal, world.researcher, 4500)
+        with pytest.raises(InvalidStateError) as refused:
+            set_rate(world, deal, world.researcher, 1000)
+        assert str(refused.value) == "公示后交易条件已锁定，签约后不能再修改。"
         register_deal(db.session, world.researcher, deal.id, registration_number="TEST-2026-1",
                       registered_on=date(2027, 1, 15))
     assert (fresh(deal).reward_rate_bp, fresh(deal).stage) == (4500, DealStage.REGISTERED)
@@ -108,6 +110,10 @@ def test_an_inventors_share_below_the_recommended_line_is_accepted_with_a_warnin
     deal = fresh(deal)
     assert deal.inventor_share_bp == 6000
     assert inventor_share_warning(db.session, deal) == "成果完成人（团队）所得比例 60% 低于山西省公立单位应达到的 70%，请核实。"
+    with pytest.raises(InvalidStateError) as refused:
+        start_notice(db.session, world.researcher, deal.id)
+    assert str(refused.value) == "交易条件尚未经双方确认：转让方尚未确认第 2 版交易条件。"
+    accept_terms(db.session, world.researcher, deal.id, deal.terms_version)
     start_notice(db.session, world.researcher, deal.id)
     assert fresh(deal).stage == DealStage.NOTICE
 

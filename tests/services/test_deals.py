@@ -22,6 +22,7 @@ from market.deals.models import (
     ResponseStatus,
 )
 from market.deals.pipeline import (
+    accept_terms,
     advance_deal,
     complete_deal,
     confirm_payment,
@@ -337,6 +338,7 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
     advance_deal(db.session, world.researcher, deal.id, DealStage.PRICING)
     update_terms(db.session, world.researcher, deal.id, agreed_amount_fen=300 * WAN, mode="assignment",
                  inventor_share_bp=7000)
+    accept_terms(db.session, world.buyer, deal.id, fresh(deal).terms_version)
     notice_day = today() - timedelta(days=20)
     with deal_clock(notice_day):  # the notice starts 20 days ago, so that it has run out today
         start_notice(db.session, world.buyer, deal.id, notice_days=15)
@@ -358,7 +360,7 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
     assert deal.stage == DealStage.COMPLETED and deal.completed_at is not None
     assert deal.achievement.status == ListingStatus.DEALT
     actions = db.session.scalars(select(DealEvent.action).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)).all()
-    assert actions == ["opened", "stage", "stage", "terms", "notice", "signed", "registered", "payment_recorded",
+    assert actions == ["opened", "stage", "stage", "terms", "terms_accepted", "notice", "signed", "registered", "payment_recorded",
                        "payment", "payment_recorded", "payment", "completed"]
 
 
@@ -512,10 +514,8 @@ def test_a_single_intermediary_gets_the_whole_share(world, make_deal, brokers):
 
 
 def test_fourth_intermediary_for_an_achievement_is_rejected(world, make_deal, brokers):
-    first = make_deal(DealStage.SIGNED)
-    set_intermediaries(db.session, world.researcher, first.id,
-                       people=people((brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)),
-                       reward_rate_bp=1000)
+    make_deal(DealStage.SIGNED, reward_rate_bp=1000,
+              intermediaries=[(brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)])
     second = make_deal(DealStage.NEGOTIATION)
     with pytest.raises(RuleViolationError) as error:
         set_intermediaries(db.session, world.buyer, second.id, people=people((brokers[0], 5000), (brokers[3], 5000)),
@@ -528,21 +528,15 @@ def test_fourth_intermediary_for_an_achievement_is_rejected(world, make_deal, br
 
 
 def test_fourth_intermediary_is_allowed_after_an_admin_records_an_exception(world, make_deal, brokers):
-    first = make_deal(DealStage.SIGNED, signed_on=today() - timedelta(days=3))
-    set_intermediaries(db.session, world.researcher, first.id,
-                       people=people((brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)),
-                       reward_rate_bp=1000)
-    register_deal(db.session, world.researcher, first.id, registration_number="2025-0100",
-                  registered_on=today())
-    second = make_deal(DealStage.SIGNED, buyer=world.outsider)
+    make_deal(DealStage.REGISTERED, reward_rate_bp=1000,
+              intermediaries=[(brokers[0], 5000), (brokers[1], 3000), (brokers[2], 2000)])
+    second = make_deal(DealStage.PRICING, buyer=world.outsider)
     with pytest.raises(PermissionDeniedError):
         record_intermediary_exception(db.session, world.broker, second.id, reason="原中介退出")
     record_intermediary_exception(db.session, world.admin, second.id, reason="原中介团队调整，经运营审核同意")
     set_intermediaries(db.session, world.researcher, second.id, people=people((brokers[3], 10000)),
                        reward_rate_bp=1000)
-    register_deal(db.session, world.researcher, second.id, registration_number="2025-0101",
-                  registered_on=today())
-    assert fresh(second).stage == DealStage.REGISTERED
+    assert [row.user_id for row in fresh(second).intermediaries] == [brokers[3].id]
 
 
 @pytest.mark.parametrize("rows, rate, field, message", [

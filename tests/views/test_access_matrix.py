@@ -120,6 +120,7 @@ MATRIX = [
     *[Route("POST", path, expect(404, visitor=401), json={})
       for path in ("/api/v1/bids/999999/accept", "/api/v1/bids/999999/counter", "/api/v1/bids/999999/decline",
                    "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage", "/api/v1/deals/999999/terms",
+                   "/api/v1/deals/999999/terms/accept", "/api/v1/deals/999999/notice/withdraw",
                    *(f"/api/v1/deals/999999/broker/{action}" for action in ("ask", "invite", "propose", "remove")),
                    *(f"/api/v1/deals/999999/broker-requests/999999/{action}"
                      for action in ("accept", "decline", "withdraw")))],
@@ -256,7 +257,7 @@ MATRIX = [
       for action in ("notice", "advance", "broker/ask", "broker/invite", "broker/propose", "broker/remove",
                      "broker-requests/999999/accept", "broker-requests/999999/decline",
                      "broker-requests/999999/withdraw", "complete", "exception", "intermediaries", "payments",
-                     "register", "sign", "terminate", "terms")],
+                     "register", "sign", "terminate", "terms", "terms/accept", "notice/withdraw")],
     *[Route("POST", f"/{prefix}/payments/999999/{decision}", signed_in(404), {"reason": "核对"})
       for prefix in ("deals", "contracts") for decision in ("confirm", "dispute", "withdraw", "refuse")],
     # a payment's evidence PDF: the parties, the deal's or agreement's broker and admins (tests/views/

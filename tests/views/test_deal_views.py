@@ -14,7 +14,6 @@ from market.deals import forms as deal_forms
 from market.deals import recording as deal_recording
 from market.deals.bids import place_bid
 from market.deals.inputs import IntermediariesInput
-from market.deals.intermediaries import set_intermediaries
 from market.deals.limits import BOARD_STAGES, MAX_INTERMEDIARY_ROWS
 from market.deals.models import (
     Bid,
@@ -77,6 +76,13 @@ def world(app, deal_world, make_demand):
 def make_deal(make_deal):
     """The shared factory with this file's contract value, ¥3,000,000."""
     return functools.partial(make_deal, amount_fen=300 * WAN)
+
+
+def accept_shown_terms(client, deal_id: int) -> str:
+    """Press the page's "accept these terms" button (posting the version the page shows); the page that follows."""
+    page = page_of(client.get(f"/deals/{deal_id}"))
+    version = re.search(r'id="accept-terms".*?name="version" value="(\d+)"', page, re.DOTALL).group(1)
+    return flashed_after(client, client.post(f"/deals/{deal_id}/terms/accept", data={"version": version}))
 
 
 def snapshot(deal_id=None) -> tuple:
@@ -220,11 +226,15 @@ def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, ma
         ("terms", {"agreed_amount_fen": "1200", "mode": "assignment", "inventor_share": "70"}, "交易条件已更新"),
         ("intermediaries", {"intermediary_1": str(first.id), "share_1": "６０", "intermediary_2": str(second.id),
                             "share_2": "40%", "reward_rate": "20"}, "中介服务信息已保存"),
-        ("notice", {"notice_days": "15"}, "已开始公示"),
     ]
     with deal_clock(deal_recording.today() - timedelta(days=20)):  # the notice has run out today
         for path, data, message in steps:
             assert message in flashed_after(owner, owner.post(f"/deals/{deal.id}/{path}", data=data))
+        refused = flashed_after(owner, owner.post(f"/deals/{deal.id}/notice", data={"notice_days": "15"}))
+        assert "交易条件尚未经双方确认：受让方、中介服务人员赵中介、中介服务人员钱中介尚未确认" in refused
+        for person in (world.buyer, first, second):
+            assert "已确认交易条件" in accept_shown_terms(client_for(world.app, person), deal.id)
+        assert "已开始公示" in flashed_after(owner, owner.post(f"/deals/{deal.id}/notice", data={"notice_days": "15"}))
     today = deal_recording.today().isoformat()
     for path, data, message in [
         ("sign", {"signed_on": today, "agreed_amount_fen": "1200"}, "已登记签约"),
@@ -252,9 +262,7 @@ def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, ma
 
 def test_fourth_intermediary_is_refused_on_the_page_until_an_admin_records_an_exception(world, make_deal, make_user):
     brokers = [make_user("broker") for _n in range(4)]
-    set_intermediaries(db.session, world.researcher, make_deal(DealStage.SIGNED).id,
-                       people=[(str(b.id), share) for b, share in zip(brokers, (5000, 3000, 2000))],
-                       reward_rate_bp=1000)
+    make_deal(DealStage.SIGNED, reward_rate_bp=1000, intermediaries=list(zip(brokers, (5000, 3000, 2000))))
     deal = make_deal(DealStage.NEGOTIATION)
     data = {"intermediary_1": str(brokers[3].id), "share_1": "100", "reward_rate": "10"}
     owner = client_for(world.app, world.researcher)
