@@ -157,7 +157,8 @@ def _naive_subsidy(agreement_id: int, seller_key: str, event_id: int, day) -> No
     granted = max(0, min(computed, R1_YEARLY_CAP_FEN - used))
     award = Award(policy_event_id=event_id, rule="R1", rule_kind="preorder_subsidy", rule_set="default",
                   rule_set_version="2024.1", recipient=seller_key, payer="fiscal:province", computed_fen=computed,
-                  granted_fen=granted, status=AwardStatus.PAYABLE, event_date=day, agreement_id=agreement_id)
+                  granted_fen=granted, status=AwardStatus.PAYABLE if granted else AwardStatus.NIL, event_date=day,
+                  agreement_id=agreement_id)
     db.session.add(award)
     db.session.flush()
     if granted:

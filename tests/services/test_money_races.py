@@ -90,7 +90,8 @@ def _naive_pay(deal_id: int, event_id: int, amount_fen: int) -> None:
     granted = max(0, min(computed, REWARD_CAP_FEN - used))
     award = Award(policy_event_id=event_id, rule="R2", rule_kind="intermediary_share", rule_set="default",
                   rule_set_version="2024.1", recipient="user-naive", payer="proceeds:naive", computed_fen=computed,
-                  granted_fen=granted, status=AwardStatus.PAYABLE, event_date=date(2025, 2, 1), deal_id=deal_id)
+                  granted_fen=granted, status=AwardStatus.PAYABLE if granted else AwardStatus.NIL,
+                  event_date=date(2025, 2, 1), deal_id=deal_id)
     db.session.add(award)
     db.session.flush()
     if granted:
