@@ -1,7 +1,9 @@
-"""WTForms pieces for our domain inputs (money in 万元, term lists, ids), the base of every form, and binding service
-errors to form fields."""
+"""WTForms pieces for our domain inputs (money in 万元, term lists, ids), the base of every form, binding service
+errors to form fields, and submitting a small posted form."""
+from collections.abc import Callable
 from typing import ClassVar
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from pydantic import BaseModel
@@ -16,6 +18,7 @@ from market.errors import DomainError
 from market.inputs import parse_id
 from market.money import MoneyFormatError, parse_yuan
 from market.requestguard import holds_nul
+from market.unit_of_work import savepoint
 
 FEN_PER_WAN = 1_000_000
 CONTROL_CHARACTER = _l("包含不允许的控制字符。")
@@ -170,6 +173,21 @@ def apply_errors(form, error: DomainError) -> None:
             form.form_errors.append(message)
     if not error.fields:
         form.form_errors.append(error.message)
+
+
+def submit_small_form(form, action: Callable[[], object], success: Callable[[object], str] | str) -> None:
+    """Run a posted one-step form: flash its field errors, or run the action in a savepoint and flash the service's
+    refusal or the success message (a callable receives the action's result)."""
+    if not form.validate_on_submit():
+        flash("；".join(message for messages in form.errors.values() for message in messages), "error")
+        return
+    try:
+        with savepoint():
+            result = action()
+    except DomainError as error:
+        flash("；".join(error.fields.values()) or error.message, "error")
+    else:
+        flash(success(result) if callable(success) else str(success), "success")
 
 
 MONEY_HINT = _l("单位：万元，如 50 或 12.5")

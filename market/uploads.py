@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app, send_from_directory
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -59,3 +60,9 @@ def delete_after_commit(session: Session, upload_folder: str, stored_name: str) 
     """Delete a stored file once the transaction that removed its row commits."""
     stored = Path(upload_folder) / stored_name
     on_commit(session, lambda: stored.unlink(missing_ok=True))
+
+
+def send_stored_pdf(stored_name: str, original_name: str):
+    """The response that downloads a stored PDF under the name it was uploaded with."""
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], stored_name, as_attachment=True,
+                               download_name=original_name, mimetype="application/pdf")

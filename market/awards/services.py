@@ -369,6 +369,16 @@ def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> 
     return award
 
 
+def reverse_event_awards(session: Session, actor: User, policy_event_id: int, reason: str, *, paid_refusal: str) -> None:
+    """Reverse every standing award of a policy event (its earning fact was taken back); refused with paid_refusal
+    when one of them is already paid."""
+    for award in session.scalars(select(Award).where(Award.policy_event_id == policy_event_id).order_by(Award.id)):
+        if award.status == AwardStatus.PAID:
+            raise RuleViolationError(paid_refusal)
+        if award.status not in (AwardStatus.REVERSED, AwardStatus.WAIVED):
+            reverse_award(session, actor, award.id, reason)
+
+
 def _require_admin(actor: User) -> None:
     if actor is None or not actor.is_admin:
         raise PermissionDeniedError(_("只有平台管理员可以操作奖补。"))

@@ -17,7 +17,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -73,6 +72,7 @@ from market.policy.statutory import (
 from market.security import admin_required
 from market.taxonomy.services import list_valleys
 from market.unit_of_work import savepoint
+from market.uploads import send_stored_pdf
 
 bp = Blueprint("awards", __name__, url_prefix="/money")
 
@@ -188,8 +188,7 @@ def pay(award_id: int):
 def voucher(award_id: int):
     """A payout's voucher PDF, for admins and the award's recipient (its members for an organisation)."""
     award = award_services.get_voucher(db.session, current_user, award_id)
-    return send_from_directory(current_app.config["UPLOAD_FOLDER"], award.voucher_stored_name, as_attachment=True,
-                               download_name=award.voucher_original_name, mimetype="application/pdf")
+    return send_stored_pdf(award.voucher_stored_name, award.voucher_original_name)
 
 
 @bp.route("/awards/<int:award_id>/reverse", methods=["POST"])

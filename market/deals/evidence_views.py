@@ -1,6 +1,6 @@
 """The receipt or invoice of a deal's proceeds payment: its recorder attaches it while the payment is open; the
 parties, the deal's broker and admins download it."""
-from flask import current_app, flash, redirect, send_from_directory, url_for
+from flask import redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,10 +9,9 @@ from market.confirmations.forms import EvidenceForm, evidence_upload
 from market.confirmations.inputs import EVIDENCE_PDF_MAX_BYTES
 from market.deals import payments as payment_services
 from market.deals.views import bp
-from market.errors import DomainError
 from market.extensions import db
-from market.unit_of_work import savepoint
-from market.uploads import size_text
+from market.formtools import submit_small_form
+from market.uploads import send_stored_pdf, size_text
 
 
 @bp.app_template_global()
@@ -33,17 +32,8 @@ def attach_payment_evidence(payment_id: int):
     """The recorder attaches the bank receipt or invoice to a payment that waits for a decision."""
     payment = payment_services.get_payment(db.session, current_user, payment_id)
     form = EvidenceForm()
-    if not form.validate_on_submit():
-        flash("；".join(message for messages in form.errors.values() for message in messages), "error")
-    else:
-        try:
-            with savepoint():
-                payment_services.attach_deal_payment_evidence(db.session, current_user, payment_id,
-                                                              evidence_upload(form.evidence.data))
-        except DomainError as error:
-            flash("；".join(error.fields.values()) or error.message, "error")
-        else:
-            flash(_("凭证已上传。"), "success")
+    submit_small_form(form, lambda: payment_services.attach_deal_payment_evidence(
+        db.session, current_user, payment_id, evidence_upload(form.evidence.data)), _("凭证已上传。"))
     return redirect(url_for("deals.detail", deal_id=payment.deal_id, _anchor=f"payment-{payment.id}"))
 
 
@@ -52,6 +42,4 @@ def attach_payment_evidence(payment_id: int):
 def payment_evidence(payment_id: int):
     """A payment's receipt or invoice, for the deal's parties, its broker and admins (404 for everyone else)."""
     payment = payment_services.get_payment_evidence(db.session, current_user, payment_id)
-    return send_from_directory(current_app.config["UPLOAD_FOLDER"], payment.evidence_stored_name,
-                               as_attachment=True, download_name=payment.evidence_original_name,
-                               mimetype="application/pdf")
+    return send_stored_pdf(payment.evidence_stored_name, payment.evidence_original_name)

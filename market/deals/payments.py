@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.awards import services as award_services
-from market.awards.models import Award, AwardStatus
+from market.awards.models import Award
 from market.awards.payment_input import PaymentInput
 from market.confirmations import services as confirmations
 from market.confirmations.evidence import EvidenceUpload, attach_evidence, store_evidence
@@ -215,12 +215,8 @@ def _undo_judged(session: Session, actor: User, payment: DealPayment, reason: st
     """Take back a payment the engine judged before confirmations existed: its awards are reversed."""
     if payment.policy_event_id is None:
         return
-    awards = session.scalars(select(Award).where(Award.policy_event_id == payment.policy_event_id))
-    for award in awards:
-        if award.status == AwardStatus.PAID:
-            raise RuleViolationError(_("该回款产生的奖补已发放，不能撤销。"))
-        if award.status not in (AwardStatus.REVERSED, AwardStatus.WAIVED):
-            award_services.reverse_award(session, actor, award.id, reason)
+    award_services.reverse_event_awards(session, actor, payment.policy_event_id, reason,
+                                        paid_refusal=_("该回款产生的奖补已发放，不能撤销。"))
     payment.deal.paid_fen -= payment.amount_fen
 
 

@@ -60,14 +60,13 @@ from market.deals.pipeline import (
 from market.deals.responses import get_response, respond_to_demand, respondable_achievements
 from market.demands.models import Demand
 from market.errors import (
-    DomainError,
     InvalidStateError,
     NotFoundError,
     RuleViolationError,
     ValidationError,
 )
 from market.extensions import db
-from market.formtools import EmptyForm, apply_errors, options
+from market.formtools import EmptyForm, apply_errors, options, submit_small_form
 from market.security import roles_required
 from market.taxonomy import services as taxonomy
 from market.unit_of_work import savepoint
@@ -464,16 +463,8 @@ def decide_payment(payment_id: int, decision: str):
     if decision not in DECISION_DONE:
         abort(404)
     form = DecisionForm()
-    if not form.validate_on_submit():
-        flash("；".join(message for messages in form.errors.values() for message in messages), "error")
-    else:
-        try:
-            with savepoint():
-                deal_pipeline.decide_payment(db.session, current_user, payment_id, decision, reason=form.reason.data)
-        except DomainError as error:
-            flash("；".join(error.fields.values()) or error.message, "error")
-        else:
-            flash(str(DECISION_DONE[decision]), "success")
+    submit_small_form(form, lambda: deal_pipeline.decide_payment(db.session, current_user, payment_id, decision,
+                                                               reason=form.reason.data), DECISION_DONE[decision])
     return redirect(url_for("deals.detail", deal_id=payment.deal_id, _anchor="payments"))
 
 

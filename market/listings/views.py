@@ -6,7 +6,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from market.listings import queries, services
 from market.listings.forms import AttachmentUploadForm
 from market.listings.vocabulary import ListingKind
 from market.unit_of_work import savepoint
+from market.uploads import send_stored_pdf
 
 bp = Blueprint("listings", __name__)
 KINDS = {"achievement": ListingKind.ACHIEVEMENT, "demand": ListingKind.DEMAND}
@@ -129,8 +129,7 @@ def upload(kind: str, listing_id: int):
 def download(attachment_id: int):
     """Download an attachment the user may see, under its original name."""
     attachment = services.get_attachment(db.session, current_user, attachment_id)
-    return send_from_directory(current_app.config["UPLOAD_FOLDER"], attachment.stored_name, as_attachment=True,
-                               download_name=attachment.original_name, mimetype="application/pdf")
+    return send_stored_pdf(attachment.stored_name, attachment.original_name)
 
 
 @bp.route("/attachments/<int:attachment_id>/delete", methods=["POST"])

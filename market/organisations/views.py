@@ -1,6 +1,6 @@
 """The organisation's verification page (its state and history, the submission form) and the downloads of business
 licences and 入驻 agreements, for the organisation's members and admins."""
-from flask import Blueprint, current_app, flash, redirect, render_template, send_from_directory, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,6 +13,7 @@ from market.organisations.forms import VerificationSubmitForm
 from market.organisations.permissions import can_see_organisation_documents, can_submit_verification
 from market.organisations.verification import SUBMITTABLE
 from market.unit_of_work import savepoint
+from market.uploads import send_stored_pdf
 
 bp = Blueprint("organisations", __name__)
 bp.add_app_template_global(can_see_organisation_documents)
@@ -53,9 +54,7 @@ def verification_page(organisation_id: int):
 def licence(verification_id: int):
     """A submitted business licence, for the organisation's members and admins."""
     submission = verification.get_licence(db.session, current_user, verification_id)
-    return send_from_directory(current_app.config["UPLOAD_FOLDER"], submission.licence_stored_name,
-                               as_attachment=True, download_name=submission.licence_original_name,
-                               mimetype="application/pdf")
+    return send_stored_pdf(submission.licence_stored_name, submission.licence_original_name)
 
 
 @bp.route("/organisations/residencies/<int:residency_id>/agreement")
@@ -63,6 +62,4 @@ def licence(verification_id: int):
 def agreement(residency_id: int):
     """A residency's 入驻 agreement, for the organisation's members and admins."""
     record = residency.get_agreement(db.session, current_user, residency_id)
-    return send_from_directory(current_app.config["UPLOAD_FOLDER"], record.evidence_stored_name,
-                               as_attachment=True, download_name=record.evidence_original_name,
-                               mimetype="application/pdf")
+    return send_stored_pdf(record.evidence_stored_name, record.evidence_original_name)

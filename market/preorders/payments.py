@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.awards import services as award_services
-from market.awards.models import Award, AwardStatus
+from market.awards.models import Award
 from market.awards.payment_input import PaymentInput
 from market.confirmations import services as confirmations
 from market.confirmations.evidence import EvidenceUpload, attach_evidence, store_evidence
@@ -165,11 +165,8 @@ def refuse_preorder_payment(session: Session, actor: User, payment_id: int, *, r
     payment = get_payment(session, actor, payment_id)
     confirmations.refuse(payment, actor, fact_roles(actor, payment.agreement), reason)
     if payment.policy_event_id is not None:
-        for award in session.scalars(select(Award).where(Award.policy_event_id == payment.policy_event_id)):
-            if award.status == AwardStatus.PAID:
-                raise RuleViolationError(_("该付款产生的补助已发放，不能撤销。"))
-            if award.status not in (AwardStatus.REVERSED, AwardStatus.WAIVED):
-                award_services.reverse_award(session, actor, award.id, payment.decision_note)
+        award_services.reverse_event_awards(session, actor, payment.policy_event_id, payment.decision_note,
+                                            paid_refusal=_("该付款产生的补助已发放，不能撤销。"))
         payment.agreement.paid_fen -= payment.amount_fen
         if payment.agreement.status == AgreementStatus.COMPLETED:
             payment.agreement.status = AgreementStatus.SIGNED

@@ -1,6 +1,6 @@
 """Pre-order agreement pages: the list, recording an agreement, its page with deliveries, acceptance, payments and
 subsidies, amending and ending it."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -11,7 +11,7 @@ from market.confirmations.forms import DecisionForm, EvidenceForm, evidence_uplo
 from market.confirmations.models import COUNTED_STATUSES
 from market.errors import DomainError, NotFoundError, PermissionDeniedError
 from market.extensions import db
-from market.formtools import apply_errors, options
+from market.formtools import apply_errors, options, submit_small_form
 from market.money import format_yuan
 from market.preorders import permissions, services
 from market.preorders.forms import (
@@ -32,6 +32,7 @@ from market.preorders.payments import (
 from market.taxonomy.services import list_valleys
 from market.timeutil import today_in_china
 from market.unit_of_work import savepoint
+from market.uploads import send_stored_pdf
 
 bp = Blueprint("preorders", __name__, url_prefix="/contracts")
 
@@ -253,18 +254,10 @@ def decide_payment(payment_id: int, decision: str):
     if decision != "confirm" and decision not in DECISION_DONE:
         abort(404)
     form = DecisionForm()
-    if not form.validate_on_submit():
-        flash("；".join(message for messages in form.errors.values() for message in messages), "error")
-    else:
-        try:
-            with savepoint():
-                payment, awards = services.decide_payment(db.session, current_user, payment_id, decision,
-                                                          reason=form.reason.data)
-        except DomainError as error:
-            flash("；".join(error.fields.values()) or error.message, "error")
-        else:
-            flash(_confirmation_message(payment, awards) if decision == "confirm" else str(DECISION_DONE[decision]),
-                  "success")
+    submit_small_form(form, lambda: services.decide_payment(db.session, current_user, payment_id, decision,
+                                                          reason=form.reason.data),
+                      lambda outcome: _confirmation_message(*outcome) if decision == "confirm"
+                      else str(DECISION_DONE[decision]))
     return redirect(url_for("preorders.detail", agreement_id=payment.agreement_id, _anchor="payments"))
 
 
@@ -274,17 +267,9 @@ def attach_payment_evidence(payment_id: int):
     """The recorder attaches the bank receipt or invoice to a payment that waits for a decision."""
     payment = get_payment(db.session, current_user, payment_id)
     form = EvidenceForm()
-    if not form.validate_on_submit():
-        flash("；".join(message for messages in form.errors.values() for message in messages), "error")
-    else:
-        try:
-            with savepoint():
-                attach_preorder_payment_evidence(db.session, current_user, payment_id,
-                                                 evidence_upload(form.evidence.data))
-        except DomainError as error:
-            flash("；".join(error.fields.values()) or error.message, "error")
-        else:
-            flash(_("凭证已上传。"), "success")
+    submit_small_form(form, lambda: attach_preorder_payment_evidence(db.session, current_user, payment_id,
+                                                                     evidence_upload(form.evidence.data)),
+                      _("凭证已上传。"))
     return redirect(url_for("preorders.detail", agreement_id=payment.agreement_id, _anchor=f"payment-{payment.id}"))
 
 
@@ -293,9 +278,7 @@ def attach_payment_evidence(payment_id: int):
 def payment_evidence(payment_id: int):
     """A payment's receipt or invoice, for the agreement's parties, its broker and admins (404 for everyone else)."""
     payment = get_payment_evidence(db.session, current_user, payment_id)
-    return send_from_directory(current_app.config["UPLOAD_FOLDER"], payment.evidence_stored_name,
-                               as_attachment=True, download_name=payment.evidence_original_name,
-                               mimetype="application/pdf")
+    return send_stored_pdf(payment.evidence_stored_name, payment.evidence_original_name)
 
 
 @bp.route("/<int:agreement_id>/amend", methods=["GET", "POST"])
