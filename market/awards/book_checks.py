@@ -30,8 +30,12 @@ ACCOUNT_OF_STATUS = {
     AwardStatus.HELD: "held",
     AwardStatus.APPROVED: "entitled",
     AwardStatus.PAID: "paid",
+    AwardStatus.RECEIVABLE: "receivable",
 }
 """Where the granted amount of an award in each status sits in the ledger (waived, nil and reversed: nowhere)."""
+
+USING_HEADROOM = tuple(status for status in ACCOUNT_OF_STATUS if status != AwardStatus.RECEIVABLE)
+"""The statuses whose granted amount uses cap headroom (a reversal gives it back, settled question 2)."""
 
 
 def find_book_problems(session: Session) -> list[str]:
@@ -116,7 +120,7 @@ def _confirmation_problems(session: Session, model, name: str) -> list[str]:
                 for (payment_id,) in session.execute(select(model.id).where(
                     model.status == FactStatus.CONFIRMED, model.policy_event_id.is_(None)))]
     standing = select(model.id).join(Award, Award.policy_event_id == model.policy_event_id).where(
-        model.status.in_(UNCOUNTED), Award.status.not_in((AwardStatus.REVERSED, AwardStatus.WAIVED, AwardStatus.NIL)))
+        model.status.in_(UNCOUNTED), Award.status.in_(USING_HEADROOM))
     problems += [f"{name} {payment_id} was taken back but its awards stand"
                  for payment_id in sorted(set(session.scalars(standing)))]
     return problems
@@ -187,7 +191,7 @@ def _cap_subject(scope: CapScope, award: Award, payload: dict, achievements: dic
 def _cap_problems(session: Session) -> list[str]:
     """Recompute every cap's usage from the awards (in the order the engine judged them) and compare with its limit."""
     rows = session.execute(select(Award, PolicyEvent.payload).join(PolicyEvent, PolicyEvent.id == Award.policy_event_id)
-                           .where(Award.status.in_(tuple(ACCOUNT_OF_STATUS)))
+                           .where(Award.status.in_(USING_HEADROOM))
                            .order_by(Award.policy_event_id, Award.id))
     by_event: dict[int, list[tuple[Award, dict]]] = defaultdict(list)
     for award, payload in rows:

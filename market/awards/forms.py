@@ -23,7 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional
 
-from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, ReversalInput, StartupGrantInput
+from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, RecoveryInput, ReversalInput, StartupGrantInput
 from market.declared import EmptyInput
 from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, max_length, options
 from market.inputs import parse_id
@@ -109,6 +109,19 @@ class AwardPayoutForm(DeclaredForm):
     def declared_input(self):
         """The payout input of the award services."""
         return PayoutInput
+
+
+class AwardRecoveryForm(DeclaredForm):
+    """Record the recovery of a reversed payout: the bank voucher reference and the day the money came back."""
+
+    input_says_missing = True
+    voucher_reference = StringField(_l("收款凭证号"))
+    recovered_on = StringField(_l("追回日期"), render_kw={"type": "date"})
+    next = HiddenField()
+
+    def declared_input(self):
+        """The recovery input of the award services."""
+        return RecoveryInput
 
 
 class AwardReverseForm(DeclaredForm):

@@ -87,7 +87,7 @@ def clean_proposed_grant(errors: FieldErrors, name: str, value) -> int | None:
 
 
 class ReversalInput(DeclaredInput):
-    """Reversing an award that is not paid."""
+    """Reversing an award (a paid one becomes a receivable from its recipient)."""
 
     reason: Annotated[str, Field(max_length=REVERSAL_REASON_MAX_LENGTH, description="冲正原因，必填；记为反向分录的备注。"),
                       cleaned_by(clean_reversal_reason)]
@@ -101,6 +101,30 @@ class PayoutInput(DeclaredInput):
                                  cleaned_by(clean_voucher_reference)]
     paid_on: Annotated[dt.date, Field(description="发放日期，不晚于今天，也不早于审批日期。"),
                        cleaned_by(clean_payout_day)]
+
+
+def clean_recovery_day(errors: FieldErrors, name: str, value) -> dt.date | None:
+    """The day a reversed payout was recovered: an ISO date not after today (the service checks it is not before the
+    payout)."""
+    if value is None or value == "":
+        errors.add(name, _("请填写追回日期。"))
+        return None
+    found = FieldErrors()
+    day = clean_date(found, name, value, low=dt.date.min, high=today_in_china())
+    if found:
+        errors.add(name, _("追回日期应为不晚于今天的日期。"))
+        return None
+    return day
+
+
+class RecoveryInput(DeclaredInput):
+    """The recovery of a reversed payout from its recipient, as the admin records it."""
+
+    voucher_reference: Annotated[str, Field(max_length=VOUCHER_REFERENCE_MAX_LENGTH,
+                                            description="收款凭证号（追回款项的银行凭证号），必填。"),
+                                 cleaned_by(clean_voucher_reference)]
+    recovered_on: Annotated[dt.date, Field(description="追回日期，不晚于今天，也不早于发放日期。"),
+                            cleaned_by(clean_recovery_day)]
 
 
 class StartupGrantInput(DeclaredInput):

@@ -14,6 +14,7 @@ AWARD_STATUS_LABELS = {
     AwardStatus.NIL: _l("核定为零"),
     AwardStatus.APPROVED: _l("已审批待发放"),
     AwardStatus.PAID: _l("已发放"),
+    AwardStatus.RECEIVABLE: _l("已冲正，待追回"),
     AwardStatus.REVERSED: _l("已冲正"),
 }
 

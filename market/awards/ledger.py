@@ -123,6 +123,6 @@ def find_ledger_problems(session: Session) -> list[str]:
             problems.append(f"transaction {transaction_id} does not balance: {sums[transaction_id]}")
     for account, total in balances(session).items():
         kind = account.split(":", 1)[0]
-        if kind in ("awarded", "held", "entitled", "paid") and total < 0:
+        if kind in ("awarded", "held", "entitled", "paid", "receivable") and total < 0:
             problems.append(f"account {account} is negative: {total}")
     return problems

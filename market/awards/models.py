@@ -62,7 +62,8 @@ class PolicyStateSnapshot(db.Model):
 
 class AwardStatus(StrEnum):
     """An award's life: computed payable → approved → paid; held until its rule is confirmed; waived by stacking;
-    nil when a cap (or a zero computation) left nothing to grant."""
+    nil when a cap (or a zero computation) left nothing to grant; reversed (a paid one is receivable from its
+    recipient until recovered, then reversed)."""
 
     PAYABLE = "payable"
     HELD = "held"
@@ -70,6 +71,7 @@ class AwardStatus(StrEnum):
     NIL = "nil"
     APPROVED = "approved"
     PAID = "paid"
+    RECEIVABLE = "receivable"
     REVERSED = "reversed"
 
 
@@ -106,6 +108,8 @@ class Award(db.Model):
     voucher_reference: Mapped[str | None] = mapped_column(String(VOUCHER_REFERENCE_MAX_LENGTH))
     voucher_stored_name: Mapped[str | None] = mapped_column(String(64))
     voucher_original_name: Mapped[str | None] = mapped_column(String(ORIGINAL_NAME_MAX_LENGTH))
+    recovery_reference: Mapped[str | None] = mapped_column(String(VOUCHER_REFERENCE_MAX_LENGTH))
+    recovered_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     policy_event = relationship("PolicyEvent")

@@ -266,7 +266,8 @@ def _rows(session: Session, statement, catalog: RuleCatalog) -> list[AwardRow]:
     """Run an award select (award, valley, deal title, agreement number and product, grant id, grantee, grant date)."""
     results = session.execute(statement).all()
     labels = recipient_labels(session, {result[0].recipient for result in results})
-    reasons = _reversal_reasons(session, [r[0].id for r in results if r[0].status == AwardStatus.REVERSED])
+    reasons = _reversal_reasons(session, [r[0].id for r in results
+                                          if r[0].status in (AwardStatus.RECEIVABLE, AwardStatus.REVERSED)])
     rows = []
     for award, valley_id, deal_title, agreement_number, product, grant_id, grant_org, granted_on in results:
         if award.deal_id is not None:
@@ -280,16 +281,20 @@ def _rows(session: Session, statement, catalog: RuleCatalog) -> list[AwardRow]:
         note = explain_award(catalog, award)
         if award.id in reasons:
             note = "；".join(filter(None, [_("冲正原因：%(reason)s", reason=reasons[award.id]), note]))
+        if award.recovered_on is not None:
+            note = "；".join(filter(None, [note, _("已于 %(day)s 追回（收款凭证号 %(ref)s）", day=award.recovered_on.isoformat(),
+                                                   ref=award.recovery_reference)]))
         rows.append(AwardRow(award, source, valley_id, labels.get(award.recipient, award.recipient), note))
     return rows
 
 
 def _reversal_reasons(session: Session, award_ids: list[int]) -> dict[int, str]:
-    """The reason written when each of these awards was reversed."""
+    """The reason written when each of these awards was reversed (a paid one: when it became receivable)."""
     if not award_ids:
         return {}
     rows = session.execute(select(LedgerTransaction.award_id, LedgerTransaction.memo)
-                           .where(LedgerTransaction.award_id.in_(award_ids), LedgerTransaction.kind == "reversal")
+                           .where(LedgerTransaction.award_id.in_(award_ids),
+                                  LedgerTransaction.kind.in_(("reversal", "receivable")))
                            .order_by(LedgerTransaction.id))
     return {award_id: memo for award_id, memo in rows}
 

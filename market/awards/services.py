@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, User
 from market.accounts.twofactor import require_second_factor
-from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, ReversalInput
+from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, RecoveryInput, ReversalInput
 from market.awards.ledger import LedgerTransaction, post_transaction, reverse_transaction
 from market.awards.models import (
     Award,
@@ -332,6 +332,32 @@ def pay_award(session: Session, actor: User, award_id: int, *, voucher_reference
     return award
 
 
+def record_recovery(session: Session, actor: User, award_id: int, *, voucher_reference, recovered_on) -> Award:
+    """Admin records that a reversed payout came back (its bank voucher and date): receivable → reversed."""
+    _require_admin(actor)
+    require_second_factor(actor)
+    values, errors = validate_input(RecoveryInput, {"voucher_reference": voucher_reference,
+                                                    "recovered_on": recovered_on})
+    lock_books(session)
+    award = get_award(session, award_id)
+    if award.status != AwardStatus.RECEIVABLE:
+        raise RuleViolationError(_("只有已发放后冲正、待追回的奖补可以登记追回。"))
+    day = values.get("recovered_on")
+    if day is not None and award.paid_on is not None and day < award.paid_on:
+        errors.add("recovered_on", _("追回日期不能早于发放日期 %(day)s。", day=award.paid_on.isoformat()))
+    if errors:
+        raise ValidationError(_("请修改标出的内容。"), dict(errors))
+    award.recovery_reference, award.recovered_on = values["voucher_reference"], day
+    post_transaction(session, "recovery", [(f"receivable:{award.recipient}", -award.granted_fen),
+                                           (award.payer, award.granted_fen)],
+                     memo=f"voucher {award.recovery_reference} {day.isoformat()}", award_id=award.id,
+                     actor_id=actor.id, request_id=_request_id())
+    award.status = AwardStatus.REVERSED
+    session.flush()
+    audit.info("award %s recovered by admin_id=%s voucher=%s", award.id, actor.id, award.recovery_reference)
+    return award
+
+
 def _voucher_memo(award: Award) -> str:
     """The payout posting's memo: the voucher reference and the payout date."""
     return f"voucher {award.voucher_reference} {award.paid_on.isoformat()}"
@@ -347,35 +373,43 @@ def get_voucher(session: Session, actor: User | None, award_id: int) -> Award:
 
 
 def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> Award:
-    """Admin corrects an award that is not yet paid: its postings are reversed, never edited."""
+    """Admin corrects an award: its postings are reversed, never edited; a paid one becomes a receivable from its
+    recipient until the money is recovered (settled question 2)."""
     _require_admin(actor)
     values, errors = validate_input(ReversalInput, {"reason": reason})
     if errors:
         raise ValidationError(errors["reason"], dict(errors))
     lock_books(session)
     award = get_award(session, award_id)
-    if award.status in (AwardStatus.PAID, AwardStatus.REVERSED, AwardStatus.WAIVED):
+    if award.status in (AwardStatus.RECEIVABLE, AwardStatus.REVERSED, AwardStatus.WAIVED):
         raise RuleViolationError(_("该奖补不能冲正（当前：%(s)s）。", s=award.status))
+    if award.status == AwardStatus.PAID:
+        post_transaction(session, "receivable", [(f"paid:{award.recipient}", -award.granted_fen),
+                                                 (f"receivable:{award.recipient}", award.granted_fen)],
+                         memo=values["reason"], award_id=award.id, actor_id=actor.id, request_id=_request_id())
+        award.status = AwardStatus.RECEIVABLE
+    else:
+        _reverse_postings(session, actor, award, values["reason"])
+        award.status = AwardStatus.REVERSED
+    session.flush()
+    audit.info("award %s reversed by admin_id=%s into %s", award.id, actor.id, award.status)
+    return award
+
+
+def _reverse_postings(session: Session, actor: User, award: Award, reason: str) -> None:
+    """Mirror every posting of an unpaid award that is not mirrored yet."""
     reversed_ids = set(session.scalars(select(LedgerTransaction.reverses_id).where(LedgerTransaction.award_id == award.id)))
     for transaction in session.scalars(select(LedgerTransaction).where(LedgerTransaction.award_id == award.id,
                                                                       LedgerTransaction.reverses_id.is_(None))
                                        .order_by(LedgerTransaction.id.desc())):
         if transaction.id not in reversed_ids:
-            reverse_transaction(session, transaction, memo=values["reason"], actor_id=actor.id,
-                                request_id=_request_id())
-    award.status = AwardStatus.REVERSED
-    session.flush()
-    audit.info("award %s reversed by admin_id=%s", award.id, actor.id)
-    return award
+            reverse_transaction(session, transaction, memo=reason, actor_id=actor.id, request_id=_request_id())
 
 
-def reverse_event_awards(session: Session, actor: User, policy_event_id: int, reason: str, *, paid_refusal: str) -> None:
-    """Reverse every standing award of a policy event (its earning fact was taken back); refused with paid_refusal
-    when one of them is already paid."""
+def reverse_event_awards(session: Session, actor: User, policy_event_id: int, reason: str) -> None:
+    """Reverse every standing award of a policy event whose earning fact was taken back (paid ones into receivables)."""
     for award in session.scalars(select(Award).where(Award.policy_event_id == policy_event_id).order_by(Award.id)):
-        if award.status == AwardStatus.PAID:
-            raise RuleViolationError(paid_refusal)
-        if award.status not in (AwardStatus.REVERSED, AwardStatus.WAIVED):
+        if award.status not in (AwardStatus.RECEIVABLE, AwardStatus.REVERSED, AwardStatus.WAIVED):
             reverse_award(session, actor, award.id, reason)
 
 

@@ -34,6 +34,7 @@ from market.awards.forms import (
     AwardBulkApproveForm,
     AwardFilterForm,
     AwardPayoutForm,
+    AwardRecoveryForm,
     AwardReverseForm,
     CalculatorScenario,
     RuleSetUploadForm,
@@ -133,6 +134,7 @@ def awards():
                            grand_total=queries.sum_totals(totals), valley_names=valley_names,
                            reason_max_length=REVERSAL_REASON_MAX_LENGTH,
                            voucher_max_length=VOUCHER_REFERENCE_MAX_LENGTH, payout_form=AwardPayoutForm(),
+                           recovery_form=AwardRecoveryForm(),
                            here=request.full_path.rstrip("?"))
 
 
@@ -191,11 +193,35 @@ def voucher(award_id: int):
     return send_stored_pdf(award.voucher_stored_name, award.voucher_original_name)
 
 
+@bp.route("/awards/<int:award_id>/recovery", methods=["POST"])
+@login_required
+@admin_required
+@recent_login_required(back="awards.awards")
+def recover(award_id: int):
+    """Record that a reversed payout was recovered from its recipient (receivable → reversed)."""
+    form = AwardRecoveryForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    try:
+        with savepoint():
+            award = award_services.record_recovery(db.session, current_user, award_id,
+                                                   voucher_reference=form.voucher_reference.data,
+                                                   recovered_on=form.recovered_on.data)
+    except ValidationError as error:
+        flash(_("未登记追回：%(why)s", why="；".join(error.fields.values()) or error.message), "error")
+    except RuleViolationError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("奖补 #%(id)s 已登记追回，金额 %(amount)s，收款凭证号 %(ref)s。", id=award.id,
+                amount=format_yuan(award.granted_fen), ref=award.recovery_reference), "success")
+    return _back_to_awards(form.next.data)
+
+
 @bp.route("/awards/<int:award_id>/reverse", methods=["POST"])
 @login_required
 @admin_required
 def reverse(award_id: int):
-    """Reverse an award that is not paid, with a written reason."""
+    """Reverse an award with a written reason (a paid one becomes receivable from its recipient)."""
     form = AwardReverseForm()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
@@ -208,7 +234,9 @@ def reverse(award_id: int):
     except (RuleViolationError, ValidationError) as error:
         flash(error.message, "error")
     else:
-        flash(_("奖补 #%(id)s 已冲正，账务已做反向记录。", id=award.id), "success")
+        flash(_("奖补 #%(id)s 已冲正，账务已做反向记录。", id=award.id) if award.status == AwardStatus.REVERSED
+              else _("奖补 #%(id)s 已冲正，已发放的 %(amount)s 记为应向受益方追回的款项。", id=award.id,
+                     amount=format_yuan(award.granted_fen)), "success")
     return _back_to_awards(form.next.data)
 
 

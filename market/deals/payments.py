@@ -215,8 +215,7 @@ def _undo_judged(session: Session, actor: User, payment: DealPayment, reason: st
     """Take back a payment the engine judged before confirmations existed: its awards are reversed."""
     if payment.policy_event_id is None:
         return
-    award_services.reverse_event_awards(session, actor, payment.policy_event_id, reason,
-                                        paid_refusal=_("该回款产生的奖补已发放，不能撤销。"))
+    award_services.reverse_event_awards(session, actor, payment.policy_event_id, reason)
     payment.deal.paid_fen -= payment.amount_fen
 
 

@@ -165,8 +165,7 @@ def refuse_preorder_payment(session: Session, actor: User, payment_id: int, *, r
     payment = get_payment(session, actor, payment_id)
     confirmations.refuse(payment, actor, fact_roles(actor, payment.agreement), reason)
     if payment.policy_event_id is not None:
-        award_services.reverse_event_awards(session, actor, payment.policy_event_id, payment.decision_note,
-                                            paid_refusal=_("该付款产生的补助已发放，不能撤销。"))
+        award_services.reverse_event_awards(session, actor, payment.policy_event_id, payment.decision_note)
         payment.agreement.paid_fen -= payment.amount_fen
         if payment.agreement.status == AgreementStatus.COMPLETED:
             payment.agreement.status = AgreementStatus.SIGNED

@@ -21,6 +21,7 @@ from market.errors import InvalidStateError, NotFoundError, PermissionDeniedErro
 from market.extensions import db
 from market.preorders import payments as preorder_payments
 from market.preorders.models import PreorderAgreement
+from market.timeutil import today_in_china
 from tests.payments import member_of, with_evidence
 
 WAN = 1_000_000
@@ -184,6 +185,19 @@ def test_an_admin_refusing_a_payment_judged_before_confirmations_reverses_its_aw
     refuse_deal_payment(db.session, deal_world.admin, payment.id, reason="无回款凭证")
     assert {a.status for a in awards} == {AwardStatus.REVERSED}
     assert db.session.get(Deal, deal.id).paid_fen == 0
+
+
+def test_refusing_a_legacy_payment_whose_award_was_paid_makes_the_award_receivable(registered_deal, deal_world):
+    deal, researcher, _ = registered_deal
+    payment = record(researcher, deal)
+    _, awards = confirm_deal_payment(db.session, member_of(deal.transferee_id), payment.id)
+    award_services.approve_award(db.session, deal_world.admin, awards[0].id)
+    award_services.pay_award(db.session, deal_world.admin, awards[0].id, voucher_reference="PAY-9",
+                             paid_on=today_in_china())
+    payment.status, payment.recorded_as = FactStatus.RECORDED, None
+    refuse_deal_payment(db.session, deal_world.admin, payment.id, reason="回款不存在")
+    assert awards[0].status == AwardStatus.RECEIVABLE
+    assert {a.status for a in awards[1:]} <= {AwardStatus.REVERSED}
 
 
 # --- pre-order payments: the buyer (who pays) records, the seller (who earns R1) confirms

@@ -109,3 +109,25 @@ def test_a_nil_award_shows_its_cap_and_is_not_offered_for_approval(client, login
     assert 'name="award_ids"' not in row and "/approve" not in row
     queue = client.get("/money/awards?status=payable").get_data(as_text=True)
     assert f'id="award-{nil.id}"' not in queue
+
+
+def test_a_paid_award_is_reversed_into_a_receivable_and_its_recovery_recorded(client, login_as, deal_awards):  # noqa: F811
+    world = deal_awards()
+    admin = login_as("admin")
+    award = _approved_r2(world, admin)
+    award_services.pay_award(db.session, admin, award.id, voucher_reference="BOC-2", paid_on=today_in_china())
+    db.session.commit()
+    page = client.get("/money/awards?status=paid").get_data(as_text=True)
+    assert f'action="/money/awards/{award.id}/reverse"' in page and "冲正后金额记为应向受益方追回的款项" in page
+    client.post(f"/money/awards/{award.id}/reverse", data={"next": "/money/awards", "reason": "合同解除"})
+    assert status_of(award.id) == AwardStatus.RECEIVABLE
+    page = client.get("/money/awards?status=receivable").get_data(as_text=True)
+    assert f'action="/money/awards/{award.id}/recovery"' in page and "已冲正，待追回" in page
+    client.post(f"/money/awards/{award.id}/recovery", data={"next": "/money/awards", "voucher_reference": "",
+                                                             "recovered_on": today_in_china().isoformat()})
+    assert "未登记追回：请填写付款凭证号。" in client.get("/money/awards").get_data(as_text=True)
+    assert status_of(award.id) == AwardStatus.RECEIVABLE
+    client.post(f"/money/awards/{award.id}/recovery", data={"next": "/money/awards", "voucher_reference": "BACK-3",
+                                                             "recovered_on": today_in_china().isoformat()})
+    assert status_of(award.id) == AwardStatus.REVERSED
+    assert "BACK-3" in client.get("/money/awards?status=reversed").get_data(as_text=True)
