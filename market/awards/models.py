@@ -98,6 +98,7 @@ class Award(db.Model):
     status: Mapped[AwardStatus] = mapped_column(String(20), index=True)
     capped_by: Mapped[str | None] = mapped_column(String(60))
     waived_by: Mapped[str | None] = mapped_column(String(20))
+    tops_up: Mapped[str | None] = mapped_column(String(20))
     event_date: Mapped[date]
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
     agreement_id: Mapped[int | None] = mapped_column(ForeignKey("preorder_agreements.id"), index=True)

@@ -182,6 +182,8 @@ def explain_award(catalog: RuleCatalog, award: Award) -> str:
     notes = []
     if award.status == AwardStatus.HELD:
         notes.append(explain_held(rule, award.rule, award.rule_set_version))
+    if award.tops_up:
+        notes.append(_("补差：规则 %(rule)s 已核定的金额之外，仅就高出部分计列", rule=award.tops_up))
     if award.status == AwardStatus.WAIVED and award.waived_by:
         notes.append(_("从优不重复：已按规则 %(rule)s 享受", rule=award.waived_by))
     if award.status == AwardStatus.NIL:

@@ -215,7 +215,7 @@ def _store_award(session: Session, record: PolicyEvent, line: engine.Award, day:
                   rule_set=line.rule_set, rule_set_version=line.version, recipient=line.recipient, payer=line.payer,
                   computed_fen=line.computed_fen, granted_fen=line.granted_fen,
                   status=stored_status(AwardStatus(line.status.value), line.granted_fen),
-                  capped_by=line.capped_by, waived_by=line.waived_by, event_date=day, deal_id=deal_id,
+                  capped_by=line.capped_by, waived_by=line.waived_by, tops_up=line.tops_up, event_date=day, deal_id=deal_id,
                   agreement_id=agreement_id)
     session.add(award)
     session.flush()

@@ -129,6 +129,7 @@ class Award:
     status: AwardStatus
     capped_by: str | None = None
     waived_by: str | None = None
+    tops_up: str | None = None
     kind: RuleKind | None = None
     rule_set: str = ""
     version: str = ""
@@ -594,6 +595,7 @@ class _Line:
     granted_fen: int
     capped_by: str | None
     waived_by: str | None = None
+    tops_up: str | None = None
 
 
 def _capped(claim: _Claim, state: PolicyState) -> tuple[int, str | None]:
@@ -621,17 +623,32 @@ def _lines(claim: _Claim, state: PolicyState) -> list[_Line]:
     ]
 
 
+def _granted(line: _Line) -> int:
+    return line.granted_fen
+
+
 def _stack(lines: Iterable[_Line]) -> None:
-    """Within a stacking group, per recipient, keep the highest line (first listed on ties); waive the rest."""
-    best: dict[tuple[str, str], _Line] = {}
+    """Within a stacking group, per recipient, the highest confirmed line is payable; a higher draft or unconfirmed
+    line is held for the difference only (a top-up); every other line is waived naming the payable rule (or, without
+    one, the held rule). Ties go to the line listed first (settled question 1)."""
+    groups: dict[tuple[str, str], list[_Line]] = {}
     for line in lines:
-        group = (line.claim.entry.rule.stacking_group, line.recipient)
-        if group not in best or line.granted_fen > best[group].granted_fen:
-            best[group] = line
-    for line in lines:
-        winner = best[(line.claim.entry.rule.stacking_group, line.recipient)]
-        if line is not winner:
-            line.waived_by = winner.claim.entry.rule.id
+        groups.setdefault((line.claim.entry.rule.stacking_group, line.recipient), []).append(line)
+    for members in groups.values():
+        payable = max((line for line in members if line.claim.entry.rule.status.is_payable),
+                      key=_granted, default=None)
+        pending = max((line for line in members if not line.claim.entry.rule.status.is_payable),
+                      key=_granted, default=None)
+        if payable is not None and pending is not None:
+            if pending.granted_fen > payable.granted_fen:
+                pending.granted_fen -= payable.granted_fen
+                pending.tops_up = payable.claim.entry.rule.id
+            else:
+                pending = None
+        winner = payable or pending
+        for line in members:
+            if line is not payable and line is not pending:
+                line.waived_by = winner.claim.entry.rule.id
 
 
 def _settle(event: Event, state: PolicyState, claims: Sequence[_Claim]) -> EventOutcome:
@@ -672,6 +689,7 @@ def _award(event: Event, line: _Line) -> Award:
         status=status,
         capped_by=line.capped_by,
         waived_by=line.waived_by,
+        tops_up=line.tops_up,
         kind=entry.rule.kind,
         rule_set=entry.rule_set.name,
         version=entry.version.version,

@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
+from market.awards import queries
 from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.ledger import LedgerEntry, balances
@@ -176,3 +177,48 @@ def test_a_rule_set_that_edits_a_used_version_is_refused(app, make_user, tmp_pat
     path.write_text(edited, encoding="utf-8")
     with pytest.raises(RuleViolationError, match="2024.1"):
         award_services.install_rule_set(db.session, path, make_user("admin"))
+
+
+STACKING_RULES = """format = 1
+name = "topup"
+title = "测试：与 R1 同组的征求意见稿补助"
+
+[[versions]]
+version = "{version}"
+effective_from = {start}
+effective_to = 2028-12-31
+
+[[versions.rules]]
+id = "R1X"
+kind = "preorder_subsidy"
+title = "预约采购追加补助"
+source = "测试"
+status = "{status}"
+recipient = "seller"
+rate_bp = 1500
+stacking_group = "preorder_subsidy"
+payer = "fiscal:province"
+
+[versions.rules.conditions]
+seller_kinds = ["enterprise"]
+seller_valley = "any"
+"""
+
+
+def test_a_higher_draft_in_r1s_group_is_held_for_the_difference_and_released_when_confirmed(make_agreement, make_user,
+                                                                                            tmp_path):
+    admin = make_user("admin")
+    path = tmp_path / "topup.toml"
+    path.write_text(STACKING_RULES.format(version="2024.1", start="2024-01-01", status="draft"), encoding="utf-8")
+    award_services.install_rule_set(db.session, path, admin)
+    agreement = make_agreement(deliveries=[(1000 * WAN, date(2025, 3, 1))], payments=[(1000 * WAN, date(2025, 3, 31))])
+    awards = db.session.scalars(select(Award).where(Award.agreement_id == agreement.id).order_by(Award.rule)).all()
+    assert [(a.rule, a.granted_fen, a.status, a.tops_up) for a in awards] == [
+        ("R1", 100 * WAN, AwardStatus.PAYABLE, None), ("R1X", 50 * WAN, AwardStatus.HELD, "R1")]
+    assert "补差" in queries.explain_award(queries.load_rule_catalog(db.session), awards[1])
+    draft = STACKING_RULES.format(version="2024.1", start="2024-01-01", status="draft")
+    confirming = STACKING_RULES.format(version="2025.1", start="2025-01-01", status="confirmed")
+    path.write_text(draft + confirming[confirming.index("\n[[versions]]\n"):], encoding="utf-8")
+    award_services.install_rule_set(db.session, path, admin)
+    db.session.refresh(awards[1])
+    assert (awards[1].status, awards[1].granted_fen) == (AwardStatus.PAYABLE, 50 * WAN)

@@ -427,6 +427,47 @@ def test_a_waived_award_uses_no_cap_headroom(tmp_path):
     assert state.usage(CapKey("LOW", CapScope.AGREEMENT, "A1")) == CapUsage()
 
 
+def test_a_higher_draft_is_held_for_the_difference_only_and_uses_headroom_for_it(tmp_path):
+    rules = write_rules(tmp_path, version(rules=(
+        preorder_rule("CONF", 1000, "g", caps=[("agreement", 5000)])
+        + preorder_rule("DRAFT", 1500, "g", status="draft", caps=[("agreement", 5000)])
+        + preorder_rule("LOW", 500, "g", caps=[("agreement", 5000)])
+    )))
+    awards, _, state = run(rules, [signed(), paid("p", "2025-01-01", 10_000)])
+    assert [(a.rule, a.computed_fen, a.granted_fen, a.status, a.waived_by, a.tops_up) for a in awards] == [
+        ("CONF", 1000, 1000, AwardStatus.PAYABLE, None, None),
+        ("DRAFT", 1500, 500, AwardStatus.HELD, None, "CONF"),
+        ("LOW", 500, 500, AwardStatus.WAIVED, "CONF", None),
+    ]
+    assert [state.usage(CapKey(rule, CapScope.AGREEMENT, "A1")).granted_fen for rule in ("CONF", "DRAFT", "LOW")] == [
+        1000, 500, 0]
+
+
+@pytest.mark.parametrize(("draft_rate", "draft_cap", "granted"), [(800, 5000, 800), (1500, 900, 900)])
+def test_a_draft_never_displaces_a_higher_confirmed_amount(tmp_path, draft_rate, draft_cap, granted):
+    rules = write_rules(tmp_path, version(rules=(
+        preorder_rule("CONF", 1000, "g")
+        + preorder_rule("DRAFT", draft_rate, "g", status="draft", caps=[("agreement", draft_cap)])
+    )))
+    awards, _, state = run(rules, [signed(), paid("p", "2025-01-01", 10_000)])
+    assert [(a.rule, a.granted_fen, a.status, a.waived_by, a.tops_up) for a in awards] == [
+        ("CONF", 1000, AwardStatus.PAYABLE, None, None),
+        ("DRAFT", granted, AwardStatus.WAIVED, "CONF", None),
+    ]
+    assert state.usage(CapKey("DRAFT", CapScope.AGREEMENT, "A1")) == CapUsage()
+
+
+def test_without_a_confirmed_line_the_highest_draft_is_held_in_full(tmp_path):
+    rules = write_rules(tmp_path, version(rules=(
+        preorder_rule("D1", 1000, "g", status="draft") + preorder_rule("D2", 1500, "g", status="unconfirmed")
+    )))
+    awards, _, _ = run(rules, [signed(), paid("p", "2025-01-01", 10_000)])
+    assert [(a.rule, a.granted_fen, a.status, a.waived_by, a.tops_up) for a in awards] == [
+        ("D1", 1000, AwardStatus.WAIVED, "D2", None),
+        ("D2", 1500, AwardStatus.HELD, None, None),
+    ]
+
+
 def test_rules_in_different_stacking_groups_all_apply(tmp_path):
     rules = write_rules(tmp_path, version(rules=preorder_rule("P10", 1000, "g1") + preorder_rule("P15", 1500, "g2")))
     awards, _, _ = run(rules, [signed(), paid("p", "2025-01-01", 10_000)])
