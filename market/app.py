@@ -158,8 +158,8 @@ def _register_blueprints(app: Flask) -> None:
     from market.achievements.views import bp as achievements_bp
     from market.admin.views import bp as admin_bp
     from market.api.views import bp as api_bp
-    from market.awards.views import bp as awards_bp
     from market.audit.views import bp as audit_bp
+    from market.awards.views import bp as awards_bp
     from market.deals.views import bp as deals_bp
     from market.demands.views import bp as demands_bp
     from market.imports.views import bp as imports_bp

@@ -27,7 +27,7 @@ _LOGIN_USER_KEY = "_login_user"
 class _Watched:
     """An audited class as the listener needs it: its declaration, primary key attribute and present fields."""
 
-    __slots__ = ("audited", "key", "key_column", "fields", "columns")
+    __slots__ = ("audited", "columns", "fields", "key", "key_column")
 
     def __init__(self, audited: Audited, mapper):
         self.audited = audited

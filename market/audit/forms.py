@@ -36,7 +36,7 @@ class AuditFilterForm(MarketForm):
                         description=_l("姓名或用户编号"))
     object_id = DatabaseIdField(_l("对象编号"), validators=[Optional()])
     since = DayField(_l("起始日期"), validators=[Optional()])
-    until = DayField(_l("截止日期"), validators=[Optional()])
+    until = DayField(_l("结束日期"), validators=[Optional()])
     request_id = StringField(_l("请求编号"), validators=[Optional(), max_length(REQUEST_ID_MAX_LENGTH)])
 
     def valid_values(self) -> dict:
@@ -49,6 +49,6 @@ class AuditFilterForm(MarketForm):
                 continue
             values[name] = field.data.strip() if isinstance(field.data, str) else field.data
         if values.get("since") and values.get("until") and values["since"] > values["until"]:
-            self.until.errors = [*self.until.errors, str(_l("截止日期不能早于起始日期。"))]
+            self.until.errors = [*self.until.errors, str(_l("结束日期不能早于起始日期。"))]
             values.pop("until")
         return values

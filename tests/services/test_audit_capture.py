@@ -33,7 +33,7 @@ def test_declared_fields_exist_and_no_secret_is_declared():
         secret_columns = {name for name in columns if is_excluded(name)}
         assert not secret_columns & set(audited.fields)
     assert {"password_hash", "token_hash", "encrypted_secret", "code_hash"} <= {
-        name for table in tables.values() for name in table.columns.keys() if is_excluded(name)}
+        name for table in tables.values() for name in table.columns if is_excluded(name)}
 
 
 def test_a_declaration_that_names_a_secret_column_loses_it():
