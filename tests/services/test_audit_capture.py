@@ -1,6 +1,6 @@
 """The audit log's capture: audited changes become entries with only the changed fields, in the same unit of work."""
 import pytest
-from sqlalchemy import delete, inspect, select, update
+from sqlalchemy import delete, event, inspect, select, update
 
 from market.accounts.models import ApiToken, Role, SecondFactor, User
 from market.accounts.services import create_api_token
@@ -33,7 +33,7 @@ def test_declared_fields_exist_and_no_secret_is_declared():
         secret_columns = {name for name in columns if is_excluded(name)}
         assert not secret_columns & set(audited.fields)
     assert {"password_hash", "token_hash", "encrypted_secret", "code_hash"} <= {
-        name for table in tables.values() for name in table.columns if is_excluded(name)}
+        column.name for table in tables.values() for column in table.columns if is_excluded(column.name)}
 
 
 def test_a_declaration_that_names_a_secret_column_loses_it():
@@ -185,3 +185,22 @@ def test_unaudited_tables_write_nothing(make_user):
     user.locale, user.phone = "en", "13900000000"
     db.session.flush()
     assert len(entries()) == count
+
+
+def test_a_flush_of_unaudited_changes_issues_no_extra_statement(make_user):
+    user = make_user("researcher")
+    db.session.refresh(user)  # loaded, as in a request
+    statements = []
+
+    def remember(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        user.locale = "en"
+        db.session.flush()
+        user.role = Role.BROKER
+        db.session.flush()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert [statement.split()[0] for statement in statements] == ["UPDATE", "UPDATE", "INSERT"]
