@@ -84,3 +84,42 @@ def action_choices() -> list[tuple[str, str]]:
 def object_choices() -> list[tuple[str, str]]:
     """Every object type with its label, for the filter."""
     return [(object_type, object_label(object_type)) for object_type in OBJECT_TYPES]
+
+
+FIELD_LABELS = {
+    "status": _l("状态"),
+    "stage": _l("阶段"),
+    "role": _l("角色"),
+    "email": _l("邮箱"),
+    "name": _l("名称"),
+    "title": _l("标题"),
+    "amount_fen": _l("金额"),
+    "paid_fen": _l("已付金额"),
+    "agreed_amount_fen": _l("成交金额"),
+    "granted_fen": _l("核定金额"),
+    "computed_fen": _l("计算金额"),
+    "value_fen": _l("协议金额"),
+    "reward_rate_bp": _l("奖励比例"),
+    "inventor_share_bp": _l("发明人分配比例"),
+    "share_bp": _l("分配比例"),
+    "paid_on": _l("付款日期"),
+    "signed_on": _l("签订日期"),
+    "registration_number": _l("登记编号"),
+    "registered_on": _l("登记日期"),
+    "terms_version": _l("条款版本"),
+    "broker_id": _l("经纪人编号"),
+    "decided_by_id": _l("决定人编号"),
+    "recorded_by_id": _l("登记人编号"),
+    "membership_status": _l("成员资格"),
+    "verification_status": _l("认证状态"),
+    "credit_code": _l("统一社会信用代码"),
+    "refusal_reason": _l("不通过原因"),
+    "dispute_reason": _l("异议原因"),
+    "decision_note": _l("决定说明"),
+    "voucher_reference": _l("付款凭证号"),
+}
+
+
+def field_label(name: str) -> str:
+    """A recorded field in the user's language; empty when it has no label (the page shows the code beside it)."""
+    return str(FIELD_LABELS[name]) if name in FIELD_LABELS else ""

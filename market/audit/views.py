@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from market.audit import queries
 from market.audit.forms import AuditFilterForm
-from market.audit.labels import action_choices, action_label, object_choices, object_label
+from market.audit.labels import action_choices, action_label, field_label, object_choices, object_label
 from market.audit.models import AuditEntry
 from market.audit.permissions import can_read_audit_log
 from market.errors import PermissionDeniedError
@@ -42,7 +42,8 @@ def log():
     form, filters = _filters()
     page = queries.list_entries(db.session, filters, request.args.get("page", 1, type=int))
     return render_template("audit/log.html", form=form, result=page, action_label=action_label,
-                           object_label=object_label, export_query=request.query_string.decode())
+                           object_label=object_label, field_label=field_label,
+                           export_query=request.query_string.decode())
 
 
 @bp.route("/export.csv")
