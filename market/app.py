@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_request_hooks(app)
+    from market.audit.capture import install_audit_capture
     from market.cli import register_commands
     from market.errors import register_error_handlers
     from market.requestguard import register_request_guard
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     install_unit_of_work(app)
+    install_audit_capture()
     if app.config["TRUSTED_PROXY_HOPS"]:
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -156,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
     from market.achievements.views import bp as achievements_bp
     from market.admin.views import bp as admin_bp
     from market.api.views import bp as api_bp
+    from market.audit.views import bp as audit_bp
     from market.awards.views import bp as awards_bp
     from market.deals.views import bp as deals_bp
     from market.demands.views import bp as demands_bp
@@ -168,7 +171,7 @@ def _register_blueprints(app: Flask) -> None:
     from market.preorders.views import bp as preorders_bp
 
     for blueprint in (pages_bp, accounts_bp, achievements_bp, demands_bp, listings_bp, notifications_bp, admin_bp, imports_bp,
-                      deals_bp, preorders_bp, awards_bp, matching_bp, organisations_bp, api_bp):
+                      deals_bp, preorders_bp, awards_bp, matching_bp, organisations_bp, audit_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -11,6 +11,7 @@ from market.accounts.models import (  # noqa: F401
 )
 from market.achievements.models import Achievement, AchievementMode  # noqa: F401
 from market.api.models import IdempotencyRecord  # noqa: F401
+from market.audit.models import AuditEntry  # noqa: F401
 from market.awards.ledger import LedgerEntry, LedgerTransaction  # noqa: F401
 from market.awards.models import (  # noqa: F401
     Award,

@@ -16,6 +16,7 @@ from market.accounts.forms import (
 from market.accounts.guards import recent_login_required
 from market.accounts.twofactor import SecondFactorRequiredError
 from market.accounts.views import bp, per_account, two_factor_limit
+from market.audit.services import record_failed_login_code
 from market.errors import DomainError, PermissionDeniedError, json_error, wants_json
 from market.extensions import db, limiter
 from market.formtools import apply_errors
@@ -66,6 +67,7 @@ def login_code():
         if user.is_active_account and twofactor.verify_second_factor(db.session, user, form.code.data):
             open_session(user)
             return redirect(safe_next(pending.get("next"), url_for("listings.workspace")))
+        record_failed_login_code(db.session, user.id)
         form.form_errors = [_("验证码不正确。")]
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
     return render_template("accounts/login_code.html", form=form), status

@@ -26,6 +26,7 @@ from market.accounts.forms import (
 )
 from market.accounts.guards import recent_login_required
 from market.accounts.inputs import SIGN_UP_ROLES
+from market.audit.services import record_failed_login
 from market.errors import DomainError
 from market.extensions import db, limiter
 from market.formtools import apply_errors, options
@@ -92,6 +93,7 @@ def login():
             with savepoint():
                 user = services.authenticate(db.session, form.email.data, form.password.data)
         except DomainError as error:
+            record_failed_login(db.session, form.email.data)
             form.form_errors = [error.message]
         else:
             return twofactor_views.begin_login(user, safe_next(form.next.data, url_for("listings.workspace")))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.accounts.services import find_token_user
+from market.audit.capture import act_as
 from market.errors import DomainError
 
 audit = logging.getLogger("market.audit")
@@ -37,6 +38,7 @@ def optional_token_user(session: Session, request) -> User | None:
     if user is None:
         audit.info("api token rejected request_id=%s", g.get("request_id", "-"))
         raise AuthenticationError(_("API 令牌无效或已被撤销。"), invalid_token=True)
+    act_as(user)
     return user
 
 

@@ -163,6 +163,8 @@ MATRIX = [
     Route("GET", "/reauth", signed_in(200)),
     Route("POST", "/reauth", signed_in(422), {"password": "wrong-password-1", "next": "/profile"}),
     Route("GET", "/admin/second-factors", admin_only()),
+    Route("GET", "/admin/audit", admin_only()),
+    Route("GET", "/admin/audit/export.csv", admin_only()),
     Route("POST", "/admin/second-factors/{enrolled_broker}/reset", admin_only(302)),
     Route("POST", "/admin/second-factors/{admin_user}/reset", admin_only(403)),
     Route("GET", "/organisations/{home_org}", expect(200)),
