@@ -1,7 +1,7 @@
 """the audit log: who changed which money, confirmation, review and account fact, before and after
 
 Revision ID: f3a9c2d17b50
-Revises: d5f1a3c8e2b4
+Revises: a7c2e9d4f3b1
 Create Date: 2026-12-02 20:50:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f3a9c2d17b50'
-down_revision = 'd5f1a3c8e2b4'
+down_revision = 'a7c2e9d4f3b1'
 branch_labels = None
 depends_on = None
 
