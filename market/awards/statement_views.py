@@ -4,7 +4,13 @@ import io
 from flask import abort, request, send_file
 from flask_login import current_user, login_required
 
-from market.awards.statements import broker_statement, statement_broker, statement_csv, statement_workbook
+from market.awards.statements import (
+    broker_statement,
+    statement_broker,
+    statement_brokers,
+    statement_csv,
+    statement_workbook,
+)
 from market.awards.views import bp
 from market.extensions import db
 from market.imports.sheets import CSV_MIMETYPE, XLSX_MIMETYPE
@@ -29,3 +35,11 @@ def export_statement(fmt: str):
     name = f"经纪人对账单-{broker.id}-{today_in_china().isoformat()}.{fmt}"
     return send_file(io.BytesIO(write(broker_statement(db.session, broker))), mimetype=mimetype, as_attachment=True,
                      download_name=name)
+
+
+@bp.app_template_global("statement_broker_choices")
+def statement_broker_choices() -> list[tuple[int, str]]:
+    """The brokers whose statement an admin may export (id, name and e-mail), for the award list's export form."""
+    if not current_user.is_authenticated or not current_user.is_admin:
+        return []
+    return [(broker.id, f"{broker.name}（{broker.email}）") for broker in statement_brokers(db.session)]

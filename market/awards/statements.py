@@ -15,7 +15,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from market.accounts.models import User
+from market.accounts.models import Role, User
 from market.awards.labels import award_status_label
 from market.awards.models import Award, AwardStatus
 from market.awards.permissions import may_read_statement_of, recipient_keys_of
@@ -96,6 +96,11 @@ def statement_broker(session: Session, actor: User, broker_id: int | None) -> Us
     if broker is None or not may_read_statement_of(actor, broker):
         raise NotFoundError(_("没有可导出的经纪人对账单。"))
     return broker
+
+
+def statement_brokers(session: Session) -> list[User]:
+    """The brokers an admin may export a statement of, by name."""
+    return list(session.scalars(select(User).where(User.role == Role.BROKER).order_by(User.name, User.id)))
 
 
 def broker_statement(session: Session, broker: User) -> Statement:
