@@ -76,7 +76,7 @@ def test_the_excel_statement_holds_dates_as_dates_and_yuan_as_two_decimal_number
         cell = first[name]
         assert cell.is_date and isinstance(cell.value, datetime) and cell.value.date() == day
     totals = rows[2]
-    assert Decimal(str(totals[6].value)) == Decimal("1020000") and totals[6].number_format == "#,##0.00"
+    assert Decimal(str(totals[6].value)) == Decimal(1020000) and totals[6].number_format == "#,##0.00"
     assert rows[1][9].value is None  # the held award has no approval date
     assert len(rows) == 4
 
