@@ -138,3 +138,23 @@ def test_an_agreement_dry_run_stores_nothing(make_agreement):
     assert run.granted_fen == 1000 * WAN
     db.session.flush()
     assert books() == before
+
+
+def test_a_city_reward_shows_its_contract_cap_beside_the_achievement_cap(make_registered_deal, make_user,
+                                                                          make_organisation):
+    buyer = make_organisation("enterprise", region="阳泉市", valley_id="yangquan", resident_since=date(2024, 5, 1))
+    broker, other = make_user("broker"), make_user("broker")
+    deal, researcher, _ = make_registered_deal(transferee=buyer, shares=(6000, 4000), brokers=[broker, other],
+                                               agent=broker.organisation)
+    record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 30))
+    headroom = deal_headroom(db.session, deal)
+    # ¥6M of ¥12M paid: R2 20% = ¥1.2M of ¥2M; R3 5% = ¥300,000, the whole of its per-contract cap
+    assert rooms(headroom) == [("R2", CapScope.ACHIEVEMENT, 200 * WAN, 120 * WAN, 80 * WAN),
+                               ("R3", CapScope.CONTRACT, 30 * WAN, 30 * WAN, 0)]
+    assert headroom.caps[1].exhausted
+    keys = [award_services.person_key(broker.id), award_services.person_key(other.id)]
+    agency = award_services.org_key(broker.organisation_id)
+    # the other ¥6M: R2 ¥1.2M computed, ¥800,000 left, split 60/40; R3 ¥300,000 computed, nothing left
+    assert lines(headroom.dry_run) == [("R2", keys[0], 72 * WAN, 48 * WAN, "achievement"),
+                                       ("R2", keys[1], 48 * WAN, 32 * WAN, "achievement"),
+                                       ("R3", agency, 30 * WAN, 0, "contract")]

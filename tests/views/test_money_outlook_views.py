@@ -101,13 +101,15 @@ def test_a_bad_amount_is_answered_in_the_panel_not_with_an_error_page(client, lo
 
 @pytest.fixture
 def agreement_world(make_agreement, make_user):
+    broker = make_user("broker")
     agreement = make_agreement(deliveries=[(15_000 * WAN, date(2025, 1, 10), date(2025, 1, 20))],
-                               payments=[(5000 * WAN, today_in_china())])
+                               payments=[(5000 * WAN, today_in_china())], broker_id=broker.id)
     return {"agreement": agreement, "seller": member_of(agreement.seller_id), "buyer": member_of(agreement.buyer_id),
-            "admin": make_user("admin"), "outsider": make_user("enterprise"), "broker": make_user("broker")}
+            "admin": make_user("admin"), "outsider": make_user("enterprise"), "broker": broker,
+            "other_broker": make_user("broker")}
 
 
-@pytest.mark.parametrize("who", ["seller", "buyer", "admin"])
+@pytest.mark.parametrize("who", ["seller", "buyer", "broker", "admin"])
 def test_agreement_parties_see_the_yearly_room_of_the_seller(client, login, agreement_world, who):
     login(agreement_world[who])
     shown = panel(client.get(f"/contracts/{agreement_world['agreement'].id}").get_data(as_text=True))
@@ -116,7 +118,7 @@ def test_agreement_parties_see_the_yearly_room_of_the_seller(client, login, agre
     assert re.search(rf'id="dry-run" data-amount-fen="{10_000 * WAN}" data-granted-fen="{500 * WAN}"', shown)
 
 
-@pytest.mark.parametrize("who", ["outsider", "broker"])
+@pytest.mark.parametrize("who", ["outsider", "other_broker"])
 def test_others_do_not_see_the_agreement(client, login, agreement_world, who):
     login(agreement_world[who])
     assert client.get(f"/contracts/{agreement_world['agreement'].id}").status_code == 404
