@@ -1,5 +1,5 @@
 """Who may read and act on awards: one rule for the money pages and the API."""
-from market.accounts.models import User
+from market.accounts.models import Role, User
 from market.security import is_member_of
 
 
@@ -15,3 +15,8 @@ def recipient_keys_of(user: User) -> list[str]:
 def may_read_awards_of(user: User, recipient: str) -> bool:
     """Admins read anyone's awards; others their own and their organisation's."""
     return user.is_admin or recipient in recipient_keys_of(user)
+
+
+def may_read_statement_of(user: User, broker: User) -> bool:
+    """A broker reads his own statement; admins read any broker's."""
+    return broker.role == Role.BROKER and (user.is_admin or user.id == broker.id)

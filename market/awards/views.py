@@ -598,3 +598,9 @@ def _rules_applied(rule_sets, scenario: CalculatorScenario) -> list:
     except RuleSetError:
         return []
     return [entry for entry in entries if entry.rule.kind in kinds]
+
+
+from market.awards import (
+    headroom_views,  # noqa: F401  registers the money outlook panel helpers on this blueprint; imported last
+    statement_views,  # noqa: F401  registers the broker statement export on this blueprint; imported last
+)

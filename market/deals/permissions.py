@@ -104,6 +104,12 @@ def may_see_payment_evidence(user: User | None, deal: Deal) -> bool:
     return bool(deal_roles(user, deal) & {"party", "broker", "admin"})
 
 
+def may_see_money_outlook(user: User | None, deal: Deal) -> bool:
+    """The parties, the deal's broker and named intermediaries and admins see the room left under the caps and what
+    a payment would earn (not every broker who tracks deals)."""
+    return bool(deal_roles(user, deal) & {"party", "broker", "intermediary", "admin"})
+
+
 def may_record_payment(user: User | None, deal: Deal) -> bool:
     """The parties and the deal's broker record proceeds (the confirmation table's recorders)."""
     return recording_role(FactKind.DEAL_PAYMENT, fact_roles(user, deal)) is not None

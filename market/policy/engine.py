@@ -315,13 +315,32 @@ class _Claim:
     payer: str
 
 
+def cap_key(rule: Rule, cap: Cap, day: dt.date, subjects: Mapping[CapScope, str]) -> CapKey:
+    """The key a cap of a rule accumulates under for an event on a day, given the event's subject per scope."""
+    year = day.year if cap.scope is CapScope.RECIPIENT_CALENDAR_YEAR else None
+    return CapKey(rule.id, cap.scope, subjects[cap.scope], year)
+
+
+def preorder_cap_subjects(agreement: str, recipient: str) -> dict[CapScope, str]:
+    """What each cap scope counts over for a payment under a pre-order agreement earning `recipient` a subsidy."""
+    return {
+        CapScope.RECIPIENT_CALENDAR_YEAR: recipient,
+        CapScope.RECIPIENT_RULE_SET_PERIOD: recipient,
+        CapScope.AGREEMENT: agreement,
+    }
+
+
+def transfer_cap_subjects(contract: str, achievement: str, agent: str | None = None) -> dict[CapScope, str]:
+    """What each cap scope counts over for proceeds under a transfer contract (the agent's own caps when named)."""
+    subjects = {CapScope.ACHIEVEMENT: achievement, CapScope.CONTRACT: contract}
+    if agent is not None:
+        subjects |= {CapScope.RECIPIENT_CALENDAR_YEAR: agent, CapScope.RECIPIENT_RULE_SET_PERIOD: agent}
+    return subjects
+
+
 def _cap_keys(rule: Rule, day: dt.date, subjects: Mapping[CapScope, str]) -> tuple[tuple[Cap, CapKey], ...]:
     """The key each of a rule's caps accumulates under for this event."""
-    keys = []
-    for cap in rule.caps:
-        year = day.year if cap.scope is CapScope.RECIPIENT_CALENDAR_YEAR else None
-        keys.append((cap, CapKey(rule.id, cap.scope, subjects[cap.scope], year)))
-    return tuple(keys)
+    return tuple((cap, cap_key(rule, cap, day, subjects)) for cap in rule.caps)
 
 
 def _claim(
@@ -407,11 +426,7 @@ def _preorder_paid(ctx: _Context) -> EventOutcome:
         if not _signed_in_time(entry, agreement.signed_on) or not _parties_meet(entry, parties, agreement.signed_on):
             continue
         recipient = agreement.seller if entry.rule.recipient is RecipientRole.SELLER else agreement.buyer
-        subjects = {
-            CapScope.RECIPIENT_CALENDAR_YEAR: recipient,
-            CapScope.RECIPIENT_RULE_SET_PERIOD: recipient,
-            CapScope.AGREEMENT: agreement_id,
-        }
+        subjects = preorder_cap_subjects(agreement_id, recipient)
         claims.append(_claim(entry, event, [recipient], apply_rate(amount, entry.rule.rate_bp), subjects))
     paid = replace(agreement, paid_fen=agreement.paid_fen + amount)
     state = replace(ctx.state, agreements={**ctx.state.agreements, agreement_id: paid})
@@ -499,7 +514,7 @@ def _transfer_paid(ctx: _Context) -> EventOutcome:
         "transferor": ctx.organisation("transferor", contract.transferor),
         "transferee": ctx.organisation("transferee", contract.transferee),
     }
-    subjects = {CapScope.ACHIEVEMENT: contract.achievement, CapScope.CONTRACT: contract_id}
+    subjects = transfer_cap_subjects(contract_id, contract.achievement)
     claims = []
     for entry in rules_in_force(ctx.rule_sets, event.date):
         rule = entry.rule
@@ -521,11 +536,7 @@ def _transfer_paid(ctx: _Context) -> EventOutcome:
                 )
             )
         elif rule.kind is RuleKind.CITY_AGENT_REWARD and contract.agent is not None:
-            agent_subjects = {
-                **subjects,
-                CapScope.RECIPIENT_CALENDAR_YEAR: contract.agent,
-                CapScope.RECIPIENT_RULE_SET_PERIOD: contract.agent,
-            }
+            agent_subjects = transfer_cap_subjects(contract_id, contract.achievement, contract.agent)
             claims.append(
                 _claim(
                     entry, event, [contract.agent], apply_rate(amount, rule.rate_bp), agent_subjects,

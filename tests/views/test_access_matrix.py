@@ -289,6 +289,10 @@ MATRIX = [
     Route("POST", "/money/calculator/unknown", expect(404)),
     Route("GET", "/money/mine", signed_in(200, admin=302)),
     Route("GET", "/money/mine/export.unknown", signed_in(404)),
+    # a broker's statement: his own; an admin names the broker (?broker=, tests/views/test_broker_statements.py)
+    Route("GET", "/money/statement.csv", signed_in(404, broker=200)),
+    Route("GET", "/money/statement.xlsx", signed_in(404, broker=200)),
+    Route("GET", "/money/statement.unknown", signed_in(404)),
     Route("GET", "/money/awards", admin_only()),
     Route("POST", "/money/awards/approve", admin_only(302)),
     Route("POST", "/money/awards/999999/approve", admin_only(404)),
