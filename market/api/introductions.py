@@ -101,6 +101,7 @@ def list_introductions():
 def propose_introduction():
     """An approved broker introduces a published achievement to a published demand or an approved enterprise."""
     actor = require_token_user(db.session, request)
+    deal_introductions.require_introducer(actor)
     data = money.read_body()
     money.refuse_shape(json_schema(IntroductionInput), data)
     introduction = deal_introductions.propose_introduction(

@@ -77,8 +77,7 @@ def _listing(model, raw, message: str):
 @roles_required(Role.BROKER)
 def new(achievement_id: int):
     """A broker introduces an achievement to a demand (from a match: ?demand_id=) or to an enterprise."""
-    if not may_introduce(current_user):
-        raise PermissionDeniedError(_("只有已审核的技术经理人可以发起引荐。"))
+    deal_introductions.require_introducer(current_user)
     form = IntroductionForm()
     achievement = _listing(Achievement, achievement_id, _("该成果不存在或尚未发布。"))
     source = request.form if request.method == "POST" else request.args

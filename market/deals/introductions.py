@@ -79,6 +79,12 @@ def introducible_enterprises(session: Session) -> list[Organisation]:
 # ---------------------------------------------------------------- proposing
 
 
+def require_introducer(actor: User | None) -> None:
+    """Refuse anyone but an approved broker."""
+    if not may_introduce(actor):
+        raise PermissionDeniedError(_("只有已审核的技术经理人可以发起引荐。"))
+
+
 def _counterpart(session: Session, values: dict, errors: FieldErrors) -> tuple[Demand | None, int | None]:
     """The demand (if one is named) and the transferee organisation; refusals are field messages."""
     if values.get("demand_id") is not None:
@@ -127,8 +133,7 @@ def propose_introduction(session: Session, actor: User, *, achievement_id, deman
                          note="") -> Introduction:
     """An approved broker introduces a published achievement to a published demand or an approved enterprise;
     members of both sides are told and each side accepts or declines."""
-    if not may_introduce(actor):
-        raise PermissionDeniedError(_("只有已审核的技术经理人可以发起引荐。"))
+    require_introducer(actor)
     values, errors = validate_input(IntroductionInput, {"achievement_id": achievement_id, "demand_id": demand_id,
                                                         "organisation_id": organisation_id, "note": note})
     achievement = None

@@ -112,6 +112,15 @@ MATRIX = [
     # deals, bids and money through the API: the world holds no deal yet, so unknown ids check the token gate
     Route("GET", "/api/v1/deals", expect(200, visitor=401)),
     Route("GET", "/api/v1/bids", expect(200, visitor=401)),
+    Route("GET", "/api/v1/introductions", expect(200, visitor=401)),
+    Route("GET", "/api/v1/introductions/{introduction}", expect(200, visitor=401, outsider=404)),
+    Route("POST", "/api/v1/introductions", expect(403, visitor=401, broker=422), json={}),
+    Route("POST", "/api/v1/introductions/{introduction}/accept",
+          expect(200, visitor=401, broker=403, outsider=404, admin=403), json={}),
+    Route("POST", "/api/v1/introductions/{introduction}/decline",
+          expect(200, visitor=401, broker=403, outsider=404, admin=403), json={"reason": "timing"}),
+    Route("POST", "/api/v1/introductions/{introduction}/withdraw", expect(403, visitor=401, broker=200, outsider=404),
+          json={}),
     Route("GET", "/api/v1/awards", expect(200, visitor=401)),
     Route("POST", "/api/v1/achievements/{published_achievement}/bids", expect(422, visitor=401), json={}),
     *[Route("GET", path, expect(404, visitor=401))
