@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, update
 
+from market.accounts.models import User
 from market.deals import introductions as intro
 from market.deals.bids import decline_bid, place_bid
 from market.deals.limits import MAX_OPEN_INTRODUCTIONS_PER_BROKER, REASK_AFTER_DECLINE_DAYS
@@ -30,6 +31,7 @@ from market.errors import (
 from market.extensions import db
 from market.notifications.models import Notification
 from market.timeutil import utcnow
+from tests.services.test_money_races import RACE_CONFIG, _race
 
 
 @pytest.fixture
@@ -289,3 +291,24 @@ def test_awaiting_lists_only_what_the_organisation_has_not_answered(world):
     assert [i.id for i in intro.list_introductions(db.session, world.buyer, box="awaiting")] == [introduction.id]
     assert [i.id for i in intro.list_introductions(db.session, world.broker, box="mine")] == [introduction.id]
     assert intro.list_introductions(db.session, world.other_broker, box="mine") == []
+
+
+# ---------------------------------------------------------------- races
+
+
+@pytest.mark.parametrize("app", [RACE_CONFIG], indirect=True)
+def test_both_sides_accepting_at_once_open_exactly_one_deal(app, world):
+    introduction_id = propose(world).id
+    db.session.commit()
+    sides = (world.researcher.id, world.buyer.id)
+
+    def accept(index: int):
+        intro.accept_introduction(db.session, db.session.get(User, sides[index % 2]), introduction_id)
+
+    outcomes = _race(app, accept)
+    assert outcomes.count("ok") == 2, outcomes
+    assert all(outcome.startswith("refused") for outcome in outcomes if outcome != "ok"), outcomes
+    db.session.expire_all()
+    deals = db.session.scalars(select(Deal).where(Deal.achievement_id == world.achievement.id)).all()
+    assert len(deals) == 1 and deals[0].broker_id == world.broker.id
+    assert db.session.get(Introduction, introduction_id).deal_id == deals[0].id

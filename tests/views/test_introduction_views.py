@@ -68,6 +68,7 @@ def test_an_achievement_goes_to_a_chosen_enterprise(app, pair, make_user):
     achievement, _demand, _researcher, _buyer, broker = pair
     company = make_user("enterprise")
     agent = client_for(app, broker)
+    assert f'href="/introductions/new/{achievement.id}"' in page_of(agent.get(f"/achievements/{achievement.id}"))
     assert company.organisation.name in page_of(agent.get(f"/introductions/new/{achievement.id}"))
     missing = agent.post(f"/introductions/new/{achievement.id}", data={"organisation_id": ""})
     assert missing.status_code == 422 and "请选择技术需求或企业" in page_of(missing)
