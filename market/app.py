@@ -160,6 +160,7 @@ def _register_blueprints(app: Flask) -> None:
     from market.api.views import bp as api_bp
     from market.audit.views import bp as audit_bp
     from market.awards.views import bp as awards_bp
+    from market.deals.introduction_views import bp as introductions_bp
     from market.deals.views import bp as deals_bp
     from market.demands.views import bp as demands_bp
     from market.imports.views import bp as imports_bp
@@ -171,7 +172,8 @@ def _register_blueprints(app: Flask) -> None:
     from market.preorders.views import bp as preorders_bp
 
     for blueprint in (pages_bp, accounts_bp, achievements_bp, demands_bp, listings_bp, notifications_bp, admin_bp, imports_bp,
-                      deals_bp, preorders_bp, awards_bp, matching_bp, organisations_bp, audit_bp, api_bp):
+                      deals_bp, introductions_bp, preorders_bp, awards_bp, matching_bp, organisations_bp, audit_bp,
+                      api_bp):
         app.register_blueprint(blueprint)
 
 

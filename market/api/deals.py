@@ -17,11 +17,19 @@ from market.deals import pipeline as deal_pipeline
 from market.deals import terms as deal_terms
 from market.deals.board import deal_awards, deal_events, deal_payments
 from market.deals.brokers import pending_broker_requests
-from market.deals.inputs import BidAcceptInput, BidRoundInput, NoticeWithdrawalInput, TermsAcceptanceInput, TermsInput
+from market.deals.inputs import (
+    BidAcceptInput,
+    BidRoundInput,
+    DeclineInput,
+    NoticeWithdrawalInput,
+    TermsAcceptanceInput,
+    TermsInput,
+)
 from market.deals.labels import (
     BID_STATUS_LABELS,
     BROKER_REQUEST_KIND_LABELS,
     BROKER_REQUEST_STATUS_LABELS,
+    DECLINE_REASON_LABELS,
     EVENT_LABELS,
     STAGE_LABELS,
 )
@@ -33,6 +41,7 @@ from market.deals.models import (
     Deal,
     DealBrokerRequest,
     DealStage,
+    DeclineReason,
 )
 from market.deals.permissions import (
     awaiting_consent,
@@ -79,6 +88,7 @@ def bid_json(bid: Bid, actor: User, deal_id: int | None, *, with_versions: bool)
         "latest": _bid_version_json(bid.latest),
         "rounds": len(bid.versions),
         "deal_id": deal_id,
+        "decline": decline_json(bid),
         "may": {"counter": their_turn, "accept": their_turn, "decline": is_open and side == BidSide.OWNER,
                 "withdraw": is_open and side == BidSide.BUYER},
         "created_at": iso(bid.created_at),
@@ -87,6 +97,15 @@ def bid_json(bid: Bid, actor: User, deal_id: int | None, *, with_versions: bool)
     if with_versions:
         data["versions"] = [_bid_version_json(version) for version in bid.versions]
     return data
+
+
+def decline_json(record) -> dict | None:
+    """The reason a bid, a response or an introduction was declined, or None."""
+    if record.decline_reason is None:
+        return None
+    return {"reason": {"code": str(record.decline_reason),
+                       "label": str(DECLINE_REASON_LABELS[DeclineReason(record.decline_reason)])},
+            "note": record.decline_note or ""}
 
 
 def _deal_ids_of_bids(session: Session, bid_ids: list[int]) -> dict[int, int]:
@@ -316,11 +335,11 @@ def accept_bid(bid_id: int):
 
 @bp.post("/bids/<int:bid_id>/decline")
 def decline_bid(bid_id: int):
-    """The achievement's owner declines an open bid."""
+    """The achievement's owner declines an open bid with a reason from the list (and a note), shown to the bidder."""
     actor = require_token_user(db.session, request)
     deal_bids.get_bid(db.session, actor, bid_id)
-    money.read_optional_body()
-    deal_bids.decline_bid(db.session, actor, bid_id)
+    data = money.read_optional_body(DeclineInput)
+    deal_bids.decline_bid(db.session, actor, bid_id, reason=data.get("reason"), note=data.get("note"))
     return _bid_answer(bid_id, actor)
 
 

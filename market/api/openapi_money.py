@@ -25,12 +25,21 @@ from market.deals.inputs import (
     BrokerDeclineInput,
     BrokerInvitationInput,
     BrokerRemovalInput,
+    DeclineInput,
     NoticeWithdrawalInput,
     TermsAcceptanceInput,
     TermsInput,
 )
 from market.deals.labels import EVENT_LABELS
-from market.deals.models import BidSide, BidStatus, BrokerRequestKind, BrokerRequestStatus, DealStage, TermsRole
+from market.deals.models import (
+    BidSide,
+    BidStatus,
+    BrokerRequestKind,
+    BrokerRequestStatus,
+    DealStage,
+    DeclineReason,
+    TermsRole,
+)
 from market.deals.permissions import PARTY_SIDES, BrokerRequestActions, DealPermissions
 from market.declared import EmptyInput, components_of, json_schema
 from market.listings.queries import MAX_PER_PAGE
@@ -165,11 +174,16 @@ BID_VERSION = {
     },
 }
 
+DECLINE = {"oneOf": [{"type": "null"}, {
+    "type": "object", "additionalProperties": False, "required": ["reason", "note"],
+    "properties": {"reason": _coded(_values(DeclineReason)), "note": {"type": "string"}}}],
+    "description": "拒绝原因（已拒绝时）；对方可见。"}
+
 BID = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["id", "status", "achievement", "bidder_organisation", "side", "latest", "rounds", "deal_id", "may",
-                 "created_at", "updated_at"],
+    "required": ["id", "status", "achievement", "bidder_organisation", "side", "latest", "rounds", "deal_id", "decline",
+                 "may", "created_at", "updated_at"],
     "properties": {
         "id": {"type": "integer"},
         "status": _coded(_values(BidStatus)),
@@ -181,6 +195,7 @@ BID = {
         "latest": _ref("BidVersion"),
         "rounds": {"type": "integer", "minimum": 1},
         "deal_id": {"type": ["integer", "null"], "description": "接受后创建的项目。"},
+        "decline": DECLINE,
         "may": {"type": "object", "additionalProperties": False,
                 "required": ["counter", "accept", "decline", "withdraw"],
                 "properties": {name: {"type": "boolean"} for name in ("counter", "accept", "decline", "withdraw")},
@@ -488,7 +503,7 @@ PATHS = {
         "accept", "接受对方最新一轮报价：创建项目（意向阶段）", "BidAcceptInput",
         {"201": _json(_ref("DealDetail"), "新项目。", headers=_LOCATION)}),
     f"{API_PREFIX}/bids/{{bid_id}}/decline": _bid_action(
-        "decline", "成果方拒绝报价", None, {"200": _json(_ref("Bid"), "已拒绝的报价。")}),
+        "decline", "成果方拒绝报价（须选择原因，报价方可见）", "DeclineInput", {"200": _json(_ref("Bid"), "已拒绝的报价。")}),
     f"{API_PREFIX}/bids/{{bid_id}}/withdraw": _bid_action(
         "withdraw", "报价方撤回报价", None, {"200": _json(_ref("Bid"), "已撤回的报价。")}),
     f"{API_PREFIX}/deals": {
@@ -628,7 +643,7 @@ def add_deals_and_money(document: dict) -> dict:
     document["components"]["schemas"].update(components_of(PaymentInput, PayoutInput, DecisionInput, BidRoundInput,
                                                              BidAcceptInput, TermsInput, TermsAcceptanceInput,
                                                              NoticeWithdrawalInput, EmptyInput, BrokerInvitationInput,
-                                                             BrokerDeclineInput, BrokerRemovalInput))
+                                                             BrokerDeclineInput, BrokerRemovalInput, DeclineInput))
     document["components"]["responses"].update(
         {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
          for name, description in RESPONSES.items()})

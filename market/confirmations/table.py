@@ -50,8 +50,9 @@ def _roles(*roles: FactRole) -> frozenset[FactRole]:
 
 R = FactRole
 FACTS: tuple[Fact, ...] = (
-    Fact(FactKind.DEAL_BROKER, "a broker on a deal", "a party invites, or the broker asks",
-         "the broker accepts / both parties accept", {}, False),
+    Fact(FactKind.DEAL_BROKER, "a broker on a deal", "a party invites, or the broker asks, or the broker introduces "
+         "an achievement to a demand or an enterprise", "the broker accepts / both parties accept (both sides' "
+         "acceptances of an introduction open the deal with him)", {}, False),
     Fact(FactKind.EARLY_STAGES, "moves 意向 → 洽谈 → 协议定价", "either party or the deal's accepted broker",
          "– (all are told)", {}, True),
     Fact(FactKind.DEAL_TERMS, "terms: price, mode, reward rate, intermediaries and shares, agent, 佣金",

@@ -10,16 +10,14 @@ from market.accounts.models import (
     User,
 )
 from market.achievements.models import Achievement
-from market.deals.inputs import BidRoundInput
-from market.deals.labels import BID_STATUS_LABELS
+from market.deals.inputs import BidRoundInput, DeclineInput
+from market.deals.labels import BID_STATUS_LABELS, decline_text
 from market.deals.models import (
     Bid,
     BidSide,
     BidStatus,
     BidVersion,
     Deal,
-    DealEvent,
-    DealStage,
 )
 from market.deals.permissions import bid_side, can_view_bid
 from market.deals.recording import (
@@ -27,6 +25,7 @@ from market.deals.recording import (
     deal_link,
     member_ids,
     notify_all,
+    open_deal,
     raise_if_errors,
     require_approved,
 )
@@ -132,13 +131,9 @@ def accept_bid(session: Session, actor: User, bid_id: int, *, version_number: in
     if claimed.rowcount != 1:
         raise InvalidStateError(_("该报价已被处理，不能重复接受。"))
     achievement = bid.achievement
-    deal = Deal(title=achievement.title[:200], achievement_id=achievement.id, bid_id=bid.id,
-                transferor_id=achievement.organisation_id, transferee_id=bid.bidder_organisation_id,
-                stage=DealStage.INTENT, mode=latest.mode, agreed_amount_fen=latest.amount_fen)
-    session.add(deal)
-    session.flush()
-    session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action="opened", to_stage=DealStage.INTENT,
-                          note=_("接受第 %(n)s 轮报价", n=latest.number)))
+    deal = open_deal(session, actor, note=_("接受第 %(n)s 轮报价", n=latest.number), title=achievement.title[:200],
+                     achievement_id=achievement.id, bid_id=bid.id, transferor_id=achievement.organisation_id,
+                     transferee_id=bid.bidder_organisation_id, mode=latest.mode, agreed_amount_fen=latest.amount_fen)
     notify_all(session, _bid_other_side_members(session, bid, side), actor, "bid_accepted",
                 _("报价已被接受：%(t)s", t=achievement.title), deal_link(deal))
     session.flush()
@@ -147,14 +142,18 @@ def accept_bid(session: Session, actor: User, bid_id: int, *, version_number: in
     return deal
 
 
-def decline_bid(session: Session, actor: User, bid_id: int) -> Bid:
-    """The achievement's owner declines an open bid."""
+def decline_bid(session: Session, actor: User, bid_id: int, *, reason, note=None) -> Bid:
+    """The achievement's owner declines an open bid with a reason from the list (and a note), shown to the bidder."""
     bid, side = _open_bid_for(session, actor, bid_id)
     if side != BidSide.OWNER:
         raise PermissionDeniedError(_("只有成果所属机构可以拒绝报价；报价方可以撤回。"))
+    values, errors = validate_input(DeclineInput, {"reason": reason, "note": note})
+    raise_if_errors(errors)
     bid.status, bid.updated_at = BidStatus.DECLINED, utcnow()
+    bid.decline_reason, bid.decline_note = values["reason"], values["note"] or ""
     notify_all(session, member_ids(session, bid.bidder_organisation_id), actor, "bid_declined",
-                _("报价未被接受：%(t)s", t=bid.achievement.title), bid_link(bid))
+                _("报价未被接受：%(t)s", t=bid.achievement.title), bid_link(bid),
+                body=decline_text(bid.decline_reason, bid.decline_note))
     session.flush()
     return bid
 

@@ -1,6 +1,7 @@
 """Deal forms: shape only (amounts in 万元 and rates in percent become integers here); the deal modules hold the rules."""
 import re
 import unicodedata
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -15,6 +16,7 @@ from market.deals.inputs import (
     BrokerInvitationInput,
     BrokerRemovalInput,
     CompletionInput,
+    DeclineInput,
     ExceptionInput,
     IntermediariesInput,
     NoticeInput,
@@ -26,8 +28,9 @@ from market.deals.inputs import (
     TermsAcceptanceInput,
     TermsInput,
 )
+from market.deals.labels import DECLINE_REASON_LABELS
 from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTICE_DAYS, MAX_PROPOSAL_CHARS
-from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, options
+from market.formtools import MONEY_HINT, DatabaseIdField, DeclaredForm, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
 from market.money import rate_number
 
@@ -293,3 +296,28 @@ class PaymentForm(DeclaredForm):
     def declared_input(self):
         """The payment input the API and the payment services validate with."""
         return PaymentInput
+
+
+class DeclineForm(DeclaredForm):
+    """Declining a bid, a response or an introduction: a reason from the list and an optional note."""
+
+    blank_choices: ClassVar[dict] = {"reason": _l("请选择原因")}
+    input_says_missing = True
+    reason = SelectField(_l("拒绝原因"))
+    note = TextAreaField(_l("补充说明（选择“其他”时必填，会告知对方）"))
+
+    def declared_input(self):
+        """The decline input shared by bids, responses and introductions."""
+        return DeclineInput
+
+    def choice_label(self, name: str, value) -> str:
+        """A reason in words."""
+        return str(DECLINE_REASON_LABELS[value])
+
+
+class IntroductionForm(MarketForm):
+    """A broker's introduction: the achievement and the demand come from the match (the page's address); without a
+    demand an enterprise is chosen."""
+
+    organisation_id = DatabaseIdField(_l("引荐给企业"))
+    note = TextAreaField(_l("引荐说明（双方都会看到）"))

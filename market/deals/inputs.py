@@ -20,12 +20,13 @@ from market.deals.limits import (
     REGISTRATION_NUMBER_MAX_LENGTH,
     REGISTRATION_NUMBER_MIN_LENGTH,
 )
-from market.deals.models import DealStage
+from market.deals.models import DealStage, DeclineReason
 from market.deals.recording import clean_amount
 from market.declared import DeclaredInput, EmptyInput, cleaned_by, text
 from market.inputs import (
     MAX_ID,
     FieldErrors,
+    clean_choice,
     clean_id,
     clean_int,
     clean_required_date,
@@ -354,3 +355,65 @@ class BrokerRemovalInput(DeclaredInput):
 
     reason: Annotated[str, Field(max_length=MAX_REASON_CHARS, description="移除原因，必填，会告知该经纪人。"),
                       cleaned_by(clean_removal_reason)]
+
+
+# ---------------------------------------------------------------- declines and introductions
+
+
+def clean_decline_reason(errors: FieldErrors, name: str, value) -> DeclineReason | None:
+    """One reason of the decline list (required)."""
+    if value is None or value == "":
+        errors.add(name, _("请选择拒绝原因。"))
+        return None
+    return clean_choice(errors, name, value, DeclineReason)
+
+
+class DeclineInput(DeclaredInput):
+    """Declining a bid, a response or an introduction: a reason from the list and an optional note (required for
+    "other"), both shown to the other side."""
+
+    reason: Annotated[DeclineReason, Field(description="拒绝原因（从列表中选择）。"), cleaned_by(clean_decline_reason)]
+    note: text(MAX_REASON_CHARS, description="补充说明（可不填；原因为 other 时必填），会告知对方。")
+
+    @classmethod
+    def check_together(cls, values: dict, errors: FieldErrors) -> None:
+        """The reason "other" needs a note."""
+        if values.get("reason") == DeclineReason.OTHER and not values.get("note") and "note" not in errors:
+            errors.add("note", _("选择“其他”时请填写说明。"))
+
+
+def clean_introduced_achievement(errors: FieldErrors, name: str, value) -> int | None:
+    """The id of the achievement being introduced (required)."""
+    if value is None or value == "":
+        errors.add(name, _("请选择要引荐的成果。"))
+        return None
+    return clean_id(errors, name, value, message=_("请选择已发布的成果。"))
+
+
+def clean_demand_choice(errors: FieldErrors, name: str, value) -> int | None:
+    """The id of the demand the achievement answers (checked against the stored demand)."""
+    return clean_id(errors, name, value, message=_("请选择已发布的技术需求。"))
+
+
+def clean_enterprise_choice(errors: FieldErrors, name: str, value) -> int | None:
+    """The id of the enterprise the achievement is introduced to (checked against the stored organisation)."""
+    return clean_id(errors, name, value, message=_("请选择已审核的企业。"))
+
+
+class IntroductionInput(DeclaredInput):
+    """A broker's introduction of an achievement to a demand or to an enterprise, with a note to both sides."""
+
+    achievement_id: Annotated[int, Field(ge=1, le=MAX_ID, description="被引荐的成果（已发布）的编号。"),
+                              cleaned_by(clean_introduced_achievement)]
+    demand_id: chosen_id(clean_demand_choice, "对接的技术需求（已发布）的编号；与 organisation_id 二选一。")
+    organisation_id: chosen_id(clean_enterprise_choice, "对接的企业（已审核）的编号；与 demand_id 二选一。")
+    note: text(MAX_MESSAGE_CHARS, description="引荐说明，双方都会看到。")
+
+    @classmethod
+    def check_together(cls, values: dict, errors: FieldErrors) -> None:
+        """Exactly one of the demand and the enterprise."""
+        named = [name for name in ("demand_id", "organisation_id") if _entered(values, errors, name)]
+        if not named:
+            errors.add("demand_id", _("请选择技术需求或企业。"))
+        elif len(named) == 2 and not errors:
+            errors.add("organisation_id", _("技术需求和企业只能选择一项。"))

@@ -1,6 +1,7 @@
 """Status, event and cap labels of bids, responses and deals (one wording each)."""
 import logging
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from market.deals.models import (
@@ -8,6 +9,8 @@ from market.deals.models import (
     BrokerRequestKind,
     BrokerRequestStatus,
     DealStage,
+    DeclineReason,
+    IntroductionStatus,
     ResponseStatus,
     TermsRole,
 )
@@ -82,3 +85,27 @@ RESPONSE_STATUS_LABELS = {
     ResponseStatus.DECLINED: _l("已拒绝"),
     ResponseStatus.WITHDRAWN: _l("已撤回"),
 }
+
+DECLINE_REASON_LABELS = {
+    DeclineReason.NOT_A_FIT: _l("技术方向不匹配"),
+    DeclineReason.PRICE: _l("价格或条件不合适"),
+    DeclineReason.TIMING: _l("时机不合适"),
+    DeclineReason.OTHER_PARTNER: _l("已有其他合作方"),
+    DeclineReason.NO_CAPACITY: _l("暂无资源或能力推进"),
+    DeclineReason.OTHER: _l("其他"),
+}
+
+INTRODUCTION_STATUS_LABELS = {
+    IntroductionStatus.PENDING: _l("待双方确认"),
+    IntroductionStatus.ACCEPTED: _l("双方已接受"),
+    IntroductionStatus.DECLINED: _l("已拒绝"),
+    IntroductionStatus.WITHDRAWN: _l("已撤回"),
+}
+
+
+def decline_text(reason: DeclineReason | str | None, note: str = "") -> str:
+    """A decline's reason in words, followed by its note when there is one."""
+    if reason is None:
+        return note
+    label = str(DECLINE_REASON_LABELS[DeclineReason(reason)])
+    return _("%(r)s：%(n)s", r=label, n=note) if note else label

@@ -27,3 +27,7 @@ TERMS_LOCKED_STAGES = (DealStage.NOTICE, DealStage.SIGNED)
 """From the notice to signing the terms stand as noticed (withdrawing the notice reopens them)."""
 BEFORE_REGISTRATION = (DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING, DealStage.NOTICE, DealStage.SIGNED)
 BOARD_STAGES = PIPELINE + [DealStage.TERMINATED]
+MAX_OPEN_INTRODUCTIONS_PER_BROKER = 30
+"""How many introductions one broker may have waiting for answers at a time."""
+REASK_AFTER_DECLINE_DAYS = 30
+"""How long a declined introduction keeps its broker from introducing the same pair again."""

@@ -31,6 +31,17 @@ class BidStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class DeclineReason(StrEnum):
+    """Why a bid, a response or an introduction was declined (shown to the other side with an optional note)."""
+
+    NOT_A_FIT = "not_a_fit"
+    PRICE = "price"
+    TIMING = "timing"
+    OTHER_PARTNER = "other_partner"
+    NO_CAPACITY = "no_capacity"
+    OTHER = "other"
+
+
 class BidSide(StrEnum):
     """Who wrote a round of a bid."""
 
@@ -48,6 +59,8 @@ class Bid(db.Model):
     bidder_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     bidder_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[BidStatus] = mapped_column(String(20), default=BidStatus.OPEN)
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(String(20))
+    decline_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -108,6 +121,8 @@ class DemandResponse(db.Model):
     proposal: Mapped[str] = mapped_column(Text)
     amount_fen: Mapped[int | None] = mapped_column(db.BigInteger)
     status: Mapped[ResponseStatus] = mapped_column(String(20), default=ResponseStatus.OPEN)
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(String(20))
+    decline_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     demand = relationship("Demand")
@@ -326,6 +341,66 @@ class DealBrokerRequest(db.Model):
     def is_pending(self) -> bool:
         """Still waiting for someone's answer."""
         return self.status == BrokerRequestStatus.PENDING
+
+
+class IntroductionStatus(StrEnum):
+    """Where a broker's introduction stands."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class Introduction(db.Model):
+    """A broker's introduction (引荐) of an achievement to a demand or an enterprise: once a member of the achievement's
+    organisation (transferor) and one of the other organisation (transferee) accept, a deal opens with the broker."""
+
+    __tablename__ = "introductions"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'accepted', 'declined', 'withdrawn')", name="status_known"),
+        CheckConstraint("declined_side IS NULL OR declined_side IN ('transferor', 'transferee')",
+                        name="declined_side_known"),
+        CheckConstraint("status <> 'accepted' OR deal_id IS NOT NULL", name="accepted_has_deal"),
+        Index("one_pending_introduction_per_pair", "achievement_id", "transferee_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    achievement_id: Mapped[int] = mapped_column(ForeignKey("achievements.id"), index=True)
+    demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id"), index=True)
+    transferor_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    transferee_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[IntroductionStatus] = mapped_column(String(20), default=IntroductionStatus.PENDING)
+    transferor_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    transferor_accepted_at: Mapped[datetime | None]
+    transferee_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    transferee_accepted_at: Mapped[datetime | None]
+    declined_side: Mapped[str | None] = mapped_column(String(20))
+    decline_reason: Mapped[DeclineReason | None] = mapped_column(String(20))
+    decline_note: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    broker = relationship("User", foreign_keys=[broker_id])
+    achievement = relationship("Achievement")
+    demand = relationship("Demand")
+    transferor = relationship("Organisation", foreign_keys=[transferor_id])
+    transferee = relationship("Organisation", foreign_keys=[transferee_id])
+    transferor_accepted_by = relationship("User", foreign_keys=[transferor_accepted_by_id])
+    transferee_accepted_by = relationship("User", foreign_keys=[transferee_accepted_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    deal = relationship("Deal")
+
+    @property
+    def is_pending(self) -> bool:
+        """Still waiting for an answer from either side."""
+        return self.status == IntroductionStatus.PENDING
 
 
 class DealEvent(db.Model):

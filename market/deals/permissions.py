@@ -20,6 +20,7 @@ from market.deals.models import (
     DealIntermediary,
     DealStage,
     DemandResponse,
+    Introduction,
     TermsRole,
 )
 from market.demands.models import Demand
@@ -356,3 +357,66 @@ def broker_request_actions(user: User | None, deal: Deal, request: DealBrokerReq
     answers = bool(broker_request_answers(user, deal, request))
     return BrokerRequestActions(accept=answers, decline=answers,
                                 withdraw=may_withdraw_broker_request(user, deal, request))
+
+
+# ---------------------------------------------------------------- introductions by brokers
+
+
+def may_introduce(user: User | None) -> bool:
+    """Approved, active brokers propose introductions."""
+    return (user is not None and getattr(user, "is_authenticated", False) and user.is_active
+            and user.role == Role.BROKER and user.is_approved_member)
+
+
+def introduction_sides(user: User | None, introduction: Introduction) -> set[str]:
+    """The sides of an introduction the user acts for: "transferor" (the achievement's organisation) and/or
+    "transferee" (the demand's organisation or the enterprise)."""
+    return {side for side in PARTY_SIDES if is_member_of(user, getattr(introduction, f"{side}_id"))}
+
+
+def can_view_introduction(user: User | None, introduction: Introduction) -> bool:
+    """The broker who proposed it, members of both sides and admins."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return _is_admin(user) or user.id == introduction.broker_id or bool(introduction_sides(user, introduction))
+
+
+def visible_introductions(user: User):
+    """The SQL condition of can_view_introduction, for lists."""
+    if _is_admin(user):
+        return true()
+    conditions = [Introduction.broker_id == user.id]
+    organisation = _acting_organisation(user)
+    if organisation is not None:
+        conditions += [Introduction.transferor_id == organisation, Introduction.transferee_id == organisation]
+    return or_(*conditions)
+
+
+def awaiting_introduction(introduction: Introduction) -> set[str]:
+    """The sides that must still accept a pending introduction."""
+    if not introduction.is_pending:
+        return set()
+    return {side for side in PARTY_SIDES if getattr(introduction, f"{side}_accepted_by_id") is None}
+
+
+def introduction_answers(user: User | None, introduction: Introduction) -> set[str]:
+    """The sides the user may accept or decline for now (never the proposing broker's own)."""
+    if user is None or user.id == introduction.broker_id:
+        return set()
+    return introduction_sides(user, introduction) & awaiting_introduction(introduction)
+
+
+@dataclass
+class IntroductionActions:
+    """What the user may do with an introduction on its page."""
+
+    accept: bool = False
+    decline: bool = False
+    withdraw: bool = False
+
+
+def introduction_actions(user: User | None, introduction: Introduction) -> IntroductionActions:
+    """The answers to offer the user (the services check the same again)."""
+    answers = bool(introduction_answers(user, introduction))
+    withdraw = introduction.is_pending and user is not None and user.id == introduction.broker_id
+    return IntroductionActions(accept=answers, decline=answers, withdraw=withdraw)

@@ -78,6 +78,16 @@ def clean_amount(errors: FieldErrors, name: str, value, *, required: bool) -> in
                               missing=_("请填写金额。") if required else None)
 
 
+def open_deal(session: Session, actor: User, *, note: str, **fields) -> Deal:
+    """Open a deal in the intent stage with its first timeline event: the one way accepted bids, responses and
+    introductions create deals."""
+    deal = Deal(stage=DealStage.INTENT, **fields)
+    session.add(deal)
+    session.flush()
+    session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action="opened", to_stage=DealStage.INTENT, note=note))
+    return deal
+
+
 def bid_link(bid: Bid) -> str:
     """The page of a bid."""
     return f"/deals/bids/{bid.id}"

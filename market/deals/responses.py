@@ -10,17 +10,22 @@ from market.accounts.models import (
     User,
 )
 from market.achievements.models import Achievement
-from market.deals.inputs import ResponseInput
-from market.deals.labels import RESPONSE_STATUS_LABELS
+from market.deals.inputs import DeclineInput, ResponseInput
+from market.deals.labels import RESPONSE_STATUS_LABELS, decline_text
 from market.deals.models import (
     Deal,
-    DealEvent,
-    DealStage,
     DemandResponse,
     ResponseStatus,
 )
 from market.deals.permissions import can_view_response, response_side
-from market.deals.recording import deal_link, member_ids, notify_all, raise_if_errors, require_approved
+from market.deals.recording import (
+    deal_link,
+    member_ids,
+    notify_all,
+    open_deal,
+    raise_if_errors,
+    require_approved,
+)
 from market.declared import validate_input
 from market.demands.models import Demand
 from market.errors import (
@@ -115,14 +120,10 @@ def accept_response(session: Session, actor: User, response_id: int) -> Deal:
     if claimed.rowcount != 1:
         raise InvalidStateError(_("该响应已被处理，不能重复接受。"))
     demand = response.demand
-    deal = Deal(title=demand.title[:200], demand_id=demand.id, response_id=response.id,
-                achievement_id=response.achievement_id, transferor_id=response.responder_organisation_id,
-                transferee_id=demand.organisation_id, stage=DealStage.INTENT, agreed_amount_fen=response.amount_fen,
-                mode=demand.modes[0] if len(demand.modes) == 1 else None)
-    session.add(deal)
-    session.flush()
-    session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action="opened", to_stage=DealStage.INTENT,
-                          note=_("接受揭榜响应")))
+    deal = open_deal(session, actor, note=_("接受揭榜响应"), title=demand.title[:200], demand_id=demand.id,
+                     response_id=response.id, achievement_id=response.achievement_id,
+                     transferor_id=response.responder_organisation_id, transferee_id=demand.organisation_id,
+                     agreed_amount_fen=response.amount_fen, mode=demand.modes[0] if len(demand.modes) == 1 else None)
     notify_all(session, member_ids(session, response.responder_organisation_id), actor, "response_accepted",
                 _("揭榜响应已被接受：%(t)s", t=demand.title), deal_link(deal))
     session.flush()
@@ -131,12 +132,17 @@ def accept_response(session: Session, actor: User, response_id: int) -> Deal:
     return deal
 
 
-def decline_response(session: Session, actor: User, response_id: int) -> DemandResponse:
-    """The demand's organisation declines a response."""
+def decline_response(session: Session, actor: User, response_id: int, *, reason, note=None) -> DemandResponse:
+    """The demand's organisation declines a response with a reason from the list (and a note), shown to the
+    responder."""
     response = _open_response_for(session, actor, response_id, "demand")
+    values, errors = validate_input(DeclineInput, {"reason": reason, "note": note})
+    raise_if_errors(errors)
     response.status = ResponseStatus.DECLINED
+    response.decline_reason, response.decline_note = values["reason"], values["note"] or ""
     notify_all(session, member_ids(session, response.responder_organisation_id), actor, "response_declined",
-                _("揭榜响应未被接受：%(t)s", t=response.demand.title), response_link(response))
+                _("揭榜响应未被接受：%(t)s", t=response.demand.title), response_link(response),
+                body=decline_text(response.decline_reason, response.decline_note))
     session.flush()
     return response
 

@@ -574,13 +574,6 @@ def accept_bid(bid_id: int):
         _("已接受报价，成果转化项目已创建。"), form=deal_forms.AcceptBidForm())
 
 
-@bp.route("/bids/<int:bid_id>/decline", methods=["POST"])
-@login_required
-def decline_bid(bid_id: int):
-    """The owner declines the bid."""
-    return _bid_action(bid_id, lambda form: deal_bids.decline_bid(db.session, current_user, bid_id), _("已拒绝该报价。"))
-
-
 @bp.route("/bids/<int:bid_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw_bid(bid_id: int):
@@ -664,14 +657,6 @@ def accept_response(response_id: int):
                             _("已接受响应，成果转化项目已创建。"))
 
 
-@bp.route("/responses/<int:response_id>/decline", methods=["POST"])
-@login_required
-def decline_response(response_id: int):
-    """The demand's organisation declines the response."""
-    return _response_action(response_id, lambda: deal_responses.decline_response(db.session, current_user, response_id),
-                            _("已拒绝该响应。"))
-
-
 @bp.route("/responses/<int:response_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw_response(response_id: int):
@@ -680,4 +665,4 @@ def withdraw_response(response_id: int):
                             _("响应已撤回。"))
 
 
-from market.deals import evidence_views  # noqa: F401  registers the payment evidence routes on this blueprint; imported last
+from market.deals import decline_views, evidence_views  # noqa: F401  register their routes on this blueprint; imported last

@@ -197,8 +197,13 @@ def test_the_owner_declines_and_the_bidder_withdraws(client, world, make_achieve
     assert post(client, f"/api/v1/bids/{bid_id}/decline", world.buyer).status_code == 403
     assert post(client, f"/api/v1/bids/{bid_id}/withdraw", world.researcher).status_code == 403
     assert post(client, f"/api/v1/bids/{bid_id}/decline", world.researcher, {"reason": "x"}).status_code == 422
-    declined = post(client, f"/api/v1/bids/{bid_id}/decline", world.researcher, {})
+    assert post(client, f"/api/v1/bids/{bid_id}/decline", world.researcher, {}).status_code == 422
+    declined = post(client, f"/api/v1/bids/{bid_id}/decline", world.researcher, {"reason": "price", "note": "低于底价"})
     assert (declined.status_code, declined.get_json()["status"]["code"]) == (200, "declined")
+    assert declined.get_json()["decline"] == {"reason": {"code": "price", "label": "价格或条件不合适"}, "note": "低于底价"}
+    seen = client.get(f"/api/v1/bids/{bid_id}", headers=bearer(world.buyer)).get_json()
+    assert seen["decline"]["reason"]["code"] == "price"
+    assert not list(schema_validator("Bid").iter_errors(seen))
     assert post(client, f"/api/v1/bids/{bid_id}/withdraw", world.buyer).status_code == 409
     second = place(client, world).get_json()["id"]
     withdrawn = post(client, f"/api/v1/bids/{second}/withdraw", world.buyer)

@@ -169,10 +169,10 @@ def test_a_second_open_bid_from_the_same_company_is_refused(world):
 def test_only_the_owner_declines_and_only_the_bidder_withdraws(world):
     bid = place_bid(db.session, world.buyer, world.achievement.id, amount_fen=80 * WAN, mode="assignment")
     with pytest.raises(PermissionDeniedError):
-        decline_bid(db.session, world.buyer, bid.id)
+        decline_bid(db.session, world.buyer, bid.id, reason="price")
     with pytest.raises(PermissionDeniedError):
         withdraw_bid(db.session, world.researcher, bid.id)
-    decline_bid(db.session, world.researcher, bid.id)
+    decline_bid(db.session, world.researcher, bid.id, reason="price")
     assert db.session.get(Bid, bid.id).status == BidStatus.DECLINED
     with pytest.raises(InvalidStateError):
         accept_bid(db.session, world.researcher, bid.id, version_number=1)
@@ -241,7 +241,7 @@ def test_only_researchers_respond_and_only_the_demand_side_decides(world, demand
     response = respond_to_demand(db.session, world.researcher, demand.id, proposal="方案")
     with pytest.raises(PermissionDeniedError):
         accept_response(db.session, world.researcher, response.id)
-    decline_response(db.session, world.buyer, response.id)
+    decline_response(db.session, world.buyer, response.id, reason="not_a_fit")
     assert db.session.get(DemandResponse, response.id).status == ResponseStatus.DECLINED
     assert count(Deal) == 0
 

@@ -112,6 +112,15 @@ MATRIX = [
     # deals, bids and money through the API: the world holds no deal yet, so unknown ids check the token gate
     Route("GET", "/api/v1/deals", expect(200, visitor=401)),
     Route("GET", "/api/v1/bids", expect(200, visitor=401)),
+    Route("GET", "/api/v1/introductions", expect(200, visitor=401)),
+    Route("GET", "/api/v1/introductions/{introduction}", expect(200, visitor=401, outsider=404)),
+    Route("POST", "/api/v1/introductions", expect(403, visitor=401, broker=422), json={}),
+    Route("POST", "/api/v1/introductions/{introduction}/accept",
+          expect(200, visitor=401, broker=403, outsider=404, admin=403), json={}),
+    Route("POST", "/api/v1/introductions/{introduction}/decline",
+          expect(200, visitor=401, broker=403, outsider=404, admin=403), json={"reason": "timing"}),
+    Route("POST", "/api/v1/introductions/{introduction}/withdraw", expect(403, visitor=401, broker=200, outsider=404),
+          json={}),
     Route("GET", "/api/v1/awards", expect(200, visitor=401)),
     Route("POST", "/api/v1/achievements/{published_achievement}/bids", expect(422, visitor=401), json={}),
     *[Route("GET", path, expect(404, visitor=401))
@@ -311,6 +320,16 @@ MATRIX = [
     Route("GET", "/demands/{published_demand}/matches", signed_in(403, enterprise=200, broker=200, admin=200)),
     Route("GET", "/demands/{draft_demand}/matches", signed_in(404, enterprise=200, admin=200)),
     Route("GET", "/matches", signed_in(403, broker=200, admin=200)),
+    # introductions: the broker proposed {introduction} of the researcher's achievement to the enterprise's demand
+    Route("GET", "/introductions", signed_in(200)),
+    Route("GET", "/introductions/new/{published_achievement}", signed_in(403, broker=200)),
+    Route("GET", "/introductions/new/{draft_achievement}", signed_in(403, broker=404)),
+    Route("POST", "/introductions/new/{published_achievement}", signed_in(403, broker=422), {"note": "重复的引荐"}),
+    Route("GET", "/introductions/{introduction}", signed_in(200, outsider=404)),
+    Route("POST", "/introductions/{introduction}/accept", signed_in(302, broker=403, outsider=404, admin=403)),
+    Route("POST", "/introductions/{introduction}/decline", signed_in(302, broker=403, outsider=404, admin=403),
+          {"reason": "timing"}),
+    Route("POST", "/introductions/{introduction}/withdraw", signed_in(403, broker=302, outsider=404)),
     Route("POST", "/matching/feedback", signed_in(302, outsider=403),
           {"demand_id": "{published_demand}", "achievement_id": "{published_achievement}", "verdict": "relevant",
            "reason": "content_fits", "next": "/workspace"}),
@@ -329,6 +348,7 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
     from market.accounts.models import Organisation, OrganisationKind, Role, User
     from market.accounts.passwords import hash_password
     from market.achievements.services import create_achievement
+    from market.deals import introductions
     from market.demands.services import create_demand
 
     def organisation(name, kind, status=ApprovalStatus.APPROVED):
@@ -380,6 +400,7 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
     email_change.request_email_change(session, researcher, current_password=PASSWORD,
                                       new_email="moved-researcher@example.org", confirm_url_for=email_links.append)
     published, draft = achievement("published"), achievement("draft", title="未发布的草稿成果")
+    published_demand = demand("published")
     submission = verification.submit_verification(session, company, company.organisation_id,
                                                   credit_code="91330100716105852F", filename="执照.pdf",
                                                   stream=io.BytesIO(PDF), upload_folder=upload_folder)
@@ -401,7 +422,9 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
         "published_achievement": published,
         "draft_achievement": draft,
         "pending_achievement": achievement("pending", title="待审核成果"),
-        "published_demand": demand("published"),
+        "published_demand": published_demand,
+        "introduction": introductions.propose_introduction(session, users["broker"], achievement_id=published,
+                                                           demand_id=published_demand, note="矩阵引荐").id,
         "draft_demand": demand("draft", title="未发布的草稿需求"),
         "public_attachment": attach(published),
         "confidential_attachment": attach(published, confidential=True),
