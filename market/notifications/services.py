@@ -19,7 +19,7 @@ from market.timeutil import utcnow
 
 def notify(session: Session, user_id: int, kind: str, title, *, body="", link: str = "") -> Notification:
     """Add a notification to the caller's transaction (the caller commits) and, when its kind is mailed and the user
-    has not turned that mail off, its mail to the outbox in the same transaction. Lazy texts (`_l`) are rendered in
+    has not turned that mail off, its mail to the outbox in the same transaction (never to a demo account). Lazy texts (`_l`) are rendered in
     the recipient's language."""
     user = session.get(User, user_id)
     with force_locale(recipient_locale(user)):
@@ -27,9 +27,14 @@ def notify(session: Session, user_id: int, kind: str, title, *, body="", link: s
         notification = Notification(user_id=user_id, kind=kind, title=title, body=body, link=link)
         session.add(notification)
         category = mail_category(kind)
-        if category is not None and user is not None and user.is_active_account and wants_mail(session, user, category):
+        if category is not None and _mailable(user) and wants_mail(session, user, category):
             accounts.queue_mail(session, user.email, title, _mail_body(title, body, link, category))
     return notification
+
+
+def _mailable(user: User | None) -> bool:
+    """Active accounts are mailed; demo accounts (shared, with made-up addresses) never are."""
+    return user is not None and user.is_active_account and not user.is_demo
 
 
 def recipient_locale(user: User | None) -> str:

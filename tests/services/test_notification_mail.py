@@ -302,3 +302,12 @@ def test_a_rolled_back_request_queues_no_mail(client, login, make_user, monkeypa
     assert client.post(f"/admin/members/{applicant.id}/approve").status_code == 302
     db.session.expire_all()
     assert_told_once(applicant, "membership_approved")
+
+
+def test_demo_and_disabled_accounts_are_not_mailed(make_user):
+    admin = make_user("admin")
+    demo = make_user("researcher", membership_status=ApprovalStatus.PENDING, is_demo=True)
+    disabled = make_user("researcher", membership_status=ApprovalStatus.PENDING, is_active_account=False)
+    for user in (demo, disabled):
+        accounts.decide_membership(db.session, admin, user.id, True)
+        assert len(told(user, "membership_approved")) == 1 and mails_to(user) == []
