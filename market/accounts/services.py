@@ -4,9 +4,9 @@ import logging
 import secrets
 from datetime import timedelta
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -36,12 +36,14 @@ from market.accounts.models import (
 from market.accounts.passwords import hash_password, verify_password
 from market.declared import validate_input
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
-from market.notifications import services as notifications
 from market.timeutil import utcnow
 
 audit = logging.getLogger("market.audit")
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
+
+membership_decided = Namespace().signal("membership-decided")
+"""Sent (session, user=, approved=) when an admin approves or refuses a membership; the notifications tell the user."""
 
 
 def token_digest(token: str) -> str:
@@ -347,20 +349,10 @@ def decide_membership(session: Session, actor: User, user_id: int, approve: bool
     user.membership_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     if approve and user.organisation is not None and user.organisation.status == ApprovalStatus.PENDING:
         user.organisation.status = ApprovalStatus.APPROVED
-    _tell_membership_decision(session, user, approve)
+    membership_decided.send(session, user=user, approved=approve)
     session.flush()
     audit.info("membership %s user_id=%s by admin_id=%s", "approved" if approve else "rejected", user.id, actor.id)
     return user
-
-
-def _tell_membership_decision(session: Session, user: User, approved: bool) -> None:
-    """The applicant is told of the decision, in-app and by mail."""
-    if approved:
-        notifications.notify(session, user.id, "membership_approved", _l("您的账户已审核通过"),
-                             body=_l("您现在可以代表所属机构使用平台的全部功能。"), link="/profile")
-    else:
-        notifications.notify(session, user.id, "membership_refused", _l("您的账户审核未通过"),
-                             body=_l("如有疑问，请联系平台运营。"), link="/profile")
 
 
 def decide_organisation(session: Session, actor: User, organisation_id: int, approve: bool) -> Organisation:

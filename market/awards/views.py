@@ -571,3 +571,6 @@ def _rules_applied(rule_sets, scenario: CalculatorScenario) -> list:
     except RuleSetError:
         return []
     return [entry for entry in entries if entry.rule.kind in kinds]
+
+
+from market.awards import notices  # noqa: F401  tells award recipients of their awards; imported last

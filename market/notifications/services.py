@@ -3,11 +3,13 @@ user receives."""
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from market.accounts import services as accounts
 from market.accounts.models import User
+from market.accounts.services import membership_decided
 from market.declared import validate_input
 from market.errors import ValidationError
 from market.links import absolute_link, external_url
@@ -105,3 +107,16 @@ def mark_all_read(session: Session, user: User) -> None:
     session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
                     .values(read_at=utcnow()))
     session.flush()
+
+
+def tell_membership_decision(session: Session, *, user: User, approved: bool) -> None:
+    """The applicant is told of the membership decision, in-app and by mail."""
+    if approved:
+        notify(session, user.id, "membership_approved", _l("您的账户已审核通过"),
+               body=_l("您现在可以代表所属机构使用平台的全部功能。"), link="/profile")
+    else:
+        notify(session, user.id, "membership_refused", _l("您的账户审核未通过"), body=_l("如有疑问，请联系平台运营。"),
+               link="/profile")
+
+
+membership_decided.connect(tell_membership_decision)

@@ -54,6 +54,3 @@ def settings():
             return redirect(url_for("notifications.settings"))
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
     return render_template("notifications/settings.html", form=form), status
-
-
-from market.notifications import award_notices  # noqa: F401  registers the award listener with the app's views

@@ -1,6 +1,7 @@
 """Award recipients are told when an award is computed for them, approved, paid or reversed: a listener on the
-session's flush, so every path that writes awards (payments, signings, grants, approvals, payouts, reversals) tells
-them in the same unit of work without the money core knowing about notifications."""
+session's flush (registered by the money pages' module), so every path that writes awards (payments, signings,
+grants, approvals, payouts, reversals) tells them in the same unit of work without the money core knowing about
+notifications."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
