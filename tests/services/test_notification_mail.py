@@ -13,7 +13,7 @@ from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.models import AwardStatus
 from market.deals import payments as deal_payments
-from market.deals.brokers import invite_broker
+from market.deals.brokers import ask_to_join_deal, invite_broker
 from market.deals.pipeline import update_terms
 from market.errors import ValidationError
 from market.extensions import db
@@ -138,6 +138,15 @@ def test_the_invited_broker_is_asked_once(deal_world, make_deal):
     invite_broker(db.session, deal_world.researcher, deal.id, broker_id=deal_world.other_broker.id)
     assert_told_once(deal_world.other_broker, "deal_broker_request")
     untold([deal_world.researcher, deal_world.broker, deal_world.outsider], "deal_broker_request")
+
+
+def test_a_broker_asking_to_join_asks_both_parties(deal_world, make_deal):
+    deal = make_deal(broker=None)
+    forget_earlier_notices()
+    ask_to_join_deal(db.session, deal_world.other_broker, deal.id)
+    for person in (deal_world.researcher, deal_world.buyer):
+        assert_told_once(person, "deal_broker_request")
+    untold([deal_world.other_broker, deal_world.broker, deal_world.outsider], "deal_broker_request")
 
 
 def test_changed_terms_are_told_to_the_other_side_and_the_broker(deal_world, make_deal):
