@@ -9,3 +9,8 @@ def external_url(endpoint: str, **values) -> str:
     base = urlsplit(current_app.config["BASE_URL"])
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
+
+
+def absolute_link(path: str) -> str:
+    """A site path ("/deals/7") as an absolute URL under the configured BASE_URL."""
+    return current_app.config["BASE_URL"].rstrip("/") + "/" + path.lstrip("/")

@@ -4,6 +4,7 @@ import logging
 import secrets
 from datetime import timedelta
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -40,6 +41,9 @@ from market.timeutil import utcnow
 audit = logging.getLogger("market.audit")
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
+
+membership_decided = Namespace().signal("membership-decided")
+"""Sent (session, user=, approved=) when an admin approves or refuses a membership; the notifications tell the user."""
 
 
 def token_digest(token: str) -> str:
@@ -345,6 +349,7 @@ def decide_membership(session: Session, actor: User, user_id: int, approve: bool
     user.membership_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     if approve and user.organisation is not None and user.organisation.status == ApprovalStatus.PENDING:
         user.organisation.status = ApprovalStatus.APPROVED
+    membership_decided.send(session, user=user, approved=approve)
     session.flush()
     audit.info("membership %s user_id=%s by admin_id=%s", "approved" if approve else "rejected", user.id, actor.id)
     return user

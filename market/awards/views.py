@@ -602,5 +602,6 @@ def _rules_applied(rule_sets, scenario: CalculatorScenario) -> list:
 
 from market.awards import (
     headroom_views,  # noqa: F401  registers the money outlook panel helpers on this blueprint; imported last
+    notices,  # noqa: F401  tells award recipients of their awards; imported last
     statement_views,  # noqa: F401  registers the broker statement export on this blueprint; imported last
 )

@@ -3,6 +3,7 @@ accept; an admin proposes and the broker and both parties accept. Parties and ad
 import logging
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -90,13 +91,14 @@ def _is_party_member(person: User, deal: Deal) -> bool:
 
 
 def _tell(session: Session, request: DealBrokerRequest, actor: User, note: str) -> None:
-    """Record a step of a request on the deal timeline; everyone involved is told, and so is the named broker."""
+    """Record a step of a request on the deal timeline; everyone involved is told, and so is the named broker (while
+    the request is pending, as one who may have to answer it)."""
     deal = request.deal
+    kind = "deal_broker_request" if request.is_pending else "deal_broker_request_closed"
     record_step(session, deal, actor, "broker_request", deal.stage, note=note,
-                notify_title=_("项目经纪人：%(t)s", t=deal.title))
+                notify_title=_l("项目经纪人：%(t)s", t=deal.title), notify_kind=kind)
     if request.broker_id != actor.id and request.broker_id != deal.broker_id:
-        notify(session, request.broker_id, "deal_broker_request", _("项目经纪人：%(t)s", t=deal.title),
-               body=note, link=deal_link(deal))
+        notify(session, request.broker_id, kind, _l("项目经纪人：%(t)s", t=deal.title), body=note, link=deal_link(deal))
 
 
 def _still_waiting(request: DealBrokerRequest) -> str:
@@ -229,7 +231,7 @@ def _seat_broker(session: Session, actor: User, request: DealBrokerRequest, now)
         if other.id == request.id:
             continue
         other.status, other.decided_by_id, other.decided_at = BrokerRequestStatus.SUPERSEDED, actor.id, now
-        notify(session, other.broker_id, "deal_broker_request", _("项目经纪人：%(t)s", t=deal.title),
+        notify(session, other.broker_id, "deal_broker_request_closed", _l("项目经纪人：%(t)s", t=deal.title),
                body=_("%(b)s 已成为该项目的经纪人，您的邀请或申请已结束。", b=broker.name), link=deal_link(deal))
     record_step(session, deal, actor, "broker", deal.stage, note=_("%(b)s 成为项目经纪人", b=broker.name))
     session.flush()
@@ -278,7 +280,8 @@ def _reasoned(note: str, reason: str) -> str:
 def _tell_initiator(session: Session, request: DealBrokerRequest, actor: User) -> None:
     """An admin who proposed a broker is not involved in the deal: tell him of the answer."""
     if request.kind == BrokerRequestKind.ADMIN_PROPOSAL and request.initiated_by_id != actor.id:
-        notify(session, request.initiated_by_id, "deal_broker_request", _("项目经纪人：%(t)s", t=request.deal.title),
+        notify(session, request.initiated_by_id, "deal_broker_request_closed",
+               _l("项目经纪人：%(t)s", t=request.deal.title),
                body=_reasoned(_("%(a)s 拒绝了推荐", a=actor.name), request.reason), link=deal_link(request.deal))
 
 

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -132,7 +133,7 @@ def record_deal_payment(session: Session, actor: User, deal_id: int, *, amount_f
     session.add(payment)
     _event(session, deal, actor, "payment_recorded", amount_fen)
     notify_all(session, member_ids(session, confirming_organisation(deal, role.value)), actor, "payment_awaits_confirmation",
-               _("回款待您确认：%(t)s", t=deal.title), f"/deals/{deal.id}", body=format_yuan(amount_fen))
+               _l("回款待您确认：%(t)s", t=deal.title), f"/deals/{deal.id}", body=format_yuan(amount_fen))
     session.flush()
     return payment
 

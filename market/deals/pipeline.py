@@ -3,6 +3,7 @@ import logging
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -126,9 +127,9 @@ def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_f
     return deal
 
 
-def terms_changed_title(deal: Deal) -> str:
-    """What everyone involved is told when a term changes."""
-    return _("交易条件已变更为第 %(n)s 版，请查看并确认：%(t)s", n=deal.terms_version, t=deal.title)
+def terms_changed_title(deal: Deal):
+    """What everyone involved is told when a term changes (rendered in each reader's language)."""
+    return _l("交易条件已变更为第 %(n)s 版，请查看并确认：%(t)s", n=deal.terms_version, t=deal.title)
 
 
 def accept_terms(session: Session, actor: User, deal_id: int, version) -> Deal:

@@ -3,6 +3,7 @@ import logging
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -60,7 +61,7 @@ def member_ids(session: Session, organisation_id: int | None) -> list[int]:
                                                       User.is_active_account.is_(True))))
 
 
-def notify_all(session: Session, user_ids, actor: User, kind: str, title: str, link: str, body: str = "") -> None:
+def notify_all(session: Session, user_ids, actor: User, kind: str, title, link: str, body="") -> None:
     """Tell every listed user but the actor."""
     for user_id in sorted(set(user_ids) - {actor.id}):
         notify(session, user_id, kind, title, body=body, link=link)
@@ -109,10 +110,11 @@ def involved_user_ids(session: Session, deal: Deal) -> list[int]:
 
 
 def record_step(session: Session, deal: Deal, actor: User, action: str, previous: str | None = None, note: str = "",
-            notify_title: str | None = None) -> None:
-    """Append a timeline event and tell everyone involved except the actor."""
+            notify_title=None, notify_kind: str | None = None) -> None:
+    """Append a timeline event and tell everyone involved except the actor (the kind defaults to "deal_" + action)."""
     deal.updated_at = utcnow()
     session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action=action, from_stage=previous,
                           to_stage=deal.stage, note=note))
-    title = notify_title or _("项目进展：%(t)s（%(s)s）", t=deal.title, s=STAGE_LABELS[DealStage(deal.stage)])
-    notify_all(session, involved_user_ids(session, deal), actor, "deal_" + action, title, deal_link(deal), body=note)
+    title = notify_title or _l("项目进展：%(t)s（%(s)s）", t=deal.title, s=STAGE_LABELS[DealStage(deal.stage)])
+    notify_all(session, involved_user_ids(session, deal), actor, notify_kind or "deal_" + action, title, deal_link(deal),
+               body=note)

@@ -182,6 +182,7 @@ def create_agreement(session: Session, actor: User, data: dict) -> PreorderAgree
         session.add(agreement)
         session.flush()
         register_agreement(session, snapshot, agreement, actor)
+        _tell_named_parties(session, agreement, actor)
         session.flush()
     return agreement
 
@@ -208,8 +209,17 @@ def amend_agreement(session: Session, actor: User, agreement_id: int, data: dict
             delivery.agreement_id = new.id
         old.status = AgreementStatus.SUPERSEDED
         register_agreement(session, snapshot, new, actor)
+        _tell_named_parties(session, new, actor)
         session.flush()
     return new
+
+
+def _tell_named_parties(session: Session, agreement: PreorderAgreement, actor: User) -> None:
+    """The parties and the broker an agreement (or amendment) names are asked to check it, all but its recorder."""
+    title = _l("预约采购协议 %(n)s 已登记，请核对：%(p)s", n=agreement.number, p=agreement.product)
+    body = _l("协议金额 %(v)s，签订日期 %(d)s", v=format_yuan(agreement.value_fen), d=agreement.signed_on.isoformat())
+    for user_id in sorted(_people_to_tell(session, agreement) - {actor.id}):
+        notify(session, user_id, "preorder_agreement_recorded", title, body=body, link=agreement_path(agreement))
 
 
 def agreement_path(agreement: PreorderAgreement) -> str:
@@ -302,6 +312,10 @@ def record_delivery(session: Session, actor: User, agreement_id: int, data: dict
         delivery = PreorderDelivery(agreement_id=agreement.id, recorded_by_id=actor.id, **values)
         session.add(delivery)
         session.flush()
+        title = _l("交付待您验收：预约采购协议 %(n)s", n=agreement.number)
+        for user_id in sorted(_members(session, agreement.buyer_id) - {actor.id}):
+            notify(session, user_id, "delivery_awaits_acceptance", title, body=format_yuan(delivery.amount_fen),
+                   link=agreement_path(agreement))
     return delivery
 
 
@@ -344,7 +358,7 @@ def record_payment(session: Session, actor: User, agreement_id: int, *, amount_f
         payment = record_preorder_payment(session, actor, agreement_id, amount_fen=amount_fen, paid_on=paid_on,
                                           evidence=evidence)
         agreement = payment.agreement
-        title = _("预约采购付款待您确认：%(n)s", n=agreement.number)
+        title = _l("预约采购付款待您确认：%(n)s", n=agreement.number)
         for user_id in sorted(_members(session, agreement.seller_id) - {actor.id}):
             notify(session, user_id, "payment_awaits_confirmation", title, body=format_yuan(payment.amount_fen),
                    link=agreement_path(agreement))

@@ -105,7 +105,7 @@ def test_a_declined_request_leaves_the_deal_without_a_broker(world, make_deal):
     with pytest.raises(InvalidStateError):
         accept_broker_request(db.session, world.buyer, deal.id, request.id)
     assert fresh(deal).broker_id is None
-    assert any("我方已有合作的技术转移机构" in n.body for n in notified(world.other_broker, "deal_broker_request"))
+    assert any("我方已有合作的技术转移机构" in n.body for n in notified(world.other_broker, "deal_broker_request_closed"))
 
 
 def test_a_broker_asks_only_once_and_never_for_a_deal_with_a_broker(world, make_deal):
@@ -247,7 +247,7 @@ def test_a_party_declining_an_admin_proposal_tells_the_admin(world, make_deal):
     accept_broker_request(db.session, world.other_broker, deal.id, proposal.id)
     decline_broker_request(db.session, world.researcher, deal.id, proposal.id, reason="不需要经纪服务")
     assert status_of(proposal) == BrokerRequestStatus.DECLINED and fresh(deal).broker_id is None
-    assert any("不需要经纪服务" in n.body for n in notified(world.admin, "deal_broker_request"))
+    assert any("不需要经纪服务" in n.body for n in notified(world.admin, "deal_broker_request_closed"))
 
 
 # ---------------------------------------------------------------- removal

@@ -237,6 +237,8 @@ MATRIX = [
     # notifications
     Route("GET", "/notifications", signed_in(200)),
     Route("POST", "/notifications/read", signed_in(302)),
+    Route("GET", "/notifications/settings", signed_in(200)),
+    Route("POST", "/notifications/settings", signed_in(302), {"action": "y", "money": "y", "deal_news": "y"}),
     # operators
     Route("GET", "/admin", admin_only()),
     Route("GET", "/admin/review", admin_only()),
