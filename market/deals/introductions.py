@@ -154,7 +154,7 @@ def propose_introduction(session: Session, actor: User, *, achievement_id, deman
     session.flush()
     target = demand.title if demand else introduction.transferee.name
     notify_all(session, member_ids(session, introduction.transferor_id) + member_ids(session, transferee_id), actor,
-               "introduction_received", _("技术经理人 %(b)s 引荐：%(a)s → %(t)s", b=actor.name, a=achievement.title,
+               "introduction_awaits_answer", _("技术经理人 %(b)s 引荐：%(a)s → %(t)s", b=actor.name, a=achievement.title,
                                           t=target), introduction_link(introduction), body=introduction.note)
     session.flush()
     audit.info("introduction %s of achievement %s to organisation %s by broker user_id=%s", introduction.id,

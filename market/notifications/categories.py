@@ -54,6 +54,7 @@ KIND_PREFIXES = (
     ("deal_payment", MailCategory.MONEY),
     ("preorder_payment_", MailCategory.MONEY),
     ("deal_", MailCategory.DEAL_NEWS),
+    ("introduction_", MailCategory.DEAL_NEWS),
 )
 
 
