@@ -68,7 +68,7 @@ def notified(user, kind: str) -> list[Notification]:
 
 def test_both_acceptances_open_a_deal_at_intent_with_the_broker_on_it(world):
     introduction = propose(world)
-    assert notified(world.researcher, "introduction_awaits_answer") and notified(world.buyer, "introduction_received")
+    assert notified(world.researcher, "introduction_awaits_answer") and notified(world.buyer, "introduction_awaits_answer")
 
     intro.accept_introduction(db.session, world.researcher, introduction.id)
     assert fresh(introduction).status == IntroductionStatus.PENDING
