@@ -24,6 +24,7 @@ class Grantee(Protocol):
 
     id: int
 
+
 CONFIDENTIALITY_STATEMENT_VERSION = "2026-12"
 """The version of the confidentiality statement a grantee accepts; a new wording gets a new version and asks again."""
 
