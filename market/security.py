@@ -27,13 +27,8 @@ def can_manage_listing(user: User | None, listing) -> bool:
 
 
 def can_view_listing(user: User | None, listing) -> bool:
-    """Published listings are public; others only for their organisation and admins."""
-    return listing.is_public or can_manage_listing(user, listing)
-
-
-def can_see_confidential(user: User | None, listing) -> bool:
-    """The confidential part is for the owning organisation and admins."""
-    return can_manage_listing(user, listing)
+    """Published and sold (已成交) listings are public; others only for their organisation and admins."""
+    return listing.is_public or listing.is_sold or can_manage_listing(user, listing)
 
 
 def can_create(user: User | None, role: Role) -> bool:

@@ -408,7 +408,9 @@ def make_deal(deal_world):
     much; a TERMINATED deal is ended from `terminated_from`; a COMPLETED one is closed by its transferor with a note.
     A given `signed_on` moves the notice to the 20 days before it; `agent` is the agent organisation. A university's or
     institute's deal records `inventor_share_bp` (70% unless told; None leaves it unrecorded). Both parties and the
-    named intermediaries accept the terms unless `terms_accepted` is false (a deal that reaches the notice needs it)."""
+    named intermediaries accept the terms unless `terms_accepted` is false (a deal that reaches the notice needs it).
+    The owner accepts the bid confirming a new licence, which only an earlier outright transfer of the achievement
+    asks for."""
     from market.deals import recording as deal_recording
     from market.deals.bids import accept_bid, place_bid
     from market.deals.brokers import accept_broker_request, invite_broker
@@ -448,7 +450,7 @@ def make_deal(deal_world):
         session, today = db.session, deal_recording.today()
         bid = place_bid(session, buyer, achievement.id, amount_fen=amount_fen,
                         mode="assignment" if mode in (_UNSET, None) else mode)
-        deal = accept_bid(session, owner, bid.id, version_number=1)
+        deal = accept_bid(session, owner, bid.id, version_number=1, confirm_relicense=True)
         deal_id = deal.id
         share = inventor_share_bp if deal.transferor.kind in INVENTOR_SHARE_KINDS else None
         if broker is not None:

@@ -326,7 +326,8 @@ def accept_bid(bid_id: int):
     data = money.read_body()
     deal_bids.get_bid(db.session, actor, bid_id)
     money.refuse_shape(json_schema(BidAcceptInput), data)
-    deal = deal_bids.accept_bid(db.session, actor, bid_id, version_number=data["version"])
+    deal = deal_bids.accept_bid(db.session, actor, bid_id, version_number=data["version"],
+                                confirm_relicense=data.get("confirm_relicense", False))
     response = jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal.id), actor))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_deal", deal_id=deal.id)

@@ -61,9 +61,11 @@ def _common(listing, endpoint: str, api_endpoint: str, id_name: str, *, manager:
     return data
 
 
-def achievement_json(achievement: Achievement, *, confidential: bool) -> dict:
-    """An achievement; `confidential` (its organisation and admins) adds the confidential part and the review notes."""
-    data = _common(achievement, "achievements.detail", "api.get_achievement", "achievement_id", manager=confidential)
+def achievement_json(achievement: Achievement, *, confidential: bool, manager: bool | None = None) -> dict:
+    """An achievement; `confidential` (its organisation, admins and grantees who accepted the statement) adds the
+    confidential part, `manager` (its organisation and admins; `confidential` unless told) the review notes."""
+    data = _common(achievement, "achievements.detail", "api.get_achievement", "achievement_id",
+                   manager=confidential if manager is None else manager)
     data.update({
         "summary": achievement.summary,
         "description_public": achievement.description_public or "",

@@ -21,9 +21,10 @@ from market.extensions import csrf, db
 from market.inputs import FieldErrors, clean_int
 from market.listings import editing, queries
 from market.listings import services as listings
+from market.listings.access import can_open_confidential
 from market.listings.vocabulary import ListingKind
 from market.matching import services as matching
-from market.security import can_see_confidential
+from market.security import can_manage_listing
 from market.unit_of_work import savepoint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -65,10 +66,12 @@ def list_demands():
 
 @bp.get(f"/achievements/<{LISTING_ID}:achievement_id>")
 def get_achievement(achievement_id: int):
-    """One achievement; the confidential part only for its organisation's members and admins."""
+    """One achievement; the confidential part only for its organisation's members, admins and grantees who accepted the
+    confidentiality statement."""
     actor = optional_token_user(db.session, request)
     achievement = listings.get_listing(db.session, actor, ListingKind.ACHIEVEMENT, achievement_id)
-    return jsonify(achievement_json(achievement, confidential=can_see_confidential(actor, achievement)))
+    return jsonify(achievement_json(achievement, confidential=can_open_confidential(db.session, actor, achievement),
+                                    manager=can_manage_listing(actor, achievement)))
 
 
 @bp.get(f"/demands/<{LISTING_ID}:demand_id>")
@@ -76,7 +79,7 @@ def get_demand(demand_id: int):
     """One demand; review notes only for its organisation's members and admins."""
     actor = optional_token_user(db.session, request)
     demand = listings.get_listing(db.session, actor, ListingKind.DEMAND, demand_id)
-    return jsonify(demand_json(demand, confidential=can_see_confidential(actor, demand)))
+    return jsonify(demand_json(demand, confidential=can_manage_listing(actor, demand)))
 
 
 @bp.get(f"/achievements/<{LISTING_ID}:achievement_id>/matches")

@@ -10,6 +10,7 @@ from market.accounts.models import (
     User,
 )
 from market.achievements.models import Achievement
+from market.deals import achievement_rights
 from market.deals.inputs import BidRoundInput, DeclineInput
 from market.deals.labels import BID_STATUS_LABELS, decline_text
 from market.deals.models import (
@@ -35,6 +36,7 @@ from market.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from market.listings.models import GrantSource
 from market.listings.vocabulary import label
 from market.timeutil import utcnow
 
@@ -117,14 +119,18 @@ def counter_bid(session: Session, actor: User, bid_id: int, *, amount_fen, mode,
     return version
 
 
-def accept_bid(session: Session, actor: User, bid_id: int, *, version_number: int) -> Deal:
-    """The other side accepts the latest round; this opens exactly one deal in the intent stage."""
+def accept_bid(session: Session, actor: User, bid_id: int, *, version_number: int, confirm_relicense=False) -> Deal:
+    """The other side accepts the latest round; this opens exactly one deal in the intent stage and opens the
+    achievement's confidential part to the bidder. On an achievement transferred outright only its owner may accept,
+    confirming the new licence (`confirm_relicense`)."""
     bid, side = _open_bid_for(session, actor, bid_id)
     latest = bid.latest
     if type(version_number) is not int or version_number != latest.number:
         raise InvalidStateError(_("报价已有新的一轮，请查看最新报价后再决定。"))
     if latest.side == side:
         raise InvalidStateError(_("不能接受您方自己提出的报价，需由对方接受。"))
+    achievement_rights.require_relicense_confirmation(session, actor, bid.achievement, owner_side=side == BidSide.OWNER,
+                                                      confirmed=confirm_relicense, context=_("报价 #%(id)s", id=bid.id))
     claimed = session.execute(update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.OPEN)
                               .values(status=BidStatus.ACCEPTED, updated_at=utcnow())
                               .execution_options(synchronize_session=False))
@@ -134,6 +140,8 @@ def accept_bid(session: Session, actor: User, bid_id: int, *, version_number: in
     deal = open_deal(session, actor, note=_("接受第 %(n)s 轮报价", n=latest.number), title=achievement.title[:200],
                      achievement_id=achievement.id, bid_id=bid.id, transferor_id=achievement.organisation_id,
                      transferee_id=bid.bidder_organisation_id, mode=latest.mode, agreed_amount_fen=latest.amount_fen)
+    achievement_rights.open_to_counterparty(session, deal, actor if side == BidSide.OWNER else latest.author,
+                                            GrantSource.BID)
     notify_all(session, _bid_other_side_members(session, bid, side), actor, "bid_accepted",
                 _("报价已被接受：%(t)s", t=achievement.title), deal_link(deal))
     session.flush()

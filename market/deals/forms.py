@@ -4,7 +4,7 @@ import unicodedata
 from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
 from market.awards.payment_input import PaymentInput
@@ -95,9 +95,11 @@ class BidForm(DeclaredForm):
 
 
 class AcceptBidForm(MarketForm):
-    """Accept the latest round (the round number guards against accepting a round that changed meanwhile)."""
+    """Accept the latest round (the round number guards against accepting a round that changed meanwhile); on an
+    achievement transferred outright the owner ticks that it may license it again."""
 
     version = HiddenField()
+    confirm_relicense = BooleanField(_l("我确认本机构仍有权再次许可该成果"))
 
 
 class ResponseForm(DeclaredForm):

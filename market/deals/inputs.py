@@ -121,6 +121,8 @@ class BidAcceptInput(DeclaredInput):
     version: Annotated[int, Field(ge=1, le=MAX_ROUND_NUMBER,
                                   description="所接受的一轮报价的编号，须为最新一轮（防止接受已被更新的报价）。"),
                        cleaned_by(clean_round_number)]
+    confirm_relicense: Annotated[bool, Field(False, strict=True, description=(
+        "成果已整体转让（转让方式的项目已签约）时，成果方确认本机构仍有权再次许可；未确认时拒绝接受。"))]
 
 
 def clean_inventor_share(errors: FieldErrors, name: str, value) -> int | None:

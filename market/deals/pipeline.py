@@ -13,7 +13,7 @@ from market.accounts.models import (
 from market.awards import services as award_services
 from market.awards.models import Award
 from market.confirmations.models import STATUS_LABELS
-from market.deals import payments, policy_limits, recording, terms
+from market.deals import achievement_rights, payments, policy_limits, recording, terms
 from market.deals.inputs import (
     CompletionInput,
     NoticeInput,
@@ -280,6 +280,7 @@ def _mark_achievement_dealt(session: Session, deal: Deal, actor: User) -> None:
         previous = achievement.mark_dealt()
         listings.record_event(session, achievement, actor, "dealt", previous, comment=_("项目 #%(id)s 完成", id=deal.id))
         listings.record_listing_change(session, achievement)
+    achievement_rights.open_to_completed_deal(session, deal, actor)
 
 
 def complete_deal(session: Session, actor: User, deal_id: int, *, note="") -> Deal:

@@ -10,6 +10,7 @@ from market.accounts.models import (
     User,
 )
 from market.achievements.models import Achievement
+from market.deals import achievement_rights
 from market.deals.inputs import DeclineInput, ResponseInput
 from market.deals.labels import RESPONSE_STATUS_LABELS, decline_text
 from market.deals.models import (
@@ -33,6 +34,7 @@ from market.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from market.listings.models import GrantSource
 from market.listings.vocabulary import ListingStatus
 
 audit = logging.getLogger("market.audit")
@@ -112,8 +114,12 @@ def _open_response_for(session: Session, actor: User, response_id: int, side: st
 
 
 def accept_response(session: Session, actor: User, response_id: int) -> Deal:
-    """The demand's organisation accepts a response; this opens exactly one deal in the intent stage."""
+    """The demand's organisation accepts a response; this opens exactly one deal in the intent stage and the named
+    achievement's confidential part to the demand's organisation (refused when that achievement was transferred
+    outright: only its owner may license it again)."""
     response = _open_response_for(session, actor, response_id, "demand")
+    achievement_rights.require_relicense_confirmation(session, actor, response.achievement, owner_side=False,
+                                                      confirmed=False, context=_("揭榜响应 #%(id)s", id=response.id))
     claimed = session.execute(update(DemandResponse)
                               .where(DemandResponse.id == response.id, DemandResponse.status == ResponseStatus.OPEN)
                               .values(status=ResponseStatus.ACCEPTED).execution_options(synchronize_session=False))
@@ -124,6 +130,7 @@ def accept_response(session: Session, actor: User, response_id: int) -> Deal:
                      response_id=response.id, achievement_id=response.achievement_id,
                      transferor_id=response.responder_organisation_id, transferee_id=demand.organisation_id,
                      agreed_amount_fen=response.amount_fen, mode=demand.modes[0] if len(demand.modes) == 1 else None)
+    achievement_rights.open_to_counterparty(session, deal, response.responder, GrantSource.RESPONSE)
     notify_all(session, member_ids(session, response.responder_organisation_id), actor, "response_accepted",
                 _("揭榜响应已被接受：%(t)s", t=demand.title), deal_link(deal))
     session.flush()

@@ -10,13 +10,13 @@ from market.accounts.models import Role
 from market.achievements.models import Achievement
 from market.awards import queries as award_queries
 from market.confirmations.forms import DecisionForm, evidence_upload
+from market.deals import achievement_rights, policy_limits
 from market.deals import bids as deal_bids
 from market.deals import board as deal_board
 from market.deals import brokers as deal_brokers
 from market.deals import forms as deal_forms
 from market.deals import payments as payment_services
 from market.deals import pipeline as deal_pipeline
-from market.deals import policy_limits
 from market.deals import recording as deal_recording
 from market.deals import responses as deal_responses
 from market.deals import terms as deal_terms
@@ -99,6 +99,10 @@ def bid_status_label(status) -> str:
 def response_status_label(status) -> str:
     """The name of a response status."""
     return str(RESPONSE_STATUS_LABELS.get(status, status))
+
+
+bp.add_app_template_global(lambda achievement: achievement_rights.outright_transfer(db.session, achievement),
+                           "outright_transfer")
 
 
 @bp.app_template_global("deal_panel")
@@ -570,7 +574,8 @@ def _version_number(text: str | None):
 def accept_bid(bid_id: int):
     """Accept the latest round: a deal opens."""
     return _bid_action(bid_id, lambda form: deal_bids.accept_bid(
-        db.session, current_user, bid_id, version_number=_version_number(form.version.data)),
+        db.session, current_user, bid_id, version_number=_version_number(form.version.data),
+        confirm_relicense=form.confirm_relicense.data),
         _("已接受报价，成果转化项目已创建。"), form=deal_forms.AcceptBidForm())
 
 

@@ -128,7 +128,13 @@ class AttachmentUploadForm(MarketForm):
     """Upload a PDF attachment."""
 
     file = FileField(_l("PDF 附件（不超过 20 MB）"), validators=[DataRequired(message=_l("请选择文件。"))])
-    is_confidential = BooleanField(_l("仅对本机构和平台可见（保密附件）"))
+    is_confidential = BooleanField(_l("保密附件（仅本机构、平台和获授权的对接方可见）"))
+
+
+class ConfidentialityForm(MarketForm):
+    """A grantee accepts the confidentiality statement before seeing the confidential part."""
+
+    accepted = BooleanField(_l("我已阅读并同意上述保密声明"))
 
 
 class ListingReturnForm(DeclaredForm):

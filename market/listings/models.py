@@ -1,5 +1,6 @@
 """What achievements and demands share: the status workflow, its history, attachments, follows and search terms."""
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from flask_babel import gettext as _
 from sqlalchemy import (
@@ -108,6 +109,11 @@ class ListingMixin:
     def is_public(self) -> bool:
         """Whether visitors may see it now."""
         return self.status == ListingStatus.PUBLISHED and (self.expires_at is None or self.expires_at > utcnow())
+
+    @property
+    def is_sold(self) -> bool:
+        """Whether a deal on it completed (已成交): its public part stays on show as a success case."""
+        return self.status == ListingStatus.DEALT
 
     @property
     def is_editable(self) -> bool:
@@ -227,3 +233,68 @@ class SearchTerm(db.Model):
     listing_id: Mapped[int]
     term: Mapped[str] = mapped_column(String(40))
     weight: Mapped[int]
+
+
+class GrantSource(StrEnum):
+    """What opened a listing's confidential part to a grantee."""
+
+    BID = "bid"
+    RESPONSE = "response"
+    INTRODUCTION = "introduction"
+    DEAL = "deal"
+
+
+class ConfidentialGrant(db.Model):
+    """The owner opens a listing's confidential part and attachments to one organisation or one person."""
+
+    __tablename__ = "confidential_grants"
+    __table_args__ = (
+        Index("ix_confidential_grants_listing", "listing_kind", "listing_id"),
+        CheckConstraint("(organisation_id IS NULL) <> (user_id IS NULL)", name="one_grantee"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_kind: Mapped[ListingKind] = mapped_column(String(20))
+    listing_id: Mapped[int]
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    source: Mapped[GrantSource] = mapped_column(String(20))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
+    irrevocable: Mapped[bool] = mapped_column(default=False)
+    """Set when a deal with the grantee completed: the owner can no longer take the access back (an admin can)."""
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None]
+
+    organisation = relationship("Organisation")
+    user = relationship("User", foreign_keys=[user_id])
+    granted_by = relationship("User", foreign_keys=[granted_by_id])
+    revoked_by = relationship("User", foreign_keys=[revoked_by_id])
+    acknowledgements: Mapped[list["ConfidentialityAcknowledgement"]] = relationship(
+        order_by="ConfidentialityAcknowledgement.id", viewonly=True)
+
+    @property
+    def is_active(self) -> bool:
+        """Not revoked."""
+        return self.revoked_at is None
+
+    @property
+    def grantee_name(self) -> str:
+        """The organisation's or the person's name."""
+        return self.organisation.name if self.organisation is not None else self.user.name
+
+
+class ConfidentialityAcknowledgement(db.Model):
+    """A grantee's person accepted the confidentiality statement (its version) before seeing the confidential part."""
+
+    __tablename__ = "confidentiality_acknowledgements"
+    __table_args__ = (UniqueConstraint("grant_id", "user_id", "statement_version", name="one_per_statement"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("confidential_grants.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    statement_version: Mapped[str] = mapped_column(String(20))
+    acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user = relationship("User")

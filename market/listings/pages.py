@@ -9,10 +9,10 @@ from flask_login import current_user, login_required
 from market.errors import DomainError
 from market.extensions import db
 from market.formtools import EmptyForm, apply_errors
-from market.listings import editing, queries, services
+from market.listings import access, editing, queries, services
 from market.listings.forms import AttachmentUploadForm, ListingForm, field_choices
 from market.listings.vocabulary import ListingStatus, TransferMode
-from market.security import can_manage_listing, can_see_confidential, roles_required
+from market.security import can_manage_listing, roles_required
 from market.taxonomy import services as taxonomy
 from market.unit_of_work import savepoint
 
@@ -58,12 +58,15 @@ def register_listing_pages(bp: Blueprint, pages: ListingPages) -> None:
                                valleys=taxonomy.list_valleys(db.session), **pages.facets())
 
     def detail(**view_args):
-        """One listing; the confidential part only for its organisation and admins."""
+        """One listing; the confidential part for its organisation, admins and grantees who accepted the statement."""
         listing = services.get_listing(db.session, current_user, kind, view_args[pages.id_name])
         manager = can_manage_listing(current_user, listing)
         return render_template(
             f"{pages.templates}/detail.html", listing=listing, manager=manager,
-            confidential=can_see_confidential(current_user, listing),
+            confidential=access.can_open_confidential(db.session, current_user, listing),
+            awaiting_grant=access.grant_awaiting_acknowledgement(db.session, current_user, listing),
+            grants=access.list_grants(db.session, current_user, listing),
+            statement_version=access.CONFIDENTIALITY_STATEMENT_VERSION,
             field_path=taxonomy.field_path(listing.field),
             attachments=services.list_attachments(db.session, current_user, listing),
             history=services.list_history(db.session, listing) if manager else [],

@@ -28,6 +28,8 @@ class SearchParams:
     mode: str = ""
     region: str = ""
     organisation_id: int | None = None
+    sold: bool = False
+    """Browse the sold listings (已成交, the success cases) instead of the ones on offer."""
     min_fen: int | None = None
     max_fen: int | None = None
     sort: str = "relevance"
@@ -57,9 +59,19 @@ def _public(model):
     return and_(model.status == ListingStatus.PUBLISHED, or_(model.expires_at.is_(None), model.expires_at > now))
 
 
+def _sold(model):
+    return model.status == ListingStatus.DEALT
+
+
+def count_listings(session: Session, kind: ListingKind, *, sold: bool = False) -> int:
+    """How many listings of the kind the browse page shows unfiltered: on offer, or sold (the success cases)."""
+    model = listing_model(kind)
+    return session.scalar(select(func.count()).select_from(model).where(_sold(model) if sold else _public(model))) or 0
+
+
 def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list:
     model = listing_model(kind)
-    conditions = [_public(model)]
+    conditions = [_sold(model) if params.sold else _public(model)]
     if params.field and skip != "field":
         codes = select(Field.id).where(or_(Field.code == params.field, Field.code.like(params.field + ".%")))
         conditions.append(model.field_id.in_(codes))
@@ -222,13 +234,16 @@ def parse_search_args(args) -> tuple[SearchParams, dict[str, str]]:
     mode = text("mode", 30)
     if mode and mode not in VALID_MODES:
         errors["mode"], mode = _("无效的选项。"), ""
+    sold = text("sold", 1)
+    if sold not in ("", "1"):
+        errors["sold"], sold = _("无效的选项。"), ""
     sort = text("sort", 20) or "relevance"
     if sort not in SORTS:
         errors["sort"], sort = _("无效的选项。"), "relevance"
     params = SearchParams(
         q=text("q", SEARCH_TEXT_MAX_LENGTH), field=text("field", FIELD_CODE_MAX_LENGTH),
         valley=text("valley", VALLEY_ID_MAX_LENGTH), stage=stage, mode=mode,
-        region=text("region", REGION_MAX_LENGTH), min_fen=money("min_wan", "min_fen"),
+        region=text("region", REGION_MAX_LENGTH), sold=sold == "1", min_fen=money("min_wan", "min_fen"),
         max_fen=money("max_wan", "max_fen"),
         sort=sort, page=number("page", 1, 1, MAX_PAGE), per_page=number("per_page", 20, 1, MAX_PER_PAGE),
     )

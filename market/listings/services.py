@@ -12,10 +12,11 @@ from market.declared import DeclaredInput, cleaned_by, validate_input
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
 from market.inputs import FieldErrors, clean_text
 from market.listings import search
+from market.listings.access import can_open_confidential
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm, listing_model
 from market.listings.vocabulary import ListingKind, ListingStatus, ReturnReason, label
 from market.notifications.services import notify
-from market.security import can_manage_listing, can_see_confidential, can_view_listing
+from market.security import can_manage_listing, can_view_listing
 from market.timeutil import utcnow
 from market.uploads import delete_after_commit, store_pdf
 
@@ -251,7 +252,7 @@ def add_attachment(session: Session, actor: Actor, kind: ListingKind, listing_id
 def list_attachments(session: Session, actor: Actor | None, listing) -> list[Attachment]:
     """Attachments of a listing the actor may download."""
     query = select(Attachment).where(Attachment.listing_kind == listing.kind, Attachment.listing_id == listing.id)
-    if not can_see_confidential(actor, listing):
+    if not can_open_confidential(session, actor, listing):
         query = query.where(Attachment.is_confidential.is_(False))
     return list(session.scalars(query.order_by(Attachment.id)))
 
@@ -262,7 +263,7 @@ def get_attachment(session: Session, actor: Actor | None, attachment_id: int) ->
     if attachment is None:
         raise NotFoundError(_("文件不存在。"))
     listing = get_listing(session, actor, attachment.listing_kind, attachment.listing_id)
-    if attachment.is_confidential and not can_see_confidential(actor, listing):
+    if attachment.is_confidential and not can_open_confidential(session, actor, listing):
         raise NotFoundError(_("文件不存在。"))
     return attachment
 

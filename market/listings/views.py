@@ -11,11 +11,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from market.errors import ValidationError
+from market.errors import InvalidStateError, ValidationError
 from market.extensions import db
 from market.formtools import EmptyForm
-from market.listings import queries, services
-from market.listings.forms import AttachmentUploadForm
+from market.listings import access, queries, services
+from market.listings.forms import AttachmentUploadForm, ConfidentialityForm
+from market.listings.models import ConfidentialGrant
 from market.listings.vocabulary import ListingKind
 from market.unit_of_work import savepoint
 from market.uploads import send_stored_pdf
@@ -123,6 +124,40 @@ def upload(kind: str, listing_id: int):
     else:
         flash(_("请选择要上传的 PDF 文件。"), "error")
     return redirect(_detail_url(_kind(kind), listing_id))
+
+
+@bp.route("/listings/<kind>/<int:listing_id>/confidentiality", methods=["POST"])
+@login_required
+def acknowledge_confidentiality(kind: str, listing_id: int):
+    """A grantee accepts the confidentiality statement, which opens the confidential part to them."""
+    form = ConfidentialityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    listing = services.get_listing(db.session, current_user, _kind(kind), listing_id)
+    try:
+        with savepoint():
+            access.acknowledge_confidentiality(db.session, current_user, listing, accepted=form.accepted.data)
+    except (ValidationError, InvalidStateError) as error:
+        flash(error.message, "error")
+    else:
+        flash(_("已确认保密声明，保密信息和附件现已对您开放。"), "success")
+    return redirect(_detail_url(listing.kind, listing.id))
+
+
+@bp.route("/listings/grants/<int:grant_id>/revoke", methods=["POST"])
+@login_required
+def revoke_grant(grant_id: int):
+    """The owner takes back a counterparty's access to the confidential part."""
+    _checked_form()
+    try:
+        with savepoint():
+            grant = access.revoke_confidential_access(db.session, current_user, grant_id)
+    except InvalidStateError as error:
+        flash(error.message, "error")
+        grant = db.session.get(ConfidentialGrant, grant_id)
+    else:
+        flash(_("已撤销“%(n)s”查看保密信息的权限。", n=grant.grantee_name), "info")
+    return redirect(_detail_url(grant.listing_kind, grant.listing_id))
 
 
 @bp.route("/attachments/<int:attachment_id>")

@@ -3,18 +3,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import ApprovalStatus, Organisation
+from market.listings.queries import count_listings
 from market.listings.services import listing_model
 from market.listings.vocabulary import ListingKind, ListingStatus
 
 
 def platform_figures(session: Session) -> dict[str, int]:
-    """Published achievements and demands, approved organisations, completed deals."""
-    achievement, demand = listing_model(ListingKind.ACHIEVEMENT), listing_model(ListingKind.DEMAND)
-    count = lambda model, status: session.scalar(select(func.count()).select_from(model).where(model.status == status)) or 0
+    """Achievements and demands on offer, sold achievements (the success cases), approved organisations: each the
+    number the browse page shows unfiltered."""
     return {
-        "achievements": count(achievement, ListingStatus.PUBLISHED),
-        "demands": count(demand, ListingStatus.PUBLISHED),
-        "dealt": count(achievement, ListingStatus.DEALT),
+        "achievements": count_listings(session, ListingKind.ACHIEVEMENT),
+        "demands": count_listings(session, ListingKind.DEMAND),
+        "dealt": count_listings(session, ListingKind.ACHIEVEMENT, sold=True),
         "organisations": session.scalar(select(func.count()).select_from(Organisation)
                                         .where(Organisation.status == ApprovalStatus.APPROVED)) or 0,
     }

@@ -17,9 +17,11 @@ from market import create_app
 from market.accounts import email_change
 from market.accounts import services as accounts
 from market.accounts.models import ApiToken, ApprovalStatus, SecondFactor, User
+from market.achievements.models import Achievement
 from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.extensions import db
+from market.listings import access
 from market.listings import services as listings
 from market.listings.vocabulary import ListingKind
 from market.organisations import residency, verification
@@ -233,6 +235,15 @@ MATRIX = [
     Route("GET", "/attachments/{confidential_attachment}", expect(404, researcher=200, admin=200)),
     Route("GET", "/attachments/{draft_attachment}", expect(404, researcher=200, admin=200)),
     Route("POST", "/attachments/{public_attachment}/delete", signed_in(404, researcher=302, admin=302)),
+    # confidential access: the matrix enterprise holds a grant on the published achievement, not yet acknowledged
+    Route("POST", "/listings/achievement/{published_achievement}/confidentiality",
+          signed_in(403, researcher=302, admin=302, enterprise=302), {"accepted": "y"}),
+    Route("POST", "/listings/achievement/{draft_achievement}/confidentiality",
+          signed_in(404, researcher=302, admin=302), {"accepted": "y"}),
+    Route("POST", "/listings/grants/{enterprise_grant}/revoke", signed_in(404, researcher=302, admin=302)),
+    Route("POST", "/listings/grants/999999/revoke", signed_in(404)),
+    # a sold achievement stays on show, with the success cases
+    Route("GET", "/achievements/{sold_achievement}", expect(200)),
     Route("GET", "/logout", expect(405)),
     # notifications
     Route("GET", "/notifications", signed_in(200)),
@@ -431,11 +442,23 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
         "public_attachment": attach(published),
         "confidential_attachment": attach(published, confidential=True),
         "draft_attachment": attach(draft),
+        "enterprise_grant": access.grant_confidential_access(session, researcher, session.get(Achievement, published),
+                                                             company.organisation, source="bid").id,
+        "sold_achievement": _sold(session, admin, achievement("published", title="已成交的成果")),
         "valley": list_valleys(session)[0].id,
         "field": "energy",
     }
     session.commit()
     return {role: person.email for role, person in users.items()}, ids
+
+
+def _sold(session, admin, achievement_id: int) -> int:
+    """Mark a published achievement sold (已成交), as a completed deal does."""
+    listing = session.get(Achievement, achievement_id)
+    previous = listing.mark_dealt()
+    listings.record_event(session, listing, admin, "dealt", previous)
+    session.flush()
+    return achievement_id
 
 
 def _paid_startup_award(session, admin, organisation_id: int, upload_folder: str) -> int:
