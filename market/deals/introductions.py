@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, User
 from market.achievements.models import Achievement
+from market.deals import achievement_rights
 from market.deals.inputs import DeclineInput, IntroductionInput
 from market.deals.labels import INTRODUCTION_STATUS_LABELS, decline_text
 from market.deals.limits import MAX_OPEN_INTRODUCTIONS_PER_BROKER, REASK_AFTER_DECLINE_DAYS
@@ -27,6 +28,7 @@ from market.declared import validate_input
 from market.demands.models import Demand
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, RuleViolationError
 from market.inputs import FieldErrors
+from market.listings.models import GrantSource
 from market.notifications.services import notify
 from market.security import is_member_of
 from market.timeutil import utcnow
@@ -228,6 +230,8 @@ def _open_introduced_deal(session: Session, actor: User, introduction: Introduct
     if not may_introduce(broker) or is_member_of(broker, introduction.transferor_id) \
             or is_member_of(broker, introduction.transferee_id):
         raise InvalidStateError(_("该技术经理人目前不能担任本项目的经纪人。"))
+    achievement_rights.require_relicense_confirmation(session, actor, achievement, owner_side=False, confirmed=None,
+                                                      context=_("引荐 #%(id)s", id=introduction.id))
     modes = demand.modes if demand is not None and len(demand.modes) == 1 else achievement.modes
     deal = open_deal(session, actor, note=_("经 %(b)s 引荐，双方接受", b=broker.name),
                      title=(demand.title if demand else achievement.title)[:200], achievement_id=achievement.id,
@@ -242,6 +246,8 @@ def _open_introduced_deal(session: Session, actor: User, introduction: Introduct
     if claimed.rowcount != 1:
         raise InvalidStateError(_("该引荐已被处理。"))
     session.refresh(introduction)
+    achievement_rights.open_to_counterparty(session, deal, session.get(User, introduction.transferor_accepted_by_id),
+                                            GrantSource.INTRODUCTION)
     record_step(session, deal, actor, "broker", deal.stage, note=_("%(b)s 成为项目经纪人（双方接受引荐）", b=broker.name))
     notify(session, broker.id, "introduction_accepted", _("引荐成功，项目已创建：%(t)s", t=deal.title),
            link=deal_link(deal))

@@ -29,6 +29,7 @@ from market.errors import (
     ValidationError,
 )
 from market.extensions import db
+from market.listings.models import ConfidentialGrant, GrantSource
 from market.notifications.models import Notification
 from market.timeutil import utcnow
 from tests.services.test_money_races import RACE_CONFIG, _race
@@ -88,6 +89,8 @@ def test_both_acceptances_open_a_deal_at_intent_with_the_broker_on_it(world):
                                       .order_by(DealEvent.id)))
     assert actions == ["opened", "broker"]
     assert notified(world.broker, "introduction_accepted")
+    grant = db.session.scalar(select(ConfidentialGrant).where(ConfidentialGrant.deal_id == deal.id))
+    assert (grant.organisation_id, grant.source) == (world.buyer.organisation_id, GrantSource.INTRODUCTION)
 
 
 def test_an_enterprise_without_a_demand_can_be_introduced(world):
