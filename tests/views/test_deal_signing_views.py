@@ -79,13 +79,14 @@ def test_the_notice_button_waits_until_everyone_accepted_the_terms(world, make_d
                      terms_accepted=False)
     owner = client_for(world.app, world.researcher)
     page = page_of(owner.get(f"/deals/{deal.id}"))
-    assert "发布公示" not in page
+    notice_form = f'action="/deals/{deal.id}/notice"'
+    assert notice_form not in page
     waiting = re.search(r'id="notice-awaits-terms">(.*?)</p>', page, re.DOTALL).group(1)
     assert "受让方" in waiting and f"中介服务人员{world.other_broker.name}" in waiting and "转让方" not in waiting
     for person in (world.buyer, world.other_broker):
         accept_shown_terms(client_for(world.app, person), deal.id)
     page = page_of(owner.get(f"/deals/{deal.id}"))
-    assert "发布公示" in page and 'id="notice-awaits-terms"' not in page
+    assert notice_form in page and 'id="notice-awaits-terms"' not in page
 
 
 def test_the_fee_is_set_with_the_terms_marked_paid_by_the_payer_and_shown_to_the_broker(world, make_deal):
