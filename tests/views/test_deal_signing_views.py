@@ -39,13 +39,16 @@ def sign_through_the_page(client, deal_id: int) -> str:
 def test_the_broker_records_and_the_transferee_disputes_with_a_reason_everyone_sees(world, make_deal):
     deal = make_deal(DealStage.NOTICE)
     broker, buyer = client_for(world.app, world.broker), client_for(world.app, world.buyer)
+    sign_form = f'action="/deals/{deal.id}/sign"'
+    assert sign_form in page_of(broker.get(f"/deals/{deal.id}"))
+    assert sign_form not in page_of(buyer.get(f"/deals/{deal.id}")), "the transferee confirms, it does not record"
     page = sign_through_the_page(broker, deal.id)
     assert "签约已登记，待受让方确认" in page and 'id="signing"' in page and "待受让方确认。" in page
     signing = signing_of(deal.id)
     assert f"/deals/signings/{signing.id}/confirm" not in page and f"/deals/signings/{signing.id}/withdraw" in page
     owner_page = page_of(client_for(world.app, world.researcher).get(f"/deals/{deal.id}"))
     assert f"/deals/signings/{signing.id}/confirm" not in owner_page
-    assert 'action="/deals/%s/sign"' % deal.id not in owner_page, "no second signing while one is open"
+    assert sign_form not in owner_page, "no second signing while one is open"
     buyer_page = page_of(buyer.get(f"/deals/{deal.id}"))
     assert f"/deals/signings/{signing.id}/confirm" in buyer_page and f"/deals/signings/{signing.id}/dispute" in buyer_page
     refused = flashed_after(broker, broker.post(f"/deals/signings/{signing.id}/confirm", data={"reason": ""}))
