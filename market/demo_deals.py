@@ -1,6 +1,7 @@
-"""Demo deal flow for the demo site: bids, deals at several stages, a registered contract with proceeds and a
-forward pre-order agreement with paid deliveries, so brokers and admins see awards on their pages (all 示例)."""
-from datetime import date
+"""Demo deal flow for the demo site: bids, deals at several stages, a registered contract with proceeds and a paid
+agency fee, a signing that awaits the buyer's confirmation and a forward pre-order agreement with paid deliveries, so
+brokers and admins see awards on their pages (all 示例)."""
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,12 +11,15 @@ from market.achievements.models import Achievement
 from market.awards import services as award_services
 from market.deals.bids import accept_bid, counter_bid, place_bid
 from market.deals.brokers import accept_broker_request, ask_to_join_deal, invite_broker
-from market.deals.models import Deal, DealIntermediary, DealStage
+from market.deals.fees import fee_due_fen, mark_fee_paid
+from market.deals.models import Deal, DealIntermediary, DealStage, FeePayer
 from market.deals.payments import confirm_deal_payment, record_deal_payment, register_contract
 from market.deals.pipeline import advance_deal
+from market.deals.signing import confirm_signing, record_signing
 from market.listings.vocabulary import ListingStatus
 from market.preorders.models import PreorderAgreement, PreorderDelivery
 from market.preorders.payments import confirm_preorder_payment, record_preorder_payment, register_agreement
+from market.timeutil import today_in_china
 
 WAN = 1_000_000  # fen in 10,000 yuan
 
@@ -53,18 +57,19 @@ def load_demo_deals(session: Session) -> int:
     place_bid(session, open_bid_buyer, open_bid_achievement.id, amount_fen=open_bid_achievement.price_min_fen,
               mode=open_bid_achievement.modes[0].value, message="请问是否可以独占许可？")
     created += _registered_deal_with_proceeds(session, achievements[4], enterprises[2], brokers[:3])
+    created += _signing_awaiting_confirmation(session, achievements[5], enterprises[3])
     _paid_preorder(session, enterprises)
     return created
 
 
 def _registered_deal_with_proceeds(session: Session, achievement: Achievement, buyer: User, brokers: list[User]) -> int:
     """A contract signed and registered in 2025 with three intermediaries and two proceeds payments; its broker
-    joined on the transferor's invitation."""
+    joined on the transferor's invitation, recorded the signing, which the buyer confirmed, and the buyer paid the
+    agency's 3% fee."""
     deal = Deal(title=achievement.title, achievement_id=achievement.id, transferor_id=achievement.organisation_id,
-                transferee_id=buyer.organisation_id, stage=DealStage.REGISTERED,
+                transferee_id=buyer.organisation_id, stage=DealStage.NOTICE,
                 agreed_amount_fen=achievement.price_max_fen or achievement.price_min_fen, reward_rate_bp=1500,
-                inventor_share_bp=7000,
-                signed_on=date(2025, 6, 18), registration_number="2025140100000186", registered_on=date(2025, 6, 25),
+                inventor_share_bp=7000, fee_rate_bp=300, fee_payer=FeePayer.TRANSFEREE.value,
                 notice_starts_on=date(2025, 5, 20), notice_ends_on=date(2025, 6, 3))
     deal.intermediaries = [DealIntermediary(user_id=broker.id, share_bp=share, position=position)
                            for position, (broker, share) in enumerate(zip(brokers, (5000, 3000, 2000)))]
@@ -72,14 +77,35 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
     session.flush()
     invitation = invite_broker(session, achievement.submitter, deal.id, broker_id=brokers[0].id)
     accept_broker_request(session, brokers[0], deal.id, invitation.id)
-    snapshot = award_services.lock_books(session)
+    signing = record_signing(session, brokers[0], deal.id, signed_on=date(2025, 6, 18),
+                             agreed_amount_fen=deal.agreed_amount_fen)
+    confirm_signing(session, buyer, signing.id)
     deal = session.get(Deal, deal.id)
+    mark_fee_paid(session, buyer, deal.id, amount_fen=fee_due_fen(deal), paid_on=date(2025, 6, 20))
+    deal.registration_number, deal.registered_on = "2025140100000186", date(2025, 6, 25)
+    deal.advance_to(DealStage.REGISTERED)
+    snapshot = award_services.lock_books(session)
     register_contract(session, snapshot, deal, achievement.submitter)
     session.flush()
     half = deal.agreed_amount_fen // 2
     for amount_fen, paid_on in ((half, date(2025, 8, 15)), (half // 2, date(2026, 3, 10))):
         payment = record_deal_payment(session, achievement.submitter, deal.id, amount_fen=amount_fen, paid_on=paid_on)
         confirm_deal_payment(session, buyer, payment.id)
+    return 1
+
+
+def _signing_awaiting_confirmation(session: Session, achievement: Achievement, buyer: User) -> int:
+    """A deal whose notice ran out two days ago: its transferor recorded the signing, which awaits the buyer's
+    confirmation."""
+    notice_ends_on = today_in_china() - timedelta(days=2)
+    deal = Deal(title=achievement.title, achievement_id=achievement.id, transferor_id=achievement.organisation_id,
+                transferee_id=buyer.organisation_id, stage=DealStage.NOTICE, mode=achievement.modes[0].value,
+                agreed_amount_fen=achievement.price_min_fen, inventor_share_bp=7000,
+                notice_starts_on=notice_ends_on - timedelta(days=14), notice_ends_on=notice_ends_on)
+    session.add(deal)
+    session.flush()
+    record_signing(session, achievement.submitter, deal.id, signed_on=notice_ends_on + timedelta(days=1),
+                   agreed_amount_fen=deal.agreed_amount_fen)
     return 1
 
 

@@ -404,7 +404,7 @@ _UNSET = object()
 def make_deal(deal_world):
     """Factory: a deal brought to a stage through the deal services (bid, acceptance, stage moves, notice, signing,
     registration, a payment), with the dates each stage implies: notice from 20 days ago (15 days), signed 5 days
-    ago, registered 4 days ago, paid today. A PERFORMANCE deal has half its value paid unless `paid_fen` says how
+    ago (recorded by the transferor, confirmed by the buyer), registered 4 days ago, paid today. A PERFORMANCE deal has half its value paid unless `paid_fen` says how
     much; a TERMINATED deal is ended from `terminated_from`; a COMPLETED one is closed by its transferor with a note.
     A given `signed_on` moves the notice to the 20 days before it; `agent` is the agent organisation. A university's or
     institute's deal records `inventor_share_bp` (70% unless told; None leaves it unrecorded). Both parties and the
@@ -421,11 +421,11 @@ def make_deal(deal_world):
         advance_deal,
         complete_deal,
         register_deal,
-        sign_deal,
         start_notice,
         terminate_deal,
         update_terms,
     )
+    from market.deals.signing import confirm_signing, record_signing
 
     numbers = iter(range(1, 10_000))
 
@@ -482,8 +482,9 @@ def make_deal(deal_world):
             with deal_clock(notice_starts_on or (signed_on or today) - timedelta(days=20)):
                 start_notice(session, owner, deal_id, notice_days=15)
         if reaches(DealStage.SIGNED):
-            sign_deal(session, owner, deal_id, signed_on=signed_on or today - timedelta(days=5),
-                      agreed_amount_fen=session.get(Deal, deal_id).agreed_amount_fen)
+            signing = record_signing(session, owner, deal_id, signed_on=signed_on or today - timedelta(days=5),
+                                     agreed_amount_fen=session.get(Deal, deal_id).agreed_amount_fen)
+            confirm_signing(session, buyer, signing.id)
         if reaches(DealStage.REGISTERED):
             register_deal(session, owner, deal_id,
                           registration_number=registration_number or f"TEST-{next(numbers):04d}",

@@ -9,10 +9,12 @@ from market.accounts.models import User
 from market.achievements.models import Achievement
 from market.api import money
 from market.api.auth import require_token_user
+from market.api.deal_signings import fee_json, signing_json, signings_json
 from market.api.openapi_money import DEAL_STAGE_INPUT, STAGE_FIELDS
 from market.api.serializers import coded, iso
 from market.api.views import bp
 from market.deals import bids as deal_bids
+from market.deals import fees
 from market.deals import pipeline as deal_pipeline
 from market.deals import terms as deal_terms
 from market.deals.board import deal_awards, deal_events, deal_payments
@@ -21,6 +23,7 @@ from market.deals.inputs import (
     BidAcceptInput,
     BidRoundInput,
     DeclineInput,
+    FeeInput,
     NoticeWithdrawalInput,
     TermsAcceptanceInput,
     TermsInput,
@@ -40,6 +43,7 @@ from market.deals.models import (
     BidStatus,
     Deal,
     DealBrokerRequest,
+    DealSigning,
     DealStage,
     DeclineReason,
 )
@@ -54,7 +58,8 @@ from market.deals.permissions import (
     visible_bids,
     visible_deals,
 )
-from market.deals.pipeline import advance_deal, complete_deal, register_deal, sign_deal, start_notice, terminate_deal
+from market.deals.pipeline import advance_deal, complete_deal, register_deal, start_notice, terminate_deal
+from market.deals.signing import record_signing
 from market.declared import json_schema
 from market.demands.models import Demand
 from market.errors import NotFoundError, ValidationError
@@ -135,6 +140,7 @@ def deal_json(deal: Deal, actor: User) -> dict:
         "paid_fen": deal.paid_fen,
         "reward_rate_bp": deal.reward_rate_bp,
         "inventor_share_bp": deal.inventor_share_bp,
+        "fee": fee_json(deal),
         "notice": {"days": deal.notice_days, "starts_on": iso(deal.notice_starts_on),
                    "ends_on": iso(deal.notice_ends_on)},
         "signed_on": iso(deal.signed_on),
@@ -186,6 +192,7 @@ def deal_detail_json(session: Session, deal: Deal, actor: User) -> dict:
         "broker_requests": [broker_request_json(request, deal, actor) for request in pending_broker_requests(deal)
                             if may_see_broker_request(actor, deal, request)],
         "terms": terms_json(session, deal),
+        "signings": signings_json(session, deal, actor),
         "may": {name: (str(value) if name == "advance_to" and value is not None else value)
                 for name, value in vars(allowed).items()},
     })
@@ -357,16 +364,17 @@ def withdraw_bid(bid_id: int):
 # ---------------------------------------------------------------- deal stages
 
 
-def _move(session: Session, actor: User, deal_id: int, target: DealStage, data: dict) -> Deal:
-    """Call the service that moves a deal into the target stage, with the fields that move takes."""
+def _move(session: Session, actor: User, deal_id: int, target: DealStage, data: dict):
+    """Call the service that moves a deal into the target stage, with the fields that move takes (for signing: the
+    recorded signing, which the transferee confirms)."""
     if target in (DealStage.NEGOTIATION, DealStage.PRICING):
         return advance_deal(session, actor, deal_id, target)
     if target == DealStage.NOTICE:
         return start_notice(session, actor, deal_id,
                             notice_days=data.get("notice_days", DEFAULT_NOTICE_DAYS))
     if target == DealStage.SIGNED:
-        return sign_deal(session, actor, deal_id, signed_on=data.get("signed_on"),
-                         agreed_amount_fen=data.get("agreed_amount_fen"))
+        return record_signing(session, actor, deal_id, signed_on=data.get("signed_on"),
+                              agreed_amount_fen=data.get("agreed_amount_fen"))
     if target == DealStage.REGISTERED:
         return register_deal(session, actor, deal_id, registration_number=data.get("registration_number"),
                              registered_on=data.get("registered_on"))
@@ -435,6 +443,23 @@ def move_deal(deal_id: int):
     data = money.read_body()
     deal_pipeline.get_deal(db.session, actor, deal_id)
     target = _target_stage(data)
-    _move(db.session, actor, deal_id, target, data)
+    moved = _move(db.session, actor, deal_id, target, data)
+    db.session.expire_all()
+    if target == DealStage.SIGNED:
+        response = jsonify(signing_json(db.session.get(DealSigning, moved.id), actor))
+        response.status_code = 201
+        return response
+    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+
+
+@bp.post("/deals/<int:deal_id>/fee")
+def set_deal_fee(deal_id: int):
+    """Set or clear the agency's fee (佣金), a term: a change is a new version of the terms for everyone to accept."""
+    actor = require_token_user(db.session, request)
+    data = money.read_body()
+    deal_pipeline.get_deal(db.session, actor, deal_id)
+    money.refuse_shape(json_schema(FeeInput), data)
+    fees.set_fee(db.session, actor, deal_id, fee_rate_bp=data.get("fee_rate"), fee_fixed_fen=data.get("fee_fixed_fen"),
+                 fee_payer=data.get("fee_payer"))
     db.session.expire_all()
     return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))

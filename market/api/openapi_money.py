@@ -225,6 +225,7 @@ _DEAL_PROPERTIES = {
     "reward_rate_bp": {"type": "integer", "minimum": 0, "maximum": 10_000},
     "inventor_share_bp": {"type": ["integer", "null"], "minimum": 0, "maximum": 10_000,
                           "description": "发明人（团队）收益比例（基点，占净收入）：转让方为高校或科研院所时记录；其他为 null。"},
+    "fee": _nullable(_ref("DealFee")),
     "notice": {"type": "object", "additionalProperties": False, "required": ["days", "starts_on", "ends_on"],
                "properties": {"days": {"type": "integer"}, "starts_on": _DATE_OR_NULL, "ends_on": _DATE_OR_NULL}},
     "signed_on": _DATE_OR_NULL,
@@ -296,6 +297,8 @@ _DETAIL_PROPERTIES = {
                                      "intermediary": _nullable(_ref("Party")),
                                      "accepted_by": _nullable(_ref("Party")),
                                      "accepted_at": _TIMESTAMP}}}}},
+    "signings": {"type": "array", "items": _ref("DealSigning"),
+                 "description": "签约登记，新的在前（转让方或项目经纪人登记，受让方确认后项目进入签约阶段）。"},
     "may": {"type": "object", "additionalProperties": False, "required": list(_PERMISSIONS),
             "properties": _PERMISSIONS, "description": "调用者现在可以做的操作（与项目页面相同）。"},
 }
@@ -526,10 +529,12 @@ PATHS = {
         "post": _operation(
             "move_deal", "推进项目阶段（或终止）", "deals",
             {"200": _json(_ref("DealDetail"), "推进后的项目。"),
+             "201": _json(_ref("DealSigning"), "签约（signed）：已登记、待受让方确认的签约；项目仍在公示阶段。"),
              **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DealUnprocessable")},
             requestBody=_body("DealStageInput"),
             description="与项目页面调用同一服务：洽谈、协议定价、公示由交易双方（公示也可由项目经纪人）推进；"
-                        "签约须在公示期满后；技术合同登记（转让方、项目经纪人或平台）时按政策规则登记合同；"
+                        "签约须在公示期满后，由转让方或项目经纪人登记（答复 201 和签约登记），受让方确认"
+                        "（POST /api/v1/deal-signings/{signing_id}/confirm）后项目才进入签约阶段；技术合同登记（转让方、项目经纪人或平台）时按政策规则登记合同；"
                         "完成由转让方或平台操作；终止须填写原因。"),
     },
     f"{API_PREFIX}/deals/{{deal_id}}/broker/ask": _broker_action(

@@ -64,7 +64,9 @@ FACTS: tuple[Fact, ...] = (
          "– (both parties and every named intermediary accepted the noticed version; a party may withdraw the "
          "notice with a reason, which reopens the terms)", {}, True),
     Fact(FactKind.SIGNING, "signing (date, amount = the noticed amount)", "the transferor or the broker",
-         "the transferee", {}, False),
+         "the transferee (the deal stays in its notice stage until then; a disputed signing is settled by an admin "
+         "or withdrawn by its recorder)",
+         {R.TRANSFEROR: _roles(R.TRANSFEREE), R.BROKER: _roles(R.TRANSFEREE)}, True),
     Fact(FactKind.REGISTRATION, "technology contract registration (number, date, certificate PDF)",
          "the transferor or the broker", "an admin", {}, False),
     Fact(FactKind.DEAL_PAYMENT, "proceeds payment (amount, date, bank receipt or invoice)",

@@ -18,6 +18,7 @@ from market.deals.inputs import (
     CompletionInput,
     DeclineInput,
     ExceptionInput,
+    FeeInput,
     IntermediariesInput,
     NoticeInput,
     NoticeWithdrawalInput,
@@ -127,6 +128,30 @@ class TermsForm(DeclaredForm):
     def declared_input(self):
         """The terms input of the deal pipeline."""
         return TermsInput
+
+
+class FeeForm(DeclaredForm):
+    """The agency's service fee (佣金): a rate or a fixed amount, and the party that pays it."""
+
+    fee_rate = PercentField(_l("佣金比例（%）"), description=_l("占合同金额的比例，如 5 表示 5%；与固定金额只填其一。"))
+    fee_fixed_fen = WanMoneyField(_l("固定佣金（万元）"), description=MONEY_HINT)
+    fee_payer = SelectField(_l("支付方"), validate_choice=False)
+
+    def declared_input(self):
+        """The fee input of the deal's terms."""
+        return FeeInput
+
+
+class FeePaidForm(DeclaredForm):
+    """The fee's payment as the paying party marks it."""
+
+    amount_fen = WanMoneyField(_l("支付金额（万元）"), description=MONEY_HINT)
+    paid_on = StringField(_l("支付日期"), widget=DateInput())
+    input_says_missing = True
+
+    def declared_input(self):
+        """The payment input (amount and date)."""
+        return PaymentInput
 
 
 class AdvanceForm(MarketForm):

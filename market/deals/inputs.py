@@ -20,7 +20,7 @@ from market.deals.limits import (
     REGISTRATION_NUMBER_MAX_LENGTH,
     REGISTRATION_NUMBER_MIN_LENGTH,
 )
-from market.deals.models import DealStage, DeclineReason
+from market.deals.models import DealStage, DeclineReason, FeePayer
 from market.deals.recording import clean_amount
 from market.declared import DeclaredInput, EmptyInput, cleaned_by, text
 from market.inputs import (
@@ -144,6 +144,36 @@ class TermsInput(DeclaredInput):
                                                             "转让方为高校或科研院所时须在公示前填写，不得低于法定下限，"
                                                             "其他转让方不填。"),
                               cleaned_by(clean_inventor_share)]
+
+
+def clean_fee_rate(errors: FieldErrors, name: str, value) -> int | None:
+    """The agency's fee as basis points of the contract amount, above 0% and at most 100% (None when left empty)."""
+    return clean_whole_number(errors, name, value, low=1, high=BASIS_POINTS,
+                              invalid=_("佣金比例应大于 0% 且不超过 100%。"))
+
+
+def clean_fee_payer(errors: FieldErrors, name: str, value) -> FeePayer | None:
+    """The party that pays the fee (None when no fee is agreed)."""
+    if value in (None, ""):
+        return None
+    try:
+        return FeePayer(value)
+    except (ValueError, TypeError):
+        errors.add(name, _("无效的选项。"))
+        return None
+
+
+class FeeInput(DeclaredInput):
+    """The agency's service fee (佣金) agreed with the client: a rate or a fixed amount (or none), and who pays it."""
+
+    fee_rate: Annotated[int | None, Field(None, ge=1, le=BASIS_POINTS,
+                                          description="佣金比例（基点，占合同金额，500 即 5%）；与固定金额只填其一。"),
+                        cleaned_by(clean_fee_rate)]
+    fee_fixed_fen: Annotated[int | None, Field(None, ge=1, le=MAX_FEN, description="固定佣金（分）；与比例只填其一。"),
+                             cleaned_by(clean_amount, required=False)]
+    fee_payer: Annotated[FeePayer | None, Field(None, description="支付佣金的一方：transferor 或 transferee；"
+                                                                  "约定佣金时必填。"),
+                         cleaned_by(clean_fee_payer)]
 
 
 class NoticeInput(DeclaredInput):

@@ -10,6 +10,7 @@ from market.deals.models import (
     BrokerRequestStatus,
     DealStage,
     DeclineReason,
+    FeePayer,
     IntroductionStatus,
     ResponseStatus,
     TermsRole,
@@ -37,6 +38,13 @@ EVENT_LABELS = {
     "notice": _l("开始公示"),
     "notice_withdrawn": _l("撤回公示"),
     "signed": _l("签约"),
+    "signing_recorded": _l("登记签约（待受让方确认）"),
+    "signing_disputed": _l("对签约提出异议"),
+    "signing_withdrawn": _l("撤回签约记录"),
+    "signing_refused": _l("驳回签约记录"),
+    "fee": _l("修改佣金"),
+    "fee_paid": _l("佣金已支付"),
+    "fee_unpaid": _l("佣金改为未支付"),
     "registered": _l("技术合同登记"),
     "payment_recorded": _l("登记回款（待确认）"),
     "payment": _l("确认回款"),
@@ -55,6 +63,11 @@ TERMS_ROLE_LABELS = {
     TermsRole.TRANSFEROR: _l("转让方"),
     TermsRole.TRANSFEREE: _l("受让方"),
     TermsRole.INTERMEDIARY: _l("中介服务人员"),
+}
+
+FEE_PAYER_LABELS = {
+    FeePayer.TRANSFEROR: _l("转让方"),
+    FeePayer.TRANSFEREE: _l("受让方"),
 }
 
 BROKER_REQUEST_KIND_LABELS = {

@@ -149,6 +149,13 @@ PIPELINE = [DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING, DealStag
             DealStage.REGISTERED, DealStage.PERFORMANCE, DealStage.COMPLETED]
 
 
+class FeePayer(StrEnum):
+    """The party that pays the agency's service fee (佣金)."""
+
+    TRANSFEROR = "transferor"
+    TRANSFEREE = "transferee"
+
+
 class Deal(db.Model):
     """A conversion project between a transferor (the achievement's owner) and a transferee."""
 
@@ -161,6 +168,16 @@ class Deal(db.Model):
         CheckConstraint(f"paid_fen {MONEY_RANGE}", name="paid_range"),
         CheckConstraint("agreed_amount_fen IS NULL OR paid_fen <= agreed_amount_fen", name="paid_within_value"),
         CheckConstraint("terms_version >= 1", name="terms_version_positive"),
+        CheckConstraint("fee_rate_bp IS NULL OR fee_rate_bp BETWEEN 1 AND 10000", name="fee_rate_range"),
+        CheckConstraint(f"fee_fixed_fen IS NULL OR (fee_fixed_fen > 0 AND fee_fixed_fen {MONEY_RANGE})",
+                        name="fee_fixed_range"),
+        CheckConstraint("fee_rate_bp IS NULL OR fee_fixed_fen IS NULL", name="fee_one_kind"),
+        CheckConstraint("fee_payer IS NULL OR fee_payer IN ('transferor', 'transferee')", name="fee_payer_known"),
+        CheckConstraint("(fee_rate_bp IS NULL AND fee_fixed_fen IS NULL) = (fee_payer IS NULL)",
+                        name="fee_payer_named"),
+        CheckConstraint(f"fee_paid_fen IS NULL OR (fee_paid_fen > 0 AND fee_paid_fen {MONEY_RANGE})",
+                        name="fee_paid_range"),
+        CheckConstraint("(fee_paid_fen IS NULL) = (fee_paid_on IS NULL)", name="fee_paid_dated"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,6 +205,15 @@ class Deal(db.Model):
     paid_fen: Mapped[int] = mapped_column(db.BigInteger, default=0)
     terms_version: Mapped[int] = mapped_column(default=1, server_default="1")
     """The number of the current terms; every change of a term adds one and voids the acceptances of earlier ones."""
+    fee_rate_bp: Mapped[int | None]
+    """The agency's service fee (佣金) agreed with the client as basis points of the contract amount."""
+    fee_fixed_fen: Mapped[int | None] = mapped_column(db.BigInteger)
+    """The agency's service fee as a fixed amount (one of rate or fixed, or neither)."""
+    fee_payer: Mapped[str | None] = mapped_column(String(20))
+    """Which party pays the fee: transferor or transferee."""
+    fee_paid_fen: Mapped[int | None] = mapped_column(db.BigInteger)
+    fee_paid_on: Mapped[date | None]
+    fee_paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     intermediary_exception: Mapped[str] = mapped_column(Text, default="")
     termination_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -199,6 +225,7 @@ class Deal(db.Model):
     transferor = relationship("Organisation", foreign_keys=[transferor_id])
     transferee = relationship("Organisation", foreign_keys=[transferee_id])
     broker = relationship("User", foreign_keys=[broker_id])
+    fee_paid_by = relationship("User", foreign_keys=[fee_paid_by_id])
     agent_organisation = relationship("Organisation", foreign_keys=[agent_organisation_id])
     intermediaries: Mapped[list["DealIntermediary"]] = relationship(order_by="DealIntermediary.position",
                                                                      cascade="all, delete-orphan")
@@ -206,6 +233,7 @@ class Deal(db.Model):
                                                                       back_populates="deal")
     terms_consents: Mapped[list["DealTermsConsent"]] = relationship(order_by="DealTermsConsent.id",
                                                                     viewonly=True)
+    signings: Mapped[list["DealSigning"]] = relationship(order_by="DealSigning.id", viewonly=True)
 
     def advance_to(self, target: DealStage) -> DealStage:
         """Move one step along the pipeline (or terminate from any open stage)."""
@@ -436,3 +464,30 @@ class DealPayment(Confirmable, Evidenced, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     deal = relationship("Deal")
+
+
+OPEN_SIGNING = "status IN ('recorded', 'disputed')"
+
+
+class DealSigning(Confirmable, db.Model):
+    """A signing (date, amount) recorded by the transferor or the deal's broker after the notice; the deal is signed
+    when a member of the transferee confirms it (one row per attempt, at most one open per deal)."""
+
+    __tablename__ = "deal_signings"
+    __table_args__ = (
+        CheckConstraint(f"agreed_amount_fen > 0 AND agreed_amount_fen {MONEY_RANGE}", name="amount_range"),
+        Index("ix_deal_signings_deal", "deal_id"),
+        Index("one_open_signing_per_deal", "deal_id", unique=True, sqlite_where=text(OPEN_SIGNING),
+              postgresql_where=text(OPEN_SIGNING)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    signed_on: Mapped[date]
+    agreed_amount_fen: Mapped[int] = mapped_column(db.BigInteger)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deal = relationship("Deal")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    decided_by = relationship("User", foreign_keys="DealSigning.decided_by_id")

@@ -32,12 +32,13 @@ MOVERS = {
     DealStage.NEGOTIATION: {"party"},
     DealStage.PRICING: {"party"},
     DealStage.NOTICE: {"party", "broker"},
-    DealStage.SIGNED: {"party", "broker"},
+    DealStage.SIGNED: {"transferor", "broker"},
     DealStage.REGISTERED: {"transferor", "broker", "admin"},
     DealStage.COMPLETED: {"transferor", "admin"},
     DealStage.TERMINATED: {"party", "broker", "admin"},
 }
-"""Who may move a deal into each stage (performance is reached by the first payment only)."""
+"""Who may move a deal into each stage (performance is reached by the first payment only; signing is recorded by
+these and takes effect when the transferee confirms it)."""
 
 EDITORS = {"party", "broker"}
 """Who may change a deal's terms and its intermediaries until the notice starts."""
@@ -232,8 +233,9 @@ def permissions(user: User | None, deal: Deal) -> DealPermissions:
     if step in (DealStage.NEGOTIATION, DealStage.PRICING) and may_move(user, deal, step):
         allowed.advance_to = step
     allowed.edit_terms = deal.stage in EDITABLE_TERMS_STAGES and bool(EDITORS & roles)
-    allowed.start_notice = step == DealStage.NOTICE and may_move(user, deal, step)
-    allowed.sign = step == DealStage.SIGNED and may_move(user, deal, step)
+    allowed.start_notice = step == DealStage.NOTICE and may_move(user, deal, step) and not missing_terms_seats(deal)
+    allowed.sign = (step == DealStage.SIGNED and may_move(user, deal, step)
+                    and not any(signing.is_open for signing in deal.signings))
     allowed.register = step == DealStage.REGISTERED and may_move(user, deal, step)
     allowed.complete = step == DealStage.COMPLETED and may_move(user, deal, step)
     allowed.terminate = may_move(user, deal, DealStage.TERMINATED)

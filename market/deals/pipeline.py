@@ -19,7 +19,6 @@ from market.deals.inputs import (
     NoticeInput,
     NoticeWithdrawalInput,
     RegistrationInput,
-    SigningInput,
     TerminationInput,
     TermsAcceptanceInput,
     TermsInput,
@@ -195,6 +194,7 @@ def withdraw_notice(session: Session, actor: User, deal_id: int, *, reason) -> D
     if deal.stage != DealStage.NOTICE:
         raise InvalidStateError(_("项目不在公示期，没有可撤回的公示。"))
     previous = deal.withdraw_notice()
+    recording.close_open_signings(session, deal, actor, values["reason"])
     record_step(session, deal, actor, "notice_withdrawn", previous, note=values["reason"],
                 notify_title=_("公示已撤回，交易条件可重新协商：%(t)s", t=deal.title))
     session.flush()
@@ -220,34 +220,6 @@ def list_public_notices(session: Session) -> list[Deal]:
     return list(session.scalars(select(Deal).where(Deal.stage == DealStage.NOTICE, Deal.notice_starts_on <= recording.today())
                                 .options(selectinload(Deal.transferor), selectinload(Deal.transferee))
                                 .order_by(Deal.notice_starts_on.desc(), Deal.id.desc()).limit(200)))
-
-
-def sign_deal(session: Session, actor: User, deal_id: int, *, signed_on, agreed_amount_fen) -> Deal:
-    """Record the signed contract after the notice period has passed."""
-    deal = _deal_for_move(session, actor, deal_id, DealStage.SIGNED)
-    values, errors = validate_input(SigningInput, {"signed_on": signed_on, "agreed_amount_fen": agreed_amount_fen})
-    day, amount = values.get("signed_on"), values.get("agreed_amount_fen")
-    if day is not None and deal.notice_ends_on is not None and day <= deal.notice_ends_on:
-        errors.add("signed_on", _("公示期至 %(d)s 结束，签约日期须在公示期满之后。", d=deal.notice_ends_on.isoformat()))
-    if amount is not None and amount != deal.agreed_amount_fen:
-        errors.add("agreed_amount_fen", _("合同金额须与公示价格（%(p)s）一致；价格变更需撤回公示，经各方确认后重新公示。",
-                                          p=_format_amount(deal.agreed_amount_fen)))
-    policy_limits.require_inventor_share(errors, deal)
-    if day is not None:
-        limit = policy_limits.reward_rate_limit(session, day)
-        if limit is not None and deal.reward_rate_bp > limit.max_bp:
-            errors.add("reward_rate", _("签约日 %(d)s 的现行规则规定：%(rule)s本项目的奖励比例为 %(rate)s%%，请先修改中介服务信息。",
-                                        d=day.isoformat(), rule=policy_limits.reward_rate_message(limit),
-                                        rate=rate_number(deal.reward_rate_bp)))
-        policy_limits.check_inventor_share(session, errors, "inventor_share", deal, deal.inventor_share_bp, day)
-    raise_if_errors(errors)
-    if deal.notice_ends_on is None or recording.today() <= deal.notice_ends_on:
-        raise InvalidStateError(_("公示期尚未结束，不能签约。"))
-    deal.signed_on, deal.agreed_amount_fen = day, amount
-    previous = deal.advance_to(DealStage.SIGNED)
-    record_step(session, deal, actor, "signed", previous, note=f"{day.isoformat()} {_format_amount(amount)}")
-    session.flush()
-    return deal
 
 
 def register_deal(session: Session, actor: User, deal_id: int, *, registration_number, registered_on) -> Deal:
@@ -313,6 +285,7 @@ def terminate_deal(session: Session, actor: User, deal_id: int, *, reason) -> De
     values, errors = validate_input(TerminationInput, {"reason": reason})
     raise_if_errors(errors)
     previous = deal.advance_to(DealStage.TERMINATED)
+    recording.close_open_signings(session, deal, actor, values["reason"])
     deal.termination_reason = values["reason"]
     record_step(session, deal, actor, "terminated", previous, note=values["reason"])
     session.flush()

@@ -11,11 +11,13 @@ from market.accounts.models import (
     ApprovalStatus,
     User,
 )
+from market.confirmations.models import OPEN_STATUSES, FactStatus
 from market.deals.labels import STAGE_LABELS
 from market.deals.models import (
     Bid,
     Deal,
     DealEvent,
+    DealSigning,
     DealStage,
 )
 from market.errors import (
@@ -118,3 +120,14 @@ def record_step(session: Session, deal: Deal, actor: User, action: str, previous
     title = notify_title or _l("项目进展：%(t)s（%(s)s）", t=deal.title, s=STAGE_LABELS[DealStage(deal.stage)])
     notify_all(session, involved_user_ids(session, deal), actor, notify_kind or "deal_" + action, title, deal_link(deal),
                body=note)
+
+
+def close_open_signings(session: Session, deal: Deal, actor: User, note: str) -> None:
+    """Withdraw a signing still waiting for the transferee when the notice it followed ends (withdrawn notice,
+    terminated deal): it can no longer be confirmed, and a new notice needs a new signing."""
+    for signing in session.scalars(select(DealSigning).where(DealSigning.deal_id == deal.id,
+                                                             DealSigning.status.in_(OPEN_STATUSES))):
+        signing.status, signing.decided_at, signing.decided_by_id = FactStatus.WITHDRAWN, utcnow(), actor.id
+        signing.decision_note = note
+    session.flush()
+    session.expire(deal, ["signings"])

@@ -54,10 +54,10 @@ from market.deals.pipeline import (
     list_public_notices,
     notice_is_public,
     register_deal,
-    sign_deal,
     terminate_deal,
 )
 from market.deals.responses import get_response, respond_to_demand, respondable_achievements
+from market.deals.signing import record_signing
 from market.demands.models import Demand
 from market.errors import (
     InvalidStateError,
@@ -338,10 +338,10 @@ def withdraw_notice(deal_id: int):
 @bp.route("/<int:deal_id>/sign", methods=["POST"])
 @login_required
 def sign(deal_id: int):
-    """Record the signed contract."""
-    return _deal_action(deal_id, "sign", deal_forms.SignForm(), lambda form: sign_deal(
+    """Record the signed contract; the deal is signed once the transferee confirms it."""
+    return _deal_action(deal_id, "sign", deal_forms.SignForm(), lambda form: record_signing(
         db.session, current_user, deal_id, signed_on=form.signed_on.data,
-        agreed_amount_fen=form.agreed_amount_fen.data), _("已登记签约。"))
+        agreed_amount_fen=form.agreed_amount_fen.data), _("签约已登记，待受让方确认。"))
 
 
 @bp.route("/<int:deal_id>/register", methods=["POST"])
@@ -670,4 +670,9 @@ def withdraw_response(response_id: int):
                             _("响应已撤回。"))
 
 
-from market.deals import decline_views, evidence_views  # noqa: F401  register their routes on this blueprint; imported last
+from market.deals import (  # noqa: F401  register their routes on this blueprint; imported last
+    decline_views,
+    evidence_views,
+    fee_views,
+    signing_views,
+)

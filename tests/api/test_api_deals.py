@@ -394,12 +394,29 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
         locked = post(client, f"/api/v1/deals/{deal_id}/terms", world.researcher,
                       {"agreed_amount_fen": 90 * WAN, "mode": "assignment", "inventor_share": 7000})
         assert locked.status_code == 409 and "公示后交易条件已锁定" in locked.get_json()["message"]
-        too_early = move(client, world.buyer, deal_id, to="signed", signed_on=notice_day.isoformat(),
+        too_early = move(client, world.researcher, deal_id, to="signed", signed_on=notice_day.isoformat(),
                          agreed_amount_fen=100 * WAN)
         assert too_early.status_code == 422 and "signed_on" in too_early.get_json()["fields"]
-    signed = move(client, world.buyer, deal_id, to="signed", signed_on=(today - timedelta(days=5)).isoformat(),
-                  agreed_amount_fen=100 * WAN)
-    assert (signed.status_code, signed.get_json()["signed_on"]) == (200, (today - timedelta(days=5)).isoformat())
+    signing_day = (today - timedelta(days=5)).isoformat()
+    by_transferee = move(client, world.buyer, deal_id, to="signed", signed_on=signing_day, agreed_amount_fen=100 * WAN)
+    assert by_transferee.status_code == 403, "the transferee confirms a signing, it does not record one"
+    recorded = move(client, world.researcher, deal_id, to="signed", signed_on=signing_day, agreed_amount_fen=100 * WAN)
+    assert recorded.status_code == 201, recorded.get_json()
+    signing = recorded.get_json()
+    schema_validator("DealSigning").validate(signing)
+    assert (signing["status"]["code"], signing["recorded_as"], signing["signed_on"]) == ("recorded", "transferor",
+                                                                                          signing_day)
+    waiting = client.get(f"/api/v1/deals/{deal_id}", headers=bearer(world.buyer)).get_json()
+    assert (waiting["stage"]["code"], waiting["signed_on"]) == ("notice", None)
+    assert waiting["signings"][0]["may"] == {"confirm": True, "dispute": True, "withdraw": False, "refuse": False}
+    decide = f"/api/v1/deal-signings/{signing['id']}"
+    assert post(client, f"{decide}/confirm", world.researcher).status_code == 403
+    assert post(client, f"{decide}/approve", world.buyer).status_code == 404
+    confirmed = post(client, f"{decide}/confirm", world.buyer)
+    assert (confirmed.status_code, confirmed.get_json()["status"]["code"]) == (200, "confirmed")
+    signed = client.get(f"/api/v1/deals/{deal_id}", headers=bearer(world.buyer)).get_json()
+    assert (signed["stage"]["code"], signed["signed_on"]) == ("signed", signing_day)
+    assert post(client, f"{decide}/confirm", world.buyer).status_code == 409
     registration = {"to": "registered", "registration_number": "SX2025-0001",
                     "registered_on": (today - timedelta(days=4)).isoformat()}
     assert post(client, f"/api/v1/deals/{deal_id}/stage", world.buyer, registration).status_code == 403
@@ -428,8 +445,8 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     assert (page["stage"]["code"], page["paid_fen"], [p["amount_fen"] for p in page["payments"]]) == (
         "completed", 40 * WAN, [40 * WAN])
     assert [event["action"] for event in page["timeline"]] == [
-        "opened", "stage", "stage", "terms", "terms_accepted", "notice", "signed", "registered", "payment_recorded", "payment",
-        "completed"]
+        "opened", "stage", "stage", "terms", "terms_accepted", "notice", "signing_recorded", "signed", "registered",
+        "payment_recorded", "payment", "completed"]
     assert world.achievement.status == ListingStatus.DEALT
     assert move(client, world.researcher, deal_id, to="terminated", reason="x").status_code == 409
 
@@ -510,3 +527,21 @@ def test_a_party_withdraws_the_notice_over_the_api_and_the_terms_reopen(client, 
     changed = post(client, f"/api/v1/deals/{deal.id}/terms", world.buyer,
                    {"agreed_amount_fen": 90 * WAN, "mode": "assignment", "inventor_share": 7000})
     assert changed.status_code == 200 and changed.get_json()["terms"]["version"] == version + 1
+
+
+def test_the_fee_is_a_term_set_over_the_api_and_shown_with_the_deal(client, world, make_deal, deal_world):
+    deal = make_deal(DealStage.NEGOTIATION)
+    owner = deal_world.researcher
+    path = f"/api/v1/deals/{deal.id}/fee"
+    assert post(client, path, owner, {"fee_rate": 500}).status_code == 422
+    assert post(client, path, owner, {"fee_rate": "5%", "fee_payer": "transferee"}).status_code == 422
+    assert post(client, path, deal_world.outsider, {"fee_rate": 500, "fee_payer": "transferee"}).status_code == 404
+    answer = post(client, path, owner, {"fee_rate": 500, "fee_payer": "transferee"})
+    assert answer.status_code == 200, answer.get_json()
+    page = answer.get_json()
+    schema_validator("DealDetail").validate(page)
+    assert page["fee"] == {"rate_bp": 500, "fixed_fen": None, "payer": {"code": "transferee", "label": "受让方"},
+                           "due_fen": 5 * WAN, "paid_fen": None, "paid_on": None, "paid_by": None}
+    assert [row["accepted_by"] is None for row in page["terms"]["acceptances"]] == [False, True]
+    cleared = post(client, path, owner, {})
+    assert cleared.status_code == 200 and cleared.get_json()["fee"] is None

@@ -6,8 +6,9 @@ import pytest
 
 from market.deals.intermediaries import set_intermediaries
 from market.deals.models import Deal, DealStage
-from market.deals.pipeline import accept_terms, register_deal, sign_deal, start_notice, update_terms
+from market.deals.pipeline import accept_terms, register_deal, start_notice, update_terms
 from market.deals.policy_limits import inventor_share_warning
+from market.deals.signing import confirm_signing, record_signing
 from market.errors import InvalidStateError, ValidationError
 from market.extensions import db
 from tests.conftest import WAN, deal_clock
@@ -63,11 +64,14 @@ def test_signing_in_2027_checks_the_rate_again_against_the_version_in_force_that
                          notice_starts_on=date(2026, 12, 1))
     with deal_clock(date(2027, 1, 10)):
         with pytest.raises(ValidationError) as refused:
-            sign_deal(db.session, world.researcher, deal.id, signed_on=date(2027, 1, 5), agreed_amount_fen=100 * WAN)
+            record_signing(db.session, world.researcher, deal.id, signed_on=date(2027, 1, 5),
+                           agreed_amount_fen=100 * WAN)
         assert RATE_REFUSED in refused.value.fields["reward_rate"]
         assert "40%" in refused.value.fields["reward_rate"]
         assert fresh(deal).stage == DealStage.NOTICE
-        sign_deal(db.session, world.researcher, deal.id, signed_on=date(2026, 12, 31), agreed_amount_fen=100 * WAN)
+        signing = record_signing(db.session, world.researcher, deal.id, signed_on=date(2026, 12, 31),
+                                 agreed_amount_fen=100 * WAN)
+        confirm_signing(db.session, world.buyer, signing.id)
     assert (fresh(deal).stage, fresh(deal).signed_on) == (DealStage.SIGNED, date(2026, 12, 31))
 
 

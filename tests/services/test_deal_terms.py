@@ -11,12 +11,12 @@ from market.deals.permissions import missing_terms_seats
 from market.deals.pipeline import (
     accept_terms,
     get_public_notice,
-    sign_deal,
     start_notice,
     update_terms,
     withdraw_notice,
 )
 from market.deals.recording import today
+from market.deals.signing import record_signing
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
 from market.extensions import db
 from market.notifications.models import Notification
@@ -151,7 +151,8 @@ def test_terms_after_the_notice_are_refused(world, make_deal, stage, message):
 def test_signing_must_use_the_noticed_amount(world, make_deal):
     deal = make_deal(DealStage.NOTICE)
     with pytest.raises(ValidationError) as refused:
-        sign_deal(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=fresh(deal).agreed_amount_fen + 1)
+        record_signing(db.session, world.researcher, deal.id, signed_on=today(),
+                       agreed_amount_fen=fresh(deal).agreed_amount_fen + 1)
     assert "须与公示价格" in refused.value.fields["agreed_amount_fen"]
     assert fresh(deal).stage == DealStage.NOTICE
 

@@ -30,13 +30,13 @@ from market.deals.pipeline import (
     get_public_notice,
     record_payment,
     register_deal,
-    sign_deal,
     start_notice,
     terminate_deal,
     update_terms,
 )
 from market.deals.recording import today
 from market.deals.responses import accept_response, decline_response, respond_to_demand
+from market.deals.signing import confirm_signing, record_signing
 from market.errors import (
     InvalidStateError,
     NotFoundError,
@@ -48,6 +48,7 @@ from market.extensions import db
 from market.listings.vocabulary import ListingStatus
 from market.notifications.models import Notification
 from tests.conftest import deal_clock
+from tests.payments import member_of
 
 WAN = 1_000_000
 
@@ -258,7 +259,7 @@ ROLE_ANSWERS = {
     DealStage.NEGOTIATION: (ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, PermissionDeniedError, NotFoundError),
     DealStage.PRICING: (ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, PermissionDeniedError, NotFoundError),
     DealStage.NOTICE: (ALLOWED, ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, NotFoundError),
-    DealStage.SIGNED: (ALLOWED, ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, NotFoundError),
+    DealStage.SIGNED: (ALLOWED, PermissionDeniedError, ALLOWED, PermissionDeniedError, PermissionDeniedError, NotFoundError),
     DealStage.REGISTERED: (ALLOWED, PermissionDeniedError, ALLOWED, PermissionDeniedError, ALLOWED, NotFoundError),
     DealStage.COMPLETED: (ALLOWED, PermissionDeniedError, PermissionDeniedError, PermissionDeniedError, ALLOWED, NotFoundError),
     DealStage.TERMINATED: (ALLOWED, ALLOWED, ALLOWED, PermissionDeniedError, ALLOWED, NotFoundError),
@@ -272,9 +273,9 @@ def move(actor, deal: Deal, target: DealStage):
         return advance_deal(db.session, actor, deal.id, target)
     if target == DealStage.NOTICE:
         return start_notice(db.session, actor, deal.id, notice_days=15)
-    if target == DealStage.SIGNED:
-        return sign_deal(db.session, actor, deal.id, signed_on=today(),
-                         agreed_amount_fen=deal.agreed_amount_fen)
+    if target == DealStage.SIGNED:  # recorded by the actor, confirmed by the transferee's member
+        signing = record_signing(db.session, actor, deal.id, signed_on=today(), agreed_amount_fen=deal.agreed_amount_fen)
+        return confirm_signing(db.session, member_of(deal.transferee_id), signing.id)
     if target == DealStage.REGISTERED:
         return register_deal(db.session, actor, deal.id, registration_number="2025140100000099",
                              registered_on=today())
@@ -296,8 +297,9 @@ def test_each_role_may_move_only_the_steps_it_owns(world, make_deal, target, rol
         assert fresh(deal).stage == target
         event = db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id)
                                    .order_by(DealEvent.id.desc()).limit(1)).one()
-        assert (event.actor_id, event.from_stage, event.to_stage) == (actor.id, PREDECESSOR[target], target)
-        assert count(DealEvent) == events_before + 1
+        mover = world.buyer if target == DealStage.SIGNED else actor  # a signing moves when the transferee confirms
+        assert (event.actor_id, event.from_stage, event.to_stage) == (mover.id, PREDECESSOR[target], target)
+        assert count(DealEvent) == events_before + (2 if target == DealStage.SIGNED else 1)
     else:
         with pytest.raises(answer):
             move(actor, deal, target)
@@ -344,7 +346,9 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
         start_notice(db.session, world.buyer, deal.id, notice_days=15)
     deal = fresh(deal)
     assert (deal.notice_starts_on, deal.notice_ends_on) == (notice_day, notice_day + timedelta(days=14))
-    sign_deal(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=300 * WAN)
+    signing = record_signing(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=300 * WAN)
+    assert fresh(deal).stage == DealStage.NOTICE and fresh(deal).signed_on is None
+    confirm_signing(db.session, world.buyer, signing.id)
     events_before = count(PolicyEvent)
     register_deal(db.session, world.researcher, deal.id, registration_number="２０２５１４０１-０００１",
                   registered_on=today())
@@ -360,7 +364,8 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
     assert deal.stage == DealStage.COMPLETED and deal.completed_at is not None
     assert deal.achievement.status == ListingStatus.DEALT
     actions = db.session.scalars(select(DealEvent.action).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)).all()
-    assert actions == ["opened", "stage", "stage", "terms", "terms_accepted", "notice", "signed", "registered", "payment_recorded",
+    assert actions == ["opened", "stage", "stage", "terms", "terms_accepted", "notice", "signing_recorded", "signed",
+                       "registered", "payment_recorded",
                        "payment", "payment_recorded", "payment", "completed"]
 
 
@@ -384,7 +389,7 @@ def test_notice_period_must_be_fifteen_to_ninety_days(world, make_deal, days):
 def test_signing_waits_until_the_notice_period_has_passed(world, make_deal):
     deal = make_deal(DealStage.NOTICE, notice_starts_on=today())
     with pytest.raises(ValidationError) as error:
-        sign_deal(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=100 * WAN)
+        record_signing(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=100 * WAN)
     assert "公示期" in error.value.fields["signed_on"]
     assert fresh(deal).stage == DealStage.NOTICE
 
@@ -392,7 +397,7 @@ def test_signing_waits_until_the_notice_period_has_passed(world, make_deal):
 def test_signing_at_a_price_other_than_the_noticed_one_is_refused(world, make_deal):
     deal = make_deal(DealStage.NOTICE)
     with pytest.raises(ValidationError) as error:
-        sign_deal(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=90 * WAN)
+        record_signing(db.session, world.researcher, deal.id, signed_on=today(), agreed_amount_fen=90 * WAN)
     assert "公示价格" in error.value.fields["agreed_amount_fen"]
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from market.accounts.models import Organisation, OrganisationKind, Role, User, VerificationStatus
 from market.achievements.models import Achievement
 from market.awards.models import Award
-from market.deals.models import Deal, DealBrokerRequest
+from market.deals.models import Deal, DealBrokerRequest, DealSigning
 from market.demands.models import Demand
 from market.demo_deals import load_demo_deals
 from market.extensions import db
@@ -52,6 +52,12 @@ def test_demo_data_meets_the_product_minimums_and_loading_twice_changes_nothing(
     assert sorted((kind, status, broker is not None) for kind, status, broker in requests) == [
         ("ask", "pending", False), ("invite", "accepted", True)]
     assert db.session.scalar(select(func.count()).select_from(Deal).where(Deal.broker_id.is_not(None))) == 1
+    signings = db.session.execute(select(DealSigning.status, Deal.stage).join(Deal, Deal.id == DealSigning.deal_id)
+                                  .order_by(DealSigning.id)).all()
+    assert [(str(status), str(stage)) for status, stage in signings] == [
+        ("confirmed", "performance"), ("recorded", "notice")], "signings seed through the flow, one awaits its buyer"
+    brokered = db.session.scalar(select(Deal).where(Deal.broker_id.is_not(None)))
+    assert (brokered.fee_rate_bp, brokered.fee_paid_fen) == (300, brokered.agreed_amount_fen * 300 // 10000)
     before = _fingerprint()
     again = load_demo_data(db.session, "demo-password-1", password_profile="fast",
                            upload_folder=app.config["UPLOAD_FOLDER"])

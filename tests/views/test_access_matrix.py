@@ -132,6 +132,7 @@ MATRIX = [
       for path in ("/api/v1/bids/999999/accept", "/api/v1/bids/999999/counter", "/api/v1/bids/999999/decline",
                    "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage", "/api/v1/deals/999999/terms",
                    "/api/v1/deals/999999/terms/accept", "/api/v1/deals/999999/notice/withdraw",
+                   "/api/v1/deals/999999/fee",
                    *(f"/api/v1/deals/999999/broker/{action}" for action in ("ask", "invite", "propose", "remove")),
                    *(f"/api/v1/deals/999999/broker-requests/999999/{action}"
                      for action in ("accept", "decline", "withdraw")))],
@@ -140,6 +141,8 @@ MATRIX = [
     Route("POST", "/api/v1/awards/999999/approve", expect(403, visitor=401, admin=404), json={}),
     *[Route("POST", f"/api/v1/{kind}-payments/999999/{decision}", expect(404, visitor=401), json={})
       for kind in ("deal", "preorder") for decision in ("confirm", "dispute", "withdraw", "refuse")],
+    *[Route("POST", f"/api/v1/deal-signings/999999/{decision}", expect(404, visitor=401), json={})
+      for decision in ("confirm", "dispute", "withdraw", "refuse")],
     *[Route("POST", f"/api/v1/{kind}-payments/999999/evidence", expect(404, visitor=401), upload=True,
             upload_field="evidence") for kind in ("deal", "preorder")],
     # accounts
@@ -281,7 +284,10 @@ MATRIX = [
       for action in ("notice", "advance", "broker/ask", "broker/invite", "broker/propose", "broker/remove",
                      "broker-requests/999999/accept", "broker-requests/999999/decline",
                      "broker-requests/999999/withdraw", "complete", "exception", "intermediaries", "payments",
-                     "register", "sign", "terminate", "terms", "terms/accept", "notice/withdraw")],
+                     "register", "sign", "terminate", "terms", "terms/accept", "notice/withdraw", "fee", "fee/paid",
+                     "fee/unpaid")],
+    *[Route("POST", f"/deals/signings/999999/{decision}", signed_in(404), {"reason": "核对"})
+      for decision in ("confirm", "dispute", "withdraw", "refuse")],
     *[Route("POST", f"/{prefix}/payments/999999/{decision}", signed_in(404), {"reason": "核对"})
       for prefix in ("deals", "contracts") for decision in ("confirm", "dispute", "withdraw", "refuse")],
     # a payment's evidence PDF: the parties, the deal's or agreement's broker and admins (tests/views/

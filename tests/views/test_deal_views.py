@@ -23,6 +23,7 @@ from market.deals.models import (
     DealEvent,
     DealIntermediary,
     DealPayment,
+    DealSigning,
     DealStage,
     DemandResponse,
 )
@@ -236,11 +237,15 @@ def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, ma
             assert "已确认交易条件" in accept_shown_terms(client_for(world.app, person), deal.id)
         assert "已开始公示" in flashed_after(owner, owner.post(f"/deals/{deal.id}/notice", data={"notice_days": "15"}))
     today = deal_recording.today().isoformat()
-    for path, data, message in [
-        ("sign", {"signed_on": today, "agreed_amount_fen": "1200"}, "已登记签约"),
-        ("register", {"registration_number": "2025140100000123", "registered_on": today}, "技术合同登记已记录"),
-    ]:
-        assert message in flashed_after(owner, owner.post(f"/deals/{deal.id}/{path}", data=data))
+    signed = owner.post(f"/deals/{deal.id}/sign", data={"signed_on": today, "agreed_amount_fen": "1200"})
+    assert "签约已登记，待受让方确认" in flashed_after(owner, signed)
+    signing = db.session.scalar(select(DealSigning).where(DealSigning.deal_id == deal.id))
+    buyer = client_for(world.app, world.buyer)
+    assert f"/deals/signings/{signing.id}/confirm" in page_of(buyer.get(f"/deals/{deal.id}"))
+    assert "签约已确认" in flashed_after(buyer, buyer.post(f"/deals/signings/{signing.id}/confirm", data={"reason": ""}))
+    registered = owner.post(f"/deals/{deal.id}/register",
+                            data={"registration_number": "2025140100000123", "registered_on": today})
+    assert "技术合同登记已记录" in flashed_after(owner, registered)
     response = owner.post(f"/deals/{deal.id}/payments", data={"amount_fen": "600", "paid_on": today})
     page = flashed_after(owner, response)
     assert "回款已登记，等待另一方确认" in page and "另一方确认后才计算奖补" in page and "¥720,000.00" not in page
