@@ -51,7 +51,7 @@ def test_the_stage_moves_only_when_the_transferee_confirms(world, make_deal):
         DealStage.NOTICE, None, FactStatus.RECORDED, "transferor")
     assert actions(deal)[-1] == "signing_recorded"
     assert db.session.scalar(select(Notification.id).where(Notification.user_id == world.buyer.id,
-                                                           Notification.kind == "deal_signing_recorded"))
+                                                           Notification.kind == "deal_signing_awaits_confirmation"))
     confirm_signing(db.session, world.buyer, signing.id)
     stored = fresh(deal)
     assert (stored.stage, stored.signed_on, stored.agreed_amount_fen) == (DealStage.SIGNED, today(), 100 * WAN)
