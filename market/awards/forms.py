@@ -82,7 +82,7 @@ class AwardFilterForm(MarketForm):
     valley = SelectField(_l("谷区"), validators=[Optional()])
     year = SelectField(_l("年度"), validators=[Optional()])
     recipient = StringField(_l("领取人"), validators=[Optional(), max_length(RECIPIENT_FILTER_MAX_LENGTH)],
-                            description=_l("名称、邮箱或编号（如 org-3、user-7）"))
+                            description=_l("单位名称、姓名或邮箱"))
 
     def valid_values(self) -> dict[str, str]:
         """The filter values that passed validation (a bad one is dropped, not an error page)."""

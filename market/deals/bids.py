@@ -138,7 +138,7 @@ def accept_bid(session: Session, actor: User, bid_id: int, *, version_number: in
     session.add(deal)
     session.flush()
     session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action="opened", to_stage=DealStage.INTENT,
-                          note=_("接受第 %(n)s 轮报价", n=latest.number)))
+                          note_code="bid_accepted", note_params={"round": latest.number}))
     notify_all(session, _bid_other_side_members(session, bid, side), actor, "bid_accepted",
                 _("报价已被接受：%(t)s", t=achievement.title), deal_link(deal))
     session.flush()

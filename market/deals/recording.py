@@ -17,6 +17,7 @@ from market.deals.models import (
     DealEvent,
     DealStage,
 )
+from market.deals.timeline import step_note
 from market.errors import (
     PermissionDeniedError,
     ValidationError,
@@ -99,10 +100,12 @@ def involved_user_ids(session: Session, deal: Deal) -> list[int]:
 
 
 def record_step(session: Session, deal: Deal, actor: User, action: str, previous: str | None = None, note: str = "",
-            notify_title: str | None = None) -> None:
-    """Append a timeline event and tell everyone involved except the actor."""
+                notify_title: str | None = None, *, code: str | None = None, params: dict | None = None) -> None:
+    """Append a timeline event (what it says as a code and facts, what was typed as the note) and tell everyone
+    involved except the actor."""
     deal.updated_at = utcnow()
     session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action=action, from_stage=previous,
-                          to_stage=deal.stage, note=note))
+                          to_stage=deal.stage, note=note, note_code=code, note_params=params))
     title = notify_title or _("项目进展：%(t)s（%(s)s）", t=deal.title, s=STAGE_LABELS[DealStage(deal.stage)])
-    notify_all(session, involved_user_ids(session, deal), actor, "deal_" + action, title, deal_link(deal), body=note)
+    notify_all(session, involved_user_ids(session, deal), actor, "deal_" + action, title, deal_link(deal),
+               body=step_note(session, code, params, note))

@@ -122,7 +122,7 @@ def accept_response(session: Session, actor: User, response_id: int) -> Deal:
     session.add(deal)
     session.flush()
     session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action="opened", to_stage=DealStage.INTENT,
-                          note=_("接受揭榜响应")))
+                          note_code="response_accepted", note_params={}))
     notify_all(session, member_ids(session, response.responder_organisation_id), actor, "response_accepted",
                 _("揭榜响应已被接受：%(t)s", t=demand.title), deal_link(deal))
     session.flush()
