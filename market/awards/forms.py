@@ -28,6 +28,7 @@ from market.declared import EmptyInput
 from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, max_length, options
 from market.inputs import parse_id
 from market.money import BASIS_POINTS
+from market.taxonomy.wording import valley_name
 from market.uploads import size_text
 
 PAYMENT_ROWS = 6
@@ -214,7 +215,7 @@ class CalculatorScenario:
 
 def _valley_choices(valleys, blank) -> list:
     """Valley options with a first "not resident" option."""
-    return options([("", blank)] + [(valley.id, valley.name) for valley in valleys])
+    return options([("", blank)] + [(valley.id, valley_name(valley)) for valley in valleys])
 
 
 def _resident(valley: str, since: dt.date | None) -> dict:

@@ -125,7 +125,7 @@ def awards():
     valleys = list_valleys(db.session)
     form.status.choices = options([("", _("全部状态"))] + [(s.value, award_status_label(s)) for s in AwardStatus])
     form.rule.choices = options([("", _("全部规则"))] + [(r, r) for r in queries.award_rule_ids(db.session)])
-    form.valley.choices = options([("", _("全部谷区"))] + [(v.id, v.name) for v in valleys])
+    form.valley.choices = options([("", _("全部谷区"))] + [(v.id, valley_name(v)) for v in valleys])
     form.year.choices = options([("", _("全部年度"))] + [(str(y), str(y)) for y in queries.award_years(db.session)])
     values = form.valid_values()
     filters = queries.AwardFilters(status=values.get("status", ""), rule=values.get("rule", ""),
