@@ -15,6 +15,7 @@ from market.awards.models import Award, AwardStatus
 from market.money import format_rate, format_yuan
 from market.policy.rules import CapScope, Rule
 from market.taxonomy.models import Valley
+from market.taxonomy.wording import city_name
 
 _KEY = re.compile(r"([a-z]+)-([0-9]{1,12})", re.ASCII)
 
@@ -106,8 +107,6 @@ def _subject_keys(key: str | None) -> list[str]:
 
 def _valley_city(session: Session | None, valley_id: str) -> str:
     """The city of a valley id in the user's language (the id itself when unknown)."""
-    from market.taxonomy.wording import city_name
-
     valley = session.get(Valley, valley_id) if session is not None else None
     return city_name(valley) if valley is not None else valley_id
 
