@@ -513,7 +513,7 @@ def test_calculator_follows_worked_example_one(calculate):
     assert status == 200
     assert lines(page) == [("R1", "payable", 700 * WAN), ("R1", "payable", 300 * WAN), ("R1", "payable", 200 * WAN)]
     assert "每个领取人每自然年上限 ¥10,000,000.00" in page
-    assert "累计付款将超过协议（合同）金额" in page
+    assert "本笔付款 ¥20,000,000.00 将使《本协议》的累计付款达到 ¥160,000,000.00，超过其金额 ¥150,000,000.00" in page
     assert re.search(r'卖方企业</span><span class="text-nowrap fw-semibold" data-fen="1200000000"', page)
 
 
