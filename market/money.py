@@ -110,6 +110,12 @@ def format_wan(fen: int, max_places: int = 2) -> str:
     return f"{sign}{text}万元"
 
 
+def format_yuan_whole(fen: int) -> str:
+    """Format fen as yuan without the ".00" of a whole amount (¥1,234,000 / ¥1,234.50), for English pages."""
+    text = format_yuan(fen)
+    return text.removesuffix(".00")
+
+
 def yuan_input_value(fen: int) -> str:
     """Turn fen back into the plain yuan text a form field shows: 123450 → "1234.5", 123400 → "1234"."""
     sign = "-" if fen < 0 else ""

@@ -83,6 +83,7 @@ def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str
             session.add(valley)
             counts["valleys"] += 1
         valley.name, valley.name_en, valley.city = row["name"], row.get("name_en", ""), row["city"]
+        valley.city_en = row.get("city_en", "")
         valley.description, valley.is_sample, valley.position = row.get("description", ""), row.get("is_sample", True), position
         valley.target_achievements = row.get("target_achievements", 0)
         valley.target_companies = row.get("target_companies", 0)

@@ -8,20 +8,29 @@ from markupsafe import Markup, escape
 
 from market.confirmations.models import STATUS_LABELS, FactStatus
 from market.listings.vocabulary import label
-from market.money import format_rate, format_wan, format_yuan
+from market.money import format_rate, format_wan, format_yuan, format_yuan_whole
+from market.taxonomy.wording import city_name, field_name, valley_name
+
+
+def format_amount(fen: int, max_places: int = 2) -> str:
+    """An amount as people read it in their language: 万元 in Chinese (12.3万元), yuan in English (¥123,000)."""
+    locale = get_locale()
+    if locale is not None and locale.language == "en":
+        return format_yuan_whole(fen)
+    return format_wan(fen, max_places)
 
 
 def money_range(low: int | None, high: int | None) -> str:
-    """A price or budget range in 万元 (or 面议 when absent)."""
+    """A price or budget range in 万元 (yuan in English), or 面议 when absent."""
     from flask_babel import gettext as _
 
     if low is None and high is None:
         return _("面议")
     if high is None or low == high:
-        return format_wan(low if low is not None else high)
+        return format_amount(low if low is not None else high)
     if low is None:
-        return _("不超过 %(v)s", v=format_wan(high))
-    return f"{format_wan(low)} – {format_wan(high)}"
+        return _("不超过 %(v)s", v=format_amount(high))
+    return f"{format_amount(low)} – {format_amount(high)}"
 
 
 def highlight(text: str, terms: list[str]) -> Markup:
@@ -50,11 +59,12 @@ def url_with(**changes) -> str:
 def register_template_helpers(app: Flask) -> None:
     """Make the helpers available in every template."""
     app.jinja_env.filters.update(
-        yuan=format_yuan, wan=format_wan, label=label, highlight=highlight,
+        yuan=format_yuan, wan=format_amount, label=label, highlight=highlight,
         percent=lambda rate_bp: format_rate(rate_bp) if rate_bp is not None else "",
         date=lambda value: format_date(value, "yyyy-MM-dd") if value else "",
         datetime=lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else "",
         fact_status=lambda status: STATUS_LABELS[FactStatus(status)],
+        valley_name=valley_name, city_name=city_name, field_name=field_name,
     )
     app.jinja_env.globals.update(money_range=money_range, url_with=url_with, label=label)
 

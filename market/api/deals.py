@@ -17,7 +17,7 @@ from market.deals import bids as deal_bids
 from market.deals import fees
 from market.deals import pipeline as deal_pipeline
 from market.deals import terms as deal_terms
-from market.deals.board import deal_awards, deal_events, deal_payments
+from market.deals.board import deal_awards, deal_payments, deal_timeline
 from market.deals.brokers import pending_broker_requests
 from market.deals.inputs import (
     BidAcceptInput,
@@ -188,7 +188,7 @@ def deal_detail_json(session: Session, deal: Deal, actor: User) -> dict:
         "timeline": [{"at": iso(event.at), "action": event.action,
                       "label": str(EVENT_LABELS.get(event.action, event.action)),
                       "from_stage": event.from_stage, "to_stage": event.to_stage, "note": event.note or "",
-                      "actor": money.person_json(event.actor)} for event in deal_events(session, deal)],
+                      "actor": money.person_json(event.actor)} for event in deal_timeline(session, deal)],
         "broker_requests": [broker_request_json(request, deal, actor) for request in pending_broker_requests(deal)
                             if may_see_broker_request(actor, deal, request)],
         "terms": terms_json(session, deal),

@@ -33,6 +33,7 @@ from market.awards.labels import award_status_label
 from market.awards.models import Award, AwardStatus
 from market.awards.payment_input import PaymentInput
 from market.awards.permissions import may_read_awards_of, recipient_keys_of
+from market.awards.wording import Names
 from market.confirmations.evidence import EVIDENCE_FIELD, EvidenceUpload
 from market.confirmations.inputs import DecisionInput
 from market.confirmations.models import STATUS_LABELS
@@ -135,7 +136,7 @@ def awards_json(session: Session, awards: list[Award]) -> list[dict]:
     """Award lines with their recipient's name, their status and the note that explains a cap or a hold."""
     if not awards:
         return []
-    names = award_queries.recipient_labels(session, {award.recipient for award in awards})
+    names = Names(session, [key for award in awards for key in (award.recipient, award.payer)])
     catalog = award_queries.load_rule_catalog(session)
     return [{
         "id": award.id,
@@ -144,8 +145,9 @@ def awards_json(session: Session, awards: list[Award]) -> list[dict]:
         "rule_set": award.rule_set,
         "rule_set_version": award.rule_set_version,
         "recipient": award.recipient,
-        "recipient_name": names.get(award.recipient, award.recipient),
+        "recipient_name": names(award.recipient),
         "payer": award.payer,
+        "payer_name": names.payer(award.payer),
         "computed_fen": award.computed_fen,
         "granted_fen": award.granted_fen,
         "status": {"code": str(award.status), "label": award_status_label(award.status)},

@@ -101,7 +101,7 @@ AWARD = {
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "rule", "rule_kind", "rule_set", "rule_set_version", "recipient", "recipient_name", "payer",
-                 "computed_fen", "granted_fen", "status", "capped_by", "waived_by", "note", "event_date", "deal_id",
+                 "payer_name", "computed_fen", "granted_fen", "status", "capped_by", "waived_by", "note", "event_date", "deal_id",
                  "agreement_id", "approved_at", "paid_at", "paid_on", "voucher_reference", "voucher_file_name"],
     "properties": {
         "id": {"type": "integer"},
@@ -112,6 +112,7 @@ AWARD = {
         "recipient": {"type": "string", "pattern": "^(user|org)-[0-9]+$", "description": "领取人：user-<编号> 或 org-<编号>。"},
         "recipient_name": {"type": "string"},
         "payer": {"type": "string", "description": "出资方账户，如 fiscal:province、proceeds:org-<编号>。"},
+        "payer_name": {"type": "string", "description": "出资方名称，如 省级财政、某单位的转化收益。"},
         "computed_fen": _FEN_OUT,
         "granted_fen": {**_FEN_OUT, "description": "核定金额（分），受上限约束后不超过计算金额。"},
         "status": _coded(_values(AwardStatus)),

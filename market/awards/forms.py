@@ -28,6 +28,7 @@ from market.declared import EmptyInput
 from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, max_length, options
 from market.inputs import parse_id
 from market.money import BASIS_POINTS
+from market.taxonomy.wording import valley_name
 from market.uploads import size_text
 
 PAYMENT_ROWS = 6
@@ -82,7 +83,7 @@ class AwardFilterForm(MarketForm):
     valley = SelectField(_l("谷区"), validators=[Optional()])
     year = SelectField(_l("年度"), validators=[Optional()])
     recipient = StringField(_l("领取人"), validators=[Optional(), max_length(RECIPIENT_FILTER_MAX_LENGTH)],
-                            description=_l("名称、邮箱或编号（如 org-3、user-7）"))
+                            description=_l("单位名称、姓名或邮箱"))
 
     def valid_values(self) -> dict[str, str]:
         """The filter values that passed validation (a bad one is dropped, not an error page)."""
@@ -227,7 +228,7 @@ class CalculatorScenario:
 
 def _valley_choices(valleys, blank) -> list:
     """Valley options with a first "not resident" option."""
-    return options([("", blank)] + [(valley.id, valley.name) for valley in valleys])
+    return options([("", blank)] + [(valley.id, valley_name(valley)) for valley in valleys])
 
 
 def _resident(valley: str, since: dt.date | None) -> dict:

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, aliased
 
 from market.accounts.models import ApprovalStatus, Organisation, OrganisationKind, User
 from market.achievements.models import Achievement
-from market.awards.labels import CAP_SCOPE_DESCRIPTIONS, RULE_STATUS_LABELS, award_status_label
+from market.awards import wording
+from market.awards.labels import award_status_label
 from market.awards.ledger import LedgerTransaction
 from market.awards.models import Award, AwardStatus, StartupGrant, StoredRuleSet
 from market.awards.permissions import recipient_keys_of
@@ -23,7 +24,6 @@ from market.deals.models import Deal
 from market.demands.models import Demand
 from market.money import format_rate, format_yuan
 from market.policy.rules import (
-    CapScope,
     Rule,
     RuleSet,
     RuleSetError,
@@ -33,6 +33,7 @@ from market.policy.rules import (
 from market.preorders.models import PreorderAgreement
 from market.security import is_member_of
 from market.taxonomy.models import Valley
+from market.taxonomy.wording import valley_name
 
 AWARDS_PER_PAGE = 50
 
@@ -122,76 +123,9 @@ def count_awards(session: Session, status: AwardStatus) -> int:
 # --- explanations ------------------------------------------------------------------------------------------------
 
 
-def describe_cap(rule: Rule | None, scope: str) -> str:
-    """A cap of a rule in words with its amount from the rule set, e.g. "每个领取人每自然年上限 ¥10,000,000.00"."""
-    try:
-        cap_scope = CapScope(scope)
-    except ValueError:
-        return str(scope)
-    if cap_scope.counts_grants:
-        return _("一次性支持，每家初创企业仅限一次")
-    cap = next((cap for cap in rule.caps if cap.scope is cap_scope), None) if rule else None
-    if cap is None or cap.amount_fen is None:
-        return _("%(scope)s上限", scope=CAP_SCOPE_DESCRIPTIONS[cap_scope])
-    return _("%(scope)s上限 %(amount)s", scope=CAP_SCOPE_DESCRIPTIONS[cap_scope], amount=format_yuan(cap.amount_fen))
-
-
-def explain_capped_by(rule: Rule | None, capped_by: str | None, granted_fen: int) -> str:
-    """Why an award line was reduced, in Chinese, with the limit read from the rule set ("" when not reduced)."""
-    if not capped_by:
-        return ""
-    if capped_by == "max_amount_fen":
-        limit = format_yuan(rule.max_amount_fen) if rule and rule.max_amount_fen is not None else ""
-        return _("受单个企业支持上限 %(limit)s 限制", limit=limit)
-    if capped_by == "max_share_of_capital_bp":
-        share = format_rate(rule.max_share_of_capital_bp) if rule and rule.max_share_of_capital_bp else ""
-        return _("支持资金不得超过实缴资本（含本次支持）的 %(share)s，即不超过创始人自有实缴资金", share=share)
-    reason = describe_cap(rule, capped_by)
-    if granted_fen == 0:
-        return _("%(cap)s，额度已用完", cap=reason)
-    return _("受%(cap)s限制", cap=reason)
-
-
-def explain_nil(rule: Rule | None, capped_by: str | None) -> str:
-    """Why an award was granted nothing, naming the cap that made it 0 (e.g. "已达年度上限 …，本次核定为 0")."""
-    if capped_by == "max_amount_fen":
-        limit = format_yuan(rule.max_amount_fen) if rule and rule.max_amount_fen is not None else ""
-        return _("受单个企业支持上限 %(limit)s 限制，本次核定为 0", limit=limit)
-    if capped_by == "max_share_of_capital_bp":
-        share = format_rate(rule.max_share_of_capital_bp) if rule and rule.max_share_of_capital_bp else ""
-        return _("支持资金不得超过实缴资本（含本次支持）的 %(share)s，本次核定为 0", share=share)
-    if capped_by == CapScope.ONE_TIME_PER_STARTUP:
-        return _("该企业已获得过一次性注册资本支持（每家初创企业仅限一次），本次核定为 0")
-    if capped_by:
-        return _("已达%(cap)s，本次核定为 0", cap=describe_cap(rule, capped_by))
-    return _("计算金额为 0，本次核定为 0")
-
-
-def explain_held(rule: Rule | None, rule_id: str, version: str) -> str:
-    """Why an award is held: its rule is not confirmed in the version in force on the award's date."""
-    status = RULE_STATUS_LABELS.get(rule.status, rule.status) if rule else _("未确认")
-    title = f"（{rule.title}）" if rule and rule.title else ""
-    return _("规则 %(rule)s%(title)s在 %(version)s 版中为%(status)s：金额已计算，暂缓发放；规则确认后转为待审批。",
-             rule=rule_id, title=title, version=version, status=status)
-
-
 def explain_award(catalog: RuleCatalog, award: Award) -> str:
-    """The note shown next to an award: held reason, cap explanation (the cap that made it 0), or the rule that won
-    under stacking."""
-    rule = catalog.rule_of(award)
-    notes = []
-    if award.status == AwardStatus.HELD:
-        notes.append(explain_held(rule, award.rule, award.rule_set_version))
-    if award.tops_up:
-        notes.append(_("补差：规则 %(rule)s 已核定的金额之外，仅就高出部分计列", rule=award.tops_up))
-    if award.status == AwardStatus.WAIVED and award.waived_by:
-        notes.append(_("从优不重复：已按规则 %(rule)s 享受", rule=award.waived_by))
-    if award.status == AwardStatus.NIL:
-        return explain_nil(rule, award.capped_by)
-    capped = explain_capped_by(rule, award.capped_by, award.granted_fen)
-    if capped:
-        notes.append(capped)
-    return "；".join(notes)
+    """The note shown next to an award (held, capped, waived or granted nothing), worded by awards.wording."""
+    return wording.explain_award(catalog.rule_of(award), award)
 
 
 # --- awards with their source and valley -------------------------------------------------------------------------
@@ -310,23 +244,9 @@ def _award_select(seller, grantee, valley):
 
 def recipient_labels(session: Session, keys: Iterable[str]) -> dict[str, str]:
     """Names for recipient keys: org-<id> → the organisation's name, user-<id> → the person's name (organisation)."""
-    org_ids, user_ids = set(), set()
-    for key in keys:
-        if not _RECIPIENT_KEY.fullmatch(key or ""):
-            continue
-        kind, number = key.split("-", 1)
-        (org_ids if kind == "org" else user_ids).add(int(number))
-    labels = {}
-    if org_ids:
-        for org_id, name in session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))):
-            labels[f"org-{org_id}"] = name
-    if user_ids:
-        rows = session.execute(select(User.id, User.name, Organisation.name)
-                               .outerjoin(Organisation, Organisation.id == User.organisation_id)
-                               .where(User.id.in_(user_ids)))
-        for user_id, name, org_name in rows:
-            labels[f"user-{user_id}"] = f"{name}（{org_name}）" if org_name else name
-    return labels
+    keys = [key for key in keys if key]
+    names = wording.Names(session, keys)
+    return {key: names(key) for key in keys}
 
 
 # --- the admin's award list ---------------------------------------------------------------------------------------
@@ -419,7 +339,7 @@ def award_totals(session: Session, filters: AwardFilters) -> list[TotalsRow]:
     statement = _joined(select(valley, year, Award.status, func.sum(Award.granted_fen)).select_from(Award), seller, grantee)
     statement = _filtered(session, statement, filters, valley).where(Award.status.in_(COUNTED_STATUSES))
     statement = statement.group_by(valley, year, Award.status)
-    names = dict(session.execute(select(Valley.id, Valley.name)).all())
+    names = {valley.id: valley_name(valley) for valley in session.scalars(select(Valley))}
     sums: dict[tuple[str | None, int], dict[str, int]] = {}
     for valley_id, award_year, status, total in session.execute(statement):
         sums.setdefault((valley_id, int(award_year)), {})[status] = int(total or 0)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, User
 from market.accounts.twofactor import require_second_factor
+from market.awards import wording
 from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, RecoveryInput, ReversalInput
 from market.awards.ledger import LedgerTransaction, post_transaction, reverse_transaction
 from market.awards.models import (
@@ -179,7 +180,8 @@ def apply_policy_event(session: Session, snapshot: PolicyStateSnapshot, event, o
     outcome = engine.apply_event(active_rule_sets(session), {org_key(o.id): engine_organisation(o) for o in organisations},
                                  state, event)
     if outcome.is_rejected:
-        raise RuleViolationError(_("政策规则不允许此操作：%(reason)s", reason=outcome.rejection))
+        reason = wording.rejection_text(wording.Names(session), outcome.rejection_code, outcome.rejection_params)
+        raise RuleViolationError(_("政策规则不允许此操作：%(reason)s", reason=reason))
     record = PolicyEvent(event_type=event.type.value, happened_on=event.date, payload=_payload(event),
                          request_id=_request_id(), recorded_by_id=actor.id if actor else None)
     session.add(record)

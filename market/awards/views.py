@@ -25,7 +25,7 @@ from openpyxl.styles import Font
 
 from market.accounts.guards import recent_login_required
 from market.accounts.models import Role
-from market.awards import queries
+from market.awards import queries, wording
 from market.awards import services as award_services
 from market.awards.forms import (
     CALCULATOR_EXAMPLES,
@@ -72,6 +72,7 @@ from market.policy.statutory import (
 )
 from market.security import admin_required
 from market.taxonomy.services import list_valleys
+from market.taxonomy.wording import valley_name
 from market.unit_of_work import savepoint
 from market.uploads import send_stored_pdf
 
@@ -100,6 +101,12 @@ def award_cap_filter(scope) -> str:
     return cap_scope_name(scope)
 
 
+@bp.app_template_filter("payer_name")
+def payer_name_filter(account) -> str:
+    """Who pays an award or a rule's amounts, in words (the provincial budget, a city's, a transferor's proceeds)."""
+    return wording.Names(db.session, [account or ""]).payer(account)
+
+
 def _back_to_awards(next_url: str | None):
     """Redirect to the award list the action came from (only award-list URLs are followed)."""
     if next_url and next_url.startswith("/money/awards") and "//" not in next_url and "\\" not in next_url:
@@ -119,7 +126,7 @@ def awards():
     valleys = list_valleys(db.session)
     form.status.choices = options([("", _("全部状态"))] + [(s.value, award_status_label(s)) for s in AwardStatus])
     form.rule.choices = options([("", _("全部规则"))] + [(r, r) for r in queries.award_rule_ids(db.session)])
-    form.valley.choices = options([("", _("全部谷区"))] + [(v.id, v.name) for v in valleys])
+    form.valley.choices = options([("", _("全部谷区"))] + [(v.id, valley_name(v)) for v in valleys])
     form.year.choices = options([("", _("全部年度"))] + [(str(y), str(y)) for y in queries.award_years(db.session)])
     values = form.valid_values()
     filters = queries.AwardFilters(status=values.get("status", ""), rule=values.get("rule", ""),
@@ -129,7 +136,7 @@ def awards():
     catalog = queries.load_rule_catalog(db.session)
     page = queries.list_awards(db.session, filters, request.args.get("page", 1, type=int), catalog=catalog)
     totals = queries.award_totals(db.session, filters)
-    valley_names = {v.id: v.name for v in valleys}
+    valley_names = {v.id: valley_name(v) for v in valleys}
     return render_template("awards/awards.html", form=form, page=page, totals=totals,
                            grand_total=queries.sum_totals(totals), valley_names=valley_names,
                            reason_max_length=REVERSAL_REASON_MAX_LENGTH,
@@ -280,7 +287,7 @@ def new_grant():
     if form.validate_on_submit():
         try:
             with savepoint():
-                _grant, awards = record_startup_grant(
+                grant, awards = record_startup_grant(
                     db.session, current_user, form.organisation_id.data, granted_on=form.granted_on.data,
                     founders_paid_in_fen=form.founders_paid_in_fen.data, awarded_fen=form.awarded_fen.data)
         except RuleViolationError as error:
@@ -290,7 +297,7 @@ def new_grant():
             apply_errors(form, error)
         else:
             flash(_grant_summary(awards), "success" if any(a.granted_fen for a in awards) else "warning")
-            return redirect(url_for("awards.awards", recipient=award_services.org_key(form.organisation_id.data)))
+            return redirect(url_for("awards.awards", recipient=grant.organisation.name))
     failed = request.method == "POST"
     return render_template("awards/grant_new.html", form=form, rejection=rejection, has_enterprises=bool(enterprises),
                            grants=queries.list_recent_grants(db.session)), 422 if failed else 200
@@ -460,7 +467,6 @@ class CalculatedEvent:
     amount_fen: int | None
     lines: list[CalculatedLine] = field(default_factory=list)
     rejection: str = ""
-    rejection_detail: str = ""
 
 
 @dataclass
@@ -507,7 +513,7 @@ def _calculate(scenario: CalculatorScenario, rule_sets) -> CalculatorResult:
     if not rule_sets:
         return CalculatorResult(error=_("平台尚未加载政策规则集，暂时无法测算。"))
     try:
-        output = run_scenario(parse_scenario(json.dumps(scenario.document)), rule_sets)
+        output = run_scenario(parse_scenario(json.dumps(scenario.document)), rule_sets, with_codes=True)
     except (ScenarioError, RuleSetError) as error:
         return CalculatorResult(error=_("测算失败：%(error)s", error=str(error)))
     order = {document["id"]: index for index, document in enumerate(scenario.document["events"])}
@@ -520,17 +526,18 @@ def _calculate(scenario: CalculatorScenario, rule_sets) -> CalculatorResult:
         rule = entry.rule if entry else None
         note = ""
         if line["status"] == "held":
-            note = queries.explain_held(rule, line["rule"], entry.version.version if entry else "")
+            note = wording.explain_held(rule, line["rule"], entry.version.version if entry else "")
         elif line["status"] == "waived":
-            note = _("从优不重复：已按规则 %(rule)s 享受", rule=line["waived_by"])
-        capped = queries.explain_capped_by(rule, line["capped_by"], line["granted_fen"])
+            note = wording.explain_waived(line["waived_by"])
+        capped = wording.explain_capped_by(rule, line["capped_by"], line["granted_fen"])
         events[line["event"]].lines.append(CalculatedLine(
             line["rule"], rule.title if rule else "", scenario.parties.get(line["recipient"], line["recipient"]),
             line["computed_fen"], line["granted_fen"], line["status"], "；".join(filter(None, [note, capped]))))
+    names = wording.Names(None, known={**scenario.parties, "A": _("本协议"), "C": _("本合同")})
     for rejected in output["rejected"]:
         event = events.get(rejected["event"])
         if event is not None:
-            event.rejection, event.rejection_detail = _explain_rejection(rejected["reason"], rule_sets, event.date)
+            event.rejection = _explain_rejection(names, rejected, rule_sets, event.date)
     ordered = sorted(events.items(), key=lambda item: (item[1].date, order[item[0]]))
     return CalculatorResult(
         events=[event for _, event in ordered],
@@ -540,23 +547,11 @@ def _calculate(scenario: CalculatorScenario, rule_sets) -> CalculatorResult:
     )
 
 
-def _explain_rejection(reason: str, rule_sets, day: dt.date) -> tuple[str, str]:
-    """A Chinese sentence for an engine rejection (the engine's own sentence is kept as the detail)."""
-    if "is before" in reason:
-        text = _("付款日期早于签约日期，该笔不计奖补。")
-    elif "above its value" in reason:
-        text = _("累计付款将超过协议（合同）金额，该笔无效，不计奖补。")
-    elif "below its minimum" in reason:
-        text = _startup_rule_explanation_for(rule_sets, day)
-    elif "distinct intermediaries" in reason:
-        text = _("同一成果的中介人员超过规则允许的人数，需有书面例外说明。")
-    elif "share_bp must sum" in reason:
-        text = _("中介人员的分配比例合计须为 100%。")
-    elif "unknown contract" in reason or "unknown agreement" in reason:
-        text = _("对应的协议或合同未能成立，该笔不计奖补。")
-    else:
-        text = _("该事件无效，不计奖补。")
-    return text, reason
+def _explain_rejection(names: wording.Names, rejected: dict, rule_sets, day: dt.date) -> str:
+    """An engine rejection in the user's language (a start-up grant's refusal explains the rule's limits)."""
+    if rejected.get("code") == "grant_below_minimum":
+        return _startup_rule_explanation_for(rule_sets, day)
+    return wording.rejection_text(names, rejected.get("code"), rejected.get("params"))
 
 
 def _startup_rule_explanation_for(rule_sets, day: dt.date) -> str:

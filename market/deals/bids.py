@@ -137,7 +137,7 @@ def accept_bid(session: Session, actor: User, bid_id: int, *, version_number: in
     if claimed.rowcount != 1:
         raise InvalidStateError(_("该报价已被处理，不能重复接受。"))
     achievement = bid.achievement
-    deal = open_deal(session, actor, note=_("接受第 %(n)s 轮报价", n=latest.number), title=achievement.title[:200],
+    deal = open_deal(session, actor, code="bid_accepted", params={"round": latest.number}, title=achievement.title[:200],
                      achievement_id=achievement.id, bid_id=bid.id, transferor_id=achievement.organisation_id,
                      transferee_id=bid.bidder_organisation_id, mode=latest.mode, agreed_amount_fen=latest.amount_fen)
     achievement_rights.open_to_counterparty(session, deal, actor if side == BidSide.OWNER else latest.author,

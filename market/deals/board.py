@@ -25,6 +25,7 @@ from market.deals.models import (
     ResponseStatus,
 )
 from market.deals.permissions import visible_bids, visible_responses
+from market.deals.timeline import timeline_notes
 from market.demands.models import Demand
 from market.errors import (
     PermissionDeniedError,
@@ -128,6 +129,24 @@ def deal_events(session: Session, deal: Deal) -> list[DealEvent]:
     """The deal's timeline, oldest first."""
     return list(session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id)
                                 .options(selectinload(DealEvent.actor)).order_by(DealEvent.at, DealEvent.id)))
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A timeline event as shown: its note worded in the viewer's language."""
+
+    event: DealEvent
+    note: str
+
+    def __getattr__(self, name: str):
+        return getattr(self.event, name)
+
+
+def deal_timeline(session: Session, deal: Deal) -> list[TimelineEntry]:
+    """The deal's timeline, oldest first, each note worded for the viewer."""
+    events = deal_events(session, deal)
+    notes = timeline_notes(session, events)
+    return [TimelineEntry(event, notes[event.id]) for event in events]
 
 
 def deal_payments(session: Session, deal: Deal) -> list[DealPayment]:

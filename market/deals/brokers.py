@@ -26,6 +26,7 @@ from market.deals.permissions import (
 )
 from market.deals.pipeline import get_deal
 from market.deals.recording import deal_link, lock_deal, raise_if_errors, record_step
+from market.deals.timeline import step_note
 from market.declared import validate_input
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError
 from market.notifications.services import notify
@@ -90,22 +91,19 @@ def _is_party_member(person: User, deal: Deal) -> bool:
     return is_member_of(person, deal.transferor_id) or is_member_of(person, deal.transferee_id)
 
 
-def _tell(session: Session, request: DealBrokerRequest, actor: User, note: str) -> None:
-    """Record a step of a request on the deal timeline; everyone involved is told, and so is the named broker (while
-    the request is pending, as one who may have to answer it)."""
+def _tell(session: Session, request: DealBrokerRequest, actor: User, code: str, typed: str = "") -> None:
+    """Record a step of a request on the deal timeline (the actor, the broker and who must still accept, worded when
+    shown; a typed reason as typed); everyone involved is told, and so is the named broker (while the request is
+    pending, as one who may have to answer it)."""
     deal = request.deal
     kind = "deal_broker_request" if request.is_pending else "deal_broker_request_closed"
-    record_step(session, deal, actor, "broker_request", deal.stage, note=note,
-                notify_title=_l("项目经纪人：%(t)s", t=deal.title), notify_kind=kind)
+    params = {"by": actor.id, "broker": request.broker_id,
+              "waiting": [who for who in ("broker", *PARTY_SIDES) if who in awaiting_consent(request)]}
+    record_step(session, deal, actor, "broker_request", deal.stage, note=typed,
+                notify_title=_l("项目经纪人：%(t)s", t=deal.title), notify_kind=kind, code=code, params=params)
     if request.broker_id != actor.id and request.broker_id != deal.broker_id:
-        notify(session, request.broker_id, kind, _l("项目经纪人：%(t)s", t=deal.title), body=note, link=deal_link(deal))
-
-
-def _still_waiting(request: DealBrokerRequest) -> str:
-    """Who must still accept, in words."""
-    names = {"broker": _("经纪人"), "transferor": _("转让方"), "transferee": _("受让方")}
-    waiting = awaiting_consent(request)
-    return "、".join(str(names[who]) for who in ("broker", *PARTY_SIDES) if who in waiting)
+        notify(session, request.broker_id, kind, _l("项目经纪人：%(t)s", t=deal.title),
+               body=step_note(session, code, params, typed), link=deal_link(deal))
 
 
 def _open_request(session: Session, actor: User, deal: Deal, broker: User, kind: BrokerRequestKind) -> DealBrokerRequest:
@@ -133,7 +131,7 @@ def ask_to_join_deal(session: Session, actor: User, deal_id: int) -> DealBrokerR
         raise InvalidStateError(_("您已有待确认的申请或邀请，请等待答复。"))
     request = _open_request(session, actor, deal, actor, BrokerRequestKind.ASK)
     request.broker_accepted_at = request.created_at
-    _tell(session, request, actor, _("%(b)s 申请担任项目经纪人，待%(w)s确认。", b=actor.name, w=_still_waiting(request)))
+    _tell(session, request, actor, "broker_asked")
     session.flush()
     return request
 
@@ -150,7 +148,7 @@ def invite_broker(session: Session, actor: User, deal_id: int, *, broker_id) -> 
     side = "transferor" if "transferor" in roles else "transferee"
     setattr(request, f"{side}_accepted_by_id", actor.id)
     setattr(request, f"{side}_accepted_at", request.created_at)
-    _tell(session, request, actor, _("%(a)s 邀请 %(b)s 担任项目经纪人，待经纪人确认。", a=actor.name, b=broker.name))
+    _tell(session, request, actor, "broker_invited")
     session.flush()
     return request
 
@@ -163,8 +161,7 @@ def propose_broker(session: Session, actor: User, deal_id: int, *, broker_id) ->
     _require_open_without_broker(deal)
     broker = _candidate(session, deal, broker_id)
     request = _open_request(session, actor, deal, broker, BrokerRequestKind.ADMIN_PROPOSAL)
-    _tell(session, request, actor, _("平台推荐 %(b)s 担任项目经纪人，待%(w)s确认。", b=broker.name,
-                                     w=_still_waiting(request)))
+    _tell(session, request, actor, "broker_proposed")
     session.flush()
     return request
 
@@ -207,8 +204,7 @@ def accept_broker_request(session: Session, actor: User, deal_id: int, request_i
         setattr(request, f"{side}_accepted_at", now)
     session.flush()
     if awaiting_consent(request):
-        _tell(session, request, actor, _("%(a)s 同意 %(b)s 担任项目经纪人，待%(w)s确认。", a=actor.name,
-                                         b=request.broker.name, w=_still_waiting(request)))
+        _tell(session, request, actor, "broker_consented")
         session.flush()
         return request
     _seat_broker(session, actor, request, now)
@@ -233,7 +229,7 @@ def _seat_broker(session: Session, actor: User, request: DealBrokerRequest, now)
         other.status, other.decided_by_id, other.decided_at = BrokerRequestStatus.SUPERSEDED, actor.id, now
         notify(session, other.broker_id, "deal_broker_request_closed", _l("项目经纪人：%(t)s", t=deal.title),
                body=_("%(b)s 已成为该项目的经纪人，您的邀请或申请已结束。", b=broker.name), link=deal_link(deal))
-    record_step(session, deal, actor, "broker", deal.stage, note=_("%(b)s 成为项目经纪人", b=broker.name))
+    record_step(session, deal, actor, "broker", deal.stage, code="broker_joined", params={"broker": broker.id})
     session.flush()
     audit.info("broker user_id=%s joined deal %s through request %s", broker.id, deal.id, request.id)
 
@@ -247,8 +243,7 @@ def decline_broker_request(session: Session, actor: User, deal_id: int, request_
     if not broker_request_answers(actor, request.deal, request):
         _refuse_answer(actor, request)
     _close(request, actor, BrokerRequestStatus.DECLINED, values["reason"] or "")
-    _tell(session, request, actor, _reasoned(_("%(a)s 拒绝 %(b)s 担任项目经纪人", a=actor.name, b=request.broker.name),
-                                             request.reason))
+    _tell(session, request, actor, "broker_declined", request.reason or "")
     _tell_initiator(session, request, actor)
     session.flush()
     return request
@@ -263,8 +258,7 @@ def withdraw_broker_request(session: Session, actor: User, deal_id: int, request
     if not may_withdraw_broker_request(actor, request.deal, request):
         raise PermissionDeniedError(_("只有发起人可以撤回该邀请或申请。"))
     _close(request, actor, BrokerRequestStatus.WITHDRAWN, values["reason"] or "")
-    _tell(session, request, actor, _reasoned(_("%(a)s 撤回了请 %(b)s 担任项目经纪人的邀请或申请", a=actor.name,
-                                               b=request.broker.name), request.reason))
+    _tell(session, request, actor, "broker_withdrawn", request.reason or "")
     session.flush()
     return request
 
@@ -308,8 +302,9 @@ def remove_broker(session: Session, actor: User, deal_id: int, *, reason) -> Dea
     deal.broker_id = None
     session.flush()
     session.refresh(deal, ["broker"])
-    note = _("移除项目经纪人 %(b)s：%(r)s", b=broker.name, r=text)
-    record_step(session, deal, actor, "broker", deal.stage, note=note)
+    params = {"broker": broker.id}
+    record_step(session, deal, actor, "broker", deal.stage, note=text, code="broker_removed", params=params)
+    note = step_note(session, "broker_removed", params, text)
     if broker.id != actor.id:
         notify(session, broker.id, "deal_broker_removed", _("您已不再担任项目经纪人：%(t)s", t=deal.title),
                body=note, link=deal_link(deal))

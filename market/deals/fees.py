@@ -78,7 +78,9 @@ def set_fee(session: Session, actor: User, deal_id: int, *, fee_rate_bp=None, fe
         return deal
     deal.fee_rate_bp, deal.fee_fixed_fen, deal.fee_payer = rate, fixed, payer.value if payer else None
     version = terms.new_terms_version(session, deal, actor)
-    record_step(session, deal, actor, "fee", deal.stage, note=_("第 %(n)s 版：佣金%(fee)s", n=version, fee=fee_text(deal)),
+    record_step(session, deal, actor, "fee", deal.stage, code="fee",
+                params={"version": version, "rate_bp": deal.fee_rate_bp, "fixed_fen": deal.fee_fixed_fen,
+                        "payer": deal.fee_payer},
                 notify_title=terms_changed_title(deal))
     session.flush()
     return deal
@@ -110,7 +112,7 @@ def mark_fee_paid(session: Session, actor: User, deal_id: int, *, amount_fen, pa
     raise_if_errors(errors)
     deal.fee_paid_fen, deal.fee_paid_on, deal.fee_paid_by_id = values["amount_fen"], day, actor.id
     record_step(session, deal, actor, "fee_paid", deal.stage,
-                note=f"{day.isoformat()} {format_yuan(deal.fee_paid_fen)}",
+                code="fee_paid", params={"day": day.isoformat(), "amount_fen": deal.fee_paid_fen},
                 notify_title=_("佣金已标记为已支付：%(t)s", t=deal.title))
     session.flush()
     audit.info("deal %s fee marked paid by user_id=%s", deal.id, actor.id)

@@ -34,7 +34,6 @@ from market.errors import (
     PermissionDeniedError,
     RuleViolationError,
 )
-from market.money import rate_number
 from market.unit_of_work import savepoint
 
 audit = logging.getLogger("market.audit")
@@ -129,11 +128,9 @@ def set_intermediaries(session: Session, actor: User, deal_id: int, *, people, r
         deal.agent_organisation_id = agent_id
         session.flush()
         version = terms.new_terms_version(session, deal, actor)
-        names = "、".join(f"{session.get(User, person_id).name} {rate_number(share)}%" for _index, person_id, share in rows)
-        record_step(session, deal, actor, "intermediaries", deal.stage,
-                    note=_("第 %(n)s 版：%(people)s；奖励比例 %(rate)s%%", n=version, people=names or _("无"),
-                           rate=rate_number(rate)),
-                    notify_title=terms_changed_title(deal))
+        record_step(session, deal, actor, "intermediaries", deal.stage, notify_title=terms_changed_title(deal),
+                    code="intermediaries", params={"version": version, "rate_bp": rate,
+                                                   "people": [[person_id, share] for _index, person_id, share in rows]})
         session.flush()
     return deal
 

@@ -233,7 +233,7 @@ def _open_introduced_deal(session: Session, actor: User, introduction: Introduct
     achievement_rights.require_relicense_confirmation(session, actor, achievement, owner_side=False, confirmed=None,
                                                       context=_("引荐 #%(id)s", id=introduction.id))
     modes = demand.modes if demand is not None and len(demand.modes) == 1 else achievement.modes
-    deal = open_deal(session, actor, note=_("经 %(b)s 引荐，双方接受", b=broker.name),
+    deal = open_deal(session, actor, code="introduced", params={"broker": broker.id},
                      title=(demand.title if demand else achievement.title)[:200], achievement_id=achievement.id,
                      demand_id=demand.id if demand else None, transferor_id=introduction.transferor_id,
                      transferee_id=introduction.transferee_id, broker_id=broker.id,
@@ -248,7 +248,7 @@ def _open_introduced_deal(session: Session, actor: User, introduction: Introduct
     session.refresh(introduction)
     achievement_rights.open_to_counterparty(session, deal, session.get(User, introduction.transferor_accepted_by_id),
                                             GrantSource.INTRODUCTION)
-    record_step(session, deal, actor, "broker", deal.stage, note=_("%(b)s 成为项目经纪人（双方接受引荐）", b=broker.name))
+    record_step(session, deal, actor, "broker", deal.stage, code="broker_introduced", params={"broker": broker.id})
     notify(session, broker.id, "introduction_accepted", _("引荐成功，项目已创建：%(t)s", t=deal.title),
            link=deal_link(deal))
     session.flush()

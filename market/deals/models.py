@@ -443,6 +443,10 @@ class DealEvent(db.Model):
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
+    """What a person typed (a reason, a remark, a registration number), shown as typed."""
+    note_code: Mapped[str | None] = mapped_column(String(30))
+    """What the step says, worded when shown (deals.timeline); its facts are in note_params."""
+    note_params: Mapped[dict | None] = mapped_column(db.JSON)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor = relationship("User")

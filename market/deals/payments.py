@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
+from market.achievements.models import Achievement
 from market.awards import services as award_services
+from market.awards import wording
 from market.awards.models import Award
 from market.awards.payment_input import PaymentInput
 from market.confirmations import services as confirmations
@@ -56,6 +58,18 @@ def achievement_key(deal: Deal) -> str:
     return f"achievement-{deal.achievement_id}" if deal.achievement_id else f"deal-{deal.id}"
 
 
+@wording.names_subjects("deal")
+def _deal_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """A deal's contract is named by its title and registration number, when it has one."""
+    rows = session.execute(select(Deal.id, Deal.title, Deal.registration_number).where(Deal.id.in_(ids)))
+    return {deal_id: f"{title}（{number}）" if number else title for deal_id, title, number in rows}
+
+
+@wording.names_subjects("achievement")
+def _achievement_names(session: Session, ids: set[int]) -> dict[int, str]:
+    return dict(session.execute(select(Achievement.id, Achievement.title).where(Achievement.id.in_(ids))).all())
+
+
 def other_intermediaries(session: Session, deal: Deal) -> set[int]:
     """People named as intermediaries of the deal's achievement in its other open or registered deals."""
     if deal.achievement_id is None:
@@ -93,7 +107,7 @@ def _counted_total(session: Session, deal: Deal) -> int:
 
 def _event(session: Session, deal: Deal, actor: User, action: str, amount_fen: int, previous: str | None = None) -> None:
     session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action=action, from_stage=previous or deal.stage,
-                          to_stage=deal.stage, note=format_yuan(amount_fen)))
+                          to_stage=deal.stage, note_code="payment", note_params={"amount_fen": amount_fen}))
     deal.updated_at = utcnow()
 
 

@@ -48,7 +48,7 @@ from market.errors import (
 )
 from market.listings import services as listings
 from market.listings.vocabulary import ListingStatus, label
-from market.money import format_wan, rate_number
+from market.money import format_wan
 from market.timeutil import utcnow
 from market.unit_of_work import savepoint
 
@@ -118,10 +118,8 @@ def update_terms(session: Session, actor: User, deal_id: int, *, agreed_amount_f
         return deal
     deal.agreed_amount_fen, deal.mode, deal.inventor_share_bp = amount, chosen, share
     version = terms.new_terms_version(session, deal, actor)
-    shown_share = _("发明人收益 %(p)s%%", p=rate_number(share)) if share is not None else ""
-    note = "、".join(filter(None, [_format_amount(amount), label(chosen) if chosen else "", shown_share]))
-    record_step(session, deal, actor, "terms", deal.stage, note=_("第 %(n)s 版：%(terms)s", n=version, terms=note),
-                notify_title=terms_changed_title(deal))
+    record_step(session, deal, actor, "terms", deal.stage, notify_title=terms_changed_title(deal), code="terms",
+                params={"version": version, "amount_fen": amount, "mode": chosen, "inventor_share_bp": share})
     session.flush()
     return deal
 
@@ -149,9 +147,8 @@ def accept_terms(session: Session, actor: User, deal_id: int, version) -> Deal:
     if not seats:
         raise InvalidStateError(_("您已确认第 %(n)s 版交易条件。", n=deal.terms_version))
     terms.record_acceptance(session, deal, actor, seats)
-    record_step(session, deal, actor, "terms_accepted", deal.stage,
-                note=_("第 %(n)s 版，%(who)s", n=deal.terms_version,
-                       who=_("、").join(terms.seat_name(session, seat) for seat in seats)))
+    record_step(session, deal, actor, "terms_accepted", deal.stage, code="terms_accepted",
+                params={"version": deal.terms_version, "seats": [[role, user_id] for role, user_id in seats]})
     session.flush()
     return deal
 
@@ -176,8 +173,8 @@ def start_notice(session: Session, actor: User, deal_id: int, *, notice_days=DEF
     deal.notice_days, deal.notice_starts_on = days, starts
     deal.notice_ends_on = starts + timedelta(days=days - 1)
     previous = deal.advance_to(DealStage.NOTICE)
-    record_step(session, deal, actor, "notice", previous,
-            note=_("公示期 %(a)s 至 %(b)s", a=starts.isoformat(), b=deal.notice_ends_on.isoformat()))
+    record_step(session, deal, actor, "notice", previous, code="notice",
+                params={"starts": starts.isoformat(), "ends": deal.notice_ends_on.isoformat()})
     session.flush()
     return deal
 

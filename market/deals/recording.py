@@ -20,6 +20,7 @@ from market.deals.models import (
     DealSigning,
     DealStage,
 )
+from market.deals.timeline import step_note
 from market.errors import (
     PermissionDeniedError,
     ValidationError,
@@ -81,13 +82,14 @@ def clean_amount(errors: FieldErrors, name: str, value, *, required: bool) -> in
                               missing=_("请填写金额。") if required else None)
 
 
-def open_deal(session: Session, actor: User, *, note: str, **fields) -> Deal:
+def open_deal(session: Session, actor: User, *, code: str, params: dict, **fields) -> Deal:
     """Open a deal in the intent stage with its first timeline event: the one way accepted bids, responses and
     introductions create deals."""
     deal = Deal(stage=DealStage.INTENT, **fields)
     session.add(deal)
     session.flush()
-    session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action="opened", to_stage=DealStage.INTENT, note=note))
+    session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action="opened", to_stage=DealStage.INTENT,
+                          note_code=code, note_params=params))
     return deal
 
 
@@ -112,14 +114,16 @@ def involved_user_ids(session: Session, deal: Deal) -> list[int]:
 
 
 def record_step(session: Session, deal: Deal, actor: User, action: str, previous: str | None = None, note: str = "",
-            notify_title=None, notify_kind: str | None = None) -> None:
-    """Append a timeline event and tell everyone involved except the actor (the kind defaults to "deal_" + action)."""
+                notify_title=None, notify_kind: str | None = None, *, code: str | None = None,
+                params: dict | None = None) -> None:
+    """Append a timeline event (what it says as a code and facts, what was typed as the note) and tell everyone
+    involved except the actor (the kind defaults to "deal_" + action)."""
     deal.updated_at = utcnow()
     session.add(DealEvent(deal_id=deal.id, actor_id=actor.id, action=action, from_stage=previous,
-                          to_stage=deal.stage, note=note))
+                          to_stage=deal.stage, note=note, note_code=code, note_params=params))
     title = notify_title or _l("项目进展：%(t)s（%(s)s）", t=deal.title, s=STAGE_LABELS[DealStage(deal.stage)])
     notify_all(session, involved_user_ids(session, deal), actor, notify_kind or "deal_" + action, title, deal_link(deal),
-               body=note)
+               body=step_note(session, code, params, note))
 
 
 def close_open_signings(session: Session, deal: Deal, actor: User, note: str) -> None:

@@ -126,7 +126,7 @@ def accept_response(session: Session, actor: User, response_id: int) -> Deal:
     if claimed.rowcount != 1:
         raise InvalidStateError(_("该响应已被处理，不能重复接受。"))
     demand = response.demand
-    deal = open_deal(session, actor, note=_("接受揭榜响应"), title=demand.title[:200], demand_id=demand.id,
+    deal = open_deal(session, actor, code="response_accepted", params={}, title=demand.title[:200], demand_id=demand.id,
                      response_id=response.id, achievement_id=response.achievement_id,
                      transferor_id=response.responder_organisation_id, transferee_id=demand.organisation_id,
                      agreed_amount_fen=response.amount_fen, mode=demand.modes[0] if len(demand.modes) == 1 else None)

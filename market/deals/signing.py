@@ -31,9 +31,9 @@ DECISIONS = ("confirm", "dispute", "withdraw", "refuse")
 """The decisions on a recorded signing (the last path segment of its decision routes)."""
 
 
-def signing_text(signing: DealSigning) -> str:
-    """The signing as the timeline and notifications name it: its date and amount."""
-    return f"{signing.signed_on.isoformat()} {format_wan(signing.agreed_amount_fen, 6)}"
+def signing_params(signing: DealSigning) -> dict:
+    """The facts a timeline step names about a signing: its date and amount."""
+    return {"day": signing.signed_on.isoformat(), "amount_fen": signing.agreed_amount_fen}
 
 
 def deal_signings(session: Session, deal: Deal) -> list[DealSigning]:
@@ -95,7 +95,7 @@ def record_signing(session: Session, actor: User, deal_id: int, *, signed_on, ag
     session.add(signing)
     session.flush()
     session.expire(deal, ["signings"])
-    record_step(session, deal, actor, "signing_recorded", deal.stage, note=signing_text(signing),
+    record_step(session, deal, actor, "signing_recorded", deal.stage, code="signed", params=signing_params(signing),
                 notify_title=_l("签约已登记，待受让方确认：%(t)s", t=deal.title), notify_kind="deal_signing_awaits_confirmation")
     session.flush()
     audit.info("deal %s signing %s recorded by user_id=%s", deal.id, signing.id, actor.id)
@@ -133,7 +133,7 @@ def confirm_signing(session: Session, actor: User, signing_id: int, *, note="") 
     deal.signed_on, deal.agreed_amount_fen = signing.signed_on, signing.agreed_amount_fen
     previous = deal.advance_to(DealStage.SIGNED)
     session.expire(deal, ["signings"])
-    record_step(session, deal, actor, "signed", previous, note=signing_text(signing),
+    record_step(session, deal, actor, "signed", previous, code="signed", params=signing_params(signing),
                 notify_title=_("签约已经受让方确认，项目进入签约阶段：%(t)s", t=deal.title))
     session.flush()
     audit.info("deal %s signing %s confirmed by user_id=%s", deal.id, signing.id, actor.id)
@@ -155,7 +155,7 @@ def withdraw_signing(session: Session, actor: User, signing_id: int) -> DealSign
     signing, deal = _locked(session, actor, signing_id)
     confirmations.withdraw(signing, actor)
     session.expire(deal, ["signings"])
-    record_step(session, deal, actor, "signing_withdrawn", deal.stage, note=signing_text(signing),
+    record_step(session, deal, actor, "signing_withdrawn", deal.stage, code="signed", params=signing_params(signing),
                 notify_title=_("签约记录已撤回：%(t)s", t=deal.title))
     session.flush()
     return signing

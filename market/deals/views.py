@@ -21,7 +21,7 @@ from market.deals import recording as deal_recording
 from market.deals import responses as deal_responses
 from market.deals import terms as deal_terms
 from market.deals.bids import get_bid, place_bid
-from market.deals.board import BoardFilters, deal_awards, deal_events, deal_payments, listing_panel, my_deals
+from market.deals.board import BoardFilters, deal_awards, deal_payments, deal_timeline, listing_panel, my_deals
 from market.deals.intermediaries import (
     agency_organisations,
     broker_users,
@@ -229,7 +229,7 @@ def _render_deal(deal_id: int, status: int = 200, **given):
     return render_template(
         "deals/detail.html", deal=deal, may=permissions(current_user, deal),
         roles=deal_roles(current_user, deal), forms=_deal_forms(deal, **given),
-        events=deal_events(db.session, deal), payments=payments, awards_by_event=by_event, decision=DecisionForm(),
+        events=deal_timeline(db.session, deal), payments=payments, awards_by_event=by_event, decision=DecisionForm(),
         payment_choices={payment.id: payment_services.payment_choices(current_user, payment) for payment in payments},
         may_see_evidence=may_see_payment_evidence(current_user, deal),
         other_awards=[a for a in awards if a.policy_event_id not in paid_events],

@@ -18,6 +18,7 @@ from market.formtools import (
 from market.listings.editing import ListingType
 from market.listings.services import ListingReturnInput
 from market.listings.vocabulary import IpKind, ReturnReason, label
+from market.taxonomy.wording import field_name
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -66,7 +67,7 @@ class ListingForm(DeclaredForm):
 
 def field_choices(fields) -> list:
     """Field tree options with indentation showing depth."""
-    return options([("", _l("请选择领域"))] + [(f.code, "\u3000" * f.depth + f.name) for f in fields])
+    return options([("", _l("请选择领域"))] + [(f.code, "\u3000" * f.depth + field_name(f)) for f in fields])
 
 
 class IpItemsField(TextAreaField):

@@ -13,6 +13,7 @@ from market.matching.models import feedback_label
 from market.safety import safe_next
 from market.security import roles_required
 from market.taxonomy import services as taxonomy
+from market.taxonomy.wording import field_name, valley_name
 from market.unit_of_work import savepoint
 
 bp = Blueprint("matching", __name__)
@@ -94,8 +95,8 @@ def board():
     form = MatchBoardFilterForm(request.args)
     valleys = taxonomy.list_valleys(db.session)
     top_fields = taxonomy.list_top_fields(db.session)
-    form.valley.choices = [("", _("全部谷区"))] + [(v.id, v.name) for v in valleys]
-    form.field.choices = [("", _("全部领域"))] + [(f.code, f.name) for f in top_fields]
+    form.valley.choices = [("", _("全部谷区"))] + [(v.id, valley_name(v)) for v in valleys]
+    form.field.choices = [("", _("全部领域"))] + [(f.code, field_name(f)) for f in top_fields]
     valid = form.validate()
     valley = form.valley.data if form.valley.data in {v.id for v in valleys} else None
     field = form.field.data if form.field.data in {f.code for f in top_fields} else None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
-from market.money import BASIS_POINTS, MAX_FEN, apply_rate, format_rate, format_yuan, split_by_shares
+from market.money import BASIS_POINTS, apply_rate, format_rate, format_yuan, split_by_shares
 from market.policy.events import (
     Event,
     IntermediaryShare,
@@ -21,6 +21,14 @@ from market.policy.events import (
     StartupGrant,
     TransferPaid,
     TransferSigned,
+)
+from market.policy.rejections import (
+    Rejected,
+    require_bool,
+    require_id,
+    require_money,
+    require_payment_fits,
+    require_rate,
 )
 from market.policy.rules import (
     Cap,
@@ -157,6 +165,10 @@ class EventOutcome:
     rejection: str | None
     state: PolicyState
     cap_charges: tuple[CapCharge, ...] = ()
+    rejection_code: str | None = None
+    """What kind of rejection (e.g. "payment_above_value"), for the app to word in the user's language."""
+    rejection_params: Mapping[str, object] = field(default_factory=dict)
+    """The facts the rejection names (engine ids, fen, ISO dates, rule ids), for the app to word."""
 
     @property
     def is_rejected(self) -> bool:
@@ -171,10 +183,6 @@ class RuleInForce:
     rule_set: RuleSet
     version: RuleSetVersion
     rule: Rule
-
-
-class _Rejected(Exception):
-    """Internal: the event is invalid; the message is the English reason."""
 
 
 def rules_in_force(rule_sets: Sequence[RuleSet], day: dt.date) -> list[RuleInForce]:
@@ -212,14 +220,15 @@ def apply_event(
     handler = _HANDLERS.get(type(event))
     try:
         if handler is None:
-            raise _Rejected(f"{type(event).__name__} is not a policy event.")
+            raise Rejected("not_policy_event", f"{type(event).__name__} is not a policy event.")
         if not event_id:
-            raise _Rejected("The event has no id.")
+            raise Rejected("no_event_id", "The event has no id.")
         if type(event.date) is not dt.date:
-            raise _Rejected(f"Event {event_id} has no valid date.")
+            raise Rejected("invalid_date", f"Event {event_id} has no valid date.", event=event_id)
         return handler(_Context(rule_sets, organisations, state, event))
-    except _Rejected as rejection:
-        return EventOutcome(event_id, (), str(rejection), state)
+    except Rejected as rejection:
+        return EventOutcome(event_id, (), str(rejection), state, rejection_code=rejection.code,
+                            rejection_params=MappingProxyType(dict(rejection.params)))
 
 
 @dataclass(frozen=True)
@@ -238,64 +247,12 @@ class _Context:
 
     def organisation(self, key: str, value: object) -> Organisation:
         """The known organisation named by an event field, or a rejection."""
-        name = _require_id(value, key, self.event)
+        name = require_id(value, key, self.event)
         organisation = self.organisations.get(name)
         if organisation is None:
-            raise _Rejected(f"Event {self.event.id} names unknown organisation {name} as {key}.")
+            raise Rejected("unknown_organisation", f"Event {self.event.id} names unknown organisation {name} as {key}.",
+                            event=self.event.id, organisation=name, role=key)
         return organisation
-
-
-# --- validation helpers -------------------------------------------------------------------------
-
-
-def _require_id(value: object, key: str, event: Event) -> str:
-    """Require a non-empty string id in an event field."""
-    if not isinstance(value, str) or not value.strip():
-        raise _Rejected(f"Event {event.id}: {key} must be a non-empty string id.")
-    return value
-
-
-def _require_money(value: object, key: str, event: Event, *, positive: bool) -> int:
-    """Require an integer amount of fen in range (0 allowed unless positive)."""
-    if type(value) is not int:
-        raise _Rejected(f"Event {event.id}: {key} must be an integer number of fen, not {value!r}.")
-    if value < 0:
-        raise _Rejected(f"Event {event.id}: {key} must not be negative.")
-    if positive and value == 0:
-        raise _Rejected(f"Event {event.id}: {key} must be more than zero.")
-    if value > MAX_FEN:
-        raise _Rejected(f"Event {event.id}: {key} is above the largest accepted amount.")
-    return value
-
-
-def _require_bool(value: object, key: str, event: Event) -> bool:
-    """Require true or false."""
-    if type(value) is not bool:
-        raise _Rejected(f"Event {event.id}: {key} must be true or false.")
-    return value
-
-
-def _require_rate(value: object, key: str, event: Event) -> int:
-    """Require an integer rate in basis points, 0..10000."""
-    if type(value) is not int or not 0 <= value <= BASIS_POINTS:
-        raise _Rejected(f"Event {event.id}: {key} must be an integer from 0 to 10000 basis points.")
-    return value
-
-
-def _require_payment_fits(
-    event: Event, what: str, signed_on: dt.date, value_fen: int, paid_fen: int, amount_fen: int
-) -> None:
-    """Reject a payment dated before signing or taking the paid total above the value."""
-    if event.date < signed_on:
-        raise _Rejected(
-            f"Payment {event.id} dated {event.date.isoformat()} is before {what} was signed on "
-            f"{signed_on.isoformat()}."
-        )
-    if paid_fen + amount_fen > value_fen:
-        raise _Rejected(
-            f"Payment {event.id} of {format_yuan(amount_fen)} would take the total paid under {what} to "
-            f"{format_yuan(paid_fen + amount_fen)}, above its value of {format_yuan(value_fen)}."
-        )
 
 
 # --- claims: what each applicable rule would pay, before caps and stacking -----------------------
@@ -389,15 +346,18 @@ def _signed_in_time(entry: RuleInForce, signed_on: dt.date) -> bool:
 def _preorder_signed(ctx: _Context) -> EventOutcome:
     """Record a pre-order agreement; signing earns nothing."""
     event: PreorderSigned = ctx.event
-    agreement = _require_id(event.agreement, "agreement", event)
+    agreement = require_id(event.agreement, "agreement", event)
     buyer = ctx.organisation("buyer", event.buyer)
     seller = ctx.organisation("seller", event.seller)
     if buyer.id == seller.id:
-        raise _Rejected(f"Agreement {agreement}: buyer and seller must be different organisations.")
-    value = _require_money(event.value_fen, "value_fen", event, positive=True)
-    related = _require_bool(event.related, "related", event)
+        raise Rejected("same_buyer_and_seller", f"Agreement {agreement}: buyer and seller must be different organisations.",
+                        agreement=agreement)
+    value = require_money(event.value_fen, "value_fen", event, positive=True)
+    related = require_bool(event.related, "related", event)
     if agreement in ctx.state.agreements:
-        raise _Rejected(f"Agreement {agreement} is already signed; an amended agreement needs a new id.")
+        raise Rejected("agreement_already_signed",
+                        f"Agreement {agreement} is already signed; an amended agreement needs a new id.",
+                        agreement=agreement)
     record = AgreementRecord(agreement, buyer.id, seller.id, value, event.date, related)
     state = replace(ctx.state, agreements={**ctx.state.agreements, agreement: record})
     return EventOutcome(event.id, (), None, state)
@@ -406,13 +366,14 @@ def _preorder_signed(ctx: _Context) -> EventOutcome:
 def _preorder_paid(ctx: _Context) -> EventOutcome:
     """Judge a payment under a pre-order agreement (R1-style subsidies)."""
     event: PreorderPaid = ctx.event
-    agreement_id = _require_id(event.agreement, "agreement", event)
-    amount = _require_money(event.amount_fen, "amount_fen", event, positive=True)
+    agreement_id = require_id(event.agreement, "agreement", event)
+    amount = require_money(event.amount_fen, "amount_fen", event, positive=True)
     agreement = ctx.state.agreements.get(agreement_id)
     if agreement is None:
-        raise _Rejected(f"Payment {event.id} is for unknown agreement {agreement_id}.")
-    _require_payment_fits(
-        event, f"agreement {agreement_id}", agreement.signed_on, agreement.value_fen, agreement.paid_fen, amount
+        raise Rejected("unknown_agreement", f"Payment {event.id} is for unknown agreement {agreement_id}.",
+                        event=event.id, agreement=agreement_id)
+    require_payment_fits(
+        event, "agreement", agreement_id, agreement.signed_on, agreement.value_fen, agreement.paid_fen, amount
     )
     parties = {
         "buyer": ctx.organisation("buyer", agreement.buyer),
@@ -436,39 +397,50 @@ def _preorder_paid(ctx: _Context) -> EventOutcome:
 def _transfer_signed(ctx: _Context) -> EventOutcome:
     """Record a transfer contract, enforcing the intermediary limit per achievement."""
     event: TransferSigned = ctx.event
-    contract = _require_id(event.contract, "contract", event)
-    achievement = _require_id(event.achievement, "achievement", event)
+    contract = require_id(event.contract, "contract", event)
+    achievement = require_id(event.achievement, "achievement", event)
     transferor = ctx.organisation("transferor", event.transferor)
     transferee = ctx.organisation("transferee", event.transferee)
     if transferor.id == transferee.id:
-        raise _Rejected(f"Contract {contract}: transferor and transferee must be different organisations.")
-    value = _require_money(event.value_fen, "value_fen", event, positive=True)
-    rate = _require_rate(event.reward_rate_bp, "reward_rate_bp", event)
+        raise Rejected("same_transferor_and_transferee",
+                        f"Contract {contract}: transferor and transferee must be different organisations.",
+                        contract=contract)
+    value = require_money(event.value_fen, "value_fen", event, positive=True)
+    rate = require_rate(event.reward_rate_bp, "reward_rate_bp", event)
     limit = reward_rate_limit_on(ctx.rule_sets, event.date)
     if limit is not None and rate > limit.max_bp:
-        raise _Rejected(
+        raise Rejected(
+            "reward_rate_above_maximum",
             f"Contract {contract}: the reward rate of {format_rate(rate)} is above the maximum of "
-            f"{format_rate(limit.max_bp)} set by rule {limit.rule.id} (version {limit.version}) on {event.date.isoformat()}."
+            f"{format_rate(limit.max_bp)} set by rule {limit.rule.id} (version {limit.version}) on {event.date.isoformat()}.",
+            contract=contract, rate_bp=rate, max_bp=limit.max_bp, rule=limit.rule.id, version=limit.version,
+            day=event.date.isoformat(),
         )
-    registered = _require_bool(event.registered, "registered", event)
+    registered = require_bool(event.registered, "registered", event)
     intermediaries = _require_intermediaries(event)
-    agent = None if event.agent is None else _require_id(event.agent, "agent", event)
+    agent = None if event.agent is None else require_id(event.agent, "agent", event)
     persons = [share.person for share in intermediaries]
     if agent is not None and agent in persons:
-        raise _Rejected(f"Contract {contract}: the agent {agent} must not also be listed as an intermediary.")
+        raise Rejected("agent_is_intermediary",
+                        f"Contract {contract}: the agent {agent} must not also be listed as an intermediary.",
+                        contract=contract, agent=agent)
     exception = event.intermediary_exception
     if exception is not None and (not isinstance(exception, str) or not exception.strip()):
-        raise _Rejected(f"Event {event.id}: intermediary_exception must be a written reason.")
+        raise Rejected("exception_not_written", f"Event {event.id}: intermediary_exception must be a written reason.",
+                        event=event.id)
     if contract in ctx.state.contracts:
-        raise _Rejected(f"Contract {contract} is already signed; an amended contract needs a new id.")
+        raise Rejected("contract_already_signed",
+                        f"Contract {contract} is already signed; an amended contract needs a new id.", contract=contract)
     known = ctx.state.intermediaries.get(achievement, frozenset())
     combined = known | set(persons)
     limits = [entry.rule.max_people_per_achievement for entry in ctx.rules(RuleKind.INTERMEDIARY_SHARE)]
     if limits and len(combined) > min(limits) and len(combined) > len(known) and exception is None:
         names = ", ".join(sorted(combined))
-        raise _Rejected(
+        raise Rejected(
+            "too_many_intermediaries",
             f"Achievement {achievement} would have {len(combined)} distinct intermediaries ({names}); "
-            f"at most {min(limits)} are allowed unless intermediary_exception gives a written reason."
+            f"at most {min(limits)} are allowed unless intermediary_exception gives a written reason.",
+            achievement=achievement, count=len(combined), people=tuple(sorted(combined)), max=min(limits),
         )
     record = ContractRecord(
         contract, achievement, transferor.id, transferee.id, value, rate, event.date,
@@ -486,29 +458,34 @@ def _require_intermediaries(event: TransferSigned) -> tuple[IntermediaryShare, .
     """Require distinct named intermediaries whose shares sum to 10000 bp."""
     shares = event.intermediaries
     if not isinstance(shares, (tuple, list)) or not all(isinstance(s, IntermediaryShare) for s in shares):
-        raise _Rejected(f"Event {event.id}: intermediaries must be a list of person and share_bp.")
+        raise Rejected("intermediaries_not_list", f"Event {event.id}: intermediaries must be a list of person and share_bp.",
+                        event=event.id)
     for share in shares:
-        _require_id(share.person, "intermediaries.person", event)
+        require_id(share.person, "intermediaries.person", event)
         if type(share.share_bp) is not int or not 1 <= share.share_bp <= BASIS_POINTS:
-            raise _Rejected(f"Event {event.id}: each intermediary's share_bp must be an integer from 1 to 10000.")
+            raise Rejected("intermediary_share_out_of_range",
+                            f"Event {event.id}: each intermediary's share_bp must be an integer from 1 to 10000.",
+                            event=event.id)
     persons = [share.person for share in shares]
     if len(set(persons)) != len(persons):
-        raise _Rejected(f"Event {event.id}: an intermediary is listed twice.")
+        raise Rejected("intermediary_listed_twice", f"Event {event.id}: an intermediary is listed twice.", event=event.id)
     if shares and sum(share.share_bp for share in shares) != BASIS_POINTS:
-        raise _Rejected(f"Event {event.id}: the intermediaries' share_bp must sum to 10000.")
+        raise Rejected("intermediary_shares_not_whole", f"Event {event.id}: the intermediaries' share_bp must sum to 10000.",
+                        event=event.id)
     return tuple(shares)
 
 
 def _transfer_paid(ctx: _Context) -> EventOutcome:
     """Judge proceeds received under a transfer contract (R2- and R3-style rewards)."""
     event: TransferPaid = ctx.event
-    contract_id = _require_id(event.contract, "contract", event)
-    amount = _require_money(event.amount_fen, "amount_fen", event, positive=True)
+    contract_id = require_id(event.contract, "contract", event)
+    amount = require_money(event.amount_fen, "amount_fen", event, positive=True)
     contract = ctx.state.contracts.get(contract_id)
     if contract is None:
-        raise _Rejected(f"Payment {event.id} is for unknown contract {contract_id}.")
-    _require_payment_fits(
-        event, f"contract {contract_id}", contract.signed_on, contract.value_fen, contract.paid_fen, amount
+        raise Rejected("unknown_contract", f"Payment {event.id} is for unknown contract {contract_id}.",
+                        event=event.id, contract=contract_id)
+    require_payment_fits(
+        event, "contract", contract_id, contract.signed_on, contract.value_fen, contract.paid_fen, amount
     )
     parties = {
         "transferor": ctx.organisation("transferor", contract.transferor),
@@ -552,8 +529,8 @@ def _startup_grant(ctx: _Context) -> EventOutcome:
     """Judge a start-up capital grant (R4-style: min of awarded, maximum and paid-in share)."""
     event: StartupGrant = ctx.event
     startup = ctx.organisation("startup", event.startup)
-    founders = _require_money(event.founders_paid_in_fen, "founders_paid_in_fen", event, positive=False)
-    awarded = _require_money(event.awarded_fen, "awarded_fen", event, positive=False)
+    founders = require_money(event.founders_paid_in_fen, "founders_paid_in_fen", event, positive=False)
+    awarded = require_money(event.awarded_fen, "awarded_fen", event, positive=False)
     claims = []
     for entry in ctx.rules(RuleKind.STARTUP_CAPITAL):
         rule = entry.rule
@@ -569,9 +546,11 @@ def _startup_grant(ctx: _Context) -> EventOutcome:
             if limit < limited:
                 limited, limited_by = limit, name
         if limited < rule.min_amount_fen:
-            raise _Rejected(
+            raise Rejected(
+                "grant_below_minimum",
                 f"Grant {event.id} to startup {startup.id} comes to {format_yuan(limited)} under rule {rule.id}, "
-                f"below its minimum of {format_yuan(rule.min_amount_fen)}."
+                f"below its minimum of {format_yuan(rule.min_amount_fen)}.",
+                event=event.id, startup=startup.id, amount_fen=limited, rule=rule.id, minimum_fen=rule.min_amount_fen,
             )
         subjects = {
             CapScope.ONE_TIME_PER_STARTUP: startup.id,

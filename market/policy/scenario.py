@@ -329,8 +329,9 @@ def _payment_ahead_of_signing(
     return f"Payment {event.id} is listed before the signing of {what} {name} on the same date; list the signing first."
 
 
-def run_scenario(scenario: Scenario, rule_sets: Sequence[RuleSet]) -> dict[str, Any]:
-    """Apply the scenario's events in order and build the output document (awards, rejected, totals)."""
+def run_scenario(scenario: Scenario, rule_sets: Sequence[RuleSet], *, with_codes: bool = False) -> dict[str, Any]:
+    """Apply the scenario's events in order and build the output document (awards, rejected, totals); with_codes adds
+    each rejection's code and parameters (for the app to word; the `policy simulate` output has none)."""
     state = PolicyState()
     awards: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
@@ -338,14 +339,18 @@ def run_scenario(scenario: Scenario, rule_sets: Sequence[RuleSet]) -> dict[str, 
     signing_dates = _signing_dates(scenario.events)
     for entry in _applied_order(scenario.events):
         reason = entry.rejection
+        code = "invalid_event"
         if reason is None:
-            reason = _payment_ahead_of_signing(entry.event, state, signing_dates)
+            reason, code = _payment_ahead_of_signing(entry.event, state, signing_dates), "payment_before_signing"
         if reason is not None:
-            rejected.append({"event": entry.event_id, "reason": reason})
+            rejected.append({"event": entry.event_id, "reason": reason}
+                            | ({"code": code, "params": {"event": entry.event_id}} if with_codes else {}))
             continue
         outcome = apply_event(rule_sets, scenario.organisations, state, entry.event)
         if outcome.is_rejected:
-            rejected.append({"event": entry.event_id, "reason": outcome.rejection})
+            rejected.append({"event": entry.event_id, "reason": outcome.rejection}
+                            | ({"code": outcome.rejection_code, "params": dict(outcome.rejection_params)}
+                               if with_codes else {}))
             continue
         state = outcome.state
         for award in outcome.awards:

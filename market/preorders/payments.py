@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.awards import services as award_services
+from market.awards import wording
 from market.awards.models import Award
 from market.awards.payment_input import PaymentInput
 from market.confirmations import services as confirmations
@@ -32,6 +33,14 @@ KIND = FactKind.PREORDER_PAYMENT
 def agreement_key(agreement: PreorderAgreement) -> str:
     """The engine's id of an agreement."""
     return f"preorder-{agreement.id}"
+
+
+@wording.names_subjects("preorder")
+def _agreement_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """An agreement is named by its number and product."""
+    rows = session.execute(select(PreorderAgreement.id, PreorderAgreement.number, PreorderAgreement.product)
+                           .where(PreorderAgreement.id.in_(ids)))
+    return {agreement_id: f"{number}（{product}）" for agreement_id, number, product in rows}
 
 
 def register_agreement(session: Session, snapshot, agreement: PreorderAgreement, actor: User) -> None:

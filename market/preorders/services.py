@@ -28,7 +28,7 @@ from market.errors import (
     ValidationError,
 )
 from market.inputs import FieldErrors
-from market.money import format_wan, format_yuan
+from market.money import format_yuan
 from market.notifications.services import notify
 from market.policy import engine
 from market.policy.rules import CapScope, RuleKind, RuleSet
@@ -59,6 +59,7 @@ from market.preorders.permissions import (
     may_view_agreement,
     visible_agreements,
 )
+from market.templating import format_amount
 from market.timeutil import today_in_china
 from market.unit_of_work import savepoint
 
@@ -432,7 +433,7 @@ def payment_rows(session: Session, agreement: PreorderAgreement) -> list[Payment
 
 def describe_cap(scope: str, amount_fen: int | None) -> str:
     """A cap in words, e.g. “每家企业每年 1,000万元”."""
-    amount = format_wan(amount_fen) if amount_fen is not None else _("上限")
+    amount = format_amount(amount_fen) if amount_fen is not None else _("上限")
     texts = {
         CapScope.RECIPIENT_CALENDAR_YEAR: _("每家企业每年 %(a)s", a=amount),
         CapScope.RECIPIENT_RULE_SET_PERIOD: _("每家企业在政策有效期内合计 %(a)s", a=amount),

@@ -58,6 +58,7 @@ class Valley(db.Model):
     name: Mapped[str] = mapped_column(String(VALLEY_NAME_MAX_LENGTH), unique=True)
     name_en: Mapped[str] = mapped_column(String(80), default="")
     city: Mapped[str] = mapped_column(String(40))
+    city_en: Mapped[str] = mapped_column(String(40), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     target_achievements: Mapped[int] = mapped_column(default=0)
     target_companies: Mapped[int] = mapped_column(default=0)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from market.accounts.models import ApprovalStatus
-from market.awards import queries
+from market.awards import queries, wording
 from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.models import AwardStatus
@@ -148,16 +148,16 @@ def test_export_rows_hold_yuan_with_two_decimals_and_fen(books):
 def test_cap_explanation_reads_the_cap_amount_from_the_rule_set(app):
     shipped = load_shipped_rule_set()
     rule = shipped.versions[0].rules[0]
-    assert "¥10,000,000.00" in queries.explain_capped_by(rule, "recipient_calendar_year", 1)
+    assert "¥10,000,000.00" in wording.explain_capped_by(rule, "recipient_calendar_year", 1)
     content = {"format": 1, "name": "city", "versions": [{
         "version": "1", "effective_from": "2024-01-01",
         "rules": [{"id": "C1", "kind": "preorder_subsidy", "status": "draft", "recipient": "seller", "rate_bp": 500,
                    "stacking_group": "g", "payer": "fiscal:city",
                    "caps": [{"scope": "recipient_calendar_year", "amount_fen": 12_345_600}]}]}]}
     other = parse_rule_set(content).versions[0].rules[0]
-    assert "¥123,456.00" in queries.explain_capped_by(other, "recipient_calendar_year", 5)
-    assert "额度已用完" in queries.explain_capped_by(other, "recipient_calendar_year", 0)
-    assert "征求意见稿" in queries.explain_held(other, "C1", "1")
+    assert "¥123,456.00" in wording.explain_capped_by(other, "recipient_calendar_year", 5)
+    assert "额度已用完" in wording.explain_capped_by(other, "recipient_calendar_year", 0)
+    assert "征求意见稿" in wording.explain_held(other, "C1", "1")
 
 
 def _rule_set(name, rule_id, starts, ends=None):

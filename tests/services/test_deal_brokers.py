@@ -16,6 +16,7 @@ from market.deals.brokers import (
 from market.deals.models import BrokerRequestStatus, Deal, DealBrokerRequest, DealEvent
 from market.deals.permissions import deal_roles, permissions
 from market.deals.pipeline import update_terms
+from market.deals.timeline import timeline_notes
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
 from market.extensions import db
 from market.notifications.models import Notification
@@ -46,8 +47,11 @@ def notified(user, kind: str) -> list[Notification]:
 
 
 def timeline(deal: Deal, action: str) -> list[str]:
-    return list(db.session.scalars(select(DealEvent.note).where(DealEvent.deal_id == deal.id, DealEvent.action == action)
-                                   .order_by(DealEvent.id)))
+    """The deal's timeline notes of one action as shown (worded from their codes)."""
+    events = list(db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id, DealEvent.action == action)
+                                     .order_by(DealEvent.id)))
+    notes = timeline_notes(db.session, events)
+    return [notes[event.id] for event in events]
 
 
 # ---------------------------------------------------------------- a broker asks

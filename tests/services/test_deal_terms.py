@@ -17,6 +17,7 @@ from market.deals.pipeline import (
 )
 from market.deals.recording import today
 from market.deals.signing import record_signing
+from market.deals.timeline import timeline_notes
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
 from market.extensions import db
 from market.notifications.models import Notification
@@ -216,7 +217,8 @@ def test_a_change_tells_everyone_involved_to_review_and_is_on_the_timeline(world
         titles = db.session.scalars(select(Notification.title).where(Notification.user_id == person.id)).all()
         assert f"交易条件已变更为第 {version} 版，请查看并确认：{deal.title}" in titles
     event = db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id.desc())).first()
-    assert event.action == "terms" and event.note.startswith(f"第 {version} 版：")
+    assert event.action == "terms" and event.note_params["version"] == version
+    assert timeline_notes(db.session, [event])[event.id].startswith(f"第 {version} 版：")
     assert missing_terms_seats(fresh(deal)) == [(TermsRole.TRANSFEROR, None), (TermsRole.INTERMEDIARY, world.other_broker.id)]
 
 
