@@ -29,7 +29,7 @@ from market.extensions import db
 from market.policy.statutory import INVENTOR_SHARE_KINDS
 from market.seeding import load_reference_data
 from market.timeutil import utcnow
-from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
+from tests.payments import certificate, record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 POSTGRES_URL = os.environ.get("MARKET_TEST_DATABASE_URL", "")
 PASSWORD = "correct-horse-battery"
@@ -408,7 +408,8 @@ def make_deal(deal_world):
     much; a TERMINATED deal is ended from `terminated_from`; a COMPLETED one is closed by its transferor with a note.
     A given `signed_on` moves the notice to the 20 days before it; `agent` is the agent organisation. A university's or
     institute's deal records `inventor_share_bp` (70% unless told; None leaves it unrecorded). Both parties and the
-    named intermediaries accept the terms unless `terms_accepted` is false (a deal that reaches the notice needs it)."""
+    named intermediaries accept the terms unless `terms_accepted` is false (a deal that reaches the notice needs it).
+    The registration carries a certificate and an admin verifies it unless `registration_verified` is false."""
     from market.deals import recording as deal_recording
     from market.deals.bids import accept_bid, place_bid
     from market.deals.brokers import accept_broker_request, invite_broker
@@ -424,6 +425,7 @@ def make_deal(deal_world):
         terminate_deal,
         update_terms,
     )
+    from market.deals.registrations import verify_registration
 
     numbers = iter(range(1, 10_000))
 
@@ -440,7 +442,8 @@ def make_deal(deal_world):
              reward_rate_bp: int = 0, intermediary_exception: str | None = None, notice_starts_on: date | None = None,
              signed_on: date | None = None, registration_number: str | None = None, registered_on: date | None = None,
              paid_fen: int | None = None, terminated_from=DealStage.INTENT, agent=None,
-             inventor_share_bp: int | None = 7000, terms_accepted: bool = True) -> Deal:
+             inventor_share_bp: int | None = 7000, terms_accepted: bool = True,
+             registration_verified: bool = True) -> Deal:
         stage = DealStage(stage)
         achievement = achievement or deal_world.achievement
         owner, buyer = achievement.submitter, buyer or deal_world.buyer
@@ -485,7 +488,10 @@ def make_deal(deal_world):
         if reaches(DealStage.REGISTERED):
             register_deal(session, owner, deal_id,
                           registration_number=registration_number or f"TEST-{next(numbers):04d}",
-                          registered_on=registered_on or max(today - timedelta(days=4), signed_on or today))
+                          registered_on=registered_on or max(today - timedelta(days=4), signed_on or today),
+                          certificate=certificate())
+            if registration_verified:
+                verify_registration(session, deal_world.admin, session.get(Deal, deal_id).current_registration.id)
         if reaches(DealStage.PERFORMANCE):
             value = session.get(Deal, deal_id).agreed_amount_fen
             record_and_confirm_deal_payment(owner, deal_id, amount_fen=value // 2 if paid_fen is None else paid_fen,

@@ -365,8 +365,9 @@ def listing_input_components() -> dict[str, dict]:
 def openapi_document() -> dict:
     """The whole OpenAPI 3.1 document of API v1: listings and matches here, deals and money in openapi_money."""
     from market.api.openapi_money import add_deals_and_money
+    from market.api.openapi_registrations import add_registrations
 
-    return add_deals_and_money(_listings_document())
+    return add_registrations(add_deals_and_money(_listings_document()))
 
 
 def _listings_document() -> dict:

@@ -194,4 +194,4 @@ def _created(body: dict, endpoint: str, **values):
     response.status_code = 201
     response.headers["Location"] = url_for(endpoint, **values)
     return response
-from market.api import deal_brokers, deals, money  # noqa: F401  (their routes register on bp)
+from market.api import deal_brokers, deals, money, registrations  # noqa: F401  (their routes register on bp)

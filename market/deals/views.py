@@ -347,7 +347,8 @@ def register(deal_id: int):
     """Record the technology-contract registration."""
     return _deal_action(deal_id, "register", deal_forms.RegisterForm(), lambda form: register_deal(
         db.session, current_user, deal_id, registration_number=form.registration_number.data,
-        registered_on=form.registered_on.data), _("技术合同登记已记录。"))
+        registered_on=form.registered_on.data, certificate=evidence_upload(form.certificate.data)),
+        _("技术合同登记已记录，等待平台运营人员核验。"))
 
 
 @bp.route("/<int:deal_id>/complete", methods=["POST"])
@@ -689,4 +690,4 @@ def withdraw_response(response_id: int):
                             _("响应已撤回。"))
 
 
-from market.deals import evidence_views  # noqa: F401  registers the payment evidence routes on this blueprint; imported last
+from market.deals import evidence_views, registration_views  # noqa: F401  registers their routes on this blueprint; imported last

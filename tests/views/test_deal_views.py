@@ -32,6 +32,7 @@ from market.extensions import db
 from market.notifications.models import Notification
 from tests.api_requests import bearer
 from tests.conftest import PASSWORD, deal_clock, pass_code_step
+from tests.payments import certificate
 
 WAN = 1_000_000
 
@@ -465,7 +466,7 @@ def test_bad_input_on_a_deal_form_is_shown_next_to_the_field_and_nothing_is_save
     elif form == "payment":
         deal = make_deal(DealStage.SIGNED)
         register_deal(db.session, world.researcher, deal.id, registration_number="2025-7777",
-                      registered_on=deal_recording.today())
+                      registered_on=deal_recording.today(), certificate=certificate())
         ids["deal"] = deal.id
     elif stage is not None:
         ids["deal"] = make_deal(stage, **({"broker": None} if form in ("invite", "propose") else {})).id
