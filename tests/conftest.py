@@ -512,18 +512,19 @@ def make_deal(deal_world):
 def make_registered_deal(make_deal, make_user, make_organisation, make_achievement):
     """Factory: by default POLICY.md's worked example 2, a university's achievement sold for ¥12M to a company outside
     阳泉 (in 忻州), three intermediaries sharing a 20% reward 50/30/20, signed and registered on 2025-03-10, with no
-    deal broker unless `broker` claims it (`brokers` names the intermediaries); built through the deal services.
+    deal broker unless `broker` claims it (`brokers` names the intermediaries); built through the deal services, its
+    registration verified by an admin unless `registration_verified` is false.
     Returns (deal, the transferor's researcher, the intermediaries)."""
 
     def make(*, value_fen: int = 1200 * WAN, reward_rate_bp: int = 2000, shares=(5000, 3000, 2000), achievement=None,
              transferee: Organisation | None = None, signed_on: date = date(2025, 3, 10), agent=None,
-             broker: User | None = None, brokers: list[User] | None = None):
+             broker: User | None = None, brokers: list[User] | None = None, registration_verified: bool = True):
         achievement = achievement or make_achievement()
         buyer = make_user("enterprise", organisation=transferee or make_organisation("enterprise", region="忻州市"))
         brokers = brokers or [make_user("broker") for _ in shares]
         deal = make_deal(DealStage.REGISTERED, achievement=achievement, buyer=buyer, broker=broker, amount_fen=value_fen,
                          intermediaries=list(zip(brokers, shares)), reward_rate_bp=reward_rate_bp, agent=agent,
-                         signed_on=signed_on, registered_on=signed_on)
+                         signed_on=signed_on, registered_on=signed_on, registration_verified=registration_verified)
         return deal, achievement.submitter, brokers
 
     return make

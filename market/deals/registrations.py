@@ -91,10 +91,17 @@ def check_may_decide(actor: User | None, registration: DealRegistration) -> None
         raise PermissionDeniedError(_("技术合同登记由平台运营人员核验。"))
     if registration.recorded_by_id == actor.id:
         raise PermissionDeniedError(_("不能核验自己填报的技术合同登记。"))
-    if earns_from_payments(actor, deal):
+    if earns_from_payments(actor, deal) or _belongs_to_beneficiary(actor, deal):
         raise PermissionDeniedError(_("您是该项目奖励的受益人，不能核验它的技术合同登记。"))
     if registration.status != RegistrationStatus.AWAITING:
         raise InvalidStateError(_("该技术合同登记已处理。"))
+
+
+def _belongs_to_beneficiary(actor: User, deal: Deal) -> bool:
+    """Whether the actor is a named intermediary or belongs to the agent organisation, whatever his role (an admin's
+    own organisation counts too)."""
+    return (any(row.user_id == actor.id for row in deal.intermediaries)
+            or (deal.agent_organisation_id is not None and actor.organisation_id == deal.agent_organisation_id))
 
 
 def may_decide(actor: User | None, registration: DealRegistration) -> bool:
