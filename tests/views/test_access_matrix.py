@@ -131,6 +131,12 @@ MATRIX = [
       for kind in ("deal", "preorder") for decision in ("confirm", "dispute", "withdraw", "refuse")],
     *[Route("POST", f"/api/v1/{kind}-payments/999999/evidence", expect(404, visitor=401), upload=True,
             upload_field="evidence") for kind in ("deal", "preorder")],
+    # technology-contract registrations (tests/views/test_registration_views.py holds real ones)
+    Route("GET", "/api/v1/deal-registrations/999999", expect(404, visitor=401)),
+    *[Route("POST", f"/api/v1/deal-registrations/999999/{decision}", expect(404, visitor=401), json={})
+      for decision in ("verify", "refuse")],
+    Route("POST", "/api/v1/deals/999999/registrations", expect(404, visitor=401), {"registration_number": "2025-1"},
+          upload=True, upload_field="certificate"),
     # accounts
     Route("GET", "/register", expect(200)),
     Route("POST", "/register", expect(302), {"email": "new-member@example.org", "name": "新成员", "password": PASSWORD,
@@ -265,6 +271,12 @@ MATRIX = [
     *[Route("GET", f"/{prefix}/payments/999999/evidence", signed_in(404)) for prefix in ("deals", "contracts")],
     *[Route("POST", f"/{prefix}/payments/999999/evidence", signed_in(404), upload=True, upload_field="evidence")
       for prefix in ("deals", "contracts")],
+    Route("GET", "/deals/registrations/999999/certificate", signed_in(404)),
+    *[Route("POST", f"/deals/registrations/999999/{decision}", signed_in(404), {"reason": "证明不清晰"})
+      for decision in ("verify", "refuse")],
+    Route("GET", "/admin/registrations", admin_only()),
+    *[Route("POST", f"/admin/registrations/999999/{decision}", admin_only(404), {"reason": "证明不清晰"})
+      for decision in ("verify", "refuse")],
     Route("GET", "/deals/bids/new/{published_achievement}", signed_in(403, enterprise=200)),
     Route("POST", "/deals/bids/new/999999", signed_in(403, enterprise=404)),
     Route("GET", "/deals/bids/999999", signed_in(404)),
