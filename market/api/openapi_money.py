@@ -518,7 +518,7 @@ PATHS = {
              **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DealUnprocessable")},
             requestBody=_body("DealStageInput"),
             description="与项目页面调用同一服务：洽谈、协议定价、公示由交易双方（公示也可由项目经纪人）推进；"
-                        "签约须在公示期满后；技术合同登记（转让方、项目经纪人或平台）时按政策规则登记合同；"
+                        "签约须在公示期满后；技术合同登记须附登记证明 PDF，请用 POST /api/v1/deals/{deal_id}/registrations（multipart；在此推进为 422）；"
                         "完成由转让方或平台操作；终止须填写原因。"),
     },
     f"{API_PREFIX}/deals/{{deal_id}}/broker/ask": _broker_action(

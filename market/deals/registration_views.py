@@ -54,7 +54,7 @@ def decide_from_form(registration_id: int, decision: str) -> DealRegistration | 
     return registration
 
 
-@bp.route("/registrations/<int:registration_id>/<decision>", methods=["POST"])
+@bp.route("/registrations/<int:registration_id>/decide/<decision>", methods=["POST"])
 @login_required
 def decide_registration(registration_id: int, decision: str):
     """An admin verifies or refuses a registration from the deal page."""

@@ -145,9 +145,9 @@ def verify_registration(session: Session, actor: User, registration_id: int) -> 
 def refuse_registration(session: Session, actor: User, registration_id: int, *, reason) -> DealRegistration:
     """An admin refuses a registration with a reason: the deal's unpaid awards are reversed (their cap headroom
     returns), the deal goes back to signed, and a corrected registration may be recorded."""
-    text = confirmations.required_reason(reason)
     snapshot = award_services.lock_books(session)
     registration = _pending(session, actor, registration_id)
+    text = confirmations.required_reason(reason)
     deal = lock_deal(session, registration.deal)
     if deal.stage not in (DealStage.REGISTERED, DealStage.PERFORMANCE):
         raise InvalidStateError(_("项目已结束，不能再驳回其技术合同登记。"))

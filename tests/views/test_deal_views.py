@@ -1,6 +1,7 @@
 """Deal pages: statuses, redirects, flash messages and what reached the database; bad input on every deal form."""
 import functools
 import html
+import io
 import re
 from datetime import timedelta
 
@@ -32,7 +33,7 @@ from market.extensions import db
 from market.notifications.models import Notification
 from tests.api_requests import bearer
 from tests.conftest import PASSWORD, deal_clock, pass_code_step
-from tests.payments import certificate
+from tests.payments import RECEIPT_PDF, certificate
 
 WAN = 1_000_000
 
@@ -239,7 +240,8 @@ def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, ma
     today = deal_recording.today().isoformat()
     for path, data, message in [
         ("sign", {"signed_on": today, "agreed_amount_fen": "1200"}, "已登记签约"),
-        ("register", {"registration_number": "2025140100000123", "registered_on": today}, "技术合同登记已记录"),
+        ("register", {"registration_number": "2025140100000123", "registered_on": today,
+                      "certificate": (io.BytesIO(RECEIPT_PDF), "登记证明.pdf")}, "技术合同登记已记录"),
     ]:
         assert message in flashed_after(owner, owner.post(f"/deals/{deal.id}/{path}", data=data))
     response = owner.post(f"/deals/{deal.id}/payments", data={"amount_fen": "600", "paid_on": today})

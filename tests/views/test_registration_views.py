@@ -34,7 +34,7 @@ def test_the_transferor_records_the_registration_with_its_certificate_on_the_dea
     registration = registration_of(deal.id)
     assert registration.status == RegistrationStatus.AWAITING and registration.certificate_original_name == "登记证明.pdf"
     assert "待核验" in page and f"/deals/registrations/{registration.id}/certificate" in page
-    assert f"/deals/registrations/{registration.id}/verify" not in page  # the recorder does not decide
+    assert f"/deals/registrations/{registration.id}/decide/verify" not in page  # the recorder does not decide
     assert download(client_for(app, member_of(deal.transferee_id)),
                     f"/deals/registrations/{registration.id}/certificate") == (200, "application/pdf", RECEIPT_PDF)
     for stranger in (deal_world.outsider, deal_world.other_broker):
@@ -52,8 +52,8 @@ def test_the_admin_queue_lists_registrations_with_their_certificates_and_verifie
     assert f"/deals/registrations/{registration.id}/certificate" in page
     assert f"/admin/registrations/{registration.id}/verify" in page
     deal_page = page_of(admin.get(f"/deals/{deal.id}"))
-    assert f"/deals/registrations/{registration.id}/verify" in deal_page and "暂缓发放（待核验）" in deal_page
-    assert f"/deals/registrations/{registration.id}/verify" not in page_of(client_for(app, researcher).get(f"/deals/{deal.id}"))
+    assert f"/deals/registrations/{registration.id}/decide/verify" in deal_page and "暂缓发放（待核验）" in deal_page
+    assert f"/deals/registrations/{registration.id}/decide/verify" not in page_of(client_for(app, researcher).get(f"/deals/{deal.id}"))
     flashed_after(admin, admin.post(f"/admin/registrations/{registration.id}/verify", data={}))
     assert registration_of(deal.id).status == RegistrationStatus.VERIFIED
     assert {db.session.get(Award, a.id).status for a in awards} == {AwardStatus.PAYABLE}
@@ -64,10 +64,10 @@ def test_an_admin_refuses_from_the_deal_page_with_a_reason_everyone_sees(app, ma
     deal, researcher, _ = make_registered_deal(registration_verified=False)
     registration = registration_of(deal.id)
     admin = client_for(app, deal_world.admin)
-    without = admin.post(f"/deals/registrations/{registration.id}/refuse", data={"reason": ""})
+    without = admin.post(f"/deals/registrations/{registration.id}/decide/refuse", data={"reason": ""})
     assert "请说明理由" in flashed_after(admin, without) or registration_of(deal.id).status == RegistrationStatus.AWAITING
     assert registration_of(deal.id).status == RegistrationStatus.AWAITING
-    flashed_after(admin, admin.post(f"/deals/registrations/{registration.id}/refuse", data={"reason": "登记编号与证明不符"}))
+    flashed_after(admin, admin.post(f"/deals/registrations/{registration.id}/decide/refuse", data={"reason": "登记编号与证明不符"}))
     assert registration_of(deal.id).status == RegistrationStatus.REFUSED
     page = page_of(client_for(app, researcher).get(f"/deals/{deal.id}"))
     assert "登记编号与证明不符" in page and "已驳回" in page
@@ -79,8 +79,9 @@ def test_the_api_records_a_registration_and_an_admin_decides_it(app, client, mak
     deal = make_deal(DealStage.SIGNED)
     day = db.session.get(Deal, deal.id).signed_on.isoformat()
     path = f"/api/v1/deals/{deal.id}/registrations"
-    refused = client.post(path, data={"registration_number": "2025-0601", "registered_on": day},
-                          headers=bearer(deal_world.researcher))
+    form = {"registration_number": "2025-0601", "registered_on": day}
+    assert client.post(path, json=form, headers=bearer(deal_world.researcher)).status_code == 415
+    refused = client.post(path, data=form, content_type="multipart/form-data", headers=bearer(deal_world.researcher))
     assert refused.status_code == 422 and "certificate" in refused.get_json()["fields"]
     created = client.post(path, data={"registration_number": "2025-0601", "registered_on": day,
                                       "certificate": (io.BytesIO(RECEIPT_PDF), "登记证明.pdf")},
