@@ -122,13 +122,12 @@ def _pending(session: Session, actor: User, registration_id: int) -> DealRegistr
 
 
 def verify_registration(session: Session, actor: User, registration_id: int) -> DealRegistration:
-    """An admin verifies a registration against its certificate: the deal's awards held for it become payable when
-    nothing else (an unverified organisation) still holds them; everyone involved is told."""
+    """An admin verifies a registration against its certificate (a migrated one, recorded before certificates were
+    asked for, against the documents on file): the deal's awards held for it become payable when nothing else (an
+    unverified organisation) still holds them; everyone involved is told."""
     award_services.lock_books(session)
     registration = _pending(session, actor, registration_id)
     deal = lock_deal(session, registration.deal)
-    if not registration.has_certificate:
-        raise InvalidStateError(_("该登记没有登记证明，请先由转让方或经纪人补交后再核验，或驳回并说明原因。"))
     registration.status, registration.decided_by_id, registration.decided_at = (
         RegistrationStatus.VERIFIED, actor.id, utcnow())
     session.flush()

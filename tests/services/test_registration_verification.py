@@ -239,3 +239,18 @@ def test_the_engine_organisation_is_the_residency_that_covered_the_day(make_orga
             for day in (date(2024, 2, 1), date(2024, 12, 1), date(2025, 6, 1))}
     assert [(o.valley, o.resident_since) for o in seen.values()] == [
         (None, None), ("taiyuan", date(2024, 3, 1)), ("yangquan", date(2025, 2, 1))]
+
+
+def test_a_migrated_registration_blocks_approval_until_an_admin_verifies_it(make_registered_deal, make_user):
+    deal, researcher, _ = make_registered_deal()
+    _, awards = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=PAID_ON)
+    registration = registration_of(deal)
+    registration.status, registration.recorded_by_id, registration.recorded_as = RegistrationStatus.AWAITING, None, None
+    registration.certificate_stored_name = None  # as the migration leaves a registration recorded before
+    db.session.flush()
+    admin = make_user("admin")
+    with pytest.raises(RuleViolationError) as refused:
+        award_services.approve_award(db.session, admin, awards[0].id)
+    assert refused.value.message == "该项目的技术合同登记尚未核验。"
+    verify_registration(db.session, admin, registration.id)
+    assert award_services.approve_award(db.session, admin, awards[0].id).status == AwardStatus.APPROVED
