@@ -21,6 +21,7 @@ from market.accounts.models import (
     Role,
     SecondFactor,
     User,
+    VerificationStatus,
 )
 from market.accounts.passwords import hash_password
 from market.awards.book_checks import find_book_problems
@@ -555,8 +556,8 @@ def preorder_parties(make_organisation, make_user):
 def make_agreement(app, make_organisation, make_user):
     """Factory: a signed pre-order agreement recorded by the seller through the contract services, then deliveries
     recorded and accepted and payments made by the buyer, each given as (amount in fen, date) (a delivery may add the
-    date of its acceptance, by default the day it was delivered). By default the seller is an enterprise resident in
-    the 太原 valley since 2024-03-01 (so R1 applies) and the buyer an unrelated one."""
+    date of its acceptance, by default the day it was delivered). By default the seller is a verified enterprise resident
+    in the 太原 valley since 2024-03-01 (so R1 applies and is payable) and the buyer an unrelated one."""
     from market.preorders import services
 
     numbers = iter(range(1, 10_000))
@@ -564,7 +565,8 @@ def make_agreement(app, make_organisation, make_user):
     def make(*, seller: User | None = None, buyer: User | None = None, value_fen: int = 15_000 * WAN,
              signed_on: date = date(2024, 10, 15), deliveries=(), payments=(), **changes):
         seller = seller or make_user("enterprise", organisation=make_organisation(
-            "enterprise", valley_id="taiyuan", resident_since=RESIDENT_SINCE))
+            "enterprise", valley_id="taiyuan", resident_since=RESIDENT_SINCE,
+            verification_status=VerificationStatus.VERIFIED))
         buyer = buyer or make_user("enterprise")
         data = {"buyer_id": buyer.organisation_id, "seller_id": seller.organisation_id, "broker_id": None,
                 "number": f"YG-T-{next(numbers):04d}", "product": "车载高压储氢瓶", "description": "70MPa IV型瓶",
@@ -590,5 +592,6 @@ def signed_agreement(make_agreement, make_organisation, make_user):
     2024-10-15, all of it delivered on 2025-01-10 and accepted on 2025-01-20, unpaid; returns (agreement, the seller's
     user)."""
     seller = make_user("enterprise", organisation=make_organisation("enterprise", valley_id="taiyuan",
-                                                                     resident_since=RESIDENT_SINCE))
+                                                                     resident_since=RESIDENT_SINCE,
+                                                                     verification_status=VerificationStatus.VERIFIED))
     return make_agreement(seller=seller, deliveries=[(15_000 * WAN, date(2025, 1, 10), date(2025, 1, 20))]), seller
