@@ -1,20 +1,25 @@
-"""Demo deal flow for the demo site: bids, deals at several stages, a registered contract with proceeds and a paid
-agency fee, a signing that awaits the buyer's confirmation and a forward pre-order agreement with paid deliveries, so
-brokers and admins see awards on their pages (all 示例)."""
+"""Demo deal flow for the demo site: bids, deals at several stages, a registered (and verified) contract with proceeds
+and a paid agency fee, a signing that awaits the buyer's confirmation and a forward pre-order agreement with paid
+deliveries, so brokers and admins see awards on their pages (all 示例)."""
+import io
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import OrganisationKind, Role, User
 from market.achievements.models import Achievement
 from market.awards import services as award_services
+from market.confirmations.evidence import EvidenceUpload
+from market.confirmations.table import FactRole
 from market.deals.bids import accept_bid, counter_bid, place_bid
 from market.deals.brokers import accept_broker_request, ask_to_join_deal, invite_broker
 from market.deals.fees import fee_due_fen, mark_fee_paid
 from market.deals.models import Deal, DealIntermediary, DealStage, FeePayer
 from market.deals.payments import confirm_deal_payment, record_deal_payment, register_contract
 from market.deals.pipeline import advance_deal
+from market.deals.registrations import record_registration, verify_registration
 from market.deals.signing import confirm_signing, record_signing
 from market.listings.vocabulary import ListingStatus
 from market.preorders.models import PreorderAgreement, PreorderDelivery
@@ -22,6 +27,8 @@ from market.preorders.payments import confirm_preorder_payment, record_preorder_
 from market.timeutil import today_in_china
 
 WAN = 1_000_000  # fen in 10,000 yuan
+DEMO_CERTIFICATE_PDF = b"%PDF-1.4\n% demo technology-contract registration certificate\n%%EOF\n"
+"""The stand-in certificate of the demo deal's registration (an admin verifies it through the service)."""
 
 
 def load_demo_deals(session: Session) -> int:
@@ -86,6 +93,13 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
     deal.advance_to(DealStage.REGISTERED)
     snapshot = award_services.lock_books(session)
     register_contract(session, snapshot, deal, achievement.submitter)
+    certificate = EvidenceUpload("技术合同登记证明（示例）.pdf", io.BytesIO(DEMO_CERTIFICATE_PDF),
+                                 current_app.config["UPLOAD_FOLDER"])
+    registration = record_registration(session, deal, achievement.submitter, FactRole.TRANSFEROR,
+                                       number=deal.registration_number, day=deal.registered_on, certificate=certificate)
+    admin = session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+    if admin is not None:
+        verify_registration(session, admin, registration.id)
     session.flush()
     half = deal.agreed_amount_fen // 2
     for amount_fen, paid_on in ((half, date(2025, 8, 15)), (half // 2, date(2026, 3, 10))):

@@ -21,6 +21,7 @@ from market.accounts.models import (
     Role,
     SecondFactor,
     User,
+    VerificationStatus,
 )
 from market.accounts.passwords import hash_password
 from market.awards.book_checks import find_book_problems
@@ -29,7 +30,7 @@ from market.extensions import db
 from market.policy.statutory import INVENTOR_SHARE_KINDS
 from market.seeding import load_reference_data
 from market.timeutil import utcnow
-from tests.payments import record_and_confirm_deal_payment, record_and_confirm_preorder_payment
+from tests.payments import certificate, record_and_confirm_deal_payment, record_and_confirm_preorder_payment
 
 POSTGRES_URL = os.environ.get("MARKET_TEST_DATABASE_URL", "")
 PASSWORD = "correct-horse-battery"
@@ -410,7 +411,8 @@ def make_deal(deal_world):
     institute's deal records `inventor_share_bp` (70% unless told; None leaves it unrecorded). Both parties and the
     named intermediaries accept the terms unless `terms_accepted` is false (a deal that reaches the notice needs it).
     The owner accepts the bid confirming a new licence, which only an earlier outright transfer of the achievement
-    asks for."""
+    asks for. The registration carries a certificate and an admin verifies it unless `registration_verified` is
+    false."""
     from market.deals import recording as deal_recording
     from market.deals.bids import accept_bid, place_bid
     from market.deals.brokers import accept_broker_request, invite_broker
@@ -425,6 +427,7 @@ def make_deal(deal_world):
         terminate_deal,
         update_terms,
     )
+    from market.deals.registrations import verify_registration
     from market.deals.signing import confirm_signing, record_signing
 
     numbers = iter(range(1, 10_000))
@@ -442,7 +445,8 @@ def make_deal(deal_world):
              reward_rate_bp: int = 0, intermediary_exception: str | None = None, notice_starts_on: date | None = None,
              signed_on: date | None = None, registration_number: str | None = None, registered_on: date | None = None,
              paid_fen: int | None = None, terminated_from=DealStage.INTENT, agent=None,
-             inventor_share_bp: int | None = 7000, terms_accepted: bool = True) -> Deal:
+             inventor_share_bp: int | None = 7000, terms_accepted: bool = True,
+             registration_verified: bool = True) -> Deal:
         stage = DealStage(stage)
         achievement = achievement or deal_world.achievement
         owner, buyer = achievement.submitter, buyer or deal_world.buyer
@@ -488,7 +492,10 @@ def make_deal(deal_world):
         if reaches(DealStage.REGISTERED):
             register_deal(session, owner, deal_id,
                           registration_number=registration_number or f"TEST-{next(numbers):04d}",
-                          registered_on=registered_on or max(today - timedelta(days=4), signed_on or today))
+                          registered_on=registered_on or max(today - timedelta(days=4), signed_on or today),
+                          certificate=certificate())
+            if registration_verified:
+                verify_registration(session, deal_world.admin, session.get(Deal, deal_id).current_registration.id)
         if reaches(DealStage.PERFORMANCE):
             value = session.get(Deal, deal_id).agreed_amount_fen
             record_and_confirm_deal_payment(owner, deal_id, amount_fen=value // 2 if paid_fen is None else paid_fen,
@@ -509,18 +516,19 @@ def make_deal(deal_world):
 def make_registered_deal(make_deal, make_user, make_organisation, make_achievement):
     """Factory: by default POLICY.md's worked example 2, a university's achievement sold for ¥12M to a company outside
     阳泉 (in 忻州), three intermediaries sharing a 20% reward 50/30/20, signed and registered on 2025-03-10, with no
-    deal broker unless `broker` claims it (`brokers` names the intermediaries); built through the deal services.
+    deal broker unless `broker` claims it (`brokers` names the intermediaries); built through the deal services, its
+    registration verified by an admin unless `registration_verified` is false.
     Returns (deal, the transferor's researcher, the intermediaries)."""
 
     def make(*, value_fen: int = 1200 * WAN, reward_rate_bp: int = 2000, shares=(5000, 3000, 2000), achievement=None,
              transferee: Organisation | None = None, signed_on: date = date(2025, 3, 10), agent=None,
-             broker: User | None = None, brokers: list[User] | None = None):
+             broker: User | None = None, brokers: list[User] | None = None, registration_verified: bool = True):
         achievement = achievement or make_achievement()
         buyer = make_user("enterprise", organisation=transferee or make_organisation("enterprise", region="忻州市"))
         brokers = brokers or [make_user("broker") for _ in shares]
         deal = make_deal(DealStage.REGISTERED, achievement=achievement, buyer=buyer, broker=broker, amount_fen=value_fen,
                          intermediaries=list(zip(brokers, shares)), reward_rate_bp=reward_rate_bp, agent=agent,
-                         signed_on=signed_on, registered_on=signed_on)
+                         signed_on=signed_on, registered_on=signed_on, registration_verified=registration_verified)
         return deal, achievement.submitter, brokers
 
     return make
@@ -551,8 +559,8 @@ def preorder_parties(make_organisation, make_user):
 def make_agreement(app, make_organisation, make_user):
     """Factory: a signed pre-order agreement recorded by the seller through the contract services, then deliveries
     recorded and accepted and payments made by the buyer, each given as (amount in fen, date) (a delivery may add the
-    date of its acceptance, by default the day it was delivered). By default the seller is an enterprise resident in
-    the 太原 valley since 2024-03-01 (so R1 applies) and the buyer an unrelated one."""
+    date of its acceptance, by default the day it was delivered). By default the seller is a verified enterprise resident
+    in the 太原 valley since 2024-03-01 (so R1 applies and is payable) and the buyer an unrelated one."""
     from market.preorders import services
 
     numbers = iter(range(1, 10_000))
@@ -560,7 +568,8 @@ def make_agreement(app, make_organisation, make_user):
     def make(*, seller: User | None = None, buyer: User | None = None, value_fen: int = 15_000 * WAN,
              signed_on: date = date(2024, 10, 15), deliveries=(), payments=(), **changes):
         seller = seller or make_user("enterprise", organisation=make_organisation(
-            "enterprise", valley_id="taiyuan", resident_since=RESIDENT_SINCE))
+            "enterprise", valley_id="taiyuan", resident_since=RESIDENT_SINCE,
+            verification_status=VerificationStatus.VERIFIED))
         buyer = buyer or make_user("enterprise")
         data = {"buyer_id": buyer.organisation_id, "seller_id": seller.organisation_id, "broker_id": None,
                 "number": f"YG-T-{next(numbers):04d}", "product": "车载高压储氢瓶", "description": "70MPa IV型瓶",
@@ -586,5 +595,6 @@ def signed_agreement(make_agreement, make_organisation, make_user):
     2024-10-15, all of it delivered on 2025-01-10 and accepted on 2025-01-20, unpaid; returns (agreement, the seller's
     user)."""
     seller = make_user("enterprise", organisation=make_organisation("enterprise", valley_id="taiyuan",
-                                                                     resident_since=RESIDENT_SINCE))
+                                                                     resident_since=RESIDENT_SINCE,
+                                                                     verification_status=VerificationStatus.VERIFIED))
     return make_agreement(seller=seller, deliveries=[(15_000 * WAN, date(2025, 1, 10), date(2025, 1, 20))]), seller

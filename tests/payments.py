@@ -32,6 +32,11 @@ def receipt(filename: str = "银行回单.pdf", data: bytes = RECEIPT_PDF) -> Ev
     return EvidenceUpload(filename, io.BytesIO(data), current_app.config["UPLOAD_FOLDER"])
 
 
+def certificate(filename: str = "技术合同登记证明.pdf", data: bytes = RECEIPT_PDF) -> EvidenceUpload:
+    """An upload of a technology-contract registration certificate PDF into the app's upload folder."""
+    return EvidenceUpload(filename, io.BytesIO(data), current_app.config["UPLOAD_FOLDER"])
+
+
 def with_evidence(payment):
     """Attach a receipt to the payment as its recorder (what an admin's confirmation needs)."""
     attach_evidence(db.session, payment, db.session.get(User, payment.recorded_by_id), receipt())

@@ -218,4 +218,4 @@ def reset_second_factor(user_id: int):
     return redirect(url_for("admin.second_factors"))
 
 
-from market.admin import organisations  # noqa: F401  registers the organisation pages on this blueprint; imported last
+from market.admin import organisations, registrations  # noqa: F401  registers their pages on this blueprint; imported last

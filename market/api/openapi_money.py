@@ -12,7 +12,7 @@ from market.api.openapi import (  # shared schema helpers
     _values,
 )
 from market.awards.inputs import PayoutInput
-from market.awards.models import AwardStatus
+from market.awards.models import AwardStatus, HoldReason
 from market.awards.payment_input import PaymentInput
 from market.confirmations.evidence import EVIDENCE_FIELD
 from market.confirmations.inputs import EVIDENCE_PDF_MAX_BYTES, DecisionInput
@@ -101,7 +101,8 @@ AWARD = {
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "rule", "rule_kind", "rule_set", "rule_set_version", "recipient", "recipient_name", "payer",
-                 "payer_name", "computed_fen", "granted_fen", "status", "capped_by", "waived_by", "note", "event_date", "deal_id",
+                 "payer_name", "computed_fen", "granted_fen", "status", "hold_reason", "capped_by", "waived_by", "note",
+                 "event_date", "deal_id",
                  "agreement_id", "approved_at", "paid_at", "paid_on", "voucher_reference", "voucher_file_name"],
     "properties": {
         "id": {"type": "integer"},
@@ -116,6 +117,9 @@ AWARD = {
         "computed_fen": _FEN_OUT,
         "granted_fen": {**_FEN_OUT, "description": "核定金额（分），受上限约束后不超过计算金额。"},
         "status": _coded(_values(AwardStatus)),
+        "hold_reason": {"type": ["string", "null"], "enum": [*_values(HoldReason), None],
+                        "description": "暂缓发放的原因：draft_rule（规则待确认）或 awaiting_verification（待核验：技术合同登记"
+                                       "或领取机构尚未核验）；未暂缓为 null。"},
         "capped_by": {"type": ["string", "null"], "description": "约束了金额的上限范围。"},
         "waived_by": {"type": ["string", "null"], "description": "从优不重复时已享受的规则。"},
         "note": {"type": "string", "description": "说明：暂缓原因、上限说明等。"},
@@ -535,7 +539,8 @@ PATHS = {
             requestBody=_body("DealStageInput"),
             description="与项目页面调用同一服务：洽谈、协议定价、公示由交易双方（公示也可由项目经纪人）推进；"
                         "签约须在公示期满后，由转让方或项目经纪人登记（答复 201 和签约登记），受让方确认"
-                        "（POST /api/v1/deal-signings/{signing_id}/confirm）后项目才进入签约阶段；技术合同登记（转让方、项目经纪人或平台）时按政策规则登记合同；"
+                        "（POST /api/v1/deal-signings/{signing_id}/confirm）后项目才进入签约阶段；"
+                        "技术合同登记须附登记证明 PDF，请用 POST /api/v1/deals/{deal_id}/registrations（multipart；在此推进为 422）；"
                         "完成由转让方或平台操作；终止须填写原因。"),
     },
     f"{API_PREFIX}/deals/{{deal_id}}/broker/ask": _broker_action(

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from market.awards.caps import cap_subject
 from market.awards.ledger import balances, find_ledger_problems
-from market.awards.models import Award, AwardStatus, PolicyEvent
+from market.awards.models import Award, AwardStatus, PolicyEvent, PolicyStateSnapshot
 from market.awards.queries import load_rule_catalog
 from market.awards.services import active_rule_sets
 from market.confirmations.models import FactStatus
@@ -20,6 +21,7 @@ from market.deals.models import Deal, DealIntermediary, DealPayment, DealStage
 from market.money import format_yuan
 from market.policy.engine import rules_in_force
 from market.policy.rules import CapScope, RuleKind, RuleSet, RuleSetError
+from market.policy.snapshot import state_from_data
 from market.preorders.models import PreorderAgreement, PreorderPayment
 from market.timeutil import today_in_china
 
@@ -50,6 +52,7 @@ def find_book_problems(session: Session) -> list[str]:
         *_intermediary_limit_problems(session),
         *_nil_award_problems(session),
         *_payout_voucher_problems(session),
+        *_hold_reason_problems(session),
     ]
 
 
@@ -174,20 +177,6 @@ def _contract_achievements(session: Session) -> dict[str, str]:
     return found
 
 
-def _cap_subject(scope: CapScope, award: Award, payload: dict, achievements: dict[str, str]) -> tuple[str, int | None]:
-    """The subject (and year) an award's amount is counted against under a cap scope (as the engine keys it)."""
-    if scope is CapScope.RECIPIENT_CALENDAR_YEAR:
-        return award.recipient, award.event_date.year
-    if scope in (CapScope.RECIPIENT_RULE_SET_PERIOD, CapScope.ONE_TIME_PER_STARTUP):
-        return award.recipient, None
-    if scope is CapScope.AGREEMENT:
-        return str(payload.get("agreement") or f"agreement-row-{award.agreement_id}"), None
-    contract = str(payload.get("contract") or f"deal-{award.deal_id}")
-    if scope is CapScope.CONTRACT:
-        return contract, None
-    return achievements.get(contract, contract), None
-
-
 def _cap_problems(session: Session) -> list[str]:
     """Recompute every cap's usage from the awards (in the order the engine judged them) and compare with its limit."""
     rows = session.execute(select(Award, PolicyEvent.payload).join(PolicyEvent, PolicyEvent.id == Award.policy_event_id)
@@ -197,7 +186,7 @@ def _cap_problems(session: Session) -> list[str]:
     for award, payload in rows:
         by_event[award.policy_event_id].append((award, payload if isinstance(payload, dict) else {}))
     if not by_event:
-        return []
+        return _state_usage_problems(session, {})
     catalog = load_rule_catalog(session)
     achievements = _contract_achievements(session)
     usage: dict[tuple, int] = defaultdict(int)
@@ -213,7 +202,7 @@ def _cap_problems(session: Session) -> list[str]:
                                 f"{award.rule_set_version}, which is not stored")
                 continue
             for cap in rule.caps:
-                subject, year = _cap_subject(cap.scope, award, payload, achievements)
+                subject, year = cap_subject(cap.scope, award, payload, lambda contract: achievements.get(contract, contract))
                 key = (award.rule, cap.scope.value, subject, year)
                 charges[key] += award.granted_fen
                 limits[key] = cap
@@ -227,7 +216,37 @@ def _cap_problems(session: Session) -> list[str]:
             if over and key not in reported:
                 reported.add(key)
                 problems.append(_cap_sentence(key, cap, usage[key], grants[key]))
+    return problems + _state_usage_problems(session, usage)
+
+
+def _state_usage_problems(session: Session, usage: dict[tuple, int]) -> list[str]:
+    """The engine state's usage of every amount cap equals the granted sums of the standing awards counted under it
+    (a reversal gives its headroom back)."""
+    snapshot = session.get(PolicyStateSnapshot, 1)
+    if snapshot is None:
+        return []
+    state = state_from_data(snapshot.state)
+    recorded = {(key.rule, key.scope.value, key.subject, key.year): used.granted_fen
+                for key, used in state.cap_usage.items() if not key.scope.counts_grants}
+    counted = {key: amount for key, amount in usage.items()
+               if amount and not CapScope(key[1]).counts_grants}
+    problems = []
+    for key in sorted(set(recorded) | set(counted), key=str):
+        have, want = recorded.get(key, 0), counted.get(key, 0)
+        if have != want:
+            rule, scope, subject, year = key
+            where = f"rule {rule} cap {scope} for {subject}" + (f" in {year}" if year is not None else "")
+            problems.append(f"the engine state says {where} used {_money(have)} but its standing awards add up to "
+                            f"{_money(want)}")
     return problems
+
+
+def _hold_reason_problems(session: Session) -> list[str]:
+    """A held award says why it waits, and only a held one does."""
+    unexplained = session.scalars(select(Award.id).where(Award.status == AwardStatus.HELD, Award.hold_reason.is_(None)))
+    stray = session.scalars(select(Award.id).where(Award.status != AwardStatus.HELD, Award.hold_reason.is_not(None)))
+    return ([f"award {award_id} is held without a reason" for award_id in unexplained]
+            + [f"award {award_id} is not held but names a hold reason" for award_id in stray])
 
 
 def _cap_sentence(key: tuple, cap, used_fen: int, grant_count: int) -> str:

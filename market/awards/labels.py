@@ -3,7 +3,7 @@ API."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from market.awards.models import AwardStatus
+from market.awards.models import AwardStatus, HoldReason
 from market.money import format_rate
 from market.policy.rules import CapScope, ProceedsSplitLimits, RuleStatus
 
@@ -17,6 +17,13 @@ AWARD_STATUS_LABELS = {
     AwardStatus.RECEIVABLE: _l("已冲正，待追回"),
     AwardStatus.REVERSED: _l("已冲正"),
 }
+
+HOLD_REASON_LABELS = {
+    HoldReason.DRAFT_RULE: _l("规则待确认"),
+    HoldReason.AWAITING_VERIFICATION: _l("待核验"),
+}
+"""Why a held award waits: its rule is a draft, or the fact that earns it (a registration, an organisation) is not
+verified yet."""
 
 RULE_STATUS_LABELS = {
     RuleStatus.CONFIRMED: _l("已确认"),
@@ -45,10 +52,12 @@ CAP_SCOPE_DESCRIPTIONS = {
 """What a cap counts (the rule tables)."""
 
 
-def award_status_label(status: str) -> str:
-    """The label of an award status (the raw value when unknown)."""
+def award_status_label(status: str, hold_reason: str | None = None) -> str:
+    """The label of an award status (the raw value when unknown), with why a held award waits when known."""
     found = AWARD_STATUS_LABELS.get(status)
-    return str(found) if found is not None else str(status)
+    label = str(found) if found is not None else str(status)
+    reason = HOLD_REASON_LABELS.get(hold_reason) if status == AwardStatus.HELD and hold_reason else None
+    return _("%(status)s（%(reason)s）", status=label, reason=reason) if reason is not None else label
 
 
 def cap_scope_name(scope: str) -> str:

@@ -75,6 +75,13 @@ class AwardStatus(StrEnum):
     REVERSED = "reversed"
 
 
+class HoldReason(StrEnum):
+    """Why a held award waits: its rule is still a draft, or the fact that earns it is not verified yet."""
+
+    DRAFT_RULE = "draft_rule"
+    AWAITING_VERIFICATION = "awaiting_verification"
+
+
 class Award(db.Model):
     """One award line (event, rule, recipient) with its computed and granted amounts."""
 
@@ -96,6 +103,8 @@ class Award(db.Model):
     computed_fen: Mapped[int] = mapped_column(db.BigInteger)
     granted_fen: Mapped[int] = mapped_column(db.BigInteger)
     status: Mapped[AwardStatus] = mapped_column(String(20), index=True)
+    hold_reason: Mapped[HoldReason | None] = mapped_column(String(30))
+    """Why a held award waits (None unless held)."""
     capped_by: Mapped[str | None] = mapped_column(String(60))
     waived_by: Mapped[str | None] = mapped_column(String(20))
     tops_up: Mapped[str | None] = mapped_column(String(20))

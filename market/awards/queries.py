@@ -169,7 +169,7 @@ class AwardRow:
     @property
     def status_label(self) -> str:
         """The award's status in words."""
-        return award_status_label(self.award.status)
+        return award_status_label(self.award.status, self.award.hold_reason)
 
 
 def _source_columns():

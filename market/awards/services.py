@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 from market.accounts.models import Organisation, User
 from market.accounts.twofactor import require_second_factor
 from market.awards import wording
+from market.awards.caps import award_cap_keys, award_rule
 from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, RecoveryInput, ReversalInput
 from market.awards.ledger import LedgerTransaction, post_transaction, reverse_transaction
 from market.awards.models import (
     Award,
     AwardStatus,
+    HoldReason,
     PolicyEvent,
     PolicyStateSnapshot,
     StoredRuleSet,
@@ -35,6 +37,7 @@ from market.awards.permissions import may_read_awards_of
 from market.declared import validate_input
 from market.errors import NotFoundError, PermissionDeniedError, RuleViolationError, ValidationError
 from market.policy import engine
+from market.policy.events import EventType
 from market.policy.events import Organisation as EngineOrganisation
 from market.policy.rules import (
     OrganisationKind,
@@ -54,6 +57,10 @@ audit = logging.getLogger("market.audit")
 SNAPSHOT_ID = 1
 DEFAULT_RULES = shipped_rule_set_paths()[-1]
 """The newest shipped publication of the default rule set."""
+
+
+STANDING_STATUSES = (AwardStatus.PAYABLE, AwardStatus.HELD, AwardStatus.APPROVED, AwardStatus.PAID)
+"""Statuses of an award whose granted amount stands in the ledger and uses cap headroom."""
 
 
 def _request_id() -> str:
@@ -162,11 +169,27 @@ def person_key(user_id: int) -> str:
     return f"user-{user_id}"
 
 
-def engine_organisation(organisation: Organisation) -> EngineOrganisation:
-    """An organisation as the engine sees it (kind, valley residency)."""
+def engine_organisation(organisation: Organisation, day: dt.date | None = None) -> EngineOrganisation:
+    """An organisation as the engine sees it on a day: kind, and the valley residency that covered that day in its
+    residency history (an organisation without history: its current valley and entry day)."""
+    valley, since = (organisation.valley_id if organisation.resident_since else None), organisation.resident_since
+    if organisation.residencies and day is not None:
+        covering = [row for row in organisation.residencies if row.covers(day)]
+        valley, since = (covering[-1].valley_id, covering[-1].since) if covering else (None, None)
     return EngineOrganisation(id=org_key(organisation.id), kind=OrganisationKind(organisation.kind),
-                              valley=organisation.valley_id if organisation.resident_since else None,
-                              resident_since=organisation.resident_since)
+                              valley=valley, resident_since=since)
+
+
+def judged_on(state: engine.PolicyState, event) -> dt.date:
+    """The day residency is judged for an event: the signing date of the contract or agreement a payment is made
+    under (R1 and R3 judge on the signing date), else the event's own date."""
+    contract = state.contracts.get(getattr(event, "contract", None) or "")
+    if contract is not None and event.type is not EventType.TRANSFER_SIGNED:
+        return contract.signed_on
+    agreement = state.agreements.get(getattr(event, "agreement", None) or "")
+    if agreement is not None and event.type is not EventType.PREORDER_SIGNED:
+        return agreement.signed_on
+    return event.date
 
 
 def apply_policy_event(session: Session, snapshot: PolicyStateSnapshot, event, organisations: list[Organisation], *,
@@ -177,8 +200,9 @@ def apply_policy_event(session: Session, snapshot: PolicyStateSnapshot, event, o
     commits.
     """
     state = state_from_data(snapshot.state)
-    outcome = engine.apply_event(active_rule_sets(session), {org_key(o.id): engine_organisation(o) for o in organisations},
-                                 state, event)
+    day = judged_on(state, event)
+    outcome = engine.apply_event(active_rule_sets(session),
+                                 {org_key(o.id): engine_organisation(o, day) for o in organisations}, state, event)
     if outcome.is_rejected:
         reason = wording.rejection_text(wording.Names(session), outcome.rejection_code, outcome.rejection_params)
         raise RuleViolationError(_("政策规则不允许此操作：%(reason)s", reason=reason))
@@ -211,6 +235,30 @@ def stored_status(status: AwardStatus, granted_fen: int) -> AwardStatus:
     return status
 
 
+VERIFICATION_CHECKS: list[Callable[[Session, Award], bool]] = []
+"""Checks the features that earn awards add: each says whether the fact earning an award still awaits verification."""
+
+
+def add_verification_check(check: Callable[[Session, Award], bool]) -> Callable[[Session, Award], bool]:
+    """Register a check that holds awards whose earning fact is not verified yet (used as a decorator)."""
+    VERIFICATION_CHECKS.append(check)
+    return check
+
+
+@add_verification_check
+def recipient_unverified(session: Session, award: Award) -> bool:
+    """An award to an organisation that is not verified waits for its verification."""
+    if not award.recipient.startswith("org-"):
+        return False
+    organisation = session.get(Organisation, int(award.recipient.removeprefix("org-")))
+    return organisation is not None and not organisation.is_verified
+
+
+def awaits_verification(session: Session, award: Award) -> bool:
+    """Whether any fact the award depends on is not verified yet."""
+    return any(check(session, award) for check in VERIFICATION_CHECKS)
+
+
 def _store_award(session: Session, record: PolicyEvent, line: engine.Award, day: dt.date, actor: User | None,
                  deal_id: int | None, agreement_id: int | None) -> Award:
     award = Award(policy_event_id=record.id, rule=line.rule, rule_kind=line.kind.value if line.kind else "",
@@ -219,6 +267,10 @@ def _store_award(session: Session, record: PolicyEvent, line: engine.Award, day:
                   status=stored_status(AwardStatus(line.status.value), line.granted_fen),
                   capped_by=line.capped_by, waived_by=line.waived_by, tops_up=line.tops_up, event_date=day, deal_id=deal_id,
                   agreement_id=agreement_id)
+    if award.status == AwardStatus.HELD:
+        award.hold_reason = HoldReason.DRAFT_RULE
+    if award.status in (AwardStatus.PAYABLE, AwardStatus.HELD) and awaits_verification(session, award):
+        award.status, award.hold_reason = AwardStatus.HELD, HoldReason.AWAITING_VERIFICATION
     session.add(award)
     session.flush()
     if award.granted_fen and award.status in (AwardStatus.PAYABLE, AwardStatus.HELD):
@@ -229,20 +281,59 @@ def _store_award(session: Session, record: PolicyEvent, line: engine.Award, day:
     return award
 
 
+def _release(session: Session, award: Award, actor: User | None, memo: str) -> None:
+    """A held award becomes payable: held → awarded."""
+    award.status, award.hold_reason = stored_status(AwardStatus.PAYABLE, award.granted_fen), None
+    if award.granted_fen:
+        post_transaction(session, "release", [(f"held:{award.recipient}", -award.granted_fen),
+                                              (f"awarded:{award.recipient}", award.granted_fen)],
+                         memo=memo, award_id=award.id, actor_id=actor.id if actor else None,
+                         request_id=_request_id())
+    audit.info("held award %s released (%s)", award.id, memo)
+
+
 def _release_confirmed_awards(session: Session, actor: User | None) -> None:
-    """Held awards whose rule is now confirmed for their date become payable (held → awarded)."""
+    """Held awards whose rule is now confirmed for their date become payable (held → awarded); awards awaiting
+    verification stay held until it."""
     rule_sets = active_rule_sets(session)
     for award in session.scalars(select(Award).where(Award.status == AwardStatus.HELD)):
+        if award.hold_reason == HoldReason.AWAITING_VERIFICATION:
+            continue
         entry = engine.find_rule(rule_sets, award.rule, award.event_date)
         if entry is None or not entry.rule.status.is_payable:
             continue
-        award.status = stored_status(AwardStatus.PAYABLE, award.granted_fen)
-        if award.granted_fen:
-            post_transaction(session, "release", [(f"held:{award.recipient}", -award.granted_fen),
-                                                  (f"awarded:{award.recipient}", award.granted_fen)],
-                             memo=f"{award.rule} confirmed", award_id=award.id, actor_id=actor.id if actor else None,
-                             request_id=_request_id())
-        audit.info("held award %s released", award.id)
+        _release(session, award, actor, f"{award.rule} confirmed")
+
+
+def release_verified_awards(session: Session, actor: User | None, awards: Sequence[Award]) -> list[Award]:
+    """Under the caller's lock: the given awards held awaiting verification whose facts are now all verified become
+    payable (or wait on as draft-rule holds when their rule is still a draft); returns those released."""
+    rule_sets = active_rule_sets(session)
+    released = []
+    for award in awards:
+        if (award.status != AwardStatus.HELD or award.hold_reason != HoldReason.AWAITING_VERIFICATION
+                or awaits_verification(session, award)):
+            continue
+        entry = engine.find_rule(rule_sets, award.rule, award.event_date)
+        if entry is not None and not entry.rule.status.is_payable:
+            award.hold_reason = HoldReason.DRAFT_RULE
+            continue
+        _release(session, award, actor, f"{award.rule} verified")
+        released.append(award)
+    session.flush()
+    return released
+
+
+def awards_awaiting_verification(session: Session, *, deal_id: int | None = None,
+                                 recipient: str | None = None) -> list[Award]:
+    """Awards held awaiting verification, of one deal or one recipient."""
+    query = select(Award).where(Award.status == AwardStatus.HELD,
+                                Award.hold_reason == HoldReason.AWAITING_VERIFICATION).order_by(Award.id)
+    if deal_id is not None:
+        query = query.where(Award.deal_id == deal_id)
+    if recipient is not None:
+        query = query.where(Award.recipient == recipient)
+    return list(session.scalars(query))
 
 
 def get_award(session: Session, award_id: int) -> Award:
@@ -375,37 +466,51 @@ def get_voucher(session: Session, actor: User | None, award_id: int) -> Award:
 
 
 def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> Award:
-    """Admin corrects an award: its postings are reversed, never edited; a paid one becomes a receivable from its
-    recipient until the money is recovered (settled question 2)."""
+    """Admin corrects an award: its postings are reversed, never edited, and its cap headroom is given back; a paid
+    one becomes a receivable from its recipient until the money is recovered (settled question 2)."""
     _require_admin(actor)
     values, errors = validate_input(ReversalInput, {"reason": reason})
     if errors:
         raise ValidationError(errors["reason"], dict(errors))
-    lock_books(session)
+    snapshot = lock_books(session)
     award = get_award(session, award_id)
     if award.status in (AwardStatus.RECEIVABLE, AwardStatus.REVERSED, AwardStatus.WAIVED):
         raise RuleViolationError(_("该奖补不能冲正（当前：%(s)s）。", s=award.status))
-    if award.status == AwardStatus.PAID:
-        post_transaction(session, "receivable", [(f"paid:{award.recipient}", -award.granted_fen),
-                                                 (f"receivable:{award.recipient}", award.granted_fen)],
-                         memo=values["reason"], award_id=award.id, actor_id=actor.id, request_id=_request_id())
-        award.status = AwardStatus.RECEIVABLE
-    else:
-        _reverse_postings(session, actor, award, values["reason"])
-        award.status = AwardStatus.REVERSED
-    session.flush()
+    cancel_award(session, snapshot, award, actor, values["reason"])
     audit.info("award %s reversed by admin_id=%s into %s", award.id, actor.id, award.status)
     return award
 
 
-def _reverse_postings(session: Session, actor: User, award: Award, reason: str) -> None:
-    """Mirror every posting of an unpaid award that is not mirrored yet."""
+def cancel_award(session: Session, snapshot: PolicyStateSnapshot, award: Award, actor: User | None, memo: str) -> None:
+    """Under the caller's lock: reverse an award's postings (a paid one's payout stays and its amount becomes
+    receivable from the recipient) and give its cap headroom back in the engine state (the caller has checked the
+    award may be reversed)."""
+    charged = award.granted_fen and award.status not in (AwardStatus.NIL, AwardStatus.WAIVED, AwardStatus.REVERSED,
+                                                         AwardStatus.RECEIVABLE)
+    if award.status == AwardStatus.PAID:
+        post_transaction(session, "receivable", [(f"paid:{award.recipient}", -award.granted_fen),
+                                                 (f"receivable:{award.recipient}", award.granted_fen)],
+                         memo=memo, award_id=award.id, actor_id=actor.id if actor else None,
+                         request_id=_request_id())
+        award.status = AwardStatus.RECEIVABLE
+    else:
+        _reverse_postings(session, award, actor, memo)
+        award.status = AwardStatus.REVERSED
+    award.hold_reason = None
+    session.flush()
+    if charged:
+        _return_headroom(session, snapshot, award)
+
+
+def _reverse_postings(session: Session, award: Award, actor: User | None, memo: str) -> None:
+    """Mirror every posting of an award that is not mirrored yet."""
     reversed_ids = set(session.scalars(select(LedgerTransaction.reverses_id).where(LedgerTransaction.award_id == award.id)))
     for transaction in session.scalars(select(LedgerTransaction).where(LedgerTransaction.award_id == award.id,
                                                                       LedgerTransaction.reverses_id.is_(None))
                                        .order_by(LedgerTransaction.id.desc())):
         if transaction.id not in reversed_ids:
-            reverse_transaction(session, transaction, memo=reason, actor_id=actor.id, request_id=_request_id())
+            reverse_transaction(session, transaction, memo=memo, actor_id=actor.id if actor else None,
+                                request_id=_request_id())
 
 
 def reverse_event_awards(session: Session, actor: User, policy_event_id: int, reason: str) -> None:
@@ -413,6 +518,40 @@ def reverse_event_awards(session: Session, actor: User, policy_event_id: int, re
     for award in session.scalars(select(Award).where(Award.policy_event_id == policy_event_id).order_by(Award.id)):
         if award.status not in (AwardStatus.RECEIVABLE, AwardStatus.REVERSED, AwardStatus.WAIVED):
             reverse_award(session, actor, award.id, reason)
+
+
+def _return_headroom(session: Session, snapshot: PolicyStateSnapshot, award: Award) -> None:
+    """Take a reversed award's granted amount off every cap key its rule charged (a key's grant count drops when no
+    other standing line of the same event and rule is left on it)."""
+    rule = award_rule(active_rule_sets(session), award)
+    if rule is None or not rule.caps:
+        return
+    state = state_from_data(snapshot.state)
+    payload = award.policy_event.payload if isinstance(award.policy_event.payload, dict) else {}
+
+    def achievement_of(contract: str) -> str:
+        record = state.contracts.get(contract)
+        return record.achievement if record is not None else contract
+
+    siblings_stand = session.scalar(select(Award.id).where(
+        Award.policy_event_id == award.policy_event_id, Award.rule == award.rule, Award.id != award.id,
+        Award.granted_fen > 0, Award.status.in_(STANDING_STATUSES)).limit(1)) is not None
+    usage = dict(state.cap_usage)
+    for key in award_cap_keys(rule, award, payload, achievement_of):
+        before = usage.get(key, engine.CapUsage())
+        after = engine.CapUsage(before.granted_fen - award.granted_fen,
+                                before.grants - (0 if siblings_stand else 1))
+        if after.granted_fen < 0 or after.grants < 0:
+            audit.warning("award %s: cap %s would go below zero; kept at zero", award.id, key)
+            after = engine.CapUsage(max(after.granted_fen, 0), max(after.grants, 0))
+        if after == engine.CapUsage():
+            usage.pop(key, None)
+        else:
+            usage[key] = after
+    snapshot.state = state_to_data(dataclasses.replace(state, cap_usage=usage))
+    snapshot.updated_at = utcnow()
+    session.flush()
+    audit.info("award %s gave back %s fen of cap headroom", award.id, award.granted_fen)
 
 
 def _require_admin(actor: User) -> None:

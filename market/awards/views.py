@@ -95,6 +95,12 @@ def award_status_filter(status) -> str:
     return award_status_label(status)
 
 
+@bp.app_template_filter("award_state")
+def award_state_filter(award) -> str:
+    """The status of an award in words, with why a held one waits."""
+    return award_status_label(award.status, award.hold_reason)
+
+
 @bp.app_template_filter("award_cap")
 def award_cap_filter(scope) -> str:
     """The short name of the cap that bound an award."""

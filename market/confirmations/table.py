@@ -68,7 +68,10 @@ FACTS: tuple[Fact, ...] = (
          "or withdrawn by its recorder)",
          {R.TRANSFEROR: _roles(R.TRANSFEREE), R.BROKER: _roles(R.TRANSFEREE)}, True),
     Fact(FactKind.REGISTRATION, "technology contract registration (number, date, certificate PDF)",
-         "the transferor or the broker", "an admin", {}, False),
+         "the transferor or the broker",
+         "an admin, against the certificate (until then the awards it earns are held; a refusal reverses them and "
+         "the deal returns to signing for a corrected registration)",
+         {R.TRANSFEROR: _roles(R.ADMIN), R.BROKER: _roles(R.ADMIN)}, True),
     Fact(FactKind.DEAL_PAYMENT, "proceeds payment (amount, date, bank receipt or invoice)",
          "the transferee, the transferor or the broker",
          "the transferee (payer) when the transferor or broker recorded it, the transferor when the transferee did; "

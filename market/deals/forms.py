@@ -4,11 +4,13 @@ import unicodedata
 from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
 from market.awards.payment_input import PaymentInput
 from market.confirmations.forms import evidence_field
+from market.confirmations.inputs import EVIDENCE_PDF_MAX_BYTES
 from market.deals.inputs import (
     INTERMEDIARY_ROWS,
     BidRoundInput,
@@ -34,6 +36,7 @@ from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTI
 from market.formtools import MONEY_HINT, DatabaseIdField, DeclaredForm, MarketForm, WanMoneyField, options
 from market.listings.vocabulary import TransferMode, label
 from market.money import rate_number
+from market.uploads import size_text
 
 _PERCENT = re.compile(r"(?P<whole>[0-9]{1,3})(?:\.(?P<fraction>[0-9]{1,2}))?", re.ASCII)
 _MAX_PERCENT_CHARS = 12
@@ -190,6 +193,7 @@ class RegisterForm(DeclaredForm):
 
     registration_number = StringField(_l("技术合同登记编号"), render_kw={"autocomplete": "off"})
     registered_on = StringField(_l("登记日期"), widget=DateInput())
+    certificate = FileField(_l("技术合同登记证明（PDF，不超过 %(size)s）", size=size_text(EVIDENCE_PDF_MAX_BYTES)))
     input_says_missing = True
 
     def declared_input(self):

@@ -12,6 +12,7 @@ from market.deals.models import (
     DeclineReason,
     FeePayer,
     IntroductionStatus,
+    RegistrationStatus,
     ResponseStatus,
     TermsRole,
 )
@@ -46,6 +47,8 @@ EVENT_LABELS = {
     "fee_paid": _l("佣金已支付"),
     "fee_unpaid": _l("佣金改为未支付"),
     "registered": _l("技术合同登记"),
+    "registration_verified": _l("技术合同登记已核验"),
+    "registration_refused": _l("技术合同登记被驳回"),
     "payment_recorded": _l("登记回款（待确认）"),
     "payment": _l("确认回款"),
     "payment_disputed": _l("对回款提出异议"),
@@ -57,6 +60,12 @@ EVENT_LABELS = {
     "exception": _l("记录中介人数例外"),
     "broker": _l("经纪人变更"),
     "broker_request": _l("经纪人邀请与申请"),
+}
+
+REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.AWAITING: _l("待核验"),
+    RegistrationStatus.VERIFIED: _l("已核验"),
+    RegistrationStatus.REFUSED: _l("已驳回"),
 }
 
 TERMS_ROLE_LABELS = {

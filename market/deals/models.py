@@ -13,6 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from market.accounts.models import ORIGINAL_FILE_NAME_MAX_LENGTH, STORED_FILE_NAME_MAX_LENGTH
 from market.confirmations.models import Confirmable, Evidenced
 from market.errors import InvalidStateError
 from market.extensions import db
@@ -234,6 +235,14 @@ class Deal(db.Model):
     terms_consents: Mapped[list["DealTermsConsent"]] = relationship(order_by="DealTermsConsent.id",
                                                                     viewonly=True)
     signings: Mapped[list["DealSigning"]] = relationship(order_by="DealSigning.id", viewonly=True)
+    registrations: Mapped[list["DealRegistration"]] = relationship(order_by="DealRegistration.id",
+                                                                   back_populates="deal", viewonly=True)
+
+    @property
+    def current_registration(self) -> "DealRegistration | None":
+        """The registration that stands (the latest one not refused), if any."""
+        standing = [row for row in self.registrations if row.status != RegistrationStatus.REFUSED]
+        return standing[-1] if standing else None
 
     def advance_to(self, target: DealStage) -> DealStage:
         """Move one step along the pipeline (or terminate from any open stage)."""
@@ -495,3 +504,53 @@ class DealSigning(Confirmable, db.Model):
     deal = relationship("Deal")
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])
     decided_by = relationship("User", foreign_keys="DealSigning.decided_by_id")
+
+
+class RegistrationStatus(StrEnum):
+    """Where a technology-contract registration stands: an admin verifies it against its certificate or refuses it."""
+
+    AWAITING = "awaiting_verification"
+    VERIFIED = "verified"
+    REFUSED = "refused"
+
+
+class DealRegistration(db.Model):
+    """One recorded technology-contract registration (技术合同登记) of a deal, with its certificate and the admin's
+    decision; a refused one stays as history and a corrected one is a new row."""
+
+    __tablename__ = "deal_registrations"
+    __table_args__ = (
+        CheckConstraint("status IN ('awaiting_verification', 'verified', 'refused')", name="status_known"),
+        CheckConstraint("status <> 'refused' OR refusal_reason <> ''", name="refusal_has_reason"),
+        Index("ix_deal_registrations_status", "status", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    registration_number: Mapped[str] = mapped_column(String(60))
+    registered_on: Mapped[date]
+    certificate_stored_name: Mapped[str | None] = mapped_column(String(STORED_FILE_NAME_MAX_LENGTH), unique=True)
+    """The registration certificate PDF under a generated name (None only for registrations migrated without one)."""
+    certificate_original_name: Mapped[str] = mapped_column(String(ORIGINAL_FILE_NAME_MAX_LENGTH), default="")
+    certificate_size_bytes: Mapped[int | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_as: Mapped[str | None] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[RegistrationStatus] = mapped_column(String(30), default=RegistrationStatus.AWAITING)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str] = mapped_column(Text, default="")
+
+    deal: Mapped[Deal] = relationship(back_populates="registrations")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def has_certificate(self) -> bool:
+        """Whether the certificate PDF is attached."""
+        return self.certificate_stored_name is not None
+
+    @property
+    def is_verified(self) -> bool:
+        """Whether an admin verified the registration."""
+        return self.status == RegistrationStatus.VERIFIED

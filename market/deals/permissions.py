@@ -33,7 +33,7 @@ MOVERS = {
     DealStage.PRICING: {"party"},
     DealStage.NOTICE: {"party", "broker"},
     DealStage.SIGNED: {"transferor", "broker"},
-    DealStage.REGISTERED: {"transferor", "broker", "admin"},
+    DealStage.REGISTERED: {"transferor", "broker"},
     DealStage.COMPLETED: {"transferor", "admin"},
     DealStage.TERMINATED: {"party", "broker", "admin"},
 }

@@ -12,8 +12,9 @@ from market.accounts.models import (
 )
 from market.awards import services as award_services
 from market.awards.models import Award
+from market.confirmations.evidence import EvidenceUpload
 from market.confirmations.models import STATUS_LABELS
-from market.deals import achievement_rights, payments, policy_limits, recording, terms
+from market.deals import achievement_rights, payments, policy_limits, recording, registrations, terms
 from market.deals.inputs import (
     CompletionInput,
     NoticeInput,
@@ -219,11 +220,15 @@ def list_public_notices(session: Session) -> list[Deal]:
                                 .order_by(Deal.notice_starts_on.desc(), Deal.id.desc()).limit(200)))
 
 
-def register_deal(session: Session, actor: User, deal_id: int, *, registration_number, registered_on) -> Deal:
-    """Record the technology-contract registration (技术合同登记) and tell the policy engine, under the money lock."""
+def register_deal(session: Session, actor: User, deal_id: int, *, registration_number, registered_on,
+                  certificate: EvidenceUpload | None = None) -> Deal:
+    """The transferor or the deal's broker records the technology-contract registration (技术合同登记) with its
+    certificate PDF and the policy engine is told, under the money lock; the registration awaits an admin's
+    verification, and the awards it earns are held until then."""
     snapshot = award_services.lock_books(session)
     with savepoint(session):
         deal = _deal_for_move(session, actor, deal_id, DealStage.REGISTERED)
+        role = registrations.recording_role(actor, deal)
         values, errors = validate_input(RegistrationInput, {"registration_number": registration_number,
                                                             "registered_on": registered_on})
         number, day = values.get("registration_number"), values.get("registered_on")
@@ -231,11 +236,15 @@ def register_deal(session: Session, actor: User, deal_id: int, *, registration_n
             errors.add("registered_on", _("登记日期不能早于签约日期（%(d)s）。", d=deal.signed_on.isoformat()))
         if number and session.scalar(select(Deal.id).where(Deal.registration_number == number, Deal.id != deal.id)):
             errors.add("registration_number", _("该登记编号已被其他项目使用。"))
+        for field, message in registrations.require_certificate(certificate).items():
+            errors.add(field, message)
         raise_if_errors(errors)
         deal.registration_number, deal.registered_on = number, day
         previous = deal.advance_to(DealStage.REGISTERED)
         session.flush()
-        payments.register_contract(session, snapshot, deal, actor)
+        registrations.record_registration(session, deal, actor, role, number=number, day=day, certificate=certificate)
+        if not registrations.engine_knows_contract(snapshot, payments.contract_key(deal)):
+            payments.register_contract(session, snapshot, deal, actor)
         record_step(session, deal, actor, "registered", previous, note=number)
         session.flush()
     audit.info("deal %s registered as %s by user_id=%s", deal.id, number, actor.id)

@@ -350,7 +350,8 @@ def register(deal_id: int):
     """Record the technology-contract registration."""
     return _deal_action(deal_id, "register", deal_forms.RegisterForm(), lambda form: register_deal(
         db.session, current_user, deal_id, registration_number=form.registration_number.data,
-        registered_on=form.registered_on.data), _("技术合同登记已记录。"))
+        registered_on=form.registered_on.data, certificate=evidence_upload(form.certificate.data)),
+        _("技术合同登记已记录，等待平台运营人员核验。"))
 
 
 @bp.route("/<int:deal_id>/complete", methods=["POST"])
@@ -674,5 +675,6 @@ from market.deals import (  # noqa: F401  register their routes on this blueprin
     decline_views,
     evidence_views,
     fee_views,
+    registration_views,
     signing_views,
 )

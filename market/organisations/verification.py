@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, OrganisationVerification, User, VerificationStatus
+from market.awards import services as award_services
 from market.declared import validate_input
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, ValidationError
 from market.organisations.common import get_organisation, notify_members
@@ -59,7 +60,10 @@ def submit_verification(session: Session, actor: User, organisation_id: int, *, 
 
 
 def verify_organisation(session: Session, actor: User, verification_id: int) -> OrganisationVerification:
-    """An admin confirms a submission: the organisation is verified under its code; its members are told."""
+    """An admin confirms a submission: the organisation is verified under its code, its awards held awaiting
+    verification become payable where nothing else holds them (a deal's unverified registration); its members are
+    told."""
+    award_services.lock_books(session)
     verification = _pending(session, actor, verification_id)
     organisation = verification.organisation
     if _code_taken(session, verification.credit_code, organisation.id):
@@ -67,6 +71,8 @@ def verify_organisation(session: Session, actor: User, verification_id: int) -> 
     _decide(verification, actor, VerificationStatus.VERIFIED)
     organisation.credit_code = verification.credit_code
     session.flush()
+    award_services.release_verified_awards(session, actor, award_services.awards_awaiting_verification(
+        session, recipient=award_services.org_key(organisation.id)))
     notify_members(session, organisation, "organisation_verified", _("机构认证已通过：%(name)s", name=organisation.name))
     audit.info("verification verified id=%s organisation_id=%s by admin_id=%s", verification.id, organisation.id,
                actor.id)
@@ -74,7 +80,9 @@ def verify_organisation(session: Session, actor: User, verification_id: int) -> 
 
 
 def refuse_verification(session: Session, actor: User, verification_id: int, *, reason) -> OrganisationVerification:
-    """An admin refuses a submission with a reason; the organisation's members are told and may submit again."""
+    """An admin refuses a submission with a reason: the awards held awaiting the organisation's verification are
+    reversed (their cap headroom returns); the organisation's members are told and may submit again."""
+    snapshot = award_services.lock_books(session)
     verification = _pending(session, actor, verification_id)
     values, errors = validate_input(VerificationRefuseInput, {"reason": reason})
     if errors:
@@ -82,6 +90,10 @@ def refuse_verification(session: Session, actor: User, verification_id: int, *, 
     verification.refusal_reason = values["reason"]
     _decide(verification, actor, VerificationStatus.REFUSED)
     session.flush()
+    memo = _("机构认证未通过：%(r)s", r=values["reason"])
+    for award in award_services.awards_awaiting_verification(session,
+                                                             recipient=award_services.org_key(verification.organisation_id)):
+        award_services.cancel_award(session, snapshot, award, actor, memo)
     notify_members(session, verification.organisation, "organisation_verification_refused",
                    _("机构认证未通过：%(name)s", name=verification.organisation.name), body=values["reason"])
     audit.info("verification refused id=%s organisation_id=%s by admin_id=%s", verification.id,

@@ -1,5 +1,6 @@
 """Bids and deals over the JSON API: who sees and answers a bid, the deal list and page per role, and stage moves
 through the whole pipeline with the same rules as the pages."""
+import io
 import json
 from datetime import timedelta
 from types import SimpleNamespace
@@ -23,6 +24,7 @@ from market.listings.vocabulary import ListingStatus
 from market.money import MAX_FEN
 from tests.api_requests import bearer, schema_validator
 from tests.conftest import deal_clock
+from tests.payments import RECEIPT_PDF
 
 WAN = 1_000_000
 JSON = "application/json"
@@ -419,10 +421,18 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     assert post(client, f"{decide}/confirm", world.buyer).status_code == 409
     registration = {"to": "registered", "registration_number": "SX2025-0001",
                     "registered_on": (today - timedelta(days=4)).isoformat()}
-    assert post(client, f"/api/v1/deals/{deal_id}/stage", world.buyer, registration).status_code == 403
+    without_certificate = post(client, f"/api/v1/deals/{deal_id}/stage", world.researcher, registration)
+    assert without_certificate.status_code == 422 and "certificate" in without_certificate.get_json()["fields"]
+
+    def register(user):
+        form = {key: value for key, value in registration.items() if key != "to"}
+        return client.post(f"/api/v1/deals/{deal_id}/registrations", headers=bearer(user),
+                           data={**form, "certificate": (io.BytesIO(RECEIPT_PDF), "登记证明.pdf")})
+
+    assert register(world.buyer).status_code == 403
     events_before = count(PolicyEvent)
-    registered = post(client, f"/api/v1/deals/{deal_id}/stage", world.researcher, registration)
-    assert (registered.status_code, registered.get_json()["registration_number"]) == (200, "SX2025-0001")
+    registered = register(world.researcher)
+    assert (registered.status_code, registered.get_json()["registration_number"]) == (201, "SX2025-0001")
     assert count(PolicyEvent) == events_before + 1
     paid = client.post(f"/api/v1/deals/{deal_id}/payments", data=json.dumps(
         {"amount_fen": 40 * WAN, "date": (today - timedelta(days=3)).isoformat()}),

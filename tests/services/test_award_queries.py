@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from market.accounts.models import ApprovalStatus
+from market.accounts.models import ApprovalStatus, VerificationStatus
 from market.awards import queries, wording
 from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
@@ -28,14 +28,16 @@ def books(make_user, make_organisation, make_registered_deal, make_agreement):
     for day in (date(2025, 4, 30), date(2025, 5, 30)):
         deal_awards += record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=day)[1]
 
-    seller = make_organisation("enterprise", name="大同储能科技", valley_id="datong", resident_since=date(2024, 3, 1))
+    seller = make_organisation("enterprise", name="大同储能科技", valley_id="datong", resident_since=date(2024, 3, 1),
+                               verification_status=VerificationStatus.VERIFIED)
     seller_user = make_user("enterprise", organisation=seller)
     agreement = make_agreement(seller=seller_user, deliveries=[(15000 * WAN, date(2025, 1, 10))])
     _, agreement_awards = record_and_confirm_preorder_payment(seller_user, agreement.id, amount_fen=7000 * WAN,
                                                   paid_on=date(2025, 3, 31))
 
     admin = make_user("admin")
-    startup = make_organisation("enterprise", name="晋城光学科技", valley_id="jincheng", resident_since=date(2024, 1, 5))
+    startup = make_organisation("enterprise", name="晋城光学科技", valley_id="jincheng", resident_since=date(2024, 1, 5),
+                                verification_status=VerificationStatus.VERIFIED)
     _, grant_awards = record_startup_grant(db.session, admin, startup.id, granted_on=date(2024, 6, 1),
                                            founders_paid_in_fen=80 * WAN, awarded_fen=100 * WAN)
     return {"admin": admin, "brokers": brokers, "deal": deal, "deal_awards": deal_awards, "seller": seller,

@@ -12,6 +12,7 @@ from market.deals.signing import confirm_signing, record_signing
 from market.errors import InvalidStateError, ValidationError
 from market.extensions import db
 from tests.conftest import WAN, deal_clock
+from tests.payments import certificate
 
 FLOOR_REFUSED = "成果完成人（团队）所得比例 49% 低于法定下限 50%（《促进科技成果转化法》第四十五条），该分配方案不合规。"
 RATE_REFUSED = "奖励比例不得超过 30%（现行规则：中介服务利益共享奖励，2027.1 版）。"
@@ -83,7 +84,7 @@ def test_a_signed_deal_is_judged_by_its_signing_date_not_today(world, make_deal)
             set_rate(world, deal, world.researcher, 1000)
         assert str(refused.value) == "公示后交易条件已锁定，签约后不能再修改。"
         register_deal(db.session, world.researcher, deal.id, registration_number="TEST-2026-1",
-                      registered_on=date(2027, 1, 15))
+                      registered_on=date(2027, 1, 15), certificate=certificate())
     assert (fresh(deal).reward_rate_bp, fresh(deal).stage) == (4500, DealStage.REGISTERED)
 
 

@@ -48,7 +48,7 @@ from market.extensions import db
 from market.listings.vocabulary import ListingStatus
 from market.notifications.models import Notification
 from tests.conftest import deal_clock
-from tests.payments import member_of
+from tests.payments import certificate, member_of
 
 WAN = 1_000_000
 
@@ -260,7 +260,7 @@ ROLE_ANSWERS = {
     DealStage.PRICING: (ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, PermissionDeniedError, NotFoundError),
     DealStage.NOTICE: (ALLOWED, ALLOWED, ALLOWED, PermissionDeniedError, PermissionDeniedError, NotFoundError),
     DealStage.SIGNED: (ALLOWED, PermissionDeniedError, ALLOWED, PermissionDeniedError, PermissionDeniedError, NotFoundError),
-    DealStage.REGISTERED: (ALLOWED, PermissionDeniedError, ALLOWED, PermissionDeniedError, ALLOWED, NotFoundError),
+    DealStage.REGISTERED: (ALLOWED, PermissionDeniedError, ALLOWED, PermissionDeniedError, PermissionDeniedError, NotFoundError),
     DealStage.COMPLETED: (ALLOWED, PermissionDeniedError, PermissionDeniedError, PermissionDeniedError, ALLOWED, NotFoundError),
     DealStage.TERMINATED: (ALLOWED, ALLOWED, ALLOWED, PermissionDeniedError, ALLOWED, NotFoundError),
 }
@@ -278,7 +278,7 @@ def move(actor, deal: Deal, target: DealStage):
         return confirm_signing(db.session, member_of(deal.transferee_id), signing.id)
     if target == DealStage.REGISTERED:
         return register_deal(db.session, actor, deal.id, registration_number="2025140100000099",
-                             registered_on=today())
+                             registered_on=today(), certificate=certificate())
     if target == DealStage.COMPLETED:
         return complete_deal(db.session, actor, deal.id, note="双方确认提前完成")
     return terminate_deal(db.session, actor, deal.id, reason="受让方资金未落实")
@@ -351,7 +351,7 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
     confirm_signing(db.session, world.buyer, signing.id)
     events_before = count(PolicyEvent)
     register_deal(db.session, world.researcher, deal.id, registration_number="２０２５１４０１-０００１",
-                  registered_on=today())
+                  registered_on=today(), certificate=certificate())
     assert count(PolicyEvent) == events_before + 1
     assert fresh(deal).registration_number == "20251401-0001"
     first = record_payment(db.session, world.researcher, deal.id, amount_fen=100 * WAN, paid_on=today())
@@ -416,7 +416,7 @@ def test_bad_registration_is_refused_and_the_engine_is_not_told(world, make_deal
     registered_on = today() + timedelta(days=day) if day is not None else None
     with pytest.raises(ValidationError) as error:
         register_deal(db.session, world.researcher, deal.id, registration_number=number,
-                      registered_on=registered_on)
+                      registered_on=registered_on, certificate=certificate())
     assert field in error.value.fields
     assert fresh(deal).stage == DealStage.SIGNED and count(PolicyEvent) == events
 
@@ -426,7 +426,7 @@ def test_a_registration_number_is_used_once(world, make_deal):
     deal = make_deal(DealStage.SIGNED)
     with pytest.raises(ValidationError) as error:
         register_deal(db.session, world.researcher, deal.id, registration_number="2025-0007",
-                      registered_on=today())
+                      registered_on=today(), certificate=certificate())
     assert "已被其他项目使用" in error.value.fields["registration_number"]
 
 

@@ -4,11 +4,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
+from market.accounts.models import VerificationStatus
 from market.awards import queries
 from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.ledger import LedgerEntry, balances
-from market.awards.models import Award, AwardStatus
+from market.awards.models import Award, AwardStatus, HoldReason
 from market.deals.models import Deal, DealPayment, DealStage
 from market.errors import RuleViolationError, ValidationError
 from market.extensions import db
@@ -152,10 +153,10 @@ def test_ledger_rejects_update_and_delete(make_registered_deal, statement):
 def test_a_new_version_confirming_r3_releases_the_held_awards_in_its_window(make_registered_deal, make_organisation,
                                                                            make_user, tmp_path):
     buyer = make_organisation("enterprise", region="阳泉市", valley_id="yangquan", resident_since=date(2024, 5, 1))
-    agency = make_organisation("agency")
+    agency = make_organisation("agency", verification_status=VerificationStatus.VERIFIED)
     deal, researcher, _ = make_registered_deal(transferee=buyer, reward_rate_bp=0, shares=(), agent=agency)
     _, held = record_and_confirm_deal_payment(researcher, deal.id, amount_fen=600 * WAN, paid_on=date(2025, 4, 1))
-    assert held[0].status == AwardStatus.HELD
+    assert (held[0].status, held[0].hold_reason) == (AwardStatus.HELD, HoldReason.DRAFT_RULE)
     default = award_services.DEFAULT_RULES.read_text(encoding="utf-8")
     block = default[default.rindex("\n[[versions]]\n"):]
     confirming = (block.replace('version = "2027.1"', 'version = "2025.1"')

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from market.confirmations.models import FactStatus
 from market.confirmations.reminders import REMINDER_AFTER_DAYS, start_of_china_day
+from market.deals.models import DealRegistration
 from market.deals.payments import (
     attach_deal_payment_evidence,
     confirm_deal_payment,
@@ -35,8 +36,10 @@ def record(actor, deal, *, evidence=None):
 
 
 def stored_files() -> list[str]:
+    """The evidence files kept in the upload folder (the deals' registration certificates aside)."""
     folder = Path(current_app.config["UPLOAD_FOLDER"])
-    return sorted(path.name for path in folder.glob("*.pdf")) if folder.exists() else []
+    certificates = set(db.session.scalars(select(DealRegistration.certificate_stored_name)))
+    return sorted(path.name for path in folder.glob("*.pdf") if path.name not in certificates) if folder.exists() else []
 
 
 def reminders_to(user) -> int:

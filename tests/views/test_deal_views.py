@@ -1,6 +1,7 @@
 """Deal pages: statuses, redirects, flash messages and what reached the database; bad input on every deal form."""
 import functools
 import html
+import io
 import re
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ from market.extensions import db
 from market.notifications.models import Notification
 from tests.api_requests import bearer
 from tests.conftest import PASSWORD, deal_clock, pass_code_step
+from tests.payments import RECEIPT_PDF, certificate
 
 WAN = 1_000_000
 
@@ -244,7 +246,8 @@ def test_full_pipeline_through_the_pages_with_a_payment_and_its_awards(world, ma
     assert f"/deals/signings/{signing.id}/confirm" in page_of(buyer.get(f"/deals/{deal.id}"))
     assert "签约已确认" in flashed_after(buyer, buyer.post(f"/deals/signings/{signing.id}/confirm", data={"reason": ""}))
     registered = owner.post(f"/deals/{deal.id}/register",
-                            data={"registration_number": "2025140100000123", "registered_on": today})
+                            data={"registration_number": "2025140100000123", "registered_on": today,
+                                  "certificate": (io.BytesIO(RECEIPT_PDF), "登记证明.pdf")})
     assert "技术合同登记已记录" in flashed_after(owner, registered)
     response = owner.post(f"/deals/{deal.id}/payments", data={"amount_fen": "600", "paid_on": today})
     page = flashed_after(owner, response)
@@ -470,7 +473,7 @@ def test_bad_input_on_a_deal_form_is_shown_next_to_the_field_and_nothing_is_save
     elif form == "payment":
         deal = make_deal(DealStage.SIGNED)
         register_deal(db.session, world.researcher, deal.id, registration_number="2025-7777",
-                      registered_on=deal_recording.today())
+                      registered_on=deal_recording.today(), certificate=certificate())
         ids["deal"] = deal.id
     elif stage is not None:
         ids["deal"] = make_deal(stage, **({"broker": None} if form in ("invite", "propose") else {})).id
