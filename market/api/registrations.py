@@ -4,8 +4,8 @@ from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from market.accounts.models import User
+from market.api import money
 from market.api.auth import require_token_user
-from market.api.money import read_optional_body
 from market.api.serializers import iso
 from market.api.strictjson import JsonBodyError
 from market.api.views import bp
@@ -69,6 +69,6 @@ def deal_registration(registration_id: int):
 def decide_deal_registration(registration_id: int, decision: str):
     """An admin verifies a registration against its certificate or refuses it with a reason."""
     actor = require_token_user(db.session, request)
-    data = read_optional_body(DecisionInput)
+    data = money.read_optional_body(DecisionInput)
     registration = decide_registration(db.session, actor, registration_id, decision, reason=data.get("reason", ""))
     return jsonify(registration_json(registration))
