@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from market.accounts.models import VerificationStatus
 from market.api.openapi import openapi_document
 from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
@@ -85,7 +86,8 @@ def test_the_openapi_document_declares_the_payout_body():
 
 def test_a_second_startup_grant_is_listed_as_nil_with_its_cap(client, make_user, make_organisation):
     admin = make_user("admin")
-    startup = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1))
+    startup = make_organisation("enterprise", valley_id="taiyuan", resident_since=date(2024, 3, 1),
+                                verification_status=VerificationStatus.VERIFIED)
     for day in (date(2024, 6, 1), date(2024, 9, 1)):
         record_startup_grant(db.session, admin, startup.id, granted_on=day, founders_paid_in_fen=80 * WAN,
                              awarded_fen=50 * WAN)

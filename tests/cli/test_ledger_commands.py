@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
+from market.accounts.models import VerificationStatus
 from market.awards import services as award_services
 from market.awards.book_checks import find_book_problems
 from market.awards.commands import check_ledger, policy_cli
@@ -31,7 +32,8 @@ def books(make_user, make_organisation, registered_deal, signed_agreement):
         awards += record_and_confirm_preorder_payment(seller_user, agreement.id, amount_fen=amount, paid_on=day)[1]
 
     admin = make_user("admin")
-    startup = make_organisation("enterprise", valley_id="jincheng", resident_since=date(2024, 1, 5))
+    startup = make_organisation("enterprise", valley_id="jincheng", resident_since=date(2024, 1, 5),
+                                verification_status=VerificationStatus.VERIFIED)
     awards += record_startup_grant(db.session, admin, startup.id, granted_on=date(2024, 6, 1),
                                    founders_paid_in_fen=80 * WAN, awarded_fen=100 * WAN)[1]
     award_services.approve_award(db.session, admin, awards[0].id)
@@ -100,6 +102,7 @@ def _cap_exceeded(books):
     db.session.execute(text("UPDATE awards SET granted_fen = computed_fen WHERE capped_by = 'achievement'"))
     return [(f"rule R2 cap achievement for achievement-{books['achievement'].id} is exceeded: "
             f"¥2,160,000.00 (216000000 fen) granted, the cap is ¥2,000,000.00 (200000000 fen)"),
+            f"the engine state says rule R2 cap achievement for achievement-{books['achievement'].id} used",
             *account_mismatches(f"proceeds:org-{books['deal'].transferor_id}", *(f"awarded:{key}" for key in capped))]
 
 
@@ -107,6 +110,7 @@ def _yearly_cap_exceeded(books):
     db.session.execute(text("UPDATE awards SET granted_fen = computed_fen WHERE capped_by = 'recipient_calendar_year'"))
     seller = f"org-{books['agreement'].seller_id}"
     return [f"rule R1 cap recipient_calendar_year for {seller} in 2025 is exceeded",
+            f"the engine state says rule R1 cap recipient_calendar_year for {seller} in 2025 used",
             *account_mismatches("fiscal:province", f"awarded:{seller}")]
 
 

@@ -9,6 +9,7 @@ from market.deals.fees import broker_fees, fee_due_fen, mark_fee_paid, mark_fee_
 from market.deals.models import Deal, DealEvent, DealStage, TermsRole
 from market.deals.permissions import missing_terms_seats
 from market.deals.recording import today
+from market.deals.timeline import timeline_notes
 from market.errors import InvalidStateError, PermissionDeniedError, ValidationError
 from market.extensions import db
 from tests.conftest import WAN
@@ -34,7 +35,8 @@ def test_a_fee_is_a_term_whose_change_voids_the_acceptances(world, make_deal):
     assert stored.terms_version == version + 1
     assert [seat[0] for seat in missing_terms_seats(stored)] == [TermsRole.TRANSFEREE]
     last = db.session.scalars(db.select(DealEvent).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id.desc())).first()
-    assert last.action == "fee" and "5%" in last.note
+    assert (last.action, last.note_code, last.note_params["rate_bp"]) == ("fee", "fee", 500)
+    assert "5%" in timeline_notes(db.session, [last])[last.id]
     set_fee(db.session, world.buyer, deal.id, fee_rate_bp=500, fee_payer="transferee")  # unchanged: no new version
     assert fresh(deal).terms_version == version + 1
 
