@@ -36,17 +36,22 @@ def clean_voucher_reference(errors: FieldErrors, name: str, value) -> str:
     return text
 
 
-def clean_payout_day(errors: FieldErrors, name: str, value) -> dt.date | None:
-    """The day the payout was made: an ISO date not after today (the service checks it is not before approval)."""
+def _past_day(errors: FieldErrors, name: str, value, missing: str, late: str) -> dt.date | None:
+    """An ISO date not after today, with the caller's messages for a missing and a bad or future day."""
     if value is None or value == "":
-        errors.add(name, _("请填写发放日期。"))
+        errors.add(name, missing)
         return None
     found = FieldErrors()
     day = clean_date(found, name, value, low=dt.date.min, high=today_in_china())
     if found:
-        errors.add(name, _("发放日期应为不晚于今天的日期。"))
+        errors.add(name, late)
         return None
     return day
+
+
+def clean_payout_day(errors: FieldErrors, name: str, value) -> dt.date | None:
+    """The day the payout was made: an ISO date not after today (the service checks it is not before approval)."""
+    return _past_day(errors, name, value, _("请填写发放日期。"), _("发放日期应为不晚于今天的日期。"))
 
 
 def clean_enterprise_id(errors: FieldErrors, name: str, value) -> int | None:
@@ -106,15 +111,7 @@ class PayoutInput(DeclaredInput):
 def clean_recovery_day(errors: FieldErrors, name: str, value) -> dt.date | None:
     """The day a reversed payout was recovered: an ISO date not after today (the service checks it is not before the
     payout)."""
-    if value is None or value == "":
-        errors.add(name, _("请填写追回日期。"))
-        return None
-    found = FieldErrors()
-    day = clean_date(found, name, value, low=dt.date.min, high=today_in_china())
-    if found:
-        errors.add(name, _("追回日期应为不晚于今天的日期。"))
-        return None
-    return day
+    return _past_day(errors, name, value, _("请填写追回日期。"), _("追回日期应为不晚于今天的日期。"))
 
 
 class RecoveryInput(DeclaredInput):
