@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from market.awards.models import Award
 from market.policy.engine import CapKey, find_rule
-from market.policy.rules import CapScope, Rule, RuleSet
+from market.policy.rules import Cap, CapScope, Rule, RuleSet
 
 
 def award_rule(rule_sets: Sequence[RuleSet], award: Award) -> Rule | None:
@@ -37,10 +37,15 @@ def cap_subject(scope: CapScope, award: Award, payload: dict, achievement_of: Ca
     return achievement_of(contract), None
 
 
-def award_cap_keys(rule: Rule, award: Award, payload: dict, achievement_of: Callable[[str], str]) -> list[CapKey]:
-    """Every cap key the award's rule charges for it."""
-    keys = []
+def award_caps(rule: Rule, award: Award, payload: dict, achievement_of: Callable[[str], str]) -> list[tuple[Cap, CapKey]]:
+    """Every cap of the award's rule with the key it charges for the award."""
+    pairs = []
     for cap in rule.caps:
         subject, year = cap_subject(cap.scope, award, payload, achievement_of)
-        keys.append(CapKey(award.rule, cap.scope, subject, year))
-    return keys
+        pairs.append((cap, CapKey(award.rule, cap.scope, subject, year)))
+    return pairs
+
+
+def award_cap_keys(rule: Rule, award: Award, payload: dict, achievement_of: Callable[[str], str]) -> list[CapKey]:
+    """Every cap key the award's rule charges for it."""
+    return [key for _cap, key in award_caps(rule, award, payload, achievement_of)]

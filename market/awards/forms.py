@@ -23,7 +23,14 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional
 
-from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, RecoveryInput, ReversalInput, StartupGrantInput
+from market.awards.inputs import (
+    VOUCHER_PDF_MAX_BYTES,
+    PayoutInput,
+    RecoveryInput,
+    ReissueInput,
+    ReversalInput,
+    StartupGrantInput,
+)
 from market.declared import EmptyInput
 from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, max_length, options
 from market.inputs import parse_id
@@ -134,6 +141,19 @@ class AwardReverseForm(DeclaredForm):
     def declared_input(self):
         """The reversal input of the award services."""
         return ReversalInput
+
+
+class AwardReissueForm(DeclaredForm):
+    """Issue the corrected amount of a reversed award, with the reason."""
+
+    input_says_missing = True
+    amount_fen = WanMoneyField(_l("更正金额"), description=MONEY_HINT)
+    reason = StringField(_l("更正原因"))
+    next = HiddenField()
+
+    def declared_input(self):
+        """The re-issue input of the award services."""
+        return ReissueInput
 
 
 def _required_id(value) -> int:

@@ -98,6 +98,30 @@ class ReversalInput(DeclaredInput):
                       cleaned_by(clean_reversal_reason)]
 
 
+REISSUE_REASON_MAX_LENGTH = REVERSAL_REASON_MAX_LENGTH
+"""The longest reason for re-issuing a corrected amount (kept with the new award)."""
+
+
+def clean_reissue_reason(errors: FieldErrors, name: str, value) -> str:
+    """Why the corrected amount is issued (required)."""
+    return clean_required_text(errors, name, value, max_len=REISSUE_REASON_MAX_LENGTH, missing=_("请填写更正原因。"))
+
+
+def clean_corrected_amount(errors: FieldErrors, name: str, value) -> int | None:
+    """The corrected amount in fen: a whole number above zero (the service bounds it by the computed amount)."""
+    return clean_whole_number(errors, name, value, low=1, high=MAX_FEN, invalid=_("更正金额必须是大于零的整数（分）。"),
+                              missing=_("请填写更正金额。"))
+
+
+class ReissueInput(DeclaredInput):
+    """Issuing the corrected amount of a reversed award as a new award (settled question 2)."""
+
+    amount_fen: Annotated[int, Field(ge=1, le=MAX_FEN, description="更正金额（分），不超过原奖补的计算金额；按原事项日期的上限核定。"),
+                          cleaned_by(clean_corrected_amount)]
+    reason: Annotated[str, Field(max_length=REISSUE_REASON_MAX_LENGTH, description="更正原因，必填。"),
+                      cleaned_by(clean_reissue_reason)]
+
+
 class PayoutInput(DeclaredInput):
     """The payout of an approved award as the admin records it (the voucher PDF, optional, is a file, not a field)."""
 

@@ -120,6 +120,9 @@ class Award(db.Model):
     voucher_original_name: Mapped[str | None] = mapped_column(String(ORIGINAL_NAME_MAX_LENGTH))
     recovery_reference: Mapped[str | None] = mapped_column(String(VOUCHER_REFERENCE_MAX_LENGTH))
     recovered_on: Mapped[date | None]
+    reissues_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
+    """The reversed award whose corrected amount this award issues (settled question 2)."""
+    reissue_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     policy_event = relationship("PolicyEvent")

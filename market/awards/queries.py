@@ -165,6 +165,8 @@ class AwardRow:
     valley_id: str | None
     recipient_label: str
     note: str
+    reissued_as: int | None = None
+    """The award that issues this reversed award's corrected amount, if one stands."""
 
     @property
     def status_label(self) -> str:
@@ -202,8 +204,8 @@ def _rows(session: Session, statement, catalog: RuleCatalog) -> list[AwardRow]:
     """Run an award select (award, valley, deal title, agreement number and product, grant id, grantee, grant date)."""
     results = session.execute(statement).all()
     labels = recipient_labels(session, {result[0].recipient for result in results})
-    reasons = _reversal_reasons(session, [r[0].id for r in results
-                                          if r[0].status in (AwardStatus.RECEIVABLE, AwardStatus.REVERSED)])
+    reversed_ids = [r[0].id for r in results if r[0].status in (AwardStatus.RECEIVABLE, AwardStatus.REVERSED)]
+    reasons, reissues = _reversal_reasons(session, reversed_ids), _reissued_as(session, reversed_ids)
     rows = []
     for award, valley_id, deal_title, agreement_number, product, grant_id, grant_org, granted_on in results:
         if award.deal_id is not None:
@@ -217,11 +219,27 @@ def _rows(session: Session, statement, catalog: RuleCatalog) -> list[AwardRow]:
         note = explain_award(catalog, award)
         if award.id in reasons:
             note = "；".join(filter(None, [_("冲正原因：%(reason)s", reason=reasons[award.id]), note]))
+        if award.reissues_id is not None:
+            note = "；".join(filter(None, [_("更正自奖补 #%(id)s：%(reason)s", id=award.reissues_id,
+                                             reason=award.reissue_reason or ""), note]))
+        if award.id in reissues:
+            note = "；".join(filter(None, [note, _("更正金额已作为奖补 #%(id)s 发放", id=reissues[award.id])]))
         if award.recovered_on is not None:
             note = "；".join(filter(None, [note, _("已于 %(day)s 追回（收款凭证号 %(ref)s）", day=award.recovered_on.isoformat(),
                                                    ref=award.recovery_reference)]))
-        rows.append(AwardRow(award, source, valley_id, labels.get(award.recipient, award.recipient), note))
+        rows.append(AwardRow(award, source, valley_id, labels.get(award.recipient, award.recipient), note,
+                             reissues.get(award.id)))
     return rows
+
+
+def _reissued_as(session: Session, award_ids: list[int]) -> dict[int, int]:
+    """The award that issues each reversed award's corrected amount, where one stands."""
+    if not award_ids:
+        return {}
+    rows = session.execute(select(Award.reissues_id, Award.id).where(
+        Award.reissues_id.in_(award_ids), Award.status.not_in((AwardStatus.RECEIVABLE, AwardStatus.REVERSED)))
+        .order_by(Award.id))
+    return {original: reissue for original, reissue in rows}
 
 
 def _reversal_reasons(session: Session, award_ids: list[int]) -> dict[int, str]:

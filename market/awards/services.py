@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import Organisation, User
 from market.accounts.twofactor import require_second_factor
 from market.awards import wording
-from market.awards.caps import award_cap_keys, award_rule
+from market.awards.caps import award_caps, award_rule
 from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, RecoveryInput, ReversalInput
 from market.awards.ledger import LedgerTransaction, post_transaction, reverse_transaction
 from market.awards.models import (
@@ -210,7 +210,7 @@ def apply_policy_event(session: Session, snapshot: PolicyStateSnapshot, event, o
                          request_id=_request_id(), recorded_by_id=actor.id if actor else None)
     session.add(record)
     session.flush()
-    awards = [_store_award(session, record, award, event.date, actor, deal_id, agreement_id) for award in outcome.awards]
+    awards = [store_award_line(session, record, award, event.date, actor, deal_id, agreement_id) for award in outcome.awards]
     snapshot.state, snapshot.last_event_id, snapshot.updated_at = state_to_data(outcome.state), record.id, utcnow()
     audit.info("policy event %s type=%s awards=%s", record.id, record.event_type,
                [(a.rule, a.recipient, a.granted_fen, a.status) for a in awards])
@@ -259,7 +259,7 @@ def awaits_verification(session: Session, award: Award) -> bool:
     return any(check(session, award) for check in VERIFICATION_CHECKS)
 
 
-def _store_award(session: Session, record: PolicyEvent, line: engine.Award, day: dt.date, actor: User | None,
+def store_award_line(session: Session, record: PolicyEvent, line: engine.Award, day: dt.date, actor: User | None,
                  deal_id: int | None, agreement_id: int | None) -> Award:
     award = Award(policy_event_id=record.id, rule=line.rule, rule_kind=line.kind.value if line.kind else "",
                   rule_set=line.rule_set, rule_set_version=line.version, recipient=line.recipient, payer=line.payer,
@@ -356,7 +356,7 @@ def add_approval_check(check: Callable[[Session, Award], str | None]) -> Callabl
 
 def approve_award(session: Session, actor: User, award_id: int) -> Award:
     """Admin approves a payable award: awarded → entitled."""
-    _require_admin(actor)
+    require_money_admin(actor)
     require_second_factor(actor)
     lock_books(session)
     award = get_award(session, award_id)
@@ -379,7 +379,7 @@ def approve_award(session: Session, actor: User, award_id: int) -> Award:
 def approve_awards(session: Session, actor: User, award_ids: list[int]) -> tuple[list[Award], list[tuple[int, str]]]:
     """Approve each award in its own savepoint: a refused one is undone alone and listed with its reason, the
     others stay approved for the one commit."""
-    _require_admin(actor)
+    require_money_admin(actor)
     lock_books(session)
     approved, refused = [], []
     for award_id in award_ids:
@@ -395,7 +395,7 @@ def pay_award(session: Session, actor: User, award_id: int, *, voucher_reference
               stream=None, upload_folder: str | None = None) -> Award:
     """Admin records the payout of an approved award with its voucher (reference, date, optional PDF):
     entitled → paid."""
-    _require_admin(actor)
+    require_money_admin(actor)
     require_second_factor(actor)
     values, errors = validate_input(PayoutInput, {"voucher_reference": voucher_reference, "paid_on": paid_on})
     lock_books(session)
@@ -427,7 +427,7 @@ def pay_award(session: Session, actor: User, award_id: int, *, voucher_reference
 
 def record_recovery(session: Session, actor: User, award_id: int, *, voucher_reference, recovered_on) -> Award:
     """Admin records that a reversed payout came back (its bank voucher and date): receivable → reversed."""
-    _require_admin(actor)
+    require_money_admin(actor)
     require_second_factor(actor)
     values, errors = validate_input(RecoveryInput, {"voucher_reference": voucher_reference,
                                                     "recovered_on": recovered_on})
@@ -468,7 +468,7 @@ def get_voucher(session: Session, actor: User | None, award_id: int) -> Award:
 def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> Award:
     """Admin corrects an award: its postings are reversed, never edited, and its cap headroom is given back; a paid
     one becomes a receivable from its recipient until the money is recovered (settled question 2)."""
-    _require_admin(actor)
+    require_money_admin(actor)
     values, errors = validate_input(ReversalInput, {"reason": reason})
     if errors:
         raise ValidationError(errors["reason"], dict(errors))
@@ -520,24 +520,37 @@ def reverse_event_awards(session: Session, actor: User, policy_event_id: int, re
             reverse_award(session, actor, award.id, reason)
 
 
-def _return_headroom(session: Session, snapshot: PolicyStateSnapshot, award: Award) -> None:
-    """Take a reversed award's granted amount off every cap key its rule charged (a key's grant count drops when no
-    other standing line of the same event and rule is left on it)."""
+def charged_caps(session: Session, state: engine.PolicyState, award: Award) -> list:
+    """The caps an award's rule charges for it, each with its key in the engine state (none for an uncapped rule)."""
     rule = award_rule(active_rule_sets(session), award)
     if rule is None or not rule.caps:
-        return
-    state = state_from_data(snapshot.state)
+        return []
     payload = award.policy_event.payload if isinstance(award.policy_event.payload, dict) else {}
 
     def achievement_of(contract: str) -> str:
         record = state.contracts.get(contract)
         return record.achievement if record is not None else contract
 
-    siblings_stand = session.scalar(select(Award.id).where(
+    return award_caps(rule, award, payload, achievement_of)
+
+
+def other_line_stands(session: Session, award: Award) -> bool:
+    """Whether another line of the award's event and rule still stands with a grant (the claim's grant is counted)."""
+    return session.scalar(select(Award.id).where(
         Award.policy_event_id == award.policy_event_id, Award.rule == award.rule, Award.id != award.id,
         Award.granted_fen > 0, Award.status.in_(STANDING_STATUSES)).limit(1)) is not None
+
+
+def _return_headroom(session: Session, snapshot: PolicyStateSnapshot, award: Award) -> None:
+    """Take a reversed award's granted amount off every cap key its rule charged (a key's grant count drops when no
+    other standing line of the same event and rule is left on it)."""
+    state = state_from_data(snapshot.state)
+    caps = charged_caps(session, state, award)
+    if not caps:
+        return
+    siblings_stand = other_line_stands(session, award)
     usage = dict(state.cap_usage)
-    for key in award_cap_keys(rule, award, payload, achievement_of):
+    for _cap, key in caps:
         before = usage.get(key, engine.CapUsage())
         after = engine.CapUsage(before.granted_fen - award.granted_fen,
                                 before.grants - (0 if siblings_stand else 1))
@@ -554,7 +567,8 @@ def _return_headroom(session: Session, snapshot: PolicyStateSnapshot, award: Awa
     audit.info("award %s gave back %s fen of cap headroom", award.id, award.granted_fen)
 
 
-def _require_admin(actor: User) -> None:
+def require_money_admin(actor: User) -> None:
+    """Refuse anyone but a platform admin."""
     if actor is None or not actor.is_admin:
         raise PermissionDeniedError(_("只有平台管理员可以操作奖补。"))
 

@@ -35,6 +35,7 @@ from market.awards.forms import (
     AwardFilterForm,
     AwardPayoutForm,
     AwardRecoveryForm,
+    AwardReissueForm,
     AwardReverseForm,
     CalculatorScenario,
     RuleSetUploadForm,
@@ -51,6 +52,7 @@ from market.awards.labels import (
 )
 from market.awards.models import AwardStatus
 from market.awards.permissions import recipient_keys_of
+from market.awards.reissue import reissue_award
 from market.errors import DomainError, RuleViolationError, ValidationError
 from market.extensions import db
 from market.formtools import apply_errors, options
@@ -148,6 +150,7 @@ def awards():
                            reason_max_length=REVERSAL_REASON_MAX_LENGTH,
                            voucher_max_length=VOUCHER_REFERENCE_MAX_LENGTH, payout_form=AwardPayoutForm(),
                            recovery_form=AwardRecoveryForm(),
+                           reissue_form=AwardReissueForm(),
                            here=request.full_path.rstrip("?"))
 
 
@@ -163,6 +166,30 @@ def _award_action(service, award_id: int, done_message: str):
         flash(error.message, "error")
     else:
         flash(done_message % {"id": award.id, "amount": format_yuan(award.granted_fen)}, "success")
+    return _back_to_awards(form.next.data)
+
+
+@bp.route("/awards/<int:award_id>/reissue", methods=["POST"])
+@login_required
+@admin_required
+@recent_login_required(back="awards.awards")
+def reissue(award_id: int):
+    """Issue the corrected amount of a reversed award as a new award (capped as on the original date)."""
+    form = AwardReissueForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    try:
+        with savepoint():
+            award = reissue_award(db.session, current_user, award_id, amount_fen=form.amount_fen.data,
+                                  reason=form.reason.data)
+    except ValidationError as error:
+        why = [str(message) for message in form.amount_fen.errors] or list(error.fields.values())
+        flash(_("未重新发放：%(why)s", why="；".join(why) or error.message), "error")
+    except RuleViolationError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("已按更正金额生成奖补 #%(id)s：核定 %(amount)s，状态：%(s)s。", id=award.id,
+                amount=format_yuan(award.granted_fen), s=award_status_label(award.status, award.hold_reason)), "success")
     return _back_to_awards(form.next.data)
 
 

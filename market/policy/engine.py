@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from market.money import BASIS_POINTS, apply_rate, format_rate, format_yuan, split_by_shares
@@ -38,151 +37,23 @@ from market.policy.rules import (
     RuleKind,
     RuleSet,
     RuleSetError,
-    RuleSetVersion,
     reward_rate_limit_on,
+)
+from market.policy.state import (
+    AgreementRecord,
+    Award,
+    AwardStatus,
+    CapCharge,
+    CapKey,
+    CapUsage,
+    ContractRecord,
+    EventOutcome,
+    PolicyState,
+    RuleInForce,
+    cap_headroom,
 )
 
 PROCEEDS_PAYER = "proceeds:transferor"
-
-
-class AwardStatus(StrEnum):
-    """What happens to an award: paid after approval, held (rule not confirmed), or waived by stacking."""
-
-    PAYABLE = "payable"
-    HELD = "held"
-    WAIVED = "waived"
-
-
-@dataclass(frozen=True)
-class AgreementRecord:
-    """A signed forward pre-order agreement and what has been paid under it."""
-
-    agreement: str
-    buyer: str
-    seller: str
-    value_fen: int
-    signed_on: dt.date
-    related: bool = False
-    paid_fen: int = 0
-
-
-@dataclass(frozen=True)
-class ContractRecord:
-    """A signed transfer contract and what has been paid under it."""
-
-    contract: str
-    achievement: str
-    transferor: str
-    transferee: str
-    value_fen: int
-    reward_rate_bp: int
-    signed_on: dt.date
-    intermediaries: tuple[IntermediaryShare, ...] = ()
-    agent: str | None = None
-    registered: bool = True
-    paid_fen: int = 0
-
-
-@dataclass(frozen=True)
-class CapKey:
-    """Where a cap's usage accumulates: rule id, scope, subject (recipient/agreement/…) and year."""
-
-    rule: str
-    scope: CapScope
-    subject: str
-    year: int | None = None
-
-
-@dataclass(frozen=True)
-class CapUsage:
-    """What a cap key has used: granted fen, and the number of non-zero grants."""
-
-    granted_fen: int = 0
-    grants: int = 0
-
-
-def _frozen_mapping(value: Mapping) -> Mapping:
-    """Return a read-only mapping (copying unless it already is one)."""
-    return value if isinstance(value, MappingProxyType) else MappingProxyType(dict(value))
-
-
-@dataclass(frozen=True)
-class PolicyState:
-    """Everything earlier events established that later events depend on (plain data, read-only)."""
-
-    agreements: Mapping[str, AgreementRecord] = field(default_factory=dict)
-    contracts: Mapping[str, ContractRecord] = field(default_factory=dict)
-    intermediaries: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    """Distinct intermediaries named for each achievement, over all its deals."""
-    cap_usage: Mapping[CapKey, CapUsage] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in ("agreements", "contracts", "intermediaries", "cap_usage"):
-            object.__setattr__(self, name, _frozen_mapping(getattr(self, name)))
-
-    def usage(self, key: CapKey) -> CapUsage:
-        """The usage recorded under a cap key (zero when none)."""
-        return self.cap_usage.get(key, CapUsage())
-
-
-@dataclass(frozen=True)
-class Award:
-    """One award line: an (event, rule, recipient) with the computed and granted amounts."""
-
-    event: str
-    rule: str
-    recipient: str
-    computed_fen: int
-    granted_fen: int
-    status: AwardStatus
-    capped_by: str | None = None
-    waived_by: str | None = None
-    tops_up: str | None = None
-    kind: RuleKind | None = None
-    rule_set: str = ""
-    version: str = ""
-    payer: str = ""
-    stacking_group: str = ""
-
-
-@dataclass(frozen=True)
-class CapCharge:
-    """What an event added to one cap key, with the cap's limit (for a guarded update in the app)."""
-
-    key: CapKey
-    amount_fen: int
-    grants: int
-    limit_fen: int | None
-    """None for a one-time cap, whose limit is one grant."""
-
-
-@dataclass(frozen=True)
-class EventOutcome:
-    """The result of applying one event: its awards or its rejection, and the state after it."""
-
-    event: str | None
-    awards: tuple[Award, ...]
-    rejection: str | None
-    state: PolicyState
-    cap_charges: tuple[CapCharge, ...] = ()
-    rejection_code: str | None = None
-    """What kind of rejection (e.g. "payment_above_value"), for the app to word in the user's language."""
-    rejection_params: Mapping[str, object] = field(default_factory=dict)
-    """The facts the rejection names (engine ids, fen, ISO dates, rule ids), for the app to word."""
-
-    @property
-    def is_rejected(self) -> bool:
-        """True when the event was invalid (it earned nothing and changed no state)."""
-        return self.rejection is not None
-
-
-@dataclass(frozen=True)
-class RuleInForce:
-    """A rule together with the rule set and version that put it in force on a date."""
-
-    rule_set: RuleSet
-    version: RuleSetVersion
-    rule: Rule
 
 
 def rules_in_force(rule_sets: Sequence[RuleSet], day: dt.date) -> list[RuleInForce]:
@@ -592,11 +463,7 @@ def _capped(claim: _Claim, state: PolicyState) -> tuple[int, str | None]:
     """Apply a claim's caps (inclusive) to its limited amount; return (granted, binding limit name)."""
     granted, capped_by = claim.limited_fen, claim.limited_by
     for cap, key in claim.cap_keys:
-        usage = state.usage(key)
-        if cap.scope.counts_grants:
-            headroom = 0 if usage.grants >= 1 else granted
-        else:
-            headroom = max(cap.amount_fen - usage.granted_fen, 0)
+        headroom = cap_headroom(cap, state.usage(key), granted)
         if headroom < granted:
             granted, capped_by = headroom, cap.scope.value
     return granted, capped_by
@@ -686,3 +553,22 @@ def _award(event: Event, line: _Line) -> Award:
         payer=line.claim.payer,
         stacking_group=entry.rule.stacking_group,
     )
+
+
+def judge_correction(caps: Sequence[tuple[Cap, CapKey]], amount_fen: int, state: PolicyState, *,
+                     new_grant: bool) -> tuple[int, str | None, PolicyState]:
+    """A corrected amount issued after a reversal (settled question 2): capped under the original event's cap keys
+    after the usage standing now, and charged to them; returns (granted, binding cap scope, state after).
+    `new_grant` is False when another line of the original claim still stands (its grant is already counted)."""
+    granted, capped_by = amount_fen, None
+    for cap, key in caps:
+        headroom = granted if cap.scope.counts_grants and not new_grant else cap_headroom(cap, state.usage(key), granted)
+        if headroom < granted:
+            granted, capped_by = headroom, cap.scope.value
+    if granted == 0:
+        return 0, capped_by, state
+    usage = dict(state.cap_usage)
+    for _cap, key in caps:
+        before = usage.get(key, CapUsage())
+        usage[key] = CapUsage(before.granted_fen + granted, before.grants + (1 if new_grant else 0))
+    return granted, capped_by, replace(state, cap_usage=usage)

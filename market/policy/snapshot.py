@@ -2,15 +2,15 @@
 import datetime as dt
 from typing import Any
 
-from market.policy.engine import (
+from market.policy.events import IntermediaryShare
+from market.policy.rules import CapScope
+from market.policy.state import (
     AgreementRecord,
     CapKey,
     CapUsage,
     ContractRecord,
     PolicyState,
 )
-from market.policy.events import IntermediaryShare
-from market.policy.rules import CapScope
 
 
 def state_to_data(state: PolicyState) -> dict[str, Any]:

@@ -338,6 +338,7 @@ MATRIX = [
     Route("POST", "/money/awards/999999/approve", admin_only(404)),
     Route("POST", "/money/awards/999999/pay", admin_only(404)),
     Route("POST", "/money/awards/999999/recovery", admin_only(404)),
+    Route("POST", "/money/awards/999999/reissue", admin_only(404)),
     Route("GET", "/money/awards/{enterprise_paid_award}/voucher", signed_in(404, enterprise=200, admin=200)),
     Route("GET", "/money/awards/999999/voucher", signed_in(404)),
     Route("POST", "/money/awards/999999/reverse", admin_only(302)),
