@@ -52,7 +52,7 @@ R = FactRole
 FACTS: tuple[Fact, ...] = (
     Fact(FactKind.DEAL_BROKER, "a broker on a deal", "a party invites, or the broker asks, or the broker introduces "
          "an achievement to a demand or an enterprise", "the broker accepts / both parties accept (both sides' "
-         "acceptances of an introduction open the deal with him)", {}, False),
+         "acceptances of an introduction open the deal with him)", {}, True),
     Fact(FactKind.EARLY_STAGES, "moves 意向 → 洽谈 → 协议定价", "either party or the deal's accepted broker",
          "– (all are told)", {}, True),
     Fact(FactKind.DEAL_TERMS, "terms: price, mode, reward rate, intermediaries and shares, agent, 佣金",
@@ -86,9 +86,9 @@ FACTS: tuple[Fact, ...] = (
          {R.BUYER: _roles(R.SELLER, R.ADMIN), R.BROKER: _roles(R.SELLER, R.ADMIN)}, True),
     Fact(FactKind.ORGANISATION_VERIFICATION,
          "organisation verification (统一社会信用代码 with its GB 32100 check character, business licence PDF)",
-         "the organisation", "an admin", {R.ORGANISATION: _roles(R.ADMIN)}, False),
+         "the organisation", "an admin", {R.ORGANISATION: _roles(R.ADMIN)}, True),
     Fact(FactKind.RESIDENCY, "valley residency (valley, entry date, 入驻 agreement PDF)", "an admin",
-         "– (kept as history: a change appends)", {}, False),
+         "– (kept as history: a change appends)", {}, True),
 )
 FACT_BY_KIND = {fact.kind: fact for fact in FACTS}
 
