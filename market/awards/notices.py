@@ -28,9 +28,14 @@ TITLES = {
                                                 source=source),
     "award_paid": lambda amount, source: _l("奖补已发放：%(amount)s（%(source)s）", amount=amount, source=source),
     "award_reversed": lambda amount, source: _l("奖补已冲正：%(amount)s（%(source)s）", amount=amount, source=source),
+    "award_receivable": lambda amount, source: _l("已发放的奖补被冲正，需退回：%(amount)s（%(source)s）", amount=amount,
+                                                  source=source),
+    "award_recovered": lambda amount, source: _l("冲正奖补的退回款已收到：%(amount)s（%(source)s）", amount=amount,
+                                                 source=source),
 }
 """The title of each notice, rendered later in the recipient's language."""
-CHANGES = {AwardStatus.APPROVED: "award_approved", AwardStatus.PAID: "award_paid", AwardStatus.REVERSED: "award_reversed"}
+CHANGES = {AwardStatus.APPROVED: "award_approved", AwardStatus.PAID: "award_paid", AwardStatus.REVERSED: "award_reversed",
+           AwardStatus.RECEIVABLE: "award_receivable"}
 
 
 @event.listens_for(Session, "before_flush")
@@ -40,8 +45,10 @@ def tell_award_recipients(session: Session, _flush_context, _instances) -> None:
         if award.granted_fen and award.status in COMPUTED_STATUSES:
             _tell(session, award, "award_computed", _l("状态：%(s)s", s=AWARD_STATUS_LABELS[AwardStatus(award.status)]))
     for award in [item for item in session.dirty if isinstance(item, Award)]:
-        added = inspect(award).attrs.status.history.added
-        kind = CHANGES.get(AwardStatus(added[0])) if added else None
+        history = inspect(award).attrs.status.history
+        kind = CHANGES.get(AwardStatus(history.added[0])) if history.added else None
+        if kind == "award_reversed" and AwardStatus.RECEIVABLE in history.deleted:
+            kind = "award_recovered"
         if kind is not None:
             _tell(session, award, kind, _detail(session, award, kind))
 
@@ -50,19 +57,22 @@ def _detail(session: Session, award: Award, kind: str):
     if kind == "award_paid":
         return _l("发放凭证号：%(ref)s；发放日期：%(day)s", ref=award.voucher_reference or "",
                   day=award.paid_on.isoformat() if award.paid_on else "")
-    if kind == "award_reversed":
+    if kind in ("award_reversed", "award_receivable"):
         return _l("冲正原因：%(reason)s", reason=_reversal_reason(session, award))
+    if kind == "award_recovered":
+        return _l("收款凭证号：%(ref)s；追回日期：%(day)s", ref=award.recovery_reference or "",
+                  day=award.recovered_on.isoformat() if award.recovered_on else "")
     return ""
 
 
 def _reversal_reason(session: Session, award: Award) -> str:
     """The reason written on the award's reversing postings (pending in this flush, or already flushed)."""
     pending = [item.memo for item in session.new
-               if isinstance(item, LedgerTransaction) and item.award_id == award.id and item.kind == "reversal"]
+               if isinstance(item, LedgerTransaction) and item.award_id == award.id and item.kind in ("reversal", "receivable")]
     if pending:
         return pending[-1] or ""
     return session.scalar(select(LedgerTransaction.memo).where(LedgerTransaction.award_id == award.id,
-                                                               LedgerTransaction.kind == "reversal")
+                                                               LedgerTransaction.kind.in_(("reversal", "receivable")))
                           .order_by(LedgerTransaction.id.desc()).limit(1)) or ""
 
 

@@ -216,6 +216,21 @@ def test_approval_payout_and_reversal_are_told_with_the_voucher_and_the_reason(p
     untold([brokers[1]], "award_paid")
 
 
+def test_a_paid_award_reversed_is_told_as_owed_back_and_its_recovery_as_received(paid_proceeds):
+    awards, brokers, admin, stranger = paid_proceeds
+    first = next(award for award in awards if award.recipient == f"user-{brokers[0].id}")
+    award_services.approve_award(db.session, admin, first.id)
+    award_services.pay_award(db.session, admin, first.id, voucher_reference="BOC-7", paid_on=today_in_china())
+    award_services.reverse_award(db.session, admin, first.id, "合同已解除")
+    owed = assert_told_once(brokers[0], "award_receivable")
+    assert "需退回" in owed.title and "合同已解除" in owed.body
+    award_services.record_recovery(db.session, admin, first.id, voucher_reference="BACK-7",
+                                   recovered_on=today_in_china().isoformat())
+    assert "BACK-7" in assert_told_once(brokers[0], "award_recovered").body
+    untold([brokers[0]], "award_reversed")
+    untold([admin, stranger], "award_receivable")
+
+
 def test_a_refused_approval_tells_nobody(paid_proceeds):
     awards, brokers, admin, _stranger = paid_proceeds
     first = next(award for award in awards if award.recipient == f"user-{brokers[0].id}")
