@@ -16,7 +16,7 @@ from market.awards import services as award_services
 from market.awards.models import PolicyStateSnapshot
 from market.awards.queries import recipient_labels
 from market.deals.models import Deal, DealStage
-from market.deals.payments import achievement_key, contract_key
+from market.deals.payments import achievement_engine_key, achievement_key, contract_key
 from market.policy import engine
 from market.policy.events import IntermediaryShare, PreorderPaid, PreorderSigned, TransferPaid, TransferSigned
 from market.policy.rules import Cap, CapScope, RecipientRole, RuleKind, RuleSet
@@ -236,6 +236,40 @@ def _assumed_signing(deal: Deal, day: dt.date) -> TransferSigned:
         agent=award_services.org_key(deal.agent_organisation_id) if deal.agent_organisation_id else None,
         registered=True, intermediary_exception=deal.intermediary_exception or None,
     )
+
+
+@dataclass(frozen=True)
+class AchievementRoom:
+    """What is left for any deal on one achievement: the room under its per-achievement caps and the intermediaries
+    it may still name (the people already named on its signed contracts count once each)."""
+
+    day: dt.date
+    caps: tuple[CapRoom, ...]
+    named_people: int
+    people_limit: int | None
+
+    @property
+    def people_left(self) -> int | None:
+        """How many more distinct intermediaries the achievement may name (None: no limit)."""
+        return None if self.people_limit is None else max(self.people_limit - self.named_people, 0)
+
+    @property
+    def exhausted(self) -> bool:
+        """True when a new deal on the achievement could earn its intermediaries nothing more."""
+        return any(cap.exhausted for cap in self.caps)
+
+
+def achievement_room(session: Session, achievement_id: int, day: dt.date | None = None) -> AchievementRoom:
+    """The per-achievement caps of the deal rules in force with their room, and the intermediaries named so far."""
+    day = day or today_in_china()
+    state = _stored_state(session)
+    key = achievement_engine_key(achievement_id)
+    entries = [(entry, {CapScope.ACHIEVEMENT: key})
+               for entry in _rules_of(award_services.active_rule_sets(session), day, DEAL_RULE_KINDS)]
+    limits = [entry.rule.max_people_per_achievement for entry, _subjects in entries
+              if entry.rule.max_people_per_achievement is not None]
+    return AchievementRoom(day, _cap_rooms(state, entries, day), len(state.intermediaries.get(key, ())),
+                           min(limits) if limits else None)
 
 
 # --- pre-order agreements -------------------------------------------------------------------------------------------

@@ -6,9 +6,18 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from market.awards.headroom import DryRunLine, DryRunObstacle, Headroom, agreement_headroom, deal_headroom
+from market.awards.headroom import (
+    AchievementRoom,
+    DryRunLine,
+    DryRunObstacle,
+    Headroom,
+    achievement_room,
+    agreement_headroom,
+    deal_headroom,
+)
 from market.awards.labels import CAP_SCOPE_DESCRIPTIONS, award_status_label, cap_scope_name
 from market.awards.models import AwardStatus
+from market.awards.permissions import may_see_achievement_room
 from market.awards.services import stored_status
 from market.awards.views import bp
 from market.deals.models import Deal
@@ -85,6 +94,14 @@ def agreement_money_outlook(agreement: PreorderAgreement) -> OutlookPanel | None
         return None
     fen, typed, error = _tried_amount()
     return OutlookPanel(agreement_headroom(db.session, agreement, fen), typed, error)
+
+
+@bp.app_template_global("achievement_money_room")
+def achievement_money_room(achievement) -> AchievementRoom | None:
+    """What any deal on the achievement could still earn its intermediaries, or None when the user may not see it."""
+    if not may_see_achievement_room(current_user, achievement.organisation_id):
+        return None
+    return achievement_room(db.session, achievement.id)
 
 
 @bp.app_template_global("cap_scope_text")

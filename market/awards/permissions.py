@@ -20,3 +20,10 @@ def may_read_awards_of(user: User, recipient: str) -> bool:
 def may_read_statement_of(user: User, broker: User) -> bool:
     """A broker reads his own statement; admins read any broker's."""
     return broker.role == Role.BROKER and (user.is_admin or user.id == broker.id)
+
+
+def may_see_achievement_room(user: User | None, organisation_id: int) -> bool:
+    """Admins, approved brokers and the owning organisation's members see the room left on an achievement's caps."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_admin or (user.role == Role.BROKER and user.is_approved_member) or is_member_of(user, organisation_id)

@@ -53,9 +53,14 @@ def contract_key(deal: Deal) -> str:
     return f"deal-{deal.id}"
 
 
+def achievement_engine_key(achievement_id: int) -> str:
+    """The engine's id of an achievement (what the intermediary limit and the per-achievement cap count against)."""
+    return f"achievement-{achievement_id}"
+
+
 def achievement_key(deal: Deal) -> str:
     """The engine's id of what the intermediary limit and reward cap count against."""
-    return f"achievement-{deal.achievement_id}" if deal.achievement_id else f"deal-{deal.id}"
+    return achievement_engine_key(deal.achievement_id) if deal.achievement_id else f"deal-{deal.id}"
 
 
 @wording.names_subjects("deal")
