@@ -19,11 +19,11 @@ from market.deals.bids import accept_bid, counter_bid, place_bid
 from market.deals.brokers import accept_broker_request, ask_to_join_deal, invite_broker
 from market.deals.fees import fee_due_fen, mark_fee_paid, set_fee
 from market.deals.intermediaries import set_intermediaries
-from market.deals.models import Deal, DealStage, FeePayer
+from market.deals.models import PIPELINE, Deal, DealStage, FeePayer
 from market.deals.pipeline import advance_deal, confirm_payment, record_payment, register_deal, update_terms
 from market.deals.registrations import verify_registration
 from market.deals.signing import confirm_signing, record_signing
-from market.demo_flow import WAN, accept_all_terms, deal_clock, into_notice, sample_pdf, upload
+from market.demo_flow import WAN, accept_all_terms, into_notice, sample_pdf, told_on, upload
 from market.demo_introductions import load_demo_introductions
 from market.listings.vocabulary import ListingStatus
 from market.preorders.models import PreorderAgreement, PreorderDelivery
@@ -52,25 +52,14 @@ def load_demo_deals(session: Session) -> int:
         return 0
     admin = demo_admin(session)
     created = 0
+    today = today_in_china()
     for index, target in enumerate((DealStage.INTENT, DealStage.NEGOTIATION, DealStage.PRICING)):
-        buyer, achievement = enterprises[index + 1], achievements[index]
-        bid = place_bid(session, buyer, achievement.id, amount_fen=achievement.price_min_fen,
-                        mode=achievement.modes[0].value, message="我们希望尽快开展中试验证，价格可再商议。")
-        counter_bid(session, achievement.submitter, bid.id, amount_fen=achievement.price_max_fen or achievement.price_min_fen,
-                    mode=achievement.modes[0].value, message="考虑到配套技术服务，报价如上。")
-        deal = accept_bid(session, buyer, bid.id, version_number=2)
-        for step in (DealStage.NEGOTIATION, DealStage.PRICING)[: [DealStage.INTENT, DealStage.NEGOTIATION,
-                                                                  DealStage.PRICING].index(target)]:
-            advance_deal(session, buyer, deal.id, step)
-        if target == DealStage.NEGOTIATION:
-            ask_to_join_deal(session, brokers[1], deal.id)
-        if target == DealStage.PRICING:
-            update_terms(session, achievement.submitter, deal.id, agreed_amount_fen=deal.agreed_amount_fen,
-                         mode=deal.mode, inventor_share_bp=INVENTOR_SHARE_BP)
-        created += 1
+        with told_on(session, today - timedelta(days=12 - 3 * index)):
+            created += _early_deal(session, achievements[index], enterprises[index + 1], target, brokers[1])
     open_bid_buyer, open_bid_achievement = enterprises[0], achievements[3]
-    place_bid(session, open_bid_buyer, open_bid_achievement.id, amount_fen=open_bid_achievement.price_min_fen,
-              mode=open_bid_achievement.modes[0].value, message="请问是否可以独占许可？")
+    with told_on(session, today - timedelta(days=2)):
+        place_bid(session, open_bid_buyer, open_bid_achievement.id, amount_fen=open_bid_achievement.price_min_fen,
+                  mode=open_bid_achievement.modes[0].value, message="请问是否可以独占许可？")
     registered = _registered_deal_with_proceeds(session, achievements[4], enterprises[2], brokers[:3], admin)
     created += 1
     created += _signing_awaiting_confirmation(session, achievements[5], enterprises[3])
@@ -78,6 +67,26 @@ def load_demo_deals(session: Session) -> int:
     _paid_preorder(session, enterprises)
     _award_decisions(session, admin, registered, brokers[:3])
     return created
+
+
+def _early_deal(session: Session, achievement: Achievement, buyer: User, target: DealStage, asking_broker: User) -> int:
+    """A bid met by a counter-offer and accepted, moved on to `target`: in negotiation a broker asks to join, in
+    pricing the owner records the inventors' share, a new version of the terms that awaits the buyer."""
+    owner, mode = achievement.submitter, achievement.modes[0].value
+    bid = place_bid(session, buyer, achievement.id, amount_fen=achievement.price_min_fen, mode=mode,
+                    message="我们希望尽快开展中试验证，价格可再商议。")
+    counter_bid(session, owner, bid.id, amount_fen=achievement.price_max_fen or achievement.price_min_fen, mode=mode,
+                message="考虑到配套技术服务，报价如上。")
+    deal = accept_bid(session, buyer, bid.id, version_number=2)
+    for step in (DealStage.NEGOTIATION, DealStage.PRICING):
+        if PIPELINE.index(step) <= PIPELINE.index(target):
+            advance_deal(session, buyer, deal.id, step)
+    if target == DealStage.NEGOTIATION:
+        ask_to_join_deal(session, asking_broker, deal.id)
+    if target == DealStage.PRICING:
+        update_terms(session, owner, deal.id, agreed_amount_fen=deal.agreed_amount_fen, mode=deal.mode,
+                     inventor_share_bp=INVENTOR_SHARE_BP)
+    return 1
 
 
 def _registered_deal_with_proceeds(session: Session, achievement: Achievement, buyer: User, brokers: list[User],
@@ -90,10 +99,12 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
     owner = achievement.submitter
     amount = achievement.price_max_fen or achievement.price_min_fen
     mode = achievement.modes[0].value
-    with deal_clock(date(2025, 4, 28)):
+    with told_on(session, date(2025, 4, 21)):
         bid = place_bid(session, buyer, achievement.id, amount_fen=achievement.price_min_fen, mode=mode,
                         message="希望引进该技术在我司基地示范应用，请报价。")
+    with told_on(session, date(2025, 4, 24)):
         counter_bid(session, owner, bid.id, amount_fen=amount, mode=mode, message="含两年技术指导和人员培训。")
+    with told_on(session, date(2025, 4, 28)):
         deal_id = accept_bid(session, buyer, bid.id, version_number=2).id
         invitation = invite_broker(session, owner, deal_id, broker_id=brokers[0].id)
         accept_broker_request(session, brokers[0], deal_id, invitation.id)
@@ -101,22 +112,28 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
         set_intermediaries(session, owner, deal_id, reward_rate_bp=1500,
                            people=[(str(broker.id), share) for broker, share in zip(brokers, (5000, 3000, 2000))])
         set_fee(session, brokers[0], deal_id, fee_rate_bp=300, fee_payer=FeePayer.TRANSFEREE.value)
+    with told_on(session, date(2025, 5, 6)):
         accept_all_terms(session, deal_id, [owner, buyer])
     into_notice(session, deal_id, buyer, owner, date(2025, 5, 20))
-    with deal_clock(date(2025, 6, 18)):
+    with told_on(session, date(2025, 6, 18)):
         signing = record_signing(session, brokers[0], deal_id, signed_on=date(2025, 6, 18), agreed_amount_fen=amount)
+    with told_on(session, date(2025, 6, 19)):
         confirm_signing(session, buyer, signing.id)
-    with deal_clock(date(2025, 6, 25)):
-        deal = session.get(Deal, deal_id)
-        mark_fee_paid(session, buyer, deal_id, amount_fen=fee_due_fen(deal), paid_on=date(2025, 6, 20))
+    with told_on(session, date(2025, 6, 20)):
+        mark_fee_paid(session, buyer, deal_id, amount_fen=fee_due_fen(session.get(Deal, deal_id)),
+                      paid_on=date(2025, 6, 20))
+    with told_on(session, date(2025, 6, 25)):
         register_deal(session, owner, deal_id, registration_number="2025140100000186", registered_on=date(2025, 6, 25),
                       certificate=upload("技术合同登记证明（示例）.pdf", "Technology contract registration - demo data"))
-    verify_registration(session, admin, session.get(Deal, deal_id).current_registration.id)
+    with told_on(session, date(2025, 6, 27)):
+        verify_registration(session, admin, session.get(Deal, deal_id).current_registration.id)
     half = amount // 2
     for amount_fen, paid_on in ((half, date(2025, 8, 15)), (half // 2, date(2026, 3, 10))):
-        payment = record_payment(session, owner, deal_id, amount_fen=amount_fen, paid_on=paid_on,
-                                 evidence=upload("银行回单（示例）.pdf", "Bank receipt - demo data"))
-        confirm_payment(session, buyer, payment.id)
+        with told_on(session, paid_on, hour=16):
+            payment = record_payment(session, owner, deal_id, amount_fen=amount_fen, paid_on=paid_on,
+                                     evidence=upload("银行回单（示例）.pdf", "Bank receipt - demo data"))
+        with told_on(session, paid_on + timedelta(days=2)):
+            confirm_payment(session, buyer, payment.id)
     return session.get(Deal, deal_id)
 
 
@@ -125,15 +142,20 @@ def _signing_awaiting_confirmation(session: Session, achievement: Achievement, b
     both accepted the terms, and the owner recorded the signing yesterday, which awaits the buyer's confirmation."""
     owner, today = achievement.submitter, today_in_china()
     notice_starts_on = today - timedelta(days=16)
-    with deal_clock(notice_starts_on - timedelta(days=6)):
+    with told_on(session, notice_starts_on - timedelta(days=8)):
         bid = place_bid(session, buyer, achievement.id, amount_fen=achievement.price_min_fen,
                         mode=achievement.modes[0].value, message="按挂牌底价受让，尽快签约。")
-        deal = accept_bid(session, owner, bid.id, version_number=1)
-        update_terms(session, owner, deal.id, agreed_amount_fen=deal.agreed_amount_fen, mode=deal.mode,
+    with told_on(session, notice_starts_on - timedelta(days=6)):
+        deal_id = accept_bid(session, owner, bid.id, version_number=1).id
+        deal = session.get(Deal, deal_id)
+        update_terms(session, owner, deal_id, agreed_amount_fen=deal.agreed_amount_fen, mode=deal.mode,
                      inventor_share_bp=INVENTOR_SHARE_BP)
-        accept_all_terms(session, deal.id, [owner, buyer])
-    into_notice(session, deal.id, buyer, owner, notice_starts_on)
-    record_signing(session, owner, deal.id, signed_on=today - timedelta(days=1), agreed_amount_fen=deal.agreed_amount_fen)
+    with told_on(session, notice_starts_on - timedelta(days=3)):
+        accept_all_terms(session, deal_id, [owner, buyer])
+    deal = into_notice(session, deal_id, buyer, owner, notice_starts_on)
+    with told_on(session, today - timedelta(days=1), hour=15):
+        record_signing(session, owner, deal_id, signed_on=today - timedelta(days=1),
+                       agreed_amount_fen=deal.agreed_amount_fen)
     return 1
 
 

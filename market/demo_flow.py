@@ -1,19 +1,34 @@
-"""The steps the demo deals share: a clock set back while the seed tells a deal's past, everyone's acceptance of the
+"""The steps the demo deals share: a day on which the seed tells a step of a deal's past, everyone's acceptance of the
 current terms, the walk from pricing into the public notice, and the sample PDFs the parties upload (all 示例)."""
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, time
 
 from flask import current_app
+from sqlalchemy import DateTime, update
 from sqlalchemy.orm import Session
 
 from market.accounts.models import User
 from market.confirmations.evidence import EvidenceUpload
 from market.deals import recording
-from market.deals.models import Deal, DealStage
+from market.deals.models import (
+    Bid,
+    BidVersion,
+    Deal,
+    DealBrokerRequest,
+    DealEvent,
+    DealPayment,
+    DealRegistration,
+    DealSigning,
+    DealStage,
+    DealTermsConsent,
+    Introduction,
+)
 from market.deals.permissions import may_accept_terms
 from market.deals.pipeline import accept_terms, advance_deal, start_notice
+from market.notifications.models import Notification
+from market.timeutil import CHINA_OFFSET, utcnow
 
 WAN = 1_000_000  # fen in 10,000 yuan
 NOTICE_DAYS = 15
@@ -48,6 +63,28 @@ def deal_clock(day: date) -> Iterator[None]:
         recording.today = real
 
 
+DATED_MODELS = (Bid, BidVersion, Deal, DealTermsConsent, DealBrokerRequest, DealEvent, DealSigning, DealRegistration,
+                DealPayment, Introduction, Notification)
+"""The records whose times a step told in the past carries: what the deal pages, timelines and notifications show (the
+books and the audit log keep the times they were written)."""
+
+
+@contextmanager
+def told_on(session: Session, day: date, hour: int = 10) -> Iterator[None]:
+    """Tell a step of the demo's past on `day`: the deal services count it as today, and the times the step wrote on
+    deals, bids, introductions and notifications become that day's, at `hour` China time."""
+    started = utcnow()
+    with deal_clock(day):
+        yield
+    session.flush()
+    when = datetime.combine(day, time(hour)) - CHINA_OFFSET
+    for model in DATED_MODELS:
+        for column in model.__table__.columns:
+            if isinstance(column.type, DateTime):
+                session.execute(update(model.__table__).where(column >= started).values({column.name: when}))
+    session.expire_all()
+
+
 def accept_all_terms(session: Session, deal_id: int, people: list[User]) -> None:
     """Each listed party member and named intermediary accepts the current terms (those still to accept)."""
     deal = session.get(Deal, deal_id)
@@ -59,10 +96,11 @@ def accept_all_terms(session: Session, deal_id: int, people: list[User]) -> None
 def into_notice(session: Session, deal_id: int, buyer: User, owner: User, starts_on: date) -> Deal:
     """The buyer moves the deal into negotiation, the owner into pricing, and the owner starts the 15-day notice on
     `starts_on` (the terms must be accepted by everyone)."""
-    with deal_clock(starts_on):
+    with told_on(session, starts_on):
         deal = session.get(Deal, deal_id)
         if deal.stage == DealStage.INTENT:
             advance_deal(session, buyer, deal_id, DealStage.NEGOTIATION)
         if deal.stage == DealStage.NEGOTIATION:
             advance_deal(session, owner, deal_id, DealStage.PRICING)
-        return start_notice(session, owner, deal_id, notice_days=NOTICE_DAYS)
+        start_notice(session, owner, deal_id, notice_days=NOTICE_DAYS)
+    return session.get(Deal, deal_id)

@@ -2,7 +2,7 @@
 (one already accepted by the achievement's side), one declined with its reason, and one both sides accepted, whose
 deal the broker took through terms with a 5% fee, notice, signing and registration; that registration awaits the
 demo admin's verification, and the award its first proceeds earned is held until then (all 示例)."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,11 +12,11 @@ from market.achievements.models import Achievement
 from market.deals.fees import set_fee
 from market.deals.intermediaries import set_intermediaries
 from market.deals.introductions import accept_introduction, decline_introduction, propose_introduction
-from market.deals.models import DeclineReason, FeePayer
+from market.deals.models import Deal, DeclineReason, FeePayer
 from market.deals.pipeline import confirm_payment, record_payment, register_deal, update_terms
 from market.deals.signing import confirm_signing, record_signing
 from market.demands.models import Demand
-from market.demo_flow import accept_all_terms, deal_clock, into_notice, upload
+from market.demo_flow import accept_all_terms, into_notice, told_on, upload
 from market.timeutil import today_in_china
 
 INVENTOR_SHARE_BP = 7000
@@ -35,21 +35,27 @@ ACCEPTED = ("tyut-a801", "d-086", "该团队的煤矸石膏体充填材料配方
 
 
 def load_demo_introductions(session: Session, broker: User) -> int:
-    """The broker's introductions; returns the number of deals they opened (the accepted one)."""
-    for achievement_key, demand_key, organisation_slug, accepted_side, note in AWAITING:
+    """The broker's introductions, made over the last weeks; returns the number of deals they opened (the accepted
+    one)."""
+    today = today_in_china()
+    for days_ago, (achievement_key, demand_key, organisation_slug, accepted_side, note) in zip((9, 6, 3), AWAITING):
         achievement = _achievement(session, achievement_key)
-        introduction = _propose(session, broker, achievement, demand_key, organisation_slug, note)
+        with told_on(session, today - timedelta(days=days_ago)):
+            introduction = _propose(session, broker, achievement, demand_key, organisation_slug, note)
         if accepted_side == "transferor":
-            accept_introduction(session, achievement.submitter, introduction.id)
+            with told_on(session, today - timedelta(days=days_ago - 2)):
+                accept_introduction(session, achievement.submitter, introduction.id)
     achievement_key, demand_key, note, reason, reason_note = DECLINED
-    introduction = _propose(session, broker, _achievement(session, achievement_key), demand_key, None, note)
-    decline_introduction(session, _member(session, introduction.transferee_id), introduction.id, reason=reason.value,
-                         note=reason_note)
-    _introduced_deal(session, broker)
+    with told_on(session, today - timedelta(days=24)):
+        introduction = _propose(session, broker, _achievement(session, achievement_key), demand_key, None, note)
+    with told_on(session, today - timedelta(days=20)):
+        decline_introduction(session, _member(session, introduction.transferee_id), introduction.id,
+                             reason=reason.value, note=reason_note)
+    _introduced_deal(session, broker, today)
     return 1
 
 
-def _introduced_deal(session: Session, broker: User) -> None:
+def _introduced_deal(session: Session, broker: User, today: date) -> None:
     """Both sides accept the introduction; the owner records the terms and names the broker as the sole intermediary
     (10% reward), the broker agrees a 5% fee paid by the buyer, everyone accepts; the notice ran from 45 days ago,
     the broker recorded the signing 28 days ago (confirmed by the buyer) and the registration 21 days ago, which
@@ -57,30 +63,38 @@ def _introduced_deal(session: Session, broker: User) -> None:
     verified."""
     achievement_key, demand_key, note = ACCEPTED
     achievement = _achievement(session, achievement_key)
-    owner, today = achievement.submitter, today_in_china()
-    with deal_clock(today - timedelta(days=52)):
+    owner = achievement.submitter
+    with told_on(session, today - timedelta(days=60)):
         introduction = _propose(session, broker, achievement, demand_key, None, note)
-        buyer = _member(session, introduction.transferee_id)
+    with told_on(session, today - timedelta(days=58)):
         accept_introduction(session, owner, introduction.id)
-        deal = accept_introduction(session, buyer, introduction.id).deal
-        update_terms(session, owner, deal.id, agreed_amount_fen=achievement.price_min_fen,
+    with told_on(session, today - timedelta(days=56)):
+        buyer = _member(session, introduction.transferee_id)
+        deal_id = accept_introduction(session, buyer, introduction.id).deal_id
+    with told_on(session, today - timedelta(days=54)):
+        deal = session.get(Deal, deal_id)
+        update_terms(session, owner, deal_id, agreed_amount_fen=achievement.price_min_fen,
                      mode=deal.mode or achievement.modes[0].value, inventor_share_bp=INVENTOR_SHARE_BP)
-        set_intermediaries(session, owner, deal.id, reward_rate_bp=1000, people=[(str(broker.id), 10000)])
-        set_fee(session, broker, deal.id, fee_rate_bp=500, fee_payer=FeePayer.TRANSFEREE.value)
-        accept_all_terms(session, deal.id, [owner, buyer])
-    into_notice(session, deal.id, buyer, owner, today - timedelta(days=45))
+        set_intermediaries(session, owner, deal_id, reward_rate_bp=1000, people=[(str(broker.id), 10000)])
+        set_fee(session, broker, deal_id, fee_rate_bp=500, fee_payer=FeePayer.TRANSFEREE.value)
+    with told_on(session, today - timedelta(days=50)):
+        accept_all_terms(session, deal_id, [owner, buyer])
+    deal = into_notice(session, deal_id, buyer, owner, today - timedelta(days=45))
     signed_on, registered_on = today - timedelta(days=28), today - timedelta(days=21)
-    with deal_clock(signed_on):
-        signing = record_signing(session, broker, deal.id, signed_on=signed_on, agreed_amount_fen=deal.agreed_amount_fen)
+    with told_on(session, signed_on):
+        signing = record_signing(session, broker, deal_id, signed_on=signed_on, agreed_amount_fen=deal.agreed_amount_fen)
+    with told_on(session, signed_on + timedelta(days=1)):
         confirm_signing(session, buyer, signing.id)
-    with deal_clock(registered_on):
-        register_deal(session, broker, deal.id, registration_number=f"{registered_on.year}140600000217",
+    with told_on(session, registered_on):
+        register_deal(session, broker, deal_id, registration_number=f"{registered_on.year}140600000217",
                       registered_on=registered_on,
                       certificate=upload("技术合同登记证明（示例）.pdf", "Technology contract registration - demo data"))
-    payment = record_payment(session, owner, deal.id, amount_fen=deal.agreed_amount_fen * 3 // 10,
-                             paid_on=today - timedelta(days=14),
-                             evidence=upload("银行回单（示例）.pdf", "Bank receipt - demo data"))
-    confirm_payment(session, buyer, payment.id)
+    paid_on = today - timedelta(days=14)
+    with told_on(session, paid_on, hour=16):
+        payment = record_payment(session, owner, deal_id, amount_fen=deal.agreed_amount_fen * 3 // 10, paid_on=paid_on,
+                                 evidence=upload("银行回单（示例）.pdf", "Bank receipt - demo data"))
+    with told_on(session, paid_on + timedelta(days=2)):
+        confirm_payment(session, buyer, payment.id)
 
 
 def _propose(session: Session, broker: User, achievement: Achievement, demand_key: str | None,

@@ -38,6 +38,7 @@ from market.organisations.credit_code import credit_code_problem
 from market.organisations.verification import list_verification_queue
 from market.seeding import demo_admin, load_demo_data, load_reference_data
 from market.taxonomy.models import Field, Valley
+from market.timeutil import CHINA_OFFSET
 from tests.conftest import PASSWORD
 
 
@@ -139,6 +140,8 @@ def test_the_demo_is_seeded_through_the_trust_flows(app):
     for deal in past_pricing:
         assert deal.mode and deal.agreed_amount_fen and deal.inventor_share_bp, deal.title
         assert not missing_terms_seats(deal) and all(consent for _seat, consent in acceptances(deal)), deal.title
+        accepted_days = {(consent.at + CHINA_OFFSET).date() for _seat, consent in acceptances(deal)}
+        assert max(accepted_days) < deal.notice_starts_on, "the terms were accepted before the notice, as dated"
     pricing = db.session.scalar(select(Deal).where(Deal.stage == DealStage.PRICING))
     assert [seat[0] for seat in missing_terms_seats(pricing)] == [TermsRole.TRANSFEREE], "terms await the buyer"
     assert {(r.status, r.decided_by_id) for r in db.session.scalars(select(DealRegistration))} == {
