@@ -244,8 +244,10 @@ def explain_award(rule: Rule | None, award: Award) -> str:
     under stacking."""
     notes = []
     if award.status == AwardStatus.HELD:
-        notes.append(explain_awaiting_verification() if award.hold_reason == HoldReason.AWAITING_VERIFICATION
-                     else explain_held(rule, award.rule, award.rule_set_version))
+        if award.hold_reason != HoldReason.AWAITING_VERIFICATION or rule is None or not rule.status.is_payable:
+            notes.append(explain_held(rule, award.rule, award.rule_set_version))
+        if award.hold_reason == HoldReason.AWAITING_VERIFICATION:
+            notes.append(explain_awaiting_verification())
     if award.tops_up:
         notes.append(_("补差：规则 %(rule)s 已核定的金额之外，仅就高出部分计列", rule=award.tops_up))
     if award.status == AwardStatus.WAIVED and award.waived_by:

@@ -190,3 +190,10 @@ def test_an_award_held_for_a_verification_is_explained_by_the_verification_not_b
     assert "尚待平台核验" in wording.explain_award(rule, held) and "规则确认后" not in wording.explain_award(rule, held)
     held.hold_reason = HoldReason.DRAFT_RULE
     assert "规则确认后转为待审批" in wording.explain_award(rule, held)
+    draft = parse_rule_set({"format": 1, "name": "city", "versions": [{
+        "version": "1", "effective_from": "2024-01-01",
+        "rules": [{"id": "C1", "kind": "preorder_subsidy", "status": "draft", "recipient": "seller", "rate_bp": 500,
+                   "stacking_group": "g", "payer": "fiscal:city"}]}]}).versions[0].rules[0]
+    held.hold_reason = HoldReason.AWAITING_VERIFICATION
+    note = wording.explain_award(draft, held)
+    assert "征求意见稿" in note and "尚待平台核验" in note, "a draft rule and a missing verification both hold it"
