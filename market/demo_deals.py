@@ -62,7 +62,7 @@ def load_demo_deals(session: Session) -> int:
                   mode=open_bid_achievement.modes[0].value, message="请问是否可以独占许可？")
     registered = _registered_deal_with_proceeds(session, achievements[4], enterprises[2], brokers[:3], admin)
     created += 1
-    created += _signing_awaiting_confirmation(session, achievements[5], enterprises[3])
+    created += _signing_awaiting_confirmation(session, achievements[5], enterprises[0])
     created += load_demo_introductions(session, brokers[0])
     _paid_preorder(session, enterprises)
     _award_decisions(session, admin, registered, brokers[:3])
@@ -138,8 +138,9 @@ def _registered_deal_with_proceeds(session: Session, achievement: Achievement, b
 
 
 def _signing_awaiting_confirmation(session: Session, achievement: Achievement, buyer: User) -> int:
-    """A deal whose notice ran out two days ago: the owner accepted the buyer's bid, recorded the inventors' share,
-    both accepted the terms, and the owner recorded the signing yesterday, which awaits the buyer's confirmation."""
+    """A deal whose notice ran out two days ago, bought by the well-known demo company: the owner accepted its bid,
+    recorded the inventors' share, both accepted the terms, and the owner recorded the signing yesterday, which awaits
+    the buyer's confirmation."""
     owner, today = achievement.submitter, today_in_china()
     notice_starts_on = today - timedelta(days=16)
     with told_on(session, notice_starts_on - timedelta(days=8)):
