@@ -24,18 +24,17 @@ from market.accounts.models import (
 )
 from market.accounts.passwords import hash_password
 from market.achievements.models import Achievement
-from market.awards.services import ensure_books, install_rule_set
+from market.awards.services import active_rule_sets, ensure_books, install_rule_set
 from market.demands.models import Demand
 from market.listings.models import LISTING_LIFETIME, ListingEvent
 from market.listings.services import index_listing
 from market.listings.vocabulary import ListingStatus, PriceType, ReturnReason, Stage
 from market.organisations.credit_code import credit_code_problem
-from market.organisations.inputs import EVIDENCE_PDF_MAX_BYTES
-from market.policy.rules import shipped_rule_set_paths
+from market.organisations.residency import end_residency, record_residency
+from market.organisations.verification import submit_verification, verify_organisation
+from market.policy.rules import RuleSet, load_rule_set, shipped_rule_set_paths
 from market.taxonomy.models import Field, Valley
 from market.taxonomy.services import valley_id_for
-from market.timeutil import utcnow
-from market.uploads import store_pdf
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
 DEMO_RETURN_COMMENT = "请补充关键技术指标和已完成的验证情况后重新提交。"
@@ -91,15 +90,25 @@ def load_reference_data(session: Session, seed_dir: Path = SEED_DIR) -> dict[str
     session.flush()
     ensure_books(session)
     session.flush()
+    active = active_rule_sets(session)
     for path in shipped_rule_set_paths("default", seed_dir / "policies"):
-        install_rule_set(session, path)
+        if not _republished(load_rule_set(path), active):
+            install_rule_set(session, path)
     return counts
+
+
+def _republished(publication: RuleSet, active: list[RuleSet]) -> bool:
+    """Whether an active rule set of the same name already carries every version of an earlier publication unchanged
+    (loading again skips it: installing it would take back the later versions, which is refused)."""
+    return any(stored.name == publication.name and len(stored.versions) > len(publication.versions)
+               and stored.versions[:len(publication.versions)] == publication.versions for stored in active)
 
 
 def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_DIR, password_profile: str = "standard",
                    upload_folder: str | None = None) -> dict[str, int]:
-    """Demo organisations (with their residency history and, given an upload folder for the sample licences, their
-    verification), users, achievements and demands, all marked as demo (示例)."""
+    """Demo organisations, users, achievements and demands, all marked as demo (示例); the demo admin records each
+    resident organisation's residency and, given an upload folder for the sample licences, a member submits its
+    credit code which the admin verifies (or leaves in the queue when the row says so)."""
     counts = {"organisations": 0, "users": 0, "achievements": 0, "demands": 0, "residencies": 0, "verifications": 0}
     organisations = {org.slug: org for org in session.scalars(select(Organisation).where(Organisation.slug.is_not(None)))}
     organisation_rows = _read(seed_dir / "organisations.yaml")
@@ -112,15 +121,9 @@ def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_D
             counts["organisations"] += 1
         org.name, org.kind, org.region = row["name"], OrganisationKind(row["kind"]), row.get("region", "")
         org.size = OrganisationSize(row["size"]) if row.get("size") else None
-        org.valley_id, org.resident_since = row.get("valley"), row.get("resident_since")
         org.description, org.website = row.get("description", ""), row.get("website", "")
         org.status, org.is_demo = ApprovalStatus.APPROVED, True
     session.flush()
-    for row in organisation_rows:
-        counts["residencies"] += _seed_residency(session, organisations[row["key"]])
-        if upload_folder and row.get("credit_code"):
-            counts["verifications"] += _seed_verification(session, organisations[row["key"]], str(row["credit_code"]),
-                                                          upload_folder)
 
     users = {user.email: user for user in session.scalars(select(User))}
     password_hash = None
@@ -137,6 +140,13 @@ def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_D
         user.membership_status, user.is_demo = ApprovalStatus.APPROVED, True
     session.flush()
 
+    admin = demo_admin(session)
+    for row in organisation_rows:
+        counts["residencies"] += _seed_residency(session, admin, organisations[row["key"]], row)
+        if upload_folder and row.get("credit_code"):
+            counts["verifications"] += _seed_verification(session, admin, organisations[row["key"]], row,
+                                                          upload_folder)
+
     fields = {field.code: field for field in session.scalars(select(Field))}
     for path in sorted((seed_dir / "achievements").glob("*.yaml")):
         for row in _read(path):
@@ -147,30 +157,46 @@ def load_demo_data(session: Session, demo_password: str, seed_dir: Path = SEED_D
     return counts
 
 
-def _seed_residency(session: Session, org: Organisation) -> int:
-    """The first row of a demo organisation's residency history, from its current valley and entry day."""
-    if org.valley_id is None or org.resident_since is None or org.residencies:
+def demo_admin(session: Session) -> User:
+    """The demo platform admin, who records residencies and decides verifications and registrations in the demo."""
+    admin = session.scalar(select(User).where(User.role == Role.ADMIN, User.is_demo.is_(True)).order_by(User.id))
+    if admin is None:
+        raise ValueError("seed_data/users.yaml names no demo admin")
+    return admin
+
+
+def _seed_residency(session: Session, admin: User, org: Organisation, row: dict) -> int:
+    """A resident demo organisation's residency history, recorded by the demo admin from the row's valley and entry
+    day (or its list of earlier residencies), once."""
+    history = row.get("residencies") or ([{"valley": row["valley"], "since": row["resident_since"]}]
+                                         if row.get("valley") and row.get("resident_since") else [])
+    if not history or session.scalar(select(Residency.id).where(Residency.organisation_id == org.id).limit(1)):
         return 0
-    session.add(Residency(organisation=org, valley_id=org.valley_id, since=org.resident_since,
-                          note=SEED_RESIDENCY_NOTE))
-    session.flush()
-    return 1
+    for stay in history:
+        record_residency(session, admin, org.id, valley=stay["valley"], since=stay["since"],
+                         note=stay.get("note", SEED_RESIDENCY_NOTE))
+        if stay.get("until"):
+            end_residency(session, admin, org.id, until=stay["until"])
+    return len(history)
 
 
-def _seed_verification(session: Session, org: Organisation, credit_code: str, upload_folder: str) -> int:
-    """A demo organisation verified under its (fictional) credit code, with a sample licence PDF."""
+def _seed_verification(session: Session, admin: User, org: Organisation, row: dict, upload_folder: str) -> int:
+    """A member of the demo organisation submits its (fictional) credit code with a sample licence PDF and the demo
+    admin verifies it, unless the row leaves it submitted for the admins' queue; once."""
     if session.scalar(select(OrganisationVerification.id).where(OrganisationVerification.organisation_id == org.id)):
         return 0
-    if credit_code_problem(credit_code) is not None:
-        raise ValueError(f"seed organisation {org.slug}: credit code {credit_code} is not valid")
-    stored = store_pdf(session, filename="示例营业执照.pdf", stream=io.BytesIO(SAMPLE_LICENCE_PDF),
-                       upload_folder=upload_folder, max_bytes=EVIDENCE_PDF_MAX_BYTES)
-    session.add(OrganisationVerification(
-        organisation=org, credit_code=credit_code, licence_stored_name=stored.stored_name,
-        licence_original_name=stored.original_name, licence_size_bytes=stored.size_bytes,
-        status=VerificationStatus.VERIFIED, decided_at=utcnow()))
-    org.verification_status, org.credit_code = VerificationStatus.VERIFIED, credit_code
-    session.flush()
+    code = str(row["credit_code"])
+    if credit_code_problem(code) is not None:
+        raise ValueError(f"seed organisation {org.slug}: credit code {code} is not valid")
+    member = session.scalar(select(User).where(User.organisation_id == org.id,
+                                               User.membership_status == ApprovalStatus.APPROVED).order_by(User.id))
+    if member is None:
+        raise ValueError(f"seed organisation {org.slug} has a credit code but no member to submit it")
+    submission = submit_verification(session, member, org.id, credit_code=code, filename="示例营业执照.pdf",
+                                     stream=io.BytesIO(SAMPLE_LICENCE_PDF), upload_folder=upload_folder)
+    if row.get("verification") == VerificationStatus.SUBMITTED.value:
+        return 0
+    verify_organisation(session, admin, submission.id)
     return 1
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from market.accounts.models import Organisation, User
 from market.awards.labels import CAP_SCOPE_DESCRIPTIONS, RULE_STATUS_LABELS
-from market.awards.models import Award, AwardStatus
+from market.awards.models import Award, AwardStatus, HoldReason
 from market.money import format_rate, format_yuan
 from market.policy.rules import CapScope, Rule
 from market.taxonomy.models import Valley
@@ -229,6 +229,11 @@ def explain_held(rule: Rule | None, rule_id: str, version: str) -> str:
              rule=rule_id, title=title, version=version, status=status)
 
 
+def explain_awaiting_verification() -> str:
+    """Why an award is held although its rule is confirmed: the fact that earns it is not verified yet."""
+    return _("金额已计算，暂缓发放：产生该奖补的技术合同登记或领取机构的认证尚待平台核验，核验通过后转为待审批。")
+
+
 def explain_waived(winning_rule: str) -> str:
     """Why a line was waived under stacking: the recipient enjoys the rule that pays more."""
     return _("从优不重复：已按规则 %(rule)s 享受", rule=winning_rule)
@@ -239,7 +244,10 @@ def explain_award(rule: Rule | None, award: Award) -> str:
     under stacking."""
     notes = []
     if award.status == AwardStatus.HELD:
-        notes.append(explain_held(rule, award.rule, award.rule_set_version))
+        if award.hold_reason != HoldReason.AWAITING_VERIFICATION or rule is None or not rule.status.is_payable:
+            notes.append(explain_held(rule, award.rule, award.rule_set_version))
+        if award.hold_reason == HoldReason.AWAITING_VERIFICATION:
+            notes.append(explain_awaiting_verification())
     if award.tops_up:
         notes.append(_("补差：规则 %(rule)s 已核定的金额之外，仅就高出部分计列", rule=award.tops_up))
     if award.status == AwardStatus.WAIVED and award.waived_by:

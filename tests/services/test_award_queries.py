@@ -8,7 +8,7 @@ from market.accounts.models import ApprovalStatus, VerificationStatus
 from market.awards import queries, wording
 from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
-from market.awards.models import AwardStatus
+from market.awards.models import Award, AwardStatus, HoldReason
 from market.awards.permissions import recipient_keys_of
 from market.extensions import db
 from market.policy.rules import load_shipped_rule_set, parse_rule_set
@@ -181,3 +181,19 @@ def _rule_set(name, rule_id, starts, ends=None):
 ])
 def test_a_rule_id_in_force_twice_on_one_day_is_a_clash(app, candidate, clashes):
     assert len(award_services.rule_id_clashes([load_shipped_rule_set()], candidate)) == clashes
+
+
+def test_an_award_held_for_a_verification_is_explained_by_the_verification_not_by_its_rule(app):
+    rule = load_shipped_rule_set().versions[0].rules[0]
+    held = Award(rule=rule.id, rule_set_version="2024.1", status=AwardStatus.HELD, granted_fen=WAN,
+                 hold_reason=HoldReason.AWAITING_VERIFICATION)
+    assert "尚待平台核验" in wording.explain_award(rule, held) and "规则确认后" not in wording.explain_award(rule, held)
+    held.hold_reason = HoldReason.DRAFT_RULE
+    assert "规则确认后转为待审批" in wording.explain_award(rule, held)
+    draft = parse_rule_set({"format": 1, "name": "city", "versions": [{
+        "version": "1", "effective_from": "2024-01-01",
+        "rules": [{"id": "C1", "kind": "preorder_subsidy", "status": "draft", "recipient": "seller", "rate_bp": 500,
+                   "stacking_group": "g", "payer": "fiscal:city"}]}]}).versions[0].rules[0]
+    held.hold_reason = HoldReason.AWAITING_VERIFICATION
+    note = wording.explain_award(draft, held)
+    assert "征求意见稿" in note and "尚待平台核验" in note, "a draft rule and a missing verification both hold it"
