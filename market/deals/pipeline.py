@@ -30,6 +30,7 @@ from market.deals.models import (
     Deal,
     DealPayment,
     DealStage,
+    RegistrationStatus,
 )
 from market.deals.permissions import (
     EDITORS,
@@ -268,6 +269,8 @@ def complete_deal(session: Session, actor: User, deal_id: int, *, note="") -> De
     text = values.get("note") or ""
     if any(payment.is_open for payment in session.scalars(select(DealPayment).where(DealPayment.deal_id == deal.id))):
         raise InvalidStateError(_("还有待确认或有异议的回款，处理后才能完成项目。"))
+    if registration_awaits_verification(deal):
+        raise InvalidStateError(_("技术合同登记尚未经平台核验，核验后才能完成项目。"))
     fully_paid = deal.agreed_amount_fen is not None and deal.paid_fen >= deal.agreed_amount_fen
     if not fully_paid and not text and "note" not in errors:
         errors.add("note", _("合同金额尚未全部回款，请说明完成原因。"))
@@ -275,6 +278,12 @@ def complete_deal(session: Session, actor: User, deal_id: int, *, note="") -> De
     _close_deal(session, deal, actor, text)
     session.flush()
     return deal
+
+
+def registration_awaits_verification(deal: Deal) -> bool:
+    """Whether the deal's standing registration still waits for an admin (a deal is not 已成交 on an unverified one)."""
+    registration = deal.current_registration
+    return registration is not None and registration.status == RegistrationStatus.AWAITING
 
 
 def _close_deal(session: Session, deal: Deal, actor: User, note: str) -> None:
@@ -309,11 +318,13 @@ def record_payment(session: Session, actor: User, deal_id: int, *, amount_fen, p
 
 
 def confirm_payment(session: Session, actor: User, payment_id: int, *, note="") -> tuple[DealPayment, list[Award]]:
-    """Confirm proceeds (awards are computed now); a payment that completes the contract value closes the deal."""
+    """Confirm proceeds (awards are computed now); a payment that completes the contract value closes the deal once
+    its registration is verified (until then the transferor completes it after the verification)."""
     with savepoint(session):
         payment, awards = payments.confirm_deal_payment(session, actor, payment_id, note=note)
         deal = payment.deal
-        if deal.stage == DealStage.PERFORMANCE and deal.paid_fen == deal.agreed_amount_fen:
+        if (deal.stage == DealStage.PERFORMANCE and deal.paid_fen == deal.agreed_amount_fen
+                and not registration_awaits_verification(deal)):
             _close_deal(session, deal, actor, _("合同金额已全部回款"))
         else:
             notify_all(session, involved_user_ids(session, deal), actor, "deal_payment",

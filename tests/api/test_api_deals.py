@@ -446,6 +446,11 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
     assert (confirmed.status_code, confirmed.get_json()["status"]["code"]) == (200, "confirmed")
     assert count(PolicyEvent) == events_before + 2
     assert post(client, confirm_path, world.buyer).status_code == 409
+    unverified = move(client, world.researcher, deal_id, to="completed", note="余款由双方另行结算。")
+    assert unverified.status_code == 409, "a deal is not completed on a registration no admin has verified"
+    verified = client.post(f"/api/v1/deal-registrations/{registered.get_json()['id']}/verify",
+                           headers=bearer(world.admin), json={})
+    assert verified.status_code == 200
     unexplained = move(client, world.researcher, deal_id, to="completed")
     assert unexplained.status_code == 422 and "note" in unexplained.get_json()["fields"]
     completed = move(client, world.researcher, deal_id, to="completed", note="余款由双方另行结算。")
@@ -456,7 +461,7 @@ def test_a_deal_goes_through_the_whole_pipeline_over_the_api(client, world):
         "completed", 40 * WAN, [40 * WAN])
     assert [event["action"] for event in page["timeline"]] == [
         "opened", "stage", "stage", "terms", "terms_accepted", "notice", "signing_recorded", "signed", "registered",
-        "payment_recorded", "payment", "completed"]
+        "payment_recorded", "payment", "registration_verified", "completed"]
     assert world.achievement.status == ListingStatus.DEALT
     assert move(client, world.researcher, deal_id, to="terminated", reason="x").status_code == 409
 

@@ -35,6 +35,7 @@ from market.deals.pipeline import (
     update_terms,
 )
 from market.deals.recording import today
+from market.deals.registrations import verify_registration
 from market.deals.responses import accept_response, decline_response, respond_to_demand
 from market.deals.signing import confirm_signing, record_signing
 from market.errors import (
@@ -354,6 +355,7 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
                   registered_on=today(), certificate=certificate())
     assert count(PolicyEvent) == events_before + 1
     assert fresh(deal).registration_number == "20251401-0001"
+    verify_registration(db.session, world.admin, fresh(deal).current_registration.id)
     first = record_payment(db.session, world.researcher, deal.id, amount_fen=100 * WAN, paid_on=today())
     assert fresh(deal).stage == DealStage.REGISTERED and fresh(deal).paid_fen == 0
     confirm_payment(db.session, world.buyer, first.id)
@@ -365,7 +367,7 @@ def test_the_whole_pipeline_from_a_bid_to_completion(world):
     assert deal.achievement.status == ListingStatus.DEALT
     actions = db.session.scalars(select(DealEvent.action).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)).all()
     assert actions == ["opened", "stage", "stage", "terms", "terms_accepted", "notice", "signing_recorded", "signed",
-                       "registered", "payment_recorded",
+                       "registered", "registration_verified", "payment_recorded",
                        "payment", "payment_recorded", "payment", "completed"]
 
 
