@@ -540,6 +540,8 @@ class DealRegistration(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     refusal_reason: Mapped[str] = mapped_column(Text, default="")
+    last_reminded_at: Mapped[datetime | None]
+    """When admins were last reminded that the registration waits for their verification."""
 
     deal: Mapped[Deal] = relationship(back_populates="registrations")
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])

@@ -3,22 +3,26 @@ and the registration certificate PDF; an admin verifies it against the certifica
 everyone involved sees. Until it is verified the deal's awards are held "awaiting verification"; a refusal reverses
 them (their cap headroom returns), takes the deal back to signed and keeps the refused registration as history."""
 import logging
+from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from market.accounts.models import User
+from market.accounts.models import Role, User
 from market.awards import services as award_services
 from market.awards.models import Award, AwardStatus, PolicyStateSnapshot
 from market.confirmations import services as confirmations
 from market.confirmations.evidence import EvidenceUpload
 from market.confirmations.inputs import EVIDENCE_PDF_MAX_BYTES
+from market.confirmations.reminders import REMINDER_AFTER_DAYS, waited_long_enough
 from market.confirmations.table import FactKind, FactRole
 from market.deals.models import Deal, DealRegistration, DealStage, RegistrationStatus
 from market.deals.permissions import earns_from_payments, fact_roles, may_see_payment_evidence
-from market.deals.recording import lock_deal, record_step
+from market.deals.recording import deal_link, lock_deal, record_step
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, RuleViolationError
+from market.notifications.services import notify
 from market.policy.snapshot import state_from_data
 from market.timeutil import utcnow
 from market.uploads import store_pdf
@@ -29,6 +33,8 @@ KIND = FactKind.REGISTRATION
 CERTIFICATE_FIELD = "certificate"
 """The form and API field that carries the registration certificate PDF."""
 DECISIONS = ("verify", "refuse")
+REMINDER_KIND = "deal_registration_awaits_verification_reminder"
+"""The notification (mailed: it asks its reader to act) of a registration waiting for an admin's verification."""
 
 
 def recording_role(actor: User, deal: Deal) -> FactRole:
@@ -186,6 +192,28 @@ def list_registration_queue(session: Session) -> list[DealRegistration]:
     return list(session.scalars(select(DealRegistration)
                                 .where(DealRegistration.status == RegistrationStatus.AWAITING)
                                 .order_by(DealRegistration.recorded_at, DealRegistration.id)))
+
+
+def remind_registration_verifications(session: Session, now: datetime) -> int:
+    """Remind the admins who may decide each registration that carries its certificate and has waited
+    REMINDER_AFTER_DAYS days or more (once a day); returns how many registrations were reminded of. A registration
+    migrated without a certificate cannot be verified and is left out until its certificate is added."""
+    due = session.scalars(select(DealRegistration).where(
+        DealRegistration.status == RegistrationStatus.AWAITING, DealRegistration.certificate_stored_name.is_not(None),
+        waited_long_enough(DealRegistration.recorded_at, DealRegistration.last_reminded_at, now))
+        .order_by(DealRegistration.id)).all()
+    admins = session.scalars(select(User).where(User.role == Role.ADMIN, User.is_active_account.is_(True))
+                             .order_by(User.id)).all() if due else []
+    for registration in due:
+        deal = registration.deal
+        for admin in admins:
+            if may_decide(admin, registration):
+                notify(session, admin.id, REMINDER_KIND,
+                       _l("技术合同登记已等待核验 %(n)s 天以上：%(t)s", n=REMINDER_AFTER_DAYS, t=deal.title),
+                       body=registration.registration_number, link=f"{deal_link(deal)}#registrations")
+        registration.last_reminded_at = now
+    session.flush()
+    return len(due)
 
 
 def registration_verified(session: Session, deal_id: int) -> bool:
