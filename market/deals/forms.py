@@ -201,6 +201,12 @@ class RegisterForm(DeclaredForm):
         return RegistrationInput
 
 
+class CertificateForm(MarketForm):
+    """Add the certificate PDF to a registration migrated without one."""
+
+    certificate = FileField(_l("技术合同登记证明（PDF，不超过 %(size)s）", size=size_text(EVIDENCE_PDF_MAX_BYTES)))
+
+
 class CompleteForm(DeclaredForm):
     """Close a deal in performance."""
 
