@@ -106,6 +106,13 @@ class AcceptBidForm(MarketForm):
     confirm_relicense = BooleanField(_l("我确认本机构仍有权再次许可该成果"))
 
 
+class AcceptIntroductionForm(MarketForm):
+    """Accept an introduction for one's side; on an achievement transferred outright the owner ticks that it may
+    license it again."""
+
+    confirm_relicense = BooleanField(_l("我确认本机构仍有权再次许可该成果"))
+
+
 class ResponseForm(DeclaredForm):
     """A researcher's proposal (揭榜) to a demand."""
 

@@ -415,6 +415,8 @@ class Introduction(db.Model):
     transferor_accepted_at: Mapped[datetime | None]
     transferee_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     transferee_accepted_at: Mapped[datetime | None]
+    relicense_confirmed_at: Mapped[datetime | None]
+    """When the achievement's owner, accepting, confirmed licensing it again (it had been transferred outright)."""
     declined_side: Mapped[str | None] = mapped_column(String(20))
     decline_reason: Mapped[DeclineReason | None] = mapped_column(String(20))
     decline_note: Mapped[str] = mapped_column(Text, default="")
