@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from market.accounts.models import User
 from market.achievements.models import Achievement
-from market.awards.payment_input import PaymentInput
 from market.api import money
 from market.api.auth import require_token_user
 from market.api.deal_signings import fee_json, signing_json, signings_json
 from market.api.openapi_money import DEAL_STAGE_INPUT, STAGE_FIELDS
 from market.api.serializers import coded, iso
 from market.api.views import bp
+from market.awards.payment_input import PaymentInput
 from market.deals import bids as deal_bids
 from market.deals import fees
 from market.deals import pipeline as deal_pipeline
