@@ -1,5 +1,5 @@
-"""The registration certificate download and an admin's verify / refuse buttons on the deal page (the queue of
-registrations to verify is in market/admin/registrations.py)."""
+"""The registration certificate download, its upload to a registration migrated without one, and an admin's verify /
+refuse buttons on the deal page (the queue of registrations to verify is in market/admin/registrations.py)."""
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
