@@ -33,7 +33,7 @@ KIND = FactKind.REGISTRATION
 CERTIFICATE_FIELD = "certificate"
 """The form and API field that carries the registration certificate PDF."""
 DECISIONS = ("verify", "refuse")
-REMINDER_KIND = "deal_registration_awaits_verification_reminder"
+REMINDER_KIND = "registration_awaits_verification"
 """The notification (mailed: it asks its reader to act) of a registration waiting for an admin's verification."""
 
 

@@ -32,7 +32,7 @@ audit = logging.getLogger("market.audit")
 KIND = FactKind.SIGNING
 DECISIONS = ("confirm", "dispute", "withdraw", "refuse")
 """The decisions on a recorded signing (the last path segment of its decision routes)."""
-REMINDER_KIND = "deal_signing_awaits_confirmation_reminder"
+REMINDER_KIND = "signing_awaits_confirmation_reminder"
 """The notification (mailed: it asks its reader to act) of a signing waiting for the transferee's confirmation."""
 
 

@@ -46,8 +46,10 @@ def now():
     return start_of_china_day(utcnow()) + timedelta(hours=10)  # mid-morning in China: five minutes on is the same day
 
 
-def test_both_reminders_ask_their_reader_to_act_and_are_mailed():
+def test_both_reminders_ask_their_reader_to_act_are_mailed_and_fit_their_column():
     assert mail_category(SIGNING_REMINDER) == mail_category(REGISTRATION_REMINDER) == MailCategory.ACTION
+    width = Notification.__table__.c.kind.type.length
+    assert len(SIGNING_REMINDER) <= width and len(REGISTRATION_REMINDER) <= width
 
 
 def test_the_transferee_is_reminded_of_a_signing_waiting_three_days_once_a_day(deal_world, make_deal, now):
