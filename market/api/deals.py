@@ -13,6 +13,7 @@ from market.api.deal_signings import fee_json, signing_json, signings_json
 from market.api.openapi_money import DEAL_STAGE_INPUT, STAGE_FIELDS
 from market.api.serializers import coded, iso
 from market.api.views import bp
+from market.awards.payment_input import PaymentInput
 from market.deals import bids as deal_bids
 from market.deals import fees
 from market.deals import pipeline as deal_pipeline
@@ -461,5 +462,38 @@ def set_deal_fee(deal_id: int):
     money.refuse_shape(json_schema(FeeInput), data)
     fees.set_fee(db.session, actor, deal_id, fee_rate_bp=data.get("fee_rate"), fee_fixed_fen=data.get("fee_fixed_fen"),
                  fee_payer=data.get("fee_payer"))
+    db.session.expire_all()
+    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+
+
+def _fee_payment_refusal(error: ValidationError) -> ValidationError:
+    """The fee service's field errors under the body's names (its `paid_on` is the body's `date`)."""
+    return ValidationError(error.message, {money.SERVICE_FIELD_NAMES.get(name, name): message
+                                           for name, message in error.fields.items()})
+
+
+@bp.post("/deals/<int:deal_id>/fee/paid")
+def mark_deal_fee_paid(deal_id: int):
+    """A member of the paying party marks the fee paid (amount, date) once the deal is signed; the same rules as the
+    deal page."""
+    actor = require_token_user(db.session, request)
+    data = money.read_body()
+    deal_pipeline.get_deal(db.session, actor, deal_id)
+    money.refuse_shape(json_schema(PaymentInput), data)
+    try:
+        fees.mark_fee_paid(db.session, actor, deal_id, amount_fen=data["amount_fen"], paid_on=data["date"])
+    except ValidationError as error:
+        raise _fee_payment_refusal(error) from error
+    db.session.expire_all()
+    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+
+
+@bp.post("/deals/<int:deal_id>/fee/unpaid")
+def mark_deal_fee_unpaid(deal_id: int):
+    """A member of the paying party takes the paid mark back; the same rules as the deal page."""
+    actor = require_token_user(db.session, request)
+    deal_pipeline.get_deal(db.session, actor, deal_id)
+    money.read_optional_body()
+    fees.mark_fee_unpaid(db.session, actor, deal_id)
     db.session.expire_all()
     return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))

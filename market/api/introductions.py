@@ -11,7 +11,7 @@ from market.api.deals import decline_json
 from market.api.serializers import iso
 from market.api.views import bp
 from market.deals import introductions as deal_introductions
-from market.deals.inputs import DeclineInput, IntroductionInput
+from market.deals.inputs import DeclineInput, IntroductionAcceptInput, IntroductionInput
 from market.deals.labels import INTRODUCTION_STATUS_LABELS
 from market.deals.models import Introduction, IntroductionStatus
 from market.deals.permissions import (
@@ -125,8 +125,9 @@ def accept_introduction(introduction_id: int):
     """A side accepts; once both have, a deal opens at 意向 with the broker on it."""
     actor = require_token_user(db.session, request)
     deal_introductions.get_introduction(db.session, actor, introduction_id)
-    money.read_optional_body()
-    deal_introductions.accept_introduction(db.session, actor, introduction_id)
+    data = money.read_optional_body(IntroductionAcceptInput)
+    deal_introductions.accept_introduction(db.session, actor, introduction_id,
+                                           confirm_relicense=data.get("confirm_relicense", False))
     return _answer(introduction_id, actor)
 
 

@@ -12,7 +12,7 @@ from market.api.openapi_money import (
     _nullable,
     _operation,
 )
-from market.deals.inputs import IntroductionInput
+from market.deals.inputs import IntroductionAcceptInput, IntroductionInput
 from market.deals.models import IntroductionStatus
 from market.deals.permissions import PARTY_SIDES, IntroductionActions
 from market.declared import components_of
@@ -92,9 +92,11 @@ PATHS = {
                           description="无权查看的引荐为 404。"),
     },
     f"{API_PREFIX}/introductions/{{introduction_id}}/accept": _action(
-        "accept_introduction", "接受引荐", None,
+        "accept_introduction", "接受引荐", "IntroductionAcceptInput",
         "成果方或需求方机构的成员为本方接受（引荐人不能代答）；双方都接受后创建成果转化项目（意向阶段），"
-        "引荐人为项目经纪人，deal_id 为新项目。"),
+        "引荐人为项目经纪人，deal_id 为新项目。成果已整体转让时，成果方须以 confirm_relicense: true 确认本机构仍有权"
+        "再次许可（记入成果的历史），否则为 409；成果方在转让之前已接受的，需求方接受时成果方的接受被撤销，须重新接受"
+        "并确认。"),
     f"{API_PREFIX}/introductions/{{introduction_id}}/decline": _action(
         "decline_introduction", "拒绝引荐（须选择原因）", "DeclineInput",
         "尚未答复的一方的成员拒绝，须选择原因（other 时须填写说明）；引荐结束，原因告知引荐人和另一方。"),
@@ -107,7 +109,7 @@ def add_introductions(document: dict) -> dict:
     """Add the introduction operations to the API document."""
     document["paths"].update(PATHS)
     document["components"]["schemas"].update({"Introduction": INTRODUCTION, "IntroductionPage": _page("Introduction")})
-    document["components"]["schemas"].update(components_of(IntroductionInput))
+    document["components"]["schemas"].update(components_of(IntroductionInput, IntroductionAcceptInput))
     document["components"]["responses"].update(
         {name: {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
          for name, description in RESPONSES.items()})

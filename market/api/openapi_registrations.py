@@ -52,6 +52,20 @@ PATHS = {
                           {"200": _json(_ref("DealRegistration"), "登记。"), **_errors("401", "404", "422")},
                           description="交易双方机构的成员、项目经纪人和平台管理员可查看；否则 404。"),
     },
+    f"{API_PREFIX}/deal-registrations/{{registration_id}}/certificate": {
+        "parameters": [_id("registration_id")],
+        "post": _operation(
+            "add_deal_registration_certificate", "为此前未上传证明的技术合同登记补充登记证明 PDF", "deals",
+            {"200": _json(_ref("DealRegistration"), "补充证明后的登记，仍待核验。"), **_errors(*_CONFLICT_AND_INPUT)},
+            requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": [CERTIFICATE_FIELD],
+                "properties": {CERTIFICATE_FIELD: {
+                    "type": "string", "format": "binary",
+                    "description": f"登记证明 PDF，不超过 {size_text(EVIDENCE_PDF_MAX_BYTES)}。"}}}}}},
+            description="平台上线核验前的登记迁移时没有登记证明，平台管理员须有证明才能核验。由成果转让方的成员或项目经纪人"
+                        "上传（其他人为 403，看不到项目的为 404）；登记已处理或已有证明为 409；文件缺失、不是 PDF 或超过"
+                        "大小限制为 422；非 multipart 请求为 415。相关各方会收到通知。"),
+    },
     f"{API_PREFIX}/deal-registrations/{{registration_id}}/{{decision}}": {
         "parameters": [_id("registration_id"), {
             "name": "decision", "in": "path", "required": True, "schema": {"type": "string", "enum": list(DECISIONS)},
@@ -60,7 +74,8 @@ PATHS = {
             "decide_deal_registration", "核验或驳回技术合同登记（平台管理员）", "deals",
             {"200": _json(_ref("DealRegistration"), "作出决定后的登记。"), **_errors(*_CONFLICT_AND_INPUT)},
             requestBody=_body("DecisionInput", required=False),
-            description="仅限平台管理员，且不能是填报人或该项目奖励的受益人（403）。核验通过后，该项目暂缓发放的奖补"
+            description="仅限平台管理员，且不能是填报人或该项目奖励的受益人（403）；没有登记证明的登记不能核验（409），"
+                        "可驳回。核验通过后，该项目暂缓发放的奖补"
                         "（领取机构也已认证的）转为待审批；驳回时该项目尚未发放的奖补全部冲正并退回上限额度，项目回到签约"
                         "阶段，理由告知相关各方。已处理的登记为 409。"),
     },

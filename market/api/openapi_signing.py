@@ -95,6 +95,27 @@ PATHS = {
             description="交易双方或项目经纪人在公示前修改（公示开始后为 409）；项目须有经纪人。比例与固定金额只填其一，"
                         "约定佣金时须选择支付方；全部省略为取消佣金。每次变更产生新的交易条件版本，须各方重新确认。"),
     },
+    f"{API_PREFIX}/deals/{{deal_id}}/fee/paid": {
+        "parameters": [_id("deal_id")],
+        "post": _operation(
+            "mark_deal_fee_paid", "标记佣金已支付（支付方）", "deals",
+            {"200": _json(_ref("DealDetail"), "标记后的项目，fee 中带已付金额和日期。"),
+             **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DealUnprocessable")},
+            requestBody=_body("PaymentInput"),
+            description="仅限约定的佣金支付方（转让方或受让方）的成员，在项目签约后标记（项目经纪人、另一方和其他人为 403，"
+                        "看不到项目的为 404；未约定佣金或尚未签约为 409）。金额为正整数（分），日期不晚于今天；"
+                        "不符合时为 422，fields 指出 amount_fen 或 date，不作任何保存。再次标记会覆盖上次的金额和日期；"
+                        "项目经纪人和相关各方会收到通知。"),
+    },
+    f"{API_PREFIX}/deals/{{deal_id}}/fee/unpaid": {
+        "parameters": [_id("deal_id")],
+        "post": _operation(
+            "mark_deal_fee_unpaid", "撤回佣金已支付的标记（支付方）", "deals",
+            {"200": _json(_ref("DealDetail"), "撤回标记后的项目。"),
+             **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422")},
+            requestBody=_body("EmptyInput", required=False),
+            description="与标记已支付的权限相同；佣金尚未标记为已支付时为 409。"),
+    },
 }
 
 

@@ -14,7 +14,7 @@ from market.confirmations.inputs import DecisionInput
 from market.deals.labels import REGISTRATION_STATUS_LABELS
 from market.deals.models import DealRegistration
 from market.deals.pipeline import get_deal, register_deal
-from market.deals.registrations import CERTIFICATE_FIELD, decide_registration, get_registration
+from market.deals.registrations import CERTIFICATE_FIELD, add_certificate, decide_registration, get_registration
 from market.extensions import db
 
 
@@ -40,6 +40,13 @@ def _multipart() -> None:
                             _("请以 multipart/form-data 提交登记信息和登记证明，文件字段名为 %(f)s。", f=CERTIFICATE_FIELD))
 
 
+def _certificate() -> EvidenceUpload:
+    """The certificate PDF of the multipart body (a missing file is refused by the service)."""
+    upload = request.files.get(CERTIFICATE_FIELD)
+    return EvidenceUpload(getattr(upload, "filename", None), getattr(upload, "stream", None),
+                          current_app.config["UPLOAD_FOLDER"])
+
+
 @bp.post("/deals/<int:deal_id>/registrations")
 def record_deal_registration(deal_id: int):
     """The transferor or the deal's broker records the registration (number, date, certificate PDF); it awaits an
@@ -47,9 +54,7 @@ def record_deal_registration(deal_id: int):
     actor: User = require_token_user(db.session, request)
     get_deal(db.session, actor, deal_id)
     _multipart()
-    upload = request.files.get(CERTIFICATE_FIELD)
-    certificate = EvidenceUpload(getattr(upload, "filename", None), getattr(upload, "stream", None),
-                                 current_app.config["UPLOAD_FOLDER"])
+    certificate = _certificate()
     deal = register_deal(db.session, actor, deal_id, registration_number=request.form.get("registration_number"),
                          registered_on=request.form.get("registered_on"), certificate=certificate)
     response = jsonify(registration_json(deal.current_registration))
@@ -63,6 +68,19 @@ def deal_registration(registration_id: int):
     """One registration, for the deal's parties, its broker and admins (404 for everyone else)."""
     actor = require_token_user(db.session, request)
     return jsonify(registration_json(get_registration(db.session, actor, registration_id)))
+
+
+@bp.post("/deal-registrations/<int:registration_id>/certificate")
+def add_deal_registration_certificate(registration_id: int):
+    """The transferor or the deal's broker adds the certificate PDF a registration migrated without one lacks, so
+    that an admin can verify it."""
+    actor = require_token_user(db.session, request)
+    get_registration(db.session, actor, registration_id)
+    if request.mimetype != "multipart/form-data":
+        raise JsonBodyError(415, "unsupported_media_type",
+                            _("请以 multipart/form-data 上传登记证明，文件字段名为 %(f)s。", f=CERTIFICATE_FIELD))
+    registration = add_certificate(db.session, actor, registration_id, _certificate())
+    return jsonify(registration_json(registration))
 
 
 @bp.post("/deal-registrations/<int:registration_id>/<decision>")

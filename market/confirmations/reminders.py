@@ -1,4 +1,4 @@
-"""When a recorded fact that still waits for the other side is due a reminder: recorded (not disputed) for
+"""When a recorded fact that still waits for the other side (or for an admin) is due a reminder: waiting for
 REMINDER_AFTER_DAYS days or more, and not reminded yet on the current day in China."""
 from datetime import datetime, timedelta
 
@@ -16,9 +16,15 @@ def start_of_china_day(moment: datetime) -> datetime:
     return datetime.combine((moment + CHINA_OFFSET).date(), datetime.min.time()) - CHINA_OFFSET
 
 
+def waited_long_enough(recorded_at, last_reminded_at, now: datetime):
+    """The SQL condition of a record recorded at `recorded_at` (a column) due a reminder at `now`: waiting
+    REMINDER_AFTER_DAYS days or more and not reminded since the current day in China began."""
+    return and_(recorded_at <= now - timedelta(days=REMINDER_AFTER_DAYS),
+                or_(last_reminded_at.is_(None), last_reminded_at < start_of_china_day(now)))
+
+
 def reminder_due(model, now: datetime):
-    """The SQL condition of a record of `model` due a reminder at `now` (records migrated without a recorder's role
-    wait for an admin and are left out)."""
+    """The SQL condition of a record of `model` (a confirmable fact) due a reminder at `now` (records migrated without
+    a recorder's role wait for an admin and are left out)."""
     return and_(model.status == FactStatus.RECORDED, model.recorded_as.is_not(None),
-                model.created_at <= now - timedelta(days=REMINDER_AFTER_DAYS),
-                or_(model.last_reminded_at.is_(None), model.last_reminded_at < start_of_china_day(now)))
+                waited_long_enough(model.created_at, model.last_reminded_at, now))

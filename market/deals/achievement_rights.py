@@ -31,12 +31,13 @@ def outright_transfer(session: Session, achievement) -> Deal | None:
 
 
 def require_relicense_confirmation(session: Session, actor: User, achievement, *, owner_side: bool, confirmed,
-                                   context: str) -> None:
+                                   context: str) -> Deal | None:
     """A new deal on an achievement transferred outright needs its owner's ticked confirmation, which is recorded in
-    the achievement's history; without one the step is refused with the warning."""
+    the achievement's history; without one the step is refused with the warning. Returns the transfer confirmed
+    over (None when the achievement was not transferred outright)."""
     transfer = outright_transfer(session, achievement)
     if transfer is None:
-        return
+        return None
     if not owner_side:
         raise InvalidStateError(_("该成果已通过项目 #%(id)s 整体转让（%(t)s），只有成果所属机构勾选确认后才能再次许可。",
                                   id=transfer.id, t=transfer.transferee.name))
@@ -47,6 +48,7 @@ def require_relicense_confirmation(session: Session, actor: User, achievement, *
                           comment=_("已确认再次许可（原转让项目 #%(id)s，%(c)s）", id=transfer.id, c=context))
     audit.info("achievement %s licensed again after transfer deal %s, confirmed by user_id=%s (%s)",
                achievement.id, transfer.id, actor.id, context)
+    return transfer
 
 
 def open_to_counterparty(session: Session, deal: Deal, granted_by: User | None, source: GrantSource) -> None:

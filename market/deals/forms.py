@@ -106,6 +106,13 @@ class AcceptBidForm(MarketForm):
     confirm_relicense = BooleanField(_l("我确认本机构仍有权再次许可该成果"))
 
 
+class AcceptIntroductionForm(MarketForm):
+    """Accept an introduction for one's side; on an achievement transferred outright the owner ticks that it may
+    license it again."""
+
+    confirm_relicense = BooleanField(_l("我确认本机构仍有权再次许可该成果"))
+
+
 class ResponseForm(DeclaredForm):
     """A researcher's proposal (揭榜) to a demand."""
 
@@ -199,6 +206,12 @@ class RegisterForm(DeclaredForm):
     def declared_input(self):
         """The registration input of the deal pipeline."""
         return RegistrationInput
+
+
+class CertificateForm(MarketForm):
+    """Add the certificate PDF to a registration migrated without one."""
+
+    certificate = FileField(_l("技术合同登记证明（PDF，不超过 %(size)s）", size=size_text(EVIDENCE_PDF_MAX_BYTES)))
 
 
 class CompleteForm(DeclaredForm):

@@ -125,6 +125,13 @@ class BidAcceptInput(DeclaredInput):
         "成果已整体转让（转让方式的项目已签约）时，成果方确认本机构仍有权再次许可；未确认时拒绝接受。"))]
 
 
+class IntroductionAcceptInput(DeclaredInput):
+    """Accepting an introduction for one's side (all optional)."""
+
+    confirm_relicense: Annotated[bool, Field(False, strict=True, description=(
+        "成果已整体转让（转让方式的项目已签约）时，成果方确认本机构仍有权再次许可；成果方未确认时拒绝接受。"))]
+
+
 def clean_inventor_share(errors: FieldErrors, name: str, value) -> int | None:
     """The inventors' share of net income in basis points, 0% to 100% (None when left empty)."""
     return clean_whole_number(errors, name, value, low=0, high=BASIS_POINTS,

@@ -8,7 +8,7 @@ from market.accounts.models import Role
 from market.achievements.models import Achievement
 from market.deals import introductions as deal_introductions
 from market.deals.decline_views import decline_with_form
-from market.deals.forms import IntroductionForm
+from market.deals.forms import AcceptIntroductionForm, IntroductionForm
 from market.deals.labels import INTRODUCTION_STATUS_LABELS, decline_text
 from market.deals.models import IntroductionStatus
 from market.deals.permissions import (
@@ -111,18 +111,20 @@ def detail(introduction_id: int):
     return render_template("deals/introduction.html", introduction=introduction,
                            actions=introduction_actions(current_user, introduction),
                            my_sides=introduction_sides(current_user, introduction), action_form=EmptyForm(),
+                           accept_form=AcceptIntroductionForm(formdata=None),
                            declined=decline_text(introduction.decline_reason, introduction.decline_note), deal=deal)
 
 
-def _answer(introduction_id: int, call, success: str):
+def _answer(introduction_id: int, call, success: str, form=None):
     deal_introductions.get_introduction(db.session, current_user, introduction_id)
     back = url_for("introductions.detail", introduction_id=introduction_id)
-    if not EmptyForm().validate_on_submit():
+    form = form or EmptyForm()
+    if not form.validate_on_submit():
         flash(_("请求已过期，请刷新页面后重试。"), "error")
         return redirect(back)
     try:
         with savepoint():
-            introduction = call()
+            introduction = call(form)
     except InvalidStateError as error:
         flash(error.message, "error")
         return redirect(back)
@@ -135,9 +137,11 @@ def _answer(introduction_id: int, call, success: str):
 @bp.route("/<int:introduction_id>/accept", methods=["POST"])
 @login_required
 def accept(introduction_id: int):
-    """A side accepts; once both have, the deal opens."""
-    return _answer(introduction_id, lambda: deal_introductions.accept_introduction(
-        db.session, current_user, introduction_id), _("已接受引荐。"))
+    """A side accepts (the owner of an achievement transferred outright ticking the new licence); once both have, the
+    deal opens."""
+    return _answer(introduction_id, lambda form: deal_introductions.accept_introduction(
+        db.session, current_user, introduction_id, confirm_relicense=form.confirm_relicense.data),
+        _("已接受引荐。"), AcceptIntroductionForm())
 
 
 @bp.route("/<int:introduction_id>/decline", methods=["POST"])
@@ -154,5 +158,5 @@ def decline(introduction_id: int):
 @login_required
 def withdraw(introduction_id: int):
     """The broker withdraws the introduction."""
-    return _answer(introduction_id, lambda: deal_introductions.withdraw_introduction(
+    return _answer(introduction_id, lambda form: deal_introductions.withdraw_introduction(
         db.session, current_user, introduction_id), _("引荐已撤回。"))

@@ -198,23 +198,39 @@ def _sides_members(session: Session, introduction: Introduction) -> list[int]:
     return member_ids(session, introduction.transferor_id) + member_ids(session, introduction.transferee_id)
 
 
-def accept_introduction(session: Session, actor: User, introduction_id: int) -> Introduction:
+def _relicense_context(introduction: Introduction) -> str:
+    return _("引荐 #%(id)s", id=introduction.id)
+
+
+def accept_introduction(session: Session, actor: User, introduction_id: int, *,
+                        confirm_relicense=False) -> Introduction:
     """A member of a side that has not answered accepts for it; once both sides have accepted a deal opens at 意向
-    with the broker as its broker."""
+    with the broker as its broker. On an achievement transferred outright the owner's side accepts only confirming
+    the new licence (`confirm_relicense`, recorded in the achievement's history); an owner's acceptance given before
+    such a transfer is asked again when the other side accepts."""
     introduction = _locked_pending(session, actor, introduction_id)
     sides = _answering_sides(actor, introduction)
     now = utcnow()
+    if "transferor" in sides and achievement_rights.require_relicense_confirmation(
+            session, actor, introduction.achievement, owner_side=True, confirmed=confirm_relicense,
+            context=_relicense_context(introduction)) is not None:
+        introduction.relicense_confirmed_at = now
     for side in sides:
         setattr(introduction, f"{side}_accepted_by_id", actor.id)
         setattr(introduction, f"{side}_accepted_at", now)
     introduction.updated_at = now
+    note = ""
+    if (not awaiting_introduction(introduction) and introduction.relicense_confirmed_at is None
+            and achievement_rights.outright_transfer(session, introduction.achievement) is not None):
+        introduction.transferor_accepted_by_id = introduction.transferor_accepted_at = None
+        note = _("该成果在成果方接受后已整体转让，须成果方重新接受并确认再次许可。")
     session.flush()
     if awaiting_introduction(introduction):
         waiting = "、".join(side_label(side) for side in PARTY_SIDES if side in awaiting_introduction(introduction))
         notify_all(session, _sides_members(session, introduction) + [introduction.broker_id], actor,
                    "introduction_accepted", _("%(o)s 接受了引荐：%(t)s", o=actor.organisation.name,
                                               t=introduction.achievement.title),
-                   introduction_link(introduction), body=_("待%(w)s确认。", w=waiting))
+                   introduction_link(introduction), body=note or _("待%(w)s确认。", w=waiting))
         session.flush()
         return introduction
     _open_introduced_deal(session, actor, introduction, now)
@@ -230,8 +246,9 @@ def _open_introduced_deal(session: Session, actor: User, introduction: Introduct
     if not may_introduce(broker) or is_member_of(broker, introduction.transferor_id) \
             or is_member_of(broker, introduction.transferee_id):
         raise InvalidStateError(_("该技术经理人目前不能担任本项目的经纪人。"))
-    achievement_rights.require_relicense_confirmation(session, actor, achievement, owner_side=False, confirmed=None,
-                                                      context=_("引荐 #%(id)s", id=introduction.id))
+    if introduction.relicense_confirmed_at is None:
+        achievement_rights.require_relicense_confirmation(session, actor, achievement, owner_side=False,
+                                                          confirmed=None, context=_relicense_context(introduction))
     modes = demand.modes if demand is not None and len(demand.modes) == 1 else achievement.modes
     deal = open_deal(session, actor, code="introduced", params={"broker": broker.id},
                      title=(demand.title if demand else achievement.title)[:200], achievement_id=achievement.id,

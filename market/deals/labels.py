@@ -47,6 +47,7 @@ EVENT_LABELS = {
     "fee_paid": _l("佣金已支付"),
     "fee_unpaid": _l("佣金改为未支付"),
     "registered": _l("技术合同登记"),
+    "registration_certificate": _l("补充技术合同登记证明"),
     "registration_verified": _l("技术合同登记已核验"),
     "registration_refused": _l("技术合同登记被驳回"),
     "payment_recorded": _l("登记回款（待确认）"),

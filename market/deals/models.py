@@ -415,6 +415,8 @@ class Introduction(db.Model):
     transferor_accepted_at: Mapped[datetime | None]
     transferee_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     transferee_accepted_at: Mapped[datetime | None]
+    relicense_confirmed_at: Mapped[datetime | None]
+    """When the achievement's owner, accepting, confirmed licensing it again (it had been transferred outright)."""
     declined_side: Mapped[str | None] = mapped_column(String(20))
     decline_reason: Mapped[DeclineReason | None] = mapped_column(String(20))
     decline_note: Mapped[str] = mapped_column(Text, default="")
@@ -540,6 +542,8 @@ class DealRegistration(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     refusal_reason: Mapped[str] = mapped_column(Text, default="")
+    last_reminded_at: Mapped[datetime | None]
+    """When admins were last reminded that the registration waits for their verification."""
 
     deal: Mapped[Deal] = relationship(back_populates="registrations")
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])

@@ -2,6 +2,7 @@
 notice, the noticed amount); the deal stays in its notice until a member of the transferee confirms it, and only then
 is it signed. The transferee may dispute (an admin settles it), the recorder may withdraw and record again."""
 import logging
+from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.confirmations import services as confirmations
 from market.confirmations.models import OPEN_STATUSES, FactStatus
+from market.confirmations.reminders import REMINDER_AFTER_DAYS, reminder_due
 from market.confirmations.table import FactKind
 from market.deals import policy_limits, recording
 from market.deals.inputs import SigningInput
@@ -18,17 +20,20 @@ from market.deals.labels import STAGE_LABELS
 from market.deals.models import Deal, DealSigning, DealStage
 from market.deals.permissions import can_view_deal, earns_from_payments, fact_roles
 from market.deals.pipeline import get_deal
-from market.deals.recording import lock_deal, raise_if_errors, record_step
+from market.deals.recording import deal_link, lock_deal, member_ids, raise_if_errors, record_step
 from market.declared import validate_input
 from market.errors import InvalidStateError, NotFoundError
 from market.inputs import FieldErrors
 from market.money import format_wan, rate_number
+from market.notifications.services import notify
 
 audit = logging.getLogger("market.audit")
 
 KIND = FactKind.SIGNING
 DECISIONS = ("confirm", "dispute", "withdraw", "refuse")
 """The decisions on a recorded signing (the last path segment of its decision routes)."""
+REMINDER_KIND = "signing_awaits_confirmation_reminder"
+"""The notification (mailed: it asks its reader to act) of a signing waiting for the transferee's confirmation."""
 
 
 def signing_params(signing: DealSigning) -> dict:
@@ -183,6 +188,23 @@ def decide_signing(session: Session, actor: User, signing_id: int, decision: str
     if decision == "refuse":
         return refuse_signing(session, actor, signing_id, reason=reason)
     raise NotFoundError(_("没有这项操作。"))
+
+
+def remind_signing_confirmations(session: Session, now: datetime) -> int:
+    """Remind the transferee's members of each signing recorded REMINDER_AFTER_DAYS days ago or more and still
+    unconfirmed (a disputed one waits for an admin; once a day); returns how many signings were reminded of."""
+    due = session.scalars(select(DealSigning).join(Deal, Deal.id == DealSigning.deal_id)
+                          .where(reminder_due(DealSigning, now), Deal.stage == DealStage.NOTICE)
+                          .order_by(DealSigning.id)).all()
+    for signing in due:
+        deal = signing.deal
+        for user_id in member_ids(session, deal.transferee_id):
+            notify(session, user_id, REMINDER_KIND,
+                   _l("签约已登记 %(n)s 天以上，仍待您确认：%(t)s", n=REMINDER_AFTER_DAYS, t=deal.title),
+                   body=format_wan(signing.agreed_amount_fen, 6), link=f"{deal_link(deal)}#signing-{signing.id}")
+        signing.last_reminded_at = now
+    session.flush()
+    return len(due)
 
 
 def signing_choices(actor: User | None, signing: DealSigning) -> confirmations.DecisionChoices:

@@ -103,3 +103,20 @@ def test_lists_per_role(client, world):
     assert ids(world.outsider) == []
     assert client.get("/api/v1/introductions?box=bad", headers=bearer(world.broker)).status_code == 422
     assert client.get("/api/v1/introductions").status_code == 401
+
+
+def test_the_owner_accepts_over_the_api_confirming_a_licence_after_an_outright_transfer(client, deal_world, make_deal,
+                                                                                       make_user, make_demand):
+    make_deal(DealStage.SIGNED, mode="assignment", broker=None)
+    company = make_user("enterprise")
+    world = SimpleNamespace(achievement=deal_world.achievement, demand=make_demand(owner=company,
+                                                                                  modes=["license_exclusive"]),
+                            broker=make_user("broker"))
+    path = f"/api/v1/introductions/{propose(client, world).get_json()['id']}/accept"
+    refused = post(client, path, deal_world.researcher)
+    assert refused.status_code == 409 and "并勾选确认" in refused.get_json()["message"]
+    assert post(client, path, deal_world.researcher, {"confirm_relicense": "yes"}).status_code == 422
+    accepted = documented(post(client, path, deal_world.researcher, {"confirm_relicense": True}))
+    assert accepted["awaiting"] == ["transferee"]
+    opened = documented(post(client, path, company))
+    assert opened["status"]["code"] == "accepted" and opened["deal_id"] is not None

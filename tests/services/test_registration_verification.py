@@ -12,16 +12,21 @@ from market.awards import services as award_services
 from market.awards.grants import record_startup_grant
 from market.awards.ledger import balances
 from market.awards.models import Award, AwardStatus, HoldReason, PolicyEvent, PolicyStateSnapshot
-from market.deals.models import Deal, DealRegistration, DealStage, RegistrationStatus
+from market.deals.models import Deal, DealEvent, DealRegistration, DealStage, RegistrationStatus
 from market.deals.pipeline import register_deal
-from market.deals.registrations import decide_registration, refuse_registration, verify_registration
+from market.deals.registrations import (
+    add_certificate,
+    decide_registration,
+    refuse_registration,
+    verify_registration,
+)
 from market.errors import InvalidStateError, NotFoundError, PermissionDeniedError, RuleViolationError, ValidationError
 from market.extensions import db
 from market.notifications.models import Notification
 from market.organisations import residency, verification
 from market.policy.snapshot import state_from_data
 from market.timeutil import today_in_china
-from tests.payments import RECEIPT_PDF, certificate, record_and_confirm_deal_payment
+from tests.payments import RECEIPT_PDF, certificate, member_of, record_and_confirm_deal_payment
 
 WAN = 1_000_000
 PAID_ON = date(2025, 4, 30)
@@ -252,5 +257,63 @@ def test_a_migrated_registration_blocks_approval_until_an_admin_verifies_it(make
     with pytest.raises(RuleViolationError) as refused:
         award_services.approve_award(db.session, admin, awards[0].id)
     assert refused.value.message == "该项目的技术合同登记尚未核验。"
+    with pytest.raises(InvalidStateError) as no_certificate:
+        verify_registration(db.session, admin, registration.id)
+    assert no_certificate.value.message == "该技术合同登记还没有登记证明，须由成果转让方或项目经纪人补充上传后才能核验。"
+    assert registration_of(deal).status == RegistrationStatus.AWAITING
+    add_certificate(db.session, researcher, registration.id, certificate("补充的登记证明.pdf"))
     verify_registration(db.session, admin, registration.id)
     assert award_services.approve_award(db.session, admin, awards[0].id).status == AwardStatus.APPROVED
+
+
+def migrated(make_registered_deal, **kwargs):
+    """A registration as the migration left one recorded before certificates were asked for: awaiting, without a
+    recorder or a certificate. Returns (deal, researcher, brokers, registration)."""
+    deal, researcher, brokers = make_registered_deal(registration_verified=False, **kwargs)
+    registration = registration_of(deal)
+    registration.recorded_by_id = registration.recorded_as = registration.certificate_stored_name = None
+    registration.certificate_original_name, registration.certificate_size_bytes = "", None
+    db.session.flush()
+    return deal, researcher, brokers, registration
+
+
+def test_the_transferor_or_the_broker_adds_the_certificate_a_migrated_registration_lacks(
+        make_registered_deal, make_user, deal_world):
+    broker = make_user("broker")
+    deal, researcher, brokers, registration = migrated(make_registered_deal, broker=broker)
+    buyer = member_of(deal.transferee_id)
+    for person, error in ((buyer, PermissionDeniedError), (brokers[0], NotFoundError),
+                          (deal_world.admin, PermissionDeniedError), (deal_world.outsider, NotFoundError)):
+        with pytest.raises(error):
+            add_certificate(db.session, person, registration.id, certificate())
+    with pytest.raises(ValidationError) as missing:
+        add_certificate(db.session, broker, registration.id, certificate(filename=None, data=b""))
+    assert missing.value.fields == {"certificate": "请上传技术合同登记证明（PDF）。"}
+    with pytest.raises(ValidationError) as not_pdf:
+        add_certificate(db.session, broker, registration.id, certificate("证明.docx", b"PK zip"))
+    assert "certificate" in not_pdf.value.fields
+    assert not registration_of(deal).has_certificate
+    add_certificate(db.session, broker, registration.id, certificate("补充证明.pdf"))
+    stored = registration_of(deal)
+    assert (stored.certificate_original_name, stored.certificate_size_bytes, stored.status) == (
+        "补充证明.pdf", len(RECEIPT_PDF), RegistrationStatus.AWAITING)
+    step = db.session.scalars(select(DealEvent).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id.desc())).first()
+    assert (step.action, step.actor_id) == ("registration_certificate", broker.id)
+    assert db.session.scalar(select(Notification.id).where(Notification.user_id == researcher.id,
+                                                           Notification.kind == "deal_registration_certificate"))
+    with pytest.raises(InvalidStateError) as twice:
+        add_certificate(db.session, researcher, registration.id, certificate())
+    assert twice.value.message == "该技术合同登记已有登记证明。"
+
+
+def test_a_certificate_is_added_only_while_the_registration_awaits_and_within_the_size_limit(
+        make_registered_deal, deal_world, monkeypatch):
+    deal, researcher, _, registration = migrated(make_registered_deal)
+    monkeypatch.setattr("market.deals.registrations.EVIDENCE_PDF_MAX_BYTES", len(RECEIPT_PDF) - 1)
+    with pytest.raises(ValidationError) as too_big:
+        add_certificate(db.session, researcher, registration.id, certificate())
+    assert "certificate" in too_big.value.fields and not registration_of(deal).has_certificate
+    monkeypatch.undo()
+    refuse_registration(db.session, deal_world.admin, registration.id, reason="无存档材料")
+    with pytest.raises(InvalidStateError):
+        add_certificate(db.session, researcher, registration.id, certificate())

@@ -132,7 +132,7 @@ MATRIX = [
       for path in ("/api/v1/bids/999999/accept", "/api/v1/bids/999999/counter", "/api/v1/bids/999999/decline",
                    "/api/v1/bids/999999/withdraw", "/api/v1/deals/999999/stage", "/api/v1/deals/999999/terms",
                    "/api/v1/deals/999999/terms/accept", "/api/v1/deals/999999/notice/withdraw",
-                   "/api/v1/deals/999999/fee",
+                   "/api/v1/deals/999999/fee", "/api/v1/deals/999999/fee/paid", "/api/v1/deals/999999/fee/unpaid",
                    *(f"/api/v1/deals/999999/broker/{action}" for action in ("ask", "invite", "propose", "remove")),
                    *(f"/api/v1/deals/999999/broker-requests/999999/{action}"
                      for action in ("accept", "decline", "withdraw")))],
@@ -151,6 +151,8 @@ MATRIX = [
       for decision in ("verify", "refuse")],
     Route("POST", "/api/v1/deals/999999/registrations", expect(404, visitor=401), {"registration_number": "2025-1"},
           upload=True, upload_field="certificate"),
+    Route("POST", "/api/v1/deal-registrations/999999/certificate", expect(404, visitor=401), upload=True,
+          upload_field="certificate"),
     # accounts
     Route("GET", "/register", expect(200)),
     Route("POST", "/register", expect(302), {"email": "new-member@example.org", "name": "新成员", "password": PASSWORD,
@@ -302,6 +304,7 @@ MATRIX = [
     *[Route("POST", f"/{prefix}/payments/999999/evidence", signed_in(404), upload=True, upload_field="evidence")
       for prefix in ("deals", "contracts")],
     Route("GET", "/deals/registrations/999999/certificate", signed_in(404)),
+    Route("POST", "/deals/registrations/999999/certificate", signed_in(404), upload=True, upload_field="certificate"),
     *[Route("POST", f"/deals/registrations/999999/decide/{decision}", signed_in(404), {"reason": "证明不清晰"})
       for decision in ("verify", "refuse")],
     Route("GET", "/admin/registrations", admin_only()),

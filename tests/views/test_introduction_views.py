@@ -139,3 +139,33 @@ def test_the_lists_render_for_each_box(app, pair):
     owner = client_for(app, researcher)
     assert achievement.title in page_of(owner.get("/introductions"))
     assert "/introductions" in page_of(owner.get("/deals"))
+
+
+def test_the_owner_accepts_an_introduction_of_an_achievement_transferred_outright_by_ticking_the_warning(
+        app, deal_world, make_deal, make_user, make_demand):
+    sold = make_deal(DealStage.SIGNED, mode="assignment", broker=None)
+    company = make_user("enterprise")
+    demand = make_demand(owner=company, modes=["license_exclusive"])
+    introduction = propose_introduction(db.session, make_user("broker"), achievement_id=deal_world.achievement.id,
+                                        demand_id=demand.id)
+    db.session.commit()
+    warning = f"该成果已通过项目 #{sold.id} 整体转让给 {sold.transferee.name}。再次许可可能侵犯受让方的权利。"
+    other = page_of(client_for(app, company).get(f"/introductions/{introduction.id}"))
+    assert warning in other and 'name="confirm_relicense"' not in other
+    assert "须由成果方接受时确认本机构仍有权再次许可，才能创建项目。" in other
+    owner = client_for(app, deal_world.researcher)
+    page = page_of(owner.get(f"/introductions/{introduction.id}"))
+    assert warning in page and 'name="confirm_relicense"' in page and "我确认本机构仍有权再次许可该成果" in page
+    unticked = flashed_after(owner, owner.post(f"/introductions/{introduction.id}/accept"))
+    assert "再次许可前请确认本机构仍有权处分该成果，并勾选确认。" in unticked
+    db.session.expire_all()
+    assert db.session.get(Introduction, introduction.id).transferor_accepted_by_id is None
+    ticked = owner.post(f"/introductions/{introduction.id}/accept", data={"confirm_relicense": "y"})
+    assert "已接受引荐" in flashed_after(owner, ticked)
+    db.session.expire_all()
+    stored = db.session.get(Introduction, introduction.id)
+    assert stored.transferor_accepted_by_id == deal_world.researcher.id and stored.relicense_confirmed_at is not None
+    accepted = client_for(app, company).post(f"/introductions/{introduction.id}/accept")
+    db.session.expire_all()
+    deal_id = db.session.get(Introduction, introduction.id).deal_id
+    assert deal_id is not None and accepted.headers["Location"] == f"/deals/{deal_id}"

@@ -108,3 +108,76 @@ def test_the_api_shows_why_an_award_is_held(app, client, make_registered_deal, d
     assert {(item["status"]["code"], item["hold_reason"], item["status"]["label"]) for item in items} == {
         ("held", "awaiting_verification", "暂缓发放（待核验）")}
     assert db.session.scalar(select(Award.hold_reason)) == HoldReason.AWAITING_VERIFICATION
+
+
+def migrated_registration(make_registered_deal, **kwargs) -> tuple[Deal, DealRegistration]:
+    """A deal whose registration the migration left awaiting verification without a certificate or a recorder."""
+    deal, _, _ = make_registered_deal(registration_verified=False, **kwargs)
+    registration = registration_of(deal.id)
+    registration.recorded_by_id = registration.recorded_as = registration.certificate_stored_name = None
+    registration.certificate_original_name = ""
+    db.session.commit()
+    return deal, registration
+
+
+def test_the_transferor_adds_the_missing_certificate_on_the_deal_page_before_an_admin_verifies(
+        app, make_registered_deal, deal_world):
+    deal, registration = migrated_registration(make_registered_deal)
+    owner, admin = client_for(app, member_of(deal.transferor_id)), client_for(app, deal_world.admin)
+    add = f"/deals/registrations/{registration.id}/certificate"
+    admin_page = page_of(admin.get(f"/deals/{deal.id}"))
+    assert f"/deals/registrations/{registration.id}/decide/verify" not in admin_page and "补充登记证明后才能核验。" in admin_page
+    assert add not in admin_page
+    queue = page_of(admin.get("/admin/registrations"))
+    assert "须由成果转让方或项目经纪人补充上传后才能核验" in queue
+    assert f"/admin/registrations/{registration.id}/verify" not in queue
+    refused = admin.post(f"/deals/registrations/{registration.id}/decide/verify")
+    assert "还没有登记证明" in flashed_after(admin, refused)
+    assert registration_of(deal.id).status == RegistrationStatus.AWAITING
+    assert f'action="{add}"' in page_of(owner.get(f"/deals/{deal.id}"))
+    not_pdf = owner.post(add, data={"certificate": (io.BytesIO(b"PK zip"), "证明.pdf")})
+    assert "文件内容不是 PDF。" in flashed_after(owner, not_pdf) and not registration_of(deal.id).has_certificate
+    buyer = client_for(app, member_of(deal.transferee_id))
+    assert f'action="{add}"' not in page_of(buyer.get(f"/deals/{deal.id}"))
+    forbidden = buyer.post(add, data={"certificate": (io.BytesIO(RECEIPT_PDF), "证明.pdf")})
+    assert "登记证明由成果转让方或项目经纪人上传。" in flashed_after(buyer, forbidden)
+    assert client_for(app, deal_world.outsider).post(
+        add, data={"certificate": (io.BytesIO(RECEIPT_PDF), "证明.pdf")}).status_code == 404
+    assert not registration_of(deal.id).has_certificate
+    added = owner.post(add, data={"certificate": (io.BytesIO(RECEIPT_PDF), "补充登记证明.pdf")})
+    page = flashed_after(owner, added)
+    assert "登记证明已上传，待平台运营人员核验。" in page and "补充登记证明.pdf" in page and f'action="{add}"' not in page
+    assert download(owner, f"/deals/registrations/{registration.id}/certificate") == (200, "application/pdf", RECEIPT_PDF)
+    assert f"/admin/registrations/{registration.id}/verify" in page_of(admin.get("/admin/registrations"))
+    flashed_after(admin, admin.post(f"/deals/registrations/{registration.id}/decide/verify"))
+    assert registration_of(deal.id).status == RegistrationStatus.VERIFIED
+
+
+def test_the_api_adds_the_missing_certificate_for_the_broker_and_refuses_others(app, client, make_registered_deal,
+                                                                                make_user, deal_world):
+    broker = make_user("broker")
+    deal, registration = migrated_registration(make_registered_deal, broker=broker)
+    path = f"/api/v1/deal-registrations/{registration.id}/certificate"
+    verify = f"/api/v1/deal-registrations/{registration.id}/verify"
+    refused = client.post(verify, headers=bearer(deal_world.admin), json={})
+    assert refused.status_code == 409 and "还没有登记证明" in refused.get_json()["message"]
+
+    def upload(user, name="证明.pdf", data=RECEIPT_PDF):
+        return client.post(path, data={"certificate": (io.BytesIO(data), name)}, headers=bearer(user))
+
+    assert client.post(path, json={}, headers=bearer(broker)).status_code == 415
+    assert upload(member_of(deal.transferee_id)).status_code == 403
+    assert upload(deal_world.admin).status_code == 403
+    assert upload(deal_world.outsider).status_code == 404
+    missing = client.post(path, data={}, content_type="multipart/form-data", headers=bearer(broker))
+    assert missing.status_code == 422 and missing.get_json()["fields"] == {"certificate": "请上传技术合同登记证明（PDF）。"}
+    assert upload(broker, "证明.txt").status_code == 422
+    assert not registration_of(deal.id).has_certificate
+    added = upload(broker, "补充证明.pdf")
+    assert added.status_code == 200, added.get_json()
+    body = added.get_json()
+    assert not list(schema_validator("DealRegistration").iter_errors(body))
+    assert (body["certificate_file_name"], body["status"]["code"]) == ("补充证明.pdf", "awaiting_verification")
+    assert upload(broker).status_code == 409
+    verified = client.post(verify, headers=bearer(deal_world.admin), json={})
+    assert verified.status_code == 200 and verified.get_json()["status"]["code"] == "verified"
