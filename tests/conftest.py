@@ -3,7 +3,6 @@ import os
 import re
 import shutil
 import time
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,6 +25,7 @@ from market.accounts.models import (
 from market.accounts.passwords import hash_password
 from market.awards.book_checks import find_book_problems
 from market.deals.models import PIPELINE, Deal, DealStage
+from market.demo_flow import deal_clock
 from market.extensions import db
 from market.policy.statutory import INVENTOR_SHARE_KINDS
 from market.seeding import load_reference_data
@@ -371,19 +371,6 @@ def viewer_of(make_user, owner, viewer: str):
 
 WAN = 1_000_000
 """¥10,000 in fen."""
-
-
-@contextmanager
-def deal_clock(day: date):
-    """Run the deal services as if today were `day` (to start a public notice in the past: 15 days must pass)."""
-    from market.deals import recording
-
-    real = recording.today
-    recording.today = lambda: day
-    try:
-        yield
-    finally:
-        recording.today = real
 
 
 @pytest.fixture

@@ -408,8 +408,7 @@ def update_deal_terms(deal_id: int):
     money.refuse_shape(json_schema(TermsInput), data)
     deal_pipeline.update_terms(db.session, actor, deal_id, agreed_amount_fen=data.get("agreed_amount_fen"),
                                mode=data.get("mode"), inventor_share_bp=data.get("inventor_share"))
-    db.session.expire_all()
-    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+    return _deal_now(actor, deal_id)
 
 
 @bp.post("/deals/<int:deal_id>/terms/accept")
@@ -420,8 +419,7 @@ def accept_deal_terms(deal_id: int):
     deal_pipeline.get_deal(db.session, actor, deal_id)
     money.refuse_shape(json_schema(TermsAcceptanceInput), data)
     deal_pipeline.accept_terms(db.session, actor, deal_id, data.get("version"))
-    db.session.expire_all()
-    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+    return _deal_now(actor, deal_id)
 
 
 @bp.post("/deals/<int:deal_id>/notice/withdraw")
@@ -432,6 +430,11 @@ def withdraw_deal_notice(deal_id: int):
     deal_pipeline.get_deal(db.session, actor, deal_id)
     money.refuse_shape(json_schema(NoticeWithdrawalInput), data)
     deal_pipeline.withdraw_notice(db.session, actor, deal_id, reason=data.get("reason"))
+    return _deal_now(actor, deal_id)
+
+
+def _deal_now(actor, deal_id: int):
+    """The deal as it stands after the write, as the actor may see it."""
     db.session.expire_all()
     return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
 
@@ -462,8 +465,7 @@ def set_deal_fee(deal_id: int):
     money.refuse_shape(json_schema(FeeInput), data)
     fees.set_fee(db.session, actor, deal_id, fee_rate_bp=data.get("fee_rate"), fee_fixed_fen=data.get("fee_fixed_fen"),
                  fee_payer=data.get("fee_payer"))
-    db.session.expire_all()
-    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+    return _deal_now(actor, deal_id)
 
 
 def _fee_payment_refusal(error: ValidationError) -> ValidationError:
@@ -484,8 +486,7 @@ def mark_deal_fee_paid(deal_id: int):
         fees.mark_fee_paid(db.session, actor, deal_id, amount_fen=data["amount_fen"], paid_on=data["date"])
     except ValidationError as error:
         raise _fee_payment_refusal(error) from error
-    db.session.expire_all()
-    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+    return _deal_now(actor, deal_id)
 
 
 @bp.post("/deals/<int:deal_id>/fee/unpaid")
@@ -495,5 +496,4 @@ def mark_deal_fee_unpaid(deal_id: int):
     deal_pipeline.get_deal(db.session, actor, deal_id)
     money.read_optional_body()
     fees.mark_fee_unpaid(db.session, actor, deal_id)
-    db.session.expire_all()
-    return jsonify(deal_detail_json(db.session, deal_pipeline.get_deal(db.session, actor, deal_id), actor))
+    return _deal_now(actor, deal_id)
