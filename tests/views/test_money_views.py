@@ -94,6 +94,14 @@ def test_members_open_their_money_page(client, login_as, role):
     assert client.get("/money/mine").status_code == 200
 
 
+@pytest.mark.parametrize("role", ["researcher", "enterprise", "broker"])
+def test_my_money_says_held_awards_also_wait_for_verification(client, login_as, role):
+    login_as(role)
+    intro = html.unescape(client.get("/money/mine").get_data(as_text=True))
+    assert "“暂缓发放”为依据尚未确认的规则计算的金额" in intro
+    assert "须等技术合同登记或领取机构的认证核验通过后才能发放" in intro
+
+
 def test_admin_is_taken_from_my_money_to_the_award_list(client, login_as):
     login_as("admin")
     response = client.get("/money/mine")
