@@ -12,8 +12,8 @@ from market.api.serializers import iso
 from market.api.views import bp
 from market.deals import introductions as deal_introductions
 from market.deals.inputs import DeclineInput, IntroductionAcceptInput, IntroductionInput
-from market.deals.labels import INTRODUCTION_STATUS_LABELS
-from market.deals.models import Introduction, IntroductionStatus
+from market.deals.labels import introduction_status_label
+from market.deals.models import Introduction
 from market.deals.permissions import (
     PARTY_SIDES,
     awaiting_introduction,
@@ -42,7 +42,7 @@ def introduction_json(introduction: Introduction, actor: User) -> dict:
     return {
         "id": introduction.id,
         "status": {"code": str(introduction.status),
-                   "label": str(INTRODUCTION_STATUS_LABELS[IntroductionStatus(introduction.status)])},
+                   "label": introduction_status_label(introduction.status, awaiting_introduction(introduction))},
         "broker": money.person_json(introduction.broker),
         "achievement": {"id": achievement.id, "title": achievement.title},
         "demand": {"id": demand.id, "title": demand.title} if demand else None,

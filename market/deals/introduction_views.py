@@ -9,8 +9,7 @@ from market.achievements.models import Achievement
 from market.deals import introductions as deal_introductions
 from market.deals.decline_views import decline_with_form
 from market.deals.forms import AcceptIntroductionForm, IntroductionForm
-from market.deals.labels import INTRODUCTION_STATUS_LABELS, decline_text
-from market.deals.models import IntroductionStatus
+from market.deals.labels import decline_text, introduction_status_label
 from market.deals.permissions import (
     awaiting_introduction,
     introduction_actions,
@@ -31,9 +30,9 @@ BOXES = ("awaiting", "mine", "all")
 
 
 @bp.app_template_filter("introduction_status")
-def introduction_status_label(status) -> str:
-    """The label of an introduction's status."""
-    return str(INTRODUCTION_STATUS_LABELS[IntroductionStatus(status)])
+def introduction_status_text(introduction) -> str:
+    """An introduction's status in words, naming the side a pending one still waits for."""
+    return introduction_status_label(introduction.status, awaiting_introduction(introduction))
 
 
 @bp.app_template_global("may_introduce")

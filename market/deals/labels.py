@@ -1,5 +1,6 @@
 """Status, event and cap labels of bids, responses and deals (one wording each)."""
 import logging
+from collections.abc import Collection
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -124,6 +125,19 @@ INTRODUCTION_STATUS_LABELS = {
     IntroductionStatus.DECLINED: _l("已拒绝"),
     IntroductionStatus.WITHDRAWN: _l("已撤回"),
 }
+
+INTRODUCTION_AWAITED_LABELS = {
+    "transferor": _l("待成果方确认"),
+    "transferee": _l("待需求方确认"),
+}
+"""A pending introduction one side has accepted: the side it still waits for."""
+
+
+def introduction_status_label(status: IntroductionStatus | str, awaiting: Collection[str] = ()) -> str:
+    """An introduction's status in words; a pending one that waits for one side only names that side."""
+    if status == IntroductionStatus.PENDING and len(awaiting) == 1:
+        return str(INTRODUCTION_AWAITED_LABELS[next(iter(awaiting))])
+    return str(INTRODUCTION_STATUS_LABELS[IntroductionStatus(status)])
 
 
 def decline_text(reason: DeclineReason | str | None, note: str = "") -> str:

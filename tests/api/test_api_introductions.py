@@ -45,11 +45,13 @@ def test_propose_accept_accept_opens_a_deal_with_the_broker(client, world):
     data = documented(created)
     assert created.headers["Location"] == f"/api/v1/introductions/{data['id']}"
     assert data["awaiting"] == ["transferee", "transferor"] and data["may"]["withdraw"]
+    assert data["status"] == {"code": "pending", "label": "待双方确认"}
     path = f"/api/v1/introductions/{data['id']}"
     assert post(client, path + "/accept", world.broker).status_code == 403
     assert post(client, path + "/accept", world.outsider).status_code == 404
     first = documented(post(client, path + "/accept", world.researcher))
     assert first["awaiting"] == ["transferee"] and first["deal_id"] is None
+    assert first["status"] == {"code": "pending", "label": "待需求方确认"}
     second = documented(post(client, path + "/accept", world.buyer))
     assert second["status"]["code"] == "accepted"
     deal = db.session.get(Deal, second["deal_id"])

@@ -128,6 +128,22 @@ def test_bid_and_response_declines_take_a_reason_shown_to_the_other_side(app, pa
     assert "时机不合适" in page_of(client_for(app, responder).get(f"/deals/responses/{response.id}"))
 
 
+def test_the_list_badge_names_the_side_still_awaited_once_one_side_accepted(app, pair):
+    achievement, demand, researcher, buyer, broker = pair
+    introduction = propose_introduction(db.session, broker, achievement_id=achievement.id, demand_id=demand.id)
+    db.session.commit()
+    agent = client_for(app, broker)
+    assert "待双方确认" in page_of(agent.get("/introductions?box=mine"))
+
+    owner = client_for(app, researcher)
+    assert "已接受引荐" in flashed_after(owner, owner.post(f"/introductions/{introduction.id}/accept"))
+    listed = page_of(agent.get("/introductions?box=mine"))
+    assert "待需求方确认" in listed and "待双方确认" not in listed
+    assert "待成果方确认" not in listed
+    awaiting = page_of(client_for(app, buyer).get("/introductions?box=awaiting"))
+    assert achievement.title in awaiting and "待需求方确认" in awaiting
+
+
 def test_the_lists_render_for_each_box(app, pair):
     achievement, demand, researcher, _buyer, broker = pair
     propose_introduction(db.session, broker, achievement_id=achievement.id, demand_id=demand.id)
