@@ -189,7 +189,7 @@ def remind_deal_payment_confirmations(session: Session, now: datetime) -> int:
         deal = payment.deal
         for user_id in member_ids(session, confirming_organisation(deal, payment.recorded_as)):
             notify(session, user_id, "payment_confirmation_reminder",
-                   _("回款已登记 %(n)s 天以上，仍待您确认：%(t)s", n=REMINDER_AFTER_DAYS, t=deal.title),
+                   _l("回款已登记 %(n)s 天以上，仍待您确认：%(t)s", n=REMINDER_AFTER_DAYS, t=deal.title),
                    body=format_yuan(payment.amount_fen), link=f"/deals/{deal.id}#payment-{payment.id}")
         payment.last_reminded_at = now
     session.flush()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from market.confirmations.models import FactStatus
@@ -202,6 +203,22 @@ def test_the_seller_is_reminded_of_a_preorder_payment_waiting_three_days(signed_
     assert reminders_to(seller) == 1 and reminders_to(buyer) == 0
     preorder_payments.dispute_preorder_payment(db.session, seller, payment.id, reason="未收到")
     assert preorder_services.remind_payment_confirmations(db.session, now + timedelta(days=2)) == 0
+
+
+def test_each_payment_reminder_is_written_in_its_readers_language(app, registered_deal, make_user):
+    deal, researcher, _ = registered_deal
+    payer = member_of(deal.transferee_id)
+    colleague = make_user("enterprise", organisation=payer.organisation)
+    payer.locale = "en"
+    age(record(researcher, deal), REMINDER_AFTER_DAYS)
+    db.session.commit()
+    with force_locale("en"):  # whoever runs the command reads another language than the colleague
+        assert app.test_cli_runner().invoke(args=["remind-confirmations"]).exit_code == 0
+    titles = {user.id: db.session.scalar(select(Notification.title).where(
+        Notification.user_id == user.id, Notification.kind == "payment_confirmation_reminder")) for user in (payer, colleague)}
+    assert titles[payer.id] == (f"Proceeds recorded {REMINDER_AFTER_DAYS} or more days ago still await your "
+                                f"confirmation: {deal.title}")
+    assert titles[colleague.id] == f"回款已登记 {REMINDER_AFTER_DAYS} 天以上，仍待您确认：{deal.title}"
 
 
 def test_the_reminder_command_reminds_and_says_how_many(app, registered_deal):
