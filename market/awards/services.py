@@ -24,6 +24,7 @@ from market.accounts.twofactor import require_second_factor
 from market.awards import wording
 from market.awards.caps import award_caps, award_rule
 from market.awards.inputs import VOUCHER_PDF_MAX_BYTES, PayoutInput, RecoveryInput, ReversalInput
+from market.awards.labels import award_status_label
 from market.awards.ledger import LedgerTransaction, post_transaction, reverse_transaction
 from market.awards.models import (
     Award,
@@ -361,7 +362,8 @@ def approve_award(session: Session, actor: User, award_id: int) -> Award:
     lock_books(session)
     award = get_award(session, award_id)
     if award.status != AwardStatus.PAYABLE:
-        raise RuleViolationError(_("只有待审批的奖补可以审批（当前：%(s)s）。", s=award.status))
+        raise RuleViolationError(_("只有待审批的奖补可以审批（当前：%(s)s）。",
+                                   s=award_status_label(award.status, award.hold_reason)))
     for check in APPROVAL_CHECKS:
         reason = check(session, award)
         if reason:
@@ -475,7 +477,7 @@ def reverse_award(session: Session, actor: User, award_id: int, reason: str) -> 
     snapshot = lock_books(session)
     award = get_award(session, award_id)
     if award.status in (AwardStatus.RECEIVABLE, AwardStatus.REVERSED, AwardStatus.WAIVED):
-        raise RuleViolationError(_("该奖补不能冲正（当前：%(s)s）。", s=award.status))
+        raise RuleViolationError(_("该奖补不能冲正（当前：%(s)s）。", s=award_status_label(award.status)))
     cancel_award(session, snapshot, award, actor, values["reason"])
     audit.info("award %s reversed by admin_id=%s into %s", award.id, actor.id, award.status)
     return award

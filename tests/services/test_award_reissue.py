@@ -140,3 +140,10 @@ def test_the_award_list_offers_the_correction_on_reversed_rows_and_takes_wan(cli
     client.post(f"/money/awards/{first.id}/reissue", data={"next": "/money/awards", "amount_fen": "abc", "reason": "更正"})
     assert "未重新发放" in client.get("/money/awards").get_data(as_text=True)
     assert db.session.query(Award).filter_by(reissues_id=first.id).count() == 1
+
+
+def test_a_reversed_award_cannot_be_reversed_again_and_the_refusal_names_its_status_in_words(reversed_line):
+    award, _others, _deal, _researcher, admin = reversed_line
+    with pytest.raises(RuleViolationError) as refused:
+        award_services.reverse_award(db.session, admin, award.id, "再次冲正")
+    assert refused.value.message == "该奖补不能冲正（当前：已冲正）。"

@@ -162,7 +162,7 @@ def test_awards_under_an_unverified_registration_are_held_until_an_admin_verifie
     items = client.get(f"/api/v1/deals/{deal.id}/awards", headers=bearer(brokers[0])).get_json()["items"]
     assert {(item["status"]["code"], item["hold_reason"]) for item in items} == {("held", "awaiting_verification")}
     admin = make_user("admin")
-    with pytest.raises(RuleViolationError, match="只有待审批的奖补可以审批"):
+    with pytest.raises(RuleViolationError, match="只有待审批的奖补可以审批（当前：暂缓发放（待核验））"):
         award_services.approve_award(db.session, admin, awards[0].id)
     registration_id = db.session.get(Deal, deal.id).current_registration.id
     with pytest.raises(NotFoundError):  # a named intermediary does not even see the registration's documents

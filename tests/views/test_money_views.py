@@ -163,7 +163,9 @@ def test_approving_a_held_award_is_refused_with_a_message(client, login_as, deal
     held = by_rule(world["awards"], "R3")[0]
     login_as("admin")
     client.post(f"/money/awards/{held.id}/approve", data={"next": "/money/awards"})
-    assert "只有待审批的奖补可以审批" in client.get("/money/awards").get_data(as_text=True)
+    page = html.unescape(client.get("/money/awards").get_data(as_text=True))
+    assert "只有待审批的奖补可以审批（当前：暂缓发放（待核验））。" in page
+    assert "当前：held" not in page
     assert status_of(held.id) == AwardStatus.HELD
 
 
