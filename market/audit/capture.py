@@ -186,24 +186,29 @@ def _record_flushed_changes(session: Session, _flush_context) -> None:
 
 def _record_bulk_update(execute_state: ORMExecuteState):
     """do_orm_execute: an ORM UPDATE statement that sets audited fields (a conditional update that seats a deal's
-    broker) is recorded by reading the affected rows' fields before and after it."""
+    broker, or a bulk update by primary key given one parameter set per row) is recorded by reading the affected rows'
+    fields before and after it."""
     if not execute_state.is_update or execute_state.bind_mapper is None:
         return None
     spec = watched(execute_state.bind_mapper.class_)
     if spec is None:
         return None
     statement = execute_state.statement
-    assigned = _assigned_keys(statement)
+    by_key = _rows_by_primary_key(execute_state, spec)
+    assigned = _assigned_keys(statement) if by_key is None else {name for row in by_key for name in row} - {spec.key}
     if assigned is not None and not assigned & set(spec.fields):
         return None
     session, key_column = execute_state.session, spec.key_column
     columns = list(spec.columns.values())
     query = select(key_column, *columns)
+    if by_key is not None:
+        query = query.where(key_column.in_([row[spec.key] for row in by_key]))
     if statement.whereclause is not None:
         query = query.where(statement.whereclause)
     before = {row[0]: row[1:] for row in session.execute(query)}
     result = execute_state.invoke_statement()
-    if before and result.rowcount == len(before):
+    # A bulk update by primary key answers without a row count; reading the rows afterwards tells what changed.
+    if before and getattr(result, "rowcount", len(before)) == len(before):
         after = {row[0]: row[1:] for row in session.execute(select(key_column, *columns)
                                                             .where(key_column.in_(list(before))))}
         rows = [row for object_id in before
@@ -211,6 +216,14 @@ def _record_bulk_update(execute_state: ORMExecuteState):
         if rows:
             _write(session.connection(), rows)
     return result
+
+
+def _rows_by_primary_key(execute_state: ORMExecuteState, spec: _Watched) -> list[dict] | None:
+    """The parameter sets of a bulk update by primary key (each names its row's key), or None for a plain UPDATE."""
+    if not execute_state.is_executemany:
+        return None
+    rows = execute_state.parameters
+    return rows if rows and all(spec.key in row for row in rows) else None
 
 
 def _assigned_keys(statement) -> set[str] | None:

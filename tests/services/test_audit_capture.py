@@ -101,6 +101,26 @@ def test_a_bulk_update_that_matches_nothing_records_nothing(make_deal):
     assert entries("deal.broker", deal.id) == []
 
 
+def test_a_bulk_update_by_primary_key_records_each_row_that_changed(make_user):
+    first, second, unchanged = make_user("researcher"), make_user("researcher"), make_user("broker")
+    others = len(entries("user.role"))
+    db.session.execute(update(User), [{"id": first.id, "role": Role.BROKER}, {"id": second.id, "role": Role.ENTERPRISE},
+                                      {"id": unchanged.id, "role": Role.BROKER}])
+    assert [(entry.object_id, entry.before, entry.after) for entry in entries("user.role")[others:]] == [
+        (first.id, {"role": "researcher"}, {"role": "broker"}),
+        (second.id, {"role": "researcher"}, {"role": "enterprise"})]
+    db.session.expire_all()
+    assert [db.session.get(User, user.id).role for user in (first, second, unchanged)] == [
+        Role.BROKER, Role.ENTERPRISE, Role.BROKER]
+
+
+def test_a_bulk_update_by_primary_key_of_unaudited_fields_records_nothing(make_user):
+    user = make_user("researcher")
+    count = len(entries())
+    db.session.execute(update(User), [{"id": user.id, "phone": "13800000000"}])
+    assert len(entries()) == count
+
+
 def test_a_role_change_records_the_role_and_nothing_else(make_user):
     user = make_user("researcher")
     user.role, user.phone = Role.BROKER, "13800000000"
