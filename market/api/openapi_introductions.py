@@ -7,6 +7,7 @@ from market.api.openapi_money import (
     DECLINE,
     _body,
     _coded,
+    _decision_route,
     _errors,
     _id,
     _nullable,
@@ -61,10 +62,8 @@ _WRITE_ERRORS = ("400", "401", "403", "404", "409:IntroductionConflict", "413", 
 
 
 def _action(operation_id: str, summary: str, body: str | None, description: str) -> dict:
-    return {"parameters": [_id("introduction_id")],
-            "post": _operation(operation_id, summary, "introductions",
-                               {"200": _json(_ref("Introduction"), "引荐。"), **_errors(*_WRITE_ERRORS)},
-                               requestBody=_body(body or "EmptyInput", required=False), description=description)}
+    return _decision_route("introduction_id", operation_id, summary, "introductions",
+                           _json(_ref("Introduction"), "引荐。"), _WRITE_ERRORS, description, body=body or "EmptyInput")
 
 
 PATHS = {

@@ -3,6 +3,7 @@ the deal and money endpoints check request bodies against these schemas (the pay
 their declared inputs)."""
 import dataclasses
 import re
+from collections.abc import Sequence
 
 from market.api.openapi import (  # shared schema helpers
     _json,
@@ -399,6 +400,21 @@ def _operation(operation_id: str, summary: str, tag: str, responses: dict, **ext
             "responses": responses, **extra}
 
 
+def _decision_route(id_name: str, operation_id: str, summary: str, tag: str, answer: dict, errors: Sequence[str],
+                    description: str, *, decisions: Sequence[str] = (), decisions_meaning: str = "",
+                    body: str = "DecisionInput") -> dict:
+    """A route that decides on a record (confirm, dispute, verify, accept, decline …): the record's id in the path,
+    then, when `decisions` are given, the decision's name (`decisions_meaning` says what each does); a POST with an
+    optional body that answers 200 with `answer`, or one of the `errors` (as `_errors` reads them)."""
+    parameters = [_id(id_name)]
+    if decisions:
+        parameters.append({"name": "decision", "in": "path", "required": True,
+                           "schema": {"type": "string", "enum": list(decisions)}, "description": decisions_meaning})
+    return {"parameters": parameters,
+            "post": _operation(operation_id, summary, tag, {"200": answer, **_errors(*errors)},
+                               requestBody=_body(body, required=False), description=description)}
+
+
 def _bid_action(action: str, summary: str, body: str | None, ok: dict) -> dict:
     extra = {"requestBody": _body(body)} if body else {"requestBody": _body("EmptyInput", required=False)}
     return {"parameters": [_id("bid_id")],
@@ -441,20 +457,15 @@ DECISIONS = ("confirm", "dispute", "withdraw", "refuse")
 
 
 def _decisions(noun: str, title: str, who: str) -> dict:
-    decision = {"name": "decision", "in": "path", "required": True,
-                "schema": {"type": "string", "enum": list(DECISIONS)},
-                "description": "confirm：确认；dispute：提出异议（须写理由）；withdraw：登记人撤回；"
-                               "refuse：平台管理员驳回（须写理由）。其他值为 404。"}
-    return {
-        "parameters": [_id("payment_id"), decision],
-        "post": _operation(
-            f"decide_{noun}_payment", f"确认、异议、撤回或驳回一笔{title}", "money",
-            {"200": _json(_ref("Payment"), "作出决定后的付款；确认时含其产生的奖补。"),
-             **_errors("400", "401", "403", "404", "409:DecisionConflict", "413", "415", "422:DecisionUnprocessable")},
-            requestBody=_body("DecisionInput", required=False),
-            description=f"{who}登记人本人不能确认（403）；已确认、驳回或撤回的付款再作决定为 409。"
-                        "确认时按付款日期计算奖补并记账，与确认在同一事务中保存。"),
-    }
+    return _decision_route(
+        "payment_id", f"decide_{noun}_payment", f"确认、异议、撤回或驳回一笔{title}", "money",
+        _json(_ref("Payment"), "作出决定后的付款；确认时含其产生的奖补。"),
+        ("400", "401", "403", "404", "409:DecisionConflict", "413", "415", "422:DecisionUnprocessable"),
+        f"{who}登记人本人不能确认（403）；已确认、驳回或撤回的付款再作决定为 409。"
+        "确认时按付款日期计算奖补并记账，与确认在同一事务中保存。",
+        decisions=DECISIONS,
+        decisions_meaning="confirm：确认；dispute：提出异议（须写理由）；withdraw：登记人撤回；"
+                          "refuse：平台管理员驳回（须写理由）。其他值为 404。")
 
 
 def _evidence(noun: str, title: str) -> dict:

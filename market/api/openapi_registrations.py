@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 part for technology-contract registrations (recorded with a certificate, verified by an admin)."""
 from market.api.openapi import _json, _ref, _values
-from market.api.openapi_money import API_PREFIX, _body, _errors, _id, _operation
+from market.api.openapi_money import API_PREFIX, _decision_route, _errors, _id, _operation
 from market.confirmations.inputs import EVIDENCE_PDF_MAX_BYTES
 from market.deals.models import RegistrationStatus
 from market.deals.registrations import CERTIFICATE_FIELD, DECISIONS
@@ -66,19 +66,15 @@ PATHS = {
                         "上传（其他人为 403，看不到项目的为 404）；登记已处理或已有证明为 409；文件缺失、不是 PDF 或超过"
                         "大小限制为 422；非 multipart 请求为 415。相关各方会收到通知。"),
     },
-    f"{API_PREFIX}/deal-registrations/{{registration_id}}/{{decision}}": {
-        "parameters": [_id("registration_id"), {
-            "name": "decision", "in": "path", "required": True, "schema": {"type": "string", "enum": list(DECISIONS)},
-            "description": "verify：核验通过；refuse：驳回（须写理由）。其他值为 404。"}],
-        "post": _operation(
-            "decide_deal_registration", "核验或驳回技术合同登记（平台管理员）", "deals",
-            {"200": _json(_ref("DealRegistration"), "作出决定后的登记。"), **_errors(*_CONFLICT_AND_INPUT)},
-            requestBody=_body("DecisionInput", required=False),
-            description="仅限平台管理员，且不能是填报人或该项目奖励的受益人（403）；没有登记证明的登记不能核验（409），"
-                        "可驳回。核验通过后，该项目暂缓发放的奖补"
-                        "（领取机构也已认证的）转为待审批；驳回时该项目尚未发放的奖补全部冲正并退回上限额度，项目回到签约"
-                        "阶段，理由告知相关各方。已处理的登记为 409。"),
-    },
+    f"{API_PREFIX}/deal-registrations/{{registration_id}}/{{decision}}": _decision_route(
+        "registration_id", "decide_deal_registration", "核验或驳回技术合同登记（平台管理员）", "deals",
+        _json(_ref("DealRegistration"), "作出决定后的登记。"), _CONFLICT_AND_INPUT,
+        "仅限平台管理员，且不能是填报人或该项目奖励的受益人（403）；没有登记证明的登记不能核验（409），"
+        "可驳回。核验通过后，该项目暂缓发放的奖补"
+        "（领取机构也已认证的）转为待审批；驳回时该项目尚未发放的奖补全部冲正并退回上限额度，项目回到签约"
+        "阶段，理由告知相关各方。已处理的登记为 409。",
+        decisions=DECISIONS,
+        decisions_meaning="verify：核验通过；refuse：驳回（须写理由）。其他值为 404。"),
 }
 
 

@@ -11,6 +11,7 @@ from market.api.openapi_money import (
     MAX_FEN,
     _body,
     _coded,
+    _decision_route,
     _errors,
     _id,
     _nullable,
@@ -69,22 +70,17 @@ FEE = {"type": "object", "additionalProperties": False, "required": list(_FEE_PR
        "properties": _FEE_PROPERTIES,
        "description": "机构与委托方约定的服务费（佣金，与政策奖励分开），是交易条件的一部分；项目有经纪人时才能约定。"}
 
-_DECISION = {"name": "decision", "in": "path", "required": True, "schema": {"type": "string", "enum": list(DECISIONS)},
-             "description": "confirm：受让方确认；dispute：受让方提出异议（须写理由）；withdraw：登记人撤回；"
-                            "refuse：平台管理员驳回（须写理由）。其他值为 404。"}
-
 PATHS = {
-    f"{API_PREFIX}/deal-signings/{{signing_id}}/{{decision}}": {
-        "parameters": [_id("signing_id"), _DECISION],
-        "post": _operation(
-            "decide_deal_signing", "确认、异议、撤回或驳回一次签约登记", "deals",
-            {"200": _json(_ref("DealSigning"), "作出决定后的签约登记。"),
-             **_errors("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DecisionUnprocessable")},
-            requestBody=_body("DecisionInput", required=False),
-            description="由受让方的成员确认（登记人本人、项目经纪人和转让方不能确认，为 403）；确认后项目按登记的日期和"
-                        "金额进入签约阶段，各相关方会收到通知。受让方可提出异议（理由各方可见），由平台管理员确认或驳回；"
-                        "登记人可撤回未确认的登记后重新登记。已处理的登记、或项目已不在公示阶段为 409。"),
-    },
+    f"{API_PREFIX}/deal-signings/{{signing_id}}/{{decision}}": _decision_route(
+        "signing_id", "decide_deal_signing", "确认、异议、撤回或驳回一次签约登记", "deals",
+        _json(_ref("DealSigning"), "作出决定后的签约登记。"),
+        ("400", "401", "403", "404", "409:DealConflict", "413", "415", "422:DecisionUnprocessable"),
+        "由受让方的成员确认（登记人本人、项目经纪人和转让方不能确认，为 403）；确认后项目按登记的日期和"
+        "金额进入签约阶段，各相关方会收到通知。受让方可提出异议（理由各方可见），由平台管理员确认或驳回；"
+        "登记人可撤回未确认的登记后重新登记。已处理的登记、或项目已不在公示阶段为 409。",
+        decisions=DECISIONS,
+        decisions_meaning="confirm：受让方确认；dispute：受让方提出异议（须写理由）；withdraw：登记人撤回；"
+                          "refuse：平台管理员驳回（须写理由）。其他值为 404。"),
     f"{API_PREFIX}/deals/{{deal_id}}/fee": {
         "parameters": [_id("deal_id")],
         "post": _operation(
