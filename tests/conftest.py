@@ -257,14 +257,25 @@ def pass_code_step(client, user: User, response):
     return client.post("/login/code", data={"code": pyotp.TOTP(user.second_factor.secret).now()})
 
 
+def log_client_in(client, user: User, password: str = PASSWORD):
+    """Log the client in as the user through the login form (and the code step when enrolled); returns the client."""
+    response = pass_code_step(client, user, client.post("/login", data={"email": user.email, "password": password}))
+    assert response.status_code == 302, response.data[:500]
+    return client
+
+
+def client_for(app, user: User | None):
+    """A new test client (a browser of its own) logged in as the user; a visitor's for None."""
+    client = app.test_client()
+    return client if user is None else log_client_in(client, user)
+
+
 @pytest.fixture
 def login(client):
     """Log a user in through the login form (and the code step when enrolled); returns the client."""
 
     def do_login(user: User, password: str = PASSWORD):
-        response = pass_code_step(client, user, client.post("/login", data={"email": user.email, "password": password}))
-        assert response.status_code == 302, response.data[:500]
-        return client
+        return log_client_in(client, user, password)
 
     return do_login
 

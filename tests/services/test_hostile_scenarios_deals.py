@@ -35,11 +35,10 @@ from market.listings.vocabulary import ListingStatus
 from tests.api.test_api_deals import post
 from tests.api.test_api_payments_idempotency import decide, send
 from tests.api_requests import bearer
-from tests.conftest import ACHIEVEMENT_INPUT, WAN, deal_clock
+from tests.conftest import ACHIEVEMENT_INPUT, WAN, client_for, deal_clock
 from tests.payments import RECEIPT_PDF
 from tests.services.test_deal_rate_limits import FLOOR_REFUSED, RATE_REFUSED
 from tests.services.test_registration_verification import achievement_cap_used
-from tests.views.test_deal_views import client_for
 
 IN_2027 = date(2027, 1, 2)
 """A day under rule-set version 2027.1, whose R2 sets the 30% maximum (POLICY.md, settled question 10)."""
@@ -274,7 +273,7 @@ def test_terms_are_locked_from_the_notice_and_reopen_only_when_a_party_withdraws
 
 def page(app, user, path: str) -> str:
     """The page as the user (a visitor for None) sees it."""
-    client = app.test_client() if user is None else client_for(app, user)
+    client = client_for(app, user)
     response = client.get(path)
     assert response.status_code == 200, path
     return html.unescape(response.get_data(as_text=True))

@@ -29,10 +29,9 @@ from market.preorders import services as preorders
 from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment
 from tests.api.test_api_payments_idempotency import decide, send
 from tests.api_requests import bearer
-from tests.conftest import RESIDENT_SINCE, WAN
+from tests.conftest import RESIDENT_SINCE, WAN, client_for
 from tests.payments import RECEIPT_PDF, member_of, receipt, record_and_confirm_preorder_payment, with_evidence
 from tests.services.test_registration_verification import achievement_cap_used
-from tests.views.test_deal_views import client_for
 from tests.views.test_payment_evidence_views import download
 
 PAID_ON = date(2025, 4, 30)

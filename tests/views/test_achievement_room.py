@@ -5,8 +5,9 @@ from datetime import date
 
 from market.awards.headroom import achievement_room
 from market.extensions import db
+from tests.conftest import client_for
 from tests.payments import record_and_confirm_deal_payment
-from tests.views.test_introduction_views import client_for, page_of
+from tests.views.test_introduction_views import page_of
 
 WAN = 1_000_000
 

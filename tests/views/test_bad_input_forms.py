@@ -16,7 +16,7 @@ from market.demands.models import Demand
 from market.extensions import db
 from market.listings.models import Attachment
 from market.taxonomy.models import Field, Valley
-from tests.conftest import PASSWORD, pass_code_step
+from tests.conftest import PASSWORD, client_for
 
 REQUIRED = "该字段是必填字段。"
 CONTROL = "包含不允许的控制字符。"
@@ -723,8 +723,7 @@ def test_markup_in_a_listing_is_stored_as_text_and_shown_escaped_everywhere(clie
     stored = db.session.scalar(select(Achievement))
     assert stored.title == f"{SCRIPT}制氢"
     assert stored.description_public == f"{SCRIPT}\n{SQL}"
-    admin, operator = app.test_client(), make_user("admin")
-    pass_code_step(admin, operator, admin.post("/login", data={"email": operator.email, "password": PASSWORD}))
+    admin = client_for(app, make_user("admin"))
     review = admin.get("/admin/review").get_data(as_text=True)
     assert admin.post(f"/admin/review/achievement/{stored.id}/approve").status_code == 302
     pages = {

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from market.deals import recording as deal_recording
 from market.deals.models import Deal, DealSigning, DealStage
 from market.extensions import db
-from tests.views.test_deal_views import accept_shown_terms, client_for, flashed_after, page_of
+from tests.conftest import client_for
+from tests.views.test_deal_views import accept_shown_terms, flashed_after, page_of
 
 WAN = 1_000_000
 

@@ -7,8 +7,8 @@ import pytest
 
 from market.deals.models import Deal, DealStage
 from market.extensions import db
-from tests.conftest import deal_clock
-from tests.views.test_deal_views import client_for, field_message, flashed_after, page_of
+from tests.conftest import client_for, deal_clock
+from tests.views.test_deal_views import field_message, flashed_after, page_of
 
 
 @pytest.fixture

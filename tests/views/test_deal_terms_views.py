@@ -8,7 +8,8 @@ from sqlalchemy import select
 from market.deals.models import Deal, DealEvent, DealStage
 from market.deals.permissions import missing_terms_seats
 from market.extensions import db
-from tests.views.test_deal_views import accept_shown_terms, client_for, flashed_after, page_of
+from tests.conftest import client_for
+from tests.views.test_deal_views import accept_shown_terms, flashed_after, page_of
 
 WAN = 1_000_000
 

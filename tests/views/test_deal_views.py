@@ -33,7 +33,7 @@ from market.declared import declared_limits
 from market.extensions import db
 from market.notifications.models import Notification
 from tests.api_requests import bearer
-from tests.conftest import PASSWORD, deal_clock, pass_code_step
+from tests.conftest import PASSWORD, client_for, deal_clock
 from tests.payments import RECEIPT_PDF, certificate
 
 WAN = 1_000_000
@@ -41,14 +41,6 @@ WAN = 1_000_000
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-def client_for(app, user):
-    """A test client logged in as the user."""
-    client = app.test_client()
-    response = pass_code_step(client, user, client.post("/login", data={"email": user.email, "password": PASSWORD}))
-    assert response.status_code == 302
-    return client
 
 
 def page_of(response) -> str:

@@ -11,14 +11,7 @@ from market.deals.introductions import propose_introduction
 from market.deals.models import Bid, Deal, DealStage, DemandResponse, Introduction
 from market.deals.responses import respond_to_demand
 from market.extensions import db
-from tests.conftest import HYDROGEN, HYDROGEN_NEED, PASSWORD, pass_code_step
-
-
-def client_for(app, user):
-    client = app.test_client()
-    response = pass_code_step(client, user, client.post("/login", data={"email": user.email, "password": PASSWORD}))
-    assert response.status_code == 302
-    return client
+from tests.conftest import HYDROGEN, HYDROGEN_NEED, client_for
 
 
 def page_of(response) -> str:

@@ -19,7 +19,7 @@ from market.demo_deals import load_demo_deals
 from market.extensions import db
 from market.seeding import load_demo_data
 from market.timeutil import utcnow
-from tests.conftest import PASSWORD, pass_code_step
+from tests.conftest import PASSWORD, client_for
 
 DEMO_PASSWORD = "demo-password-1"
 INTERNAL_KEY = re.compile(r"\b(?:org|user|deal|achievement|preorder)-\d+\b|fiscal:|proceeds:|receivable:|\bev\d+\b")
@@ -32,10 +32,7 @@ def _log_in(app, user: User):
     if user.second_factor is None:
         user.second_factor = SecondFactor(secret=pyotp.random_base32(), confirmed_at=utcnow())
     db.session.commit()
-    client = app.test_client()
-    response = pass_code_step(client, user, client.post("/login", data={"email": user.email, "password": PASSWORD}))
-    assert response.status_code == 302, response.data[:300]
-    return client
+    return client_for(app, user)
 
 
 def _text(response) -> str:

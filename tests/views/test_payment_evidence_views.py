@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from market.deals.models import DealPayment
 from market.extensions import db
 from market.preorders.models import PreorderPayment
+from tests.conftest import client_for
 from tests.payments import RECEIPT_PDF, member_of
-from tests.views.test_deal_views import client_for, flashed_after, page_of
+from tests.views.test_deal_views import flashed_after, page_of
 
 
 def pdf(filename="银行回单.pdf", data=RECEIPT_PDF):

@@ -10,8 +10,9 @@ from market.awards.models import Award, AwardStatus, HoldReason
 from market.deals.models import Deal, DealRegistration, DealStage, RegistrationStatus
 from market.extensions import db
 from tests.api_requests import bearer, schema_validator
+from tests.conftest import client_for
 from tests.payments import RECEIPT_PDF, member_of, record_and_confirm_deal_payment
-from tests.views.test_deal_views import client_for, flashed_after, page_of
+from tests.views.test_deal_views import flashed_after, page_of
 from tests.views.test_payment_evidence_views import download
 
 WAN = 1_000_000

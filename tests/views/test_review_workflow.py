@@ -14,7 +14,7 @@ from market.listings.services import RETURN_COMMENT_MAX_LENGTH, ListingReturnInp
 from market.listings.vocabulary import ReturnReason
 from market.notifications.models import Notification
 from market.timeutil import utcnow
-from tests.conftest import PASSWORD, pass_code_step
+from tests.conftest import PASSWORD, client_for
 
 FORM = {
     "title": "焦炉煤气制氢耦合二氧化碳捕集工艺", "summary": "以焦炉煤气为原料，变压吸附制取高纯氢。",
@@ -43,10 +43,7 @@ def stored(listing_id: int) -> Achievement:
 @pytest.fixture
 def admin_client(app, make_user):
     """A second browser, logged in as a platform admin."""
-    browser, admin = app.test_client(), make_user("admin")
-    response = pass_code_step(browser, admin, browser.post("/login", data={"email": admin.email, "password": PASSWORD}))
-    assert response.status_code == 302
-    return browser
+    return client_for(app, make_user("admin"))
 
 
 def test_an_achievement_goes_from_draft_through_return_to_publication_and_down_again(app, client, login_as,

@@ -11,21 +11,12 @@ from market.deals.bids import place_bid
 from market.deals.models import Deal, DealStage
 from market.extensions import db
 from market.listings.models import ConfidentialGrant, ConfidentialityAcknowledgement, ListingEvent
-from tests.conftest import PASSWORD, pass_code_step
+from tests.conftest import client_for
 
 WAN = 1_000_000
 SECRET = "吸附剂配方与切换时序参数。"
 HINT = "更多技术细节在双方建立对接后可见。"
 STATEMENT = "我已阅读并同意上述保密声明"
-
-
-def client_for(app, user):
-    """A test client logged in as the user (a visitor's for None)."""
-    client = app.test_client()
-    if user is not None:
-        response = pass_code_step(client, user, client.post("/login", data={"email": user.email, "password": PASSWORD}))
-        assert response.status_code == 302
-    return client
 
 
 def page(client, path: str) -> str:
