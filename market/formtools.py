@@ -1,5 +1,5 @@
-"""WTForms pieces for our domain inputs (money in 万元, term lists, ids), the base of every form, binding service
-errors to form fields, and submitting a small posted form."""
+"""WTForms pieces for our domain inputs (money in the reader's unit, term lists, ids), the base of every form,
+binding service errors to form fields, and submitting a small posted form."""
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -16,11 +16,10 @@ from wtforms.widgets import TextInput
 from market.declared import FieldLimits, declared_limits, validate_input
 from market.errors import DomainError
 from market.inputs import parse_id
-from market.money import MoneyFormatError, parse_yuan
+from market.money_input import lazy_label_with_unit, lazy_unit_hint, parse_typed_amount, typed_amount_text
 from market.requestguard import holds_nul
 from market.unit_of_work import savepoint
 
-FEN_PER_WAN = 1_000_000
 CONTROL_CHARACTER = _l("包含不允许的控制字符。")
 
 
@@ -114,37 +113,29 @@ class DatabaseIdField(IntegerField):
                 raise ValueError(str(_l("不是有效的编号。")))
 
 
-def fen_to_wan_text(fen: int | None) -> str:
-    """Fen as the plain 万元 number a form shows (exact, no float)."""
-    if fen is None:
-        return ""
-    whole, rest = divmod(fen, FEN_PER_WAN)
-    if not rest:
-        return str(whole)
-    return f"{whole}.{rest:06d}".rstrip("0")
+class MoneyField(StringField):
+    """An amount typed in the reader's unit (万元 in Chinese, yuan in English; a written unit such as 元, 万 or yuan
+    wins); `.data` is integer fen or None. The label is given without the unit, which follows it in the reader's
+    language, with `note` (如 可不填) after the unit; the description defaults to how to type an amount; after an
+    error the field shows what was typed."""
 
-
-class WanMoneyField(StringField):
-    """An amount typed in 万元 (a trailing 元 or 万 unit is also understood); `.data` is integer fen or None."""
+    def __init__(self, label=None, validators=None, note=None, **kwargs):
+        kwargs.setdefault("description", lazy_unit_hint())
+        kwargs["render_kw"] = {"inputmode": "decimal", **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, **kwargs)
+        self.label.text = lazy_label_with_unit(self.label.text, note)
+        self.raw_text = None
 
     def process_formdata(self, valuelist):
         self.raw_text = valuelist[0] if valuelist else ""
-        text = self.raw_text.strip()
         self.data = None
-        if not text:
-            return
-        if not text.endswith(("元", "万")):
-            text += "万"
-        try:
-            self.data = parse_yuan(text)
-        except MoneyFormatError as error:
-            self.data = None
-            raise ValueError(str(error)) from error
+        if self.raw_text.strip():
+            self.data = parse_typed_amount(self.raw_text)
 
     def _value(self):
-        if getattr(self, "raw_text", None) is not None and self.raw_text != "":
+        if self.raw_text:
             return self.raw_text
-        return fen_to_wan_text(self.data) if isinstance(self.data, int) else ""
+        return typed_amount_text(self.data) if isinstance(self.data, int) else ""
 
 
 class TermsField(Field):
@@ -188,9 +179,6 @@ def submit_small_form(form, action: Callable[[], object], success: Callable[[obj
         flash("；".join(error.fields.values()) or error.message, "error")
     else:
         flash(success(result) if callable(success) else str(success), "success")
-
-
-MONEY_HINT = _l("单位：万元，如 50 或 12.5")
 
 
 def options(pairs) -> list[SelectChoice]:

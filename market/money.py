@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from enum import StrEnum
 
 MAX_FEN = 10**15
 """The largest amount the product accepts anywhere: ¥10,000,000,000,000.00."""
@@ -13,8 +14,6 @@ FEN_PER_WAN = 1_000_000
 BASIS_POINTS = 10_000
 
 _MAX_INPUT_CHARS = 40
-_WAN_UNITS = ("万元", "万")
-_YUAN_UNITS = ("元",)
 _CURRENCY_SIGN = "¥"  # NFKC turns the full-width sign "￥" into this one
 _NUMBER = re.compile(
     r"(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<fraction>[0-9]+))?",
@@ -22,64 +21,100 @@ _NUMBER = re.compile(
 )
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogue without translating it here (the page translates it, see money_input)."""
+    return message
+
+
+class MoneyUnit(StrEnum):
+    """The unit a bare number is read in, and written in when a form shows a stored amount."""
+
+    WAN = "wan"
+    YUAN = "yuan"
+
+
+FEN_PER_UNIT = {MoneyUnit.WAN: FEN_PER_WAN, MoneyUnit.YUAN: FEN_PER_YUAN}
+DECIMAL_PLACES = {MoneyUnit.WAN: 6, MoneyUnit.YUAN: 2}
+"""How many decimals each unit allows: exactly down to the fen."""
+
+_UNIT_SUFFIXES = (("万元", MoneyUnit.WAN), ("万", MoneyUnit.WAN), ("元", MoneyUnit.YUAN), ("yuan", MoneyUnit.YUAN))
+"""Written units, longest first where one ends another; matched without regard to case."""
+
+MISSING = N_("请输入金额。")
+TOO_LONG = N_("金额太长，请检查后重新输入。")
+SIGNED = N_("金额不能带正负号，请直接输入数字。")
+NOT_A_NUMBER = N_("金额格式不正确：只能输入数字，可带一个小数点，千位分隔符“,”须按三位一组，例如 1234.56 或 1,234.56。")
+TOO_PRECISE = {
+    MoneyUnit.WAN: N_("以“万元”为单位时最多保留六位小数（精确到分）。"),
+    MoneyUnit.YUAN: N_("金额最多保留两位小数（精确到分）。"),
+}
+ABOVE_MAX = N_("金额超出允许的上限。")
+NOT_FEN = N_("金额必须是以“分”为单位的整数。")
+NEGATIVE = N_("金额不能为负数。")
+
+
 class MoneyFormatError(ValueError):
-    """An amount the user typed or sent cannot be accepted; str(error) is a Chinese message."""
+    """An amount the user typed or sent cannot be accepted: `msgid` is the catalogue's (Chinese) message and `params`
+    its values, for the page to translate; `message` and str(error) are the Chinese text."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, msgid: str, **params: object) -> None:
+        self.msgid = msgid
+        self.params = params
+        self.message = msgid % params if params else msgid
+        super().__init__(self.message)
 
 
-def parse_yuan(text: str) -> int:
-    """Parse a form amount in yuan (optionally 元, 万 or 万元) into fen, strictly."""
+def parse_amount(text: str, bare_unit: MoneyUnit) -> int:
+    """Parse a typed amount into fen, strictly: a bare number is in `bare_unit`; a written unit (元, 万, 万元, yuan)
+    wins; a leading ¥ and correctly grouped thousands commas are allowed; exact to the fen, never through float."""
     if not isinstance(text, str):
-        raise MoneyFormatError("请输入金额。")
+        raise MoneyFormatError(MISSING)
     normalised = unicodedata.normalize("NFKC", text).strip()
     if not normalised:
-        raise MoneyFormatError("请输入金额。")
+        raise MoneyFormatError(MISSING)
     if len(normalised) > _MAX_INPUT_CHARS:
-        raise MoneyFormatError("金额太长，请检查后重新输入。")
-    number, fen_per_unit, max_places = _split_unit(normalised)
+        raise MoneyFormatError(TOO_LONG)
+    number, unit = _split_unit(normalised, bare_unit)
     if number.startswith(_CURRENCY_SIGN):
         number = number[len(_CURRENCY_SIGN):].lstrip()
     if number.startswith(("-", "−", "+")):
-        raise MoneyFormatError("金额不能带正负号，请直接输入数字。")
+        raise MoneyFormatError(SIGNED)
     match = _NUMBER.fullmatch(number)
     if match is None:
-        raise MoneyFormatError(
-            "金额格式不正确：只能输入数字，可带一个小数点，千位分隔符“,”须按三位一组，例如 1234.56 或 1,234.56。"
-        )
+        raise MoneyFormatError(NOT_A_NUMBER)
     whole = match.group("whole").replace(",", "")
     fraction = match.group("fraction") or ""
-    if len(fraction) > max_places:
-        if fen_per_unit == FEN_PER_WAN:
-            raise MoneyFormatError("以“万元”为单位时最多保留六位小数（精确到分）。")
-        raise MoneyFormatError("金额最多保留两位小数（精确到分）。")
-    fen = int(whole) * fen_per_unit + int(fraction.ljust(max_places, "0") or "0")
+    places = DECIMAL_PLACES[unit]
+    if len(fraction) > places:
+        raise MoneyFormatError(TOO_PRECISE[unit])
+    fen = int(whole) * FEN_PER_UNIT[unit] + int(fraction.ljust(places, "0") or "0")
     if fen > MAX_FEN:
-        raise MoneyFormatError("金额超出允许的上限。")
+        raise MoneyFormatError(ABOVE_MAX)
     return fen
 
 
-def _split_unit(normalised: str) -> tuple[str, int, int]:
-    """Return (number text, fen per unit, allowed decimal places) for a normalised amount."""
-    for unit in _WAN_UNITS:
-        if normalised.endswith(unit):
-            return normalised[: -len(unit)].rstrip(), FEN_PER_WAN, 6
-    for unit in _YUAN_UNITS:
-        if normalised.endswith(unit):
-            return normalised[: -len(unit)].rstrip(), FEN_PER_YUAN, 2
-    return normalised, FEN_PER_YUAN, 2
+def parse_yuan(text: str) -> int:
+    """Parse an amount in yuan (optionally 元, 万 or 万元) into fen, strictly."""
+    return parse_amount(text, MoneyUnit.YUAN)
+
+
+def _split_unit(normalised: str, bare_unit: MoneyUnit) -> tuple[str, MoneyUnit]:
+    """Return (number text, unit) for a normalised amount: its written unit, else the bare unit."""
+    folded = normalised.casefold()
+    for suffix, unit in _UNIT_SUFFIXES:
+        if folded.endswith(suffix):
+            return normalised[: -len(suffix)].rstrip(), unit
+    return normalised, bare_unit
 
 
 def require_fen(value: object) -> int:
     """Accept a JSON money value: a real int of fen in 0..MAX_FEN (no bool, no float, no string)."""
     if type(value) is not int:
-        raise MoneyFormatError("金额必须是以“分”为单位的整数。")
+        raise MoneyFormatError(NOT_FEN)
     if value < 0:
-        raise MoneyFormatError("金额不能为负数。")
+        raise MoneyFormatError(NEGATIVE)
     if value > MAX_FEN:
-        raise MoneyFormatError("金额超出允许的上限。")
+        raise MoneyFormatError(ABOVE_MAX)
     return value
 
 
@@ -123,6 +158,27 @@ def yuan_input_value(fen: int) -> str:
     if cents == 0:
         return f"{sign}{yuan}"
     return f"{sign}{yuan}.{cents:02d}".rstrip("0")
+
+
+def grouped_yuan_input_value(fen: int) -> str:
+    """Fen as the yuan text an English form shows, grouped by thousands: 123456700 → "1,234,567", 123450 → "1,234.50"."""
+    yuan, cents = divmod(fen, FEN_PER_YUAN)
+    return f"{yuan:,}" + (f".{cents:02d}" if cents else "")
+
+
+def wan_input_value(fen: int) -> str:
+    """Fen as the plain 万元 number a form shows, exactly: 12300000 → "12.3", 1 → "0.000001"."""
+    whole, rest = divmod(fen, FEN_PER_WAN)
+    if not rest:
+        return str(whole)
+    return f"{whole}.{rest:06d}".rstrip("0")
+
+
+def amount_input_value(fen: int, unit: MoneyUnit) -> str:
+    """Fen as the text a form in `unit` shows (parse_amount reads it back to the same fen)."""
+    if fen < 0:
+        raise ValueError("a form shows no negative amount")
+    return wan_input_value(fen) if unit is MoneyUnit.WAN else grouped_yuan_input_value(fen)
 
 
 def rate_number(rate_bp: int) -> str:

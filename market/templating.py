@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from market.confirmations.models import STATUS_LABELS, FactStatus
 from market.listings.vocabulary import label
 from market.money import format_rate, format_wan, format_yuan, format_yuan_whole
+from market.money_input import reader_unit, typed_amount_text
 from market.taxonomy.wording import city_name, field_name, valley_name
 
 
@@ -64,9 +65,10 @@ def register_template_helpers(app: Flask) -> None:
         date=lambda value: format_date(value, "yyyy-MM-dd") if value else "",
         datetime=lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else "",
         fact_status=lambda status: STATUS_LABELS[FactStatus(status)],
-        valley_name=valley_name, city_name=city_name, field_name=field_name,
+        valley_name=valley_name, city_name=city_name, field_name=field_name, typed_amount=typed_amount_text,
     )
-    app.jinja_env.globals.update(money_range=money_range, url_with=url_with, label=label)
+    app.jinja_env.globals.update(money_range=money_range, url_with=url_with, label=label,
+                                 reader_money_unit=lambda: reader_unit().value)
 
     @app.context_processor
     def inject_globals():

@@ -5,7 +5,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from market.achievements.services import ACHIEVEMENTS
-from market.formtools import MONEY_HINT, TermsField, WanMoneyField
+from market.formtools import MoneyField, TermsField
 from market.listings.forms import IpItemsField, ListingForm, MultiCheckboxField, OwnersField
 from market.listings.vocabulary import PriceType
 
@@ -24,8 +24,8 @@ class AchievementEditForm(ListingForm):
     ip_items = IpItemsField(_l("知识产权"), validators=[Optional()])
     modes = MultiCheckboxField(_l("转化方式"))
     price_type = SelectField(_l("价格类型"), default=PriceType.NEGOTIABLE.value)
-    price_min_fen = WanMoneyField(_l("价格下限（万元）"), description=MONEY_HINT)
-    price_max_fen = WanMoneyField(_l("价格上限（万元）"), description=MONEY_HINT)
+    price_min_fen = MoneyField(_l("价格下限"))
+    price_max_fen = MoneyField(_l("价格上限"))
     owners = OwnersField(_l("权利人及份额"), validators=[Optional()])
     inventors = TermsField(_l("完成人"))
     benefits = TextAreaField(_l("相比现有技术的优势"))

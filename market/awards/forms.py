@@ -32,7 +32,7 @@ from market.awards.inputs import (
     StartupGrantInput,
 )
 from market.declared import EmptyInput
-from market.formtools import MONEY_HINT, DeclaredForm, MarketForm, WanMoneyField, max_length, options
+from market.formtools import DeclaredForm, MarketForm, MoneyField, max_length, options
 from market.inputs import parse_id
 from market.money import BASIS_POINTS
 from market.taxonomy.wording import valley_name
@@ -147,7 +147,7 @@ class AwardReissueForm(DeclaredForm):
     """Issue the corrected amount of a reversed award, with the reason."""
 
     input_says_missing = True
-    amount_fen = WanMoneyField(_l("更正金额"), description=MONEY_HINT)
+    amount_fen = MoneyField(_l("更正金额"))
     reason = StringField(_l("更正原因"))
     next = HiddenField()
 
@@ -186,8 +186,8 @@ class StartupGrantForm(DeclaredForm):
 
     organisation_id = SelectField(_l("入驻谷区的初创企业"), coerce=_optional_id)
     granted_on = DateField(_l("支持日期"), format="%Y-%m-%d")
-    founders_paid_in_fen = WanMoneyField(_l("创始人自有资金实缴（万元）"), description=MONEY_HINT)
-    awarded_fen = WanMoneyField(_l("拟支持金额（万元）"), description=MONEY_HINT)
+    founders_paid_in_fen = MoneyField(_l("创始人自有资金实缴"))
+    awarded_fen = MoneyField(_l("拟支持金额"))
     input_says_missing = True
 
     def declared_input(self):
@@ -213,7 +213,7 @@ class PaymentRowForm(Form):
     """One payment of the calculator: date and amount."""
 
     paid_on = DateField(_l("日期"), validators=[Optional()], format="%Y-%m-%d")
-    amount_fen = WanMoneyField(_l("金额（万元）"))
+    amount_fen = MoneyField(_l("金额"))
 
 
 class IntermediaryRowForm(Form):
@@ -310,8 +310,8 @@ class PreorderCalculatorForm(MarketForm, _PaymentsMixin):
                                       description=_l("留空表示签约时已入驻"))
     related = BooleanField(_l("买卖双方存在关联关系"))
     signed_on = DateField(_l("协议签订日期"), validators=[InputRequired(message=_l("请填写日期。"))], format="%Y-%m-%d")
-    value_fen = WanMoneyField(_l("协议金额（万元，不含税）"), description=MONEY_HINT,
-                              validators=[InputRequired(message=_l("请填写协议金额。"))])
+    value_fen = MoneyField(_l("协议金额"), note=_l("不含税"),
+                           validators=[InputRequired(message=_l("请填写协议金额。"))])
     payments = FieldList(FormField(PaymentRowForm), min_entries=PAYMENT_ROWS, max_entries=PAYMENT_ROWS)
 
     def set_valleys(self, valleys) -> None:
@@ -351,8 +351,8 @@ class TransferCalculatorForm(MarketForm, _PaymentsMixin):
     transferee_resident_since = DateField(_l("受让企业入驻日期"), validators=[Optional()], format="%Y-%m-%d",
                                           description=_l("留空表示签约时已入驻"))
     signed_on = DateField(_l("合同签订日期"), validators=[InputRequired(message=_l("请填写日期。"))], format="%Y-%m-%d")
-    value_fen = WanMoneyField(_l("合同金额（万元）"), description=MONEY_HINT,
-                              validators=[InputRequired(message=_l("请填写合同金额。"))])
+    value_fen = MoneyField(_l("合同金额"),
+                           validators=[InputRequired(message=_l("请填写合同金额。"))])
     registered = BooleanField(_l("已完成技术合同登记"), default=True)
     reward_rate_bp = PercentField(_l("中介服务奖励比例（%，按到账收益计）"), default=0)
     intermediaries = FieldList(FormField(IntermediaryRowForm), min_entries=INTERMEDIARY_ROWS,
@@ -422,10 +422,10 @@ class StartupCalculatorForm(MarketForm):
 
     valley = SelectField(_l("入驻（入选）的谷区"), default="")
     granted_on = DateField(_l("支持日期"), validators=[InputRequired(message=_l("请填写日期。"))], format="%Y-%m-%d")
-    founders_paid_in_fen = WanMoneyField(_l("创始人自有资金实缴（万元）"), description=MONEY_HINT,
-                                         validators=[InputRequired(message=_l("请填写创始人实缴金额。"))])
-    awarded_fen = WanMoneyField(_l("拟支持金额（万元）"), description=MONEY_HINT,
-                                validators=[InputRequired(message=_l("请填写拟支持金额。"))])
+    founders_paid_in_fen = MoneyField(_l("创始人自有资金实缴"),
+                                      validators=[InputRequired(message=_l("请填写创始人实缴金额。"))])
+    awarded_fen = MoneyField(_l("拟支持金额"),
+                             validators=[InputRequired(message=_l("请填写拟支持金额。"))])
 
     def set_valleys(self, valleys) -> None:
         """Offer the valleys."""

@@ -24,6 +24,7 @@ from market.deals.models import Deal
 from market.deals.permissions import may_see_money_outlook
 from market.extensions import db
 from market.money import MoneyFormatError, format_yuan, parse_yuan, yuan_input_value
+from market.money_input import money_error_text
 from market.preorders.models import PreorderAgreement
 from market.preorders.permissions import may_view_agreement
 
@@ -72,7 +73,7 @@ def _tried_amount() -> tuple[int | None, str, str]:
     try:
         fen = parse_yuan(typed)
     except MoneyFormatError as error:
-        return None, typed[:40], error.message
+        return None, typed[:40], money_error_text(error)
     if fen == 0:
         return None, typed, _("请输入大于零的金额。")
     return fen, typed, ""

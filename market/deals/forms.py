@@ -33,7 +33,7 @@ from market.deals.inputs import (
 )
 from market.deals.labels import DECLINE_REASON_LABELS
 from market.deals.limits import DEFAULT_NOTICE_DAYS, MAX_MESSAGE_CHARS, MAX_NOTICE_DAYS, MAX_PROPOSAL_CHARS
-from market.formtools import MONEY_HINT, DatabaseIdField, DeclaredForm, MarketForm, WanMoneyField, options
+from market.formtools import DatabaseIdField, DeclaredForm, MarketForm, MoneyField, options
 from market.listings.vocabulary import TransferMode, label
 from market.money import rate_number
 from market.uploads import size_text
@@ -88,7 +88,7 @@ class BidForm(DeclaredForm):
     """An offer or a counter-offer on an achievement (required fields and the message's length from the declared
     bid round)."""
 
-    amount_fen = WanMoneyField(_l("报价（万元）"), description=MONEY_HINT)
+    amount_fen = MoneyField(_l("报价"))
     mode = SelectField(_l("转化方式"), validate_choice=False)
     message = TextAreaField(_l("留言"), description=_l("说明报价依据、付款方式等，最多 %(n)s 字。", n=MAX_MESSAGE_CHARS))
     input_says_missing = True
@@ -118,7 +118,7 @@ class ResponseForm(DeclaredForm):
 
     proposal = TextAreaField(_l("解决方案"), description=_l("技术路线、团队、周期和预期指标，最多 %(n)s 字。",
                                                         n=MAX_PROPOSAL_CHARS))
-    amount_fen = WanMoneyField(_l("报价（万元，可不填）"), description=MONEY_HINT)
+    amount_fen = MoneyField(_l("报价"), note=_l("可不填"))
     achievement_id = SelectField(_l("关联本机构的成果（可不选）"), validate_choice=False)
     input_says_missing = True
 
@@ -130,7 +130,7 @@ class ResponseForm(DeclaredForm):
 class TermsForm(DeclaredForm):
     """The amount, transfer mode and (universities and institutes) inventors' share under negotiation."""
 
-    agreed_amount_fen = WanMoneyField(_l("协议价格（万元）"), description=MONEY_HINT)
+    agreed_amount_fen = MoneyField(_l("协议价格"))
     mode = SelectField(_l("转化方式"), validate_choice=False)
     inventor_share = PercentField(_l("发明人（团队）收益比例（%）"),
                                   description=_l("占转让净收入的比例，如 70 表示 70%；公示前须填写。"))
@@ -144,7 +144,7 @@ class FeeForm(DeclaredForm):
     """The agency's service fee (佣金): a rate or a fixed amount, and the party that pays it."""
 
     fee_rate = PercentField(_l("佣金比例（%）"), description=_l("占合同金额的比例，如 5 表示 5%；与固定金额只填其一。"))
-    fee_fixed_fen = WanMoneyField(_l("固定佣金（万元）"), description=MONEY_HINT)
+    fee_fixed_fen = MoneyField(_l("固定佣金"))
     fee_payer = SelectField(_l("支付方"), validate_choice=False)
 
     def declared_input(self):
@@ -155,7 +155,7 @@ class FeeForm(DeclaredForm):
 class FeePaidForm(DeclaredForm):
     """The fee's payment as the paying party marks it."""
 
-    amount_fen = WanMoneyField(_l("支付金额（万元）"), description=MONEY_HINT)
+    amount_fen = MoneyField(_l("支付金额"))
     paid_on = StringField(_l("支付日期"), widget=DateInput())
     input_says_missing = True
 
@@ -187,7 +187,7 @@ class SignForm(DeclaredForm):
     """Record the signed contract."""
 
     signed_on = StringField(_l("签约日期"), widget=DateInput())
-    agreed_amount_fen = WanMoneyField(_l("合同金额（万元）"), description=MONEY_HINT)
+    agreed_amount_fen = MoneyField(_l("合同金额"))
     input_says_missing = True
 
     def declared_input(self):
@@ -332,7 +332,7 @@ class BrokerRemovalForm(DeclaredForm):
 class PaymentForm(DeclaredForm):
     """Proceeds received under the registered contract (required fields from the declared payment input)."""
 
-    amount_fen = WanMoneyField(_l("回款金额（万元）"), description=MONEY_HINT)
+    amount_fen = MoneyField(_l("回款金额"))
     paid_on = StringField(_l("回款日期"), widget=DateInput())
     evidence = evidence_field(optional=True)
     input_says_missing = True

@@ -7,7 +7,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
 from market.demands.services import DEMANDS
-from market.formtools import MONEY_HINT, WanMoneyField
+from market.formtools import MoneyField
 from market.listings.forms import ListingForm, MultiCheckboxField
 
 
@@ -19,8 +19,8 @@ class DemandEditForm(ListingForm):
 
     title = StringField(_l("需求名称"))
     description = TextAreaField(_l("需求描述"))
-    budget_min_fen = WanMoneyField(_l("预算下限（万元）"), description=MONEY_HINT)
-    budget_max_fen = WanMoneyField(_l("预算上限（万元）"), description=MONEY_HINT)
+    budget_min_fen = MoneyField(_l("预算下限"))
+    budget_max_fen = MoneyField(_l("预算上限"))
     wanted_trl_min = SelectField(_l("期望最低技术就绪度"))
     modes = MultiCheckboxField(_l("可接受的合作方式"))
     deadline = StringField(_l("截止日期"), widget=DateInput())

@@ -194,7 +194,8 @@ def parse_search_args(args) -> tuple[SearchParams, dict[str, str]]:
     """SearchParams from query-string arguments, and a message per argument that was not understood."""
     from flask_babel import gettext as _
 
-    from market.money import MoneyFormatError, parse_yuan, require_fen
+    from market.money import NOT_FEN, MoneyFormatError, MoneyUnit, parse_amount, require_fen
+    from market.money_input import money_error_text
 
     errors: dict[str, str] = {}
 
@@ -214,18 +215,21 @@ def parse_search_args(args) -> tuple[SearchParams, dict[str, str]]:
             return default
         return int(raw)
 
-    def money(wan_name: str, fen_name: str) -> int | None:
-        try:
-            if args.get(fen_name):
-                raw = args.get(fen_name).strip()
+    def money(bound: str) -> int | None:
+        """The bound in fen: `<bound>_fen` (the API) first, else `<bound>_wan` or `<bound>_yuan` as typed."""
+        for name, unit in [(f"{bound}_fen", None), *((f"{bound}_{unit}", unit) for unit in MoneyUnit)]:
+            raw = (args.get(name) or "").strip()
+            if not raw:
+                continue
+            try:
+                if unit is not None:
+                    return parse_amount(raw, unit)
                 if not raw.isascii() or not raw.isdigit():
-                    raise MoneyFormatError(_("金额应为以分为单位的整数。"))
+                    raise MoneyFormatError(NOT_FEN)
                 return require_fen(int(raw))
-            if args.get(wan_name):
-                raw = args.get(wan_name).strip()
-                return parse_yuan(raw if raw.endswith(("元", "万")) else raw + "万")
-        except MoneyFormatError as error:
-            errors[fen_name if args.get(fen_name) else wan_name] = str(error)
+            except MoneyFormatError as error:
+                errors[name] = money_error_text(error)
+                return None
         return None
 
     stage = text("stage", 20)
@@ -243,8 +247,8 @@ def parse_search_args(args) -> tuple[SearchParams, dict[str, str]]:
     params = SearchParams(
         q=text("q", SEARCH_TEXT_MAX_LENGTH), field=text("field", FIELD_CODE_MAX_LENGTH),
         valley=text("valley", VALLEY_ID_MAX_LENGTH), stage=stage, mode=mode,
-        region=text("region", REGION_MAX_LENGTH), sold=sold == "1", min_fen=money("min_wan", "min_fen"),
-        max_fen=money("max_wan", "max_fen"),
+        region=text("region", REGION_MAX_LENGTH), sold=sold == "1", min_fen=money("min"),
+        max_fen=money("max"),
         sort=sort, page=number("page", 1, 1, MAX_PAGE), per_page=number("per_page", 20, 1, MAX_PER_PAGE),
     )
     return params, errors

@@ -5,7 +5,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from market.awards.payment_input import PaymentInput
 from market.confirmations.forms import evidence_field
-from market.formtools import DeclaredForm, WanMoneyField
+from market.formtools import DeclaredForm, MoneyField
 from market.preorders.inputs import (
     AcceptanceInput,
     AgreementInput,
@@ -14,7 +14,6 @@ from market.preorders.inputs import (
     TerminationInput,
 )
 
-MONEY_HELP = _l("单位：万元，如 150 或 12.5；也可写成“3500元”。")
 DATE_INPUT = {"type": "date"}
 
 
@@ -33,10 +32,9 @@ class AgreementTermsForm(DeclaredForm):
     description = TextAreaField(_l("产品说明"))
     quantity = StringField(_l("数量"), render_kw={"inputmode": "numeric"})
     unit = StringField(_l("计量单位"), default="台", description=_l("如 台、套、件、吨。"))
-    unit_price_fen = WanMoneyField(_l("单价（万元）"), description=MONEY_HELP, render_kw={"inputmode": "decimal"})
-    value_fen = WanMoneyField(_l("协议总金额（万元，可不填）"),
-                              description=_l("不填时按 数量 × 单价 计算；协议约定的总金额与之不同时（如含批量折扣）请填写。"),
-                              render_kw={"inputmode": "decimal"})
+    unit_price_fen = MoneyField(_l("单价"))
+    value_fen = MoneyField(_l("协议总金额"), note=_l("可不填"),
+                           description=_l("不填时按 数量 × 单价 计算；协议约定的总金额与之不同时（如含批量折扣）请填写。"))
     delivery_schedule = TextAreaField(_l("交付计划"),
                                       description=_l("分批交付的时间和数量，如“2025年6月前交付40台，12月前交付60台”。"))
     signed_on = StringField(_l("签订日期"), render_kw=DATE_INPUT, description=_l("格式 YYYY-MM-DD，不能晚于今天。"))
@@ -90,8 +88,7 @@ class DeliveryForm(AgreementPageForm):
 
     delivered_on = StringField(_l("交付日期"), render_kw=DATE_INPUT)
     quantity = StringField(_l("交付数量"), render_kw={"inputmode": "numeric"})
-    amount_fen = WanMoneyField(_l("交付金额（万元，不含增值税）"), description=MONEY_HELP,
-                               render_kw={"inputmode": "decimal"})
+    amount_fen = MoneyField(_l("交付金额"), note=_l("不含增值税"))
     note = TextAreaField(_l("备注"), render_kw={"rows": 2})
 
     def declared_input(self):
@@ -116,8 +113,7 @@ class AcceptanceForm(AgreementPageForm):
 class PaymentForm(AgreementPageForm):
     """A payment by the buyer for accepted deliveries (excluding VAT)."""
 
-    amount_fen = WanMoneyField(_l("付款金额（万元，不含增值税）"), description=MONEY_HELP,
-                               render_kw={"inputmode": "decimal"})
+    amount_fen = MoneyField(_l("付款金额"), note=_l("不含增值税"))
     paid_on = StringField(_l("付款日期"), render_kw=DATE_INPUT)
     evidence = evidence_field(optional=True)
 
