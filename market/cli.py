@@ -1,12 +1,8 @@
 """Flask command-line commands: database set-up, seed data, admin accounts, housekeeping."""
-import smtplib
-from email.message import EmailMessage
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
 
 from market.extensions import db
 
@@ -86,41 +82,28 @@ def remind_confirmations():
 @click.command("send-mail")
 @with_appcontext
 def send_mail():
-    """Send the outbox through the configured SMTP server."""
-    from market.accounts.models import OutboxMail
-    from market.timeutil import utcnow
+    """Send the outbox through the configured SMTP server (a worker also drains it after each mail is queued)."""
+    from market.accounts.mail_delivery import send_outbox
 
     config = current_app.config
     if not config["MAIL_SERVER"]:
         raise click.ClickException("MAIL_SERVER is not configured; mails stay in the outbox")
-    pending = list(db.session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None)).order_by(OutboxMail.id)))
-    sent = 0
-    try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-            smtp.starttls()
-            if config["MAIL_USERNAME"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            for mail in pending:
-                message = EmailMessage()
-                message["From"], message["To"], message["Subject"] = config["MAIL_SENDER"], mail.recipient, mail.subject
-                message.set_content(mail.body)
-                smtp.send_message(message)
-                mail.sent_at = utcnow()
-                sent += 1
-    except (OSError, smtplib.SMTPException) as error:
+    delivery = send_outbox(db.session, config)
+    if delivery.error:
         # Exit keeps the unit of work's writes: the mails already sent stay marked as sent.
-        click.echo(f"sent: {sent}; stopped: {error}", err=True)
-        raise click.exceptions.Exit(1) from error
-    click.echo(f"sent: {sent}")
+        click.echo(f"sent: {delivery.sent}; stopped: {delivery.error}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"sent: {delivery.sent}")
 
 
 def register_commands(app: Flask) -> None:
     """Attach every command to the app's CLI."""
     from market.awards.commands import check_ledger, policy_cli
     from market.backup import backup, restore
+    from market.jobs.commands import jobs_cli
     from market.matching.commands import match_eval, suggest_field
     from market.matching.index_commands import reindex
 
     for command in (init_db, seed, create_admin, expire_listings, remind_confirmations, send_mail, check_ledger, reindex, match_eval,
-                    suggest_field, policy_cli, backup, restore):
+                    suggest_field, policy_cli, backup, restore, jobs_cli):
         app.cli.add_command(command)
