@@ -11,7 +11,14 @@ from market.extensions import db
 @with_appcontext
 def init_db():
     """Apply every database migration (creates the schema on an empty database)."""
-    upgrade()
+    _upgrade_unless_current()
+
+
+def _upgrade_unless_current() -> None:
+    from market.startup import migrations_current
+
+    if not migrations_current():
+        upgrade()
     click.echo("database is up to date")
 
 
@@ -20,16 +27,43 @@ def init_db():
 @with_appcontext
 def seed(demo: bool):
     """Load the field tree and valleys, and with --demo the demo data (loading twice changes nothing)."""
+    _seed(demo)
+
+
+def _seed(demo: bool) -> None:
     from market.demo_deals import load_demo_deals
     from market.seeding import load_demo_data, load_reference_data
+    from market.startup import remember_seed, seed_loaded
 
+    if seed_loaded(db.session, demo=demo):
+        click.echo("seed data already loaded: nothing added")
+        return
     counts = load_reference_data(db.session)
     if demo:
         counts |= load_demo_data(db.session, current_app.config["DEMO_PASSWORD"],
                                  password_profile=current_app.config["PASSWORD_HASH_PROFILE"],
                                  upload_folder=current_app.config["UPLOAD_FOLDER"])
         counts["deals"] = load_demo_deals(db.session)
+    remember_seed(db.session, demo=demo)
     click.echo("added: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+
+
+@click.command("prepare")
+@click.option("--demo/--no-demo", default=False, help="Also load the demo data.")
+@click.option("--pairs-days", default=30, show_default=True, type=click.IntRange(min=0, max=3650),
+              help="Pairs for the broker board cover listings published in the last N days (0: none).")
+@with_appcontext
+def prepare(demo: bool, pairs_days: int):
+    """What a start needs, each step only if not yet done: migrations (init-db), seed data (seed), the search table,
+    match indexes and pairs (reindex)."""
+    from market.matching.staleness import rebuild_if_stale
+    from market.unit_of_work import unit_of_work
+
+    _upgrade_unless_current()
+    with unit_of_work():
+        _seed(demo)  # committed first: the match indexes are built from what is committed
+    for line in rebuild_if_stale(db.session, current_app.config["MATCH_INDEX_PATH"], pairs_days=pairs_days).lines:
+        click.echo(line)
 
 
 @click.command("create-admin")
@@ -104,6 +138,6 @@ def register_commands(app: Flask) -> None:
     from market.matching.commands import match_eval, suggest_field
     from market.matching.index_commands import reindex
 
-    for command in (init_db, seed, create_admin, expire_listings, remind_confirmations, send_mail, check_ledger, reindex, match_eval,
+    for command in (init_db, seed, prepare, create_admin, expire_listings, remind_confirmations, send_mail, check_ledger, reindex, match_eval,
                     suggest_field, policy_cli, backup, restore, jobs_cli):
         app.cli.add_command(command)

@@ -170,6 +170,7 @@ def enqueue_after_commit(session: Session, job_name: str, **kwargs) -> str:
     """Send the job once the caller's transaction commits (nothing if it rolls back); returns the id it will have.
     The same job with the same arguments asked again in the same transaction is sent once."""
     find_kind(job_name)
+    session.connection()  # the hooks below belong to a transaction, whose rollback drops them
     pending = session.info.setdefault(_PENDING, {})
     key = (job_name, repr(sorted(kwargs.items())))
     if key in pending:
