@@ -8,7 +8,6 @@ from market.jobs.registry import find_kind
 from market.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
-_standalone_app: Flask | None = None
 
 
 class PartialJobError(Exception):
@@ -53,12 +52,7 @@ def _give_up(app: Flask, kind, kwargs: dict) -> None:
 
 
 def _app() -> Flask:
-    """The app whose context the job runs in: the worker command's, else one made for this process (`rq worker`)."""
-    global _standalone_app
-    if has_app_context():
-        return current_app._get_current_object()
-    if _standalone_app is None:
-        from market import create_app
-
-        _standalone_app = create_app()
-    return _standalone_app
+    """The app whose context the job runs in: the one `flask --app market jobs worker` pushed."""
+    if not has_app_context():
+        raise RuntimeError("jobs run in the app's context: start workers with `flask --app market jobs worker`")
+    return current_app._get_current_object()
