@@ -40,7 +40,8 @@ def _seed_digest(session: Session, demo: bool) -> str:
 
 
 def _marker() -> Path:
-    return Path(current_app.instance_path) / SEED_MARKER_NAME
+    """Kept beside the match index's own fingerprint (MATCH_INDEX_PATH), so both go with the database's data."""
+    return Path(current_app.config["MATCH_INDEX_PATH"]) / SEED_MARKER_NAME
 
 
 def seed_loaded(session: Session, *, demo: bool) -> bool:
@@ -66,6 +67,7 @@ def remember_seed(session: Session, *, demo: bool) -> None:
     digest, marker = _seed_digest(session, demo), _marker()
 
     def write() -> None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".seeded-", dir=marker.parent)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump({"digest": digest}, out)
