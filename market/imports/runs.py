@@ -34,7 +34,8 @@ def queue_import(session: Session, actor: User, *, filename: str, data: bytes, s
     path = folder / stored_name
     path.write_bytes(data)
     on_rollback(session, lambda: path.unlink(missing_ok=True))
-    display_name = (filename or "").replace("\\", "/").split("/")[-1][:FILENAME_MAX_LENGTH] or "sheet" + suffix
+    display_name = "".join(ch for ch in (filename or "").replace("\\", "/").split("/")[-1] if ch.isprintable())
+    display_name = display_name.strip()[:FILENAME_MAX_LENGTH] or "sheet" + suffix
     run = ImportRun(user_id=actor.id, organisation_id=organisation.id, filename=display_name, stored_name=stored_name,
                     submit_for_review=submit, status=ImportStatus.QUEUED, job_id="")
     session.add(run)

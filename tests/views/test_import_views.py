@@ -213,3 +213,10 @@ def test_only_the_uploader_sees_a_run(client, login_as, make_user, login):
     location = post_file(client, csv_bytes([sheet_row(1)]), "a.csv").headers["Location"]
     login(make_user("researcher"))
     assert client.get(location).status_code == 404
+
+
+def test_run_keeps_a_printable_file_name_without_folders(client, login_as):
+    login_as("researcher")
+    response = post_file(client, csv_bytes([sheet_row(1)]), "表格/成果\t\u202e清单.csv")
+    assert response.status_code == 302
+    assert db.session.scalar(select(ImportRun.filename)) == "成果清单.csv"
