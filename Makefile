@@ -25,7 +25,11 @@ lock: $(VENV)/.installed-test
 	{ sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
-translations: $(VENV)/.installed
+CATALOGUE := market/translations/en/LC_MESSAGES/messages
+
+translations: $(CATALOGUE).mo
+
+$(CATALOGUE).mo: $(CATALOGUE).po $(VENV)/.installed
 	$(BIN)/pybabel compile -d market/translations >/dev/null
 
 messages: $(VENV)/.installed
