@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_request_guard(app)
     register_template_helpers(app)
     register_commands(app)
+    _register_job_kinds()
     install_unit_of_work(app)
     install_audit_capture()
     if app.config["TRUSTED_PROXY_HOPS"]:
@@ -94,6 +95,7 @@ def _defaults(app: Flask) -> dict:
         "PASSWORD_HASH_PROFILE": "standard",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JOBS_IN_PROCESS": app.config["DEMO_MODE"] or app.config["TESTING"] or not app.config["REDIS_URL"],
     }
 
 
@@ -151,6 +153,13 @@ def _init_extensions(app: Flask) -> None:
 
         with app.app_context():
             configure_sqlite(db.engine)
+
+
+def _register_job_kinds() -> None:
+    """Import the modules that register background job kinds, so a worker knows every one."""
+    from market.accounts import mail_jobs  # noqa: F401
+    from market.imports import jobs as import_jobs  # noqa: F401
+    from market.matching import jobs as matching_jobs  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,12 +1,8 @@
 """Flask command-line commands: database set-up, seed data, admin accounts, housekeeping."""
-import smtplib
-from email.message import EmailMessage
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
 
 from market.extensions import db
 
@@ -15,7 +11,14 @@ from market.extensions import db
 @with_appcontext
 def init_db():
     """Apply every database migration (creates the schema on an empty database)."""
-    upgrade()
+    _upgrade_unless_current()
+
+
+def _upgrade_unless_current() -> None:
+    from market.startup import migrations_current
+
+    if not migrations_current():
+        upgrade()
     click.echo("database is up to date")
 
 
@@ -24,16 +27,43 @@ def init_db():
 @with_appcontext
 def seed(demo: bool):
     """Load the field tree and valleys, and with --demo the demo data (loading twice changes nothing)."""
+    _seed(demo)
+
+
+def _seed(demo: bool) -> None:
     from market.demo_deals import load_demo_deals
     from market.seeding import load_demo_data, load_reference_data
+    from market.startup import remember_seed, seed_loaded
 
+    if seed_loaded(db.session, demo=demo):
+        click.echo("seed data already loaded: nothing added")
+        return
     counts = load_reference_data(db.session)
     if demo:
         counts |= load_demo_data(db.session, current_app.config["DEMO_PASSWORD"],
                                  password_profile=current_app.config["PASSWORD_HASH_PROFILE"],
                                  upload_folder=current_app.config["UPLOAD_FOLDER"])
         counts["deals"] = load_demo_deals(db.session)
+    remember_seed(db.session, demo=demo)
     click.echo("added: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+
+
+@click.command("prepare")
+@click.option("--demo/--no-demo", default=False, help="Also load the demo data.")
+@click.option("--pairs-days", default=30, show_default=True, type=click.IntRange(min=0, max=3650),
+              help="Pairs for the broker board cover listings published in the last N days (0: none).")
+@with_appcontext
+def prepare(demo: bool, pairs_days: int):
+    """What a start needs, each step only if not yet done: migrations (init-db), seed data (seed), the search table,
+    match indexes and pairs (reindex)."""
+    from market.matching.staleness import rebuild_if_stale
+    from market.unit_of_work import unit_of_work
+
+    _upgrade_unless_current()
+    with unit_of_work():
+        _seed(demo)  # committed first: the match indexes are built from what is committed
+    for line in rebuild_if_stale(db.session, current_app.config["MATCH_INDEX_PATH"], pairs_days=pairs_days).lines:
+        click.echo(line)
 
 
 @click.command("create-admin")
@@ -86,41 +116,28 @@ def remind_confirmations():
 @click.command("send-mail")
 @with_appcontext
 def send_mail():
-    """Send the outbox through the configured SMTP server."""
-    from market.accounts.models import OutboxMail
-    from market.timeutil import utcnow
+    """Send the outbox through the configured SMTP server (a worker also drains it after each mail is queued)."""
+    from market.accounts.mail_delivery import send_outbox
 
     config = current_app.config
     if not config["MAIL_SERVER"]:
         raise click.ClickException("MAIL_SERVER is not configured; mails stay in the outbox")
-    pending = list(db.session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None)).order_by(OutboxMail.id)))
-    sent = 0
-    try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-            smtp.starttls()
-            if config["MAIL_USERNAME"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            for mail in pending:
-                message = EmailMessage()
-                message["From"], message["To"], message["Subject"] = config["MAIL_SENDER"], mail.recipient, mail.subject
-                message.set_content(mail.body)
-                smtp.send_message(message)
-                mail.sent_at = utcnow()
-                sent += 1
-    except (OSError, smtplib.SMTPException) as error:
+    delivery = send_outbox(db.session, config)
+    if delivery.error:
         # Exit keeps the unit of work's writes: the mails already sent stay marked as sent.
-        click.echo(f"sent: {sent}; stopped: {error}", err=True)
-        raise click.exceptions.Exit(1) from error
-    click.echo(f"sent: {sent}")
+        click.echo(f"sent: {delivery.sent}; stopped: {delivery.error}", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"sent: {delivery.sent}")
 
 
 def register_commands(app: Flask) -> None:
     """Attach every command to the app's CLI."""
     from market.awards.commands import check_ledger, policy_cli
     from market.backup import backup, restore
+    from market.jobs.commands import jobs_cli
     from market.matching.commands import match_eval, suggest_field
     from market.matching.index_commands import reindex
 
-    for command in (init_db, seed, create_admin, expire_listings, remind_confirmations, send_mail, check_ledger, reindex, match_eval,
-                    suggest_field, policy_cli, backup, restore):
+    for command in (init_db, seed, prepare, create_admin, expire_listings, remind_confirmations, send_mail, check_ledger, reindex, match_eval,
+                    suggest_field, policy_cli, backup, restore, jobs_cli):
         app.cli.add_command(command)

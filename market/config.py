@@ -28,6 +28,9 @@ class Config:
     DEMO_MODE = os.environ.get("MARKET_DEMO_MODE", "") == "1"
     DEMO_PASSWORD = "jinchuang-demo"
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    # Background jobs go to an RQ queue in this Redis; unset (or demo mode, or tests) runs them in-process.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    JOB_QUEUE_NAME = os.environ.get("JOB_QUEUE_NAME", "market")
     MATCH_INDEX_PATH = os.environ.get("MATCH_INDEX_PATH", "")
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", "")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

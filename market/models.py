@@ -30,6 +30,7 @@ from market.deals.models import (  # noqa: F401
     DemandResponse,
 )
 from market.demands.models import Demand, DemandMode  # noqa: F401
+from market.imports.models import ImportRun  # noqa: F401
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm  # noqa: F401
 from market.matching.models import MatchFeedback, MatchIndexChange, MatchPair  # noqa: F401
 from market.notifications.models import Notification  # noqa: F401

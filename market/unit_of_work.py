@@ -107,7 +107,10 @@ def _rollback(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    """Whoever committed (the unit of work or a test): the kept rows' side effects."""
+    """Whoever committed (the unit of work or a test): the kept rows' side effects. A savepoint's release also
+    reports a commit; its rows are kept only if the outer transaction commits, so its hooks wait for that."""
+    if session.in_nested_transaction():
+        return
     session.info.pop(ROLLBACK_HOOKS, None)
     for then in session.info.pop(COMMIT_HOOKS, []):
         then()

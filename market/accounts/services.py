@@ -21,6 +21,7 @@ from market.accounts.inputs import (
     check_password_strength,
     normalise_email,
 )
+from market.accounts.mail_jobs import SEND_OUTBOX
 from market.accounts.models import (
     ROLE_ORGANISATION_KINDS,
     ApiToken,
@@ -36,6 +37,7 @@ from market.accounts.models import (
 from market.accounts.passwords import hash_password, verify_password
 from market.declared import validate_input
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
+from market.jobs.queues import enqueue_after_commit
 from market.timeutil import utcnow
 
 audit = logging.getLogger("market.audit")
@@ -57,9 +59,12 @@ def password_profile() -> str:
 
 
 def queue_mail(session: Session, recipient: str, subject: str, body: str) -> OutboxMail:
-    """Put an e-mail in the outbox (sent by `flask send-mail` when SMTP is configured) and log it."""
+    """Put an e-mail in the outbox and log it; once the caller's unit of work commits, the outbox job sends it (when
+    SMTP is configured; `flask send-mail` sends whatever is left)."""
     mail = OutboxMail(recipient=recipient, subject=subject, body=body)
     session.add(mail)
+    if current_app.config["MAIL_SERVER"]:
+        enqueue_after_commit(session, SEND_OUTBOX)
     logging.getLogger("market.mail").info("queued mail to %s: %s", recipient, subject)
     return mail
 

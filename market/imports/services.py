@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale
@@ -40,6 +41,9 @@ MAX_DATA_ROWS = 1000
 
 MAX_REPORTED_PROBLEMS = 1000
 """Problems listed in one error report; the count of all of them is still given."""
+
+PROGRESS_REPORTS = 50
+"""How often (at most) a sheet's import tells how far it is."""
 
 MAX_SOURCE_CODE_CHARS = 60
 EXAMPLE_MARK = "示例"
@@ -149,10 +153,11 @@ class _Layout:
         return None
 
 
-def import_achievements(session: Session, actor: User, *, filename: str, data: bytes,
-                        submit: bool) -> list[Achievement]:
-    """Create every achievement of an uploaded sheet, or none (SheetRowsError lists each problem)."""
-    organisation = _importing_organisation(actor)
+def import_achievements(session: Session, actor: User, *, filename: str, data: bytes, submit: bool,
+                        progress: Callable[[int, int], None] | None = None) -> list[Achievement]:
+    """Create every achievement of an uploaded sheet, or none (SheetRowsError lists each problem); `progress(done,
+    total)` hears how many rows are checked now and then."""
+    organisation = importing_organisation(actor)
     try:
         rows = sheets.read_sheet(filename, data, row_limit=MAX_DATA_ROWS + 2)
     except sheets.SheetError as error:
@@ -171,7 +176,10 @@ def import_achievements(session: Session, actor: User, *, filename: str, data: b
     first_row_of_code: dict[str, int] = {}
     problems: list[RowProblem] = []
     accepted: list[tuple[dict, str | None]] = []
-    for row in data_rows:
+    progress_step = max(1, len(data_rows) // PROGRESS_REPORTS)
+    for done, row in enumerate(data_rows):
+        if progress is not None and done % progress_step == 0:
+            progress(done, len(data_rows))
         checked = _check_row(session, row, layout, vocabulary)
         source_key = f"{organisation.id}:{checked.code}" if checked.code else None
         if checked.code in first_row_of_code:
@@ -195,10 +203,12 @@ def import_achievements(session: Session, actor: User, *, filename: str, data: b
             session.flush()
     except IntegrityError as error:
         raise _file_error(_("部分成果编号刚刚已被导入，未导入任何成果。请刷新工作台确认后再上传。")) from error
+    if progress is not None:
+        progress(len(data_rows), len(data_rows))
     return created
 
 
-def _importing_organisation(actor: User) -> Organisation:
+def importing_organisation(actor: User) -> Organisation:
     """The organisation the sheet's achievements will belong to: the actor's own."""
     if actor is not None and getattr(actor, "is_admin", False):
         raise PermissionDeniedError(_("平台管理员暂不能代机构批量导入。请由该机构已审核的科研人员或企业用户登录后导入。"))
@@ -510,10 +520,19 @@ def error_report_csv(problems: list[RowProblem]) -> bytes:
     return sheets.write_csv([header, *[[p.row, p.letter, p.column, p.message] for p in problems]])
 
 
+def encode_problems(problems: list[RowProblem]) -> list[list]:
+    """The problems as plain lists [row, letter, column, message] (stored with an import run)."""
+    return [[p.row, p.letter, p.column, p.message] for p in problems]
+
+
+def decode_problems(items: list[list]) -> list[RowProblem]:
+    """Problems back from encode_problems' lists."""
+    return [RowProblem(*item) for item in items]
+
+
 def encode_report(problems: list[RowProblem]) -> str:
     """The problems as compact JSON, carried by the page's download form."""
-    return json.dumps([[p.row, p.letter, p.column, p.message] for p in problems], ensure_ascii=False,
-                      separators=(",", ":"))
+    return json.dumps(encode_problems(problems), ensure_ascii=False, separators=(",", ":"))
 
 
 def decode_report(text: str) -> list[RowProblem]:

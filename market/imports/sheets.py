@@ -76,8 +76,9 @@ class SheetRow:
     problems: Mapping[int, str] = field(default_factory=dict)
 
 
-def read_sheet(filename: str, data: bytes, *, row_limit: int) -> list[SheetRow]:
-    """The non-blank rows of an uploaded .xlsx (first worksheet) or .csv, at most row_limit + 1; else SheetError."""
+def sheet_suffix(filename: str, data: bytes) -> str:
+    """The upload's kind, ".xlsx" or ".csv", from the checks that need no parsing (empty, size, old .xls, file name
+    ending); else SheetError."""
     suffix = PurePosixPath((filename or "").replace("\\", "/")).suffix.lower()
     if not data:
         raise SheetError("上传的文件是空的。")
@@ -85,11 +86,16 @@ def read_sheet(filename: str, data: bytes, *, row_limit: int) -> list[SheetRow]:
         raise SheetError("文件超过 5 MB，请拆分后分批上传。")
     if suffix == ".xls" or data.startswith(_OLE_MAGIC):
         raise SheetError("暂不支持旧版 .xls 文件，请在 Excel 中“另存为” .xlsx 或 CSV 后再上传。")
-    if suffix == ".xlsx":
+    if suffix not in (".xlsx", ".csv"):
+        raise SheetError("只支持 .xlsx 或 .csv 文件，请使用平台提供的模板。")
+    return suffix
+
+
+def read_sheet(filename: str, data: bytes, *, row_limit: int) -> list[SheetRow]:
+    """The non-blank rows of an uploaded .xlsx (first worksheet) or .csv, at most row_limit + 1; else SheetError."""
+    if sheet_suffix(filename, data) == ".xlsx":
         return _read_xlsx(data, row_limit)
-    if suffix == ".csv":
-        return _read_csv(data, row_limit)
-    raise SheetError("只支持 .xlsx 或 .csv 文件，请使用平台提供的模板。")
+    return _read_csv(data, row_limit)
 
 
 _TOO_MUCH_CONTENT = ("工作簿内容超出导入上限（可能含大量空行、空列、格式或重复内容）。"

@@ -1,8 +1,7 @@
 """Bulk import of achievements from Excel or CSV sheets: the upload page, the template and the error report."""
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import BadRequest
 
@@ -10,46 +9,52 @@ from market.accounts.models import Role
 from market.errors import DomainError
 from market.extensions import db
 from market.formtools import apply_errors
-from market.imports import services, sheets
+from market.imports import runs, services, sheets
 from market.imports.forms import AchievementImportForm, ImportReportForm
 from market.security import roles_required
 from market.unit_of_work import savepoint
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 IMPORT_ROLES = (Role.RESEARCHER, Role.ENTERPRISE, Role.ADMIN)
+RUN_PAGE_REFRESH_SECONDS = 2
+"""How often a run's page reloads itself while the import job works."""
 
 
 @bp.route("/achievements", methods=["GET", "POST"])
 @login_required
 @roles_required(*IMPORT_ROLES)
 def achievements():
-    """Upload a sheet of achievements; all rows are created, or none and the page lists every problem."""
+    """Upload a sheet of achievements; the import job checks and imports it, and the run's page shows the outcome."""
     form = AchievementImportForm()
-    refused = None
     status = 200
     if form.validate_on_submit():
         upload = form.file.data
         try:
             with savepoint():
-                created = services.import_achievements(
-                    db.session, current_user, filename=upload.filename or "",
-                    data=upload.stream.read(sheets.MAX_UPLOAD_BYTES + 1), submit=form.submit_for_review.data)
-        except services.SheetRowsError as error:
-            refused, status = error, error.status
+                run = runs.queue_import(db.session, current_user, filename=upload.filename or "",
+                                        data=upload.stream.read(sheets.MAX_UPLOAD_BYTES + 1),
+                                        submit=form.submit_for_review.data)
         except DomainError as error:
             apply_errors(form, error)
             status = error.status
         else:
-            if form.submit_for_review.data:
-                flash(_("已导入 %(n)s 项成果，并已提交审核。", n=len(created)), "success")
-            else:
-                flash(_("已导入 %(n)s 项成果，保存为草稿。", n=len(created)), "success")
-            return redirect(url_for("listings.workspace"))
+            return redirect(url_for("imports.run", run_id=run.id))
     elif form.errors:
         status = 422
-    report_form = ImportReportForm(formdata=None, report=services.encode_report(refused.problems)) if refused else None
-    return render_template("imports/achievements.html", form=form, refused=refused, report_form=report_form,
-                           columns=services.COLUMNS, max_rows=services.MAX_DATA_ROWS), status
+    return render_template("imports/achievements.html", form=form, columns=services.COLUMNS,
+                           max_rows=services.MAX_DATA_ROWS), status
+
+
+@bp.route("/runs/<int:run_id>")
+@login_required
+def run(run_id: int):
+    """An upload's outcome: a progress bar while the job works (the page reloads itself), then the count imported
+    or the row report."""
+    view = runs.get_run_view(db.session, current_user, run_id)
+    report_form = ImportReportForm(formdata=None, report=services.encode_report(view.problems)) \
+        if view.problems else None
+    return render_template("imports/run.html", view=view, report_form=report_form,
+                           refresh_seconds=RUN_PAGE_REFRESH_SECONDS)
 
 
 @bp.route("/achievements/template.<fmt>")

@@ -19,6 +19,7 @@ from market.declared import DeclaredInput, cleaned_by, text, validate_input
 from market.demands.models import Demand
 from market.errors import NotFoundError, PermissionDeniedError, ValidationError
 from market.inputs import FieldErrors
+from market.jobs.queues import enqueue_after_commit
 from market.listings.models import listing_model
 from market.listings.services import get_listing, listing_changed
 from market.listings.vocabulary import ListingKind, ListingStatus
@@ -40,6 +41,7 @@ from market.taxonomy.models import Field
 from market.taxonomy.services import field_path
 from market.timeutil import utcnow
 
+PAIR_LISTING_JOB = "matching.pair_listing"
 MAX_TOP = 50
 FEEDBACK_COMMENT_MAX_LENGTH = 500
 """The most matches one request may ask for (pages and API)."""
@@ -379,13 +381,12 @@ def record_listing_change(session: Session, listing) -> None:
     """Tell every process's match index about a listing's change, in the caller's transaction (caller commits).
 
     It receives the listings' `listing_changed` signal, sent after the status change on approve, on edit of a
-    published listing, withdraw, expire, dealt and renew. A published listing is also matched at once: its strong pairs are kept for the broker board and,
-    when it was published within the last day, the owners of older listings it matches at or above
-    MATCH_NOTIFY_THRESHOLD are notified (once per pair). Any other status takes it out of the indexes.
+    published listing, withdraw, expire, dealt and renew. A published listing is also matched by the pairing job once
+    the transaction commits (`pair_listing`). Any other status takes it out of the indexes and retires its pairs.
     """
     if listing.status == ListingStatus.PUBLISHED:
-        store_pairs(session, listing, notify_owners=True)
         record_change(session, listing.kind, listing.id, IndexAction.UPSERT)
+        enqueue_after_commit(session, PAIR_LISTING_JOB, kind=str(ListingKind(listing.kind)), listing_id=listing.id)
     else:
         _retire_pairs(session, listing)
         record_change(session, listing.kind, listing.id, IndexAction.REMOVE)
@@ -459,6 +460,18 @@ def _notify_owner(session: Session, new_listing, owned, pair: MatchPair, score: 
     link = _listing_path(ListingKind(owned.kind), owned.id, matches=True) + f"#match-{pair.demand_id}-{pair.achievement_id}"
     notify(session, owned.submitter_id, "match_found", title,
            body=_("与“%(mine)s”的匹配度为 %(score)s 分。", mine=owned.title, score=f"{score:.0f}"), link=link)
+
+
+def pair_listing(session: Session, kind: str, listing_id: int) -> int:
+    """The pairing job: match a listing that is (still) published; its strong pairs are kept for the broker board and,
+    when it was published within the last day, the owners of older listings it matches at or above
+    MATCH_NOTIFY_THRESHOLD are notified (once per pair). Returns how many pairs were kept."""
+    listing = session.get(listing_model(ListingKind(kind)), listing_id)
+    if listing is None or listing.status != ListingStatus.PUBLISHED:
+        return 0
+    kept = store_pairs(session, listing, notify_owners=True)
+    session.flush()
+    return kept
 
 
 def refresh_recent_pairs(session: Session, *, days: int) -> int:

@@ -317,6 +317,8 @@ def test_owner_is_notified_once_per_pair_when_a_matching_listing_is_published(ma
     listings.withdraw_listing(db.session, demand.submitter, ListingKind.DEMAND, demand.id)
     listings.submit_listing(db.session, demand.submitter, ListingKind.DEMAND, demand.id)
     listings.approve_listing(db.session, admin, ListingKind.DEMAND, demand.id)
+    assert db.session.scalar(select(MatchPair.is_current)) is False, "paired by a job once the approval is committed"
+    db.session.commit()
     assert len(match_notices(achievement.submitter)) == 1
     pair = db.session.scalar(select(MatchPair))
     assert (pair.demand_id, pair.achievement_id, pair.is_current) == (demand.id, achievement.id, True)

@@ -3,6 +3,7 @@ import csv
 import html
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from market.achievements.models import Achievement
 from market.extensions import db
+from market.imports.models import ImportRun
 from tests.import_sheets import HEADER, IMPORT_PAGE, count_achievements, csv_bytes, post_file, sheet_row, xlsx_bytes
 
 PAGE = IMPORT_PAGE
@@ -70,11 +72,14 @@ def test_unknown_template_format_is_not_found(client, login_as):
     assert client.get(f"{PAGE}/template.pdf").status_code == 404
 
 
-def test_good_xlsx_creates_drafts_and_lands_on_the_workspace(client, login_as):
+def test_good_xlsx_creates_drafts_and_its_run_page_says_so(client, login_as):
     user = login_as("researcher")
     response = post_file(client, xlsx_bytes([sheet_row(1), sheet_row(2)]), "成果.xlsx")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/workspace")
-    assert "已导入 2 项成果，保存为草稿。" in client.get("/workspace").get_data(as_text=True)
+    run = db.session.scalar(select(ImportRun))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/imports/runs/{run.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已导入 2 项成果，保存为草稿。" in page and 'href="/workspace"' in page and "http-equiv" not in page
+    assert (run.status, run.created_count, run.stored_name) == ("imported", 2, None)
     achievements = db.session.scalars(select(Achievement).order_by(Achievement.id)).all()
     assert [a.status for a in achievements] == ["draft", "draft"]
     assert [a.source_key for a in achievements] == [f"{user.organisation_id}:SX-001", f"{user.organisation_id}:SX-002"]
@@ -85,7 +90,7 @@ def test_checkbox_sends_imported_achievements_straight_to_review(client, login_a
     login_as("enterprise")
     response = post_file(client, csv_bytes([sheet_row(1)], encoding="gbk"), "成果.csv", submit_for_review="y")
     assert response.status_code == 302
-    assert "已导入 1 项成果，并已提交审核。" in client.get("/workspace").get_data(as_text=True)
+    assert "已导入 1 项成果，并已提交审核。" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert db.session.scalar(select(Achievement.status)) == "pending"
 
 
@@ -93,8 +98,8 @@ def test_sheet_with_a_bad_row_shows_the_report_and_saves_nothing(client, login_a
     login_as("researcher")
     response = post_file(client, xlsx_bytes([sheet_row(1), sheet_row(2, trl=9), sheet_row(3, price_min_fen="=1+1")]),
                          "成果.xlsx")
-    assert response.status_code == 422
-    page = response.get_data(as_text=True)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     table = page[page.index('id="import-problems"'):]
     assert "第 3 行" in table and "成熟度阶段" in table and "不一致" in table
     assert "第 4 行" in table and "价格下限" in table and "公式" in table
@@ -104,7 +109,8 @@ def test_sheet_with_a_bad_row_shows_the_report_and_saves_nothing(client, login_a
 
 def test_error_report_downloads_as_csv_with_formula_like_cells_defused(client, login_as):
     login_as("researcher")
-    page = post_file(client, csv_bytes([sheet_row(1, title="")]), "a.csv").get_data(as_text=True)
+    page = client.get(post_file(client, csv_bytes([sheet_row(1, title="")]), "a.csv").headers["Location"]).get_data(
+        as_text=True)
     report = html.unescape(re.search(r'name="report" type="hidden" value="([^"]*)"', page).group(1))
     response = client.post(f"{PAGE}/errors.csv", data={"report": report})
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -124,16 +130,29 @@ def test_broken_error_report_request_is_a_bad_request(client, login_as, report):
     ("成果.docx", b"PK\x03\x04 not a sheet", "只支持 .xlsx 或 .csv"),
     ("成果.csv", b"", "上传的文件是空的"),
     ("成果.csv", b"x" * (5 * 1024 * 1024 + 10), "文件超过 5 MB"),
-    ("成果.xlsx", b"garbage", "文件已损坏"),
-    ("成果.csv", "成果名称*,备注\n煤矸石,x\n".encode(), "缺少必填列"),
 ])
-def test_unusable_upload_shows_the_message_under_the_file_field(client, login_as, filename, data, message):
+def test_upload_refused_before_parsing_shows_the_message_under_the_file_field(client, login_as, filename, data,
+                                                                               message):
     login_as("researcher")
     response = post_file(client, data, filename)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in page and "invalid-feedback" in page
-    assert count_achievements() == 0
+    assert count_achievements() == 0 and db.session.scalar(select(ImportRun)) is None
+
+
+@pytest.mark.parametrize(("filename", "data", "message"), [
+    ("成果.xlsx", b"garbage", "文件已损坏"),
+    ("成果.csv", "成果名称*,备注\n煤矸石,x\n".encode(), "缺少必填列"),
+])
+def test_sheet_the_job_cannot_read_is_refused_on_its_run_page(app, client, login_as, filename, data, message):
+    login_as("researcher")
+    response = post_file(client, data, filename)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert message in page and 'id="import-refused"' in page and "修改后重新上传" in page
+    run = db.session.scalar(select(ImportRun))
+    assert (run.status, run.stored_name) == ("refused", None)
+    assert count_achievements() == 0 and not list((Path(app.config["UPLOAD_FOLDER"]) / "imports").iterdir())
 
 
 def test_upload_without_a_file_asks_for_one(client, login_as):
@@ -147,8 +166,7 @@ def test_reimporting_the_same_sheet_reports_already_imported_rows(client, login_
     data = csv_bytes([sheet_row(1), sheet_row(2)])
     assert post_file(client, data, "a.csv").status_code == 302
     response = post_file(client, data, "a.csv")
-    assert response.status_code == 422
-    page = response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     table = page[page.index('id="import-problems"'):]
     assert table.count("该成果编号已导入过") == 2
     assert count_achievements() == 2
@@ -172,3 +190,33 @@ def test_upload_needs_the_form_token(app, client, login_as):
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(PAGE).get_data(as_text=True)).group(1)
     assert post_file(client, data, "a.csv", csrf_token=token).status_code == 302
     assert count_achievements() == 1
+
+
+def test_run_page_shows_a_progress_bar_and_reloads_itself_while_the_job_works(client, login_as, monkeypatch):
+    from market.jobs import queues
+
+    login_as("researcher")
+    monkeypatch.setattr(queues.ImmediateQueue, "enqueue", lambda self, name, kwargs, job_id: job_id)
+    response = post_file(client, csv_bytes([sheet_row(1)]), "a.csv")
+    run = db.session.scalar(select(ImportRun))
+    assert (run.status, count_achievements()) == ("queued", 0)
+    waiting = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="2">' in waiting and "已排队" in waiting
+    queue = queues.job_queue()
+    queue._remember(queues.JobStatus(run.job_id, "imports.achievements", "started", (30, 120)))
+    working = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="import-progress-bar" max="100" value="25"' in working and "已检查 25%" in working
+
+
+def test_only_the_uploader_sees_a_run(client, login_as, make_user, login):
+    login_as("researcher")
+    location = post_file(client, csv_bytes([sheet_row(1)]), "a.csv").headers["Location"]
+    login(make_user("researcher"))
+    assert client.get(location).status_code == 404
+
+
+def test_run_keeps_a_printable_file_name_without_folders(client, login_as):
+    login_as("researcher")
+    response = post_file(client, csv_bytes([sheet_row(1)]), "表格/成果\t\u202e清单.csv")
+    assert response.status_code == 302
+    assert db.session.scalar(select(ImportRun.filename)) == "成果清单.csv"
