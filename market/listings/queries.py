@@ -36,6 +36,8 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    listing_ids: tuple[int, ...] | None = None
+    """Only these listings (a saved search run against a newly published listing)."""
 
 
 @dataclass
@@ -88,6 +90,8 @@ def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list
         conditions.append(model.region == params.region)
     if params.organisation_id is not None:
         conditions.append(model.organisation_id == params.organisation_id)
+    if params.listing_ids is not None:
+        conditions.append(model.id.in_(params.listing_ids))
     low_column, high_column = model.money_columns()
     if params.min_fen is not None:
         conditions.append(func.coalesce(high_column, low_column) >= params.min_fen)
