@@ -210,11 +210,12 @@ def _published_at(day: date | None) -> datetime | None:
     return datetime.combine(day, time(9, 0)) if day else None
 
 
-def _demo_expiry(published_at: datetime | None) -> datetime | None:
-    """Twelve months after publication, or later: never before the demo's time on show after loading runs out."""
-    if published_at is None:
+def _demo_expiry(listing) -> datetime | None:
+    """Twelve months after publication; for a listing on show, never before its time on show after loading runs out."""
+    if listing.published_at is None:
         return None
-    return max(published_at + LISTING_LIFETIME, utcnow() + DEMO_ON_SHOW_AFTER_LOADING)
+    lapses = listing.published_at + LISTING_LIFETIME
+    return max(lapses, utcnow() + DEMO_ON_SHOW_AFTER_LOADING) if listing.status == ListingStatus.PUBLISHED else lapses
 
 
 def _deadline(day: date | None) -> date | None:
@@ -232,7 +233,7 @@ def _common(session, listing, row, organisations, users, fields) -> None:
     listing.region, listing.valley_id, listing.is_demo = org.region, valley_id_for(session, org), True
     listing.status = ListingStatus(row.get("status", "published"))
     listing.published_at = _published_at(row.get("published_on"))
-    listing.expires_at = _demo_expiry(listing.published_at)
+    listing.expires_at = _demo_expiry(listing)
     listing.created_at = listing.updated_at = (listing.published_at or datetime(2026, 10, 1)) - timedelta(days=3)
     if listing.status in (ListingStatus.PENDING, ListingStatus.RETURNED):
         listing.submitted_at = listing.created_at
