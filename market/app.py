@@ -179,10 +179,11 @@ def _register_blueprints(app: Flask) -> None:
     from market.organisations.views import bp as organisations_bp
     from market.pages.views import bp as pages_bp
     from market.preorders.views import bp as preorders_bp
+    from market.saved_searches.views import bp as saved_searches_bp
 
     for blueprint in (pages_bp, accounts_bp, achievements_bp, demands_bp, listings_bp, notifications_bp, admin_bp, imports_bp,
                       deals_bp, introductions_bp, preorders_bp, awards_bp, matching_bp, organisations_bp, audit_bp,
-                      api_bp):
+                      saved_searches_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

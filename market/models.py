@@ -35,4 +35,5 @@ from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm 
 from market.matching.models import MatchFeedback, MatchIndexChange, MatchPair  # noqa: F401
 from market.notifications.models import Notification  # noqa: F401
 from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment  # noqa: F401
+from market.saved_searches.models import SavedSearch, SavedSearchNotice  # noqa: F401
 from market.taxonomy.models import Field, Valley  # noqa: F401

@@ -35,6 +35,7 @@ from market.organisations.verification import submit_verification, verify_organi
 from market.policy.rules import RuleSet, load_rule_set, shipped_rule_set_paths
 from market.taxonomy.models import Field, Valley
 from market.taxonomy.services import valley_id_for
+from market.timeutil import today_in_china, utcnow
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
 DEMO_RETURN_COMMENT = "请补充关键技术指标和已完成的验证情况后重新提交。"
@@ -49,6 +50,11 @@ SAMPLE_LICENCE_PDF = (
     b"trailer << /Root 1 0 R >>\n%%EOF\n"
 )
 """The stand-in business licence of the demo organisations (示例)."""
+SEED_DATES_WRITTEN_ON = date(2026, 12, 1)
+"""The day the demands' deadlines in seed_data/ were written against: loading later moves them on by as many days."""
+DEMO_ON_SHOW_AFTER_LOADING = timedelta(days=2 * 365)
+"""A published demo listing stays on show this long after the demo data is loaded (as if renewed that day), so a
+demo left running for a year shows as many listings as on its first day."""
 
 
 def _read(path: Path):
@@ -204,6 +210,21 @@ def _published_at(day: date | None) -> datetime | None:
     return datetime.combine(day, time(9, 0)) if day else None
 
 
+def _demo_expiry(listing) -> datetime | None:
+    """Twelve months after publication; for a listing on show, never before its time on show after loading runs out."""
+    if listing.published_at is None:
+        return None
+    lapses = listing.published_at + LISTING_LIFETIME
+    return max(lapses, utcnow() + DEMO_ON_SHOW_AFTER_LOADING) if listing.status == ListingStatus.PUBLISHED else lapses
+
+
+def _deadline(day: date | None) -> date | None:
+    """A seed deadline as far ahead of the loading day as it was of the day it was written."""
+    if day is None:
+        return None
+    return day + max(today_in_china() - SEED_DATES_WRITTEN_ON, timedelta(0))
+
+
 def _common(session, listing, row, organisations, users, fields) -> None:
     org = organisations[row["organisation"]]
     listing.organisation, listing.title = org, row["title"]
@@ -212,7 +233,7 @@ def _common(session, listing, row, organisations, users, fields) -> None:
     listing.region, listing.valley_id, listing.is_demo = org.region, valley_id_for(session, org), True
     listing.status = ListingStatus(row.get("status", "published"))
     listing.published_at = _published_at(row.get("published_on"))
-    listing.expires_at = listing.published_at + LISTING_LIFETIME if listing.published_at else None
+    listing.expires_at = _demo_expiry(listing)
     listing.created_at = listing.updated_at = (listing.published_at or datetime(2026, 10, 1)) - timedelta(days=3)
     if listing.status in (ListingStatus.PENDING, ListingStatus.RETURNED):
         listing.submitted_at = listing.created_at
@@ -255,7 +276,7 @@ def _load_demand(session, row, organisations, users, fields) -> int:
     _common(session, demand, row, organisations, users, fields)
     demand.description = row["description"]
     demand.budget_min_fen, demand.budget_max_fen = row.get("budget_min_fen"), row.get("budget_max_fen")
-    demand.wanted_trl_min, demand.deadline = row.get("wanted_trl_min"), row.get("deadline")
+    demand.wanted_trl_min, demand.deadline = row.get("wanted_trl_min"), _deadline(row.get("deadline"))
     demand.set_modes(row.get("wanted_modes") or [])
     session.add(demand)
     session.flush()

@@ -367,9 +367,11 @@ def openapi_document() -> dict:
     from market.api.openapi_introductions import add_introductions
     from market.api.openapi_money import add_deals_and_money
     from market.api.openapi_registrations import add_registrations
+    from market.api.openapi_saved_searches import add_saved_searches
     from market.api.openapi_signing import add_signing_and_fee
 
-    return add_introductions(add_registrations(add_signing_and_fee(add_deals_and_money(_listings_document()))))
+    return add_saved_searches(add_introductions(add_registrations(add_signing_and_fee(add_deals_and_money(
+        _listings_document())))))
 
 
 def _listings_document() -> dict:

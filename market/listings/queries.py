@@ -1,6 +1,7 @@
 """Browse and search published listings: full-text terms, filters, facets, sort and pages, all in SQL."""
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -35,6 +36,8 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    listing_ids: tuple[int, ...] | None = None
+    """Only these listings (a saved search run against a newly published listing)."""
 
 
 @dataclass
@@ -54,9 +57,10 @@ class SearchResult:
         return max(1, -(-self.total // self.per_page))
 
 
-def _public(model):
-    now = utcnow()
-    return and_(model.status == ListingStatus.PUBLISHED, or_(model.expires_at.is_(None), model.expires_at > now))
+def visible_to_public(model, now: datetime | None = None):
+    """What visitors see on offer, as SQL (the rule of `is_public`): every public count and list uses it."""
+    moment = now or utcnow()
+    return and_(model.status == ListingStatus.PUBLISHED, or_(model.expires_at.is_(None), model.expires_at > moment))
 
 
 def _sold(model):
@@ -66,12 +70,12 @@ def _sold(model):
 def count_listings(session: Session, kind: ListingKind, *, sold: bool = False) -> int:
     """How many listings of the kind the browse page shows unfiltered: on offer, or sold (the success cases)."""
     model = listing_model(kind)
-    return session.scalar(select(func.count()).select_from(model).where(_sold(model) if sold else _public(model))) or 0
+    return session.scalar(select(func.count()).select_from(model).where(_sold(model) if sold else visible_to_public(model))) or 0
 
 
 def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list:
     model = listing_model(kind)
-    conditions = [_sold(model) if params.sold else _public(model)]
+    conditions = [_sold(model) if params.sold else visible_to_public(model)]
     if params.field and skip != "field":
         codes = select(Field.id).where(or_(Field.code == params.field, Field.code.like(params.field + ".%")))
         conditions.append(model.field_id.in_(codes))
@@ -86,6 +90,8 @@ def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list
         conditions.append(model.region == params.region)
     if params.organisation_id is not None:
         conditions.append(model.organisation_id == params.organisation_id)
+    if params.listing_ids is not None:
+        conditions.append(model.id.in_(params.listing_ids))
     low_column, high_column = model.money_columns()
     if params.min_fen is not None:
         conditions.append(func.coalesce(high_column, low_column) >= params.min_fen)
@@ -182,7 +188,7 @@ def list_organisation_listings(session: Session, kind: ListingKind, organisation
     model = listing_model(kind)
     query = select(model).where(model.organisation_id == organisation_id)
     if public_only:
-        query = query.where(_public(model))
+        query = query.where(visible_to_public(model))
     return list(session.scalars(query.order_by(model.updated_at.desc(), model.id.desc())))
 
 

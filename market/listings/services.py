@@ -23,6 +23,8 @@ from market.uploads import delete_after_commit, store_pdf
 audit = logging.getLogger("market.audit")
 listing_changed = Namespace().signal("listing-changed")
 """Sent with (session, listing) when a listing's public state changed; the matcher keeps its index by it."""
+listing_published = Namespace().signal("listing-published")
+"""Sent with (session, listing) when a listing goes on show for the first time; saved searches are run against it."""
 RETURN_COMMENT_MAX_LENGTH = 2000
 """The longest comment a reviewer may send back with a returned listing."""
 
@@ -95,6 +97,7 @@ def approve_listing(session: Session, actor: Actor, kind: ListingKind, listing_i
     listing = session.get(listing_model(kind), listing_id)
     if listing is None:
         raise NotFoundError(_("该信息不存在。"))
+    first_publication = listing.published_at is None
     previous = listing.approve()
     record_event(session, listing, actor, "approve", previous)
     record_listing_change(session, listing)
@@ -102,6 +105,8 @@ def approve_listing(session: Session, actor: Actor, kind: ListingKind, listing_i
         notify(session, listing.submitter_id, "listing_published", _("已发布：%(t)s", t=listing.title),
                link=_listing_path(listing))
     session.flush()
+    if first_publication:
+        listing_published.send(session, listing=listing)
     audit.info("listing approved kind=%s id=%s by admin_id=%s", kind, listing_id, actor.id)
 
 

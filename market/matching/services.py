@@ -3,7 +3,7 @@ pairs and notices when a listing is published, field suggestion, and the change 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import pydantic
@@ -21,6 +21,7 @@ from market.errors import NotFoundError, PermissionDeniedError, ValidationError
 from market.inputs import FieldErrors
 from market.jobs.queues import enqueue_after_commit
 from market.listings.models import listing_model
+from market.listings.queries import visible_to_public
 from market.listings.services import get_listing, listing_changed
 from market.listings.vocabulary import ListingKind, ListingStatus
 from market.matching.engine import Listing, Match
@@ -536,10 +537,6 @@ class BoardPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _public(model, now: datetime):
-    return and_(model.status == ListingStatus.PUBLISHED, or_(model.expires_at.is_(None), model.expires_at > now))
-
-
 def list_board(session: Session, actor: User, filters: BoardFilter) -> BoardPage:
     """The strongest current pairs whose newer listing was published in the last `days` days, best first."""
     if not can_use_board(actor):
@@ -548,7 +545,7 @@ def list_board(session: Session, actor: User, filters: BoardFilter) -> BoardPage
     min_score = filters.min_score if filters.min_score is not None else setting("MATCH_BOARD_THRESHOLD")
     conditions = [MatchPair.is_current.is_(True), MatchPair.score_bp >= min_score * 100,
                   MatchPair.newer_published_at >= now - timedelta(days=filters.days),
-                  _public(Demand, now), _public(Achievement, now)]
+                  visible_to_public(Demand, now), visible_to_public(Achievement, now)]
     query = (select(MatchPair).join(Demand, MatchPair.demand_id == Demand.id)
              .join(Achievement, MatchPair.achievement_id == Achievement.id))
     if filters.valley:

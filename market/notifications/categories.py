@@ -11,15 +11,17 @@ class MailCategory(StrEnum):
     ACTION = "action"
     MONEY = "money"
     DEAL_NEWS = "deal_news"
+    SAVED_SEARCHES = "saved_searches"
 
 
-OPTIONAL_CATEGORIES = (MailCategory.ACTION, MailCategory.MONEY, MailCategory.DEAL_NEWS)
+OPTIONAL_CATEGORIES = (MailCategory.ACTION, MailCategory.MONEY, MailCategory.DEAL_NEWS, MailCategory.SAVED_SEARCHES)
 """The categories a user may turn off (in this order on the settings page)."""
 
 CATEGORY_LABELS = {
     MailCategory.ACTION: _l("等待我处理的事项（确认付款、验收交付、接受邀请、确认交易条件）"),
     MailCategory.MONEY: _l("资金消息（回款和付款的确认结果、奖补的核算、审批、发放和冲正）"),
     MailCategory.DEAL_NEWS: _l("项目动态（阶段变化、报价和揭榜答复、协议登记和终止）"),
+    MailCategory.SAVED_SEARCHES: _l("保存的搜索有新发布的成果或需求"),
 }
 
 KIND_CATEGORIES = {
@@ -46,8 +48,9 @@ KIND_CATEGORIES = {
     "response_declined": MailCategory.DEAL_NEWS,
     "response_withdrawn": MailCategory.DEAL_NEWS,
     "preorder_terminated": MailCategory.DEAL_NEWS,
+    "saved_search_match": MailCategory.SAVED_SEARCHES,
 }
-"""Kinds named one by one; the prefixes below cover the families (listing and match notices stay in-app only)."""
+"""Kinds named one by one; the prefixes below cover the families (other listing and match notices stay in-app only)."""
 
 KIND_PREFIXES = (
     ("award_", MailCategory.MONEY),

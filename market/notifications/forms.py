@@ -12,6 +12,7 @@ class MailSettingsForm(FlaskForm):
     action = BooleanField(CATEGORY_LABELS[MailCategory.ACTION])
     money = BooleanField(CATEGORY_LABELS[MailCategory.MONEY])
     deal_news = BooleanField(CATEGORY_LABELS[MailCategory.DEAL_NEWS])
+    saved_searches = BooleanField(CATEGORY_LABELS[MailCategory.SAVED_SEARCHES])
     action_off_understood = BooleanField(_l("我了解：关闭后，需要我确认或答复的事项只在站内通知中提示，不再发邮件。"))
 
     def chosen(self) -> list[str]:

@@ -3,9 +3,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from market.accounts.models import ApprovalStatus, Organisation
-from market.listings.queries import count_listings
+from market.listings.queries import count_listings, visible_to_public
 from market.listings.services import listing_model
-from market.listings.vocabulary import ListingKind, ListingStatus
+from market.listings.vocabulary import ListingKind
 
 
 def platform_figures(session: Session) -> dict[str, int]:
@@ -21,12 +21,12 @@ def platform_figures(session: Session) -> dict[str, int]:
 
 
 def listings_per_valley(session: Session) -> dict[str, dict[str, int]]:
-    """Published listings per valley id and kind."""
+    """Listings on offer per valley id and kind, by the rule the browse page counts with."""
     result: dict[str, dict[str, int]] = {}
     for kind in ListingKind:
         model = listing_model(kind)
         for valley_id, count in session.execute(select(model.valley_id, func.count())
-                                                .where(model.status == ListingStatus.PUBLISHED)
+                                                .where(visible_to_public(model))
                                                 .group_by(model.valley_id)):
             if valley_id:
                 result.setdefault(valley_id, {})[kind.value] = count

@@ -269,7 +269,8 @@ def test_action_mails_are_turned_off_only_with_the_acknowledgement(agreement_peo
     assert len(told(people.buyer_user, "delivery_awaits_acceptance")) == 1
     assert mails_to(people.buyer_user) == []
     assert_told_once(people.buyer_colleague, "delivery_awaits_acceptance")
-    notifications.set_mail_categories(db.session, people.buyer_user, {"categories": ["action", "money", "deal_news"]})
+    notifications.set_mail_categories(db.session, people.buyer_user,
+                                      {"categories": ["action", "money", "deal_news", "saved_searches"]})
     assert notifications.mail_categories_on(db.session, people.buyer_user) == list(notifications.OPTIONAL_CATEGORIES)
 
 

@@ -1,4 +1,6 @@
 """The demo data loads completely, meets PRODUCT.md's minimums, and loading it twice changes nothing."""
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from market.accounts.models import (
@@ -34,11 +36,12 @@ from market.demands.models import Demand
 from market.demo_deals import load_demo_deals
 from market.extensions import db
 from market.listings.models import ListingEvent, SearchTerm
+from market.listings.queries import visible_to_public
 from market.organisations.credit_code import credit_code_problem
 from market.organisations.verification import list_verification_queue
-from market.seeding import demo_admin, load_demo_data, load_reference_data
+from market.seeding import DEMO_ON_SHOW_AFTER_LOADING, demo_admin, load_demo_data, load_reference_data
 from market.taxonomy.models import Field, Valley
-from market.timeutil import CHINA_OFFSET
+from market.timeutil import CHINA_OFFSET, today_in_china, utcnow
 from tests.conftest import PASSWORD
 
 
@@ -165,3 +168,14 @@ def test_the_demo_is_seeded_through_the_trust_flows(app):
         if award.hold_reason == HoldReason.AWAITING_VERIFICATION:
             assert awaits_verification(db.session, award) and not recipient_unverified(db.session, award), award.id
     assert find_book_problems(db.session) == []
+
+
+def test_a_freshly_loaded_demo_shows_200_achievements_and_80_demands_now_and_a_year_on(app):
+    load_demo_data(db.session, "demo-password-1", password_profile="fast")
+    assert DEMO_ON_SHOW_AFTER_LOADING > timedelta(days=366)
+    for moment in (utcnow(), utcnow() + timedelta(days=365)):
+        assert _count(Achievement, visible_to_public(Achievement, moment)) >= 200, moment
+        assert _count(Demand, visible_to_public(Demand, moment)) >= 80, moment
+    on_offer = db.session.scalars(select(Demand).where(visible_to_public(Demand))).all()
+    assert all(demand.is_public for demand in on_offer)
+    assert sum(1 for demand in on_offer if demand.deadline and demand.deadline < today_in_china()) <= 2

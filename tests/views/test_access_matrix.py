@@ -25,6 +25,7 @@ from market.listings import access
 from market.listings import services as listings
 from market.listings.vocabulary import ListingKind
 from market.organisations import residency, verification
+from market.saved_searches.services import save_search
 from market.seeding import load_reference_data
 from market.taxonomy.services import list_valleys
 from market.timeutil import today_in_china, utcnow
@@ -261,6 +262,14 @@ MATRIX = [
     Route("POST", "/notifications/read", signed_in(302)),
     Route("GET", "/notifications/settings", signed_in(200)),
     Route("POST", "/notifications/settings", signed_in(302), {"action": "y", "money": "y", "deal_news": "y"}),
+    # saved searches (the researcher's own)
+    Route("GET", "/profile/saved-searches", signed_in(200)),
+    Route("POST", "/profile/saved-searches", signed_in(302), {"kind": "demand", "q": "储能"}),
+    Route("POST", "/profile/saved-searches/{saved_search}/delete", signed_in(404, researcher=302)),
+    Route("GET", "/api/v1/saved-searches", expect(200, visitor=401)),
+    Route("POST", "/api/v1/saved-searches", expect(201, visitor=401), json={"kind": "demand", "q": "储能"}),
+    Route("GET", "/api/v1/saved-searches/{saved_search}", expect(404, visitor=401, researcher=200)),
+    Route("DELETE", "/api/v1/saved-searches/{saved_search}", expect(404, visitor=401, researcher=204)),
     # operators
     Route("GET", "/admin", admin_only()),
     Route("GET", "/admin/review", admin_only()),
@@ -469,6 +478,7 @@ def build_world(session, upload_folder: str) -> tuple[dict[str, str], dict[str, 
         "sold_achievement": _sold(session, admin, achievement("published", title="已成交的成果")),
         "valley": list_valleys(session)[0].id,
         "field": "energy",
+        "saved_search": save_search(session, users["researcher"], {"kind": "achievement", "q": "氢能"})[0].id,
     }
     session.commit()
     return {role: person.email for role, person in users.items()}, ids
