@@ -64,12 +64,14 @@ class ZeroResultHelp:
     other_kind_count: int = 0
     without_filters: int = 0
     """How many listings the query finds without the filters (0 when no filter was set)."""
+    on_offer: int = 0
+    """How many listings on offer the query finds, when the success cases (sold) found nothing."""
 
     @property
     def anything(self) -> bool:
         """Whether there is any suggestion to show."""
         return bool(self.suggestion or self.fewer_words or self.related_fields or self.other_kind_count
-                    or self.without_filters)
+                    or self.without_filters or self.on_offer)
 
 
 def query_words(query: str) -> list[str]:
@@ -116,6 +118,8 @@ def zero_result_help(session: Session, kind: ListingKind, params: SearchParams, 
             help_.related_fields.append((each, count))
         if len(help_.related_fields) == MAX_RELATED_FIELDS:
             break
+    if params.sold:
+        help_.on_offer = total(kind, SearchParams(q=params.q))
     help_.other_kind = ListingKind.DEMAND if kind == ListingKind.ACHIEVEMENT else ListingKind.ACHIEVEMENT
     help_.other_kind_count = total(help_.other_kind, SearchParams(q=params.q))
     return help_

@@ -206,3 +206,14 @@ def test_organisation_page_without_matches_offers_the_listing_searches(client, m
     make_organisation("enterprise", name="无关公司")
     page = client.get("/organisations?q=制氢").get_data(as_text=True)
     assert 'id="no-results"' in page and "在科技成果中搜索“制氢”" in page and "在技术需求中搜索“制氢”" in page
+
+
+def test_success_cases_that_find_nothing_offer_the_listings_on_offer(client, make_achievement):
+    make_achievement()
+
+    page = client.get("/achievements?sold=1&q=制氢").get_data(as_text=True)
+
+    assert 'id="no-results"' in page
+    assert re.search(r'id="on-offer"><a href="/achievements\?q=%E5%88%B6%E6%B0%A2">在可对接成果中搜索“制氢”</a> '
+                     r'<span class="badge[^"]*">1</span>', page)
+    assert tab_counts(page)["找成果"] == ("/achievements?q=%E5%88%B6%E6%B0%A2&amp;sold=1", 0)
