@@ -1,4 +1,5 @@
 """Template filters and globals: money, vocabulary labels, dates, highlighting."""
+import re
 from urllib.parse import urlencode
 
 from flask import Flask, request
@@ -11,6 +12,7 @@ from market.listings.vocabulary import label
 from market.money import format_rate, format_wan, format_yuan, format_yuan_whole
 from market.money_input import reader_unit, typed_amount_text
 from market.taxonomy.wording import city_name, field_name, valley_name
+from market.text import normalise
 
 
 def format_amount(fen: int, max_places: int = 2) -> str:
@@ -35,12 +37,28 @@ def money_range(low: int | None, high: int | None) -> str:
 
 
 def highlight(text: str, terms: list[str]) -> Markup:
-    """Escape the text and mark every occurrence of the terms with <mark>."""
-    safe = str(escape(text or ""))
-    for term in sorted({t for t in terms if t}, key=len, reverse=True):
-        escaped = str(escape(term))
-        safe = safe.replace(escaped, f"\x00{escaped}\x01")
-    return Markup(safe.replace("\x00", "<mark>").replace("\x01", "</mark>"))
+    """The text escaped, with every occurrence of the terms wrapped in <mark> (matched as the search normalises text:
+    full-width and upper case find their half-width, lower-case terms; markup in the text or the terms stays text)."""
+    text = str(text or "")
+    wanted = sorted({folded for term in terms if (folded := normalise(term).strip())}, key=len, reverse=True)
+    if not wanted:
+        return Markup(escape(text))
+    folded_chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for piece in normalise(char):
+            folded_chars.append(piece)
+            origin.append(index)
+    pieces: list[str] = []
+    position = 0
+    for match in re.finditer("|".join(map(re.escape, wanted)), "".join(folded_chars)):
+        start, end = origin[match.start()], origin[match.end() - 1] + 1
+        if start < position:
+            continue
+        pieces += [escape(text[position:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        position = end
+    pieces.append(escape(text[position:]))
+    return Markup("".join(str(piece) for piece in pieces))
 
 
 def url_with(**changes) -> str:

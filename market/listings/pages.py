@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from market.errors import DomainError
 from market.extensions import db
 from market.formtools import EmptyForm, apply_errors
-from market.listings import access, editing, queries, services
+from market.listings import access, editing, queries, services, suggestions
 from market.listings.forms import AttachmentUploadForm, ListingForm, field_choices
 from market.listings.vocabulary import ListingStatus, TransferMode
 from market.security import can_manage_listing, roles_required
@@ -53,9 +53,12 @@ def register_listing_pages(bp: Blueprint, pages: ListingPages) -> None:
         """Search and filter published listings of the kind."""
         params, errors = queries.parse_search_args(request.args)
         result = queries.search_listings(db.session, kind, params)
-        return render_template(f"{pages.templates}/browse.html", result=result, params=params, errors=errors,
-                               top_fields=taxonomy.list_top_fields(db.session),
-                               valleys=taxonomy.list_valleys(db.session), **pages.facets())
+        fields = taxonomy.list_fields(db.session)
+        return render_template(
+            f"{pages.templates}/browse.html", result=result, params=params, errors=errors,
+            field_facet=suggestions.field_facet(fields, result.facets.get("field_code", {}), params.field),
+            zero_help=suggestions.zero_result_help(db.session, kind, params, result, fields) if not result.total else None,
+            valleys=taxonomy.list_valleys(db.session), **pages.facets())
 
     def detail(**view_args):
         """One listing; the confidential part for its organisation, admins and grantees who accepted the statement."""

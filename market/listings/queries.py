@@ -163,9 +163,12 @@ def _facets(session: Session, kind: ListingKind, base, model) -> dict[str, dict[
     ids = base("field").with_only_columns(model.field_id).subquery()
     rows = session.execute(select(Field.code, func.count()).join(ids, ids.c.field_id == Field.id).group_by(Field.code))
     top: dict[str, int] = {}
+    by_code: dict[str, int] = {}
     for code, count in rows:
         top[code.split(".")[0]] = top.get(code.split(".")[0], 0) + count
+        by_code[code] = count
     facets["field"] = top
+    facets["field_code"] = by_code
     ids = base("valley").with_only_columns(model.valley_id).subquery()
     facets["valley"] = {valley: count for valley, count in session.execute(
         select(ids.c.valley_id, func.count()).group_by(ids.c.valley_id)) if valley}

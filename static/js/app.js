@@ -9,3 +9,9 @@ document.addEventListener("DOMContentLoaded", function () {
     select.addEventListener("change", function () { select.form.submit(); });
   });
 });
+// Filters fold away on a phone only: from the large breakpoint on, the browse page's <details> starts open.
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.matchMedia("(min-width: 992px)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (details) { details.open = true; });
+  }
+});

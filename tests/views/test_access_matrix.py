@@ -92,6 +92,8 @@ MATRIX = [
     # public pages
     Route("GET", "/", expect(200)),
     Route("GET", "/valleys", expect(200)),
+    Route("GET", "/search", expect(302)),
+    Route("GET", "/organisations", expect(200)),
     Route("GET", "/favicon.ico", expect(301)),
     Route("POST", "/language", expect(302), {"lang": "en", "next": "/"}),
     # JSON API (bearer tokens)
