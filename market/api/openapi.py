@@ -53,6 +53,8 @@ _FEN_OUT = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_FEN}
 _LISTING_COMMON = {
     "id": {"type": "integer"},
     "title": {"type": "string"},
+    "title_en": {"type": "string", "description": "英文名称（选填，空字符串表示未填写）。"},
+    "summary_en": {"type": "string", "description": "英文简介（选填，空字符串表示未填写）。"},
     "keywords": {"type": "array", "items": {"type": "string"}},
     "field": {"oneOf": [{**_NAMED, "required": ["code", "name", "path"],
                          "properties": {**_NAMED["properties"], "path": {"type": "array", "items": _NAMED}}},
@@ -227,9 +229,11 @@ def _page(item: str) -> dict:
     return {
         "type": "object",
         "additionalProperties": False,
-        "required": ["items", "total", "page", "per_page", "pages"],
+        "required": ["items", "total", "page", "per_page", "pages", "suggestion"],
         "properties": {
             "items": {"type": "array", "items": _ref(item)},
+            "suggestion": {"type": ["string", "null"],
+                           "description": "查询疑似有错别字时改正后的查询（“您是不是要找”）；结果按它检索。"},
             "total": {"type": "integer", "minimum": 0},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
