@@ -109,9 +109,8 @@ def load_vocabulary(session: Session, kind: ListingKind) -> Vocabulary:
     model = listing_model(kind)
     visible = or_(_public(model), _sold(model))
     of_kind = SearchTerm.listing_kind == kind
-    stamp = tuple(session.execute(select(func.max(SearchTerm.id), func.count(SearchTerm.id), func.sum(SearchTerm.weight))
-                                  .where(of_kind)).one())
-    stamp += tuple(session.execute(select(func.count(model.id), func.max(model.updated_at)).where(visible)).one())
+    stamp = (session.scalar(select(func.max(SearchTerm.id))),  # indexing a listing replaces its rows: a new maximum
+             *session.execute(select(func.count(model.id), func.max(model.updated_at)).where(visible)).one())
     key = (str(session.get_bind().url), str(kind))
     cached = _vocabularies.get(key)
     if cached is not None and cached[0] == stamp:
@@ -139,7 +138,7 @@ def _rank(session: Session, kind: ListingKind, params: SearchParams, words: list
                                   _visible(model, params)))
     for term, listing_id, weight in rows:
         postings.setdefault(term, []).append((listing_id, weight))
-    return ranking.rank(terms, postings, vocabulary), [term.term for term in terms]
+    return ranking.rank(terms, postings, vocabulary, len(words)), [term.term for term in terms]
 
 
 def _best_coverage(ranked: dict[int, Ranked]) -> float:

@@ -97,10 +97,11 @@ class Ranked:
     coverage: float
 
 
-def rank(terms: list[QueryTerm], postings: Mapping[str, Iterable[tuple[int, int]]],
-         vocabulary: Vocabulary) -> dict[int, Ranked]:
-    """BM25 over weighted postings (listing id, weighted term frequency), boosted by how many query words matched."""
-    words = {term.word for term in terms}
+def rank(terms: list[QueryTerm], postings: Mapping[str, Iterable[tuple[int, int]]], vocabulary: Vocabulary,
+         word_count: int | None = None) -> dict[int, Ranked]:
+    """BM25 over weighted postings (listing id, weighted term frequency), boosted by the share of the query's
+    `word_count` words (by default those the terms stand for) that a listing matched."""
+    words = word_count or len({term.word for term in terms})
     if not words:
         return {}
     scores: dict[int, float] = {}
@@ -116,7 +117,7 @@ def rank(terms: list[QueryTerm], postings: Mapping[str, Iterable[tuple[int, int]
             hits[term.word] = max(hits.get(term.word, 0.0), min(1.0, term.weight))
     ranked = {}
     for listing_id, score in scores.items():
-        coverage = sum(matched[listing_id].values()) / len(words)
+        coverage = sum(matched[listing_id].values()) / words
         ranked[listing_id] = Ranked(score * (1 + COVERAGE_BOOST * coverage), coverage)
     best = max((entry.score for entry in ranked.values()), default=0.0)
     return {listing_id: entry for listing_id, entry in ranked.items() if entry.score >= MIN_RELATIVE_SCORE * best}

@@ -45,11 +45,11 @@ def _homophone_index(vocabulary: Vocabulary) -> dict[tuple[str, ...], list[str]]
 
 
 def _deletion_index(vocabulary: Vocabulary) -> dict[str, list[str]]:
-    """Vocabulary words of three or more ideographs by each way of dropping one of their characters."""
+    """Vocabulary words of three or more ideographs by each way of dropping one of their inner characters."""
     if "deletions" not in vocabulary.extra:
         index: dict[str, list[str]] = {}
         for term in _ideographic_terms(vocabulary, 3):
-            for position in range(len(term)):
+            for position in range(1, len(term) - 1):
                 index.setdefault(term[:position] + term[position + 1:], []).append(term)
         vocabulary.extra["deletions"] = index
     return vocabulary.extra["deletions"]
@@ -78,16 +78,26 @@ def _suspect(window: str, vocabulary: Vocabulary) -> bool:
     return len(window) > 2 or not tokenizer().FREQ.get(window)
 
 
+def _known_spans(text: str, start: int, end: int, vocabulary: Vocabulary) -> list[tuple[int, int]]:
+    """Where indexed words of two or more characters stand in a stretch of the query."""
+    return [(left, right) for left in range(start, end) for right in range(left + 2, min(end, left + LONGEST_WINDOW) + 1)
+            if text[left:right] in vocabulary]
+
+
 def correct(query: str, vocabulary: Vocabulary) -> str | None:
-    """The query with its likely typos replaced by indexed words (longest stretches first), or None if none is found."""
+    """The query with its likely typos replaced by indexed words (longest stretches first), or None if none is found.
+
+    A stretch inside a correctly spelt indexed word is left alone."""
     text = normalise(query)
     replacements: list[tuple[int, int, str]] = []
+    taken = [False] * len(text)
     for run in _IDEOGRAPHS.finditer(text):
-        taken = [False] * len(text)
+        known = _known_spans(text, run.start(), run.end(), vocabulary)
         for size in range(min(LONGEST_WINDOW, len(run.group())), 1, -1):
             for start in range(run.start(), run.end() - size + 1):
                 end = start + size
-                if any(taken[start:end]):
+                if any(taken[start:end]) or any(left <= start and end <= right and right - left > size
+                                                for left, right in known):
                     continue
                 window = text[start:end]
                 if not _suspect(window, vocabulary):
