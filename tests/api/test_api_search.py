@@ -149,7 +149,7 @@ def test_search_answers_the_corrected_query_it_searched(client, make_achievement
     made = make_achievement(title="燃料电池双极板精密成形", keywords=["双极板", "燃料电池"])
     make_achievement(title="储能电站消防")
     body = client.get("/api/v1/achievements?q=双级板").get_json()
-    assert body["suggestion"] == "双极板" and [item["id"] for item in body["items"]][0] == made.id
+    assert body["suggestion"] == "双极板" and body["items"][0]["id"] == made.id
     assert client.get("/api/v1/achievements?q=双极板").get_json()["suggestion"] is None
 
 

@@ -23,7 +23,7 @@ def test_a_misspelt_query_searches_the_correction_and_says_so(make_achievement):
     make_achievement(title="家用储能逆变器", keywords=["储能"])
     result = search_listings(db.session, ListingKind.ACHIEVEMENT, SearchParams(q="氮化家"))
     assert result.suggestion == "氮化镓"
-    assert [item.title for item in result.items][0] == "增强型氮化镓功率晶体管"
+    assert result.items[0].title == "增强型氮化镓功率晶体管"
     correct = search_listings(db.session, ListingKind.ACHIEVEMENT, SearchParams(q="氮化镓"))
     assert correct.suggestion is None and correct.total == 1
 
