@@ -110,7 +110,8 @@ def load_vocabulary(session: Session, kind: ListingKind) -> Vocabulary:
     visible = or_(_public(model), _sold(model))
     of_kind = SearchTerm.listing_kind == kind
     stamp = (session.scalar(select(func.max(SearchTerm.id))),  # indexing a listing replaces its rows: a new maximum
-             *session.execute(select(func.count(model.id), func.max(model.updated_at)).where(visible)).one())
+             *session.execute(select(func.count(model.id), func.sum(model.id), func.max(model.updated_at))
+                              .where(visible)).one())
     key = (str(session.get_bind().url), str(kind))
     cached = _vocabularies.get(key)
     if cached is not None and cached[0] == stamp:
@@ -165,7 +166,8 @@ def matching_scores(session: Session, kind: ListingKind, params: SearchParams) -
 def search_listings(session: Session, kind: ListingKind, params: SearchParams, *, with_facets: bool = True) -> SearchResult:
     """A page of public listings matching the query and filters, ranked by relevance, with facet counts."""
     model = listing_model(kind)
-    scores, terms, suggestion = matching_scores(session, kind, params) if params.q.strip() else (None, [], None)
+    searched = bool(search.query_words(params.q)) if params.q.strip() else False  # stop words alone list everything
+    scores, terms, suggestion = matching_scores(session, kind, params) if searched else (None, [], None)
 
     def base(skip: str = ""):
         query = select(model).where(*_conditions(kind, params, skip))
