@@ -229,17 +229,24 @@ def _page(item: str) -> dict:
     return {
         "type": "object",
         "additionalProperties": False,
-        "required": ["items", "total", "page", "per_page", "pages", "suggestion"],
+        "required": ["items", "total", "page", "per_page", "pages"],
         "properties": {
             "items": {"type": "array", "items": _ref(item)},
-            "suggestion": {"type": ["string", "null"],
-                           "description": "查询疑似有错别字时改正后的查询（“您是不是要找”）；结果按它检索。"},
             "total": {"type": "integer", "minimum": 0},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "pages": {"type": "integer", "minimum": 1},
         },
     }
+
+
+def _search_page(item: str) -> dict:
+    """A page of search results: a page, and the corrected query when the search used one."""
+    page = _page(item)
+    page["required"] = page["required"] + ["suggestion"]
+    page["properties"] = {**page["properties"], "suggestion": {
+        "type": ["string", "null"], "description": "查询疑似有错别字时改正后的查询（“您是不是要找”）；结果按它检索。"}}
+    return page
 
 
 def _query(name: str, schema: dict, description: str) -> dict:
@@ -414,8 +421,8 @@ def _listings_document() -> dict:
                 **listing_input_components(),
                 "Achievement": ACHIEVEMENT_OUTPUT,
                 "Demand": DEMAND_OUTPUT,
-                "AchievementPage": _page("Achievement"),
-                "DemandPage": _page("Demand"),
+                "AchievementPage": _search_page("Achievement"),
+                "DemandPage": _search_page("Demand"),
                 "ListingLink": LISTING_LINK,
                 "Match": MATCH,
                 "MatchList": MATCH_LIST,
