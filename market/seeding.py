@@ -228,6 +228,7 @@ def _deadline(day: date | None) -> date | None:
 def _common(session, listing, row, organisations, users, fields) -> None:
     org = organisations[row["organisation"]]
     listing.organisation, listing.title = org, row["title"]
+    listing.title_en, listing.summary_en = row.get("title_en") or "", row.get("summary_en") or ""
     listing.submitter = users.get(row.get("submitter")) if row.get("submitter") else None
     listing.keywords, listing.field = list(row.get("keywords") or []), fields[row["field"]]
     listing.region, listing.valley_id, listing.is_demo = org.region, valley_id_for(session, org), True

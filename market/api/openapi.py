@@ -53,6 +53,8 @@ _FEN_OUT = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_FEN}
 _LISTING_COMMON = {
     "id": {"type": "integer"},
     "title": {"type": "string"},
+    "title_en": {"type": "string", "description": "英文名称（选填，空字符串表示未填写）。"},
+    "summary_en": {"type": "string", "description": "英文简介（选填，空字符串表示未填写）。"},
     "keywords": {"type": "array", "items": {"type": "string"}},
     "field": {"oneOf": [{**_NAMED, "required": ["code", "name", "path"],
                          "properties": {**_NAMED["properties"], "path": {"type": "array", "items": _NAMED}}},
@@ -238,6 +240,15 @@ def _page(item: str) -> dict:
     }
 
 
+def _search_page(item: str) -> dict:
+    """A page of search results: a page, and the corrected query when the search used one."""
+    page = _page(item)
+    page["required"] = page["required"] + ["suggestion"]
+    page["properties"] = {**page["properties"], "suggestion": {
+        "type": ["string", "null"], "description": "查询疑似有错别字时改正后的查询（“您是不是要找”）；结果按它检索。"}}
+    return page
+
+
 def _query(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
@@ -412,8 +423,8 @@ def _listings_document() -> dict:
                 **listing_input_components(),
                 "Achievement": ACHIEVEMENT_OUTPUT,
                 "Demand": DEMAND_OUTPUT,
-                "AchievementPage": _page("Achievement"),
-                "DemandPage": _page("Demand"),
+                "AchievementPage": _search_page("Achievement"),
+                "DemandPage": _search_page("Demand"),
                 "ListingLink": LISTING_LINK,
                 "Match": MATCH,
                 "MatchList": MATCH_LIST,

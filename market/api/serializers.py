@@ -40,6 +40,8 @@ def _common(listing, endpoint: str, api_endpoint: str, id_name: str, *, manager:
         "id": listing.id,
         "kind": str(listing.kind),
         "title": listing.title,
+        "title_en": listing.title_en or "",
+        "summary_en": listing.summary_en or "",
         "keywords": list(listing.keywords or []),
         "field": _field(listing.field),
         "modes": [coded(mode) for mode in listing.modes],
@@ -107,6 +109,7 @@ def page_json(result: SearchResult, serialise) -> dict:
         "page": result.page,
         "per_page": result.per_page,
         "pages": result.pages,
+        "suggestion": result.suggestion,
     }
 
 

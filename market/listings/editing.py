@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from market.declared import REFUSED, DeclaredInput, terms, text, validate_input
 from market.errors import InvalidStateError, ValidationError
-from market.listings.models import TITLE_MAX_LENGTH, listing_model
+from market.listings.models import SUMMARY_EN_MAX_LENGTH, TITLE_MAX_LENGTH, listing_model
 from market.listings.services import Actor, get_managed_listing, index_listing, record_event, record_listing_change
 from market.listings.vocabulary import ListingKind, ListingStatus
 from market.taxonomy.services import find_field_by_code, valley_id_for
@@ -29,6 +29,8 @@ class ListingContent(DeclaredInput):
     """What every listing's content declares: a one-line title, keywords and a field of the field tree."""
 
     title: text(TITLE_MAX_LENGTH, required=True, multiline=False, description="名称（单行）。")
+    title_en: text(TITLE_MAX_LENGTH, multiline=False, description="英文名称（选填，单行）：英文检索可按它找到。")
+    summary_en: text(SUMMARY_EN_MAX_LENGTH, description="英文简介（选填）：英文检索可按它找到。")
     keywords: terms(10, 30, description="关键词。")
     field: Annotated[str, Field(max_length=FIELD_CODE_MAX_LENGTH, description="领域代码（点分路径，如 energy.hydrogen）。"),
                      BeforeValidator(_field_code)]

@@ -5,7 +5,7 @@ from typing import ClassVar
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -37,6 +37,8 @@ class ListingForm(DeclaredForm):
 
     listing_type: ClassVar[ListingType]
 
+    title_en = StringField(_l("英文名称（选填）"))
+    summary_en = TextAreaField(_l("英文简介（选填）"))
     keywords = TermsField(_l("关键词"))
     field = SelectField(_l("所属领域"), validators=[DataRequired(message=_l("请选择所属领域。"))], validate_choice=False)
 

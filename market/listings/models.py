@@ -23,6 +23,8 @@ LISTING_LIFETIME = timedelta(days=365)
 
 TITLE_MAX_LENGTH = 200
 """The one limit of a listing title: the column, the declared inputs (and so forms, services and OpenAPI) use it."""
+SUMMARY_EN_MAX_LENGTH = 1000
+"""The longest English summary of a listing."""
 REGION_MAX_LENGTH = 40
 
 _MODELS: dict[ListingKind, type] = {}
@@ -60,6 +62,10 @@ class ListingMixin:
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
+    title_en: Mapped[str | None] = mapped_column(String(TITLE_MAX_LENGTH))
+    """The title in English (optional): English searches find the listing by it."""
+    summary_en: Mapped[str | None] = mapped_column(Text)
+    """A short summary in English (optional), searched like the title in English."""
     source_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     keywords: Mapped[list[str]] = mapped_column(db.JSON, default=list)
     status: Mapped[ListingStatus] = mapped_column(String(20), default=ListingStatus.DRAFT, index=True)

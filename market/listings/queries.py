@@ -1,4 +1,4 @@
-"""Browse and search published listings: full-text terms, filters, facets, sort and pages, all in SQL."""
+"""Browse and search published listings: relevance ranking over the term table, exact filters, facets, sort, pages."""
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime
@@ -7,8 +7,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from market.inputs import MAX_PAGE
-from market.listings import search
+from market.listings import ranking, search, spelling
 from market.listings.models import REGION_MAX_LENGTH, SearchTerm, listing_model
+from market.listings.ranking import Ranked, Vocabulary
 from market.listings.vocabulary import ListingKind, ListingStatus, Stage, TransferMode
 from market.taxonomy.models import FIELD_CODE_MAX_LENGTH, VALLEY_ID_MAX_LENGTH, Field
 from market.timeutil import utcnow
@@ -50,6 +51,8 @@ class SearchResult:
     per_page: int
     terms: list[str]
     facets: dict[str, dict[str, int]] = dc_field(default_factory=dict)
+    suggestion: str | None = None
+    """The corrected query ("did you mean") whose results these are, when the query as typed looked misspelt."""
 
     @property
     def pages(self) -> int:
@@ -100,25 +103,77 @@ def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list
     return conditions
 
 
-def matching_scores(session: Session, kind: ListingKind, terms: list[str]) -> dict[int, int]:
-    """Listings containing enough of the query terms, with their summed term weights (postings merged in Python)."""
-    hits: dict[int, int] = {}
-    scores: dict[int, int] = {}
-    for term in terms:
-        postings = session.execute(select(SearchTerm.listing_id, SearchTerm.weight)
-                                   .where(SearchTerm.listing_kind == kind, SearchTerm.term == term))
-        for listing_id, weight in postings:
-            hits[listing_id] = hits.get(listing_id, 0) + 1
-            scores[listing_id] = scores.get(listing_id, 0) + weight
-    needed = search.required_matches(len(terms))
-    return {listing_id: score for listing_id, score in scores.items() if hits[listing_id] >= needed}
+def _visible(model, params: SearchParams):
+    return _sold(model) if params.sold else visible_to_public(model)
+
+
+_vocabularies: dict[tuple, tuple[tuple, Vocabulary]] = {}
+
+
+def load_vocabulary(session: Session, kind: ListingKind) -> Vocabulary:
+    """The index vocabulary of the listings a visitor can see (on offer or sold), cached until the index changes."""
+    model = listing_model(kind)
+    visible = or_(visible_to_public(model), _sold(model))
+    of_kind = SearchTerm.listing_kind == kind
+    stamp = (session.scalar(select(func.max(SearchTerm.id))),  # indexing a listing replaces its rows: a new maximum
+             *session.execute(select(func.count(model.id), func.sum(model.id), func.max(model.updated_at))
+                              .where(visible)).one())
+    key = (str(session.get_bind().url), str(kind))
+    cached = _vocabularies.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    joined = select().select_from(SearchTerm).join(model, model.id == SearchTerm.listing_id).where(of_kind, visible)
+    frequencies = dict(session.execute(joined.add_columns(SearchTerm.term, func.count()).group_by(SearchTerm.term)).all())
+    lengths = {listing_id: float(length) for listing_id, length in session.execute(
+        joined.add_columns(SearchTerm.listing_id, func.sum(SearchTerm.weight)).group_by(SearchTerm.listing_id))}
+    vocabulary = Vocabulary(frequencies, lengths)
+    _vocabularies[key] = (stamp, vocabulary)
+    return vocabulary
+
+
+def _rank(session: Session, kind: ListingKind, params: SearchParams, words: list[str],
+          vocabulary: Vocabulary) -> tuple[dict[int, Ranked], list[str]]:
+    """The listings a visitor can see that match the query words, ranked; and the index terms looked up."""
+    terms = ranking.expand(words, vocabulary)
+    if not terms:
+        return {}, []
+    model = listing_model(kind)
+    postings: dict[str, list[tuple[int, int]]] = {}
+    rows = session.execute(select(SearchTerm.term, SearchTerm.listing_id, SearchTerm.weight)
+                           .join(model, model.id == SearchTerm.listing_id)
+                           .where(SearchTerm.listing_kind == kind, SearchTerm.term.in_([t.term for t in terms]),
+                                  _visible(model, params)))
+    for term, listing_id, weight in rows:
+        postings.setdefault(term, []).append((listing_id, weight))
+    return ranking.rank(terms, postings, vocabulary, len(words)), [term.term for term in terms]
+
+
+def _best_coverage(ranked: dict[int, Ranked]) -> float:
+    return max((entry.coverage for entry in ranked.values()), default=0.0)
+
+
+def matching_scores(session: Session, kind: ListingKind, params: SearchParams) -> tuple[dict[int, float], list[str], str | None]:
+    """Listings matching the query, by relevance; the terms looked up; the corrected query when it was searched
+    instead (a likely typo, corrected against the index vocabulary, that finds what the query as typed does not)."""
+    vocabulary = load_vocabulary(session, kind)
+    words = search.query_words(params.q)
+    ranked, terms = _rank(session, kind, params, words, vocabulary)
+    suggestion = None
+    corrected = spelling.correct(params.q, vocabulary)
+    if corrected:
+        corrected_words = search.query_words(corrected)
+        corrected_ranked, corrected_terms = _rank(session, kind, params, corrected_words, vocabulary)
+        better, before = _best_coverage(corrected_ranked), _best_coverage(ranked)
+        if better > before or (better == before > 0 and len(corrected_words) < len(words)):
+            ranked, terms, suggestion = corrected_ranked, corrected_terms, corrected
+    return {listing_id: entry.score for listing_id, entry in ranked.items()}, terms, suggestion
 
 
 def search_listings(session: Session, kind: ListingKind, params: SearchParams, *, with_facets: bool = True) -> SearchResult:
-    """A page of public listings matching the query and filters, with facet counts."""
+    """A page of public listings matching the query and filters, ranked by relevance, with facet counts."""
     model = listing_model(kind)
-    terms = search.query_terms(params.q) if params.q.strip() else []
-    scores = matching_scores(session, kind, terms) if terms else None
+    searched = bool(search.query_words(params.q)) if params.q.strip() else False  # stop words alone list everything
+    scores, terms, suggestion = matching_scores(session, kind, params) if searched else (None, [], None)
 
     def base(skip: str = ""):
         query = select(model).where(*_conditions(kind, params, skip))
@@ -131,7 +186,7 @@ def search_listings(session: Session, kind: ListingKind, params: SearchParams, *
     eager = [selectinload(model.mode_rows), joinedload(model.organisation), joinedload(model.valley),
              joinedload(model.field)]
     if scores is not None and not scores:
-        return SearchResult(items=[], total=0, page=page, per_page=per_page, terms=terms,
+        return SearchResult(items=[], total=0, page=page, per_page=per_page, terms=terms, suggestion=suggestion,
                             facets={} if not with_facets else {"field": {}, "valley": {}, "stage": {}, "mode": {}, "region": {}})
     query = base()
     sort = params.sort if params.sort in SORTS else "relevance"
@@ -152,7 +207,7 @@ def search_listings(session: Session, kind: ListingKind, params: SearchParams, *
         else:
             order = [model.published_at.desc(), model.id.desc()]
         items = list(session.scalars(query.options(*eager).order_by(*order).limit(per_page).offset((page - 1) * per_page)))
-    result = SearchResult(items=items, total=total, page=page, per_page=per_page, terms=terms)
+    result = SearchResult(items=items, total=total, page=page, per_page=per_page, terms=terms, suggestion=suggestion)
     if with_facets:
         result.facets = _facets(session, kind, base, model)
     return result

@@ -5,7 +5,7 @@ from typing import Annotated, Protocol
 from blinker import Namespace
 from flask_babel import gettext as _
 from pydantic import Field
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, inspect, select
 from sqlalchemy.orm import Session
 
 from market.declared import DeclaredInput, cleaned_by, validate_input
@@ -68,19 +68,46 @@ def record_event(session: Session, listing, actor: Actor | None, action: str, pr
 
 
 def index_listing(session: Session, listing) -> None:
-    """Replace the listing's rows in the search table."""
+    """Replace the listing's rows in the search table: its text in Chinese and English, its field path and its
+    organisation's name."""
     session.execute(delete(SearchTerm).where(SearchTerm.listing_kind == listing.kind,
                                              SearchTerm.listing_id == listing.id))
     body = " ".join(filter(None, [getattr(listing, "summary", ""), getattr(listing, "description_public", ""),
                                   getattr(listing, "description", ""), getattr(listing, "benefits", ""),
                                   getattr(listing, "scenarios", "")]))
+    body_en = listing.summary_en or ""
     field = listing.field
     while field is not None:
         body += " " + field.name
+        body_en += " " + (field.name_en or "")
         field = field.parent
-    terms = search.listing_terms(listing.title, listing.keywords or [], body)
+    organisation = listing.organisation
+    terms = search.listing_terms(search.ListingText(
+        title=listing.title, keywords=listing.keywords or [], body=body, title_en=listing.title_en or "",
+        body_en=body_en, organisation=organisation.name if organisation else ""))
     session.add_all(SearchTerm(listing_kind=listing.kind, listing_id=listing.id, term=term, weight=weight)
                     for term, weight in terms.items())
+
+
+def index_organisation_listings(session: Session, organisation_id: int) -> None:
+    """Index again every listing of an organisation (its name is part of each listing's search terms)."""
+    for kind in ListingKind:
+        model = listing_model(kind)
+        for listing in session.scalars(select(model).where(model.organisation_id == organisation_id)):
+            index_listing(session, listing)
+
+
+@event.listens_for(Session, "before_flush")
+def index_renamed_organisations(session: Session, _flush_context, _instances) -> None:
+    """A renamed organisation's listings are indexed again under the new name, in the flush that renames it."""
+    if not session.dirty:
+        return
+    organisation_class = inspect(listing_model(ListingKind.ACHIEVEMENT)).relationships["organisation"].mapper.class_
+    renamed = [item.id for item in session.dirty if isinstance(item, organisation_class) and item.id is not None
+               and inspect(item).attrs.name.history.has_changes()]
+    with session.no_autoflush:
+        for organisation_id in renamed:
+            index_organisation_listings(session, organisation_id)
 
 
 def submit_listing(session: Session, actor: Actor, kind: ListingKind, listing_id: int) -> None:

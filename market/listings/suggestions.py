@@ -74,15 +74,15 @@ class ZeroResultHelp:
                     or self.without_filters or self.on_offer)
 
 
-def query_words(query: str) -> list[str]:
+def droppable_words(query: str) -> list[str]:
     """The words a visitor can leave out: those typed apart by spaces, else the search terms of the query."""
     typed = [word for word in query.split() if word]
-    return typed if len(typed) > 1 else search.query_terms(query)
+    return typed if len(typed) > 1 else search.query_words(query)
 
 
 def related_fields(fields: list[Field], query: str) -> list[Field]:
     """Fields whose name (Chinese or English) or keywords hold a query term, or that a query term holds."""
-    terms = [term for term in search.query_terms(query) if len(term) > 1]
+    terms = [term for term in search.query_words(query) if len(term) > 1]
     found = []
     for each in fields:
         names = [normalise(name) for name in (each.name, each.name_en) if name]
@@ -105,7 +105,7 @@ def zero_result_help(session: Session, kind: ListingKind, params: SearchParams, 
         help_.without_filters = total(kind, SearchParams(q=params.q, sold=params.sold))
     if not params.q.strip():
         return help_
-    words = query_words(params.q)
+    words = droppable_words(params.q)
     if len(words) > 1:
         for index, word in enumerate(words[:MAX_FEWER_WORDS]):
             shorter = " ".join(words[:index] + words[index + 1:])

@@ -5,7 +5,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from market.accounts.models import ApprovalStatus, Organisation
-from market.listings.search import query_terms
+from market.listings.search import query_words
 
 NAME_HIT_WEIGHT = 4
 """A term found in the name counts this many times more than one found only in the description."""
@@ -37,7 +37,7 @@ def _sum(expressions: list[ColumnElement]) -> ColumnElement:
 def search_organisations(session: Session, query: str, *, page: int = 1, per_page: int = 20) -> OrganisationPage:
     """Approved organisations whose name or description holds any query term, those holding more terms (and holding
     them in the name) first; every approved organisation by name when the query has no term."""
-    terms = query_terms(query) if query.strip() else []
+    terms = query_words(query) if query.strip() else []
     page, per_page = max(page, 1), max(per_page, 1)
     statement = select(Organisation).where(Organisation.status == ApprovalStatus.APPROVED)
     if terms:

@@ -143,3 +143,18 @@ def test_valid_query_with_every_parameter_is_accepted(client, make_achievement):
                           "&region=太原市&min_fen=0&max_fen=80000000&sort=price_asc&page=1&per_page=100")
     assert response.status_code == 200
     assert ids(response) == [achievement.id]
+
+
+def test_search_answers_the_corrected_query_it_searched(client, make_achievement):
+    made = make_achievement(title="燃料电池双极板精密成形", keywords=["双极板", "燃料电池"])
+    make_achievement(title="储能电站消防")
+    body = client.get("/api/v1/achievements?q=双级板").get_json()
+    assert body["suggestion"] == "双极板" and body["items"][0]["id"] == made.id
+    assert client.get("/api/v1/achievements?q=双极板").get_json()["suggestion"] is None
+
+
+def test_listings_carry_their_english_title_and_summary(client, make_achievement):
+    made = make_achievement(title_en="Bipolar plates", summary_en="Stamped stainless plates.")
+    item = client.get(f"/api/v1/achievements/{made.id}").get_json()
+    assert (item["title_en"], item["summary_en"]) == ("Bipolar plates", "Stamped stainless plates.")
+    assert client.get("/api/v1/achievements?q=bipolar").get_json()["items"][0]["id"] == made.id

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 IMPLEMENTATIONS = {
+    "before-ranking": "tests.benchmarks.legacy_search:legacy_search",
     "current": "tests.search_relevance.evaluate:current_search",
 }
 """Search implementations compared, by name: "module:function" taking (session, kind, query) and returning titles."""

@@ -21,7 +21,7 @@ def test_engines_import_without_flask_or_sqlalchemy():
 
 def test_text_analysis_imports_without_flask_or_sqlalchemy():
     result = _run(
-        "import sys, market.text, market.listings.search\n"
+        "import sys, market.text, market.listings.search, market.listings.ranking, market.listings.spelling\n"
         "loaded = sorted({'flask', 'sqlalchemy', 'flask_sqlalchemy', 'werkzeug'} & set(sys.modules))\n"
         "assert not loaded, loaded"
     )

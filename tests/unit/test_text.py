@@ -15,20 +15,20 @@ def test_search_index_terms_are_the_matchers_words_without_stop_words():
     matcher_words = engine.words_of(SENTENCE)
     assert {"sofc", "储能", "电池", "隔膜"} <= set(matcher_words)
     assert search.segment(SENTENCE, for_index=True) == [w for w in matcher_words if w not in text.STOPWORDS]
-    assert set(search.listing_terms(SENTENCE, [], "")) == set(matcher_words) - text.STOPWORDS
+    assert set(search.listing_terms(search.ListingText(SENTENCE, [], ""))) == set(matcher_words) - text.STOPWORDS
 
 
 def test_learnt_domain_terms_are_added_for_the_matcher_and_change_no_search_term():
-    index_terms, query = search.listing_terms(SENTENCE, [], ""), search.query_terms("钒液流储能电池隔膜")
+    index_terms, query = search.listing_terms(search.ListingText(SENTENCE, [], "")), search.query_words("钒液流储能电池隔膜")
     before = engine.words_of(SENTENCE, domain_terms=True)
     MatchIndex().add(Listing(id="a1", title="隔膜", keywords=("钒液流储能电池隔膜",)))  # the matcher learns a keyword
     assert engine.words_of(SENTENCE, domain_terms=True) == before + ["钒液流储能电池隔膜"]
-    assert search.listing_terms(SENTENCE, [], "") == index_terms and search.query_terms("钒液流储能电池隔膜") == query
+    assert search.listing_terms(search.ListingText(SENTENCE, [], "")) == index_terms and search.query_words("钒液流储能电池隔膜") == query
     assert set(query) <= set(index_terms)
 
 
 def test_search_and_the_matcher_share_one_jieba_tokenizer():
-    search.query_terms("氢能")
+    search.query_words("氢能")
     index = MatchIndex()
     index.add(Listing(id="a1", title="质子交换膜燃料电池", keywords=("燃料电池",)))
     index.rank(Listing(id="d1", kind="demand", title="燃料电池"))
