@@ -1,7 +1,7 @@
 """saved searches and the listings their owners were told of
 
 Revision ID: c4e8a1f7b2d9
-Revises: d5b9f3a7c1e8
+Revises: b7e2c4a9d013
 Create Date: 2026-12-03 09:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4e8a1f7b2d9'
-down_revision = 'd5b9f3a7c1e8'
+down_revision = 'b7e2c4a9d013'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """listings may carry an English title and summary (optional), which search indexes
 
 Revision ID: e4c7a2b9d130
-Revises: d5b9f3a7c1e8
+Revises: c4e8a1f7b2d9
 Create Date: 2026-12-03 09:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e4c7a2b9d130'
-down_revision = 'd5b9f3a7c1e8'
+down_revision = 'c4e8a1f7b2d9'
 branch_labels = None
 depends_on = None
 
