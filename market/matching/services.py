@@ -33,11 +33,12 @@ from market.matching.models import (
     MatchPair,
     Verdict,
 )
-from market.matching.weights import FACTORS
+from market.matching.weights import DEFAULT_WEIGHTS, FACTORS
 from market.notifications.services import notify
 from market.security import can_manage_listing, can_view_listing
 from market.taxonomy.models import Field
 from market.taxonomy.services import field_path
+from market.text import is_telling_term
 from market.timeutil import utcnow
 
 MAX_TOP = 50
@@ -50,13 +51,15 @@ STALE_SLACK = 10
 SNIPPET_CHARS = 120
 BOARD_PAGE_SIZE = 20
 BOARD_DAYS = (7, 30, 90, 365)
+BOARD_DEFAULT_DAYS = 90
+"""The board's default window: on the demo data, 90 days at 30 points shows about fifty related pairs, 30 days ten."""
 NEW_LISTING_WINDOW = timedelta(days=1)
 """A listing published within this time counts as new: matching it may notify the owners of older listings."""
 
 DEFAULTS = {
     "MATCH_NOTIFY_THRESHOLD": 60,   # points: owners are told about a new listing that matches theirs this well
-    "MATCH_BOARD_THRESHOLD": 40,    # points: the broker board's default minimum score
-    "MATCH_PAIR_FLOOR": 30,         # points: weaker pairs are not kept for the board at all
+    "MATCH_BOARD_THRESHOLD": 30,    # points: the broker board's default minimum score (see BOARD_DEFAULT_DAYS)
+    "MATCH_PAIR_FLOOR": round(DEFAULT_WEIGHTS.min_listing_score),  # points: weaker pairs are not kept at all
 }
 
 OTHER_KIND = {ListingKind.ACHIEVEMENT: ListingKind.DEMAND, ListingKind.DEMAND: ListingKind.ACHIEVEMENT}
@@ -173,8 +176,8 @@ def find_listing_matches(session: Session, actor: User | None, listing, *, top: 
 
 
 def display_terms(terms: Iterable[str]) -> tuple[str, ...]:
-    """Shared terms worth showing: single characters and bare numbers say little on their own."""
-    return tuple(term for term in terms if len(term) >= 2 and not term.isdigit())
+    """Shared terms worth showing: no stop words, generic words, numbers or units (also in stored explanations)."""
+    return tuple(term for term in terms if is_telling_term(term))
 
 
 def _rank(listing, top: int) -> tuple[list[Match], object]:
@@ -200,6 +203,7 @@ def _matches_of(session: Session, actor: User | None, listing, top: int) -> List
     kind = ListingKind(listing.kind)
     other_kind = OTHER_KIND[kind]
     ranked, weights = _rank(listing, top + STALE_SLACK)
+    ranked = [match for match in ranked if match.score >= weights.min_listing_score]
     others = _public_by_id(session, other_kind, [int(m.candidate_id) for m in ranked])
     result = ListingMatches(listing=listing, kind=kind, other_kind=other_kind)
     for match in ranked:
@@ -488,7 +492,7 @@ class BoardFilter:
 
     valley: str | None = None
     field: str | None = None
-    days: int = 30
+    days: int = BOARD_DEFAULT_DAYS
     min_score: int | None = None
     include_dismissed: bool = False
     page: int = 1
