@@ -70,7 +70,8 @@ def test_related_pairs_across_top_level_fields_still_show_with_their_structured_
 
 
 def test_structured_fits_give_no_points_when_text_and_field_are_both_far_apart():
-    shared = dict(trl=7, money_min_fen=1_000_000, money_max_fen=1_000_000, modes=("assignment",), region="太原市")
+    shared = {"trl": 7, "money_min_fen": 1_000_000, "money_max_fen": 1_000_000, "modes": ("assignment",),
+              "region": "太原市"}
     pair = [
         Listing(id="vinegar", title="老陈醋固态发酵自动翻醅机", text="老陈醋醋醅每次自动翻醅，监测醅温和总酸，劳动强度低。",
                 field="agriculture.food-processing", **shared),
