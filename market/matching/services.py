@@ -141,6 +141,8 @@ class MatchView:
     query_snippet: Snippet
     other_title: Snippet
     other_snippet: Snippet
+    structured_counted: bool = True
+    """False when the subjects are too far apart for maturity, budget, mode and region to score."""
     my_feedback: MatchFeedback | None = None
     dismissed: bool = False
     """Marked not relevant by someone of the viewer's organisation (by the viewer, for admins): shown dimmed, last."""
@@ -234,7 +236,7 @@ def _view(listing, other, match: Match, weights) -> MatchView:
         query_title=snippet(listing.title, terms, width=len(listing.title) or 1),
         query_snippet=snippet(_display_text(listing), terms),
         other_title=snippet(other.title, terms, width=len(other.title) or 1),
-        other_snippet=snippet(_display_text(other), terms))
+        other_snippet=snippet(_display_text(other), terms), structured_counted=explanation.structured_counted)
 
 
 def factor_shares(contributions, similarities, weights) -> list[FactorShare]:
