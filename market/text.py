@@ -11,6 +11,23 @@ from collections.abc import Iterable, Iterator
 STOPWORDS = frozenset(["的", "了", "和", "与", "及", "或", "在", "对", "等", "是", "为", "以", "于", "其", "中", "一种",
                        "一个", "我们", "进行", "通过", "采用", "可以", "具有", "用于", "技术", "方法"])
 
+# Words of technical writing that say nothing about a subject on their own: never shown as what two listings share.
+GENERIC_WORDS = frozenset([
+    "通过", "首次", "表面", "以上", "以下", "以内", "左右", "不低于", "不超过", "不少于", "大于", "小于", "达到", "超过",
+    "提高", "提升", "降低", "减少", "增加", "实现", "完成", "开展", "形成", "满足", "解决", "需要", "希望", "要求",
+    "能够", "可", "已", "已经", "目前", "现有", "传统", "国内", "国外", "国际", "行业", "领域", "企业", "单位", "项目",
+    "产品", "问题", "方面", "情况", "过程", "效果", "水平", "能力", "系统", "研究", "开发", "研发", "应用", "利用",
+    "使用", "基于", "相关", "主要", "关键", "重点", "有效", "显著", "稳定", "良好", "较高", "较低", "一体化", "合作",
+    "成本", "时间", "方案", "支持", "建立", "覆盖", "低于", "高于", "同时", "以及", "并且", "而且", "由于", "因此", "其中", "每", "各", "约", "多", "少", "高", "低", "新", "小时",
+    "分钟", "每年", "年", "月", "日", "天", "次", "个", "台", "套", "种", "项", "倍", "家", "例", "万元", "亿元", "元",
+])
+# Numbers, percentages and measurement units (mm, mAh, kW·h, MPa, ℃, 万吨 ...), alone or after a number.
+_UNIT = (r"(?:[nμµum]?m|[ckm]m|km|[μµum]g|kg|mg|t|[kmgt]?w|[kmg]?wh|kw·?h|m?ah|[km]?v|[km]?a|[kmg]?pa|[kmg]?hz|"
+         r"db|dpi|ppm|ppb|[mμµu]?l|ml|s|ms|min|h|rpm|°c?|℃|%|‰|nm|μm|m[23²³]|cm[23²³]|"
+         r"毫米|厘米|微米|纳米|公里|千米|米|平方米|立方米|亩|吨|万吨|千克|公斤|克|毫克|毫升|升|千瓦|兆瓦|瓦|千伏|伏|安|"
+         r"小时|分钟|秒|天|年|月|倍|度|元|万元|亿元|万|亿|台|套|个|件|次|例|人|家)")
+_NUMBER_OR_UNIT = re.compile(rf"^(?:[\d.,:/~\-+×x]*\d[\d.,:/~\-+×x]*{_UNIT}?|{_UNIT})$")
+
 _WORD_CHAR = re.compile(r"\w")
 _lock = threading.Lock()
 _tokenizer = None
@@ -25,6 +42,16 @@ def normalise(text: str | None) -> str:
     if not text:
         return ""
     return unicodedata.normalize("NFKC", text).lower()
+
+
+def is_telling_term(word: str) -> bool:
+    """Whether a word can show what two texts share: not a stop word, a generic word, a number or a unit."""
+    word = normalise(word).strip()
+    if not word or not _WORD_CHAR.search(word) or word in STOPWORDS or word in GENERIC_WORDS:
+        return False
+    if len(word) < 2:
+        return False
+    return _NUMBER_OR_UNIT.match(word) is None
 
 
 def tokenizer():

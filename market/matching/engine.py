@@ -20,8 +20,8 @@ from market.matching import factors
 from market.matching.fields import FieldTree
 from market.matching.ngrams import term_counts
 from market.matching.postings import GrowableArray, PostingSegment, TermVocabulary
-from market.matching.weights import DEFAULT_WEIGHTS, FACTORS, MatchWeights
-from market.text import add_words, normalise, words_of
+from market.matching.weights import DEFAULT_WEIGHTS, FACTORS, STRUCTURED_FACTORS, MatchWeights
+from market.text import add_words, is_telling_term, normalise, words_of
 
 KINDS = ("achievement", "demand")
 FORMAT_VERSION = 1
@@ -90,6 +90,7 @@ class Explanation:
     field_inferred: bool
     contributions: Mapping[str, float]           # points per factor, summing to the score
     similarities: Mapping[str, float | None]     # each factor's similarity in [0, 1]; None if unknown
+    structured_counted: bool = True              # False: the subjects are too far apart for the structured fits
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,14 @@ class _Candidate:
     text: float
     similarities: dict[str, float | None] = field(default_factory=dict)
     units: int = 0
+    structured_counted: bool = True
+
+    def points(self, name: str) -> float:
+        """The similarity a factor scores with: structured fits give nothing when the subjects are far apart."""
+        similarity = self.similarities[name]
+        if similarity is None or (not self.structured_counted and name in STRUCTURED_FACTORS):
+            return 0.0
+        return similarity
 
 
 class MatchIndex:
@@ -480,8 +489,10 @@ class MatchIndex:
             sims["budget"] = factors.budget_fit(query, other)
             sims["mode"] = factors.mode_fit(query, other, weights.related_mode_similarity)
             sims["region"] = factors.region_fit(query, other)
+            candidate.structured_counted = (candidate.text >= weights.structured_gate_text
+                                            or (sims["field"] or 0.0) >= weights.structured_gate_field)
             total_weight = sum(weights.factor_weight(f) for f in FACTORS if sims[f] is not None)
-            points = sum(weights.factor_weight(f) * sims[f] for f in FACTORS if sims[f] is not None)
+            points = sum(weights.factor_weight(f) * candidate.points(f) for f in FACTORS)
             candidate.units = round(100 * _SCORE_UNITS * points / total_weight)
         pool.sort(key=lambda c: (-c.units, c.listing.id))
         best = pool[:top]
@@ -491,11 +502,25 @@ class MatchIndex:
 
     # ----- explanations -----------------------------------------------------------------------
     def _query_terms(self, query: Listing) -> list[str]:
-        """Candidate terms to highlight: the query's keywords and its words, longest first."""
+        """Candidate terms to highlight: the query's keywords and telling words, longest first (see _too_common)."""
         words = [normalise(k) for k in query.keywords]
         words += words_of(query.title, domain_terms=True) + words_of(query.text, domain_terms=True)
-        unique = dict.fromkeys(w for w in words if len(w) >= 2 or w.isascii() and w.isalnum())
-        return sorted(unique, key=lambda w: (-len(w), w))
+        unique = [w for w in dict.fromkeys(words) if is_telling_term(w)]
+        common = self._too_common(unique)
+        return sorted((w for w in unique if w not in common), key=lambda w: (-len(w), w))
+
+    def _too_common(self, terms: list[str]) -> set[str]:
+        """Terms found in more than shared_term_max_share of the listings (by their rarest n-gram's frequency)."""
+        weights = self.weights
+        if not terms or self._live_count < weights.shared_term_min_listings:
+            return set()
+        owners, keys, _ = term_counts(terms)
+        ids = self._vocabulary.lookup(keys)
+        df = np.where(ids >= 0, self._vocabulary.df.view[np.maximum(ids, 0)], 0)
+        rarest = np.full(len(terms), np.iinfo(np.int64).max)
+        np.minimum.at(rarest, owners, df.astype(np.int64))
+        limit = weights.shared_term_max_share * self._live_count
+        return {term for term, count in zip(terms, rarest.tolist()) if count > limit}
 
     def _match(self, query: Listing, candidate: _Candidate, terms: list[str], query_field: str | None,
                inferred: bool) -> Match:
@@ -503,7 +528,7 @@ class MatchIndex:
         sims = candidate.similarities
         known = [f for f in FACTORS if sims[f] is not None]
         total_weight = sum(weights.factor_weight(f) for f in known)
-        raw = {f: 100 * _SCORE_UNITS * weights.factor_weight(f) * sims[f] / total_weight for f in known}
+        raw = {f: 100 * _SCORE_UNITS * weights.factor_weight(f) * candidate.points(f) / total_weight for f in known}
         units = {f: math.floor(v) for f, v in raw.items()}
         remainder = candidate.units - sum(units.values())
         for f in sorted(known, key=lambda f: (-(raw[f] - units[f]), FACTORS.index(f)))[: max(remainder, 0)]:
@@ -519,7 +544,8 @@ class MatchIndex:
         path = self.field_tree.path(query_field, candidate.listing.field) if query_field else ()
         explanation = Explanation(shared_terms=tuple(shared), field_path=path, query_field=query_field,
                                   field_inferred=inferred, contributions=contributions,
-                                  similarities={f: sims[f] for f in FACTORS})
+                                  similarities={f: sims[f] for f in FACTORS},
+                                  structured_counted=candidate.structured_counted)
         return Match(query_id=query.id, candidate_id=candidate.listing.id, query_kind=query.kind,
                      score=candidate.units / _SCORE_UNITS, explanation=explanation)
 

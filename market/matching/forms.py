@@ -18,7 +18,7 @@ from market.matching.models import (
     Verdict,
     feedback_label,
 )
-from market.matching.services import BOARD_DAYS, MatchFeedbackInput
+from market.matching.services import BOARD_DAYS, BOARD_DEFAULT_DAYS, MatchFeedbackInput
 
 
 def reason_groups() -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -56,7 +56,7 @@ class MatchBoardFilterForm(MarketForm):
     valley = SelectField(_l("谷区"), validate_choice=False, validators=[Optional()])
     field = SelectField(_l("领域"), validate_choice=False, validators=[Optional()])
     days = SelectField(_l("发布时间"), choices=options((str(d), _l("近 %(n)s 天", n=d)) for d in BOARD_DAYS),
-                       default=str(BOARD_DAYS[1]))
+                       default=str(BOARD_DEFAULT_DAYS))
     min_score = IntegerField(_l("最低匹配度"), validators=[Optional(), NumberRange(min=0, max=100)])
     dismissed = BooleanField(_l("包括被标为不相关的"))
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])

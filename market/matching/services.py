@@ -35,11 +35,12 @@ from market.matching.models import (
     MatchPair,
     Verdict,
 )
-from market.matching.weights import FACTORS
+from market.matching.weights import DEFAULT_WEIGHTS, FACTORS
 from market.notifications.services import notify
 from market.security import can_manage_listing, can_view_listing
 from market.taxonomy.models import Field
 from market.taxonomy.services import field_path
+from market.text import is_telling_term
 from market.timeutil import utcnow
 
 PAIR_LISTING_JOB = "matching.pair_listing"
@@ -53,13 +54,15 @@ STALE_SLACK = 10
 SNIPPET_CHARS = 120
 BOARD_PAGE_SIZE = 20
 BOARD_DAYS = (7, 30, 90, 365)
+BOARD_DEFAULT_DAYS = 90
+"""The board's default window: on the demo data, 90 days at 30 points shows about fifty related pairs, 30 days ten."""
 NEW_LISTING_WINDOW = timedelta(days=1)
 """A listing published within this time counts as new: matching it may notify the owners of older listings."""
 
 DEFAULTS = {
     "MATCH_NOTIFY_THRESHOLD": 60,   # points: owners are told about a new listing that matches theirs this well
-    "MATCH_BOARD_THRESHOLD": 40,    # points: the broker board's default minimum score
-    "MATCH_PAIR_FLOOR": 30,         # points: weaker pairs are not kept for the board at all
+    "MATCH_BOARD_THRESHOLD": 30,    # points: the broker board's default minimum score (see BOARD_DEFAULT_DAYS)
+    "MATCH_PAIR_FLOOR": round(DEFAULT_WEIGHTS.min_listing_score),  # points: weaker pairs are not kept at all
 }
 
 OTHER_KIND = {ListingKind.ACHIEVEMENT: ListingKind.DEMAND, ListingKind.DEMAND: ListingKind.ACHIEVEMENT}
@@ -141,6 +144,8 @@ class MatchView:
     query_snippet: Snippet
     other_title: Snippet
     other_snippet: Snippet
+    structured_counted: bool = True
+    """False when the subjects are too far apart for maturity, budget, mode and region to score."""
     my_feedback: MatchFeedback | None = None
     dismissed: bool = False
     """Marked not relevant by someone of the viewer's organisation (by the viewer, for admins): shown dimmed, last."""
@@ -176,8 +181,8 @@ def find_listing_matches(session: Session, actor: User | None, listing, *, top: 
 
 
 def display_terms(terms: Iterable[str]) -> tuple[str, ...]:
-    """Shared terms worth showing: single characters and bare numbers say little on their own."""
-    return tuple(term for term in terms if len(term) >= 2 and not term.isdigit())
+    """Shared terms worth showing: no stop words, generic words, numbers or units (also in stored explanations)."""
+    return tuple(term for term in terms if is_telling_term(term))
 
 
 def _rank(listing, top: int) -> tuple[list[Match], object]:
@@ -203,6 +208,7 @@ def _matches_of(session: Session, actor: User | None, listing, top: int) -> List
     kind = ListingKind(listing.kind)
     other_kind = OTHER_KIND[kind]
     ranked, weights = _rank(listing, top + STALE_SLACK)
+    ranked = [match for match in ranked if match.score >= weights.min_listing_score]
     others = _public_by_id(session, other_kind, [int(m.candidate_id) for m in ranked])
     result = ListingMatches(listing=listing, kind=kind, other_kind=other_kind)
     for match in ranked:
@@ -233,7 +239,7 @@ def _view(listing, other, match: Match, weights) -> MatchView:
         query_title=snippet(listing.title, terms, width=len(listing.title) or 1),
         query_snippet=snippet(_display_text(listing), terms),
         other_title=snippet(other.title, terms, width=len(other.title) or 1),
-        other_snippet=snippet(_display_text(other), terms))
+        other_snippet=snippet(_display_text(other), terms), structured_counted=explanation.structured_counted)
 
 
 def factor_shares(contributions, similarities, weights) -> list[FactorShare]:
@@ -502,7 +508,7 @@ class BoardFilter:
 
     valley: str | None = None
     field: str | None = None
-    days: int = 30
+    days: int = BOARD_DEFAULT_DAYS
     min_score: int | None = None
     include_dismissed: bool = False
     page: int = 1

@@ -1,4 +1,4 @@
-"""Field suggestion: the nearest field centroid over character n-grams, learnt from labelled listings."""
+"""Field suggestion: nearest field centroids over character n-grams combined with a linear SVM, from labelled listings."""
 from __future__ import annotations
 
 from collections import Counter
@@ -36,9 +36,11 @@ def _count_matrix(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
 class FieldSuggester:
     """Suggests a field for a text from labelled listings; any labels work, inside the tree or not.
 
-    Each text becomes (1 + log tf) * idf ** p over character unigrams/bigrams and letter/digit
-    words, scaled to unit length; a field's centroid is the normalised sum of its texts; a new
-    text goes to the centroid with the largest cosine.
+    Two views of the same labelled texts vote. The centroid view: each text becomes (1 + log tf) * idf ** p
+    over character unigrams/bigrams and letter/digit words, scaled to unit length; a field's centroid is the
+    normalised sum of its texts and a text's score is its cosine with it. The linear view: a linear SVM over
+    sublinear TF-IDF character unigrams/bigrams. Each view's scores are standardised per text (z-scores over
+    the labels) and added, the linear one with weight suggest_linear_weight; the best sum wins.
     """
 
     def __init__(self, weights: MatchWeights = DEFAULT_WEIGHTS) -> None:
@@ -47,6 +49,7 @@ class FieldSuggester:
         self._texts: list[str] = []
         self._labels: list[str] = []
         self._model: tuple[np.ndarray, np.ndarray, sp.csr_matrix, list[str]] | None = None
+        self._linear = None
 
     @classmethod
     def from_listings(cls, listings: Iterable, weights: MatchWeights = DEFAULT_WEIGHTS) -> FieldSuggester:
@@ -66,6 +69,7 @@ class FieldSuggester:
                 self._texts.append(text or "")
                 self._labels.append(str(label))
                 self._model = None
+                self._linear = None
 
     def __len__(self) -> int:
         return len(self._labels)
@@ -108,15 +112,57 @@ class FieldSuggester:
                                 shape=(len(texts), len(vocabulary)))
         return np.asarray((_unit_rows(queries) @ centroids.T).todense())
 
+    def _fit_linear(self):
+        """(vectoriser, linear SVM) over the labelled texts, or None with fewer than two labels."""
+        if self._linear is None:
+            labels = self._fit()[3]
+            if len(labels) < 2:
+                return None
+            from sklearn.feature_extraction.text import TfidfVectorizer
+            from sklearn.svm import LinearSVC
+
+            step = max(1, -(-len(self._texts) // self.weights.suggest_linear_examples))
+            texts, targets = self._texts[::step], self._labels[::step]
+            vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), sublinear_tf=True)
+            model = LinearSVC(C=self.weights.suggest_linear_c).fit(vectoriser.fit_transform(texts), targets)
+            self._linear = (vectoriser, model)
+        return self._linear
+
+    def _linear_scores(self, texts: Sequence[str]) -> np.ndarray | None:
+        """The linear SVM's decision value of each text for each label (columns: sorted labels), or None."""
+        fitted = self._fit_linear()
+        if fitted is None:
+            return None
+        vectoriser, model = fitted
+        decisions = np.asarray(model.decision_function(vectoriser.transform(texts)), dtype=np.float64)
+        if decisions.ndim == 1:  # two labels: one decision value for the second
+            decisions = np.column_stack([-decisions, decisions])
+        labels = self._fit()[3]
+        scores = np.full((len(texts), len(labels)), decisions.min(initial=0.0))
+        position = {label: i for i, label in enumerate(labels)}
+        for column, label in enumerate(model.classes_):
+            scores[:, position[label]] = decisions[:, column]
+        return scores
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Combined scores (rows: texts, columns: sorted labels); rows of texts without a known term are all 0."""
+        similarities = self._similarities(list(texts))
+        combined = _standardised(similarities)
+        linear = self._linear_scores(list(texts)) if len(texts) else None
+        if linear is not None:
+            combined += self.weights.suggest_linear_weight * _standardised(linear)
+        combined[~similarities.any(axis=1)] = 0.0
+        return combined
+
     def suggest_many(self, texts: Sequence[str], top: int = 3) -> list[list[FieldSuggestion]]:
         """The `top` most likely labels for each text, best first (ties in label order)."""
         if not self._labels:
             return [[] for _ in texts]
         labels = self._fit()[3]
-        similarities = self._similarities(list(texts))
+        combined = self.scores(list(texts))
         prior = Counter(self._labels)
         results = []
-        for row in similarities:
+        for row in combined:
             if not row.any():
                 total = sum(prior.values())
                 ranked = sorted(prior, key=lambda label: (-prior[label], label))[:top]
@@ -136,6 +182,16 @@ class FieldSuggester:
         """The single most likely label, or None before anything was learnt."""
         suggestions = self.suggest(text, top=1)
         return suggestions[0].label if suggestions else None
+
+
+def _standardised(scores: np.ndarray) -> np.ndarray:
+    """Each row shifted to mean 0 and scaled to standard deviation 1 (constant rows become 0)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.size == 0:
+        return scores.copy()
+    spread = scores.std(axis=1, keepdims=True)
+    centred = scores - scores.mean(axis=1, keepdims=True)
+    return np.divide(centred, spread, out=np.zeros_like(centred), where=spread > 0)
 
 
 def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:

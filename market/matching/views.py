@@ -102,7 +102,7 @@ def board():
     field = form.field.data if form.field.data in {f.code for f in top_fields} else None
     filters = services.BoardFilter(
         valley=valley, field=field,
-        days=int(form.days.data) if valid and form.days.data in {str(d) for d in services.BOARD_DAYS} else 30,
+        days=int(form.days.data) if valid and form.days.data in {str(d) for d in services.BOARD_DAYS} else services.BOARD_DEFAULT_DAYS,
         min_score=form.min_score.data if valid else None,
         include_dismissed=bool(form.dismissed.data), page=(form.page.data or 1) if valid else 1)
     result = services.list_board(db.session, current_user, filters)

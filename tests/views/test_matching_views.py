@@ -243,3 +243,22 @@ def test_field_suggestion_answers_the_top_three_fields(client, login_as, make_ac
 def test_field_suggestion_for_empty_input_is_empty(client, login_as):
     login_as("enterprise")
     assert client.get("/matching/suggest-field").get_json() == {"suggestions": []}
+
+
+def test_the_factor_table_says_when_the_structured_fits_were_not_counted(app):
+    from types import SimpleNamespace
+
+    from market.matching.services import factor_shares
+    from market.matching.weights import DEFAULT_WEIGHTS
+
+    similarities = {"text": 0.05, "title_keywords": 0.1, "field": 0.0, "maturity": 1.0, "budget": 1.0, "mode": 1.0,
+                    "region": 1.0}
+    contributions = {"text": 3.0, "title_keywords": 1.2, "field": 0.0, "maturity": 0.0, "budget": 0.0, "mode": 0.0,
+                     "region": 0.0}
+    shares = factor_shares(contributions, similarities, DEFAULT_WEIGHTS)
+    macros = app.jinja_env.get_template("matching/_macros.html")
+    with app.test_request_context("/"):
+        far = str(macros.module.factor_table(SimpleNamespace(factors=shares, score=4.2, structured_counted=False)))
+        near = str(macros.module.factor_table(SimpleNamespace(factors=shares, score=4.2, structured_counted=True)))
+    assert "match-structured-note" in far and "不计分" in far
+    assert "match-structured-note" not in near
