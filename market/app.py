@@ -160,6 +160,7 @@ def _register_job_kinds() -> None:
     from market.accounts import mail_jobs  # noqa: F401
     from market.imports import jobs as import_jobs  # noqa: F401
     from market.matching import jobs as matching_jobs  # noqa: F401
+    from market.saved_searches import jobs as saved_search_jobs  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

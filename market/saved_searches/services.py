@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from market.accounts.models import User
 from market.declared import validate_input
 from market.errors import NotFoundError, RuleViolationError, ValidationError
+from market.jobs.queues import enqueue_after_commit
 from market.listings import queries
 from market.listings.access import listing_path
 from market.listings.services import listing_published
@@ -22,6 +23,8 @@ from market.saved_searches.models import MAX_SAVED_SEARCHES_PER_USER, SEARCH_CRI
 from market.taxonomy.models import Field, Valley
 from market.taxonomy.wording import field_name, valley_name
 from market.templating import format_amount
+
+TELL_SAVED_SEARCHES_JOB = "saved_searches.tell"
 
 audit = logging.getLogger("market.audit")
 
@@ -131,7 +134,7 @@ def describe(session: Session, saved: SavedSearch) -> str:
 
 
 def _on_publication(session: Session, listing) -> None:
-    tell_saved_searches(session, listing)
+    enqueue_after_commit(session, TELL_SAVED_SEARCHES_JOB, kind=str(ListingKind(listing.kind)), listing_id=listing.id)
 
 
 listing_published.connect(_on_publication)
