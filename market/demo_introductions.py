@@ -17,8 +17,6 @@ from market.deals.pipeline import confirm_payment, record_payment, register_deal
 from market.deals.signing import confirm_signing, record_signing
 from market.demands.models import Demand
 from market.demo_flow import accept_all_terms, into_notice, told_on, upload
-from market.listings.services import renew_listing
-from market.listings.vocabulary import ListingKind
 from market.timeutil import today_in_china
 
 INVENTOR_SHARE_BP = 7000
@@ -102,16 +100,12 @@ def _introduced_deal(session: Session, broker: User, today: date) -> None:
 def _propose(session: Session, broker: User, achievement: Achievement, demand_key: str | None,
              organisation_slug: str | None, note: str):
     """The broker introduces the achievement to a demand (by its seed key) or to an enterprise (by its slug); to the
-    demand's enterprise once the demand is no longer public (the demo's listings age); an achievement past its twelve
-    months is renewed by its owner first."""
+    demand's enterprise once the demand is no longer public (the demo's listings age)."""
     demand = session.scalar(select(Demand).where(Demand.source_key == "seed:" + demand_key)) if demand_key else None
     organisation_id = session.scalar(select(Organisation.id).where(Organisation.slug == organisation_slug)) \
         if organisation_slug else None
     if demand is not None and not demand.is_public:
         demand, organisation_id = None, demand.organisation_id
-    if not achievement.is_public:
-        # Its twelve months ran out (the seed's publication days are fixed): the owner renews it first.
-        renew_listing(session, achievement.submitter, ListingKind.ACHIEVEMENT, achievement.id)
     demand_id = demand.id if demand is not None else None
     return propose_introduction(session, broker, achievement_id=achievement.id, demand_id=demand_id,
                                 organisation_id=organisation_id, note=note)
