@@ -33,5 +33,5 @@ from market.demands.models import Demand, DemandMode  # noqa: F401
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm  # noqa: F401
 from market.matching.models import MatchFeedback, MatchIndexChange, MatchPair  # noqa: F401
 from market.notifications.models import Notification  # noqa: F401
-from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment  # noqa: F401
+from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment, PreorderProposal  # noqa: F401
 from market.taxonomy.models import Field, Valley  # noqa: F401

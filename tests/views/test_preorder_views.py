@@ -17,6 +17,7 @@ from market.preorders.models import (
     PreorderPayment,
 )
 from tests.conftest import PASSWORD
+from tests.preorder_agreements import sign_agreement
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -56,7 +57,7 @@ def agreement_form(preorder_parties, **changes) -> dict:
 @pytest.fixture
 def agreement(preorder_parties):
     """The worked-example agreement, recorded through the service."""
-    return services.create_agreement(db.session, preorder_parties.seller_user, {
+    return sign_agreement(preorder_parties.seller_user, {
         "buyer_id": preorder_parties.buyer.id, "seller_id": preorder_parties.seller.id, "number": "YG-2024-001", "product": "储氢瓶",
         "quantity": "100", "unit": "台", "unit_price_fen": 150 * WAN, "signed_on": "2024-10-15"})
 
@@ -278,7 +279,7 @@ def test_seller_records_a_delivery_and_buyer_accepts_it(client, login, preorder_
 
 
 def test_the_buyer_gets_403_when_recording_a_delivery_and_the_broker_when_ending(client, login, preorder_parties):
-    agreement = services.create_agreement(db.session, preorder_parties.broker, {
+    agreement = sign_agreement(preorder_parties.broker, {
         "buyer_id": preorder_parties.buyer.id, "seller_id": preorder_parties.seller.id, "number": "YG-2024-009", "product": "储氢瓶",
         "quantity": "1", "unit": "台", "unit_price_fen": WAN, "signed_on": "2024-10-15"})
     login(preorder_parties.buyer_user)
@@ -522,7 +523,7 @@ class Write:
             data = {"buyer_id": self.parties.buyer.id, "seller_id": self.parties.seller.id, "number": "YG-2024-002",
                     "product": "储氢瓶", "quantity": "100", "unit": "台", "unit_price_fen": 150 * WAN,
                     "signed_on": "2024-10-15", field: value}
-            return services.create_agreement(db.session, actor, data)
+            return sign_agreement(actor, data)
         if write == "delivery":
             data = {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN, field: value}
             return services.record_delivery(db.session, actor, agreement_id, data)
