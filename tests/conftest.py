@@ -96,7 +96,7 @@ def app(template_database, tmp_path, request):
     _assert_books(problems, request.node.expected_book_problems)
 
 
-MONEY_TABLES = {"deals", "deal_intermediaries", "deal_payments", "preorder_agreements", "preorder_deliveries",
+MONEY_TABLES = {"deals", "deal_intermediaries", "deal_payments", "preorder_agreements", "preorder_proposals", "preorder_deliveries",
                 "preorder_payments", "policy_rule_sets", "policy_events", "policy_state", "awards", "startup_grants",
                 "ledger_transactions", "ledger_entries"}
 BOOK_CHECKS = {"tests": 0, "checked": 0, "seconds": 0.0}

@@ -197,4 +197,11 @@ def _created(body: dict, endpoint: str, **values):
     response.status_code = 201
     response.headers["Location"] = url_for(endpoint, **values)
     return response
-from market.api import deal_brokers, deals, introductions, money, registrations  # noqa: F401  (their routes register on bp)
+from market.api import (  # noqa: F401  (their routes register on bp)
+    deal_brokers,
+    deals,
+    introductions,
+    money,
+    preorder_agreements,
+    registrations,
+)
