@@ -19,6 +19,7 @@ from market.preorders.models import AgreementStatus, PreorderAgreement, Preorder
 from market.timeutil import utcnow
 from tests.conftest import WAN
 from tests.payments import record_and_confirm_preorder_payment
+from tests.preorder_agreements import sign_agreement
 from tests.services.test_preorders import agreement_input, amended_terms, deliver_and_accept
 
 
@@ -282,3 +283,18 @@ def test_the_daily_reminder_asks_each_side_that_must_still_confirm_once_a_day(ap
     assert told(proposals.REMINDER_KIND) == {p.seller_user.id}
     again = app.test_cli_runner().invoke(args=["remind-confirmations"])
     assert "pre-order agreements 0" in again.output
+
+
+def test_a_brokers_payment_is_announced_reminded_and_confirmed_on_the_buyers_side(preorder_parties):
+    p = preorder_parties
+    agreement = sign_agreement(p.broker, agreement_input(p))
+    deliver_and_accept(p, agreement.id, 100 * WAN)
+    payment = services.record_payment(db.session, p.broker, agreement.id, amount_fen=100 * WAN, paid_on="2025-02-01")
+    assert told("payment_awaits_confirmation") == {p.buyer_user.id}
+    payment.created_at = utcnow() - timedelta(days=REMINDER_AFTER_DAYS)
+    assert services.remind_payment_confirmations(db.session, utcnow()) == 1
+    assert told("payment_confirmation_reminder") == {p.buyer_user.id}
+    with pytest.raises(PermissionDeniedError, match="采购方"):
+        services.decide_payment(db.session, p.seller_user, payment.id, "confirm")
+    confirmed, _ = services.decide_payment(db.session, p.buyer_user, payment.id, "confirm")
+    assert (confirmed.status, stored(agreement).paid_fen) == (FactStatus.CONFIRMED, 100 * WAN)
