@@ -1,5 +1,6 @@
-"""Forward pre-order agreements (预约采购协议): who may see and change one, creating, amending and ending it,
-deliveries and their acceptance, payments, and how the subsidy the policy engine granted is explained."""
+"""Forward pre-order agreements (预约采购协议): who may see one, the checks of a recorded agreement or amendment
+(recorded and confirmed in `proposals`), ending it, deliveries and their acceptance, payments, and how the subsidy the
+policy engine granted is explained."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime

@@ -1,5 +1,5 @@
-"""Pre-order agreement pages: the list, recording an agreement, its page with deliveries, acceptance, payments and
-subsidies, amending and ending it."""
+"""Pre-order agreement pages: the list, recording an agreement, its page with its confirmation, deliveries,
+acceptance, payments and subsidies, confirming, refusing or withdrawing it, amending and ending it."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -96,7 +96,7 @@ def _agreement_form() -> AgreementForm:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def create():
-    """Record a signed agreement."""
+    """Record an agreement; it takes effect once the other party confirms it."""
     if not permissions.may_create_agreement(current_user):
         abort(403)
     form = _agreement_form()
@@ -311,7 +311,8 @@ def payment_evidence(payment_id: int):
 @bp.route("/<int:agreement_id>/amend", methods=["GET", "POST"])
 @login_required
 def amend(agreement_id: int):
-    """Record the amended agreement as a new version (only while nothing has been paid)."""
+    """Record the amended agreement as a new version (only while nothing has been paid); the signed version stays in
+    force until the other party confirms it."""
     original = _agreement_allowing(permissions.may_amend, agreement_id)
     form = AgreementTermsForm()
     status = 200
