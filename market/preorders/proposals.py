@@ -155,7 +155,7 @@ def _open_proposal_of(session: Session, actor: User, agreement_id: int) -> tuple
     agreement = services.get_visible_agreement(session, actor, agreement_id)
     proposal = agreement.proposal
     if proposal is None:
-        raise NotFoundError(_("该协议没有待确认的登记。"))
+        raise InvalidStateError(_("该协议登记于确认机制启用之前，没有待确认的登记。"))
     if proposal.status != FactStatus.RECORDED:
         raise InvalidStateError(_("该协议的登记已处理（%(s)s），不能再操作。",
                                   s=services.AGREEMENT_STATUS_LABELS[AgreementStatus(agreement.status)]))

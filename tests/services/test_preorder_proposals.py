@@ -298,3 +298,16 @@ def test_a_brokers_payment_is_announced_reminded_and_confirmed_on_the_buyers_sid
         services.decide_payment(db.session, p.seller_user, payment.id, "confirm")
     confirmed, _ = services.decide_payment(db.session, p.buyer_user, payment.id, "confirm")
     assert (confirmed.status, stored(agreement).paid_fen) == (FactStatus.CONFIRMED, 100 * WAN)
+
+
+def test_an_agreement_recorded_before_confirmations_has_nothing_to_decide(preorder_parties):
+    p = preorder_parties
+    legacy = PreorderAgreement(number="YG-2023-OLD", buyer_id=p.buyer.id, seller_id=p.seller.id, product="储氢瓶",
+                               quantity=1, unit="台", unit_price_fen=WAN, value_fen=WAN, signed_on=date(2024, 10, 15),
+                               status=AgreementStatus.SIGNED, created_by_id=p.seller_user.id)
+    db.session.add(legacy)
+    db.session.flush()
+    with pytest.raises(InvalidStateError, match="确认机制启用之前"):
+        proposals.confirm_agreement(db.session, p.buyer_user, legacy.id)
+    assert proposals.proposal_choices(p.buyer_user, legacy) == proposals.ProposalChoices()
+    assert proposals.awaiting_text(legacy) == ""
