@@ -34,7 +34,7 @@ KIND_CATEGORIES = {
     "delivery_awaits_acceptance": MailCategory.ACTION,
     "preorder_agreement_recorded": MailCategory.ACTION,
     "preorder_agreement_awaits_confirmation": MailCategory.ACTION,
-    "preorder_agreement_awaits_confirmation_reminder": MailCategory.ACTION,
+    "preorder_awaits_confirmation_reminder": MailCategory.ACTION,
     "deal_broker_request": MailCategory.ACTION,
     "deal_terms": MailCategory.ACTION,
     "deal_intermediaries": MailCategory.ACTION,

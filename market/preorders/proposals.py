@@ -31,7 +31,7 @@ DECISIONS = ("confirm", "refuse", "withdraw")
 """The decisions on a proposed agreement (the last path segment of its decision routes)."""
 AWAITS_KIND = "preorder_agreement_awaits_confirmation"
 """The notification (mailed: it asks its reader to act) to the members of each side that must confirm a proposal."""
-REMINDER_KIND = "preorder_agreement_awaits_confirmation_reminder"
+REMINDER_KIND = "preorder_awaits_confirmation_reminder"
 """The daily reminder of a proposal still waiting for a side's confirmation."""
 SIDES = (FactRole.BUYER, FactRole.SELLER)
 
