@@ -96,21 +96,24 @@ def expire_listings():
 @click.command("remind-confirmations")
 @with_appcontext
 def remind_confirmations():
-    """Remind the side that must confirm each payment or signing recorded long enough ago and still unconfirmed, and
-    the admins of each registration still waiting for verification (run daily; each record at most once a day)."""
+    """Remind the side that must confirm each payment, pre-order agreement or signing recorded long enough ago and
+    still unconfirmed, and the admins of each registration still waiting for verification (run daily; each record at
+    most once a day)."""
     from market.deals.payments import remind_deal_payment_confirmations
     from market.deals.registrations import remind_registration_verifications
     from market.deals.signing import remind_signing_confirmations
+    from market.preorders.proposals import remind_agreement_confirmations
     from market.preorders.services import remind_payment_confirmations
     from market.timeutil import utcnow
 
     now = utcnow()
     deals = remind_deal_payment_confirmations(db.session, now)
     preorders = remind_payment_confirmations(db.session, now)
+    agreements = remind_agreement_confirmations(db.session, now)
     signings = remind_signing_confirmations(db.session, now)
     registrations = remind_registration_verifications(db.session, now)
-    click.echo(f"reminded: deal payments {deals}, pre-order payments {preorders}, deal signings {signings}, "
-               f"registrations {registrations}")
+    click.echo(f"reminded: deal payments {deals}, pre-order payments {preorders}, pre-order agreements {agreements}, "
+               f"deal signings {signings}, registrations {registrations}")
 
 
 @click.command("send-mail")

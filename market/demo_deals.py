@@ -2,7 +2,7 @@
 at several stages (one whose terms await the buyer, one whose signing awaits the buyer's confirmation), a contract
 with three intermediaries taken through terms, notice, signing, a paid agency fee, a verified registration and
 confirmed proceeds, broker introductions (demo_introductions), awards approved, paid and reversed by the demo admin,
-and a forward pre-order agreement with paid deliveries (all 示例)."""
+and a forward pre-order agreement the seller recorded and the buyer confirmed, with paid deliveries (all 示例)."""
 import io
 from datetime import date, timedelta
 
@@ -26,8 +26,9 @@ from market.deals.signing import confirm_signing, record_signing
 from market.demo_flow import WAN, accept_all_terms, into_notice, sample_pdf, told_on, upload
 from market.demo_introductions import load_demo_introductions
 from market.listings.vocabulary import ListingStatus
-from market.preorders.models import PreorderAgreement, PreorderDelivery
-from market.preorders.payments import confirm_preorder_payment, record_preorder_payment, register_agreement
+from market.preorders.payments import confirm_preorder_payment, record_preorder_payment
+from market.preorders.proposals import confirm_agreement, create_agreement
+from market.preorders.services import accept_delivery, record_delivery
 from market.seeding import demo_admin
 from market.timeutil import today_in_china
 
@@ -181,27 +182,30 @@ def _award_decisions(session: Session, admin: User, deal: Deal, intermediaries: 
 
 
 def _paid_preorder(session: Session, enterprises: list[User]) -> None:
-    """A resident startup's agreement with an unrelated buyer: deliveries accepted and partly paid."""
+    """A resident startup's agreement with an unrelated buyer, recorded by the seller and confirmed by the buyer:
+    deliveries accepted and partly paid; and a second one the seller recorded that awaits the buyer's confirmation."""
     sellers = [u for u in enterprises if u.organisation.resident_since and u.organisation.resident_since < date(2025, 1, 1)]
     if not sellers:
         return
     seller = sellers[0]
     buyer = next(u for u in enterprises if u.organisation_id != seller.organisation_id and not u.organisation.valley_id) \
         if any(not u.organisation.valley_id for u in enterprises) else next(u for u in enterprises if u.organisation_id != seller.organisation_id)
-    agreement = PreorderAgreement(number="YG-2025-0007", buyer_id=buyer.organisation_id, seller_id=seller.organisation_id,
-                                  product="车载高压储氢气瓶（IV型，70MPa）", quantity=400, unit="只",
-                                  unit_price_fen=5 * WAN, value_fen=2000 * WAN,
-                                  delivery_schedule="2025年分两批交付：第一批 200 只（6 月），第二批 200 只（11 月）。",
-                                  signed_on=date(2025, 3, 20), created_by_id=seller.id, accepted_fen=1000 * WAN)
-    session.add(agreement)
-    session.flush()
-    session.add(PreorderDelivery(agreement_id=agreement.id, delivered_on=date(2025, 6, 10), quantity=200,
-                                 amount_fen=1000 * WAN, accepted_on=date(2025, 6, 20), accepted_by_id=buyer.id,
-                                 recorded_by_id=seller.id))
-    snapshot = award_services.lock_books(session)
-    register_agreement(session, snapshot, session.get(PreorderAgreement, agreement.id), seller)
-    session.flush()
+    agreement = create_agreement(session, seller, {
+        "number": "YG-2025-0007", "buyer_id": buyer.organisation_id, "seller_id": seller.organisation_id,
+        "broker_id": None, "product": "车载高压储氢气瓶（IV型，70MPa）", "description": "", "quantity": "400", "unit": "只",
+        "unit_price_fen": 5 * WAN, "value_fen": 2000 * WAN,
+        "delivery_schedule": "2025年分两批交付：第一批 200 只（6 月），第二批 200 只（11 月）。",
+        "signed_on": "2025-03-20", "is_related_party": False})
+    confirm_agreement(session, buyer, agreement.id)
+    delivery = record_delivery(session, seller, agreement.id, {"delivered_on": "2025-06-10", "quantity": "200",
+                                                               "amount_fen": 1000 * WAN})
+    accept_delivery(session, buyer, agreement.id, delivery.id, "2025-06-20")
     payment = record_preorder_payment(session, buyer, agreement.id, amount_fen=800 * WAN, paid_on=date(2025, 7, 31))
     confirm_preorder_payment(session, seller, payment.id)
+    create_agreement(session, seller, {
+        "number": "YG-2026-0003", "buyer_id": buyer.organisation_id, "seller_id": seller.organisation_id,
+        "broker_id": None, "product": "加氢站用储氢瓶组（示例）", "description": "", "quantity": "20", "unit": "组",
+        "unit_price_fen": 30 * WAN, "value_fen": None, "delivery_schedule": "2026年第二季度交付。",
+        "signed_on": today_in_china().isoformat(), "is_related_party": False})
 
 

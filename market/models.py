@@ -34,6 +34,6 @@ from market.imports.models import ImportRun  # noqa: F401
 from market.listings.models import Attachment, Follow, ListingEvent, SearchTerm  # noqa: F401
 from market.matching.models import MatchFeedback, MatchIndexChange, MatchPair  # noqa: F401
 from market.notifications.models import Notification  # noqa: F401
-from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment  # noqa: F401
+from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment, PreorderProposal  # noqa: F401
 from market.saved_searches.models import SavedSearch, SavedSearchNotice  # noqa: F401
 from market.taxonomy.models import Field, Valley  # noqa: F401

@@ -96,7 +96,7 @@ def app(template_database, tmp_path, request):
     _assert_books(problems, request.node.expected_book_problems)
 
 
-MONEY_TABLES = {"deals", "deal_intermediaries", "deal_payments", "preorder_agreements", "preorder_deliveries",
+MONEY_TABLES = {"deals", "deal_intermediaries", "deal_payments", "preorder_agreements", "preorder_proposals", "preorder_deliveries",
                 "preorder_payments", "policy_rule_sets", "policy_events", "policy_state", "awards", "startup_grants",
                 "ledger_transactions", "ledger_entries"}
 BOOK_CHECKS = {"tests": 0, "checked": 0, "seconds": 0.0}
@@ -555,11 +555,12 @@ def preorder_parties(make_organisation, make_user):
 
 @pytest.fixture
 def make_agreement(app, make_organisation, make_user):
-    """Factory: a signed pre-order agreement recorded by the seller through the contract services, then deliveries
+    """Factory: a signed pre-order agreement recorded by the seller and confirmed by the buyer through the contract
+    services, then deliveries
     recorded and accepted and payments made by the buyer, each given as (amount in fen, date) (a delivery may add the
     date of its acceptance, by default the day it was delivered). By default the seller is a verified enterprise resident
     in the 太原 valley since 2024-03-01 (so R1 applies and is payable) and the buyer an unrelated one."""
-    from market.preorders import services
+    from market.preorders import proposals, services
 
     numbers = iter(range(1, 10_000))
 
@@ -573,7 +574,8 @@ def make_agreement(app, make_organisation, make_user):
                 "number": f"YG-T-{next(numbers):04d}", "product": "车载高压储氢瓶", "description": "70MPa IV型瓶",
                 "quantity": "1", "unit": "批", "unit_price_fen": value_fen, "value_fen": None,
                 "delivery_schedule": "分批交付", "signed_on": signed_on.isoformat(), "is_related_party": False, **changes}
-        agreement = services.create_agreement(db.session, seller, data)
+        agreement = proposals.create_agreement(db.session, seller, data)
+        proposals.confirm_agreement(db.session, buyer, agreement.id)
         for amount_fen, day, *accepted_on in deliveries:
             delivery = services.record_delivery(db.session, seller, agreement.id, {
                 "delivered_on": day.isoformat(), "quantity": "1", "amount_fen": amount_fen})

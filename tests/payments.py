@@ -59,16 +59,17 @@ def record_and_confirm_deal_payment(recorder: User, deal_id: int, *, amount_fen,
 
 def record_and_confirm_preorder_payment(party: User, agreement_id: int, *, amount_fen, paid_on,
                                         confirmer: User | None = None):
-    """A pre-order payment recorded by the buyer's side and confirmed by the seller's: `party` records it when it
-    may (the buyer or the broker) and otherwise confirms it (the seller), the other side being a member of the other
-    organisation unless `confirmer` is given (a receipt is attached first when it is an admin). Returns (payment,
-    awards)."""
+    """A pre-order payment recorded by the buyer's side and confirmed by the other: `party` records it when it may
+    (the buyer or the broker) and otherwise confirms it (the seller), the confirmer being a member of the seller for
+    the buyer's record and of the buyer for the broker's unless `confirmer` is given (a receipt is attached first
+    when it is an admin). Returns (payment, awards)."""
     agreement = db.session.get(PreorderAgreement, agreement_id)
     recorder = party
     if FactRole.SELLER in fact_roles(party, agreement) and FactRole.BUYER not in fact_roles(party, agreement):
         recorder, confirmer = member_of(agreement.buyer_id), confirmer or party
     payment = preorders.record_payment(db.session, recorder, agreement_id, amount_fen=amount_fen, paid_on=paid_on)
-    confirmer = confirmer or member_of(agreement.seller_id, besides=recorder)
+    confirmer = confirmer or member_of(agreement.buyer_id if payment.recorded_as == FactRole.BROKER else
+                                       agreement.seller_id, besides=recorder)
     if confirmer.is_admin:
         with_evidence(payment)
     return preorders.decide_payment(db.session, confirmer, payment.id, "confirm")

@@ -377,12 +377,13 @@ def openapi_document() -> dict:
     """The whole OpenAPI 3.1 document of API v1: listings and matches here, deals and money in openapi_money."""
     from market.api.openapi_introductions import add_introductions
     from market.api.openapi_money import add_deals_and_money
+    from market.api.openapi_preorders import add_preorder_agreements
     from market.api.openapi_registrations import add_registrations
     from market.api.openapi_saved_searches import add_saved_searches
     from market.api.openapi_signing import add_signing_and_fee
 
-    return add_saved_searches(add_introductions(add_registrations(add_signing_and_fee(add_deals_and_money(
-        _listings_document())))))
+    return add_saved_searches(add_preorder_agreements(add_introductions(add_registrations(add_signing_and_fee(
+        add_deals_and_money(_listings_document()))))))
 
 
 def _listings_document() -> dict:

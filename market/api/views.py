@@ -202,6 +202,7 @@ from market.api import (  # noqa: F401  (their routes register on bp)
     deals,
     introductions,
     money,
+    preorder_agreements,
     registrations,
     saved_searches,
 )

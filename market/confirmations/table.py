@@ -34,7 +34,8 @@ class FactKind(StrEnum):
 
 @dataclass(frozen=True)
 class Fact:
-    """One row: what is recorded, by whom, and who confirms it for each recorder (empty: nobody needs to)."""
+    """One row: what is recorded, by whom, and who confirms it for each recorder (empty: nobody needs to); with
+    `every_confirmer`, each of the recorder's confirmers must confirm, otherwise any one of them does."""
 
     kind: FactKind
     name: str
@@ -42,6 +43,7 @@ class Fact:
     confirms: str
     confirmed_by: dict[FactRole, frozenset[FactRole]]
     enforced: bool
+    every_confirmer: bool = False
 
 
 def _roles(*roles: FactRole) -> frozenset[FactRole]:
@@ -78,12 +80,18 @@ FACTS: tuple[Fact, ...] = (
          "or an admin against the evidence",
          {R.TRANSFEROR: _roles(R.TRANSFEREE, R.ADMIN), R.BROKER: _roles(R.TRANSFEREE, R.ADMIN),
           R.TRANSFEREE: _roles(R.TRANSFEROR, R.ADMIN)}, True),
-    Fact(FactKind.PREORDER_AGREEMENT, "pre-order agreement", "either party or its broker", "the other party", {},
-         False),
+    Fact(FactKind.PREORDER_AGREEMENT, "pre-order agreement (and each amended version)",
+         "either party, its broker or an admin",
+         "the other party (the seller when the buyer recorded it, the buyer when the seller did; both when the broker "
+         "or an admin did); it is signed, and told to the policy engine, only with the last confirmation, and an "
+         "amendment leaves the signed version in force until then",
+         {R.BUYER: _roles(R.SELLER), R.SELLER: _roles(R.BUYER), R.BROKER: _roles(R.BUYER, R.SELLER),
+          R.ADMIN: _roles(R.BUYER, R.SELLER)}, True, every_confirmer=True),
     Fact(FactKind.DELIVERY, "delivery / acceptance", "the seller or its broker / –", "the buyer accepts", {}, True),
     Fact(FactKind.PREORDER_PAYMENT, "pre-order payment (with evidence)", "the buyer or its broker",
-         "the seller, or an admin against the evidence",
-         {R.BUYER: _roles(R.SELLER, R.ADMIN), R.BROKER: _roles(R.SELLER, R.ADMIN)}, True),
+         "the seller when the buyer recorded it, the buyer (payer) when the agreement's broker did; or an admin "
+         "against the evidence",
+         {R.BUYER: _roles(R.SELLER, R.ADMIN), R.BROKER: _roles(R.BUYER, R.ADMIN)}, True),
     Fact(FactKind.ORGANISATION_VERIFICATION,
          "organisation verification (统一社会信用代码 with its GB 32100 check character, business licence PDF)",
          "the organisation", "an admin", {R.ORGANISATION: _roles(R.ADMIN)}, True),

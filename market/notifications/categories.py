@@ -35,6 +35,8 @@ KIND_CATEGORIES = {
     "payment_confirmation_reminder": MailCategory.ACTION,
     "delivery_awaits_acceptance": MailCategory.ACTION,
     "preorder_agreement_recorded": MailCategory.ACTION,
+    "preorder_agreement_awaits_confirmation": MailCategory.ACTION,
+    "preorder_awaits_confirmation_reminder": MailCategory.ACTION,
     "deal_broker_request": MailCategory.ACTION,
     "deal_terms": MailCategory.ACTION,
     "deal_intermediaries": MailCategory.ACTION,
@@ -48,6 +50,9 @@ KIND_CATEGORIES = {
     "response_declined": MailCategory.DEAL_NEWS,
     "response_withdrawn": MailCategory.DEAL_NEWS,
     "preorder_terminated": MailCategory.DEAL_NEWS,
+    "preorder_agreement_confirmed": MailCategory.DEAL_NEWS,
+    "preorder_agreement_refused": MailCategory.DEAL_NEWS,
+    "preorder_agreement_withdrawn": MailCategory.DEAL_NEWS,
     "saved_search_match": MailCategory.SAVED_SEARCHES,
 }
 """Kinds named one by one; the prefixes below cover the families (other listing and match notices stay in-app only)."""

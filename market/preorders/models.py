@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.confirmations.models import Confirmable, Evidenced
@@ -20,12 +20,21 @@ TERMINATION_REASON_MAX_LENGTH = 500
 
 
 class AgreementStatus(StrEnum):
-    """Where an agreement stands."""
+    """Where an agreement stands: proposed until the other party confirms it, then signed (in force)."""
 
+    PROPOSED = "proposed"
     SIGNED = "signed"
     COMPLETED = "completed"
     TERMINATED = "terminated"
     SUPERSEDED = "superseded"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+VOID_STATUSES = (AgreementStatus.REFUSED, AgreementStatus.WITHDRAWN)
+"""Proposals that never took effect: their number may be used again."""
+LIVE_NUMBER = f"status NOT IN ({', '.join(repr(status.value) for status in VOID_STATUSES)})"
+"""The SQL condition of the agreements whose number is taken (the partial unique index's)."""
 
 
 class PreorderAgreement(db.Model):
@@ -39,10 +48,12 @@ class PreorderAgreement(db.Model):
         CheckConstraint("paid_fen >= 0 AND paid_fen <= value_fen", name="paid_within_value"),
         CheckConstraint("accepted_fen >= 0 AND accepted_fen <= value_fen", name="accepted_within_value"),
         CheckConstraint("buyer_id <> seller_id", name="distinct_parties"),
+        Index("uq_preorder_agreements_live_number", "number", unique=True, sqlite_where=text(LIVE_NUMBER),
+              postgresql_where=text(LIVE_NUMBER)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(AGREEMENT_NUMBER_MAX_LENGTH), unique=True)
+    number: Mapped[str] = mapped_column(String(AGREEMENT_NUMBER_MAX_LENGTH))
     buyer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     broker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -70,6 +81,7 @@ class PreorderAgreement(db.Model):
     broker = relationship("User", foreign_keys=[broker_id])
     deliveries: Mapped[list["PreorderDelivery"]] = relationship(order_by="PreorderDelivery.id")
     payments: Mapped[list["PreorderPayment"]] = relationship(order_by="PreorderPayment.id", back_populates="agreement")
+    proposal: Mapped["PreorderProposal | None"] = relationship(back_populates="agreement", uselist=False)
 
 
 class PreorderDelivery(db.Model):
@@ -109,3 +121,24 @@ class PreorderPayment(Confirmable, Evidenced, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     agreement = relationship("PreorderAgreement", back_populates="payments")
+
+
+class PreorderProposal(Confirmable, db.Model):
+    """An agreement (or an amended version) one side recorded, waiting for the other party's confirmation: the
+    seller's when the buyer recorded it, the buyer's when the seller did, both when its broker or an admin did."""
+
+    __tablename__ = "preorder_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("preorder_agreements.id"), unique=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    buyer_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    buyer_confirmed_at: Mapped[datetime | None]
+    seller_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    seller_confirmed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agreement = relationship("PreorderAgreement", back_populates="proposal")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    buyer_confirmed_by = relationship("User", foreign_keys=[buyer_confirmed_by_id])
+    seller_confirmed_by = relationship("User", foreign_keys=[seller_confirmed_by_id])

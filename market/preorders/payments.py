@@ -1,5 +1,6 @@
-"""Money on forward pre-order agreements: signing is told to the engine; paid deliveries, recorded by the buyer (with
-their bank receipt or invoice) and confirmed by the seller, earn the R1 subsidy."""
+"""Money on forward pre-order agreements: a confirmed signing is told to the engine; paid deliveries, recorded by the
+buyer (with their bank receipt or invoice) and confirmed by the seller, or recorded by the agreement's broker and
+confirmed by the buyer, earn the R1 subsidy."""
 import datetime as dt
 
 from flask_babel import gettext as _
@@ -14,9 +15,11 @@ from market.awards.payment_input import PaymentInput
 from market.confirmations import services as confirmations
 from market.confirmations.evidence import EvidenceUpload, attach_evidence, store_evidence
 from market.confirmations.models import COUNTED_STATUSES, FactStatus
-from market.confirmations.table import FactKind
+from market.confirmations.table import FactKind, FactRole
 from market.declared import validate_input
 from market.errors import (
+    DomainError,
+    InvalidStateError,
     NotFoundError,
     RuleViolationError,
     ValidationError,
@@ -43,8 +46,28 @@ def _agreement_names(session: Session, ids: set[int]) -> dict[int, str]:
     return {agreement_id: f"{number}（{product}）" for agreement_id, number, product in rows}
 
 
+def require_in_force(agreement: PreorderAgreement, ended: str, error: type[DomainError] = RuleViolationError) -> None:
+    """Refuse a step on an agreement that is not in force: one still waiting for its confirmation (409 with a message
+    of its own), or one that ended (the caller's `ended` message and error)."""
+    if agreement.status == AgreementStatus.PROPOSED:
+        raise InvalidStateError(_("该协议尚待对方确认，确认生效前不能登记交付、验收、付款或补助。"))
+    if agreement.status != AgreementStatus.SIGNED:
+        raise error(ended)
+
+
+def confirming_party_ids(payment: PreorderPayment) -> tuple[int, ...]:
+    """The organisations whose members confirm the payment: the seller for the buyer's record, the buyer for the
+    broker's (none when only an admin may)."""
+    roles = confirmations.confirmers(KIND, payment)
+    agreement = payment.agreement
+    return tuple(organisation_id for role, organisation_id in ((FactRole.BUYER, agreement.buyer_id),
+                                                                (FactRole.SELLER, agreement.seller_id))
+                 if role in roles)
+
+
 def register_agreement(session: Session, snapshot, agreement: PreorderAgreement, actor: User) -> None:
-    """Tell the engine an agreement was signed (under the caller's lock; no commit)."""
+    """Tell the engine an agreement was signed (under the caller's lock, once its last confirmation is given; no
+    commit)."""
     event = PreorderSigned(id=award_services.next_event_id(snapshot), date=agreement.signed_on, agreement=agreement_key(agreement),
                            buyer=award_services.org_key(agreement.buyer_id), seller=award_services.org_key(agreement.seller_id),
                            value_fen=agreement.value_fen, related=agreement.is_related_party)
@@ -65,15 +88,15 @@ def _counted_total(agreement: PreorderAgreement) -> int:
 def record_preorder_payment(session: Session, actor: User, agreement_id: int, *, amount_fen, paid_on,
                             evidence: EvidenceUpload | None = None) -> PreorderPayment:
     """Record a payment for accepted deliveries (with its receipt or invoice when given); it earns the subsidy only
-    when the seller (or an admin, against the evidence) confirms it."""
+    when the other side (the seller for the buyer's record, the buyer for the broker's; or an admin, against the
+    evidence) confirms it."""
     award_services.lock_books(session)
     agreement = session.get(PreorderAgreement, agreement_id)
     if agreement is None or not is_party(actor, agreement):
         raise NotFoundError(_("协议不存在。"))
     role = confirmations.require_recording_role(KIND, fact_roles(actor, agreement),
                                                 _("付款由采购方或协议经纪人登记，供货方确认。"))
-    if agreement.status != AgreementStatus.SIGNED:
-        raise RuleViolationError(_("该协议已结束，不能再登记付款。"))
+    require_in_force(agreement, _("该协议已结束，不能再登记付款。"))
     values, errors = validate_input(PaymentInput, {"amount_fen": amount_fen, "paid_on": paid_on})
     amount_fen, paid_on = values.get("amount_fen"), values.get("paid_on")
     if paid_on is not None and paid_on > today_in_china():
@@ -125,18 +148,18 @@ def get_payment_evidence(session: Session, actor: User | None, payment_id: int) 
 
 def confirm_preorder_payment(session: Session, actor: User, payment_id: int, *,
                              note="") -> tuple[PreorderPayment, list[Award]]:
-    """The seller (or an admin) confirms a payment: the engine judges it on its own date."""
+    """The side that did not record a payment (or an admin) confirms it: the engine judges it on its own date."""
     snapshot = award_services.lock_books(session)
     payment = get_payment(session, actor, payment_id)
     agreement = payment.agreement
-    # The seller earns R1 but confirms only what the buyer, who pays, asserted (the table's rule).
+    # The seller earns R1 but confirms only what the buyer, who pays, asserted; the buyer confirms what the
+    # agreement's broker asserted (the table's rule).
     confirmations.confirm(KIND, payment, actor, fact_roles(actor, agreement), beneficiary=False,
                           note=confirmations.optional_note(note))
     if payment.policy_event_id is not None:
         session.flush()
         return payment, []
-    if agreement.status != AgreementStatus.SIGNED:
-        raise RuleViolationError(_("该协议已结束，不能再确认付款。"))
+    require_in_force(agreement, _("该协议已结束，不能再确认付款。"))
     event = PreorderPaid(id=award_services.next_event_id(snapshot), date=payment.paid_on,
                          agreement=agreement_key(agreement), amount_fen=payment.amount_fen)
     awards = award_services.apply_policy_event(session, snapshot, event, [agreement.buyer, agreement.seller],
@@ -150,7 +173,7 @@ def confirm_preorder_payment(session: Session, actor: User, payment_id: int, *,
 
 
 def dispute_preorder_payment(session: Session, actor: User, payment_id: int, *, reason) -> PreorderPayment:
-    """The seller says the payment is wrong; an admin settles it."""
+    """The side that must confirm the payment says it is wrong; an admin settles it."""
     payment = get_payment(session, actor, payment_id)
     confirmations.dispute(KIND, payment, actor, fact_roles(actor, payment.agreement), reason)
     session.flush()

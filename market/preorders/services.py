@@ -1,5 +1,6 @@
-"""Forward pre-order agreements (预约采购协议): who may see and change one, creating, amending and ending it,
-deliveries and their acceptance, payments, and how the subsidy the policy engine granted is explained."""
+"""Forward pre-order agreements (预约采购协议): who may see one, the checks of a recorded agreement or amendment
+(recorded and confirmed in `proposals`), ending it, deliveries and their acceptance, payments, and how the subsidy the
+policy engine granted is explained."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,7 +19,7 @@ from market.accounts.models import (
 )
 from market.awards import services as award_services
 from market.awards.models import Award, AwardStatus
-from market.confirmations.models import COUNTED_STATUSES, STATUS_LABELS
+from market.confirmations.models import STATUS_LABELS, FactStatus
 from market.confirmations.reminders import REMINDER_AFTER_DAYS, reminder_due
 from market.declared import validate_input
 from market.errors import (
@@ -41,36 +42,35 @@ from market.preorders.inputs import (
     TerminationInput,
 )
 from market.preorders.models import (
+    VOID_STATUSES,
     AgreementStatus,
     PreorderAgreement,
     PreorderDelivery,
     PreorderPayment,
 )
-from market.preorders.payments import (
-    record_preorder_payment,
-    register_agreement,
-)
+from market.preorders.payments import record_preorder_payment, require_in_force
 from market.preorders.permissions import (
     may_accept_delivery,
-    may_amend,
-    may_create_agreement,
     may_record_delivery,
     may_terminate,
     may_view_agreement,
     visible_agreements,
 )
 from market.templating import format_amount
-from market.timeutil import today_in_china
+from market.timeutil import today_in_china, utcnow
 from market.unit_of_work import savepoint
 
 TERMINATION_NOTICE = "preorder_terminated"
 PER_PAGE = 30
 
 AGREEMENT_STATUS_LABELS = {
+    AgreementStatus.PROPOSED: _l("待对方确认"),
     AgreementStatus.SIGNED: _l("履行中"),
     AgreementStatus.COMPLETED: _l("已完成"),
     AgreementStatus.TERMINATED: _l("已终止"),
     AgreementStatus.SUPERSEDED: _l("已被变更取代"),
+    AgreementStatus.REFUSED: _l("对方已拒绝（未生效）"),
+    AgreementStatus.WITHDRAWN: _l("已撤回（未生效）"),
 }
 
 
@@ -85,8 +85,9 @@ def get_visible_agreement(session: Session, user: User | None, agreement_id: int
 # --- checks that need stored records -----------------------------------------------------------------
 
 
-def _check_number_free(session: Session, errors: FieldErrors, number: str) -> None:
-    if number and session.scalar(select(PreorderAgreement.id).where(PreorderAgreement.number == number)):
+def check_number_free(session: Session, errors: FieldErrors, number: str) -> None:
+    if number and session.scalar(select(PreorderAgreement.id).where(PreorderAgreement.number == number,
+                                                                     PreorderAgreement.status.not_in(VOID_STATUSES))):
         errors.add("number", _("协议编号“%(n)s”已被使用，请填写另一个编号。", n=number))
 
 
@@ -112,7 +113,7 @@ def _approved_broker(session: Session, errors: FieldErrors, broker_id: int | Non
     return broker
 
 
-def _check_parties(session: Session, errors: FieldErrors, actor: User, values: dict) -> dict:
+def check_parties(session: Session, errors: FieldErrors, actor: User, values: dict) -> dict:
     """Buyer, seller (both approved enterprises, different) and the optional broker; the actor must fit in."""
     buyer = _approved_enterprise(session, errors, "buyer_id", values.get("buyer_id"))
     seller = _approved_enterprise(session, errors, "seller_id", values.get("seller_id"))
@@ -130,7 +131,7 @@ def _check_parties(session: Session, errors: FieldErrors, actor: User, values: d
     return {"buyer": buyer, "seller": seller, "broker": broker}
 
 
-def _refuse(errors: FieldErrors) -> None:
+def refuse_if_errors(errors: FieldErrors) -> None:
     if errors:
         raise ValidationError(_("请修改标出的内容。"), dict(errors))
 
@@ -138,21 +139,21 @@ def _refuse(errors: FieldErrors) -> None:
 # --- agreements -------------------------------------------------------------------------------------
 
 
-def _terms(values: dict) -> dict:
+def agreement_terms(values: dict) -> dict:
     """The agreement's terms among checked values."""
     return {name: values[name] for name in AgreementTermsInput.model_fields}
 
 
-def _check_agreement(session: Session, actor: User, data: dict) -> tuple[FieldErrors, dict, dict]:
+def check_agreement(session: Session, actor: User, data: dict) -> tuple[FieldErrors, dict, dict]:
     values, errors = validate_input(AgreementInput, data)
-    parties = _check_parties(session, errors, actor, values)
-    _check_number_free(session, errors, values.get("number"))
+    parties = check_parties(session, errors, actor, values)
+    check_number_free(session, errors, values.get("number"))
     return errors, values, parties
 
 
-def _check_amendment(session: Session, old: PreorderAgreement, data: dict) -> tuple[FieldErrors, dict]:
+def check_amendment(session: Session, old: PreorderAgreement, data: dict) -> tuple[FieldErrors, dict]:
     values, errors = validate_input(AgreementTermsInput, data)
-    _check_number_free(session, errors, values.get("number"))
+    check_number_free(session, errors, values.get("number"))
     signed_on, value_fen = values.get("signed_on"), values.get("value_fen")
     if signed_on and signed_on < old.signed_on:
         errors.add("signed_on", _("变更协议的签订日期不能早于原协议的签订日期（%(d)s）。", d=old.signed_on.isoformat()))
@@ -165,62 +166,8 @@ def _check_amendment(session: Session, old: PreorderAgreement, data: dict) -> tu
 def review_agreement_input(session: Session, actor: User, data: dict,
                            original: PreorderAgreement | None = None) -> dict[str, str]:
     """Every problem with agreement (or amendment) input, saving nothing: lets a form show them all at once."""
-    errors = _check_amendment(session, original, data)[0] if original else _check_agreement(session, actor, data)[0]
+    errors = check_amendment(session, original, data)[0] if original else check_agreement(session, actor, data)[0]
     return dict(errors)
-
-
-def create_agreement(session: Session, actor: User, data: dict) -> PreorderAgreement:
-    """Record a signed agreement and tell the policy engine (money lock first)."""
-    snapshot = award_services.lock_books(session)
-    with savepoint(session):
-        if not may_create_agreement(actor):
-            raise PermissionDeniedError(_("只有已审核企业的成员、技术经理人或平台管理员可以登记预约采购协议。"))
-        errors, values, parties = _check_agreement(session, actor, data)
-        _refuse(errors)
-        agreement = PreorderAgreement(**_terms(values), buyer=parties["buyer"], seller=parties["seller"],
-                                      broker=parties["broker"], status=AgreementStatus.SIGNED, accepted_fen=0,
-                                      paid_fen=0, created_by_id=actor.id)
-        session.add(agreement)
-        session.flush()
-        register_agreement(session, snapshot, agreement, actor)
-        _tell_named_parties(session, agreement, actor)
-        session.flush()
-    return agreement
-
-
-def amend_agreement(session: Session, actor: User, agreement_id: int, data: dict) -> PreorderAgreement:
-    """Record an amended agreement as a new version that supersedes the old one (only while nothing is paid)."""
-    snapshot = award_services.lock_books(session)
-    with savepoint(session):
-        old = get_visible_agreement(session, actor, agreement_id)
-        if not may_amend(actor, old):
-            raise PermissionDeniedError(_("您无权变更该协议。"))
-        if old.status != AgreementStatus.SIGNED:
-            raise InvalidStateError(_("只有履行中的协议可以变更。"))
-        if old.paid_fen or any(payment.status in COUNTED_STATUSES for payment in old.payments):
-            raise InvalidStateError(_("该协议已有付款记录，不能再变更；请按原协议履行，或终止后另签新协议。"))
-        errors, values = _check_amendment(session, old, data)
-        _refuse(errors)
-        new = PreorderAgreement(**_terms(values), buyer=old.buyer, seller=old.seller, broker_id=old.broker_id,
-                                supersedes_id=old.id, status=AgreementStatus.SIGNED, accepted_fen=old.accepted_fen,
-                                paid_fen=0, created_by_id=actor.id)
-        session.add(new)
-        session.flush()
-        for delivery in list(old.deliveries):
-            delivery.agreement_id = new.id
-        old.status = AgreementStatus.SUPERSEDED
-        register_agreement(session, snapshot, new, actor)
-        _tell_named_parties(session, new, actor)
-        session.flush()
-    return new
-
-
-def _tell_named_parties(session: Session, agreement: PreorderAgreement, actor: User) -> None:
-    """The parties and the broker an agreement (or amendment) names are asked to check it, all but its recorder."""
-    title = _l("预约采购协议 %(n)s 已登记，请核对：%(p)s", n=agreement.number, p=agreement.product)
-    body = _l("协议金额 %(v)s，签订日期 %(d)s", v=format_yuan(agreement.value_fen), d=agreement.signed_on.isoformat())
-    for user_id in sorted(_people_to_tell(session, agreement) - {actor.id}):
-        notify(session, user_id, "preorder_agreement_recorded", title, body=body, link=agreement_path(agreement))
 
 
 def agreement_path(agreement: PreorderAgreement) -> str:
@@ -235,30 +182,33 @@ def terminate_agreement(session: Session, actor: User, agreement_id: int, reason
         agreement = get_visible_agreement(session, actor, agreement_id)
         if not may_terminate(actor, agreement):
             raise PermissionDeniedError(_("只有买卖双方的成员或平台管理员可以终止协议。"))
+        if agreement.status == AgreementStatus.PROPOSED:
+            raise InvalidStateError(_("该协议尚未生效：登记人可以撤回，须确认的一方可以拒绝。"))
         if agreement.status != AgreementStatus.SIGNED:
             raise InvalidStateError(_("只有履行中的协议可以终止。"))
         values, errors = validate_input(TerminationInput, {"reason": reason})
-        _refuse(errors)
+        refuse_if_errors(errors)
         reason = values["reason"]
         agreement.status = AgreementStatus.TERMINATED
         agreement.termination_reason, agreement.terminated_by_id = reason, actor.id
         agreement.terminated_on = today_in_china()
+        _void_pending_amendment(session, agreement, actor, reason)
         title = _("预约采购协议 %(n)s 已终止", n=agreement.number)
-        for user_id in sorted(_people_to_tell(session, agreement) | {actor.id}):
+        for user_id in sorted(people_to_tell(session, agreement) | {actor.id}):
             notify(session, user_id, TERMINATION_NOTICE, title, body=reason, link=agreement_path(agreement))
         session.flush()
     return agreement
 
 
-def _members(session: Session, *organisation_ids: int) -> set[int]:
+def members(session: Session, *organisation_ids: int) -> set[int]:
     """The approved members (not admins) of the organisations."""
     return set(session.scalars(select(User.id).where(
         User.organisation_id.in_(organisation_ids), User.membership_status == ApprovalStatus.APPROVED,
         User.role != Role.ADMIN)))
 
 
-def _people_to_tell(session: Session, agreement: PreorderAgreement) -> set[int]:
-    return _members(session, agreement.buyer_id, agreement.seller_id) | (
+def people_to_tell(session: Session, agreement: PreorderAgreement) -> set[int]:
+    return members(session, agreement.buyer_id, agreement.seller_id) | (
         {agreement.broker_id} if agreement.broker_id else set())
 
 
@@ -268,9 +218,27 @@ def termination_reason(session: Session, agreement: PreorderAgreement) -> str:
 
 
 def superseded_by(session: Session, agreement: PreorderAgreement) -> PreorderAgreement | None:
-    """The version that replaced this agreement, if any."""
-    return session.scalar(select(PreorderAgreement).where(PreorderAgreement.supersedes_id == agreement.id)
-                          .order_by(PreorderAgreement.id.desc()).limit(1))
+    """The confirmed version that replaced this agreement, if any."""
+    return session.scalar(select(PreorderAgreement).where(
+        PreorderAgreement.supersedes_id == agreement.id,
+        PreorderAgreement.status.not_in((AgreementStatus.PROPOSED, *VOID_STATUSES)))
+        .order_by(PreorderAgreement.id.desc()).limit(1))
+
+
+def pending_amendment(session: Session, agreement: PreorderAgreement) -> PreorderAgreement | None:
+    """The amended version of this agreement that still waits for confirmation, if any (at most one)."""
+    return session.scalar(select(PreorderAgreement).where(PreorderAgreement.supersedes_id == agreement.id,
+                                                          PreorderAgreement.status == AgreementStatus.PROPOSED))
+
+
+def _void_pending_amendment(session: Session, agreement: PreorderAgreement, actor: User, reason: str) -> None:
+    """An amendment still waiting when its agreement ends is withdrawn with the ending's reason."""
+    amendment = pending_amendment(session, agreement)
+    if amendment is not None:
+        amendment.status = AgreementStatus.WITHDRAWN
+        proposal = amendment.proposal
+        proposal.status, proposal.decided_by_id, proposal.decided_at = FactStatus.WITHDRAWN, actor.id, utcnow()
+        proposal.decision_note = reason
 
 
 # --- deliveries -------------------------------------------------------------------------------------
@@ -306,15 +274,14 @@ def record_delivery(session: Session, actor: User, agreement_id: int, data: dict
         agreement = get_visible_agreement(session, actor, agreement_id)
         if not may_record_delivery(actor, agreement):
             raise PermissionDeniedError(_("只有卖方成员、协议的技术经理人或平台管理员可以登记交付。"))
-        if agreement.status != AgreementStatus.SIGNED:
-            raise InvalidStateError(_("该协议已结束，不能再登记交付。"))
+        require_in_force(agreement, _("该协议已结束，不能再登记交付。"), InvalidStateError)
         errors, values = _check_delivery(agreement, data)
-        _refuse(errors)
+        refuse_if_errors(errors)
         delivery = PreorderDelivery(agreement_id=agreement.id, recorded_by_id=actor.id, **values)
         session.add(delivery)
         session.flush()
         title = _l("交付待您验收：预约采购协议 %(n)s", n=agreement.number)
-        for user_id in sorted(_members(session, agreement.buyer_id) - {actor.id}):
+        for user_id in sorted(members(session, agreement.buyer_id) - {actor.id}):
             notify(session, user_id, "delivery_awaits_acceptance", title, body=format_yuan(delivery.amount_fen),
                    link=agreement_path(agreement))
     return delivery
@@ -331,8 +298,7 @@ def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_i
             raise NotFoundError(_("交付记录不存在。"))
         if not may_accept_delivery(actor, agreement):
             raise PermissionDeniedError(_("只有买方成员可以验收交付。"))
-        if agreement.status != AgreementStatus.SIGNED:
-            raise InvalidStateError(_("该协议已结束，不能再验收。"))
+        require_in_force(agreement, _("该协议已结束，不能再验收。"), InvalidStateError)
         if delivery.accepted_on is not None:
             raise InvalidStateError(_("这批交付已经验收过了。"))
         values, errors = validate_input(AcceptanceInput, {"accepted_on": accepted_on})
@@ -341,7 +307,7 @@ def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_i
             errors.add("accepted_on", _("验收日期不能早于交付日期（%(d)s）。", d=delivery.delivered_on.isoformat()))
         if agreement.accepted_fen + delivery.amount_fen > agreement.value_fen:
             errors.add("accepted_on", _("验收后累计验收金额将超过协议金额 %(v)s。", v=format_yuan(agreement.value_fen)))
-        _refuse(errors)
+        refuse_if_errors(errors)
         delivery.accepted_on, delivery.accepted_by_id = day, actor.id
         agreement.accepted_fen += delivery.amount_fen
         session.flush()
@@ -353,27 +319,28 @@ def accept_delivery(session: Session, actor: User, agreement_id: int, delivery_i
 
 def record_payment(session: Session, actor: User, agreement_id: int, *, amount_fen, paid_on,
                    evidence=None) -> PreorderPayment:
-    """Record a payment from form input (with its receipt or invoice when given); the seller's members are asked to
-    confirm it."""
+    """Record a payment from form input (with its receipt or invoice when given); the members of the side that must
+    confirm it are asked to (the seller's for the buyer's record, the buyer's for the broker's)."""
     with savepoint(session):
         payment = record_preorder_payment(session, actor, agreement_id, amount_fen=amount_fen, paid_on=paid_on,
                                           evidence=evidence)
         agreement = payment.agreement
         title = _l("预约采购付款待您确认：%(n)s", n=agreement.number)
-        for user_id in sorted(_members(session, agreement.seller_id) - {actor.id}):
+        for user_id in sorted(members(session, *money.confirming_party_ids(payment)) - {actor.id}):
             notify(session, user_id, "payment_awaits_confirmation", title, body=format_yuan(payment.amount_fen),
                    link=agreement_path(agreement))
         return payment
 
 
 def remind_payment_confirmations(session: Session, now: datetime) -> int:
-    """Remind the seller's members of each payment recorded REMINDER_AFTER_DAYS days ago or more and still
-    unconfirmed (once a day); returns how many payments were reminded of."""
+    """Remind the members of the side that must confirm each payment recorded REMINDER_AFTER_DAYS days ago or more and
+    still unconfirmed (the seller's for the buyer's record, the buyer's for the broker's; once a day); returns how many
+    payments were reminded of."""
     due = session.scalars(select(PreorderPayment).where(reminder_due(PreorderPayment, now))
                           .order_by(PreorderPayment.id)).all()
     for payment in due:
         agreement = payment.agreement
-        for user_id in sorted(_members(session, agreement.seller_id)):
+        for user_id in sorted(members(session, *money.confirming_party_ids(payment))):
             notify(session, user_id, "payment_confirmation_reminder",
                    _("付款已登记 %(n)s 天以上，仍待您确认：%(a)s", n=REMINDER_AFTER_DAYS, a=agreement.number),
                    body=format_yuan(payment.amount_fen), link=agreement_path(agreement))
@@ -400,7 +367,7 @@ def decide_payment(session: Session, actor: User, payment_id: int, decision: str
             raise NotFoundError(_("没有这项操作。"))
         agreement = payment.agreement
         title = _("预约采购付款%(s)s：%(n)s", s=STATUS_LABELS[payment.status], n=agreement.number)
-        for user_id in sorted(_people_to_tell(session, agreement) - {actor.id}):
+        for user_id in sorted(people_to_tell(session, agreement) - {actor.id}):
             notify(session, user_id, "preorder_payment_" + decision, title,
                    body=payment.dispute_reason or payment.decision_note, link=agreement_path(agreement))
         session.flush()

@@ -1,5 +1,5 @@
-"""Pre-order agreement pages: the list, recording an agreement, its page with deliveries, acceptance, payments and
-subsidies, amending and ending it."""
+"""Pre-order agreement pages: the list, recording an agreement, its page with its confirmation, deliveries,
+acceptance, payments and subsidies, confirming, refusing or withdrawing it, amending and ending it."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,7 @@ from market.errors import DomainError, NotFoundError, PermissionDeniedError
 from market.extensions import db
 from market.formtools import apply_errors, options, submit_small_form
 from market.money import format_yuan
-from market.preorders import permissions, services
+from market.preorders import permissions, proposals, services
 from market.preorders.forms import (
     AcceptanceForm,
     AgreementForm,
@@ -96,7 +96,7 @@ def _agreement_form() -> AgreementForm:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def create():
-    """Record a signed agreement."""
+    """Record an agreement; it takes effect once the other party confirms it."""
     if not permissions.may_create_agreement(current_user):
         abort(403)
     form = _agreement_form()
@@ -106,11 +106,12 @@ def create():
     if form.validate_on_submit():
         try:
             with savepoint():
-                agreement = services.create_agreement(db.session, current_user, form.to_service_data())
+                agreement = proposals.create_agreement(db.session, current_user, form.to_service_data())
         except DomainError as error:
             status = _show_refusal(form, error)
         else:
-            flash(_("预约采购协议 %(n)s 已登记。", n=agreement.number), "success")
+            flash(_("预约采购协议 %(n)s 已登记，待%(who)s确认后生效。", n=agreement.number,
+                    who=proposals.awaiting_text(agreement)), "success")
             return redirect(url_for("preorders.detail", agreement_id=agreement.id))
     elif request.method == "POST":
         _add_missing_errors(form, services.review_agreement_input(db.session, current_user, form.to_service_data()))
@@ -141,6 +142,10 @@ def _render_detail(agreement_id: int, status: int = 200, **forms):
         outlook=services.subsidy_outlook(db.session, agreement), percent=services.percent,
         delivered_fen=services.delivered_fen(agreement),
         superseded_by=services.superseded_by(db.session, agreement),
+        pending_amendment=services.pending_amendment(db.session, agreement),
+        awaiting=proposals.awaiting_text(agreement), proposal=agreement.proposal,
+        proposal_choices=proposals.proposal_choices(user, agreement),
+        proposal_recorded_as=proposals.recorded_as_text(agreement.proposal),
         supersedes=db.session.get(PreorderAgreement, agreement.supersedes_id) if agreement.supersedes_id else None,
         termination_reason=services.termination_reason(db.session, agreement),
         is_open=agreement.status == AgreementStatus.SIGNED,
@@ -261,6 +266,28 @@ def decide_payment(payment_id: int, decision: str):
     return redirect(url_for("preorders.detail", agreement_id=payment.agreement_id, _anchor="payments"))
 
 
+AGREEMENT_DECISION_DONE = {"refuse": _l("已拒绝该协议，协议未生效。"), "withdraw": _l("协议登记已撤回。")}
+
+
+def _agreement_confirmation_message(agreement) -> str:
+    if agreement.status == AgreementStatus.SIGNED:
+        return _("协议 %(n)s 已经双方确认，开始履行。", n=agreement.number)
+    return _("已确认，待%(who)s确认后生效。", who=proposals.awaiting_text(agreement))
+
+
+@bp.route("/<int:agreement_id>/<any(confirm, refuse, withdraw):decision>", methods=["POST"])
+@login_required
+def decide_agreement(agreement_id: int, decision: str):
+    """Confirm or refuse a proposed agreement (the side that must confirm it), or withdraw it (its recorder)."""
+    services.get_visible_agreement(db.session, current_user, agreement_id)
+    form = DecisionForm()
+    submit_small_form(form, lambda: proposals.decide_agreement(db.session, current_user, agreement_id, decision,
+                                                             reason=form.reason.data),
+                      lambda agreement: _agreement_confirmation_message(agreement) if decision == "confirm"
+                      else str(AGREEMENT_DECISION_DONE[decision]))
+    return redirect(url_for("preorders.detail", agreement_id=agreement_id))
+
+
 @bp.route("/payments/<int:payment_id>/evidence", methods=["POST"])
 @login_required
 def attach_payment_evidence(payment_id: int):
@@ -284,24 +311,27 @@ def payment_evidence(payment_id: int):
 @bp.route("/<int:agreement_id>/amend", methods=["GET", "POST"])
 @login_required
 def amend(agreement_id: int):
-    """Record the amended agreement as a new version (only while nothing has been paid)."""
+    """Record the amended agreement as a new version (only while nothing has been paid); the signed version stays in
+    force until the other party confirms it."""
     original = _agreement_allowing(permissions.may_amend, agreement_id)
     form = AgreementTermsForm()
     status = 200
     if request.method == "GET":
-        if original.status != AgreementStatus.SIGNED or any(p.status in COUNTED_STATUSES for p in original.payments):
-            flash(_("只有尚未登记付款的履行中协议可以变更。"), "warning")
+        if (original.status != AgreementStatus.SIGNED or any(p.status in COUNTED_STATUSES for p in original.payments)
+                or services.pending_amendment(db.session, original) is not None):
+            flash(_("只有尚未登记付款、也没有待确认变更的履行中协议可以变更。"), "warning")
             return redirect(url_for("preorders.detail", agreement_id=original.id))
         form.fill_from(original)
     elif form.validate_on_submit():
         try:
             with savepoint():
-                agreement = services.amend_agreement(db.session, current_user, agreement_id, form.to_service_data())
+                agreement = proposals.amend_agreement(db.session, current_user, agreement_id, form.to_service_data())
         except DomainError as error:
             status = _show_refusal(form, error)
             original = services.get_visible_agreement(db.session, current_user, agreement_id)
         else:
-            flash(_("已登记变更后的协议 %(n)s，原协议 %(o)s 已被取代。", n=agreement.number, o=original.number), "success")
+            flash(_("已登记变更后的协议 %(n)s，待%(who)s确认；确认前原协议 %(o)s 继续有效。", n=agreement.number,
+                    who=proposals.awaiting_text(agreement), o=original.number), "success")
             return redirect(url_for("preorders.detail", agreement_id=agreement.id))
     else:
         _add_missing_errors(form, services.review_agreement_input(db.session, current_user, form.to_service_data(),

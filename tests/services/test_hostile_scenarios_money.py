@@ -25,8 +25,9 @@ from market.errors import InvalidStateError, NotFoundError, PermissionDeniedErro
 from market.extensions import db
 from market.organisations import verification
 from market.preorders import payments as preorder_payments
+from market.preorders import proposals
 from market.preorders import services as preorders
-from market.preorders.models import PreorderAgreement, PreorderDelivery, PreorderPayment
+from market.preorders.models import AgreementStatus, PreorderAgreement, PreorderDelivery, PreorderPayment
 from tests.api.test_api_payments_idempotency import decide, send
 from tests.api_requests import bearer
 from tests.conftest import RESIDENT_SINCE, WAN, client_for
@@ -131,8 +132,6 @@ def test_the_seller_cannot_record_the_payment_that_earns_its_subsidy_and_confirm
     assert [(a.rule, a.granted_fen, a.status) for a in awards] == [("R1", 700 * WAN, AwardStatus.PAYABLE)]
 
 
-@pytest.mark.xfail(strict=True, reason="open hole: a pre-order payment recorded by the agreement's broker is "
-                                        "confirmed by the seller alone, the subsidy's beneficiary (see the report)")
 def test_a_payment_the_agreements_broker_records_is_not_confirmed_by_the_seller_alone(make_agreement, make_user):
     broker = make_user("broker")
     agreement = make_agreement(broker_id=broker.id, deliveries=[(15_000 * WAN, date(2025, 1, 10))])
@@ -143,6 +142,9 @@ def test_a_payment_the_agreements_broker_records_is_not_confirmed_by_the_seller_
     with pytest.raises(PermissionDeniedError):  # the buyer, who pays, never said it paid
         preorder_payments.confirm_preorder_payment(db.session, seller, payment.id)
     assert awards_of(agreement_id=agreement.id) == []
+    assert db.session.get(PreorderPayment, payment.id).status == FactStatus.RECORDED
+    _, awards = preorder_payments.confirm_preorder_payment(db.session, member_of(agreement.buyer_id), payment.id)
+    assert [(a.rule, a.granted_fen, a.status) for a in awards] == [("R1", 700 * WAN, AwardStatus.PAYABLE)]
 
 
 # ---------------------------------------------------------------- 5. the unverified organisation or registration
@@ -272,6 +274,15 @@ def _preorder_payment(w):
             lambda: db.session.get(PreorderPayment, payment.id).status == FactStatus.RECORDED)
 
 
+def _preorder_agreement(w):
+    seller, buyer = w.make_user("enterprise"), w.make_user("enterprise")
+    agreement = proposals.create_agreement(db.session, seller, {
+        "buyer_id": buyer.organisation_id, "seller_id": seller.organisation_id, "number": "YG-OWN-1", "product": "储氢瓶",
+        "quantity": "1", "unit": "批", "unit_price_fen": 100 * WAN, "signed_on": "2024-10-15"})
+    return (lambda: proposals.confirm_agreement(db.session, seller, agreement.id),
+            lambda: db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.PROPOSED)
+
+
 def _organisation(w):
     member = w.make_user("enterprise")
     submission = submit(w.app, member, member.organisation)
@@ -285,6 +296,7 @@ OWN_RECORDS = {"broker ask": (_broker_ask, PermissionDeniedError, "自己发起"
                "signing": (_signing, PermissionDeniedError, "自己登记"),
                "registration": (_registration, PermissionDeniedError, None),
                "proceeds payment": (_deal_payment, PermissionDeniedError, "自己登记"),
+               "pre-order agreement": (_preorder_agreement, PermissionDeniedError, "自己登记"),
                "delivery": (_delivery, PermissionDeniedError, "买方"),
                "pre-order payment": (_preorder_payment, PermissionDeniedError, "自己登记"),
                "organisation verification": (_organisation, PermissionDeniedError, None)}

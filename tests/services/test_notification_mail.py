@@ -90,12 +90,19 @@ def agreement_people(preorder_parties, make_user):
     return parties
 
 
-def test_an_agreement_naming_you_asks_you_to_check_it(agreement_people, make_agreement):
+def test_an_agreement_naming_you_asks_you_to_confirm_it_or_to_check_it(agreement_people, make_agreement):
     people = agreement_people
     make_agreement(seller=people.seller_user, buyer=people.buyer_user, broker_id=people.broker.id)
-    for person in (people.buyer_user, people.buyer_colleague, people.broker, people.seller_colleague):
+    for person in (people.buyer_user, people.buyer_colleague):
+        assert_told_once(person, "preorder_agreement_awaits_confirmation")
+    for person in (people.broker, people.seller_colleague):
         assert_told_once(person, "preorder_agreement_recorded")
     untold([people.seller_user, people.outsider, people.admin], "preorder_agreement_recorded")
+    untold([people.seller_user, people.seller_colleague, people.broker, people.outsider, people.admin],
+           "preorder_agreement_awaits_confirmation")
+    for person in (people.buyer_colleague, people.broker, people.seller_user, people.seller_colleague):
+        assert_told_once(person, "preorder_agreement_confirmed")
+    untold([people.buyer_user, people.outsider, people.admin], "preorder_agreement_confirmed")
 
 
 def test_a_delivery_awaits_the_buyers_acceptance(agreement_people, make_agreement):

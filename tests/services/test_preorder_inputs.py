@@ -23,6 +23,7 @@ from market.preorders.models import (
     PreorderAgreement,
     PreorderDelivery,
 )
+from tests.preorder_agreements import sign_agreement
 
 WAN = 1_000_000
 
@@ -92,9 +93,9 @@ def test_a_broker_recording_an_agreement_is_its_broker_whatever_the_broker_field
             "product": "储氢瓶", "quantity": "1", "unit": "台", "unit_price_fen": WAN, "signed_on": "2024-10-15"}
     for broker_id in ("abc", preorder_parties.admin.id):
         with pytest.raises(ValidationError) as refused:
-            services.create_agreement(db.session, preorder_parties.broker, {**data, "broker_id": broker_id})
+            sign_agreement(preorder_parties.broker, {**data, "broker_id": broker_id})
         assert refused.value.fields == {"broker_id": "技术经理人登记的协议，经纪人即为本人。"}
-    agreement = services.create_agreement(db.session, preorder_parties.broker,
+    agreement = sign_agreement(preorder_parties.broker,
                                           {**data, "broker_id": str(preorder_parties.broker.id)})
     assert agreement.broker_id == preorder_parties.broker.id
 
@@ -103,7 +104,7 @@ def test_changing_the_declared_reason_limit_changes_the_service_and_the_form(app
     short = create_model("TerminationInput", __base__=TerminationInput, reason=text(12, required=True))
     for module in (services, forms):
         monkeypatch.setattr(module, "TerminationInput", short)
-    agreement = services.create_agreement(db.session, preorder_parties.seller_user, {
+    agreement = sign_agreement(preorder_parties.seller_user, {
         "buyer_id": preorder_parties.buyer.id, "seller_id": preorder_parties.seller.id, "number": "YG-2024-001",
         "product": "储氢瓶", "quantity": "1", "unit": "台", "unit_price_fen": WAN, "signed_on": "2024-10-15"})
     with pytest.raises(ValidationError) as refused:

@@ -24,6 +24,7 @@ from market.preorders.models import (
 )
 from market.timeutil import utcnow
 from tests.payments import record_and_confirm_preorder_payment
+from tests.preorder_agreements import sign_agreement, sign_amendment
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -46,7 +47,7 @@ def agreement_input(preorder_parties, **changes) -> dict:
 @pytest.fixture
 def agreement(preorder_parties):
     """The worked-example agreement, recorded by the seller."""
-    return services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties))
+    return sign_agreement(preorder_parties.seller_user, agreement_input(preorder_parties))
 
 
 def deliver_and_accept(preorder_parties, agreement_id, amount_fen, day=date(2025, 1, 10)):
@@ -74,7 +75,7 @@ def pay(preorder_parties, agreement_id, amount_fen, day, confirmer=None):
 @pytest.mark.parametrize("creator", ["seller_user", "buyer_user", "broker", "admin"])
 def test_each_allowed_role_records_an_agreement_and_the_engine_is_told(preorder_parties, creator):
     actor = getattr(preorder_parties, creator)
-    agreement = services.create_agreement(db.session, actor, agreement_input(preorder_parties))
+    agreement = sign_agreement(actor, agreement_input(preorder_parties))
     stored = db.session.get(PreorderAgreement, agreement.id)
     assert (stored.value_fen, stored.status, stored.created_by_id) == (15000 * WAN, AgreementStatus.SIGNED, actor.id)
     assert stored.broker_id == (actor.id if creator == "broker" else None)
@@ -84,19 +85,19 @@ def test_each_allowed_role_records_an_agreement_and_the_engine_is_told(preorder_
 
 def test_an_enterprise_outside_both_parties_cannot_record_their_agreement(preorder_parties):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, preorder_parties.outsider, agreement_input(preorder_parties))
+        sign_agreement(preorder_parties.outsider, agreement_input(preorder_parties))
     assert "买方或卖方" in error.value.fields["buyer_id"]
     assert count(PreorderAgreement) == 0
 
 
 def test_a_researcher_may_not_record_agreements(preorder_parties, make_user):
     with pytest.raises(PermissionDeniedError):
-        services.create_agreement(db.session, make_user("researcher"), agreement_input(preorder_parties))
+        sign_agreement(make_user("researcher"), agreement_input(preorder_parties))
     assert count(PreorderAgreement) == 0
 
 
 def test_an_explicit_value_different_from_quantity_times_price_is_kept(preorder_parties):
-    agreement = services.create_agreement(db.session, preorder_parties.seller_user,
+    agreement = sign_agreement(preorder_parties.seller_user,
                                           agreement_input(preorder_parties, value_fen=14000 * WAN))
     assert (agreement.value_fen, agreement.quantity * agreement.unit_price_fen) == (14000 * WAN, 15000 * WAN)
 
@@ -131,7 +132,7 @@ def test_an_explicit_value_different_from_quantity_times_price_is_kept(preorder_
 ])
 def test_bad_agreement_input_is_refused_next_to_the_field_and_nothing_is_saved(preorder_parties, changes, field):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties, **changes))
+        sign_agreement(preorder_parties.seller_user, agreement_input(preorder_parties, **changes))
     assert field in error.value.fields
     assert (count(PreorderAgreement), count(PolicyEvent)) == (0, 0)
 
@@ -141,36 +142,36 @@ def test_a_party_id_in_full_width_digits_is_not_an_alias_of_the_party(preorder_p
     ascii_id = str(agreement_input(preorder_parties)[field])
     full_width = ascii_id.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties, **{field: full_width}))
+        sign_agreement(preorder_parties.seller_user, agreement_input(preorder_parties, **{field: full_width}))
     assert field in error.value.fields
     assert count(PreorderAgreement) == 0
-    services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties, **{field: ascii_id}))
+    sign_agreement(preorder_parties.seller_user, agreement_input(preorder_parties, **{field: ascii_id}))
     assert count(PreorderAgreement) == 1
 
 
 def test_full_width_quantity_and_date_are_accepted(preorder_parties):
-    agreement = services.create_agreement(db.session, preorder_parties.seller_user,
+    agreement = sign_agreement(preorder_parties.seller_user,
                                           agreement_input(preorder_parties, quantity="１００", signed_on="２０２４-１０-１５"))
     assert (agreement.quantity, agreement.signed_on) == (100, date(2024, 10, 15))
 
 
 def test_buyer_and_seller_must_differ(preorder_parties):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, preorder_parties.seller_user,
+        sign_agreement(preorder_parties.seller_user,
                                   agreement_input(preorder_parties, buyer_id=preorder_parties.seller.id))
     assert "同一家" in error.value.fields["seller_id"]
 
 
 def test_agreement_numbers_are_unique(preorder_parties, agreement):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, preorder_parties.buyer_user, agreement_input(preorder_parties))
+        sign_agreement(preorder_parties.buyer_user, agreement_input(preorder_parties))
     assert "已被使用" in error.value.fields["number"]
     assert count(PreorderAgreement) == 1
 
 
 def test_a_named_broker_must_be_an_approved_broker(preorder_parties):
     with pytest.raises(ValidationError) as error:
-        services.create_agreement(db.session, preorder_parties.admin, agreement_input(preorder_parties, broker_id=preorder_parties.buyer_user.id))
+        sign_agreement(preorder_parties.admin, agreement_input(preorder_parties, broker_id=preorder_parties.buyer_user.id))
     assert "broker_id" in error.value.fields
 
 
@@ -185,7 +186,7 @@ def test_resident_unrelated_seller_is_eligible_with_rate_and_cap_from_the_rule_s
 
 def test_non_resident_seller_agreement_is_recorded_but_earns_no_subsidy(preorder_parties, make_organisation):
     seller = make_organisation("enterprise")
-    agreement = services.create_agreement(db.session, preorder_parties.buyer_user, agreement_input(preorder_parties, seller_id=seller.id))
+    agreement = sign_agreement(preorder_parties.buyer_user, agreement_input(preorder_parties, seller_id=seller.id))
     outlook = services.subsidy_outlook(db.session, agreement)
     assert not outlook.eligible and "未入驻" in outlook.obstacles[0]
     deliver_through_admin_and_accept(preorder_parties, agreement)
@@ -195,13 +196,13 @@ def test_non_resident_seller_agreement_is_recorded_but_earns_no_subsidy(preorder
 
 def test_seller_resident_only_after_signing_earns_no_subsidy(preorder_parties, make_organisation):
     seller = make_organisation("enterprise", valley_id="datong", resident_since=date(2025, 1, 1))
-    agreement = services.create_agreement(db.session, preorder_parties.buyer_user, agreement_input(preorder_parties, seller_id=seller.id))
+    agreement = sign_agreement(preorder_parties.buyer_user, agreement_input(preorder_parties, seller_id=seller.id))
     outlook = services.subsidy_outlook(db.session, agreement)
     assert not outlook.eligible and "晚于协议签订日" in outlook.obstacles[0]
 
 
 def test_agreement_signed_before_the_policy_started_earns_no_subsidy(preorder_parties):
-    agreement = services.create_agreement(db.session, preorder_parties.seller_user, agreement_input(preorder_parties, signed_on="2023-12-20"))
+    agreement = sign_agreement(preorder_parties.seller_user, agreement_input(preorder_parties, signed_on="2023-12-20"))
     assert "有效期" in services.subsidy_outlook(db.session, agreement).obstacles[0]
     deliver_and_accept(preorder_parties, agreement.id, 100 * WAN)
     _, awards = pay(preorder_parties, agreement.id, 100 * WAN, date(2025, 3, 1))
@@ -209,7 +210,7 @@ def test_agreement_signed_before_the_policy_started_earns_no_subsidy(preorder_pa
 
 
 def test_declared_related_parties_earn_no_subsidy(preorder_parties):
-    agreement = services.create_agreement(db.session, preorder_parties.seller_user,
+    agreement = sign_agreement(preorder_parties.seller_user,
                                           agreement_input(preorder_parties, is_related_party=True))
     assert "关联关系" in services.subsidy_outlook(db.session, agreement).obstacles[0]
     deliver_and_accept(preorder_parties, agreement.id, 100 * WAN)
@@ -234,7 +235,7 @@ def test_acceptance_raises_the_accepted_amount(preorder_parties, agreement):
 
 @pytest.mark.parametrize("who", ["broker_of_agreement", "admin"])
 def test_the_agreements_broker_and_admins_record_deliveries(preorder_parties, who):
-    agreement = services.create_agreement(db.session, preorder_parties.broker, agreement_input(preorder_parties))
+    agreement = sign_agreement(preorder_parties.broker, agreement_input(preorder_parties))
     actor = preorder_parties.broker if who == "broker_of_agreement" else preorder_parties.admin
     services.record_delivery(db.session, actor, agreement.id,
                              {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN})
@@ -368,7 +369,7 @@ def amended_terms(**changes) -> dict:
 
 def test_amendment_is_a_new_version_that_supersedes_the_old_and_keeps_its_deliveries(preorder_parties, agreement):
     delivery = deliver_and_accept(preorder_parties, agreement.id, 3000 * WAN)
-    new = services.amend_agreement(db.session, preorder_parties.buyer_user, agreement.id, amended_terms())
+    new = sign_amendment(preorder_parties.buyer_user, agreement.id, amended_terms())
     old = db.session.get(PreorderAgreement, agreement.id)
     assert (old.status, new.supersedes_id, new.value_fen) == (AgreementStatus.SUPERSEDED, old.id, 18000 * WAN)
     assert (new.buyer_id, new.seller_id, new.accepted_fen) == (old.buyer_id, old.seller_id, 3000 * WAN)
@@ -382,7 +383,7 @@ def test_amendment_is_refused_once_something_was_paid(preorder_parties, agreemen
     deliver_and_accept(preorder_parties, agreement.id, 100 * WAN)
     pay(preorder_parties, agreement.id, 100 * WAN, date(2025, 3, 1))
     with pytest.raises(InvalidStateError) as error:
-        services.amend_agreement(db.session, preorder_parties.seller_user, agreement.id, amended_terms())
+        sign_amendment(preorder_parties.seller_user, agreement.id, amended_terms())
     assert "付款" in error.value.message
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
     assert count(PreorderAgreement) == 1
@@ -396,7 +397,7 @@ def test_amendment_is_refused_once_something_was_paid(preorder_parties, agreemen
 def test_bad_amendment_is_refused(preorder_parties, agreement, changes, field):
     deliver_and_accept(preorder_parties, agreement.id, 3000 * WAN)
     with pytest.raises(ValidationError) as error:
-        services.amend_agreement(db.session, preorder_parties.seller_user, agreement.id, amended_terms(**changes))
+        sign_amendment(preorder_parties.seller_user, agreement.id, amended_terms(**changes))
     assert field in error.value.fields
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
 
@@ -414,7 +415,7 @@ def test_either_party_ends_an_agreement_with_a_reason_and_both_are_told(preorder
 
 
 def test_ending_needs_a_reason_and_a_party_or_admin(preorder_parties):
-    agreement = services.create_agreement(db.session, preorder_parties.broker, agreement_input(preorder_parties))
+    agreement = sign_agreement(preorder_parties.broker, agreement_input(preorder_parties))
     with pytest.raises(ValidationError):
         services.terminate_agreement(db.session, preorder_parties.seller_user, agreement.id, "  ")
     with pytest.raises(PermissionDeniedError):
@@ -438,7 +439,7 @@ def test_other_organisations_and_other_brokers_get_not_found(preorder_parties, a
 
 def test_lists_show_an_organisations_a_brokers_own_and_for_admins_all(preorder_parties, agreement, make_organisation):
     other_seller = make_organisation("enterprise", valley_id="datong", resident_since=date(2024, 1, 5))
-    brokered = services.create_agreement(db.session, preorder_parties.broker,
+    brokered = sign_agreement(preorder_parties.broker,
                                          agreement_input(preorder_parties, number="YG-2024-002", seller_id=other_seller.id))
 
     def numbers(user, **filters):
@@ -455,6 +456,6 @@ def test_lists_show_an_organisations_a_brokers_own_and_for_admins_all(preorder_p
 
 def test_signed_date_today_is_accepted(preorder_parties):
     today = utcnow().date()
-    agreement = services.create_agreement(db.session, preorder_parties.seller_user,
+    agreement = sign_agreement(preorder_parties.seller_user,
                                           agreement_input(preorder_parties, signed_on=today.isoformat()))
     assert agreement.signed_on == today

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from market.awards.models import Award
 from market.errors import ValidationError
 from market.extensions import db
-from market.preorders import services
+from market.preorders import proposals, services
 from market.preorders.models import (
     AgreementStatus,
     PreorderAgreement,
@@ -17,6 +17,7 @@ from market.preorders.models import (
     PreorderPayment,
 )
 from tests.conftest import PASSWORD
+from tests.preorder_agreements import sign_agreement
 
 YUAN = 100
 WAN = 10_000 * YUAN
@@ -56,7 +57,7 @@ def agreement_form(preorder_parties, **changes) -> dict:
 @pytest.fixture
 def agreement(preorder_parties):
     """The worked-example agreement, recorded through the service."""
-    return services.create_agreement(db.session, preorder_parties.seller_user, {
+    return sign_agreement(preorder_parties.seller_user, {
         "buyer_id": preorder_parties.buyer.id, "seller_id": preorder_parties.seller.id, "number": "YG-2024-001", "product": "储氢瓶",
         "quantity": "100", "unit": "台", "unit_price_fen": 150 * WAN, "signed_on": "2024-10-15"})
 
@@ -139,7 +140,7 @@ def test_recording_an_agreement_redirects_flashes_and_stores_it(client, login, p
     assert (agreement.value_fen, agreement.unit_price_fen, agreement.created_by_id) == (
         15000 * WAN, 150 * WAN, preorder_parties.buyer_user.id)
     page = page_text(client.get(response.headers["Location"]))
-    assert "预约采购协议 YG-2024-001 已登记" in flashed(page)
+    assert "预约采购协议 YG-2024-001 已登记，待供货方（晋能储氢装备有限公司）确认后生效" in flashed(page)
 
 
 def test_an_explicit_total_that_differs_is_stored_and_pointed_out(client, login, preorder_parties):
@@ -278,7 +279,7 @@ def test_seller_records_a_delivery_and_buyer_accepts_it(client, login, preorder_
 
 
 def test_the_buyer_gets_403_when_recording_a_delivery_and_the_broker_when_ending(client, login, preorder_parties):
-    agreement = services.create_agreement(db.session, preorder_parties.broker, {
+    agreement = sign_agreement(preorder_parties.broker, {
         "buyer_id": preorder_parties.buyer.id, "seller_id": preorder_parties.seller.id, "number": "YG-2024-009", "product": "储氢瓶",
         "quantity": "1", "unit": "台", "unit_price_fen": WAN, "signed_on": "2024-10-15"})
     login(preorder_parties.buyer_user)
@@ -336,6 +337,11 @@ def test_worked_example_one_through_the_pages(client, login, preorder_parties):
     login(preorder_parties.seller_user)
     client.post("/contracts/new", data=agreement_form(preorder_parties))
     agreement = db.session.scalar(select(PreorderAgreement))
+    client.post("/logout")
+    login(preorder_parties.buyer_user)
+    client.post(f"/contracts/{agreement.id}/confirm", data={"reason": ""})
+    client.post("/logout")
+    login(preorder_parties.seller_user)
     client.post(f"/contracts/{agreement.id}/deliveries", data={
         "delivery-delivered_on": "2025-01-10", "delivery-quantity": "100", "delivery-amount_fen": "15000"})
     delivery = db.session.scalar(select(PreorderDelivery))
@@ -434,9 +440,16 @@ def test_amending_creates_a_new_version_and_supersedes_the_old(client, login, pr
     response = client.post(f"/contracts/{agreement.id}/amend", data=data)
     new = db.session.scalar(select(PreorderAgreement).where(PreorderAgreement.number == "YG-2024-001-A"))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/contracts/{new.id}")
-    assert (new.supersedes_id, new.value_fen) == (agreement.id, 18000 * WAN)
+    assert (new.supersedes_id, new.value_fen, new.status) == (agreement.id, 18000 * WAN, AgreementStatus.PROPOSED)
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
+    assert "确认前原协议 YG-2024-001 继续有效" in flashed(page_text(client.get(response.headers["Location"])))
+    assert "有一份待确认的变更" in page_text(client.get(f"/contracts/{agreement.id}"))
+    client.post("/logout")
+    login(preorder_parties.seller_user)
+    response = client.post(f"/contracts/{new.id}/confirm", data={"reason": ""})
+    assert response.status_code == 302
+    db.session.expire_all()
     assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SUPERSEDED
-    assert "原协议 YG-2024-001 已被取代" in flashed(page_text(client.get(response.headers["Location"])))
     assert "已被变更后的协议取代" in page_text(client.get(f"/contracts/{agreement.id}"))
 
 
@@ -522,7 +535,7 @@ class Write:
             data = {"buyer_id": self.parties.buyer.id, "seller_id": self.parties.seller.id, "number": "YG-2024-002",
                     "product": "储氢瓶", "quantity": "100", "unit": "台", "unit_price_fen": 150 * WAN,
                     "signed_on": "2024-10-15", field: value}
-            return services.create_agreement(db.session, actor, data)
+            return sign_agreement(actor, data)
         if write == "delivery":
             data = {"delivered_on": "2025-01-10", "quantity": "1", "amount_fen": WAN, field: value}
             return services.record_delivery(db.session, actor, agreement_id, data)
@@ -599,3 +612,41 @@ def test_the_agreement_page_shows_the_declared_limits_of_its_forms(client, login
     assert re.search(r'<input[^>]*maxlength="40"[^>]*name="number"[^>]*required', form)
     assert re.search(r'<select[^>]*name="seller_id"[^>]*required', form)
     assert not re.search(r'<select[^>]*name="broker_id"[^>]*required', form)
+
+
+# --- confirming a recorded agreement --------------------------------------------------------------------------
+
+
+def test_the_page_shows_who_must_confirm_and_offers_the_buttons_only_to_them(client, login, preorder_parties):
+    p = preorder_parties
+    agreement = proposals.create_agreement(db.session, p.broker, {
+        "buyer_id": p.buyer.id, "seller_id": p.seller.id, "number": "YG-2024-009", "product": "储氢瓶",
+        "quantity": "100", "unit": "台", "unit_price_fen": 150 * WAN, "signed_on": "2024-10-15"})
+    db.session.commit()
+    path = f"/contracts/{agreement.id}"
+    login(p.buyer_user)
+    assert "待对方确认" in page_text(client.get("/contracts"))
+    page = page_text(client.get(path))
+    assert "待采购方（太原重型机械采购中心）、供货方（晋能储氢装备有限公司）确认" in page
+    assert "确认协议" in page and "拒绝" in page and 'name="payment-amount_fen"' not in page
+    refused = client.post(f"{path}/refuse", data={"reason": ""})
+    assert refused.status_code == 302 and "请说明理由" in page_text(client.get(path))
+    client.post(f"{path}/confirm", data={"reason": ""})
+    page = page_text(client.get(path))
+    assert "已确认，待供货方（晋能储氢装备有限公司）确认后生效" in page and "采购方已由" in page
+    assert "确认协议" not in page
+    client.post("/logout")
+
+    login(p.broker)
+    page = page_text(client.get(path))
+    assert "确认协议" not in page and "撤回登记" in page
+    assert client.post(f"{path}/confirm", data={"reason": ""}).status_code == 302
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.PROPOSED
+    client.post("/logout")
+
+    login(p.seller_user)
+    client.post(f"{path}/confirm", data={"reason": ""})
+    assert "已经双方确认，开始履行" in flashed(page_text(client.get(path)))
+    db.session.expire_all()
+    assert db.session.get(PreorderAgreement, agreement.id).status == AgreementStatus.SIGNED
+    assert client.post(f"/contracts/{agreement.id}/dispute", data={"reason": "x"}).status_code == 404
