@@ -342,7 +342,7 @@ def remind_payment_confirmations(session: Session, now: datetime) -> int:
         agreement = payment.agreement
         for user_id in sorted(members(session, *money.confirming_party_ids(payment))):
             notify(session, user_id, "payment_confirmation_reminder",
-                   _("付款已登记 %(n)s 天以上，仍待您确认：%(a)s", n=REMINDER_AFTER_DAYS, a=agreement.number),
+                   _l("付款已登记 %(n)s 天以上，仍待您确认：%(a)s", n=REMINDER_AFTER_DAYS, a=agreement.number),
                    body=format_yuan(payment.amount_fen), link=agreement_path(agreement))
         payment.last_reminded_at = now
     session.flush()
