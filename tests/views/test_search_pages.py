@@ -110,6 +110,14 @@ def test_a_search_that_finds_something_offers_no_way_out(client, make_achievemen
     assert 'id="no-results"' not in page and 'id="other-kind"' not in page
 
 
+def test_a_misspelt_query_shows_the_results_of_its_correction_and_says_so(client, make_achievement):
+    make_achievement(title="增强型氮化镓功率晶体管", keywords=["氮化镓", "功率器件"])
+    page = client.get("/achievements?q=氮化家").get_data(as_text=True)
+    assert re.search(r"增强型(<mark>[^<]+</mark>)+功率晶体管", page)
+    assert '<p class="small" id="corrected-query">以下是“氮化镓”的结果；您输入的是“氮化家”。</p>' in page
+    assert 'id="corrected-query"' not in client.get("/achievements?q=氮化镓").get_data(as_text=True)
+
+
 def test_fewer_words_leave_out_each_word_and_count_what_remains(app, make_achievement):
     make_achievement(title="焦炉煤气制氢工艺", keywords=["制氢"])
     make_achievement(title="冷轧带钢表面缺陷检测", summary="冷轧带钢。", keywords=["冷轧"], field="equipment")
