@@ -13,6 +13,8 @@ SUBWORD_WEIGHT = 0.3
 """Weight of a known word's own sub-words (燃料电池 -> 电池) beside the word: partial matches rank, below whole ones."""
 COVERAGE_BOOST = 1.0
 """How much more a listing that matches every query word scores than one matching none but the same BM25 sum."""
+MIN_PIECE_LENGTH = 2
+"""The shortest piece of an unknown word that is looked up: one character alone (机, 石) finds mostly noise."""
 MIN_RELATIVE_SCORE = 0.15
 """A listing is a result when it scores at least this share of the best listing's score (drops stray partial hits)."""
 
@@ -56,13 +58,13 @@ class Vocabulary:
 
 def cover(word: str, vocabulary: Vocabulary) -> list[str]:
     """Pieces of an unknown word that the index knows, covering as much of it as possible with the longest pieces
-    (锂离子电池 -> 锂离子, 电池); characters no piece covers are left out."""
+    (锂离子电池 -> 锂离子, 电池); characters no piece of at least MIN_PIECE_LENGTH covers are left out."""
     best: list[tuple[int, list[str]]] = [(0, [])] * (len(word) + 1)
     for end in range(1, len(word) + 1):
         best[end] = best[end - 1]
         for start in range(end):
             piece = word[start:end]
-            if piece != word and piece in vocabulary:
+            if piece != word and len(piece) >= MIN_PIECE_LENGTH and piece in vocabulary:
                 value = best[start][0] + len(piece) ** 2
                 if value > best[end][0]:
                     best[end] = (value, best[start][1] + [piece])

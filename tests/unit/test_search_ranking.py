@@ -58,6 +58,9 @@ def test_an_unknown_word_is_searched_by_the_longest_known_pieces():
     assert ranking.cover("锂离子电池", vocabulary) == ["锂离子", "电池"]
     assert ranking.cover("钠离子电池", vocabulary) == ["离子", "电池"]
     assert ranking.cover("氢能", vocabulary) == []
+    with_characters = Vocabulary({"机": 40, "光": 12, "电池": 5}, {1: 1.0})
+    assert ranking.cover("光刻机", with_characters) == [], "single characters alone find noise"
+    assert ranking.cover("光刻机电池", with_characters) == ["电池"]
     terms = {term.term: term for term in ranking.expand(["锂离子电池"], vocabulary)}
     assert set(terms) == {"锂离子", "电池"} and all(term.word == "锂离子电池" for term in terms.values())
 
