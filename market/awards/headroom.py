@@ -37,6 +37,7 @@ class DryRunObstacle:
 
     NO_PRICE = "no_price"
     CLOSED = "closed"
+    NOT_IN_FORCE = "not_in_force"
     FULLY_PAID = "fully_paid"
     ABOVE_REMAINDER = "above_remainder"
     REFUSED = "refused"
@@ -292,6 +293,8 @@ def agreement_headroom(session: Session, agreement: PreorderAgreement, amount_fe
     caps = _cap_rooms(state, entries, day)
     remainder = (record.value_fen - record.paid_fen) if record else agreement.value_fen - agreement.paid_fen
     headroom = Headroom(day, caps, remainder, subject_labels=recipient_labels(session, {cap.subject for cap in caps}))
+    if agreement.status == AgreementStatus.PROPOSED:
+        return replace(headroom, obstacle=DryRunObstacle.NOT_IN_FORCE)
     if agreement.status != AgreementStatus.SIGNED:
         return replace(headroom, obstacle=DryRunObstacle.CLOSED)
     if remainder <= 0:

@@ -58,6 +58,7 @@ def obstacle_text(headroom: Headroom) -> str:
     texts = {
         DryRunObstacle.NO_PRICE: _("价格尚未商定，商定后可测算回款可得的奖励。"),
         DryRunObstacle.CLOSED: _("该项目或协议已结束，不再测算。"),
+        DryRunObstacle.NOT_IN_FORCE: _("协议经对方确认生效后才能测算。"),
         DryRunObstacle.FULLY_PAID: _("合同金额已全部到账，没有可测算的回款。"),
         DryRunObstacle.ABOVE_REMAINDER: _("测算金额超过尚未支付的 %(left)s，请改小后再试。", left=remainder),
         DryRunObstacle.REFUSED: _("按当前条款政策规则不受理这笔付款（例如中介人员人数或奖励比例超出规则），暂无法测算。"),

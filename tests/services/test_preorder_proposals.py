@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from market.awards.headroom import DryRunObstacle, agreement_headroom
 from market.awards.ledger import LedgerTransaction
 from market.awards.models import PolicyEvent
 from market.confirmations.models import FactStatus
@@ -63,8 +64,11 @@ def test_the_sellers_record_waits_for_the_buyer_and_leaves_the_engine_and_ledger
             proposals.confirm_agreement(db.session, stranger, proposed.id)
     assert stored(proposed).status == AgreementStatus.PROPOSED and signed_events() == []
 
+    assert agreement_headroom(db.session, stored(proposed)).obstacle == DryRunObstacle.NOT_IN_FORCE
+
     proposals.confirm_agreement(db.session, p.buyer_user, proposed.id, note="已核对")
     agreement = stored(proposed)
+    assert agreement_headroom(db.session, agreement).obstacle == ""
     assert (agreement.status, agreement.proposal.status, agreement.proposal.buyer_confirmed_by_id) == (
         AgreementStatus.SIGNED, FactStatus.CONFIRMED, p.buyer_user.id)
     assert signed_events() == [f"preorder-{agreement.id}"]
