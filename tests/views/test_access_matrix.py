@@ -144,6 +144,8 @@ MATRIX = [
     Route("POST", "/api/v1/awards/999999/approve", expect(403, visitor=401, admin=404), json={}),
     *[Route("POST", f"/api/v1/{kind}-payments/999999/{decision}", expect(404, visitor=401), json={})
       for kind in ("deal", "preorder") for decision in ("confirm", "dispute", "withdraw", "refuse")],
+    *[Route("POST", f"/api/v1/preorders/999999/{decision}", expect(404, visitor=401), json={})
+      for decision in ("confirm", "refuse", "withdraw")],
     *[Route("POST", f"/api/v1/deal-signings/999999/{decision}", expect(404, visitor=401), json={})
       for decision in ("confirm", "dispute", "withdraw", "refuse")],
     *[Route("POST", f"/api/v1/{kind}-payments/999999/evidence", expect(404, visitor=401), upload=True,
@@ -336,7 +338,8 @@ MATRIX = [
     Route("GET", "/contracts/999999", signed_in(404)),
     Route("GET", "/contracts/999999/amend", signed_in(404)),
     *[Route("POST", f"/contracts/999999/{action}", signed_in(404))
-      for action in ("amend", "deliveries", "deliveries/999999/accept", "payments", "terminate")],
+      for action in ("amend", "deliveries", "deliveries/999999/accept", "payments", "terminate", "confirm", "refuse",
+                     "withdraw")],
     Route("GET", "/money/calculator", expect(200)),
     Route("POST", "/money/calculator", expect(422)),
     Route("GET", "/money/calculator/unknown", expect(404)),
@@ -384,6 +387,7 @@ MATRIX = [
     Route("GET", "/imports/achievements", signed_in(200, broker=403)),
     Route("POST", "/imports/achievements", signed_in(422, broker=403)),
     Route("GET", "/imports/achievements/template.csv", signed_in(200)),
+    Route("GET", "/imports/runs/999999", signed_in(404)),
     Route("GET", "/imports/achievements/template.pdf", signed_in(404)),
     Route("POST", "/imports/achievements/errors.csv", signed_in(400, broker=403)),
 ]
@@ -701,7 +705,8 @@ def test_a_route_answers_405_to_a_method_it_does_not_take(app, url_map):
     served: dict[str, set[str]] = defaultdict(set)
     for rule in url_map.iter_rules():
         if rule.endpoint != "static":
-            served[re.sub(r"<[^>]+>", "x", re.sub(r"<int[^>]*>", "1", rule.rule))] |= rule.methods
+            path = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", re.sub(r"<int[^>]*>", "1", rule.rule))  # any(a, b): a
+            served[re.sub(r"<[^>]+>", "x", path)] |= rule.methods
     wrong = [f"{method} {path}" for path, methods in served.items() for method in ("GET", "POST", "PUT", "DELETE")
              if method not in methods and client.open(path, method=method).status_code != 405]
     assert not wrong, "should answer 405: " + "; ".join(wrong)
