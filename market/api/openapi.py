@@ -158,12 +158,14 @@ MATCH = {
         "explanation": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["shared_terms", "field_path", "field_inferred", "factors", "snippets"],
+            "required": ["shared_terms", "field_path", "field_inferred", "structured_counted", "factors", "snippets"],
             "properties": {
                 "shared_terms": {"type": "array", "items": {"type": "string"}, "description": "两者共同的词语。"},
                 "field_path": {"type": "array", "items": {"type": "string"},
                                "description": "领域树中从本信息的领域到对方领域的路径（名称）；不相关时为空。"},
                 "field_inferred": {"type": "boolean", "description": "本信息未选领域时按相近内容推断。"},
+                "structured_counted": {"type": "boolean",
+                                       "description": "成熟度、预算、合作方式和地域是否计分（两者主题相距较远时不计分）。"},
                 "factors": {
                     "type": "array",
                     "description": "各因素的得分；points 之和即 score，一方未填写的因素 similarity 为 null、不计分。",

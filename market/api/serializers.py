@@ -140,6 +140,7 @@ def match_json(view: MatchView) -> dict:
             "shared_terms": list(view.shared_terms),
             "field_path": list(view.field_path),
             "field_inferred": view.field_inferred,
+            "structured_counted": view.structured_counted,
             "factors": [{"factor": f.name, "label": f.label, "points": f.points, "max_points": f.max_points,
                          "similarity": None if f.similarity is None else round(f.similarity, 4)}
                         for f in view.factors],

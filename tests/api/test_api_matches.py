@@ -55,6 +55,7 @@ def test_achievement_matches_list_demands_with_the_explanation(client, make_achi
     assert item["listing"] == {**item["listing"], "id": demand.id, "kind": "demand", "title": demand.title}
     explanation = item["explanation"]
     assert "焦炉煤气" in explanation["shared_terms"]
+    assert explanation["structured_counted"] is True, "close subjects: maturity, budget, mode and region count"
     assert explanation["field_path"] == ["制氢与氢气提纯", "氢能"]
     assert "焦炉煤气" in explanation["snippets"]["query"]["terms"]
     assert "焦炉煤气" in explanation["snippets"]["match"]["terms"]
