@@ -8,12 +8,9 @@ from market.api.openapi_money import (
     _FEN,
     _TIMESTAMP,
     API_PREFIX,
-    _body,
     _coded,
-    _errors,
-    _id,
+    _decision_route,
     _nullable,
-    _operation,
 )
 from market.confirmations.models import FactStatus
 from market.confirmations.table import FactRole
@@ -73,24 +70,19 @@ _AGREEMENT_PROPERTIES = {
 AGREEMENT = {"type": "object", "additionalProperties": False, "required": list(_AGREEMENT_PROPERTIES),
              "properties": _AGREEMENT_PROPERTIES, "description": "一份预约采购协议及其确认情况。"}
 
-_DECISION = {"name": "decision", "in": "path", "required": True, "schema": {"type": "string", "enum": list(DECISIONS)},
-             "description": "confirm：须确认的一方确认；refuse：须确认的一方拒绝（须写理由）；withdraw：登记人撤回。"
-                            "其他值为 404。"}
-
 PATHS = {
-    f"{API_PREFIX}/preorders/{{agreement_id}}/{{decision}}": {
-        "parameters": [_id("agreement_id"), _DECISION],
-        "post": _operation(
-            "decide_preorder_agreement", "确认、拒绝或撤回一份待确认的预约采购协议", "money",
-            {"200": _json(_ref("PreorderAgreement"), "作出决定后的协议。"),
-             **_errors("400", "401", "403", "404", "409:DecisionConflict", "413", "415", "422:DecisionUnprocessable")},
-            requestBody=_body("DecisionInput", required=False),
-            description="买方登记的协议由卖方的成员确认，卖方登记的由买方的成员确认，协议的技术经理人或平台管理员登记的"
-                        "须买卖双方各有一名成员确认；登记人本人、技术经理人和平台管理员都不能确认（403）。最后一方确认后"
-                        "协议才生效（signed），并在同一事务中计入政策引擎；变更版本确认后取代原协议，确认前原协议继续"
-                        "有效。须确认的一方可以拒绝（须写理由），登记人可以撤回；拒绝或撤回的协议编号可再次使用。"
-                        "已处理的协议为 409；看不到协议的为 404。"),
-    },
+    f"{API_PREFIX}/preorders/{{agreement_id}}/{{decision}}": _decision_route(
+        "agreement_id", "decide_preorder_agreement", "确认、拒绝或撤回一份待确认的预约采购协议", "money",
+        _json(_ref("PreorderAgreement"), "作出决定后的协议。"),
+        ("400", "401", "403", "404", "409:DecisionConflict", "413", "415", "422:DecisionUnprocessable"),
+        "买方登记的协议由卖方的成员确认，卖方登记的由买方的成员确认，协议的技术经理人或平台管理员登记的"
+        "须买卖双方各有一名成员确认；登记人本人、技术经理人和平台管理员都不能确认（403）。最后一方确认后"
+        "协议才生效（signed），并在同一事务中计入政策引擎；变更版本确认后取代原协议，确认前原协议继续"
+        "有效。须确认的一方可以拒绝（须写理由），登记人可以撤回；拒绝或撤回的协议编号可再次使用。"
+        "已处理的协议为 409；看不到协议的为 404。",
+        decisions=DECISIONS,
+        decisions_meaning="confirm：须确认的一方确认；refuse：须确认的一方拒绝（须写理由）；withdraw：登记人撤回。"
+                          "其他值为 404。"),
 }
 
 
