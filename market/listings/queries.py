@@ -76,9 +76,13 @@ def count_listings(session: Session, kind: ListingKind, *, sold: bool = False) -
     return session.scalar(select(func.count()).select_from(model).where(_sold(model) if sold else visible_to_public(model))) or 0
 
 
+def _visible(model, params: SearchParams):
+    return _sold(model) if params.sold else visible_to_public(model)
+
+
 def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list:
     model = listing_model(kind)
-    conditions = [_sold(model) if params.sold else visible_to_public(model)]
+    conditions = [_visible(model, params)]
     if params.field and skip != "field":
         codes = select(Field.id).where(or_(Field.code == params.field, Field.code.like(params.field + ".%")))
         conditions.append(model.field_id.in_(codes))
@@ -101,10 +105,6 @@ def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list
     if params.max_fen is not None:
         conditions.append(low_column <= params.max_fen)
     return conditions
-
-
-def _visible(model, params: SearchParams):
-    return _sold(model) if params.sold else visible_to_public(model)
 
 
 _vocabularies: dict[tuple, tuple[tuple, Vocabulary]] = {}
