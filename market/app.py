@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     from market.audit.capture import install_audit_capture
     from market.cli import register_commands
     from market.errors import register_error_handlers
+    from market.page_cache import install_page_cache
     from market.requestguard import register_request_guard
     from market.templating import register_template_helpers
     from market.unit_of_work import install_unit_of_work
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_job_kinds()
     install_unit_of_work(app)
     install_audit_capture()
+    install_page_cache(app)
     if app.config["TRUSTED_PROXY_HOPS"]:
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -96,7 +98,19 @@ def _defaults(app: Flask) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JOBS_IN_PROCESS": app.config["DEMO_MODE"] or app.config["TESTING"] or not app.config["REDIS_URL"],
+        **_cache_settings(app),
     }
+
+
+def _cache_settings(app: Flask) -> dict:
+    """Where the page and data caches live: Redis when configured, one process's memory in tests, else files in the
+    instance folder (shared by every worker on the machine)."""
+    settings = {"CACHE_KEY_PREFIX": "market:cache:", "CACHE_THRESHOLD": 20_000}
+    if app.config["TESTING"]:
+        return {**settings, "CACHE_TYPE": "SimpleCache"}
+    if app.config["REDIS_URL"]:
+        return {**settings, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": app.config["REDIS_URL"]}
+    return {**settings, "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(Path(app.instance_path) / "cache")}
 
 
 def _configure_hosts(app: Flask) -> None:

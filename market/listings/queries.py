@@ -1,5 +1,5 @@
 """Browse and search published listings: relevance ranking over the term table, exact filters, facets, sort, pages."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from datetime import datetime
 
@@ -11,6 +11,7 @@ from market.listings import ranking, search, spelling
 from market.listings.models import REGION_MAX_LENGTH, SearchTerm, listing_model
 from market.listings.ranking import Ranked, Vocabulary
 from market.listings.vocabulary import ListingKind, ListingStatus, Stage, TransferMode
+from market.page_cache import content_version, remember
 from market.taxonomy.models import FIELD_CODE_MAX_LENGTH, VALLEY_ID_MAX_LENGTH, Field
 from market.timeutil import utcnow
 
@@ -111,18 +112,17 @@ _vocabularies: dict[tuple, tuple[tuple, Vocabulary]] = {}
 
 
 def load_vocabulary(session: Session, kind: ListingKind) -> Vocabulary:
-    """The index vocabulary of the listings a visitor can see (on offer or sold), cached until the index changes."""
+    """The index vocabulary of the listings a visitor can see (on offer or sold), kept in the process until public
+    content changes."""
     model = listing_model(kind)
-    visible = or_(visible_to_public(model), _sold(model))
-    of_kind = SearchTerm.listing_kind == kind
-    stamp = (session.scalar(select(func.max(SearchTerm.id))),  # indexing a listing replaces its rows: a new maximum
-             *session.execute(select(func.count(model.id), func.sum(model.id), func.max(model.updated_at))
-                              .where(visible)).one())
     key = (str(session.get_bind().url), str(kind))
+    stamp = content_version()
     cached = _vocabularies.get(key)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    joined = select().select_from(SearchTerm).join(model, model.id == SearchTerm.listing_id).where(of_kind, visible)
+    visible = or_(visible_to_public(model), _sold(model))
+    joined = (select().select_from(SearchTerm).join(model, model.id == SearchTerm.listing_id)
+              .where(SearchTerm.listing_kind == kind, visible))
     frequencies = dict(session.execute(joined.add_columns(SearchTerm.term, func.count()).group_by(SearchTerm.term)).all())
     lengths = {listing_id: float(length) for listing_id, length in session.execute(
         joined.add_columns(SearchTerm.listing_id, func.sum(SearchTerm.weight)).group_by(SearchTerm.listing_id))}
@@ -169,8 +169,19 @@ def matching_scores(session: Session, kind: ListingKind, params: SearchParams) -
     return {listing_id: entry.score for listing_id, entry in ranked.items()}, terms, suggestion
 
 
-def search_listings(session: Session, kind: ListingKind, params: SearchParams, *, with_facets: bool = True) -> SearchResult:
-    """A page of public listings matching the query and filters, ranked by relevance, with facet counts."""
+@dataclass(frozen=True)
+class _Found:
+    """What a search finds before paging (cached for every viewer): the ordered ids of a text search, the total, the
+    terms looked up, the corrected query and the facet counts."""
+
+    ids: list[int] | None
+    total: int
+    terms: list[str]
+    suggestion: str | None
+    facets: dict[str, dict[str, int]]
+
+
+def _find(session: Session, kind: ListingKind, params: SearchParams, with_facets: bool) -> _Found:
     model = listing_model(kind)
     searched = bool(search.query_words(params.q)) if params.q.strip() else False  # stop words alone list everything
     scores, terms, suggestion = matching_scores(session, kind, params) if searched else (None, [], None)
@@ -181,36 +192,54 @@ def search_listings(session: Session, kind: ListingKind, params: SearchParams, *
             query = query.where(model.id.in_(list(scores)))
         return query
 
+    if scores is not None and not scores:
+        facets = {"field": {}, "valley": {}, "stage": {}, "mode": {}, "region": {}} if with_facets else {}
+        return _Found([], 0, terms, suggestion, facets)
+    facets = _facets(session, kind, base, model) if with_facets else {}
+    if scores is None:
+        total = session.scalar(select(func.count()).select_from(base().with_only_columns(model.id).subquery())) or 0
+        return _Found(None, total, terms, suggestion, facets)
+    if _sort(params) == "relevance":
+        rows = session.execute(base().with_only_columns(model.id, model.published_at))
+        ids = [row.id for row in sorted(rows, key=lambda row: (
+            -scores[row.id], -(row.published_at.timestamp() if row.published_at else 0), -row.id))]
+    else:
+        ids = list(session.scalars(base().with_only_columns(model.id).order_by(*_order(model, params))))
+    return _Found(ids, len(ids), terms, suggestion, facets)
+
+
+def _sort(params: SearchParams) -> str:
+    return params.sort if params.sort in SORTS else "relevance"
+
+
+def _order(model, params: SearchParams) -> list:
+    low_column, high_column = model.money_columns()
+    if _sort(params) == "price_asc":
+        return [low_column.is_(None), low_column.asc(), model.id.desc()]
+    if _sort(params) == "price_desc":
+        return [low_column.is_(None), func.coalesce(high_column, low_column).desc(), model.id.desc()]
+    return [model.published_at.desc(), model.id.desc()]
+
+
+def search_listings(session: Session, kind: ListingKind, params: SearchParams, *, with_facets: bool = True) -> SearchResult:
+    """A page of public listings matching the query and filters, ranked by relevance, with facet counts (what a
+    search finds is kept for every viewer until public content changes; the page's listings are loaded afresh)."""
+    model = listing_model(kind)
     per_page = min(max(params.per_page, 1), MAX_PER_PAGE)
     page = max(params.page, 1)
+    unpaged = replace(params, page=1, per_page=0)
+    found = remember("search", (str(kind), unpaged, with_facets), lambda: _find(session, kind, unpaged, with_facets))
     eager = [selectinload(model.mode_rows), joinedload(model.organisation), joinedload(model.valley),
              joinedload(model.field)]
-    if scores is not None and not scores:
-        return SearchResult(items=[], total=0, page=page, per_page=per_page, terms=terms, suggestion=suggestion,
-                            facets={} if not with_facets else {"field": {}, "valley": {}, "stage": {}, "mode": {}, "region": {}})
-    query = base()
-    sort = params.sort if params.sort in SORTS else "relevance"
-    if sort == "relevance" and scores is not None:
-        ranked = sorted(session.execute(query.with_only_columns(model.id, model.published_at)),
-                        key=lambda row: (-scores[row.id], -(row.published_at.timestamp() if row.published_at else 0), -row.id))
-        total = len(ranked)
-        page_ids = [row.id for row in ranked[(page - 1) * per_page: page * per_page]]
-        loaded = {item.id: item for item in session.scalars(select(model).where(model.id.in_(page_ids)).options(*eager))}
-        items = [loaded[listing_id] for listing_id in page_ids]
+    if found.ids is None:
+        query = select(model).where(*_conditions(kind, params)).options(*eager).order_by(*_order(model, params))
+        items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     else:
-        total = session.scalar(select(func.count()).select_from(query.with_only_columns(model.id).subquery())) or 0
-        low_column, high_column = model.money_columns()
-        if sort == "price_asc":
-            order = [low_column.is_(None), low_column.asc(), model.id.desc()]
-        elif sort == "price_desc":
-            order = [low_column.is_(None), func.coalesce(high_column, low_column).desc(), model.id.desc()]
-        else:
-            order = [model.published_at.desc(), model.id.desc()]
-        items = list(session.scalars(query.options(*eager).order_by(*order).limit(per_page).offset((page - 1) * per_page)))
-    result = SearchResult(items=items, total=total, page=page, per_page=per_page, terms=terms, suggestion=suggestion)
-    if with_facets:
-        result.facets = _facets(session, kind, base, model)
-    return result
+        page_ids = found.ids[(page - 1) * per_page: page * per_page]
+        loaded = {item.id: item for item in session.scalars(select(model).where(model.id.in_(page_ids)).options(*eager))}
+        items = [loaded[listing_id] for listing_id in page_ids if listing_id in loaded]
+    return SearchResult(items=items, total=found.total, page=page, per_page=per_page, terms=found.terms,
+                        suggestion=found.suggestion, facets=found.facets)
 
 
 def _facets(session: Session, kind: ListingKind, base, model) -> dict[str, dict[str, int]]:

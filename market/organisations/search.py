@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from market.accounts.models import ApprovalStatus, Organisation
 from market.listings.search import query_words
+from market.page_cache import remember
 
 NAME_HIT_WEIGHT = 4
 """A term found in the name counts this many times more than one found only in the description."""
@@ -57,5 +58,6 @@ def search_organisations(session: Session, query: str, *, page: int = 1, per_pag
 
 
 def count_organisations(session: Session, query: str) -> int:
-    """How many approved organisations the organisation search finds for the query."""
-    return search_organisations(session, query, per_page=1).total
+    """How many approved organisations the organisation search finds for the query (kept until public content
+    changes)."""
+    return remember("organisation-count", (query,), lambda: search_organisations(session, query, per_page=1).total)

@@ -6,11 +6,16 @@ from market.accounts.models import ApprovalStatus, Organisation
 from market.listings.queries import count_listings, visible_to_public
 from market.listings.services import listing_model
 from market.listings.vocabulary import ListingKind
+from market.page_cache import remember
 
 
 def platform_figures(session: Session) -> dict[str, int]:
     """Achievements and demands on offer, sold achievements (the success cases), approved organisations: each the
-    number the browse page shows unfiltered."""
+    number the browse page shows unfiltered (kept until public content changes)."""
+    return remember("platform-figures", (), lambda: _count_figures(session))
+
+
+def _count_figures(session: Session) -> dict[str, int]:
     return {
         "achievements": count_listings(session, ListingKind.ACHIEVEMENT),
         "demands": count_listings(session, ListingKind.DEMAND),

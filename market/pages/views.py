@@ -9,7 +9,7 @@ from flask import (
     url_for,
 )
 
-from market.extensions import db
+from market.extensions import csrf, db
 from market.listings import queries
 from market.listings.vocabulary import ListingKind
 from market.organisations.search import count_organisations, search_organisations
@@ -82,8 +82,10 @@ def favicon():
 
 
 @bp.route("/language", methods=["POST"])
+@csrf.exempt
 def set_language():
-    """Switch the interface language for this session."""
+    """Switch the interface language for this session (no CSRF token: the switch changes nothing but the display,
+    and the form sits on pages cached for every visitor)."""
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
