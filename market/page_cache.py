@@ -9,13 +9,17 @@ instance folder (shared by the workers of one machine)."""
 import hashlib
 import pickle
 import secrets
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, Response, current_app, g, has_app_context, request, session
+from flask import Flask, Response, has_app_context, request, session
 from flask_login import COOKIE_NAME
+from itsdangerous import BadSignature
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
 
 from market.extensions import cache
 
@@ -99,48 +103,100 @@ def _after_orm_execute(execute_state) -> None:
         _note_change(execute_state.session)
 
 
-def _page_key() -> str | None:
-    """The cache key of this request's page, or None when it must be answered afresh."""
-    if request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS:
+def _anonymous_locale(app: Flask, environ: dict) -> str | None:
+    """The language an anonymous request is answered in (its session's switch, else the default), or None when the
+    request carries a signed-in user, pending messages or a remember-me cookie."""
+    cookies = parse_cookie(environ)
+    if app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in cookies:
         return None
-    if current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies or "_user_id" in session or "_flashes" in session:
+    data = {}
+    cookie = cookies.get(app.config["SESSION_COOKIE_NAME"])
+    if cookie:
+        serializer = app.session_interface.get_signing_serializer(app)
+        try:
+            data = serializer.loads(cookie, max_age=int(app.permanent_session_lifetime.total_seconds()))
+        except BadSignature:
+            data = {}
+    if "_user_id" in data or "_flashes" in data:
         return None
-    from market.accounts.loading import select_locale
-
-    path = hashlib.sha1(request.full_path.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"page:{content_version()}:{select_locale()}:{path}"
+    chosen = data.get("lang")
+    return chosen if chosen in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def serve_cached_page():
-    """before_request: answer an anonymous visitor's public page from the cache when it holds it."""
-    key = _page_key()
-    if key is None:
-        return None
-    g.page_cache_key = key
-    stored = cache.get(key)
-    if stored is None:
-        return None
-    g.page_cache_key = None
-    body, mimetype = stored
-    return Response(body, mimetype=mimetype)
+class PageCache:
+    """WSGI middleware: answers an anonymous GET of a public page from the cache before the application runs, and
+    keeps a page the application marked as holding nothing of its visitor (`mark_cacheable`)."""
+
+    def __init__(self, app: Flask, wsgi_app) -> None:
+        self.app, self.wsgi_app = app, wsgi_app
+        self.endpoints = app.url_map.bind("localhost")
+
+    def _key(self, environ: dict) -> str | None:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        path = environ.get("PATH_INFO", "")
+        try:
+            endpoint, _ = self.endpoints.match(path, method="GET")
+        except HTTPException:
+            return None
+        if endpoint not in CACHED_ENDPOINTS:
+            return None
+        locale = _anonymous_locale(self.app, environ)
+        if locale is None:
+            return None
+        where = f"{environ.get('HTTP_HOST', '')}{path}?{environ.get('QUERY_STRING', '')}".encode("utf-8", "surrogateescape")
+        return f"page:{locale}:{hashlib.sha1(where).hexdigest()}"
+
+    def __call__(self, environ: dict, start_response):
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        backend = self.app.extensions["cache"][cache]
+        version, stored = backend.get_many(CONTENT_VERSION_KEY, key)
+        if version is None:
+            version = secrets.token_hex(8)
+            backend.set(CONTENT_VERSION_KEY, version, timeout=0)
+        if stored is not None and stored[0] == version:
+            _, headers, body = stored
+            start_response("200 OK", [*headers, ("X-Request-ID", uuid.uuid4().hex[:12])])
+            return [body]
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info)
+
+        chunks = self.wsgi_app(environ, capture)
+        if not environ.get(_STORE) or not captured.get("status", "").startswith("200 "):
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        if not any(name.lower() == "set-cookie" for name, _ in captured["headers"]):
+            headers = [(name, value) for name, value in captured["headers"] if name.lower() != "x-request-id"]
+            backend.set(key, (version, headers, body), timeout=PAGE_CACHE_SECONDS)
+        return [body]
 
 
-def store_page(response: Response) -> Response:
-    """after_request: keep a freshly rendered public page that holds nothing of its visitor."""
-    key = g.pop("page_cache_key", None)
-    if (key and response.status_code == 200 and not response.direct_passthrough and not session.modified
-            and "Set-Cookie" not in response.headers and "_user_id" not in session and "_flashes" not in session):
-        body = response.get_data()
-        if b'name="csrf_token"' not in body:
-            cache.set(key, (body, response.mimetype), timeout=PAGE_CACHE_SECONDS)
+_STORE = "market.page_cache.store"
+
+
+def mark_cacheable(response: Response) -> Response:
+    """after_request: mark an anonymous visitor's public page that holds nothing of the visitor for the cache."""
+    if (request.method == "GET" and request.endpoint in CACHED_ENDPOINTS and response.status_code == 200
+            and not response.direct_passthrough and not session.modified and "_user_id" not in session
+            and "_flashes" not in session and b'name="csrf_token"' not in response.get_data()):
+        request.environ[_STORE] = True
     return response
 
 
 def install_page_cache(app: Flask) -> None:
-    """Bind the cache (Redis when configured, else files in the instance folder) and its request hooks."""
+    """Bind the cache (Redis when configured, else files in the instance folder), its middleware and hooks."""
     cache.init_app(app)
-    app.before_request(serve_cached_page)
-    app.after_request(store_page)
+    app.after_request(mark_cacheable)
+    app.wsgi_app = PageCache(app, app.wsgi_app)
     if not getattr(install_page_cache, "listening", False):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _after_orm_execute)

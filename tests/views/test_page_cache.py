@@ -53,13 +53,17 @@ def test_a_cached_page_holds_no_token_and_sets_no_cookie(app, make_achievement):
 
 
 def test_each_language_has_its_own_cached_page(app, make_achievement):
-    make_achievement()
+    achievement = make_achievement(title="语言缓存测试")
     visitor = client_for(app, None)
     assert "科技成果" in visitor.get("/achievements").get_data(as_text=True)
     visitor.post("/language", data={"lang": "en"})
     english = visitor.get("/achievements").get_data(as_text=True)
     assert 'lang="en"' in english and "Log in" in english
-    assert 'lang="zh' in client_for(app, None).get("/achievements").get_data(as_text=True)
+    _rename_behind_the_orm(achievement.id, "语言缓存测试暗改")
+    again = visitor.get("/achievements").get_data(as_text=True)
+    assert 'lang="en"' in again and "语言缓存测试暗改" not in again  # the English page came from the cache
+    chinese = client_for(app, None).get("/achievements").get_data(as_text=True)
+    assert 'lang="zh' in chinese and "语言缓存测试暗改" not in chinese
 
 
 def test_a_signed_in_user_never_gets_the_visitors_page(app, make_achievement, make_user):
