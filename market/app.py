@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request
-from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -208,6 +207,12 @@ CSP = (
 )
 
 
+def _signed_in() -> bool:
+    """Whether this request was answered for a signed-in user (read without reloading a user the commit expired)."""
+    user = g.get("_login_user")
+    return user is not None and not user.is_anonymous
+
+
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def assign_request_id():
@@ -222,6 +227,6 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers.pop("Server", None)
-        if request.path.startswith("/api/") or current_user.is_authenticated:
+        if request.path.startswith("/api/") or _signed_in():
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -16,6 +16,7 @@ from typing import TypeVar
 from flask import Flask, Response, has_app_context, request, session
 from flask_login import COOKIE_NAME
 from itsdangerous import BadSignature
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -67,6 +68,14 @@ def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
         found = compute()
         cache.set(key, found, timeout=PAGE_CACHE_SECONDS)
     return found
+
+
+def cached_fragment(name: str, *parts, caller: Callable[[], str]) -> Markup:
+    """Jinja call block: the block's HTML, rendered once per content version, language and `parts` (which must name
+    everything the block shows; the block must hold nothing of one viewer)."""
+    from market.accounts.loading import select_locale
+
+    return Markup(remember(f"fragment:{name}", (select_locale(), *parts), lambda: str(caller())))
 
 
 def _note_change(session: Session) -> None:
@@ -195,6 +204,7 @@ def mark_cacheable(response: Response) -> Response:
 def install_page_cache(app: Flask) -> None:
     """Bind the cache (Redis when configured, else files in the instance folder), its middleware and hooks."""
     cache.init_app(app)
+    app.add_template_global(cached_fragment)
     app.after_request(mark_cacheable)
     app.wsgi_app = PageCache(app, app.wsgi_app)
     if not getattr(install_page_cache, "listening", False):

@@ -8,7 +8,7 @@ from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from market.accounts.inputs import (
     ApiTokenInput,
@@ -191,7 +191,8 @@ def find_session_user(session: Session, token: str | None, user_id: int, idle: t
     """The user of a live session token, refreshing its last-seen time; None when revoked or timed out."""
     if not token:
         return None
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == token_digest(token)))
+    row = session.scalar(select(UserSession).options(joinedload(UserSession.user))
+                         .where(UserSession.token_hash == token_digest(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None or row.user_id != user_id:
         return None

@@ -50,15 +50,24 @@ def register_listing_pages(bp: Blueprint, pages: ListingPages) -> None:
         return render_template(f"{pages.templates}/edit.html", form=form, listing=listing), status
 
     def browse():
-        """Search and filter published listings of the kind."""
+        """Search and filter published listings of the kind (the sidebar and results are page fragments kept for
+        every viewer, so their data is computed only when a fragment is rendered)."""
         params, errors = queries.parse_search_args(request.args)
         result = queries.search_listings(db.session, kind, params)
-        fields = taxonomy.list_fields(db.session)
-        return render_template(
-            f"{pages.templates}/browse.html", result=result, params=params, errors=errors,
-            field_facet=suggestions.field_facet(fields, result.facets.get("field_code", {}), params.field),
-            zero_help=suggestions.zero_result_help(db.session, kind, params, result, fields) if not result.total else None,
-            valleys=taxonomy.list_valleys(db.session), **pages.facets())
+
+        def choices():
+            fields = taxonomy.list_fields(db.session)
+            facets = pages.facets()
+            return (suggestions.field_facet(fields, result.facets.get("field_code", {}), params.field),
+                    taxonomy.list_valleys(db.session), facets["stages"], facets["modes"])
+
+        def zero_help():
+            if result.total:
+                return None
+            return suggestions.zero_result_help(db.session, kind, params, result, taxonomy.list_fields(db.session))
+
+        return render_template(f"{pages.templates}/browse.html", result=result, params=params, errors=errors,
+                               browse_choices=choices, zero_result_help=zero_help)
 
     def detail(**view_args):
         """One listing; the confidential part for its organisation, admins and grantees who accepted the statement."""

@@ -1,4 +1,5 @@
 """Browse and search published listings: relevance ranking over the term table, exact filters, facets, sort, pages."""
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from datetime import datetime
@@ -224,22 +225,49 @@ def _order(model, params: SearchParams) -> list:
 def search_listings(session: Session, kind: ListingKind, params: SearchParams, *, with_facets: bool = True) -> SearchResult:
     """A page of public listings matching the query and filters, ranked by relevance, with facet counts (what a
     search finds is kept for every viewer until public content changes; the page's listings are loaded afresh)."""
-    model = listing_model(kind)
     per_page = min(max(params.per_page, 1), MAX_PER_PAGE)
     page = max(params.page, 1)
     unpaged = replace(params, page=1, per_page=0)
     found = remember("search", (str(kind), unpaged, with_facets), lambda: _find(session, kind, unpaged, with_facets))
+    return SearchResult(items=PageItems(lambda: _page_items(session, kind, params, found, page, per_page)),
+                        total=found.total, page=page, per_page=per_page, terms=found.terms,
+                        suggestion=found.suggestion, facets=found.facets)
+
+
+def _page_items(session: Session, kind: ListingKind, params: SearchParams, found: _Found, page: int, per_page: int) -> list:
+    model = listing_model(kind)
     eager = [selectinload(model.mode_rows), joinedload(model.organisation), joinedload(model.valley),
              joinedload(model.field)]
     if found.ids is None:
         query = select(model).where(*_conditions(kind, params)).options(*eager).order_by(*_order(model, params))
-        items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    else:
-        page_ids = found.ids[(page - 1) * per_page: page * per_page]
-        loaded = {item.id: item for item in session.scalars(select(model).where(model.id.in_(page_ids)).options(*eager))}
-        items = [loaded[listing_id] for listing_id in page_ids if listing_id in loaded]
-    return SearchResult(items=items, total=found.total, page=page, per_page=per_page, terms=found.terms,
-                        suggestion=found.suggestion, facets=found.facets)
+        return list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    page_ids = found.ids[(page - 1) * per_page: page * per_page]
+    loaded = {item.id: item for item in session.scalars(select(model).where(model.id.in_(page_ids)).options(*eager))}
+    return [loaded[listing_id] for listing_id in page_ids if listing_id in loaded]
+
+
+class PageItems(Sequence):
+    """The listings of one result page, loaded from the database when first used (a cached page fragment never
+    needs them)."""
+
+    def __init__(self, load: Callable[[], list]) -> None:
+        self._load, self._items = load, None
+
+    def _loaded(self) -> list:
+        if self._items is None:
+            self._items = self._load()
+        return self._items
+
+    def __getitem__(self, index):
+        return self._loaded()[index]
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None
 
 
 def _facets(session: Session, kind: ListingKind, base, model) -> dict[str, dict[str, int]]:
