@@ -1,6 +1,7 @@
 """Who may open a listing's confidential part and attachments: the owner's grants to counterparties, each person's
 confidentiality acknowledgement before the first look, and revocation."""
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from flask_babel import gettext as _
@@ -56,21 +57,28 @@ def _has_acknowledged(session: Session, grant: ConfidentialGrant, user) -> bool:
         ConfidentialityAcknowledgement.statement_version == CONFIDENTIALITY_STATEMENT_VERSION)) is not None
 
 
-def can_open_confidential(session: Session, user, listing) -> bool:
-    """The owner's members and admins; a grantee's person once they accepted the current confidentiality statement."""
-    if can_manage_listing(user, listing):
-        return True
-    return any(_has_acknowledged(session, grant, user) for grant in grants_for_user(session, user, listing))
+@dataclass(frozen=True)
+class ConfidentialStanding:
+    """Whether a viewer may open a listing's confidential part, and the grant still waiting for their acceptance."""
+
+    can_open: bool
+    awaiting: ConfidentialGrant | None = None
 
 
-def grant_awaiting_acknowledgement(session: Session, user, listing) -> ConfidentialGrant | None:
-    """A grant covering the user who has not yet accepted the statement (None once any covering grant is accepted)."""
+def confidential_standing(session: Session, user, listing) -> ConfidentialStanding:
+    """The owner's members and admins may open it; a grantee's person once they accepted the current confidentiality
+    statement (until then the first grant covering them waits for the acceptance)."""
     if can_manage_listing(user, listing):
-        return None
+        return ConfidentialStanding(True)
     grants = grants_for_user(session, user, listing)
-    if not grants or any(_has_acknowledged(session, grant, user) for grant in grants):
-        return None
-    return grants[0]
+    if any(_has_acknowledged(session, grant, user) for grant in grants):
+        return ConfidentialStanding(True)
+    return ConfidentialStanding(False, grants[0] if grants else None)
+
+
+def can_open_confidential(session: Session, user, listing) -> bool:
+    """Whether the user may open the listing's confidential part and attachments (see confidential_standing)."""
+    return confidential_standing(session, user, listing).can_open
 
 
 def _is_organisation(grantee) -> bool:
@@ -134,9 +142,10 @@ def _grant_for(session: Session, grant_id: int) -> tuple[ConfidentialGrant, obje
 
 def acknowledge_confidentiality(session: Session, actor: "Actor", listing, *, accepted) -> ConfidentialityAcknowledgement:
     """A grantee's person accepts the confidentiality statement (ticked), which opens the confidential part to them."""
-    grant = grant_awaiting_acknowledgement(session, actor, listing)
+    standing = confidential_standing(session, actor, listing)
+    grant = standing.awaiting
     if grant is None:
-        if can_open_confidential(session, actor, listing):
+        if standing.can_open:
             raise InvalidStateError(_("您已确认保密声明。"))
         raise PermissionDeniedError(_("信息所属机构尚未向您开放保密信息。"))
     if accepted is not True:

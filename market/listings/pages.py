@@ -73,14 +73,14 @@ def register_listing_pages(bp: Blueprint, pages: ListingPages) -> None:
         """One listing; the confidential part for its organisation, admins and grantees who accepted the statement."""
         listing = services.get_listing(db.session, current_user, kind, view_args[pages.id_name])
         manager = can_manage_listing(current_user, listing)
+        standing = access.confidential_standing(db.session, current_user, listing)
         return render_template(
             f"{pages.templates}/detail.html", listing=listing, manager=manager,
-            confidential=access.can_open_confidential(db.session, current_user, listing),
-            awaiting_grant=access.grant_awaiting_acknowledgement(db.session, current_user, listing),
+            confidential=standing.can_open, awaiting_grant=standing.awaiting,
             grants=access.list_grants(db.session, current_user, listing),
             statement_version=access.CONFIDENTIALITY_STATEMENT_VERSION,
-            field_path=taxonomy.field_path(listing.field),
-            attachments=services.list_attachments(db.session, current_user, listing),
+            field_path=lambda: taxonomy.field_path(listing.field),
+            attachments=services.list_attachments(db.session, current_user, listing, confidential=standing.can_open),
             history=services.list_history(db.session, listing) if manager else [],
             following=services.is_following(db.session, current_user, listing),
             action_form=EmptyForm(), upload_form=AttachmentUploadForm(),

@@ -281,10 +281,11 @@ def add_attachment(session: Session, actor: Actor, kind: ListingKind, listing_id
     return attachment
 
 
-def list_attachments(session: Session, actor: Actor | None, listing) -> list[Attachment]:
-    """Attachments of a listing the actor may download."""
+def list_attachments(session: Session, actor: Actor | None, listing, *, confidential: bool | None = None) -> list[Attachment]:
+    """Attachments of a listing the actor may download (`confidential`: whether the actor may open the confidential
+    part, when the caller already knows)."""
     query = select(Attachment).where(Attachment.listing_kind == listing.kind, Attachment.listing_id == listing.id)
-    if not can_open_confidential(session, actor, listing):
+    if not (can_open_confidential(session, actor, listing) if confidential is None else confidential):
         query = query.where(Attachment.is_confidential.is_(False))
     return list(session.scalars(query.order_by(Attachment.id)))
 

@@ -45,7 +45,7 @@ def test_accepting_a_bid_opens_the_part_to_the_bidder_only_after_each_person_ack
     assert (grant.organisation_id, grant.source, grant.deal_id) == (world.buyer.organisation_id, "bid", deal.id)
     assert grant.granted_by_id == world.researcher.id
     assert not sees(world.buyer, world.achievement)
-    assert access.grant_awaiting_acknowledgement(db.session, world.buyer, world.achievement) == grant
+    assert access.confidential_standing(db.session, world.buyer, world.achievement).awaiting == grant
     assert attachment not in listings.list_attachments(db.session, world.buyer, world.achievement)
     with pytest.raises(NotFoundError):
         listings.get_attachment(db.session, world.buyer, attachment.id)
@@ -113,7 +113,7 @@ def test_the_owner_sees_who_has_access_and_revokes_it(deal_world, make_deal):
     db.session.commit()
     assert grants[0].revoked_by_id == world.researcher.id and grants[0].revoked_at is not None
     assert not sees(world.buyer, world.achievement)
-    assert access.grant_awaiting_acknowledgement(db.session, world.buyer, world.achievement) is None
+    assert access.confidential_standing(db.session, world.buyer, world.achievement).awaiting is None
     with pytest.raises(InvalidStateError):
         access.revoke_confidential_access(db.session, world.researcher, grants[0].id)
 
