@@ -45,7 +45,7 @@ install-test: $(VENV)/.installed-test translations
 run: install
 	MARKET_DEMO_MODE=1 $(FLASK) prepare --demo --pairs-days 365
 	# Worker processes, not threads: requests never share one interpreter's C extensions (SQLAlchemy, Babel) at once.
-	MARKET_DEMO_MODE=1 BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/gunicorn --workers 2 --threads 1 \
+	MARKET_DEMO_MODE=1 BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/gunicorn -c python:market.gunicorn_conf --workers 2 --threads 1 \
 	  --timeout 120 --no-control-socket --bind 127.0.0.1:$(PORT) 'market:create_app()'
 
 test: install-test

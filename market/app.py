@@ -51,6 +51,10 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(level=logging.INFO)
+    if app.config["WARM_FOR_WORKERS"]:
+        from market.startup import warm_for_workers
+
+        warm_for_workers(app)
     return app
 
 

@@ -32,6 +32,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     JOB_QUEUE_NAME = os.environ.get("JOB_QUEUE_NAME", "market")
     MATCH_INDEX_PATH = os.environ.get("MATCH_INDEX_PATH", "")
+    # 1 (set by market/gunicorn_conf.py): load the match indexes and search vocabularies when the app is created, so
+    # gunicorn's workers, forked after that, share them.
+    WARM_FOR_WORKERS = os.environ.get("MARKET_WARM_FOR_WORKERS", "") == "1"
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", "")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))

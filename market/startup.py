@@ -74,3 +74,24 @@ def remember_seed(session: Session, *, demo: bool) -> None:
         os.replace(temporary, marker)
 
     on_commit(session, write)
+
+
+def warm_for_workers(app) -> None:
+    """Load what every request shares (the match indexes, the search vocabularies, the word segmenter) once, before
+    gunicorn forks its workers, so the workers share those pages of memory instead of each building a copy."""
+    import gc
+
+    from market.listings.queries import load_vocabulary
+    from market.listings.vocabulary import ListingKind
+    from market.matching.index_store import store_for
+    from market.text import words_of
+
+    with app.app_context():
+        words_of("预热")
+        store_for(app).catch_up()
+        for kind in ListingKind:
+            load_vocabulary(db.session, kind)
+        db.session.remove()
+        db.engine.dispose()  # a forked worker must open its own connections
+    gc.collect()
+    gc.freeze()  # the collector leaves the shared objects alone, so their pages stay shared
