@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from market.listings.models import SearchTerm, listing_model
-from market.listings.queries import _public
+from market.listings.queries import visible_to_public
 from market.listings.vocabulary import ListingKind
 from market.text import STOPWORDS, words_of
 from tests.search_relevance.evaluate import DEPTH
@@ -46,7 +46,7 @@ def legacy_search(session: Session, kind: ListingKind, text: str) -> list[str]:
     if not found:
         return []
     model = listing_model(kind)
-    rows = session.execute(select(model.id, model.title, model.published_at).where(model.id.in_(found), _public(model)))
+    rows = session.execute(select(model.id, model.title, model.published_at).where(model.id.in_(found), visible_to_public(model)))
     ranked = sorted(rows, key=lambda row: (-scores[row.id], -(row.published_at.timestamp() if row.published_at else 0),
                                            -row.id))
     return [row.title for row in ranked[:DEPTH]]
