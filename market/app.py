@@ -101,6 +101,7 @@ def _defaults(app: Flask) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JOBS_IN_PROCESS": app.config["DEMO_MODE"] or app.config["TESTING"] or not app.config["REDIS_URL"],
+        "SEARCH_VOCABULARY_IN_BACKGROUND": not app.config["TESTING"],
         **_cache_settings(app),
     }
 

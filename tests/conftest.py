@@ -48,6 +48,7 @@ def _config(tmp_path: Path, database_url: str) -> dict:
         "MATCH_INDEX_PATH": str(tmp_path / "match-index"),
         "SESSION_COOKIE_SECURE": False,
         "SERVER_NAME": "localhost",
+        "SEARCH_VOCABULARY_REFRESH_SECONDS": 0,
     }
 
 

@@ -67,6 +67,8 @@ class ListingMixin:
     summary_en: Mapped[str | None] = mapped_column(Text)
     """A short summary in English (optional), searched like the title in English."""
     source_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    search_length: Mapped[int] = mapped_column(default=0, server_default="0")
+    """The sum of the weights of its rows in the search table (its length for relevance ranking)."""
     keywords: Mapped[list[str]] = mapped_column(db.JSON, default=list)
     status: Mapped[ListingStatus] = mapped_column(String(20), default=ListingStatus.DRAFT, index=True)
     region: Mapped[str] = mapped_column(String(REGION_MAX_LENGTH), default="")

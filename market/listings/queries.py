@@ -1,12 +1,16 @@
 """Browse and search published listings: relevance ranking over the term table, exact filters, facets, sort, pages."""
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from market.extensions import db
 from market.inputs import MAX_PAGE
 from market.listings import ranking, search, spelling
 from market.listings.models import REGION_MAX_LENGTH, SearchTerm, listing_model
@@ -109,26 +113,57 @@ def _conditions(kind: ListingKind, params: SearchParams, skip: str = "") -> list
     return conditions
 
 
-_vocabularies: dict[tuple, tuple[tuple, Vocabulary]] = {}
+VOCABULARY_REFRESH_SECONDS = 60
+"""A process reads the search vocabulary again at most this often after public content changed (in the background
+where configured, meanwhile ranking with the one it has: a listing indexed since is still found by its words)."""
+_vocabularies: dict[tuple, tuple[str, float, Vocabulary]] = {}
+_refreshing: set[tuple] = set()
+_refresh_lock = threading.Lock()
+
+
+def _read_vocabulary(session: Session, kind: ListingKind) -> Vocabulary:
+    """Document frequencies, number and mean length of the listings of the kind in the search table (whatever their
+    status: these only weigh terms, and what a search finds is always filtered by what visitors may see)."""
+    model = listing_model(kind)
+    frequencies = dict(session.execute(select(SearchTerm.term, func.count()).where(SearchTerm.listing_kind == kind)
+                                       .group_by(SearchTerm.term)).all())
+    count, mean = session.execute(select(func.count(), func.avg(model.search_length))).one()
+    return Vocabulary(frequencies, listing_count=count, mean_length=float(mean or 0.0))
+
+
+def _refresh_in_background(app, key: tuple, kind: ListingKind, version: str) -> None:
+    def refresh() -> None:
+        try:
+            with app.app_context():
+                try:
+                    _vocabularies[key] = (version, time.monotonic(), _read_vocabulary(db.session, kind))
+                finally:
+                    db.session.remove()
+        finally:
+            with _refresh_lock:
+                _refreshing.discard(key)
+
+    with _refresh_lock:
+        if key in _refreshing:
+            return
+        _refreshing.add(key)
+    threading.Thread(target=refresh, name="search-vocabulary", daemon=True).start()
 
 
 def load_vocabulary(session: Session, kind: ListingKind) -> Vocabulary:
-    """The index vocabulary of the listings a visitor can see (on offer or sold), kept in the process until public
-    content changes."""
-    model = listing_model(kind)
+    """The search vocabulary of the kind, kept in the process and read again (at most every
+    VOCABULARY_REFRESH_SECONDS) once public content has changed."""
     key = (str(session.get_bind().url), str(kind))
-    stamp = content_version()
+    version = content_version()
     cached = _vocabularies.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    visible = or_(visible_to_public(model), _sold(model))
-    joined = (select().select_from(SearchTerm).join(model, model.id == SearchTerm.listing_id)
-              .where(SearchTerm.listing_kind == kind, visible))
-    frequencies = dict(session.execute(joined.add_columns(SearchTerm.term, func.count()).group_by(SearchTerm.term)).all())
-    lengths = {listing_id: float(length) for listing_id, length in session.execute(
-        joined.add_columns(SearchTerm.listing_id, func.sum(SearchTerm.weight)).group_by(SearchTerm.listing_id))}
-    vocabulary = Vocabulary(frequencies, lengths)
-    _vocabularies[key] = (stamp, vocabulary)
+    wait = current_app.config.get("SEARCH_VOCABULARY_REFRESH_SECONDS", VOCABULARY_REFRESH_SECONDS)
+    if cached is not None and (cached[0] == version or time.monotonic() - cached[1] < wait):
+        return cached[2]
+    if cached is not None and current_app.config.get("SEARCH_VOCABULARY_IN_BACKGROUND"):
+        _refresh_in_background(current_app._get_current_object(), key, kind, version)
+        return cached[2]
+    vocabulary = _read_vocabulary(session, kind)
+    _vocabularies[key] = (version, time.monotonic(), vocabulary)
     return vocabulary
 
 
@@ -140,13 +175,15 @@ def _rank(session: Session, kind: ListingKind, params: SearchParams, words: list
         return {}, []
     model = listing_model(kind)
     postings: dict[str, list[tuple[int, int]]] = {}
-    rows = session.execute(select(SearchTerm.term, SearchTerm.listing_id, SearchTerm.weight)
+    lengths: dict[int, float] = {}
+    rows = session.execute(select(SearchTerm.term, SearchTerm.listing_id, SearchTerm.weight, model.search_length)
                            .join(model, model.id == SearchTerm.listing_id)
                            .where(SearchTerm.listing_kind == kind, SearchTerm.term.in_([t.term for t in terms]),
                                   _visible(model, params)))
-    for term, listing_id, weight in rows:
+    for term, listing_id, weight, length in rows:
         postings.setdefault(term, []).append((listing_id, weight))
-    return ranking.rank(terms, postings, vocabulary, len(words)), [term.term for term in terms]
+        lengths[listing_id] = float(length)
+    return ranking.rank(terms, postings, vocabulary, len(words), lengths), [term.term for term in terms]
 
 
 def _best_coverage(ranked: dict[int, Ranked]) -> float:

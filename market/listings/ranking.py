@@ -30,21 +30,26 @@ class QueryTerm:
 
 @dataclass
 class Vocabulary:
-    """What the index holds for one listing kind: each term's document frequency and each listing's length."""
+    """What the index holds for one listing kind: each term's document frequency, and the listings' number and mean
+    length (from `lengths`, each listing's length, unless given)."""
 
     document_frequency: dict[str, int]
-    lengths: dict[int, float]
+    lengths: dict[int, float] = field(default_factory=dict)
+    listing_count: int | None = None
+    mean_length: float | None = None
     extra: dict = field(default_factory=dict)
     """Structures derived from the vocabulary on demand (the spelling indexes), kept with it."""
 
     @property
     def size(self) -> int:
         """Number of listings indexed."""
-        return len(self.lengths)
+        return self.listing_count if self.listing_count is not None else len(self.lengths)
 
     @property
     def average_length(self) -> float:
         """Mean weighted length of a listing."""
+        if self.mean_length is not None:
+            return self.mean_length or 1.0
         return (sum(self.lengths.values()) / len(self.lengths)) if self.lengths else 1.0
 
     def __contains__(self, term: str) -> bool:
@@ -86,6 +91,7 @@ def expand(words: Iterable[str], vocabulary: Vocabulary) -> list[QueryTerm]:
                 if piece in vocabulary:
                     add(piece, word, SUBWORD_WEIGHT)
         else:
+            add(word, word, 1.0)  # found only in a listing indexed after the vocabulary was read
             for piece in cover(word, vocabulary):
                 add(piece, word, max(0.5, len(piece) / len(word)))
     return list(terms.values())
@@ -100,19 +106,21 @@ class Ranked:
 
 
 def rank(terms: list[QueryTerm], postings: Mapping[str, Iterable[tuple[int, int]]], vocabulary: Vocabulary,
-         word_count: int | None = None) -> dict[int, Ranked]:
+         word_count: int | None = None, lengths: Mapping[int, float] | None = None) -> dict[int, Ranked]:
     """BM25 over weighted postings (listing id, weighted term frequency), boosted by the share of the query's
-    `word_count` words (by default those the terms stand for) that a listing matched."""
+    `word_count` words (by default those the terms stand for) that a listing matched; a listing's length comes from
+    `lengths`, else the vocabulary's."""
     words = word_count or len({term.word for term in terms})
     if not words:
         return {}
     scores: dict[int, float] = {}
     matched: dict[int, dict[str, float]] = {}
     average = vocabulary.average_length or 1.0
+    lengths = lengths if lengths is not None else vocabulary.lengths
     for term in terms:
         idf = vocabulary.idf(term.term)
         for listing_id, frequency in postings.get(term.term, ()):
-            length = vocabulary.lengths.get(listing_id, average)
+            length = lengths.get(listing_id, average)
             saturation = frequency * (K1 + 1) / (frequency + K1 * (1 - B + B * length / average))
             scores[listing_id] = scores.get(listing_id, 0.0) + term.weight * idf * saturation
             hits = matched.setdefault(listing_id, {})

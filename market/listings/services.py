@@ -87,6 +87,7 @@ def index_listing(session: Session, listing) -> None:
         body_en=body_en, organisation=organisation.name if organisation else ""))
     session.add_all(SearchTerm(listing_kind=listing.kind, listing_id=listing.id, term=term, weight=weight)
                     for term, weight in terms.items())
+    listing.search_length = sum(terms.values())
 
 
 def index_organisation_listings(session: Session, organisation_id: int) -> None:

@@ -1,4 +1,6 @@
 """Ranked search through the service: partial matches, corrections, English titles, organisation names, filters."""
+import pytest
+
 from market.extensions import db
 from market.listings.queries import SearchParams, search_listings
 from market.listings.vocabulary import ListingKind
@@ -61,3 +63,32 @@ def test_drafts_and_withdrawn_listings_are_never_found(make_achievement):
     make_achievement(title="钙钛矿电池草稿", status="draft")
     make_achievement(title="钙钛矿电池组件")
     assert titles("钙钛矿") == ["钙钛矿电池组件"]
+
+
+@pytest.mark.parametrize("app", [{"SEARCH_VOCABULARY_REFRESH_SECONDS": 60, "SEARCH_VOCABULARY_IN_BACKGROUND": True}],
+                         indirect=True)
+def test_a_listing_indexed_after_the_vocabulary_was_read_is_found_at_once(app, make_achievement):
+    from market.listings import queries
+
+    make_achievement(title="钙钛矿电池组件")
+    before = queries.load_vocabulary(db.session, ListingKind.ACHIEVEMENT)
+    make_achievement(title="固态电解质隔膜", keywords=["固态电解质"])
+    assert queries.load_vocabulary(db.session, ListingKind.ACHIEVEMENT) is before, "read again at most once a minute"
+    assert "固态电解质隔膜" in titles("固态电解质")
+
+
+@pytest.mark.parametrize("app", [{"SEARCH_VOCABULARY_REFRESH_SECONDS": 0, "SEARCH_VOCABULARY_IN_BACKGROUND": True}],
+                         indirect=True)
+def test_a_changed_vocabulary_is_read_again_in_the_background_while_searches_use_the_one_held(app, make_achievement):
+    import time
+
+    from market.listings import queries
+
+    make_achievement(title="钙钛矿电池组件")
+    before = queries.load_vocabulary(db.session, ListingKind.ACHIEVEMENT)
+    make_achievement(title="固态电解质隔膜", keywords=["固态电解质"])
+    assert queries.load_vocabulary(db.session, ListingKind.ACHIEVEMENT) is before
+    deadline = time.monotonic() + 10
+    while queries.load_vocabulary(db.session, ListingKind.ACHIEVEMENT) is before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "固态电解质" in queries.load_vocabulary(db.session, ListingKind.ACHIEVEMENT)

@@ -62,7 +62,8 @@ def test_an_unknown_word_is_searched_by_the_longest_known_pieces():
     assert ranking.cover("光刻机", with_characters) == [], "single characters alone find noise"
     assert ranking.cover("光刻机电池", with_characters) == ["电池"]
     terms = {term.term: term for term in ranking.expand(["锂离子电池"], vocabulary)}
-    assert set(terms) == {"锂离子", "电池"} and all(term.word == "锂离子电池" for term in terms.values())
+    assert set(terms) == {"锂离子电池", "锂离子", "电池"} and all(term.word == "锂离子电池" for term in terms.values())
+    assert terms["锂离子电池"].weight == 1.0, "the whole word too, in case a listing indexed since holds it"
 
 
 def test_a_known_word_brings_its_sub_words_at_a_lower_weight():
