@@ -79,17 +79,20 @@ def cached_fragment(name: str, *parts, caller: Callable[[], str]) -> Markup:
 
 
 def _note_change(session: Session) -> None:
-    if not session.info.get(_CHANGED):
-        from market.unit_of_work import on_commit
+    """Replace the content version once this session's transaction commits (once, however many changes it holds)."""
+    if session.info.get(_CHANGED):
+        return
+    from market.unit_of_work import on_commit, on_rollback
 
-        session.info[_CHANGED] = True
+    session.info[_CHANGED] = True
 
-        def replace() -> None:
-            session.info.pop(_CHANGED, None)
-            if has_app_context():
-                replace_content_version()
+    def replace() -> None:
+        session.info.pop(_CHANGED, None)
+        if has_app_context():
+            replace_content_version()
 
-        on_commit(session, replace)
+    on_commit(session, replace)
+    on_rollback(session, lambda: session.info.pop(_CHANGED, None))
 
 
 def _public(instance) -> bool:

@@ -116,3 +116,6 @@ def test_a_rolled_back_change_keeps_the_content_version(app, make_achievement):
     db.session.flush()
     db.session.rollback()
     assert content_version() == before
+    db.session.merge(achievement).summary = "回滚之后再改并保存"
+    db.session.commit()
+    assert content_version() != before, "a change after the rollback still replaces the version"
