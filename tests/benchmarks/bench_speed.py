@@ -156,8 +156,15 @@ def wrk(urls: list[str], seconds: int, cookie: str | None) -> dict:
             "requests": requests, "errors": status_errors + socket_errors}
 
 
-def settle(run: dict) -> None:
-    """Let requests still running after a wrk run end before the next run (slow ones end by the worker timeout)."""
+def settle(run: dict, probe: str) -> None:
+    """Let requests still queued or running after a wrk run end before the next run: a probe for a static file
+    waits behind every queued request, and a slow run also waits out the worker timeout of the running ones."""
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        started = time.perf_counter()
+        status, _ = fetch(probe)
+        if status == 200 and time.perf_counter() - started < 1:
+            break
     slow = run["requests"] == 0 or run["p99_ms"] > 2000
     time.sleep(WORKER_TIMEOUT_SECONDS + 5 if slow else 1)
 
@@ -230,7 +237,7 @@ def endpoints(market: str, bare: str, minimal: str, ids: list[int], queries: lis
     return result
 
 
-def measure(eps: dict, cookie: str, seconds: int, rounds: int, visit_limit: int) -> dict:
+def measure(eps: dict, cookie: str, seconds: int, rounds: int, visit_limit: int, probe: str) -> dict:
     """First-visit pass over every URL (or the first `visit_limit`), then the best of `rounds` wrk runs per endpoint."""
     results = {}
     for name, (urls, signed_in) in eps.items():
@@ -242,7 +249,7 @@ def measure(eps: dict, cookie: str, seconds: int, rounds: int, visit_limit: int)
     for _ in range(rounds):
         for name, (urls, signed_in) in eps.items():
             run = wrk(urls, seconds, cookie if signed_in else None)
-            settle(run)
+            settle(run, probe)
             best = results[name].get("wrk")
             if best is None or run["rps"] > best["rps"]:
                 results[name]["wrk"] = run
@@ -290,7 +297,8 @@ def run_size(kind: str, count: int, args) -> dict:
         cookie = log_in(market) if args.only != "anonymous" else ""
         eps = endpoints(market, f"http://127.0.0.1:{ports['bare']}", f"http://127.0.0.1:{ports['minimal']}",
                         seeded["ids"], search_queries(seeded["url"]), args.only)
-        results = measure(eps, cookie, args.seconds, args.rounds, args.first_visit_limit)
+        probe = f"{market}/static/favicon.svg"
+        results = measure(eps, cookie, args.seconds, args.rounds, args.first_visit_limit, probe)
     finally:
         for process in processes:
             stop(process)
