@@ -90,10 +90,14 @@ def stop(process: subprocess.Popen) -> None:
             pass
 
 
-def gunicorn(app: str, port: int, workers: int, preload: bool = False) -> list[str]:
-    """The gunicorn command line for an app on 127.0.0.1."""
+PROJECT = "market:create_app()"
+
+
+def gunicorn(app: str, port: int, workers: int) -> list[str]:
+    """The gunicorn command line for an app on 127.0.0.1 (the project with its production settings, which load it
+    once in the master with what the workers share)."""
     command = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"]
-    return command + (["--preload"] if preload else []) + [app]
+    return command + (["-c", "python:market.gunicorn_conf"] if app == PROJECT else []) + [app]
 
 
 def fetch(url: str, cookie: str | None = None) -> tuple[int, bytes]:
@@ -288,7 +292,7 @@ def run_size(kind: str, count: int, args) -> dict:
     ports = {name: free_port() for name in ("market", "bare", "minimal")}
     processes = []
     try:
-        processes.append(start(gunicorn("market:create_app()", ports["market"], 2), env, ports["market"], ROOT,
+        processes.append(start(gunicorn(PROJECT, ports["market"], 2), env, ports["market"], ROOT,
                                f"market-{kind}-{count}.log"))
         processes.append(start(gunicorn("bare:app", ports["bare"], 2), env, ports["bare"], WORK, "bare.log"))
         processes.append(start(gunicorn("minimal_list_page:app", ports["minimal"], 2), env, ports["minimal"], WORK,
@@ -325,7 +329,7 @@ def run_memory(kind: str, count: int, args) -> dict:
     if args.redis:
         flush_redis()
     port = free_port()
-    process = start(gunicorn("market:create_app()", port, 4, preload=True), project_env(seeded, args.redis, ""),
+    process = start(gunicorn(PROJECT, port, 4), project_env(seeded, args.redis, ""),
                     port, ROOT, f"market-memory-{kind}-{count}.log")
     try:
         market = f"http://127.0.0.1:{port}"

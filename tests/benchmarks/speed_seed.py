@@ -107,9 +107,10 @@ def clone_achievements(database_url: str, count: int) -> int:
             row.update(id=next_id, title=(a["title"] + suffix)[:200], source_key=None, is_demo=False,
                        created_at=published_at, updated_at=published_at, submitted_at=published_at,
                        published_at=published_at, expires_at=published_at + timedelta(days=365))
+            weights = a["_body_terms"] + title_terms(row["title"])
+            row["search_length"] = sum(weights.values())
             rows.append(row)
             mode_rows += [{"achievement_id": next_id, "mode": mode} for mode in base_modes.get(a["id"], [])]
-            weights = a["_body_terms"] + title_terms(row["title"])
             term_rows += [(kind, next_id, term, weight) for term, weight in weights.items()]
             next_id += 1
             added += 1
