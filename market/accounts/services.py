@@ -191,7 +191,7 @@ def find_session_user(session: Session, token: str | None, user_id: int, idle: t
     """The user of a live session token, refreshing its last-seen time; None when revoked or timed out."""
     if not token:
         return None
-    row = session.scalar(select(UserSession).options(joinedload(UserSession.user))
+    row = session.scalar(select(UserSession).options(joinedload(UserSession.user).joinedload(User.organisation))
                          .where(UserSession.token_hash == token_digest(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None or row.user_id != user_id:

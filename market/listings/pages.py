@@ -73,6 +73,7 @@ def register_listing_pages(bp: Blueprint, pages: ListingPages) -> None:
         """One listing; the confidential part for its organisation, admins and grantees who accepted the statement."""
         listing = services.get_listing(db.session, current_user, kind, view_args[pages.id_name])
         manager = can_manage_listing(current_user, listing)
+        signed_in = current_user.is_authenticated
         standing = access.confidential_standing(db.session, current_user, listing)
         return render_template(
             f"{pages.templates}/detail.html", listing=listing, manager=manager,
@@ -83,7 +84,8 @@ def register_listing_pages(bp: Blueprint, pages: ListingPages) -> None:
             attachments=services.list_attachments(db.session, current_user, listing, confidential=standing.can_open),
             history=services.list_history(db.session, listing) if manager else [],
             following=services.is_following(db.session, current_user, listing),
-            action_form=EmptyForm(), upload_form=AttachmentUploadForm(),
+            action_form=EmptyForm() if signed_in else None,  # a form puts a token in the session: only for users
+            upload_form=AttachmentUploadForm() if signed_in else None,
         )
 
     @login_required

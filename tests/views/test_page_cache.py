@@ -1,5 +1,6 @@
 """The anonymous page cache: a visitor is served a stored page until public content changes; nothing of one visitor
 is stored; signed-in users, pending messages and other languages never get someone else's page."""
+import pytest
 from sqlalchemy import text
 
 from market.extensions import cache, db
@@ -40,10 +41,13 @@ def test_a_withdrawn_listing_leaves_the_cached_browse_page_at_once(app, make_ach
     assert "下架即消失的成果" not in visitor.get("/achievements").get_data(as_text=True)
 
 
-def test_a_cached_page_holds_no_token_and_sets_no_cookie(app, make_achievement):
-    make_achievement()
-    visitor = client_for(app, None)
-    first, second = visitor.get("/"), visitor.get("/")
+@pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": True}], indirect=True)
+@pytest.mark.parametrize("page", ["/", "/valleys", "/organisations", "/achievements", "/achievements?q=焦炉煤气",
+                                  "/achievements/{a}", "/demands", "/demands/{d}", "/organisations/{o}"])
+def test_a_cached_page_holds_no_token_and_sets_no_cookie(app, make_achievement, make_demand, page):
+    achievement, demand = make_achievement(), make_demand()
+    path = page.format(a=achievement.id, d=demand.id, o=achievement.organisation_id)
+    first, second = client_for(app, None).get(path), client_for(app, None).get(path)
     for response in (first, second):
         assert response.status_code == 200
         assert b"csrf_token" not in response.data
