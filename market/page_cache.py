@@ -7,6 +7,7 @@ Entries also expire after PAGE_CACHE_SECONDS, which bounds how long a listing wh
 time, not by a write) stays on show. Flask-Caching stores them: Redis when REDIS_URL is set, else files in the
 instance folder (shared by the workers of one machine)."""
 import hashlib
+import logging
 import pickle
 import secrets
 import uuid
@@ -23,6 +24,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
 from market.extensions import cache
+
+log = logging.getLogger(__name__)
 
 PAGE_CACHE_SECONDS = 300
 """How long a cached page or search result is served at most (a deadline passing changes visibility unwritten)."""
@@ -43,30 +46,54 @@ _CHANGED = "page_cache_changed"
 T = TypeVar("T")
 
 
+class CacheUnavailable(Exception):
+    """The cache store did not answer: pages and results are then computed afresh (and not stored)."""
+
+
+def _ask(operation: Callable[..., T], *args, **kwargs) -> T:
+    """A cache call; a store that does not answer (Redis down) raises CacheUnavailable instead of failing the page."""
+    try:
+        return operation(*args, **kwargs)
+    except Exception as error:  # any store failure means the same: serve without the cache
+        log.warning("cache unavailable: %s", error)
+        raise CacheUnavailable from error
+
+
 def content_version() -> str:
     """The current public content version (a new one after every committed change to what visitors can see)."""
-    version = cache.get(CONTENT_VERSION_KEY)
+    version = _ask(cache.get, CONTENT_VERSION_KEY)
     if version is None:
         version = secrets.token_hex(8)
-        cache.set(CONTENT_VERSION_KEY, version, timeout=0)
+        _ask(cache.set, CONTENT_VERSION_KEY, version, timeout=0)
     return version
 
 
 def replace_content_version() -> None:
     """Make every cached page and result stale (called once a change to public content is committed)."""
-    cache.set(CONTENT_VERSION_KEY, secrets.token_hex(8), timeout=0)
+    try:
+        _ask(cache.set, CONTENT_VERSION_KEY, secrets.token_hex(8), timeout=0)
+    except CacheUnavailable:
+        log.error("the public content version could not be replaced: cached pages may be stale for up to %s s",
+                  PAGE_CACHE_SECONDS)
 
 
 def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
-    """`compute()`, cached under the content version for PAGE_CACHE_SECONDS (computed directly outside an app)."""
+    """`compute()`, cached under the content version for PAGE_CACHE_SECONDS (computed directly outside an app or
+    when the cache does not answer)."""
     if not has_app_context():
         return compute()
     digest = hashlib.sha1(pickle.dumps(parts, protocol=5)).hexdigest()
-    key = f"data:{name}:{content_version()}:{digest}"
-    found = cache.get(key)
+    try:
+        key = f"data:{name}:{content_version()}:{digest}"
+        found = _ask(cache.get, key)
+    except CacheUnavailable:
+        return compute()
     if found is None:
         found = compute()
-        cache.set(key, found, timeout=PAGE_CACHE_SECONDS)
+        try:
+            _ask(cache.set, key, found, timeout=PAGE_CACHE_SECONDS)
+        except CacheUnavailable:
+            pass
     return found
 
 
@@ -164,10 +191,13 @@ class PageCache:
         if key is None:
             return self.wsgi_app(environ, start_response)
         backend = self.app.extensions["cache"][cache]
-        version, stored = backend.get_many(CONTENT_VERSION_KEY, key)
-        if version is None:
-            version = secrets.token_hex(8)
-            backend.set(CONTENT_VERSION_KEY, version, timeout=0)
+        try:
+            version, stored = _ask(backend.get_many, CONTENT_VERSION_KEY, key)
+            if version is None:
+                version = secrets.token_hex(8)
+                _ask(backend.set, CONTENT_VERSION_KEY, version, timeout=0)
+        except CacheUnavailable:
+            return self.wsgi_app(environ, start_response)
         if stored is not None and stored[0] == version:
             _, headers, body = stored
             start_response("200 OK", [*headers, ("X-Request-ID", uuid.uuid4().hex[:12])])
@@ -188,7 +218,10 @@ class PageCache:
                 chunks.close()
         if not any(name.lower() == "set-cookie" for name, _ in captured["headers"]):
             headers = [(name, value) for name, value in captured["headers"] if name.lower() != "x-request-id"]
-            backend.set(key, (version, headers, body), timeout=PAGE_CACHE_SECONDS)
+            try:
+                _ask(backend.set, key, (version, headers, body), timeout=PAGE_CACHE_SECONDS)
+            except CacheUnavailable:
+                pass
         return [body]
 
 

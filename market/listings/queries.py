@@ -16,7 +16,7 @@ from market.listings import ranking, search, spelling
 from market.listings.models import REGION_MAX_LENGTH, SearchTerm, listing_model
 from market.listings.ranking import Ranked, Vocabulary
 from market.listings.vocabulary import ListingKind, ListingStatus, Stage, TransferMode
-from market.page_cache import content_version, remember
+from market.page_cache import CacheUnavailable, content_version, remember
 from market.taxonomy.models import FIELD_CODE_MAX_LENGTH, VALLEY_ID_MAX_LENGTH, Field
 from market.timeutil import utcnow
 
@@ -154,7 +154,10 @@ def load_vocabulary(session: Session, kind: ListingKind) -> Vocabulary:
     """The search vocabulary of the kind, kept in the process and read again (at most every
     VOCABULARY_REFRESH_SECONDS) once public content has changed."""
     key = (str(session.get_bind().url), str(kind))
-    version = content_version()
+    try:
+        version = content_version()
+    except CacheUnavailable:
+        version = ""  # read again by age alone
     cached = _vocabularies.get(key)
     wait = current_app.config.get("SEARCH_VOCABULARY_REFRESH_SECONDS", VOCABULARY_REFRESH_SECONDS)
     if cached is not None and (cached[0] == version or time.monotonic() - cached[1] < wait):

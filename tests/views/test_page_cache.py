@@ -123,3 +123,13 @@ def test_a_rolled_back_change_keeps_the_content_version(app, make_achievement):
     db.session.merge(achievement).summary = "回滚之后再改并保存"
     db.session.commit()
     assert content_version() != before, "a change after the rollback still replaces the version"
+
+
+@pytest.mark.parametrize("app", [{"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://127.0.0.1:1/0"}],
+                         indirect=True)
+def test_pages_are_served_without_the_cache_when_its_store_does_not_answer(app, make_achievement, make_user):
+    make_achievement(title="缓存不可用时仍可浏览")
+    for client in (client_for(app, None), client_for(app, make_user("enterprise"))):
+        for path in ("/", "/achievements", "/achievements?q=焦炉煤气"):
+            response = client.get(path)
+            assert response.status_code == 200 and "缓存不可用时仍可浏览" in response.get_data(as_text=True)
