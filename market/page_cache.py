@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, Response, has_app_context, request, session
+from flask import Flask, Response, g, has_app_context, has_request_context, request, session
 from flask_login import COOKIE_NAME
 from itsdangerous import BadSignature
 from markupsafe import Markup
@@ -60,11 +60,16 @@ def _ask(operation: Callable[..., T], *args, **kwargs) -> T:
 
 
 def content_version() -> str:
-    """The current public content version (a new one after every committed change to what visitors can see)."""
+    """The current public content version (a new one after every committed change to what visitors can see), read
+    once per request: a request's own changes replace it only when its unit of work commits, after the page."""
+    if has_request_context() and "content_version" in g:
+        return g.content_version
     version = _ask(cache.get, CONTENT_VERSION_KEY)
     if version is None:
         version = secrets.token_hex(8)
         _ask(cache.set, CONTENT_VERSION_KEY, version, timeout=0)
+    if has_request_context():
+        g.content_version = version
     return version
 
 
