@@ -3,8 +3,8 @@ counts), all keyed by the public content version, which any committed change to 
 
 A cached page holds nothing of one visitor (no CSRF token, no flash message, no cookie); it is served only to a
 request without a signed-in user and without pending messages, in the language the request would be answered in.
-Entries also expire after PAGE_CACHE_SECONDS, which bounds how long a listing whose deadline passed (a change by
-time, not by a write) stays on show. Flask-Caching stores them: Redis when REDIS_URL is set, else files in the
+Entries also expire after PAGE_CACHE_SECONDS (an hour), which bounds how long a listing whose deadline passed (a
+change by time, not by a write) stays on show. Flask-Caching stores them: Redis when REDIS_URL is set, else files in the
 instance folder (shared by the workers of one machine)."""
 import hashlib
 import logging
@@ -27,8 +27,9 @@ from market.extensions import cache
 
 log = logging.getLogger(__name__)
 
-PAGE_CACHE_SECONDS = 300
-"""How long a cached page or search result is served at most (a deadline passing changes visibility unwritten)."""
+PAGE_CACHE_SECONDS = 3600
+"""How long a cached page or search result is served at most: a listing whose deadline passed (a change by time, with
+no write that would replace the content version) stays on show in cached pages at most this long."""
 CONTENT_VERSION_KEY = "content-version"
 CACHED_ENDPOINTS = frozenset({
     "pages.home", "pages.valleys", "pages.organisations", "achievements.browse", "achievements.detail",
