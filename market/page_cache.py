@@ -10,7 +10,9 @@ import hashlib
 import logging
 import pickle
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -83,14 +85,17 @@ def replace_content_version() -> None:
                   PAGE_CACHE_SECONDS)
 
 
+def _data_key(name: str, parts: tuple) -> str:
+    return f"data:{name}:{content_version()}:{hashlib.sha1(pickle.dumps(parts, protocol=5)).hexdigest()}"
+
+
 def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
     """`compute()`, cached under the content version for PAGE_CACHE_SECONDS (computed directly outside an app or
     when the cache does not answer)."""
     if not has_app_context():
         return compute()
-    digest = hashlib.sha1(pickle.dumps(parts, protocol=5)).hexdigest()
     try:
-        key = f"data:{name}:{content_version()}:{digest}"
+        key = _data_key(name, parts)
         found = _ask(cache.get, key)
     except CacheUnavailable:
         return compute()
@@ -103,12 +108,31 @@ def remember(name: str, parts: tuple, compute: Callable[[], T]) -> T:
     return found
 
 
+LOCAL_FRAGMENTS = 1024
+"""How many page fragments a process also keeps in its own memory (their keys name the content version, so a kept
+fragment is never stale; this saves a round trip to the cache per fragment)."""
+_local_fragments: OrderedDict[str, tuple[float, str]] = OrderedDict()
+
+
 def cached_fragment(name: str, *parts, caller: Callable[[], str]) -> Markup:
     """Jinja call block: the block's HTML, rendered once per content version, language and `parts` (which must name
     everything the block shows; the block must hold nothing of one viewer)."""
     from market.accounts.loading import select_locale
 
-    return Markup(remember(f"fragment:{name}", (select_locale(), *parts), lambda: str(caller())))
+    parts = (select_locale(), *parts)
+    try:
+        key = _data_key(f"fragment:{name}", parts)
+    except CacheUnavailable:
+        return Markup(str(caller()))
+    kept = _local_fragments.get(key)
+    if kept is not None and kept[0] > time.monotonic():
+        _local_fragments.move_to_end(key)
+        return Markup(kept[1])
+    html = remember(f"fragment:{name}", parts, lambda: str(caller()))
+    _local_fragments[key] = (time.monotonic() + PAGE_CACHE_SECONDS, html)
+    if len(_local_fragments) > LOCAL_FRAGMENTS:
+        _local_fragments.popitem(last=False)
+    return Markup(html)
 
 
 def _note_change(session: Session) -> None:
