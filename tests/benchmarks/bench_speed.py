@@ -199,7 +199,7 @@ def search_queries(database_url: str) -> list[str]:
     engine = create_engine(database_url)
     words: set[str] = set()
     with engine.connect() as connection:
-        for (keywords,) in connection.execute(select(Achievement.__table__.c.keywords).distinct()):
+        for (keywords,) in connection.execute(select(Achievement.__table__.c.keywords)):
             if isinstance(keywords, str):
                 keywords = json.loads(keywords or "[]")
             words.update(k for k in keywords or [] if isinstance(k, str) and 1 < len(k) <= 12)
