@@ -91,8 +91,8 @@ def unpacked_size(data: bytes) -> int:
         return sum(info.file_size for info in archive.infolist())
 
 
-def seed(database_url: str) -> None:
-    """Migrate and load the reference and demo data (demo users get PASSWORD)."""
+def seed(database_url: str, password: str = PASSWORD) -> None:
+    """Migrate and load the reference and demo data (demo users get the password)."""
     from flask_migrate import upgrade
 
     from market import create_app
@@ -103,7 +103,7 @@ def seed(database_url: str) -> None:
     with app.app_context():
         upgrade()
         load_reference_data(db.session)
-        load_demo_data(db.session, PASSWORD, password_profile="fast")
+        load_demo_data(db.session, password, password_profile="fast")
         db.session.commit()  # outside a request or command nothing else commits
         db.engine.dispose()
 

@@ -46,19 +46,9 @@ def title_terms(title: str) -> Counter:
 
 def load_demo(database_url: str) -> None:
     """Migrate, then load reference and demo data through the services."""
-    from flask_migrate import upgrade
+    from bench_import_load import seed
 
-    from market import create_app
-    from market.extensions import db
-    from market.seeding import load_demo_data, load_reference_data
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "PASSWORD_HASH_PROFILE": "fast"})
-    with app.app_context():
-        upgrade()
-        load_reference_data(db.session)
-        load_demo_data(db.session, PASSWORD, password_profile="fast")
-        db.session.commit()
-        db.engine.dispose()
+    seed(database_url, PASSWORD)
 
 
 def clone_achievements(database_url: str, count: int) -> int:
@@ -200,7 +190,7 @@ def build_match_indexes(database_url: str, index_path: Path) -> None:
                PYTHONPATH=str(ROOT))
     flask = str(Path(sys.executable).parent / "flask")
     out = subprocess.run([flask, "--app", "market", "reindex", "--pairs-days", "0"], env=env, cwd=ROOT,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     if out.returncode:
         raise SystemExit(f"reindex failed:\n{out.stdout}\n{out.stderr}")
     for line in out.stdout.splitlines():
