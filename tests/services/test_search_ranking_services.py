@@ -70,6 +70,7 @@ def test_drafts_and_withdrawn_listings_are_never_found(make_achievement):
 def test_a_listing_indexed_after_the_vocabulary_was_read_is_found_at_once(app, make_achievement):
     from market.listings import queries
 
+    queries._vocabularies.clear()  # another test's vocabulary of the same database (PostgreSQL) is not this one's
     make_achievement(title="钙钛矿电池组件")
     before = queries.load_vocabulary(db.session, ListingKind.ACHIEVEMENT)
     make_achievement(title="固态电解质隔膜", keywords=["固态电解质"])
@@ -84,6 +85,7 @@ def test_a_changed_vocabulary_is_read_again_in_the_background_while_searches_use
 
     from market.listings import queries
 
+    queries._vocabularies.clear()  # another test's vocabulary of the same database (PostgreSQL) is not this one's
     make_achievement(title="钙钛矿电池组件")
     before = queries.load_vocabulary(db.session, ListingKind.ACHIEVEMENT)
     make_achievement(title="固态电解质隔膜", keywords=["固态电解质"])
