@@ -45,7 +45,9 @@ install-test: $(VENV)/.installed-test translations
 run: install
 	MARKET_DEMO_MODE=1 $(FLASK) prepare --demo --pairs-days 365
 	# Worker processes, not threads: requests never share one interpreter's C extensions (SQLAlchemy, Babel) at once.
-	MARKET_DEMO_MODE=1 BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/gunicorn -c python:market.gunicorn_conf --workers 2 --threads 1 \
+	# The demo's indexes are small: the workers load them on first use, so the site answers sooner than with the warm-up.
+	MARKET_DEMO_MODE=1 MARKET_WARM_FOR_WORKERS=0 BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} \
+	  $(BIN)/gunicorn -c python:market.gunicorn_conf --workers 2 --threads 1 \
 	  --timeout 120 --no-control-socket --bind 127.0.0.1:$(PORT) 'market:create_app()'
 
 test: install-test
